@@ -1,0 +1,42 @@
+# The front door: `make demo` runs the bot's main job on the demo data, `make test` checks all.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+# The embedding model lives beside the clone on development and CI machines; use it when there.
+SHARED_MODEL := $(abspath ../shared/models/all-MiniLM-L6-v2/onnx)
+ifneq ($(wildcard $(SHARED_MODEL)/model.onnx),)
+export EMBEDDING_MODEL_DIR ?= $(SHARED_MODEL)
+endif
+
+.PHONY: install demo test lint types pytest fix clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed ## create .venv with the bot and its development tools
+
+demo: install ## load the demo data into the embedded store and show what is there
+	$(BIN)/scic init --demo
+	$(BIN)/scic stats
+
+test: install lint types pytest ## lint, type-check and run the whole test suite
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+types: install
+	$(BIN)/mypy .
+
+pytest: install
+	$(BIN)/pytest
+
+fix: install ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean: ## remove the virtual environment and runtime data
+	rm -rf $(VENV) data

@@ -1,0 +1,247 @@
+"""`scic`: the command line staff use to load, inspect and run the bot."""
+
+from __future__ import annotations
+
+import enum
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.services import records
+from bot.settings import Settings, SettingsError, load_settings
+from storage.db import StoreUnavailable, make_engine, session_scope
+from storage.files import RecordFileError, detect_format
+from storage.importing import ImportReport
+
+app = typer.Typer(
+    name="scic",
+    help="SCIC Bot: the Smart City Innovation Cluster's assistant.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+out = Console()
+err = Console(stderr=True, soft_wrap=True)
+log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class RecordKind(enum.StrEnum):
+    members = "members"
+    people = "people"
+    challenges = "challenges"
+
+
+class FileFormat(enum.StrEnum):
+    csv = "csv"
+    json = "json"
+
+
+class CliError(Exception):
+    """Bad input from the command line; printed as one line, exit code 2."""
+
+
+def fail(message: str) -> None:
+    raise CliError(message)
+
+
+def settings() -> Settings:
+    return load_settings()
+
+
+@contextmanager
+def store(*, migrate: bool = False) -> Iterator[Engine]:
+    engine = make_engine(settings().store_url)
+    try:
+        if migrate:
+            records.ensure_schema(engine)
+        else:
+            records.require_schema(engine)
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def print_report(report: ImportReport, *, limit: int = 50) -> None:
+    verb = "would be" if report.dry_run else "were"
+    summary = (
+        f"{report.kind}: {report.total} rows read; {len(report.created)} {verb} created, "
+        f"{len(report.updated)} {verb} updated, {len(report.unchanged)} unchanged"
+    )
+    if report.problems:
+        summary += f"; {report.bad_rows} rows have problems"
+    out.print(summary)
+    for problem in report.problems[:limit]:
+        err.print(f"  [red]✗[/red] {problem}", highlight=False, markup=True)
+    if len(report.problems) > limit:
+        err.print(f"  … and {len(report.problems) - limit} more problems")
+
+
+@app.command()
+def init(
+    demo: Annotated[
+        bool, typer.Option(help="Also load the demo members, people and challenges.")
+    ] = False,
+) -> None:
+    """Create the store, or upgrade its schema; with --demo, load the demo data."""
+    with store(migrate=True) as engine:
+        out.print(f"Store ready at {engine.url.render_as_string()}")
+        if demo:
+            with session_scope(engine) as session:
+                for report in records.load_demo(session=session):
+                    print_report(report)
+
+
+@app.command("import")
+def import_(
+    kind: Annotated[RecordKind, typer.Argument(help="What the file holds.")],
+    file: Annotated[Path, typer.Argument(help="A .csv or .json file.", show_default=False)],
+    format: Annotated[
+        FileFormat | None,
+        typer.Option("--format", help="Override the format told by the file name."),
+    ] = None,
+    skip_invalid: Annotated[
+        bool, typer.Option(help="Import the good rows and report the bad ones.")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option(help="Report what would change; write nothing.")] = False,
+) -> None:
+    """Import members, people or challenges from CSV or JSON, upserting by natural key.
+
+    Keys: members by slug, people by email, challenges by slug. A file with any bad row is
+    rejected whole (each problem named by row, field and reason) unless --skip-invalid.
+    Import members first, then people, then challenges: later kinds refer to earlier ones.
+
+    \b
+    members:    slug, name, kind, country, city, size, website, description, capabilities,
+                technologies, languages, membership_status, references
+    people:     email, name, organisation (member slug), role, expertise, slack_user_id,
+                is_staff, digest_frequency
+    challenges: slug, title, description, owner_member (member slug), owner_name, city,
+                country, region, tags, needs, status, deadline (YYYY-MM-DD), budget_min,
+                budget_max, currency, visibility, source, created_by (person email),
+                language, allowed_members (member slugs)
+
+    \b
+    kind: company|city|region|research_institute|university|other
+    size: micro|small|medium|large;  membership_status: active|pending|former
+    status: draft|open|teams_forming|proposal_submitted|won|lost|closed
+    visibility: public|restricted;  digest_frequency: weekly|daily|off
+    In CSV, list fields are joined with ';' and `references` is a JSON list of
+    {title, description, year, client}. Examples: examples/ in the repository.
+    """
+    fmt = detect_format(file, format.value if format else None)
+    with store() as engine, session_scope(engine) as session, progress_bar() as bar:
+        task = bar.add_task(f"Importing {kind.value}", total=None)
+        report = records.import_file(
+            session=session,
+            kind=kind.value,
+            path=file,
+            fmt=fmt,
+            skip_invalid=skip_invalid,
+            dry_run=dry_run,
+            on_rows=lambda n: bar.update(task, total=n),
+            on_progress=lambda done: bar.update(task, completed=done),
+        )
+        if report.problems and not skip_invalid:
+            session.rollback()
+    print_report(report)
+    if report.problems and not skip_invalid:
+        err.print(
+            f"Nothing was imported: fix the rows above, or use --skip-invalid to import the "
+            f"{report.total - report.bad_rows} good rows."
+        )
+        raise typer.Exit(1)
+    if dry_run:
+        out.print("Dry run: nothing was written.")
+
+
+@app.command()
+def export(
+    kind: Annotated[RecordKind, typer.Argument(help="What to export.")],
+    file: Annotated[
+        Path, typer.Argument(help="A .csv or .json file to write.", show_default=False)
+    ],
+    format: Annotated[
+        FileFormat | None,
+        typer.Option("--format", help="Override the format told by the file name."),
+    ] = None,
+) -> None:
+    """Export members, people or challenges in the format `scic import` reads."""
+    fmt = detect_format(file, format.value if format else None)
+    with store() as engine, session_scope(engine) as session:
+        count = records.export_file(session=session, kind=kind.value, path=file, fmt=fmt)
+    out.print(f"Wrote {count} {kind.value} to {file}")
+
+
+@app.command()
+def stats() -> None:
+    """Count the records in each table of the store."""
+    with store() as engine, session_scope(engine) as session:
+        counts = records.store_stats(session=session)
+    table = Table("table", "rows", title=f"Store: {engine.url.render_as_string()}")
+    for name, count in counts.items():
+        table.add_row(name, str(count))
+    out.print(table)
+
+
+@contextmanager
+def progress_bar() -> Iterator[Progress]:
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+    with progress:
+        yield progress
+
+
+def main() -> None:
+    """Entry point: turns every known failure into one clear line and a non-zero exit."""
+    try:
+        logging.basicConfig(
+            level=settings().log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+        # Alembic narrates every migration step at INFO; the CLI says what matters itself.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+    except SettingsError as exc:
+        err.print(f"[red]Error:[/red] {exc}", highlight=False)
+        sys.exit(2)
+    try:
+        app()  # usage errors are Typer's to print; it exits with code 2
+    except (CliError, SettingsError, StoreUnavailable, RecordFileError) as exc:
+        err.print(f"[red]Error:[/red] {exc}", highlight=False)
+        sys.exit(2)
+    except SQLAlchemyError as exc:
+        err.print(
+            f"[red]Error:[/red] the store failed: {str(exc).splitlines()[0]}. "
+            "Check DATABASE_URL and that the server is running.",
+            highlight=False,
+        )
+        sys.exit(2)
+    except Exception as exc:  # the last line of defence: a message, never a traceback
+        log.debug("unexpected error", exc_info=True)
+        err.print(
+            f"[red]Error:[/red] unexpected {type(exc).__name__}: {exc} "
+            "(run with LOG_LEVEL=DEBUG for details)",
+            highlight=False,
+        )
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Services: the cluster's domain operations, shared by Slack listeners, the CLI and jobs."""

@@ -1,0 +1,85 @@
+"""Loading and inspecting the cluster's records: init, demo data, import, export, stats."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+import storage
+from storage import migrate
+from storage.db import StoreUnavailable, check_store
+from storage.files import Format, RawRow, read_rows, write_records
+from storage.importing import ImportReport, export_records, import_rows
+from storage.queries import count_rows
+from storage.records import KINDS, Kind
+
+DEMO_DIR = Path(storage.__file__).parent / "demo"
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Create the schema or bring it up to date (idempotent)."""
+    check_store(engine)
+    migrate.upgrade(engine)
+
+
+def require_schema(engine: Engine) -> None:
+    """Refuse to work on a store that `scic init` has not prepared."""
+    check_store(engine)
+    current, head = migrate.current_revision(engine), migrate.head_revision(engine)
+    if current is None:
+        raise StoreUnavailable(
+            f"the store at {engine.url.render_as_string()} has no tables yet; run `scic init`"
+        )
+    if current != head:
+        raise StoreUnavailable(
+            f"the store's schema is at revision {current}, the code expects {head}; "
+            "run `scic init` to upgrade it"
+        )
+
+
+def import_file(
+    *,
+    session: Session,
+    kind: Kind,
+    path: Path,
+    fmt: Format,
+    skip_invalid: bool = False,
+    dry_run: bool = False,
+    on_progress: Callable[[int], None] | None = None,
+    on_rows: Callable[[int], None] | None = None,
+) -> ImportReport:
+    rows: list[RawRow] = read_rows(path, kind, fmt)
+    if on_rows:
+        on_rows(len(rows))
+    return import_rows(
+        session=session,
+        kind=kind,
+        rows=rows,
+        skip_invalid=skip_invalid,
+        dry_run=dry_run,
+        on_progress=on_progress,
+    )
+
+
+def load_demo(*, session: Session) -> list[ImportReport]:
+    """Load the demo members, people and challenges (in that order: later ones refer back)."""
+    reports = []
+    for kind in KINDS:
+        report = import_file(session=session, kind=kind, path=DEMO_DIR / f"{kind}.json", fmt="json")
+        if report.problems:
+            raise ValueError(f"demo {kind} are invalid: " + "; ".join(map(str, report.problems)))
+        reports.append(report)
+    return reports
+
+
+def export_file(*, session: Session, kind: Kind, path: Path, fmt: Format) -> int:
+    records = export_records(session=session, kind=kind)
+    write_records(path, kind, fmt, records)
+    return len(records)
+
+
+def store_stats(*, session: Session) -> dict[str, int]:
+    return count_rows(session=session)
