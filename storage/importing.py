@@ -221,11 +221,12 @@ def _check_references(
             else:
                 kept.append((row, record))
     elif kind == "people":
-        holder_of_slack = dict(
-            session.execute(
+        holder_of_slack = {
+            slack_id: email
+            for slack_id, email in session.execute(
                 select(Person.slack_user_id, Person.email).where(Person.slack_user_id.is_not(None))
-            ).tuples()
-        )
+            )
+        }
         for row, record in records:
             assert isinstance(record, PersonRecord)
             if record.organisation is not None and record.organisation not in member_slugs:
@@ -330,17 +331,17 @@ def _upsert_person(session: Session, record: PersonRecord, dry_run: bool) -> str
         return "unchanged"
     if dry_run:
         return "updated" if person is not None else "created"
+    member = (
+        session.scalars(select(Member).where(Member.slug == record.organisation)).one()
+        if record.organisation
+        else None
+    )
     outcome = "updated"
     if person is None:
         person = Person(email=record.email)
         session.add(person)
         outcome = "created"
     old_org = person.member.slug if person.member else None
-    member = (
-        session.scalars(select(Member).where(Member.slug == record.organisation)).one()
-        if record.organisation
-        else None
-    )
     person.member = member
     for name in ("name", "role", "expertise", "slack_user_id", "is_staff", "digest_frequency"):
         setattr(person, name, getattr(record, name))
@@ -361,11 +362,6 @@ def _upsert_challenge(session: Session, record: ChallengeRecord, dry_run: bool) 
         return "unchanged"
     if dry_run:
         return "updated" if challenge is not None else "created"
-    outcome = "updated"
-    if challenge is None:
-        challenge = Challenge(slug=record.slug)
-        session.add(challenge)
-        outcome = "created"
     members = {
         m.slug: m
         for m in session.scalars(
@@ -374,12 +370,18 @@ def _upsert_challenge(session: Session, record: ChallengeRecord, dry_run: bool) 
             )
         )
     }
-    challenge.owner_member = members.get(record.owner_member or "")
-    challenge.created_by = (
+    created_by = (
         session.scalars(select(Person).where(Person.email == record.created_by)).one()
         if record.created_by
         else None
     )
+    outcome = "updated"
+    if challenge is None:
+        challenge = Challenge(slug=record.slug)
+        session.add(challenge)
+        outcome = "created"
+    challenge.owner_member = members.get(record.owner_member or "")
+    challenge.created_by = created_by
     for name in (
         "title",
         "description",
