@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from storage.db import session_scope
-from storage.files import RecordFileError, parse_csv, parse_json, read_rows, to_csv, to_json
+from storage.files import RawRow, RecordFileError, parse_csv, parse_json, read_rows, to_csv, to_json
 from storage.importing import ImportReport, export_records, import_rows
 from storage.models import Challenge, IndexOutbox, Member, Person
 from storage.queries import count_rows
@@ -52,10 +52,19 @@ CHALLENGES_JSON = [
 ]
 
 
-def run(engine: Engine, kind: Kind, rows: list, **options: bool) -> ImportReport:  # type: ignore[type-arg]
+def run(
+    engine: Engine,
+    kind: Kind,
+    rows: list[RawRow],
+    *,
+    skip_invalid: bool = False,
+    dry_run: bool = False,
+) -> ImportReport:
     with session_scope(engine) as session:
-        report = import_rows(session=session, kind=kind, rows=rows, **options)
-        if report.problems and not options.get("skip_invalid"):
+        report = import_rows(
+            session=session, kind=kind, rows=rows, skip_invalid=skip_invalid, dry_run=dry_run
+        )
+        if report.problems and not skip_invalid:
             session.rollback()
     return report
 
@@ -133,8 +142,8 @@ BAD_MEMBERS = [
 @pytest.mark.parametrize(("row", "expected"), BAD_MEMBERS)
 def test_a_bad_member_row_is_reported_and_nothing_is_written(
     engine: Engine,
-    row: dict,
-    expected: str,  # type: ignore[type-arg]
+    row: dict[str, object],
+    expected: str,
 ) -> None:
     good = {"slug": "good", "name": "Good Oy", "kind": "company"}
     report = run(engine, "members", parse_json(json.dumps([good, row])))

@@ -16,9 +16,10 @@ from storage.db import session_scope
 from storage.files import parse_csv, parse_json, to_csv, to_json
 from storage.importing import export_records, import_rows
 from storage.models import Member
+from storage.records import MemberRecord
 from tests.conftest import _empty_all_tables
 
-texts = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60)
+texts = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=60)
 slugs = st.one_of(st.from_regex(r"[a-z0-9]{1,12}(-[a-z0-9]{1,8}){0,2}", fullmatch=True), texts)
 kinds = st.sampled_from(["company", "city", "region", "research_institute", "university", "x"])
 tag_lists = st.lists(texts, max_size=4)
@@ -89,6 +90,7 @@ def test_a_random_member_row_is_rejected_with_a_message_or_round_trips(
     assert report.created == [row["slug"]]
     with session_scope(engine) as session:
         (exported,) = export_records(session=session, kind="members")
+    assert isinstance(exported, MemberRecord)
     assert exported.name == row["name"].strip()
     assert exported.kind.value == row["kind"]
     assert (

@@ -57,7 +57,7 @@ def test_person_email_and_slack_user_are_unique(engine: Engine) -> None:
 
 def test_unknown_kind_is_refused_by_the_database(engine: Engine) -> None:
     with pytest.raises((StatementError, LookupError)), session_scope(engine) as session:
-        session.add(Member(slug="x", name="X", kind="spaceship"))  # type: ignore[arg-type]
+        session.add(Member(slug="x", name="X", kind="spaceship"))
         session.flush()
 
 
