@@ -18,7 +18,6 @@ from storage.files import RawRow
 from storage.models import (
     Challenge,
     ChallengeAccess,
-    IndexOutbox,
     Member,
     Person,
     Reference,
@@ -282,10 +281,6 @@ def _check_references(
     return kept, problems
 
 
-def _note_index_change(session: Session, entity: str, key: str) -> None:
-    session.add(IndexOutbox(entity=entity, entity_key=key))
-
-
 def _upsert_member(session: Session, record: MemberRecord, dry_run: bool) -> str:
     member = session.scalars(
         select(Member).where(Member.slug == record.slug).options(selectinload(Member.references))
@@ -321,7 +316,6 @@ def _upsert_member(session: Session, record: MemberRecord, dry_run: bool) -> str
             Reference(position=i, title=t, description=d, year=y, client=c)
             for i, (t, d, y, c) in enumerate(wanted)
         )
-    _note_index_change(session, "member", record.slug)
     return outcome
 
 
@@ -341,13 +335,9 @@ def _upsert_person(session: Session, record: PersonRecord, dry_run: bool) -> str
         person = Person(email=record.email)
         session.add(person)
         outcome = "created"
-    old_org = person.member.slug if person.member else None
     person.member = member
     for name in ("name", "role", "expertise", "slack_user_id", "is_staff", "digest_frequency"):
         setattr(person, name, getattr(record, name))
-    # A person's expertise is part of their organisation's searchable profile.
-    for slug in {old_org, record.organisation} - {None}:
-        _note_index_change(session, "member", str(slug))
     return outcome
 
 
@@ -407,7 +397,6 @@ def _upsert_challenge(session: Session, record: ChallengeRecord, dry_run: bool) 
         ChallengeAccess(challenge_id=challenge.id, member_id=members[slug].id)
         for slug in record.allowed_members
     )
-    _note_index_change(session, "challenge", record.slug)
     return outcome
 
 
