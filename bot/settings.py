@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlparse
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -46,6 +48,26 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Logging level."
     )
+    # Slack: read always, checked only by `scic serve` (require_slack_settings), so the rest
+    # of the CLI works on a machine without Slack tokens.
+    slack_bot_token: str = Field(default="", description="Bot token (xoxb-...).")
+    slack_signing_secret: str = Field(
+        default="", description="Signing secret that proves HTTP requests come from Slack."
+    )
+    slack_app_token: str = Field(
+        default="", description="App-level token (xapp-...); set it to run in Socket Mode."
+    )
+    slack_api_url: str = Field(
+        default="https://slack.com/api/",
+        description="Base URL of Slack's Web API (enterprise proxies, tests).",
+    )
+    challenges_channel: str = Field(
+        default="", description="Channel ID where challenge cards are posted."
+    )
+    staff_channel: str = Field(
+        default="", description="Channel ID of the cluster's staff (restricted challenges)."
+    )
+    port: int = Field(default=3000, description="HTTP port of `scic serve` in HTTP mode.")
 
     @field_validator("embedding_model_dir", mode="before")
     @classmethod
@@ -56,6 +78,16 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("slack_api_url", mode="after")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        # The Web API client appends method names to the base URL as they are.
+        return value if value.endswith("/") else value + "/"
+
+    @property
+    def socket_mode(self) -> bool:
+        return bool(self.slack_app_token)
 
     @property
     def store_url(self) -> str:
@@ -78,6 +110,80 @@ def load_settings() -> Settings:
             name = ".".join(str(part) for part in error["loc"]).upper()
             problems.append(f"{name}: {error['msg']}")
         raise SettingsError("invalid settings: " + "; ".join(problems)) from exc
+
+
+# What people leave in .env from a template. Anchored at the start (after the token's prefix)
+# so a real, random token can never match by chance.
+_PLACEHOLDER = re.compile(
+    r"^(?:xox[a-z]-|xapp-)?(?:your|change|replace|placeholder|example|dummy|todo|fake|\.\.\.|<)"
+    r"|^(?:xox[a-z]-|xapp-)?x+$|^0+$",
+    re.IGNORECASE,
+)
+_TOKEN_BODY = r"[0-9A-Za-z-]{20,}"
+_CHANNEL_ID = re.compile(r"[CG][0-9A-Z]{6,}")
+_SIGNING_SECRET = re.compile(r"[0-9a-f]{32}")
+
+
+def _token_problem(name: str, value: str, prefix: str, what: str) -> str | None:
+    if not value:
+        return f"{name} is required ({what}, starting with {prefix})"
+    if _PLACEHOLDER.search(value):
+        return f"{name} still holds a placeholder; paste {what} from the app's settings"
+    if not re.fullmatch(re.escape(prefix) + _TOKEN_BODY, value):
+        return f"{name} must be {what}: it starts with {prefix!r} followed by letters and digits"
+    return None
+
+
+def slack_settings_problems(settings: Settings) -> list[str]:
+    """Every problem with the Slack settings, one message per setting, naming it."""
+    problems: list[str] = []
+    bot = _token_problem(
+        "SLACK_BOT_TOKEN", settings.slack_bot_token, "xoxb-", "the Bot User OAuth Token"
+    )
+    if bot:
+        problems.append(bot)
+    if settings.slack_app_token:
+        app = _token_problem(
+            "SLACK_APP_TOKEN", settings.slack_app_token, "xapp-", "an app-level token"
+        )
+        if app:
+            problems.append(app)
+    secret = settings.slack_signing_secret
+    if not secret and not settings.socket_mode:
+        # Socket Mode connections are authenticated by the app token; HTTP requests only by this.
+        problems.append(
+            "SLACK_SIGNING_SECRET is required in HTTP mode (Basic Information > Signing Secret)"
+        )
+    elif secret and _PLACEHOLDER.search(secret):
+        problems.append("SLACK_SIGNING_SECRET still holds a placeholder; paste the real secret")
+    elif secret and not _SIGNING_SECRET.fullmatch(secret):
+        problems.append("SLACK_SIGNING_SECRET must be the 32 hexadecimal characters Slack shows")
+    url = urlparse(settings.slack_api_url)
+    if url.scheme not in ("http", "https") or not url.netloc:
+        problems.append(
+            f"SLACK_API_URL must be an http(s) URL such as https://slack.com/api/, "
+            f"not {settings.slack_api_url!r}"
+        )
+    if not settings.challenges_channel:
+        problems.append("CHALLENGES_CHANNEL is required: the ID of the channel for challenge cards")
+    elif not _CHANNEL_ID.fullmatch(settings.challenges_channel):
+        problems.append(
+            "CHALLENGES_CHANNEL must be a channel ID such as C0123456789 (not a #name); "
+            "find it under the channel's details"
+        )
+    if settings.staff_channel and not _CHANNEL_ID.fullmatch(settings.staff_channel):
+        problems.append("STAFF_CHANNEL must be a channel ID such as C0123456789 (not a #name)")
+    if not 1 <= settings.port <= 65535:
+        problems.append(f"PORT must be between 1 and 65535, not {settings.port}")
+    return problems
+
+
+def require_slack_settings(settings: Settings) -> Settings:
+    """Stop `scic serve` before it starts when a Slack setting is missing or malformed."""
+    problems = slack_settings_problems(settings)
+    if problems:
+        raise SettingsError("cannot start the Slack bot: " + "; ".join(problems))
+    return settings
 
 
 @lru_cache(maxsize=1)

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from collections.abc import Collection
 
-from storage.models import Base
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from storage.models import (
+    Base,
+    Challenge,
+    IndexOutbox,
+    Member,
+)
 
 
 def count_rows(*, session: Session) -> dict[str, int]:
@@ -14,3 +21,63 @@ def count_rows(*, session: Session) -> dict[str, int]:
         table.name: session.scalar(select(func.count()).select_from(table)) or 0
         for table in Base.metadata.sorted_tables
     }
+
+
+def members_with_profiles(*, session: Session, ids: Collection[int] | None = None) -> list[Member]:
+    """Members with their references and people loaded, as the search index reads them."""
+    query = select(Member).options(selectinload(Member.references), selectinload(Member.people))
+    if ids is not None:
+        query = query.where(Member.id.in_(ids))
+    return list(session.scalars(query.order_by(Member.id)))
+
+
+def challenges_by_id(*, session: Session, ids: Collection[int] | None = None) -> list[Challenge]:
+    query = select(Challenge)
+    if ids is not None:
+        query = query.where(Challenge.id.in_(ids))
+    return list(session.scalars(query.order_by(Challenge.id)))
+
+
+def pending_index_changes(*, session: Session, limit: int = 1000) -> list[IndexOutbox]:
+    """The oldest queued index changes (see storage.outbox)."""
+    return list(session.scalars(select(IndexOutbox).order_by(IndexOutbox.id).limit(limit)))
+
+
+def last_index_change_id(*, session: Session) -> int:
+    return session.scalar(select(func.max(IndexOutbox.id))) or 0
+
+
+def forget_index_changes(*, session: Session, up_to_id: int) -> None:
+    """Drop queued changes the index has caught up with; later ones stay queued."""
+    session.execute(delete(IndexOutbox).where(IndexOutbox.id <= up_to_id))
+
+
+def find_member(*, session: Session, text: str) -> Member | None:
+    """A member named in ``text``: by slug, exact name, or the longest name it contains."""
+    wanted = text.strip().lower()
+    if not wanted:
+        return None
+    exact = session.scalars(
+        select(Member).where(or_(Member.slug == wanted, func.lower(Member.name) == wanted))
+    ).first()
+    if exact is not None:
+        return exact
+    best: Member | None = None
+    for member in session.scalars(select(Member)):
+        name = member.name.lower()
+        short = _without_company_form(name)
+        if (name in wanted or (len(short) >= 4 and short in wanted)) and (
+            best is None or len(member.name) > len(best.name)
+        ):
+            best = member
+    return best
+
+
+COMPANY_FORMS = (" oy", " oyj", " ab", " as", " gmbh", " ltd", " inc", " s.l.", " s.a.", " ry")
+
+
+def _without_company_form(name: str) -> str:
+    for form in COMPANY_FORMS:
+        if name.endswith(form):
+            return name[: -len(form)].strip()
+    return name

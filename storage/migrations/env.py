@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
+import storage.slack_models  # noqa: F401  (registers the Slack tables on Base.metadata)
 from storage.models import Base
 
 config = context.config

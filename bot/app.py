@@ -1,0 +1,62 @@
+"""Wiring only: build the Bolt app from the settings and the store, with middleware and listeners.
+
+Listeners acknowledge first and keep working after the ack in Bolt's listener threads
+(`process_before_response=False`), so every request is answered within Slack's 3 seconds
+while cards are posted and views published afterwards.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+from sqlalchemy import Engine
+
+from bot import middleware
+from bot.deps import BotDeps
+from bot.listeners import register_listeners
+from bot.settings import Settings
+
+# Each outgoing call waits for Slack's Retry-After on a 429 at most this many times.
+RATE_LIMIT_RETRIES = 3
+WEB_API_TIMEOUT = 10
+
+
+def build_web_client(settings: Settings) -> WebClient:
+    return WebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        timeout=WEB_API_TIMEOUT,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=1),
+            RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+        ],
+    )
+
+
+def build_app(settings: Settings, engine: Engine, *, verify_token: bool = False) -> App:
+    """The Slack app. ``verify_token`` calls auth.test now (serve does; tests need no network)."""
+    deps = BotDeps(settings=settings, engine=engine)
+    app = App(
+        name="scic-bot",
+        # The token travels in the client (with our base URL and retry rules), not beside it.
+        signing_secret=settings.slack_signing_secret,
+        client=build_web_client(settings),
+        token_verification_enabled=verify_token,
+        process_before_response=False,
+        # Socket Mode frames are authenticated by the app token; HTTP requests by the secret.
+        request_verification_enabled=not (
+            settings.socket_mode and not settings.slack_signing_secret
+        ),
+        logger=logging.getLogger("bot.slack"),
+    )
+    # Bolt logs the whole body of a request it rejects at INFO; bodies are not for the logs.
+    logging.getLogger("slack_bolt.RequestVerification").setLevel(logging.WARNING)
+    middleware.register(app, deps)
+    register_listeners(app, deps)
+    return app

@@ -1,0 +1,94 @@
+"""The challenge card posted to the challenges channel, and the notes in its thread."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.blocks.common import (
+    FIELD_TEXT_MAX,
+    Block,
+    button,
+    clip,
+    context,
+    escape,
+    format_budget,
+    format_day,
+    format_place,
+    header,
+    message,
+    mrkdwn,
+    section,
+)
+from bot.services.challenges import ChallengeSummary
+from bot.services.matching import SolverMatch
+
+INTERESTED_ACTION = "challenge_interested"
+SOLVERS_ON_CARD = 5
+
+
+def _facts(challenge: ChallengeSummary) -> Block:
+    budget = format_budget(challenge.budget_min, challenge.budget_max, challenge.currency)
+    facts = [
+        f"*Owner*\n{escape(challenge.owner) or 'not given'}",
+        f"*Where*\n{escape(format_place(challenge.city, challenge.country))}",
+        f"*Deadline*\n{format_day(challenge.deadline)}",
+        f"*Budget*\n{budget}",
+    ]
+    return {"type": "section", "fields": [mrkdwn(f, FIELD_TEXT_MAX) for f in facts]}
+
+
+def _solvers(solvers: list[SolverMatch]) -> list[Block]:
+    if not solvers:
+        return []
+    lines = [f"• *{escape(s.member_name)}* — {escape(s.reason)}" for s in solvers[:SOLVERS_ON_CARD]]
+    return [section("*Suggested solvers*\n" + "\n".join(lines))]
+
+
+def build_challenge_card(challenge: ChallengeSummary, solvers: list[SolverMatch]) -> dict[str, Any]:
+    """The card: what the challenge is, who might solve it, and the *I'm interested* button."""
+    blocks: list[Block] = [header(challenge.title)]
+    if challenge.description:
+        blocks.append(section(escape(challenge.description)))
+    blocks.append(_facts(challenge))
+    wants = []
+    if challenge.needs:
+        wants.append("*Needs:* " + escape(", ".join(challenge.needs)))
+    if challenge.tags:
+        wants.append("*Tags:* " + escape(", ".join(challenge.tags)))
+    if wants:
+        blocks.append(context(*(clip(w, 3000) for w in wants)))
+    blocks.extend(_solvers(solvers))
+    blocks.append(
+        {
+            "type": "actions",
+            "block_id": f"challenge_{challenge.id}",
+            "elements": [
+                button("I'm interested", INTERESTED_ACTION, str(challenge.id), style="primary")
+            ],
+        }
+    )
+    blocks.append(context(f"`{challenge.slug}` · discuss it and form a team in this thread"))
+    return message(f"New challenge: {escape(challenge.title)}", blocks)
+
+
+def build_thread_opener(challenge: ChallengeSummary) -> dict[str, Any]:
+    text = (
+        f"This thread is the place to discuss *{escape(challenge.title)}* and form a team. "
+        "Press *I'm interested* on the card to put your organisation on the list."
+    )
+    return message(text, [section(text)])
+
+
+def build_interest_note(*, slack_user_id: str, organisation: str) -> dict[str, Any]:
+    text = f"<@{slack_user_id}> is interested on behalf of *{escape(organisation)}*."
+    return message(text, [section(text)])
+
+
+def build_challenge_posted(
+    challenge: ChallengeSummary, *, channel_id: str | None
+) -> dict[str, Any]:
+    where = (
+        f"posted in <#{channel_id}>" if channel_id else "stored (no channel is set for its card)"
+    )
+    text = f"Challenge *{escape(challenge.title)}* (`{challenge.slug}`) is {where}."
+    return message(text, [section(text)])

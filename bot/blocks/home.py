@@ -1,0 +1,139 @@
+"""The bot's Home tab: the person's organisation, open challenges, interests, teams, digest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.blocks.common import (
+    Block,
+    button,
+    context,
+    divider,
+    escape,
+    format_day,
+    format_place,
+    header,
+    plain,
+    section,
+)
+from bot.services.challenges import ChallengeSummary
+from bot.services.home import HomePage, OrganisationProfile
+from storage.models import DigestFrequency
+
+PAGE_ACTION = "home_challenges_page"
+DIGEST_ACTION = "home_digest_frequency"
+DIGEST_LABELS = {
+    DigestFrequency.WEEKLY: "Weekly",
+    DigestFrequency.DAILY: "Daily",
+    DigestFrequency.OFF: "Off",
+}
+
+
+def _organisation(profile: OrganisationProfile | None) -> list[Block]:
+    if profile is None:
+        return [
+            section(
+                "*Your organisation*\nYour person record is not linked to a member "
+                "organisation; ask the SCIC staff to link it."
+            )
+        ]
+    lines = [
+        f"*{escape(profile.name)}* · {profile.kind.replace('_', ' ')} · "
+        f"{escape(format_place(profile.city, profile.country))}"
+    ]
+    if profile.description:
+        lines.append(escape(profile.description))
+    if profile.capabilities:
+        lines.append("*Capabilities:* " + escape(", ".join(profile.capabilities)))
+    if profile.technologies:
+        lines.append("*Technologies:* " + escape(", ".join(profile.technologies)))
+    return [section("\n".join(lines))]
+
+
+def _challenge(challenge: ChallengeSummary) -> list[Block]:
+    return [
+        section(f"*{escape(challenge.title)}* · `{challenge.slug}`"),
+        context(
+            escape(format_place(challenge.city, challenge.country)),
+            f"deadline {format_day(challenge.deadline)}",
+            *(["needs: " + escape(", ".join(challenge.needs))] if challenge.needs else []),
+        ),
+    ]
+
+
+def _pager(page: HomePage) -> list[Block]:
+    elements = []
+    if page.page > 0:
+        elements.append(button("Newer", PAGE_ACTION, str(page.page - 1)))
+    if page.has_next_page:
+        elements.append(button("More challenges", PAGE_ACTION, str(page.page + 1)))
+    return [{"type": "actions", "block_id": "home_pager", "elements": elements}] if elements else []
+
+
+def _digest(frequency: DigestFrequency) -> Block:
+    options = [{"text": plain(label, 75), "value": f.value} for f, label in DIGEST_LABELS.items()]
+    chosen = next(o for o in options if o["value"] == frequency.value)
+    return {
+        "type": "section",
+        "block_id": "home_digest",
+        "text": {
+            "type": "mrkdwn",
+            "text": "*Opportunity digest*\nNew and open challenges that fit your organisation, "
+            "and your teams' news.",
+        },
+        "accessory": {
+            "type": "static_select",
+            "action_id": DIGEST_ACTION,
+            "options": options,
+            "initial_option": chosen,
+        },
+    }
+
+
+def build_home(page: HomePage) -> dict[str, Any]:
+    """The Home tab view; at most ~45 blocks whatever the data, well within Slack's 100."""
+    blocks: list[Block] = [header(f"Hello, {page.viewer.name}"), *_organisation(page.organisation)]
+    blocks.append(divider())
+    first = page.page * page.page_size + 1
+    title = "Open challenges"
+    if page.challenges_total > page.page_size:
+        last = first + len(page.challenges) - 1
+        title += f" ({first}–{last} of {page.challenges_total})"
+    blocks.append(header(title))
+    if page.challenges:
+        for challenge in page.challenges:
+            blocks.extend(_challenge(challenge))
+    else:
+        blocks.append(section("No open challenges right now."))
+    blocks.extend(_pager(page))
+    blocks.append(divider())
+    blocks.append(header("Your organisation's interests and teams"))
+    interests = [f"• {escape(c.title)} · `{c.slug}`" for c in page.interests]
+    teams = [
+        f"• {escape(t.name or 'Team')} — {escape(t.challenge_title)} ({t.status.replace('_', ' ')})"
+        for t in page.teams
+    ]
+    blocks.append(
+        section(
+            "*Interested in*\n"
+            + ("\n".join(interests) or "Nothing yet: press *I'm interested* on a challenge card.")
+        )
+    )
+    blocks.append(section("*Teams*\n" + ("\n".join(teams) or "No teams yet.")))
+    blocks.append(divider())
+    blocks.append(_digest(page.digest_frequency))
+    return {"type": "home", "callback_id": "home", "blocks": blocks}
+
+
+def build_unknown_home(*, staff_channel: str) -> dict[str, Any]:
+    pointer = f"in <#{staff_channel}>" if staff_channel else "by message to the cluster's staff"
+    text = (
+        "I recognise people by the email on their Slack profile, and yours is not in the "
+        "cluster's records yet. If your organisation is a member, ask the SCIC staff to add you "
+        f"({pointer}); this page then shows your organisation, open challenges and your teams."
+    )
+    return {
+        "type": "home",
+        "callback_id": "home",
+        "blocks": [header("Welcome to SCIC Bot"), section(text)],
+    }

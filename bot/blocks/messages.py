@@ -1,0 +1,67 @@
+"""Short messages: usage, polite refusals, notices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.blocks.common import escape, message, section
+
+CHALLENGE_USAGE = "\n".join(
+    [
+        "*`/challenge`* — challenges the cluster is working on:",
+        "• `/challenge` or `/challenge new` — post a new challenge (staff)",
+        "• `/challenge list [open|all]` — list open challenges, or all of them",
+        "• `/challenge show <id or slug>` — one challenge in full",
+        "• `/challenge status <id or slug> <status>` — change its status (staff)",
+        "• `/challenge help` — this text",
+    ]
+)
+
+DIGEST_USAGE = "\n".join(
+    [
+        "*`/digest`* — your weekly opportunity digest:",
+        "• `/digest` — show how often you get it",
+        "• `/digest weekly|daily|off` — change it",
+    ]
+)
+
+
+def _staff_pointer(staff_channel: str) -> str:
+    return f"in <#{staff_channel}>" if staff_channel else "by message to the cluster's staff"
+
+
+def build_unknown_person(*, staff_channel: str) -> dict[str, Any]:
+    """For a Slack user the cluster has no person record for: how to get added, not an error."""
+    text = (
+        "Hello! I'm SCIC Bot, the Smart City Innovation Cluster's assistant. I don't know you "
+        "yet: I recognise people by the email on their Slack profile, and yours is not in the "
+        "cluster's records. If your organisation is a member, ask the SCIC staff to add you "
+        f"({_staff_pointer(staff_channel)}) with the email on your Slack profile, and try again."
+    )
+    return message(text, [section(text)])
+
+
+def build_not_staff(*, what: str) -> dict[str, Any]:
+    text = (
+        f"Only SCIC staff can {what}. If you have a challenge for the cluster, tell the staff "
+        "and they will post it; `/challenge list` shows the open ones."
+    )
+    return message(text, [section(text)])
+
+
+def build_notice(text: str) -> dict[str, Any]:
+    """A one-paragraph answer; ``text`` is mrkdwn the caller has already escaped."""
+    return message(text, [section(text)])
+
+
+def build_usage(usage: str, *, problem: str = "") -> dict[str, Any]:
+    text = f"{escape(problem)}\n\n{usage}" if problem else usage
+    return message(text, [section(text)])
+
+
+def build_questions_not_ready(*, staff_channel: str) -> dict[str, Any]:
+    text = (
+        "I can't answer questions here yet. For now, ask the cluster's staff "
+        f"{_staff_pointer(staff_channel)}; `/challenge list` shows the open challenges."
+    )
+    return message(text, [section(text)])

@@ -1,0 +1,79 @@
+"""`/challenge`: open the intake modal, or list, show and change the status of challenges."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot.blocks.challenge_list import (
+    build_challenge_detail,
+    build_challenge_list,
+    build_status_changed,
+)
+from bot.blocks.challenge_modal import build_challenge_modal
+from bot.blocks.messages import (
+    CHALLENGE_USAGE,
+    build_not_staff,
+    build_notice,
+    build_unknown_person,
+    build_usage,
+)
+from bot.deps import BotDeps
+from bot.listeners.commands.parsing import parse_challenge_text
+from bot.services import challenges
+from bot.services.identity import Viewer
+from storage.db import session_scope
+
+
+def _answer(deps: BotDeps, viewer: Viewer, text: str) -> dict[str, Any]:
+    request = parse_challenge_text(text)
+    if request.action == "help":
+        return build_usage(CHALLENGE_USAGE)
+    if request.action == "usage":
+        return build_usage(CHALLENGE_USAGE, problem=request.problem)
+    try:
+        with session_scope(deps.engine) as session:
+            if request.action == "list":
+                page = challenges.list_challenges(
+                    session=session, viewer=viewer, which=request.which
+                )
+                return build_challenge_list(page)
+            if request.action == "show":
+                found = challenges.find_challenge(session=session, viewer=viewer, key=request.key)
+                return build_challenge_detail(found)
+            changed, previous = challenges.change_status(
+                session=session, viewer=viewer, key=request.key, status=request.status
+            )
+            return build_status_changed(changed, previous=previous)
+    except challenges.NotStaff:
+        return build_not_staff(what="change a challenge's status")
+    except challenges.ChallengeError as exc:
+        return build_notice(str(exc))
+
+
+def make_challenge_command(deps: BotDeps) -> Callable[..., None]:
+    def challenge_command(
+        ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+    ) -> None:
+        ack()
+        viewer: Viewer | None = context.get("viewer")
+        if viewer is None:
+            respond(**build_unknown_person(staff_channel=deps.settings.staff_channel))
+            return
+        if parse_challenge_text(command.get("text", "")).action != "new":
+            respond(**_answer(deps, viewer, command.get("text", "")))
+        elif not viewer.is_staff:
+            respond(**build_not_staff(what="post challenges"))
+        else:
+            # Where the command was typed, to tell the author there once the card is posted.
+            origin = json.dumps({"channel_id": command.get("channel_id", "")})
+            client.views_open(
+                trigger_id=command["trigger_id"],
+                view=build_challenge_modal(private_metadata=origin),
+            )
+
+    return challenge_command

@@ -1,0 +1,13 @@
+"""Modal submissions."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.blocks.challenge_modal import CALLBACK_ID
+from bot.deps import BotDeps
+from bot.listeners.views.challenge_new import make_challenge_submission
+
+
+def register(app: App, deps: BotDeps) -> None:
+    app.view_submission(CALLBACK_ID)(make_challenge_submission(deps))

@@ -1,0 +1,133 @@
+"""The new-challenge modal submitted: validate, store, then post the card and remember it."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.blocks.challenge_card import (
+    build_challenge_card,
+    build_challenge_posted,
+    build_thread_opener,
+)
+from bot.blocks.challenge_modal import VALUE
+from bot.blocks.messages import build_notice
+from bot.deps import BotDeps
+from bot.services import challenges
+from bot.services.identity import Viewer
+from storage.db import session_scope
+
+log = logging.getLogger(__name__)
+
+
+def form_from_view(view: dict[str, Any]) -> challenges.ChallengeForm:
+    """Read the modal's state into the service's form: every field a string or None."""
+    values: dict[str, dict[str, dict[str, Any]]] = view.get("state", {}).get("values", {})
+
+    def field(block_id: str) -> str | None:
+        state = values.get(block_id, {}).get(VALUE, {})
+        if "selected_option" in state:
+            value = (state["selected_option"] or {}).get("value")
+        else:
+            value = state.get("selected_date", state.get("value"))
+        return value if isinstance(value, str) else None
+
+    return challenges.ChallengeForm(
+        **{name: field(name) for name in challenges.ChallengeForm.__dataclass_fields__}
+    )
+
+
+def make_challenge_submission(deps: BotDeps) -> Callable[..., None]:
+    def challenge_submitted(
+        ack: Ack,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        client: WebClient,
+        context: BoltContext,
+    ) -> None:
+        check = challenges.validate_challenge_form(form_from_view(view), today=deps.today())
+        if check.draft is None:
+            ack(response_action="errors", errors=check.errors)
+            return
+        viewer: Viewer | None = context.get("viewer")
+        if viewer is None or not viewer.is_staff:
+            ack(response_action="errors", errors={"title": "Only SCIC staff can post challenges."})
+            return
+        try:
+            # Stored before the modal closes: if the store fails, the author still sees the form.
+            with session_scope(deps.engine) as session:
+                challenge = challenges.create_challenge(
+                    session=session, draft=check.draft, author=viewer
+                )
+        except SQLAlchemyError:
+            log.exception("storing a new challenge failed")
+            ack(response_action="errors", errors={"title": "Could not save it; try again."})
+            return
+        ack()
+        _announce(deps, client, challenge, viewer, view)
+
+    return challenge_submitted
+
+
+def _announce(
+    deps: BotDeps,
+    client: WebClient,
+    challenge: challenges.ChallengeSummary,
+    author: Viewer,
+    view: dict[str, Any],
+) -> None:
+    settings = deps.settings
+    channel = challenges.card_channel(
+        challenge,
+        challenges_channel=settings.challenges_channel,
+        staff_channel=settings.staff_channel,
+    )
+    note = build_challenge_posted(challenge, channel_id=channel)
+    if channel:
+        with session_scope(deps.engine) as session:
+            solvers = challenges.suggest_for_card(session=session, challenge=challenge)
+        try:
+            posted = client.chat_postMessage(
+                channel=channel, **build_challenge_card(challenge, solvers)
+            )
+            with session_scope(deps.engine) as session:
+                challenges.remember_card(
+                    session=session,
+                    challenge_id=challenge.id,
+                    channel_id=posted["channel"],
+                    thread_ts=posted["ts"],
+                )
+            client.chat_postMessage(
+                channel=posted["channel"], thread_ts=posted["ts"], **build_thread_opener(challenge)
+            )
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            log.warning("posting the card of %s failed: %s", challenge.slug, error)
+            note = build_notice(
+                f"`{challenge.slug}` is stored, but its card could not be posted in "
+                f"<#{channel}> (Slack said `{error}`; is the bot in the channel?)."
+            )
+    _tell_author(client, author, view, note)
+
+
+def _tell_author(
+    client: WebClient, author: Viewer, view: dict[str, Any], note: dict[str, Any]
+) -> None:
+    try:
+        origin = json.loads(view.get("private_metadata") or "{}").get("channel_id")
+    except ValueError:
+        origin = None
+    if not origin:
+        return
+    try:
+        client.chat_postEphemeral(channel=origin, user=author.slack_user_id, **note)
+    except SlackApiError as exc:
+        # Typed in a channel the bot cannot post in: the card itself is the confirmation.
+        log.info("could not confirm to the author: %s", exc.response.get("error"))

@@ -1,0 +1,113 @@
+"""Cross-cutting rules run on every request before a listener sees it.
+
+Order matters: other bots are dropped first, then Slack's retried events (before anything is
+looked up twice), then the Slack user is identified once for every listener.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt import App, BoltContext, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.deps import BotDeps
+from bot.services.identity import identify_slack_user
+from storage.db import session_scope
+from storage.slack_queries import record_event_once
+
+log = logging.getLogger(__name__)
+
+Next = Callable[[], None]
+# How long to remember that a Slack user is not in the records, so that a stranger clicking
+# around does not cost a users.info call per click; staff adding them shows within a minute.
+UNKNOWN_USER_TTL = 60.0
+
+
+def _event(body: dict[str, Any]) -> dict[str, Any]:
+    event = body.get("event")
+    return event if isinstance(event, dict) else {}
+
+
+def is_from_a_bot(body: dict[str, Any]) -> bool:
+    """Messages by any bot (ours included) or integration: the bot never answers those."""
+    event = _event(body)
+    return bool(event.get("bot_id")) or event.get("subtype") == "bot_message"
+
+
+def skip_bot_messages(body: dict[str, Any], next: Next) -> BoltResponse | None:
+    if is_from_a_bot(body):
+        # 200, so that Slack does not retry something we chose to ignore.
+        return BoltResponse(status=200, body="")
+    next()
+    return None
+
+
+def make_event_deduplication(deps: BotDeps) -> Callable[..., BoltResponse | None]:
+    def skip_retried_events(body: dict[str, Any], next: Next) -> BoltResponse | None:
+        event_id = body.get("event_id")
+        if body.get("type") == "event_callback" and isinstance(event_id, str):
+            with session_scope(deps.engine) as session:
+                first = record_event_once(
+                    session=session, event_id=event_id, received_at=datetime.now(UTC)
+                )
+            if not first:
+                log.info("event %s was already handled; skipping Slack's retry", event_id)
+                return BoltResponse(status=200, body="")
+        next()
+        return None
+
+    return skip_retried_events
+
+
+def _profile_email(client: WebClient, user_id: str) -> Callable[[], str | None]:
+    def fetch() -> str | None:
+        try:
+            response = client.users_info(user=user_id)
+        except SlackApiError as exc:
+            log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
+            return None
+        profile = (response.get("user") or {}).get("profile") or {}
+        email = profile.get("email")
+        return email if isinstance(email, str) and email else None
+
+    return fetch
+
+
+def make_identification(deps: BotDeps) -> Callable[..., None]:
+    unknown_until: dict[str, float] = {}
+    lock = threading.Lock()
+
+    def identify_person(context: BoltContext, client: WebClient, next: Next) -> None:
+        """Put the Viewer (or None for a stranger) in ``context["viewer"]`` for the listeners."""
+        user_id = context.user_id
+        context["viewer"] = None
+        if user_id:
+            with lock:
+                stranger = unknown_until.get(user_id, 0.0) > time.monotonic()
+            if not stranger:
+                with session_scope(deps.engine) as session:
+                    viewer = identify_slack_user(
+                        session=session,
+                        slack_user_id=user_id,
+                        profile_email=_profile_email(client, user_id),
+                    )
+                context["viewer"] = viewer
+                if viewer is None:
+                    with lock:
+                        unknown_until[user_id] = time.monotonic() + UNKNOWN_USER_TTL
+        next()
+
+    return identify_person
+
+
+def register(app: App, deps: BotDeps) -> None:
+    app.use(skip_bot_messages)
+    app.use(make_event_deduplication(deps))
+    app.use(make_identification(deps))

@@ -1,0 +1,384 @@
+"""Challenge intake and follow-up: validate the form, store, list, show, change status, interest.
+
+Slack-free: the slash command, the modal, the App Home and the CLI all call these functions.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from bot.services.identity import Viewer
+from bot.services.matching import SolverMatch
+from storage import challenges as store
+from storage.models import Challenge, ChallengeStatus, Visibility
+
+OPEN_STATUSES = (ChallengeStatus.OPEN, ChallengeStatus.TEAMS_FORMING)
+# Drafts are staff work in progress; members see everything else.
+MEMBER_STATUSES = tuple(s for s in ChallengeStatus if s is not ChallengeStatus.DRAFT)
+TITLE_MAX = 300
+DESCRIPTION_MAX = 3000
+SLUG_MAX = 60
+
+
+class ChallengeError(Exception):
+    """A request about challenges that cannot be done; the message is for the person asking."""
+
+
+class NotStaff(ChallengeError):
+    pass
+
+
+class ChallengeNotFound(ChallengeError):
+    pass
+
+
+class UnknownStatus(ChallengeError):
+    pass
+
+
+@dataclass(frozen=True)
+class ChallengeForm:
+    """The intake form as typed: every field a string, None when left empty."""
+
+    title: str | None = None
+    description: str | None = None
+    owner: str | None = None
+    city: str | None = None
+    country: str | None = None
+    needs: str | None = None
+    tags: str | None = None
+    deadline: str | None = None
+    budget_min: str | None = None
+    budget_max: str | None = None
+    visibility: str | None = None
+
+
+@dataclass(frozen=True)
+class ChallengeDraft:
+    """A form that passed validation: ready to store."""
+
+    title: str
+    description: str = ""
+    owner: str = ""
+    city: str = ""
+    country: str = ""
+    needs: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    deadline: date | None = None
+    budget_min: int | None = None
+    budget_max: int | None = None
+    visibility: Visibility = Visibility.PUBLIC
+
+
+@dataclass(frozen=True)
+class FormCheck:
+    """Either a draft or, per form field, what is wrong with it."""
+
+    draft: ChallengeDraft | None
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ChallengeSummary:
+    """A challenge as people see it in Slack, the CLI and digests."""
+
+    id: int
+    slug: str
+    title: str
+    description: str
+    owner: str
+    city: str
+    country: str
+    needs: tuple[str, ...]
+    tags: tuple[str, ...]
+    status: ChallengeStatus
+    deadline: date | None
+    budget_min: int | None
+    budget_max: int | None
+    currency: str
+    visibility: Visibility
+    channel_id: str | None
+    thread_ts: str | None
+
+
+@dataclass(frozen=True)
+class ChallengePage:
+    challenges: tuple[ChallengeSummary, ...]
+    total: int
+    which: str
+
+
+class InterestOutcome(enum.StrEnum):
+    RECORDED = "recorded"
+    ALREADY = "already"
+    NO_ORGANISATION = "no_organisation"
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True)
+class InterestResult:
+    outcome: InterestOutcome
+    challenge: ChallengeSummary | None
+
+
+def summary_of(challenge: Challenge) -> ChallengeSummary:
+    owner = challenge.owner_member.name if challenge.owner_member else challenge.owner_name
+    return ChallengeSummary(
+        id=challenge.id,
+        slug=challenge.slug,
+        title=challenge.title,
+        description=challenge.description,
+        owner=owner,
+        city=challenge.city,
+        country=challenge.country,
+        needs=tuple(challenge.needs),
+        tags=tuple(challenge.tags),
+        status=challenge.status,
+        deadline=challenge.deadline,
+        budget_min=challenge.budget_min,
+        budget_max=challenge.budget_max,
+        currency=challenge.currency,
+        visibility=challenge.visibility,
+        channel_id=challenge.slack_channel_id,
+        thread_ts=challenge.slack_thread_ts,
+    )
+
+
+# --- the intake form -------------------------------------------------------------------------
+
+
+def _clean(value: str | None) -> str:
+    return (value or "").strip()
+
+
+def split_list(value: str | None) -> tuple[str, ...]:
+    """Needs and tags are typed one per line or separated by commas or semicolons."""
+    items = (item.strip() for item in re.split(r"[,;\n]", value or ""))
+    seen: dict[str, str] = {}
+    for item in items:
+        if item and item.casefold() not in seen:
+            seen[item.casefold()] = item
+    return tuple(seen.values())
+
+
+def _parse_amount(value: str | None) -> int | None:
+    """'50 000', '50,000', '€50000' and '50000 EUR' all mean 50000; raises ValueError."""
+    text = re.sub(r"[\s,_€]|eur", "", _clean(value).lower())
+    if not text:
+        return None
+    if not text.isdigit():
+        raise ValueError(text)
+    return int(text)
+
+
+def validate_challenge_form(form: ChallengeForm, *, today: date) -> FormCheck:
+    """Check the intake form; every problem is reported against the field it belongs to."""
+    errors: dict[str, str] = {}
+    title = _clean(form.title)
+    if not title:
+        errors["title"] = "Give the challenge a title."
+    elif len(title) > TITLE_MAX:
+        errors["title"] = f"Keep the title under {TITLE_MAX} characters."
+    description = _clean(form.description)
+    if len(description) > DESCRIPTION_MAX:
+        errors["description"] = f"Keep the description under {DESCRIPTION_MAX} characters."
+
+    deadline: date | None = None
+    if _clean(form.deadline):
+        try:
+            deadline = date.fromisoformat(_clean(form.deadline))
+        except ValueError:
+            errors["deadline"] = "Pick the deadline from the calendar."
+        else:
+            if deadline < today:
+                errors["deadline"] = "The deadline is in the past; pick a later day."
+
+    amounts: dict[str, int | None] = {}
+    for name in ("budget_min", "budget_max"):
+        try:
+            amounts[name] = _parse_amount(getattr(form, name))
+        except ValueError:
+            errors[name] = "Write the amount in whole euros, e.g. 50000."
+            amounts[name] = None
+    budget_min, budget_max = amounts["budget_min"], amounts["budget_max"]
+    if budget_min is not None and budget_max is not None and budget_min > budget_max:
+        errors["budget_max"] = "The maximum budget is below the minimum."
+
+    try:
+        visibility = Visibility(_clean(form.visibility) or Visibility.PUBLIC.value)
+    except ValueError:
+        errors["visibility"] = "Choose public or restricted."
+        visibility = Visibility.PUBLIC
+
+    if errors:
+        return FormCheck(draft=None, errors=errors)
+    draft = ChallengeDraft(
+        title=title,
+        description=description,
+        owner=_clean(form.owner),
+        city=_clean(form.city),
+        country=_clean(form.country),
+        needs=split_list(form.needs),
+        tags=split_list(form.tags),
+        deadline=deadline,
+        budget_min=budget_min,
+        budget_max=budget_max,
+        visibility=visibility,
+    )
+    return FormCheck(draft=draft)
+
+
+def make_slug(title: str, taken: set[str]) -> str:
+    """A readable, unique key from the title: 'Lämpö & Kirkenes!' -> 'lampo-kirkenes'."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    base = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:SLUG_MAX].rstrip("-")
+    base = base or "challenge"
+    slug, n = base, 2
+    while slug in taken:
+        suffix = f"-{n}"
+        slug = base[: SLUG_MAX - len(suffix)].rstrip("-") + suffix
+        n += 1
+    return slug
+
+
+# --- storing and reading ---------------------------------------------------------------------
+
+
+def create_challenge(
+    *, session: Session, draft: ChallengeDraft, author: Viewer
+) -> ChallengeSummary:
+    """Store a validated draft as an open challenge, queued for the search index."""
+    if not author.is_staff:
+        raise NotStaff("Only cluster staff can post challenges.")
+    base = make_slug(draft.title, set())
+    # Suffixed slugs keep at least the first 50 characters of the base (see make_slug).
+    taken = store.slugs_starting_with(session=session, prefix=base[:50])
+    slug = make_slug(draft.title, taken)
+    owner = store.member_by_slug_or_name(session=session, text=draft.owner)
+    challenge = store.create_challenge(
+        session=session,
+        data=store.NewChallenge(
+            slug=slug,
+            title=draft.title,
+            description=draft.description,
+            owner_member_id=owner.id if owner else None,
+            owner_name=owner.name if owner else draft.owner,
+            city=draft.city,
+            country=draft.country,
+            needs=list(draft.needs),
+            tags=list(draft.tags),
+            deadline=draft.deadline,
+            budget_min=draft.budget_min,
+            budget_max=draft.budget_max,
+            visibility=draft.visibility,
+            status=ChallengeStatus.OPEN,
+            created_by_id=author.person_id,
+        ),
+    )
+    return summary_of(challenge)
+
+
+def suggest_for_card(*, session: Session, challenge: ChallengeSummary) -> list[SolverMatch]:
+    """Hook: the members to suggest on a new challenge's card. Matching plugs in here."""
+    return []
+
+
+def card_channel(
+    challenge: ChallengeSummary, *, challenges_channel: str, staff_channel: str
+) -> str | None:
+    """Where the card goes: restricted challenges stay with staff, never the open channel."""
+    if challenge.visibility is Visibility.PUBLIC:
+        return challenges_channel or None
+    return staff_channel or None
+
+
+def remember_card(*, session: Session, challenge_id: int, channel_id: str, thread_ts: str) -> None:
+    store.remember_challenge_card(
+        session=session, challenge_id=challenge_id, channel_id=channel_id, thread_ts=thread_ts
+    )
+
+
+def list_challenges(
+    *, session: Session, viewer: Viewer, which: str = "open", limit: int = 20
+) -> ChallengePage:
+    """Open challenges (or all of them) the viewer may see, newest first."""
+    statuses = OPEN_STATUSES if which == "open" else _statuses_for(viewer)
+    found = store.visible_challenges(
+        session=session,
+        member_id=viewer.member_id,
+        is_staff=viewer.is_staff,
+        statuses=statuses,
+        limit=limit,
+    )
+    total = store.count_visible_challenges(
+        session=session, member_id=viewer.member_id, is_staff=viewer.is_staff, statuses=statuses
+    )
+    return ChallengePage(tuple(summary_of(c) for c in found), total, which)
+
+
+def _statuses_for(viewer: Viewer) -> tuple[ChallengeStatus, ...]:
+    return tuple(ChallengeStatus) if viewer.is_staff else MEMBER_STATUSES
+
+
+def find_challenge(*, session: Session, viewer: Viewer, key: str) -> ChallengeSummary:
+    """A challenge by id or slug; ChallengeNotFound when missing or hidden from the viewer."""
+    challenge = _visible(session, viewer, key)
+    return summary_of(challenge)
+
+
+def _visible(session: Session, viewer: Viewer, key: str) -> Challenge:
+    challenge = store.challenge_by_key(
+        session=session, key=key, member_id=viewer.member_id, is_staff=viewer.is_staff
+    )
+    # A hidden challenge answers exactly like a missing one: its existence is not to be leaked.
+    if challenge is None or challenge.status not in _statuses_for(viewer):
+        raise ChallengeNotFound(
+            f"No challenge {key!r}. `/challenge list all` shows the ids and slugs."
+        )
+    return challenge
+
+
+def parse_status(text: str) -> ChallengeStatus:
+    wanted = text.strip().lower().replace("-", "_").replace(" ", "_")
+    try:
+        return ChallengeStatus(wanted)
+    except ValueError:
+        allowed = ", ".join(s.value for s in ChallengeStatus)
+        raise UnknownStatus(f"Unknown status {text!r}. Use one of: {allowed}.") from None
+
+
+def change_status(
+    *, session: Session, viewer: Viewer, key: str, status: str
+) -> tuple[ChallengeSummary, ChallengeStatus]:
+    """Move a challenge to ``status`` (staff only); returns it and its previous status."""
+    if not viewer.is_staff:
+        raise NotStaff("Only cluster staff can change a challenge's status.")
+    new_status = parse_status(status)
+    challenge = _visible(session, viewer, key)
+    previous = challenge.status
+    store.set_challenge_status(session=session, challenge=challenge, status=new_status)
+    return summary_of(challenge), previous
+
+
+def express_interest(*, session: Session, viewer: Viewer, challenge_id: int) -> InterestResult:
+    """The viewer's organisation wants in on the challenge; saying it twice changes nothing."""
+    try:
+        challenge = _visible(session, viewer, str(challenge_id))
+    except ChallengeNotFound:
+        return InterestResult(InterestOutcome.NOT_FOUND, None)
+    summary = summary_of(challenge)
+    if viewer.member_id is None:
+        return InterestResult(InterestOutcome.NO_ORGANISATION, summary)
+    added = store.add_interest(
+        session=session,
+        challenge_id=challenge.id,
+        member_id=viewer.member_id,
+        person_id=viewer.person_id,
+    )
+    return InterestResult(InterestOutcome.RECORDED if added else InterestOutcome.ALREADY, summary)

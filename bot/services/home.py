@@ -1,0 +1,131 @@
+"""What a person sees on the bot's Home tab: their organisation, open challenges, teams, digest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from bot.services.challenges import OPEN_STATUSES, ChallengeSummary, summary_of
+from bot.services.identity import Viewer
+from storage import challenges as store
+from storage.models import DigestFrequency, Member
+
+CHALLENGES_PER_PAGE = 5
+INTERESTS_SHOWN = 10
+TEAMS_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class OrganisationProfile:
+    slug: str
+    name: str
+    kind: str
+    city: str
+    country: str
+    description: str
+    capabilities: tuple[str, ...]
+    technologies: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TeamSummary:
+    name: str
+    status: str
+    challenge_title: str
+
+
+@dataclass(frozen=True)
+class HomePage:
+    viewer: Viewer
+    organisation: OrganisationProfile | None
+    challenges: tuple[ChallengeSummary, ...]
+    challenges_total: int
+    page: int
+    page_size: int
+    interests: tuple[ChallengeSummary, ...]
+    teams: tuple[TeamSummary, ...]
+    digest_frequency: DigestFrequency
+
+    @property
+    def has_next_page(self) -> bool:
+        return (self.page + 1) * self.page_size < self.challenges_total
+
+
+def _profile(member: Member) -> OrganisationProfile:
+    return OrganisationProfile(
+        slug=member.slug,
+        name=member.name,
+        kind=member.kind.value,
+        city=member.city,
+        country=member.country,
+        description=member.description,
+        capabilities=tuple(member.capabilities),
+        technologies=tuple(member.technologies),
+    )
+
+
+def challenges_for_home(
+    *, session: Session, viewer: Viewer, limit: int, offset: int
+) -> tuple[list[ChallengeSummary], int]:
+    """Hook: the open challenges the Home tab lists, best first, and how many there are.
+
+    For now the newest open ones the viewer may see; ranking by fit to the viewer's
+    organisation plugs in here.
+    """
+    found = store.visible_challenges(
+        session=session,
+        member_id=viewer.member_id,
+        is_staff=viewer.is_staff,
+        statuses=OPEN_STATUSES,
+        limit=limit,
+        offset=offset,
+    )
+    total = store.count_visible_challenges(
+        session=session,
+        member_id=viewer.member_id,
+        is_staff=viewer.is_staff,
+        statuses=OPEN_STATUSES,
+    )
+    return [summary_of(c) for c in found], total
+
+
+def home_page(*, session: Session, viewer: Viewer, page: int = 0) -> HomePage:
+    page = max(page, 0)
+    challenges, total = challenges_for_home(
+        session=session,
+        viewer=viewer,
+        limit=CHALLENGES_PER_PAGE,
+        offset=page * CHALLENGES_PER_PAGE,
+    )
+    member = (
+        store.member_by_id(session=session, member_id=viewer.member_id)
+        if viewer.member_id is not None
+        else None
+    )
+    interests: list[ChallengeSummary] = []
+    teams: list[TeamSummary] = []
+    if member is not None:
+        interests = [
+            summary_of(c)
+            for c in store.interests_of_member(
+                session=session, member_id=member.id, limit=INTERESTS_SHOWN
+            )
+        ]
+        teams = [
+            TeamSummary(name=team.name, status=team.status.value, challenge_title=title)
+            for team, title in store.teams_of_member(
+                session=session, member_id=member.id, limit=TEAMS_SHOWN
+            )
+        ]
+    return HomePage(
+        viewer=viewer,
+        organisation=_profile(member) if member else None,
+        challenges=tuple(challenges),
+        challenges_total=total,
+        page=page,
+        page_size=CHALLENGES_PER_PAGE,
+        interests=tuple(interests),
+        teams=tuple(teams),
+        digest_frequency=viewer.digest_frequency,
+    )

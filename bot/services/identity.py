@@ -1,0 +1,58 @@
+"""Who is talking to the bot: a Slack user linked to a person record by their profile email.
+
+The link is looked up by Slack user id first; only the first time is the email needed, and the
+caller passes a function that fetches it so that Slack is asked only when the link is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from storage.models import DigestFrequency, Person
+from storage.slack_queries import link_slack_user, person_by_email, person_by_slack_user
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """A known person, as the services need them: plain values, safe to copy between threads."""
+
+    person_id: int
+    name: str
+    email: str
+    is_staff: bool
+    member_id: int | None
+    member_name: str
+    digest_frequency: DigestFrequency
+    slack_user_id: str
+
+
+def viewer_of(person: Person, slack_user_id: str) -> Viewer:
+    return Viewer(
+        person_id=person.id,
+        name=person.name,
+        email=person.email,
+        is_staff=person.is_staff,
+        member_id=person.member_id,
+        member_name=person.member.name if person.member else "",
+        digest_frequency=person.digest_frequency,
+        slack_user_id=slack_user_id,
+    )
+
+
+def identify_slack_user(
+    *, session: Session, slack_user_id: str, profile_email: Callable[[], str | None]
+) -> Viewer | None:
+    """The person behind a Slack user, linked by email the first time; None when unknown."""
+    person = person_by_slack_user(session=session, slack_user_id=slack_user_id)
+    if person is None:
+        email = profile_email()
+        if not email:
+            return None
+        person = person_by_email(session=session, email=email)
+        if person is None:
+            return None
+        link_slack_user(session=session, person_id=person.id, slack_user_id=slack_user_id)
+    return viewer_of(person, slack_user_id)

@@ -1,0 +1,56 @@
+"""manifest.yml asks for what the bot handles: every command and event in it gets an answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.bot.conftest import MEMBER_USER
+from tests.bot.slack_harness import RunningBot
+
+yaml = pytest.importorskip("yaml")
+MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
+
+
+def manifest() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    return loaded
+
+
+def test_requests_go_to_the_one_endpoint_and_interactivity_is_on() -> None:
+    data = manifest()
+    urls = [c["url"] for c in data["features"]["slash_commands"]]
+    urls += [data["settings"]["event_subscriptions"]["request_url"]]
+    urls += [data["settings"]["interactivity"]["request_url"]]
+    assert {u.rsplit("/", 2)[-2] + "/" + u.rsplit("/", 1)[-1] for u in urls} == {"slack/events"}
+    assert data["settings"]["interactivity"]["is_enabled"] is True
+    assert data["features"]["app_home"]["home_tab_enabled"] is True
+
+
+def test_every_slash_command_in_the_manifest_is_answered(bot: RunningBot) -> None:
+    commands = [c["command"] for c in manifest()["features"]["slash_commands"]]
+    assert sorted(commands) == ["/challenge", "/digest", "/solvers"]
+    for command in commands:
+        assert bot.sender.command(command, "help", user=MEMBER_USER).status == 200
+    bot.fake.wait_for_method("response_url", count=len(commands))
+
+
+def test_every_subscribed_event_is_handled(bot: RunningBot) -> None:
+    events = manifest()["settings"]["event_subscriptions"]["bot_events"]
+    assert sorted(events) == ["app_home_opened", "app_mention", "message.im"]
+    sender = bot.sender
+    sender.event({"type": "app_home_opened", "user": MEMBER_USER, "tab": "home", "channel": "D1"})
+    sender.event(
+        {
+            "type": "app_mention",
+            "user": MEMBER_USER,
+            "text": "<@U0SCICBOT1> hi",
+            "channel": "C1",
+            "ts": "1.1",
+        }
+    )
+    sender.message(MEMBER_USER, "hi")
+    bot.fake.wait_for_method("views.publish")
+    bot.fake.wait_for_method("chat.postMessage", count=2)

@@ -1,0 +1,91 @@
+"""Middleware: other bots and our own messages ignored, retried events handled once, identity."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from bot.middleware import is_from_a_bot
+from storage.db import session_scope
+from storage.models import Person
+from storage.slack_models import SlackEventReceipt
+from tests.bot.conftest import MEMBER_USER, STAFF_USER, STRANGER_USER, Cast
+from tests.bot.slack_harness import BOT_ID, BOT_USER_ID, RunningBot
+
+
+def test_bot_messages_are_recognised() -> None:
+    assert is_from_a_bot({"event": {"type": "message", "bot_id": "B1", "text": "hi"}})
+    assert is_from_a_bot({"event": {"type": "message", "subtype": "bot_message"}})
+    assert not is_from_a_bot({"event": {"type": "message", "user": "U1", "text": "hi"}})
+    assert not is_from_a_bot({"type": "block_actions"})
+
+
+def test_a_person_s_dm_gets_the_working_reaction_and_a_reply_in_thread(bot: RunningBot) -> None:
+    reply = bot.sender.message(MEMBER_USER, "who can solve snow loads?")
+    assert reply.status == 200
+    calls = bot.fake.wait_for_method("chat.postMessage")
+    visible = bot.fake.settle()
+    assert [c.method for c in visible] == ["reactions.add", "chat.postMessage"]
+    reaction, answer = visible
+    assert reaction.args["name"] == "eyes"
+    assert answer.args["thread_ts"] == reaction.args["timestamp"]
+    assert "can't answer questions here yet" in calls[0].args["text"]
+
+
+def test_our_own_messages_and_other_bots_are_ignored(bot: RunningBot) -> None:
+    own = bot.sender.message(
+        BOT_USER_ID, "I can't answer questions here yet.", extra={"bot_id": BOT_ID}
+    )
+    own_without_bot_id = bot.sender.message(BOT_USER_ID, "echo")
+    other = bot.sender.message("U0OTHERBOT1", "deploy finished", extra={"bot_id": "B0JENKINS1"})
+    assert (own.status, own_without_bot_id.status, other.status) == (200, 200, 200)
+    # A person's message right after shows the listener was there to answer.
+    bot.sender.message(MEMBER_USER, "hello")
+    bot.fake.wait_for_method("chat.postMessage")
+    posts = bot.fake.settle()
+    assert [c.args.get("channel") for c in posts if c.method == "chat.postMessage"] == [
+        "D0DIRECT01"
+    ]
+    assert len([c for c in posts if c.method == "chat.postMessage"]) == 1
+
+
+def test_a_retried_event_is_answered_once(bot: RunningBot, engine: Engine) -> None:
+    first = bot.sender.message(MEMBER_USER, "who can solve ice?", event_id="Ev0RETRY001")
+    retry = bot.sender.message(
+        MEMBER_USER, "who can solve ice?", event_id="Ev0RETRY001", retry_num=1
+    )
+    again = bot.sender.message(
+        MEMBER_USER, "who can solve ice?", event_id="Ev0RETRY001", retry_num=2
+    )
+    assert (first.status, retry.status, again.status) == (200, 200, 200)
+    bot.fake.wait_for_method("chat.postMessage")
+    visible = bot.fake.settle(quiet=0.5)
+    assert [c.method for c in visible] == ["reactions.add", "chat.postMessage"]
+    with session_scope(engine) as session:
+        assert session.get(SlackEventReceipt, "Ev0RETRY001") is not None
+
+
+def test_a_stranger_gets_the_polite_way_in(bot: RunningBot) -> None:
+    bot.sender.message(STRANGER_USER, "who can solve snow loads?")
+    answer = bot.fake.wait_for_method("chat.postMessage")[0]
+    assert "I don't know you yet" in answer.args["text"]
+    assert "ask the SCIC staff to add you (in <#C0STAFF0001>)" in answer.args["text"]
+    assert answer.args["thread_ts"]
+
+
+def test_the_slack_user_is_linked_once_and_remembered(
+    bot: RunningBot, engine: Engine, cast: Cast
+) -> None:
+    for text in ("list", "list all", "help"):
+        bot.sender.command("/challenge", text, user=STAFF_USER)
+    bot.fake.wait_for_method("response_url", count=3)
+    assert len(bot.fake.calls_to("users.info")) == 1
+    with session_scope(engine) as session:
+        assert session.get_one(Person, cast.staff_id).slack_user_id == STAFF_USER
+
+
+def test_a_stranger_is_not_looked_up_again_at_once(bot: RunningBot) -> None:
+    for _ in range(3):
+        bot.sender.command("/challenge", "list", user=STRANGER_USER)
+    answers = bot.fake.wait_for_method("response_url", count=3)
+    assert all("I don't know you yet" in a.args["text"] for a in answers)
+    assert len(bot.fake.calls_to("users.info")) == 1
