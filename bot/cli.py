@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import enum
+import json
 import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -22,6 +24,9 @@ from bot.settings import Settings, SettingsError, load_settings
 from storage.db import StoreUnavailable, make_engine, session_scope
 from storage.files import RecordFileError, detect_format
 from storage.importing import ImportReport
+
+if TYPE_CHECKING:
+    from bot.services.matching import SolverSearch
 
 app = typer.Typer(
     name="scic",
@@ -102,6 +107,9 @@ def init(
             with session_scope(engine) as session:
                 for report in records.load_demo(session=session):
                     print_report(report)
+            with solver_search(engine) as search:
+                mode = "dense + lexical" if search.dense else "LEXICAL ONLY (no embedding model)"
+                out.print(f"Search index up to date ({mode}).")
 
 
 @app.command("import")
@@ -193,6 +201,81 @@ def stats() -> None:
     table = Table("table", "rows", title=f"Store: {engine.url.render_as_string()}")
     for name, count in counts.items():
         table.add_row(name, str(count))
+    out.print(table)
+
+
+@contextmanager
+def solver_search(engine: Engine) -> Iterator[SolverSearch]:
+    from bot.services.matching import SolverSearch
+
+    with err.status("Opening the search index (catching up with the store)…"):
+        search = SolverSearch.open(settings(), engine)
+    yield search
+
+
+@app.command()
+def reindex(
+    check: Annotated[
+        bool, typer.Option(help="Only report drift between store and index; exit 1 if any.")
+    ] = False,
+) -> None:
+    """Rebuild the search index from the store, or check that it agrees with the store."""
+    from retrieval.sync import check_drift, rebuild_index
+
+    with store() as engine, solver_search(engine) as search:
+        if check:
+            drift = check_drift(engine=engine, indexes=search.indexes)
+            for label, ids in (
+                ("missing from the index", drift.missing),
+                ("stale in the index", drift.stale),
+                ("in the index but not in the store", drift.ghosts),
+            ):
+                if ids:
+                    out.print(f"{len(ids)} passages {label}, e.g. {', '.join(ids[:3])}")
+            if not drift.clean:
+                raise typer.Exit(1)
+            out.print("The index agrees with the store.")
+            return
+        with progress_bar() as bar:
+            task = bar.add_task("Indexing passages", total=None)
+            total = rebuild_index(
+                engine=engine,
+                indexes=search.indexes,
+                on_progress=lambda done, n: bar.update(task, completed=done, total=n),
+            )
+    mode = "dense + lexical" if search.dense else "LEXICAL ONLY (no embedding model)"
+    out.print(f"Indexed {total} passages ({mode}).")
+
+
+@app.command("match")
+def match_(
+    text: Annotated[str, typer.Argument(help="The problem, in a few words or a paragraph.")],
+    k: Annotated[int, typer.Option("--k", min=1, max=50, help="How many members.")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Rank the member organisations best placed to solve TEXT, with the evidence."""
+    from bot.services.matching import suggest_solvers
+
+    if not text.strip():
+        fail('give the problem to match, e.g. scic match "snow load on school roofs"')
+    with store() as engine, solver_search(engine) as search, session_scope(engine) as session:
+        matches = suggest_solvers(session=session, search=search, query=text, k=k)
+    if as_json:
+        print(json.dumps([asdict(m) for m in matches], ensure_ascii=False, indent=2))
+        return
+    if not matches:
+        out.print("No member matches that yet. Try other words, or ask the staff.")
+        return
+    table = Table("#", "member", "score", "why", "contact", title=f"Who can solve: {text}")
+    for rank, m in enumerate(matches, start=1):
+        contact = m.contacts[0] if m.contacts else None
+        table.add_row(
+            str(rank),
+            f"{m.member_name}\n[dim]{m.city}, {m.country}[/dim]",
+            f"{m.score:.3f}",
+            m.reason,
+            f"{contact.name}\n[dim]{contact.email}[/dim]" if contact else "",
+        )
     out.print(table)
 
 

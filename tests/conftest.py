@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -104,3 +105,18 @@ def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
 def session(engine: Engine) -> Iterator[Session]:
     with session_scope(engine) as session:
         yield session
+
+
+@pytest.fixture(scope="session")
+def model_dir() -> Path:
+    # Tests read configuration from the environment directly: they run without bot settings.
+    # In CI the model files are beside the clone, so their absence is a failure, not a skip.
+    value = os.environ.get("EMBEDDING_MODEL_DIR")
+    missing = "EMBEDDING_MODEL_DIR is not set" if not value else ""
+    if value and not (Path(value) / "model.onnx").is_file():
+        missing = f"EMBEDDING_MODEL_DIR={value} has no model.onnx"
+    if missing:
+        if IN_CI:
+            pytest.fail(missing)
+        pytest.skip(f"{missing}: skipping tests that need the MiniLM files")
+    return Path(str(value))

@@ -7,7 +7,37 @@ store knows: names, contact people, visibility and earlier feedback.
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, selectinload
+
+from bot.services.identity import Viewer
+from bot.settings import Settings
+from retrieval.embedding import Embedder, OpenAIEmbedder, load_embedder
+from retrieval.index import PassageIndex
+from retrieval.passages import split_sentences
+from retrieval.profiles import member_owner, owner_id
+from retrieval.ranking import Evidence as RankedEvidence
+from retrieval.ranking import OwnerMatch, match_owners
+from retrieval.sync import Indexes, sync_index
+from storage import challenges as challenge_store
+from storage.models import (
+    Challenge,
+    ChallengeStatus,
+    Member,
+    MembershipStatus,
+    SolverSuggestion,
+    SuggestionFeedback,
+)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -50,3 +80,374 @@ class TeamSuggestion:
     members: tuple[SolverMatch, ...]
     covered_by: dict[str, tuple[str, ...]] = field(default_factory=dict)
     uncovered: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChallengeFit:
+    """How well one challenge fits a member organisation, for digests and the App Home."""
+
+    challenge_id: int
+    slug: str
+    title: str
+    score: float
+    reason: str
+
+
+KIND_LABELS = {
+    "capability": "Capability",
+    "technology": "Technologies",
+    "reference": "Reference",
+    "description": "Profile",
+    "person": "Expertise",
+}
+OPEN_STATUSES = (ChallengeStatus.OPEN, ChallengeStatus.TEAMS_FORMING)
+# Former and pending members are not offered as solvers: the cluster cannot vouch for them.
+SOLVER_FILTER = {"membership": MembershipStatus.ACTIVE.value}
+
+
+class SolverSearch:
+    """The indexes and the matcher, opened once per process and shared by every caller."""
+
+    def __init__(self, indexes: Indexes, engine: Engine) -> None:
+        self.indexes = indexes
+        self.engine = engine
+        self._sync_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, settings: Settings, engine: Engine) -> SolverSearch:
+        client = chroma_client(settings)
+        embedder = make_embedder(settings)
+        indexes = Indexes(
+            members=PassageIndex(client, embedder, name="members"),
+            challenges=PassageIndex(client, embedder, name="challenges"),
+        )
+        search = cls(indexes, engine)
+        search.catch_up()
+        return search
+
+    @property
+    def dense(self) -> bool:
+        return self.indexes.members.dense
+
+    def catch_up(self) -> int:
+        """Apply changes queued in the store; cheap (one small query) when there are none."""
+        with self._sync_lock:
+            return sync_index(engine=self.engine, indexes=self.indexes)
+
+
+def chroma_client(settings: Settings) -> Any:
+    import chromadb
+
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        return chromadb.HttpClient(
+            host=url.hostname or "127.0.0.1",
+            port=url.port or (443 if url.scheme == "https" else 8000),
+            ssl=url.scheme == "https",
+        )
+    path = Path(settings.chroma_path)
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path))
+
+
+def make_embedder(settings: Settings) -> Embedder | None:
+    if settings.embeddings == "openai":
+        return OpenAIEmbedder(
+            base_url=settings.openai_base_url or None,
+            api_key=settings.openai_api_key,
+            model=settings.openai_embedding_model,
+        )
+    return load_embedder(settings.embedding_model_dir)
+
+
+def challenge_query(challenge: Challenge) -> str:
+    """The text a challenge is matched by: what it is, what it asks for, where."""
+    parts = [challenge.title, challenge.description]
+    if challenge.needs:
+        parts.append("Needs: " + "; ".join(challenge.needs) + ".")
+    return "\n".join(p for p in parts if p)
+
+
+def _evidence(found: RankedEvidence) -> Evidence:
+    return Evidence(
+        kind=found.kind,
+        title=found.title,
+        text=found.snippet,
+        matched_terms=tuple(found.matched_terms),
+        score=found.score,
+    )
+
+
+def match_reason(evidence: Sequence[Evidence]) -> str:
+    """One line a member can check: the strongest piece of evidence, named by its kind."""
+    if not evidence:
+        return "Its profile is the closest match in the cluster."
+    best = evidence[0]
+    label = KIND_LABELS.get(best.kind, "Profile")
+    if best.kind == "reference" and best.title:
+        return f"{label}: {best.title}"
+    text = best.text if len(best.text) <= 140 else best.text[:137].rstrip() + "…"
+    return f"{label}: {text}"
+
+
+def _members_by_id(session: Session, ids: Collection[int]) -> dict[int, Member]:
+    query = select(Member).where(Member.id.in_(list(ids))).options(selectinload(Member.people))
+    return {m.id: m for m in session.scalars(query)}
+
+
+def _to_solver_match(member: Member, found: OwnerMatch) -> SolverMatch:
+    evidence = tuple(_evidence(e) for e in found.evidence)
+    contacts = tuple(
+        Contact(name=p.name, email=p.email, role=p.role, slack_user_id=p.slack_user_id)
+        for p in sorted(member.people, key=lambda p: (p.slack_user_id is None, p.name))
+    )
+    return SolverMatch(
+        member_slug=member.slug,
+        member_name=member.name,
+        kind=member.kind.value,
+        city=member.city,
+        country=member.country,
+        score=round(found.score, 4),
+        reason=match_reason(evidence),
+        evidence=evidence,
+        contacts=contacts,
+    )
+
+
+def rejected_members(*, session: Session, challenge_id: int) -> set[int]:
+    """Members people marked *Not a fit* for this challenge: later rankings leave them out."""
+    return set(
+        session.scalars(
+            select(SolverSuggestion.member_id).where(
+                SolverSuggestion.challenge_id == challenge_id,
+                SolverSuggestion.feedback == SuggestionFeedback.NOT_A_FIT,
+            )
+        )
+    )
+
+
+def suggest_solvers(
+    *,
+    session: Session,
+    search: SolverSearch,
+    query: str | Challenge,
+    k: int = 5,
+    exclude_member_ids: Collection[int] = (),
+) -> list[SolverMatch]:
+    """The k member organisations best placed to solve ``query``, best first, with evidence.
+
+    For a challenge, its owner and the members marked *Not a fit* for it are left out.
+    """
+    search.catch_up()
+    excluded = set(exclude_member_ids)
+    if isinstance(query, Challenge):
+        excluded |= rejected_members(session=session, challenge_id=query.id)
+        if query.owner_member_id is not None:
+            excluded.add(query.owner_member_id)
+        text = challenge_query(query)
+    else:
+        text = query
+    found = match_owners(search.indexes.members, text, top_k=k + len(excluded), where=SOLVER_FILTER)
+    found = [f for f in found if owner_id(f.owner) not in excluded][:k]
+    members = _members_by_id(session, [owner_id(f.owner) for f in found])
+    return [
+        _to_solver_match(members[owner_id(f.owner)], f)
+        for f in found
+        if owner_id(f.owner) in members
+    ]
+
+
+def record_suggestions(
+    *, session: Session, challenge: Challenge, matches: Sequence[SolverMatch]
+) -> None:
+    """Keep what was suggested for a challenge (the pipeline starts here); feedback stays."""
+    slugs = {m.member_slug: m for m in matches}
+    members = session.scalars(select(Member).where(Member.slug.in_(list(slugs))))
+    existing = {
+        s.member_id: s
+        for s in session.scalars(
+            select(SolverSuggestion).where(SolverSuggestion.challenge_id == challenge.id)
+        )
+    }
+    for member in members:
+        match = slugs[member.slug]
+        evidence = {"reason": match.reason, "evidence": [e.title or e.text for e in match.evidence]}
+        row = existing.get(member.id)
+        if row is None:
+            session.add(
+                SolverSuggestion(
+                    challenge_id=challenge.id,
+                    member_id=member.id,
+                    score=match.score,
+                    evidence=evidence,
+                )
+            )
+        else:
+            row.score, row.evidence = match.score, evidence
+    session.flush()
+
+
+def set_feedback(
+    *,
+    session: Session,
+    challenge_id: int,
+    member_slug: str,
+    feedback: SuggestionFeedback,
+    person_id: int | None,
+) -> None:
+    """Record *Introduce me* or *Not a fit* on a suggestion (creating it if it was ad hoc)."""
+    member = session.scalars(select(Member).where(Member.slug == member_slug)).one()
+    row = session.scalars(
+        select(SolverSuggestion).where(
+            SolverSuggestion.challenge_id == challenge_id,
+            SolverSuggestion.member_id == member.id,
+        )
+    ).first()
+    if row is None:
+        row = SolverSuggestion(challenge_id=challenge_id, member_id=member.id, score=0.0)
+        session.add(row)
+    row.feedback = feedback
+    row.feedback_by_id = person_id
+    session.flush()
+
+
+def challenge_needs(challenge: Challenge, limit: int = 6) -> list[str]:
+    """The distinct capabilities a challenge asks for: its ``needs``, or its sentences."""
+    if challenge.needs:
+        return list(challenge.needs)
+    sentences = split_sentences(challenge.description) or [challenge.title]
+    return sentences[:limit]
+
+
+# A need counts as covered by a member whose score for it is this close to the best one...
+COVER_RATIO = 0.85
+# ...and the best must itself be a real match. Dense scores add a passage and a sentence
+# cosine, so 0.6 is a cosine near 0.3, where MiniLM stops meaning "same topic"; lexical-only
+# scores are BM25 z-scores and use their own floor.
+DENSE_FLOOR = 0.6
+LEXICAL_FLOOR = 1.0
+
+
+def suggest_team(
+    *,
+    session: Session,
+    search: SolverSearch,
+    challenge: Challenge,
+    team_member_ids: Collection[int] = (),
+    max_members: int = 4,
+) -> TeamSuggestion:
+    """Members that together cover the challenge's needs (greedy set cover), and the gaps.
+
+    Needs the current team (``team_member_ids``) already covers are not asked for again.
+    """
+    search.catch_up()
+    needs = challenge_needs(challenge)
+    excluded = rejected_members(session=session, challenge_id=challenge.id)
+    if challenge.owner_member_id is not None:
+        excluded.add(challenge.owner_member_id)
+    floor = DENSE_FLOOR if search.dense else LEXICAL_FLOOR
+    team = {member_owner(i) for i in team_member_ids}
+    coverers: dict[str, dict[str, OwnerMatch]] = {}
+    for need in needs:
+        found = match_owners(search.indexes.members, need, top_k=12, where=SOLVER_FILTER)
+        found = [f for f in found if owner_id(f.owner) not in excluded or f.owner in team]
+        if not found or found[0].score < floor:
+            coverers[need] = {}
+            continue
+        best = found[0].score
+        coverers[need] = {f.owner: f for f in found if f.score >= COVER_RATIO * best}
+    covered_by_team = {n for n, who in coverers.items() if team & who.keys()}
+    open_needs = [n for n in needs if n not in covered_by_team and coverers[n]]
+    chosen: list[str] = []
+    while open_needs and len(chosen) < max_members:
+        candidates: dict[str, tuple[int, float]] = {}
+        for need in open_needs:
+            for owner, hit in coverers[need].items():
+                if owner in team or owner in chosen:
+                    continue
+                count, total = candidates.get(owner, (0, 0.0))
+                candidates[owner] = (count + 1, total + hit.score)
+        if not candidates:
+            break
+        pick = max(candidates, key=lambda o: candidates[o])
+        chosen.append(pick)
+        open_needs = [n for n in open_needs if pick not in coverers[n]]
+    members = _members_by_id(session, [owner_id(o) for o in chosen])
+    best_match: dict[str, OwnerMatch] = {}
+    for need in needs:
+        for owner, hit in coverers[need].items():
+            if owner in chosen and (owner not in best_match or hit.score > best_match[owner].score):
+                best_match[owner] = hit
+    suggestions = tuple(
+        _to_solver_match(members[owner_id(o)], best_match[o])
+        for o in chosen
+        if owner_id(o) in members
+    )
+    slug_of = {member_owner(m.id): m.slug for m in members.values()}
+    covered_by = {need: tuple(slug_of[o] for o in chosen if o in coverers[need]) for need in needs}
+    uncovered = tuple(n for n in needs if n not in covered_by_team and not covered_by[n])
+    return TeamSuggestion(
+        needs=tuple(needs), members=suggestions, covered_by=covered_by, uncovered=uncovered
+    )
+
+
+def challenges_for_member(
+    *,
+    session: Session,
+    search: SolverSearch,
+    member_id: int,
+    viewer: Viewer | None,
+    limit: int = 10,
+) -> list[ChallengeFit]:
+    """Open challenges that best fit a member organisation, among those the viewer may see."""
+    search.catch_up()
+    member = _members_by_id(session, [member_id]).get(member_id)
+    if member is None:
+        return []
+    profile = "\n".join(
+        [member.description, "; ".join(member.capabilities), "; ".join(member.technologies)]
+    )
+    visible = {
+        c.id: c
+        for c in challenge_store.visible_challenges(
+            session=session,
+            member_id=viewer.member_id if viewer else member_id,
+            is_staff=viewer.is_staff if viewer else False,
+            statuses=OPEN_STATUSES,
+            limit=10_000,
+        )
+    }
+    if not visible:
+        return []
+    found = match_owners(
+        search.indexes.challenges,
+        profile,
+        top_k=None,
+        where={"status": {"$in": [s.value for s in OPEN_STATUSES]}},
+    )
+    fits = []
+    for f in found:
+        challenge = visible.get(owner_id(f.owner))
+        if challenge is None:
+            continue
+        evidence = tuple(_evidence(e) for e in f.evidence)
+        fits.append(
+            ChallengeFit(
+                challenge_id=challenge.id,
+                slug=challenge.slug,
+                title=challenge.title,
+                score=round(f.score, 4),
+                reason=_fit_reason(evidence),
+            )
+        )
+        if len(fits) >= limit:
+            break
+    return fits
+
+
+def _fit_reason(evidence: Sequence[Evidence]) -> str:
+    if not evidence:
+        return "It is close to your organisation's profile."
+    best = evidence[0]
+    text = best.text if len(best.text) <= 140 else best.text[:137].rstrip() + "…"
+    return f"It asks for: {text}"

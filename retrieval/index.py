@@ -1,0 +1,383 @@
+"""The passage index: a Chroma collection of passage and sentence vectors, plus BM25.
+
+Every passage is stored twice over in one collection: the passage itself (``level`` =
+"passage", the unit shown as evidence) and, when it has several sentences, each sentence
+("sentence", ``parent`` = passage id) so the matcher can find one sentence that answers one
+aspect of a need. The BM25 index lives in memory and is rebuilt from the collection's
+documents whenever a shared revision marker changes, so processes sharing a Chroma server
+agree without talking to each other.
+
+Without an embedder the index is lexical-only: Chroma still stores the passages (it is the
+shared, persistent copy the BM25 index is rebuilt from), each with a tiny placeholder
+vector derived from its id; those vectors are never searched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from retrieval.embedding import Embedder, Vectors
+from retrieval.lexical import LexicalIndex
+from retrieval.passages import MetadataValue, Passage, split_sentences
+
+logger = logging.getLogger(__name__)
+
+Where = Mapping[str, Any]
+
+# Keys the index writes into each record's metadata; a passage's own metadata may not use them.
+RESERVED_KEYS = frozenset(
+    {"owner", "kind", "title", "hash", "level", "parent", "sentence_level", "sentences"}
+)
+_PAGE = 2000
+
+
+@dataclass(frozen=True)
+class DenseHit:
+    """One record found by vector search."""
+
+    id: str
+    passage_id: str
+    owner: str
+    level: str
+    similarity: float
+
+
+@dataclass(frozen=True)
+class Entries:
+    """A column-wise copy of (part of) the collection, for exact scoring in numpy."""
+
+    ids: list[str]
+    passage_ids: list[str]
+    owners: list[str]
+    levels: list[str]
+    sentence_level: npt.NDArray[np.bool_]
+    documents: list[str]
+    metadatas: list[dict[str, MetadataValue]]
+    embeddings: Vectors | None
+
+
+@dataclass(frozen=True)
+class LexicalView:
+    """The BM25 index over passage-level records and the passages it was built from."""
+
+    index: LexicalIndex
+    ids: list[str]
+    owners: list[str]
+    position: dict[str, int]
+    #: owner -> ids of all its records (passages and sentences), to fetch them by id
+    record_ids: dict[str, list[str]]
+
+
+def _and(*clauses: Where | None) -> dict[str, Any] | None:
+    parts = [dict(c) for c in clauses if c]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else {"$and": parts}
+
+
+def _placeholder_vector(record_id: str) -> list[float]:
+    # Distinct points keep Chroma's HNSW graph healthy (identical vectors degrade it).
+    angle = int(hashlib.sha1(record_id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF * 6.283
+    return [float(np.cos(angle)), float(np.sin(angle))]
+
+
+class PassageIndex:
+    """Passages of many owners in one Chroma collection, searchable densely and by BM25.
+
+    ``client`` is any Chroma client (``PersistentClient``, ``EphemeralClient``,
+    ``HttpClient``). The collection name gets the embedder's key as a suffix, so changing
+    the model starts a fresh collection (filled by a reindex) instead of mixing vectors.
+    """
+
+    def __init__(self, client: Any, embedder: Embedder | None, name: str = "passages") -> None:
+        self.client = client
+        self.embedder = embedder
+        suffix = embedder.key if embedder is not None else "lexical"
+        self.name = f"{name}-{suffix}"
+        self.collection: Any = client.get_or_create_collection(
+            self.name,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"embedder": suffix},
+            embedding_function=None,  # we embed ourselves: batching, and no config coupling
+        )
+        self._revisions: Any = client.get_or_create_collection(
+            f"{self.name}-revision", embedding_function=None
+        )
+        self._lock = threading.Lock()
+        self._lexical: LexicalView | None = None
+        self._lexical_revision: str | None = None
+
+    @property
+    def dense(self) -> bool:
+        """Whether vector search is available (an embedder is configured)."""
+        return self.embedder is not None
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def upsert(self, passages: Sequence[Passage]) -> None:
+        """Add or replace passages (and their sentences); stale sentences are removed."""
+        if not passages:
+            return
+        self._delete_sentences([p.id for p in passages])
+        ids: list[str] = []
+        docs: list[str] = []
+        metas: list[dict[str, MetadataValue]] = []
+        for p in passages:
+            clash = RESERVED_KEYS & p.metadata.keys()
+            if clash:
+                raise ValueError(f"passage {p.id}: metadata keys {sorted(clash)} are reserved")
+            base: dict[str, MetadataValue] = {
+                **p.metadata,
+                "owner": p.owner,
+                "kind": p.kind,
+                "title": p.title,
+                "parent": p.id,
+            }
+            document = p.document()
+            sentences = split_sentences(document) if self.dense else []
+            ids.append(p.id)
+            docs.append(document)
+            metas.append(
+                {
+                    **base,
+                    "level": "passage",
+                    "hash": p.content_hash(),
+                    "sentence_level": len(sentences) <= 1,
+                    "sentences": len(sentences) if len(sentences) > 1 else 0,
+                }
+            )
+            if len(sentences) > 1:
+                for n, sentence in enumerate(sentences):
+                    ids.append(f"{p.id}::s{n}")
+                    docs.append(sentence)
+                    metas.append({**base, "level": "sentence", "sentence_level": True})
+        vectors = self._embed_documents(ids, docs)
+        step = self._batch_size()
+        for start in range(0, len(ids), step):
+            end = start + step
+            self.collection.upsert(
+                ids=ids[start:end],
+                documents=docs[start:end],
+                metadatas=metas[start:end],
+                embeddings=vectors[start:end],
+            )
+        self._bump_revision()
+
+    def delete(self, ids: Sequence[str]) -> None:
+        """Remove passages by id, with their sentences."""
+        if not ids:
+            return
+        self._delete_sentences(ids)
+        for start in range(0, len(ids), _PAGE):
+            self.collection.delete(ids=list(ids[start : start + _PAGE]))
+        self._bump_revision()
+
+    def delete_owner(self, owner: str) -> None:
+        """Remove every passage of ``owner``."""
+        self.collection.delete(where={"owner": owner})
+        self._bump_revision()
+
+    def clear(self) -> None:
+        """Remove everything (a full reindex follows)."""
+        ids = self.ids_and_hashes()
+        self.delete(list(ids))
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def count(self) -> int:
+        """Number of passages (not counting sentence records)."""
+        return len(self.ids_and_hashes())
+
+    def ids_and_hashes(self) -> dict[str, str]:
+        """``{passage id: content hash}`` as stored, to compare with the store for drift."""
+        out: dict[str, str] = {}
+        for rows in self._pages(where={"level": "passage"}, include=["metadatas"]):
+            for rid, meta in zip(rows["ids"], rows["metadatas"], strict=True):
+                out[rid] = str(meta.get("hash", ""))
+        return out
+
+    def owners(self) -> list[str]:
+        """Every owner with at least one passage, sorted."""
+        return sorted(set(self.lexical().owners))
+
+    def embed_query(self, texts: Sequence[str]) -> Vectors:
+        """Embed query texts with the index's embedder (dense mode only)."""
+        if self.embedder is None:
+            raise RuntimeError("no embedder: the index is lexical-only")
+        return self.embedder.embed(texts)
+
+    def dense_search(
+        self,
+        query: str | Vectors,
+        n: int = 50,
+        where: Where | None = None,
+        level: str | None = "passage",
+    ) -> list[list[DenseHit]]:
+        """Nearest records by cosine similarity, one hit list per query vector.
+
+        ``level`` "passage" searches whole passages, "sentence" the sentence records
+        (including one-sentence passages), None both. ``where`` is a Chroma metadata filter;
+        without one, the level is filtered here rather than in Chroma, whose filtered HNSW
+        search is several times slower than an unfiltered one.
+        """
+        if self.embedder is None:
+            return []
+        vectors = self.embed_query([query]) if isinstance(query, str) else query
+        level_clause: dict[str, Any] | None = None
+        if level == "passage":
+            level_clause = {"level": "passage"}
+        elif level == "sentence":
+            level_clause = {"sentence_level": True}
+        in_chroma = where is not None and level_clause is not None
+        result = self.collection.query(
+            query_embeddings=[v for v in np.asarray(vectors, dtype=np.float32)],
+            n_results=max(1, n if in_chroma or level is None else 2 * n),
+            where=_and(level_clause, where) if in_chroma else _and(where),
+            include=["metadatas", "distances"],
+        )
+        hits: list[list[DenseHit]] = []
+        for ids, metas, dists in zip(
+            result["ids"], result["metadatas"], result["distances"], strict=True
+        ):
+            hits.append(
+                [
+                    DenseHit(
+                        id=rid,
+                        passage_id=str(meta["parent"]),
+                        owner=str(meta["owner"]),
+                        level=str(meta["level"]),
+                        similarity=1.0 - float(dist),
+                    )
+                    for rid, meta, dist in zip(ids, metas, dists, strict=True)
+                    if in_chroma
+                    or level is None
+                    or (level == "passage" and meta["level"] == "passage")
+                    or (level == "sentence" and meta["sentence_level"])
+                ][:n]
+            )
+        return hits
+
+    def entries(
+        self,
+        where: Where | None = None,
+        owners: Iterable[str] | None = None,
+        embeddings: bool = True,
+    ) -> Entries:
+        """All records (both levels) matching ``where`` and belonging to ``owners``."""
+        owner_list = sorted(set(owners)) if owners is not None else None
+        include = ["documents", "metadatas"] + (["embeddings"] if embeddings else [])
+        ids: list[str] = []
+        docs: list[str] = []
+        metas: list[dict[str, MetadataValue]] = []
+        vectors: list[Any] = []
+        if owner_list is None:
+            pages = self._pages(where=_and(where), include=include)
+        else:
+            # Fetching by id is far faster than a metadata $in filter; the ids of each
+            # owner's records are known from the (revision-checked) lexical view.
+            view = self.lexical()
+            wanted = [rid for o in owner_list for rid in view.record_ids.get(o, [])]
+            pages = (
+                self.collection.get(ids=wanted[i : i + _PAGE], where=_and(where), include=include)
+                for i in range(0, len(wanted), _PAGE)
+            )
+        for rows in pages:
+            ids.extend(rows["ids"])
+            docs.extend(rows["documents"])
+            metas.extend(rows["metadatas"])
+            if embeddings:
+                vectors.extend(rows["embeddings"])
+        matrix = np.asarray(vectors, dtype=np.float32) if embeddings and vectors else None
+        if embeddings and matrix is None:
+            matrix = np.zeros((0, 1), dtype=np.float32)
+        return Entries(
+            ids=ids,
+            passage_ids=[str(m["parent"]) for m in metas],
+            owners=[str(m["owner"]) for m in metas],
+            levels=[str(m["level"]) for m in metas],
+            sentence_level=np.array([bool(m["sentence_level"]) for m in metas], dtype=bool),
+            documents=docs,
+            metadatas=metas,
+            embeddings=matrix,
+        )
+
+    def lexical(self) -> LexicalView:
+        """The BM25 view, rebuilt if any process changed the collection since last time."""
+        revision = self._current_revision()
+        with self._lock:
+            if self._lexical is None or revision != self._lexical_revision:
+                entries = self.entries(where={"level": "passage"}, embeddings=False)
+                record_ids: dict[str, list[str]] = {}
+                for rid, owner, meta in zip(
+                    entries.ids, entries.owners, entries.metadatas, strict=True
+                ):
+                    n = int(meta.get("sentences", 0))
+                    record_ids.setdefault(owner, []).extend(
+                        [rid, *(f"{rid}::s{k}" for k in range(n))]
+                    )
+                self._lexical = LexicalView(
+                    index=LexicalIndex(entries.documents),
+                    ids=entries.ids,
+                    owners=entries.owners,
+                    position={rid: i for i, rid in enumerate(entries.ids)},
+                    record_ids=record_ids,
+                )
+                self._lexical_revision = revision
+            return self._lexical
+
+    def allowed_ids(self, where: Where) -> set[str]:
+        """Passage ids matching a Chroma filter (Chroma's own filter semantics)."""
+        out: set[str] = set()
+        for rows in self._pages(where=_and({"level": "passage"}, where), include=[]):
+            out.update(rows["ids"])
+        return out
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _embed_documents(self, ids: list[str], docs: list[str]) -> list[Any]:
+        if self.embedder is None:
+            return [_placeholder_vector(i) for i in ids]
+        return list(self.embedder.embed(docs))
+
+    def _delete_sentences(self, passage_ids: Sequence[str]) -> None:
+        for start in range(0, len(passage_ids), 500):
+            group = list(passage_ids[start : start + 500])
+            clause = {"$and": [{"parent": {"$in": group}}, {"level": "sentence"}]}
+            self.collection.delete(where=clause)
+
+    def _pages(self, where: dict[str, Any] | None, include: list[str]) -> Iterable[Any]:
+        offset = 0
+        while True:
+            rows = self.collection.get(where=where, include=include, limit=_PAGE, offset=offset)
+            if not rows["ids"]:
+                return
+            yield rows
+            if len(rows["ids"]) < _PAGE:
+                return
+            offset += _PAGE
+
+    def _batch_size(self) -> int:
+        try:
+            return max(1, min(5000, int(self.client.get_max_batch_size())))
+        except Exception:  # older servers do not report it
+            return 1000
+
+    def _bump_revision(self) -> None:
+        self._revisions.upsert(
+            ids=["revision"], embeddings=[[1.0]], metadatas=[{"rev": uuid.uuid4().hex}]
+        )
+
+    def _current_revision(self) -> str:
+        rows = self._revisions.get(ids=["revision"], include=["metadatas"])
+        if not rows["ids"]:
+            return ""
+        return str(rows["metadatas"][0]["rev"])

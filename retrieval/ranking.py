@@ -1,0 +1,433 @@
+"""The matcher: rank owners (members, or challenges) for a need, with the evidence.
+
+An owner's score adds three signals, each pooled over the owner's records:
+
+* passage level: cosine of the whole query with each passage, mean of the owner's top 3
+  ("how much of their work is like this");
+* sentence level: each sentence of the query looks for its best evidence among the
+  owner's sentences (soft maximum over the owner's top sentences), averaged over the
+  query's sentences ("is every aspect of the need covered somewhere");
+* lexical: BM25 of the query against each passage, z-scored over the whole index (so the
+  scale does not depend on the query's length) and pooled like the passage level, with a
+  small weight: it breaks ties on names, acronyms and Finnish words the model cannot read.
+
+Long queries are cut into model-sized chunks (passage level) and sentences (sentence
+level), so nothing is truncated. The same code ranks the top k under a metadata filter
+(``match_owners``) and scores every owner for a batch of queries (``score_owners``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from retrieval.index import Entries, PassageIndex, Where
+from retrieval.lexical import LexicalResult
+from retrieval.passages import split_sentences, split_text
+
+Pooling = Literal["max", "mean", "lse"]
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class RankingConfig:
+    """How the matcher combines its signals. The defaults are the product's settings."""
+
+    use_dense: bool = True
+    use_lexical: bool = True
+    #: weight of the sentence-level signal (0 disables it)
+    sentence_weight: float = 1.0
+    #: weight of the z-scored BM25 signal relative to cosine similarities
+    lexical_weight: float = 0.02
+    passage_pooling: Pooling = "mean"
+    passage_k: int = 3
+    sentence_pooling: Pooling = "lse"
+    sentence_k: int = 3
+    #: temperature of the soft maximum, in cosine units
+    temperature: float = 0.05
+    #: records fetched per query vector / BM25 when ranking the top k only
+    candidates: int = 50
+    #: evidence passages returned per owner
+    evidence: int = 3
+
+
+DEFAULT_CONFIG = RankingConfig()
+
+#: Named configurations for the benchmark's ablation (and ``scic bench``).
+VARIANTS: dict[str, RankingConfig] = {
+    "fused": DEFAULT_CONFIG,
+    "dense": replace(DEFAULT_CONFIG, use_lexical=False),
+    "lexical": replace(DEFAULT_CONFIG, use_dense=False),
+    "passage-only": replace(DEFAULT_CONFIG, sentence_weight=0.0),
+    "passage-max": replace(
+        DEFAULT_CONFIG, use_lexical=False, sentence_weight=0.0, passage_pooling="max"
+    ),
+    "passage-mean3": replace(DEFAULT_CONFIG, use_lexical=False, sentence_weight=0.0),
+    "fused-max": replace(DEFAULT_CONFIG, passage_pooling="max", sentence_pooling="max"),
+    "fused-mean3": replace(DEFAULT_CONFIG, sentence_pooling="mean", sentence_k=3),
+}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One passage that supports an owner's match, ready to show."""
+
+    passage_id: str
+    kind: str
+    title: str
+    snippet: str
+    matched_terms: list[str]
+    dense: float
+    sentence: float
+    lexical: float
+    score: float
+
+
+@dataclass(frozen=True)
+class OwnerMatch:
+    """An owner's score for a query, its parts, and the best evidence."""
+
+    owner: str
+    score: float
+    dense: float
+    sentence: float
+    lexical: float
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Query:
+    text: str
+    chunk_vectors: npt.NDArray[np.float32] | None
+    sentence_vectors: npt.NDArray[np.float32] | None
+    #: each chunk's share of the query's tokens: a long query's parts vote by size
+    chunk_weights: FloatArray | None = None
+
+
+def _prepare(index: PassageIndex, texts: Sequence[str], config: RankingConfig) -> list[_Query]:
+    """Cut each query into chunks and sentences and embed them all in one batch."""
+    if not (config.use_dense and index.embedder is not None):
+        return [_Query(t, None, None) for t in texts]
+    embedder = index.embedder
+    limit = embedder.max_tokens()
+    pieces: list[tuple[list[str], list[str]]] = []
+    for text in texts:
+        chunks = split_text(text, limit - 2, embedder.count_tokens) or [text]
+        sentences: list[str] = []
+        for sentence in split_sentences(text) or [text]:
+            sentences.extend(split_text(sentence, limit, embedder.count_tokens))
+        pieces.append((chunks, sentences or [text]))
+    flat = [s for chunks, sentences in pieces for s in (*chunks, *sentences)]
+    vectors = index.embed_query(flat)
+    out: list[_Query] = []
+    at = 0
+    for text, (chunks, sentences) in zip(texts, pieces, strict=True):
+        c = vectors[at : at + len(chunks)]
+        at += len(chunks)
+        s = vectors[at : at + len(sentences)]
+        at += len(sentences)
+        sizes = np.array([embedder.count_tokens(x) for x in chunks], dtype=np.float64)
+        out.append(_Query(text, c, s, sizes / sizes.sum()))
+    return out
+
+
+def record_of(passage_id: str) -> str:
+    """The record a passage was cut from: chunks of one text share the id before "#"."""
+    head, sep, _ = passage_id.rpartition("#")
+    return head if sep else passage_id
+
+
+def _group(owners: Sequence[str], rows: npt.NDArray[np.int64]) -> tuple[list[str], FloatArray]:
+    """Owner names and a (owners, max rows) matrix of row indices, -1 as padding."""
+    names = sorted({owners[i] for i in rows})
+    code = {name: n for n, name in enumerate(names)}
+    buckets: list[list[int]] = [[] for _ in names]
+    for i in rows:
+        buckets[code[owners[i]]].append(int(i))
+    width = max((len(b) for b in buckets), default=0)
+    table = np.full((len(names), max(width, 1)), -1, dtype=np.int64)
+    for n, bucket in enumerate(buckets):
+        table[n, : len(bucket)] = bucket
+    return names, table.astype(np.float64)
+
+
+def _records(
+    entries: Entries, passage_rows: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], list[str]]:
+    """For each passage row, the index of its record, and each record's owner.
+
+    Pooling runs over records, not chunks: a long reference cut in two must not count as
+    two pieces of evidence (it would crowd a mean-of-top-3 with one text).
+    """
+    code: dict[str, int] = {}
+    owners: list[str] = []
+    of_row = np.empty(len(passage_rows), dtype=np.int64)
+    for n, i in enumerate(passage_rows):
+        key = f"{entries.owners[i]}\x00{record_of(entries.ids[i])}"
+        if key not in code:
+            code[key] = len(owners)
+            owners.append(entries.owners[i])
+        of_row[n] = code[key]
+    return of_row, owners
+
+
+def _record_max(row_scores: FloatArray, of_row: npt.NDArray[np.int64], n: int) -> FloatArray:
+    """(queries, passage rows) -> (queries, records): a record scores its best chunk."""
+    out = np.full((row_scores.shape[0], n), -np.inf)
+    for q in range(row_scores.shape[0]):
+        np.maximum.at(out[q], of_row, row_scores[q])
+    return out
+
+
+def _pool(
+    scores: FloatArray, table: FloatArray, pooling: Pooling, k: int, temperature: float
+) -> FloatArray:
+    """Pool per-row scores (queries, rows) into per-owner scores (queries, owners).
+
+    "mean" is the mean of the owner's top ``k`` rows; "lse" a soft maximum of the top
+    ``k`` (log of the mean of exp(score / temperature)): near the best row, but a second
+    and third piece of evidence still add; "max" the single best row.
+    """
+    idx = table.astype(np.int64)
+    valid = idx >= 0
+    gathered = np.where(valid[None], scores[:, np.maximum(idx, 0)], -np.inf)
+    top = -np.sort(-gathered, axis=2)[:, :, : max(1, k)]
+    present = np.isfinite(top)
+    if pooling == "max":
+        return np.asarray(top[:, :, 0], dtype=np.float64)
+    if pooling == "mean":
+        total = np.where(present, top, 0.0).sum(axis=2)
+        return np.asarray(total / np.maximum(present.sum(axis=2), 1), dtype=np.float64)
+    best = top[:, :, :1]
+    weights = np.where(present, np.exp((top - best) / temperature), 0.0).sum(axis=2)
+    mean = weights / np.maximum(present.sum(axis=2), 1)
+    return np.asarray(best[:, :, 0] + temperature * np.log(mean), dtype=np.float64)
+
+
+def _lexical_z(result: LexicalResult) -> FloatArray:
+    scores = result.scores.astype(np.float64)
+    spread = float(scores.std())
+    if spread == 0:
+        return np.zeros_like(scores)
+    return np.asarray((scores - scores.mean()) / spread, dtype=np.float64)
+
+
+def _score(
+    index: PassageIndex,
+    entries: Entries,
+    query: _Query,
+    config: RankingConfig,
+    with_evidence: bool,
+    top_k: int | None = None,
+) -> list[OwnerMatch]:
+    """Exact scores of every owner present in ``entries`` for one query."""
+    passage_rows = np.array(
+        [i for i, level in enumerate(entries.levels) if level == "passage"], dtype=np.int64
+    )
+    if len(passage_rows) == 0:
+        return []
+    of_row, record_owners = _records(entries, passage_rows)
+    names, p_table = _group(record_owners, np.arange(len(record_owners), dtype=np.int64))
+    n_rows = len(entries.ids)
+    total = np.zeros(len(names))
+    dense_part = np.zeros(len(names))
+    sentence_part = np.zeros(len(names))
+    lexical_part = np.zeros(len(names))
+    row_dense = np.zeros(n_rows)
+    row_sentence = np.zeros(n_rows)
+    row_lexical = np.zeros(n_rows)
+    lexical_result: LexicalResult | None = None
+    lexical_position: dict[str, int] = {}
+
+    dense_on = query.chunk_vectors is not None and entries.embeddings is not None
+    if dense_on and query.chunk_vectors is not None and entries.embeddings is not None:
+        sims = query.chunk_vectors.astype(np.float64) @ entries.embeddings.T.astype(np.float64)
+        record_sims = _record_max(sims[:, passage_rows], of_row, len(record_owners))
+        pooled = _pool(
+            record_sims, p_table, config.passage_pooling, config.passage_k, config.temperature
+        )
+        weights = (
+            query.chunk_weights
+            if query.chunk_weights is not None
+            else np.full(len(sims), 1.0 / len(sims))
+        )
+        dense_part = weights @ pooled
+        row_dense = weights @ sims
+        total += dense_part
+        if config.sentence_weight > 0 and query.sentence_vectors is not None:
+            s_rows = np.flatnonzero(entries.sentence_level)
+            s_names, s_table = _group(entries.owners, s_rows)
+            s_sims = query.sentence_vectors.astype(np.float64) @ entries.embeddings.T.astype(
+                np.float64
+            )
+            s_pooled = _pool(
+                s_sims, s_table, config.sentence_pooling, config.sentence_k, config.temperature
+            ).mean(axis=0)
+            lookup = dict(zip(s_names, s_pooled, strict=True))
+            sentence_part = np.array([lookup.get(n, 0.0) for n in names])
+            row_sentence = s_sims.max(axis=0)
+            total += config.sentence_weight * sentence_part
+
+    if config.use_lexical or not dense_on:
+        view = index.lexical()
+        lexical_result = view.index.search(query.text)
+        z = _lexical_z(lexical_result)
+        lexical_position = view.position
+        for i in passage_rows:
+            pos = view.position.get(entries.ids[i])
+            row_lexical[i] = z[pos] if pos is not None else 0.0
+        record_lexical = _record_max(row_lexical[None, passage_rows], of_row, len(record_owners))
+        lexical_part = _pool(
+            record_lexical, p_table, config.passage_pooling, config.passage_k, 1.0
+        )[0]
+        # Lexical-only runs rank by BM25 alone; fused runs add it as a small correction.
+        total += lexical_part * (config.lexical_weight if dense_on else 1.0)
+
+    matches = [
+        OwnerMatch(
+            owner=name,
+            score=float(total[n]),
+            dense=float(dense_part[n]),
+            sentence=float(sentence_part[n]),
+            lexical=float(lexical_part[n]),
+        )
+        for n, name in enumerate(names)
+    ]
+    if not with_evidence:
+        return matches
+    matches.sort(key=lambda m: (-m.score, m.owner))
+    if top_k is not None:
+        matches = matches[:top_k]
+    shown = {m.owner for m in matches}
+
+    # Evidence: each passage scored like its owner but without pooling; the snippet is the
+    # passage's best-matching sentence, which is what a reader checks first.
+    best_sentence: dict[str, tuple[float, str]] = {}
+    for i in np.flatnonzero(entries.sentence_level):
+        if entries.owners[i] not in shown:
+            continue
+        pid = entries.passage_ids[i]
+        if pid not in best_sentence or row_sentence[i] > best_sentence[pid][0]:
+            best_sentence[pid] = (float(row_sentence[i]), entries.documents[i])
+    by_owner: dict[str, list[Evidence]] = {}
+    lexical_weight = config.lexical_weight if dense_on else 1.0
+    for i in passage_rows:
+        if entries.owners[i] not in shown:
+            continue
+        pid = entries.ids[i]
+        sentence_score, snippet = best_sentence.get(pid, (0.0, entries.documents[i]))
+        pos = lexical_position.get(pid)
+        terms = (
+            lexical_result.matched_terms(pos)
+            if lexical_result is not None and pos is not None
+            else []
+        )
+        meta = entries.metadatas[i]
+        by_owner.setdefault(entries.owners[i], []).append(
+            Evidence(
+                passage_id=pid,
+                kind=str(meta.get("kind", "")),
+                title=str(meta.get("title", "")),
+                snippet=snippet if dense_on else entries.documents[i],
+                matched_terms=terms,
+                dense=float(row_dense[i]),
+                sentence=sentence_score,
+                lexical=float(row_lexical[i]),
+                score=float(
+                    row_dense[i]
+                    + config.sentence_weight * sentence_score
+                    + lexical_weight * row_lexical[i]
+                ),
+            )
+        )
+    return [
+        replace(
+            m,
+            evidence=sorted(by_owner.get(m.owner, []), key=lambda e: -e.score)[: config.evidence],
+        )
+        for m in matches
+    ]
+
+
+def _candidate_owners(
+    index: PassageIndex, query: _Query, where: Where | None, config: RankingConfig
+) -> set[str]:
+    """Owners worth scoring exactly: hit by vector search or among the best BM25 passages."""
+    owners: set[str] = set()
+    if query.chunk_vectors is not None:
+        vectors = query.chunk_vectors
+        if query.sentence_vectors is not None and config.sentence_weight > 0:
+            vectors = np.vstack([vectors, query.sentence_vectors])
+        # One search over both levels: an owner is a candidate if any of its passages or
+        # sentences is near any part of the query.
+        for hits in index.dense_search(vectors, n=config.candidates, where=where, level=None):
+            owners.update(h.owner for h in hits)
+    if config.use_lexical or query.chunk_vectors is None:
+        view = index.lexical()
+        scores = view.index.search(query.text).scores
+        if len(scores) == 0:
+            return owners
+        allowed = index.allowed_ids(where) if where else None
+        best = np.argpartition(-scores, min(config.candidates, len(scores) - 1))
+        for pos in best[: config.candidates]:
+            if scores[pos] <= 0:
+                break
+            if allowed is None or view.ids[pos] in allowed:
+                owners.add(view.owners[pos])
+    return owners
+
+
+def match_owners(
+    index: PassageIndex,
+    query: str,
+    *,
+    top_k: int | None = 10,
+    where: Where | None = None,
+    config: RankingConfig = DEFAULT_CONFIG,
+) -> list[OwnerMatch]:
+    """Owners best placed to answer ``query``, best first, each with evidence.
+
+    ``top_k`` None scores every owner (matching ``where``); otherwise candidates come from
+    vector search and BM25 and only they are scored exactly. ``where`` is a Chroma metadata
+    filter on passages, e.g. ``{"kind": {"$in": ["capability", "reference"]}}``.
+    """
+    if not query.strip():
+        return []
+    prepared = _prepare(index, [query], config)[0]
+    if top_k is None:
+        entries = index.entries(where=where, embeddings=prepared.chunk_vectors is not None)
+    else:
+        owners = _candidate_owners(index, prepared, where, config)
+        if not owners:
+            return []
+        entries = index.entries(
+            where=where, owners=owners, embeddings=prepared.chunk_vectors is not None
+        )
+    return _score(index, entries, prepared, config, with_evidence=True, top_k=top_k)
+
+
+def score_owners(
+    index: PassageIndex,
+    queries: Mapping[str, str],
+    *,
+    where: Where | None = None,
+    config: RankingConfig = DEFAULT_CONFIG,
+) -> dict[str, dict[str, float]]:
+    """``{owner: {query id: score}}`` for every owner and query (the dense matrix).
+
+    Reads the collection once, then scores each query exactly; used by the benchmark
+    and by jobs that rank many challenges for many members (digests).
+    """
+    ids = list(queries)
+    prepared = _prepare(index, [queries[i] for i in ids], config)
+    dense = any(q.chunk_vectors is not None for q in prepared)
+    entries = index.entries(where=where, embeddings=dense)
+    out: dict[str, dict[str, float]] = {}
+    for qid, query in zip(ids, prepared, strict=True):
+        for match in _score(index, entries, query, config, with_evidence=False):
+            out.setdefault(match.owner, {})[qid] = match.score
+    return out

@@ -1,0 +1,85 @@
+"""PassageIndex: writes, deletes without ghosts, drift hashes, lexical-only mode, sharing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from retrieval.index import PassageIndex
+from retrieval.passages import Passage
+from retrieval.ranking import match_owners
+
+from .fixtures import member_passages
+
+
+def _passages_found(index: PassageIndex, query: str) -> set[str]:
+    """Every passage any search path can still return for ``query``."""
+    found: set[str] = set()
+    for level in ("passage", "sentence"):
+        for hits in index.dense_search(query, n=50, level=level):
+            found |= {h.passage_id for h in hits}
+    for top_k in (None, 10):
+        for match in match_owners(index, query, top_k=top_k):
+            found |= {e.passage_id for e in match.evidence}
+    return found
+
+
+def test_upsert_and_hashes(fake_index: PassageIndex) -> None:
+    passages = member_passages()
+    fake_index.upsert(passages)
+    assert fake_index.ids_and_hashes() == {p.id: p.content_hash() for p in passages}
+    assert fake_index.owners() == sorted({p.owner for p in passages})
+
+
+def test_dense_search_returns_similarities(fake_index: PassageIndex) -> None:
+    fake_index.upsert(member_passages())
+    hits = fake_index.dense_search("parking sensors guidance", n=3)[0]
+    assert hits[0].owner == "parkly"
+    assert hits[0].similarity >= hits[-1].similarity
+
+
+def test_delete_leaves_no_ghosts(fake_index: PassageIndex) -> None:
+    fake_index.upsert(member_passages())
+    fake_index.delete(["arcticmove/2"])
+    assert "arcticmove/2" not in fake_index.ids_and_hashes()
+    entries = fake_index.entries(owners=["arcticmove"])
+    assert all(pid != "arcticmove/2" for pid in entries.passage_ids)  # sentences gone too
+    assert "arcticmove/2" not in _passages_found(fake_index, "snow clearing Kirkenes polar night")
+
+
+def test_delete_owner_and_replace_shrinks_sentences(fake_index: PassageIndex) -> None:
+    fake_index.upsert(member_passages())
+    fake_index.delete_owner("parkly")
+    assert not any(i.startswith("parkly/") for i in fake_index.ids_and_hashes())
+    assert not any(p.startswith("parkly/") for p in _passages_found(fake_index, "parking"))
+    long = Passage("x/1", "x", "reference", "Pilot", "First sentence here. Second one. Third.")
+    fake_index.upsert([long])
+    assert len(fake_index.entries(owners=["x"]).ids) == 5  # passage + title + 3 sentences
+    fake_index.upsert([Passage("x/1", "x", "reference", "Pilot", "Only one sentence now")])
+    assert sorted(fake_index.entries(owners=["x"]).ids) == ["x/1", "x/1::s0", "x/1::s1"]
+
+
+def test_drift_is_visible_in_hashes(fake_index: PassageIndex) -> None:
+    p = Passage("m/1", "m", "capability", "Heat", "District heating")
+    fake_index.upsert([p])
+    changed = Passage("m/1", "m", "capability", "Heat", "District cooling")
+    assert fake_index.ids_and_hashes()["m/1"] != changed.content_hash()
+
+
+def test_lexical_only_mode_without_embedder(lexical_index: PassageIndex) -> None:
+    assert not lexical_index.dense
+    lexical_index.upsert(member_passages())
+    assert lexical_index.dense_search("parking") == []
+    matches = match_owners(lexical_index, "acoustic leak detection for water mains", top_k=3)
+    assert matches[0].owner == "aquasense"
+    assert {"acoustic", "leak", "detection"} <= set(matches[0].evidence[0].matched_terms)
+
+
+def test_two_processes_sharing_a_collection_agree(
+    chroma_client: Any, fake_index: PassageIndex
+) -> None:
+    other = PassageIndex(chroma_client, fake_index.embedder, name=fake_index.name.rsplit("-", 2)[0])
+    assert other.name == fake_index.name
+    fake_index.upsert(member_passages())
+    assert match_owners(other, "leak detection", top_k=1)[0].owner == "aquasense"
+    fake_index.delete_owner("aquasense")  # the other's BM25 cache must notice
+    assert all(m.owner != "aquasense" for m in match_owners(other, "leak detection", top_k=5))

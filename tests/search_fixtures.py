@@ -1,0 +1,76 @@
+"""A SolverSearch over fresh Chroma collections, for tests of sync and matching services."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import chromadb
+import pytest
+from sqlalchemy import Engine
+
+from bot.services.matching import SolverSearch
+from retrieval.embedding import Embedder
+from retrieval.index import PassageIndex
+from retrieval.sync import Indexes
+from storage.db import session_scope
+from storage.files import parse_json
+from storage.importing import import_rows
+from storage.records import Kind
+
+
+def fresh_search(client: Any, embedder: Embedder | None, engine: Engine) -> SolverSearch:
+    # EphemeralClients share storage within a process: every search gets its own names.
+    tag = uuid.uuid4().hex[:8]
+    indexes = Indexes(
+        members=PassageIndex(client, embedder, name=f"members-{tag}"),
+        challenges=PassageIndex(client, embedder, name=f"challenges-{tag}"),
+    )
+    return SolverSearch(indexes, engine)
+
+
+def load(engine: Engine, kind: Kind, rows: list[dict[str, Any]]) -> None:
+    with session_scope(engine) as session:
+        report = import_rows(session=session, kind=kind, rows=parse_json(json.dumps(rows)))
+        assert report.problems == [], report.problems
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real `chroma run` server on a free loopback port, and an HttpClient for it."""
+    port = free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    chroma = Path(sys.executable).with_name("chroma")
+    process = subprocess.Popen(
+        [str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                client = chromadb.HttpClient(host="127.0.0.1", port=port)
+                client.heartbeat()
+                break
+            except Exception:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    pytest.fail(f"`chroma run` did not start on port {port}")
+                time.sleep(0.3)
+        yield client
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
