@@ -279,6 +279,45 @@ def match_(
     out.print(table)
 
 
+@app.command()
+def ask(
+    text: Annotated[str, typer.Argument(help="A question, as you would ask the bot in Slack.")],
+    as_email: Annotated[
+        str | None, typer.Option("--as", help="Ask as this person (default: a staff member).")
+    ] = None,
+) -> None:
+    """Ask the bot one question and print its answer."""
+    from bot.console import console_viewer, render_answer
+    from bot.services.answers import answer_question
+
+    with store() as engine:
+        viewer = console_viewer(engine, as_email)
+        if viewer is None:
+            fail(f"no person {as_email or 'with staff rights'} in the store; import people first")
+        assert viewer is not None
+        with solver_search(engine) as search, session_scope(engine) as session:
+            answer = answer_question(session=session, search=search, viewer=viewer, text=text)
+    out.print(render_answer(answer), highlight=False, markup=False)
+
+
+@app.command()
+def console(
+    as_email: Annotated[
+        str | None, typer.Option("--as", help="Talk as this person (default: a staff member).")
+    ] = None,
+) -> None:
+    """Talk to the bot in the terminal: the same answers as in Slack, no Slack needed."""
+    from bot.console import console_viewer, run_console
+
+    with store() as engine:
+        viewer = console_viewer(engine, as_email)
+        if viewer is None:
+            fail(f"no person {as_email or 'with staff rights'} in the store; import people first")
+        assert viewer is not None
+        with solver_search(engine) as search:
+            run_console(engine=engine, search=search, viewer=viewer, read=input, out=out)
+
+
 @contextmanager
 def progress_bar() -> Iterator[Progress]:
     progress = Progress(

@@ -62,7 +62,10 @@ def find_member(*, session: Session, text: str) -> Member | None:
     ).first()
     if exact is not None:
         return exact
+    # The longest member name the text contains ("Kantava Structural Monitoring Oy"), else
+    # the shortest name that starts with the text ("Kantava").
     best: Member | None = None
+    prefixed: Member | None = None
     for member in session.scalars(select(Member)):
         name = member.name.lower()
         short = _without_company_form(name)
@@ -70,7 +73,13 @@ def find_member(*, session: Session, text: str) -> Member | None:
             best is None or len(member.name) > len(best.name)
         ):
             best = member
-    return best
+        if (
+            len(wanted) >= 4
+            and name.startswith(wanted)
+            and (prefixed is None or len(member.name) < len(prefixed.name))
+        ):
+            prefixed = member
+    return best or prefixed
 
 
 COMPANY_FORMS = (" oy", " oyj", " ab", " as", " gmbh", " ltd", " inc", " s.l.", " s.a.", " ry")

@@ -322,10 +322,16 @@ def challenge_needs(challenge: Challenge, limit: int = 6) -> list[str]:
 # A need counts as covered by a member whose score for it is this close to the best one...
 COVER_RATIO = 0.85
 # ...and the best must itself be a real match. Dense scores add a passage and a sentence
-# cosine, so 0.6 is a cosine near 0.3, where MiniLM stops meaning "same topic"; lexical-only
-# scores are BM25 z-scores and use their own floor.
-DENSE_FLOOR = 0.6
+# cosine; with MiniLM, gibberish and small talk ("hello") reach about 0.7 against any profile
+# and real problems 0.95 and up, so 0.8 separates them. Lexical-only scores are BM25
+# z-scores and use their own floor.
+DENSE_FLOOR = 0.8
 LEXICAL_FLOOR = 1.0
+
+
+def is_relevant(search: SolverSearch, score: float) -> bool:
+    """Whether a score means a real match rather than the least bad of poor ones."""
+    return score >= (DENSE_FLOOR if search.dense else LEXICAL_FLOOR)
 
 
 def suggest_team(
@@ -345,13 +351,12 @@ def suggest_team(
     excluded = rejected_members(session=session, challenge_id=challenge.id)
     if challenge.owner_member_id is not None:
         excluded.add(challenge.owner_member_id)
-    floor = DENSE_FLOOR if search.dense else LEXICAL_FLOOR
     team = {member_owner(i) for i in team_member_ids}
     coverers: dict[str, dict[str, OwnerMatch]] = {}
     for need in needs:
         found = match_owners(search.indexes.members, need, top_k=12, where=SOLVER_FILTER)
         found = [f for f in found if owner_id(f.owner) not in excluded or f.owner in team]
-        if not found or found[0].score < floor:
+        if not found or not is_relevant(search, found[0].score):
             coverers[need] = {}
             continue
         best = found[0].score

@@ -1,0 +1,203 @@
+"""Answers to questions, as Block Kit messages: solvers with evidence, challenges, a profile."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.blocks.common import (
+    Block,
+    button,
+    clip,
+    context,
+    escape,
+    format_day,
+    message,
+    section,
+)
+from bot.services.answers import Answer, ChallengeLine, MemberProfile
+from bot.services.matching import Contact, SolverMatch
+
+INTRODUCE = "solver_introduce"
+NOT_A_FIT = "solver_not_a_fit"
+ASK_STAFF = "ask_staff"
+SHARE = "solvers_share"
+STATUS_LABELS = {
+    "open": "open",
+    "teams_forming": "teams forming",
+    "proposal_submitted": "proposal submitted",
+    "won": "won",
+    "lost": "lost",
+    "closed": "closed",
+    "draft": "draft",
+}
+
+
+def contact_text(contact: Contact) -> str:
+    """A contact as Slack shows people: a mention when linked, else name, role and e-mail."""
+    if contact.slack_user_id:
+        return f"<@{contact.slack_user_id}>" + (
+            f" ({escape(contact.role)})" if contact.role else ""
+        )
+    role = f", {escape(contact.role)}" if contact.role else ""
+    return f"{escape(contact.name)}{role} – {escape(contact.email)}"
+
+
+def solver_value(match: SolverMatch, question_id: int | None, challenge_id: int | None) -> str:
+    return json.dumps(
+        {"member": match.member_slug, "question": question_id, "challenge": challenge_id},
+        separators=(",", ":"),
+    )
+
+
+def _solver_blocks(
+    rank: int,
+    match: SolverMatch,
+    *,
+    question_id: int | None,
+    challenge_id: int | None,
+    with_actions: bool,
+) -> list[Block]:
+    where = ", ".join(x for x in (match.city, match.country) if x)
+    lines = [f"*{rank}. {escape(match.member_name)}*" + (f"  ·  {escape(where)}" if where else "")]
+    lines.append(escape(match.reason))
+    blocks: list[Block] = [section("\n".join(lines))]
+    evidence = [
+        f"_{escape(clip(e.title or e.text, 120))}_"
+        + (f" (matched: {escape(', '.join(e.matched_terms[:5]))})" if e.matched_terms else "")
+        for e in match.evidence[1:3]
+    ]
+    contacts = ", ".join(contact_text(c) for c in match.contacts[:2])
+    notes = [
+        f"Also: {'; '.join(evidence)}" if evidence else "",
+        f"Contact: {contacts}" if contacts else "",
+    ]
+    if any(notes):
+        blocks.append(context(*notes))
+    if with_actions:
+        value = solver_value(match, question_id, challenge_id)
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"solver_{rank}",
+                "elements": [
+                    button("Introduce me", INTRODUCE, value, style="primary"),
+                    button("Not a fit", NOT_A_FIT, value),
+                ],
+            }
+        )
+    return blocks
+
+
+def build_solvers(
+    answer: Answer,
+    *,
+    question_id: int | None = None,
+    challenge_id: int | None = None,
+    with_actions: bool = True,
+    share_value: str | None = None,
+) -> dict[str, Any]:
+    subject = escape(answer.question.subject)
+    intro = f"These members look best placed to solve *{subject}*:"
+    blocks: list[Block] = [section(intro)]
+    for rank, match in enumerate(answer.solvers, start=1):
+        blocks += _solver_blocks(
+            rank,
+            match,
+            question_id=question_id,
+            challenge_id=challenge_id,
+            with_actions=with_actions,
+        )
+    if share_value is not None:
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": "share",
+                "elements": [button("Share in channel", SHARE, share_value)],
+            }
+        )
+    names = ", ".join(m.member_name for m in answer.solvers)
+    return message(f"Members who could solve {answer.question.subject}: {names}", blocks)
+
+
+def _challenge_text(c: ChallengeLine) -> str:
+    where = ", ".join(x for x in (c.city, c.country) if x)
+    return (
+        f"*{escape(c.title)}* (`{c.slug}`)\n{escape(c.owner_name)}"
+        + (f" · {escape(where)}" if where else "")
+        + f" · {STATUS_LABELS.get(c.status, c.status)} · deadline {format_day(c.deadline)}"
+    )
+
+
+def build_challenges(answer: Answer) -> dict[str, Any]:
+    blocks: list[Block] = [section(f"*{escape(answer.text)}* — {len(answer.challenges)} found:")]
+    blocks += [section(_challenge_text(c)) for c in answer.challenges[:20]]
+    blocks.append(context("`/challenge show <slug>` shows one in full."))
+    return message(f"{answer.text}: {len(answer.challenges)} challenges", blocks)
+
+
+def build_member_profile(profile: MemberProfile) -> dict[str, Any]:
+    where = ", ".join(x for x in (profile.city, profile.country) if x)
+    head = f"*{escape(profile.name)}*" + (f" · {escape(where)}" if where else "")
+    blocks: list[Block] = [section(f"{head}\n{escape(profile.description)}")]
+    if profile.capabilities:
+        blocks.append(section("*Capabilities:* " + escape(", ".join(profile.capabilities))))
+    if profile.references:
+        refs = "\n".join(f"• {escape(r)}" for r in profile.references[:5])
+        blocks.append(section(f"*Past projects:*\n{refs}"))
+    if profile.contacts:
+        blocks.append(
+            context("Contact: " + ", ".join(contact_text(c) for c in profile.contacts[:3]))
+        )
+    return message(f"{profile.name}: {clip(profile.description, 200)}", blocks)
+
+
+def build_no_answer(question: str, *, staff_channel: str, unclear: bool = False) -> dict[str, Any]:
+    """Never silence: say plainly that the records have no answer, and offer the staff."""
+    if unclear:
+        text = (
+            "I'm not sure what you are asking. Try *who can solve <a problem>?*, "
+            "*which challenges are open in <a city>?* or *what does <a member> do?*"
+        )
+    else:
+        text = (
+            "I could not find an answer to that in the cluster's records. "
+            "The staff may know more" + (f" (<#{staff_channel}>)." if staff_channel else ".")
+        )
+    blocks: list[Block] = [section(text)]
+    if staff_channel and not unclear:
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": "ask_staff",
+                "elements": [button("Ask staff", ASK_STAFF, clip(question, 1900))],
+            }
+        )
+    return message(text, blocks)
+
+
+def build_answer(
+    answer: Answer,
+    *,
+    staff_channel: str,
+    question_id: int | None = None,
+) -> dict[str, Any]:
+    """The reply to a question, whatever was found."""
+    if answer.member is not None:
+        return build_member_profile(answer.member)
+    if answer.challenges:
+        return build_challenges(answer)
+    if answer.solvers:
+        return build_solvers(answer, question_id=question_id)
+    return build_no_answer(
+        answer.question.subject,
+        staff_channel=staff_channel,
+        unclear=answer.question.intent == "unclear",
+    )
+
+
+def build_staff_question(*, asker_user_id: str, question: str, permalink: str) -> dict[str, Any]:
+    text = f"<@{asker_user_id}> asked something I could not answer:\n>{escape(question)}"
+    if permalink:
+        text += f"\n<{permalink}|Open the thread>"
+    return message(f"A member's question needs staff: {question}", [section(text)])
