@@ -318,6 +318,79 @@ def console(
             run_console(engine=engine, search=search, viewer=viewer, read=input, out=out)
 
 
+bench_app = typer.Typer(
+    help="Benchmarks: they print figures and are run on purpose, never as tests.",
+    no_args_is_help=True,
+)
+app.add_typer(bench_app, name="bench")
+
+
+def _with_test_harness() -> None:
+    # The ack and digest benchmarks drive the bot through the tests' Slack stand-in, which
+    # lives in the repository beside `bench/`, not in the installed package.
+    import bench
+
+    root = str(Path(bench.__file__).resolve().parents[1])
+    if root not in sys.path:
+        sys.path.insert(0, root)
+
+
+def _model_dir_args() -> list[str]:
+    model_dir = settings().embedding_model_dir
+    return ["--model-dir", str(model_dir)] if model_dir else []
+
+
+@bench_app.command("expertise")
+def bench_expertise(
+    dataset: Annotated[
+        Path, typer.Option(help="The expertise dataset folder (archives/, submissions.json...).")
+    ],
+    out: Annotated[Path, typer.Option(help="Where to write {expertId: {paperId: score}}.")] = Path(
+        "predictions.json"
+    ),
+    ablation: Annotated[
+        bool, typer.Option(help="Also run the ablation variants (dense, lexical, pooling).")
+    ] = False,
+) -> None:
+    """Who-can-solve matching on real ground truth: loss, easy/hard accuracy, MRR, recall."""
+    from bench import expertise
+
+    if not (dataset / "evaluations.tsv").is_file():
+        fail(f"{dataset} is not an expertise dataset folder (no evaluations.tsv)")
+    args = [str(dataset), "--out", str(out), *_model_dir_args()]
+    expertise.main([*args, "--ablation"] if ablation else args)
+
+
+@bench_app.command("speed")
+def bench_speed() -> None:
+    """Indexing throughput against Chroma's stock embedder, query latency at 1k-100k, memory."""
+    from bench import speed
+
+    speed.main(_model_dir_args())
+
+
+@bench_app.command("ack")
+def bench_ack(
+    requests: Annotated[int, typer.Option(min=1, help="Requests per request type.")] = 100,
+) -> None:
+    """Slack acknowledgement times of every request type, through a real HTTP port."""
+    _with_test_harness()
+    from bench import ack
+
+    ack.main(["--requests", str(requests)])
+
+
+@bench_app.command("digest")
+def bench_digest(
+    subscribers: Annotated[int, typer.Option(min=1, help="People plus channels.")] = 1000,
+) -> None:
+    """Send the digest to many subscribers through the Slack stand-in; time and pacing."""
+    _with_test_harness()
+    from bench import digest
+
+    digest.main(["--subscribers", str(subscribers)])
+
+
 @contextmanager
 def progress_bar() -> Iterator[Progress]:
     progress = Progress(
