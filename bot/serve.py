@@ -21,6 +21,7 @@ from slack_bolt import App, BoltRequest
 from slack_bolt.error import BoltError
 from sqlalchemy import Engine
 
+from bot import jobs
 from bot.app import build_app
 from bot.services import records
 from bot.settings import Settings, SettingsError, require_slack_settings
@@ -163,11 +164,18 @@ def run(settings: Settings, *, host: str = "0.0.0.0") -> None:
         app = build_app(settings, engine, verify_token=True)
     except BoltError as exc:
         raise SettingsError(f"Slack refused SLACK_BOT_TOKEN ({exc})") from exc
+    # The digests run in every bot process; the delivery log keeps them to one per subscriber.
+    scheduler = jobs.start_scheduler(
+        settings, jobs.build_runtime(settings, engine, client=app.client)
+    )
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         log.info("SCIC Bot connecting to Slack in Socket Mode")
-        SocketModeHandler(app, settings.slack_app_token).start()  # type: ignore[no-untyped-call]
+        try:
+            SocketModeHandler(app, settings.slack_app_token).start()  # type: ignore[no-untyped-call]
+        finally:
+            scheduler.shutdown(wait=False)
         return
     server = SlackHTTPServer((host, settings.port), app, {"store": store_check(engine)})
 
@@ -181,5 +189,6 @@ def run(settings: Settings, *, host: str = "0.0.0.0") -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        scheduler.shutdown(wait=False)
         server.server_close()
         engine.dispose()

@@ -7,6 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -68,11 +69,44 @@ class Settings(BaseSettings):
         default="", description="Channel ID of the cluster's staff (restricted challenges)."
     )
     port: int = Field(default=3000, description="HTTP port of `scic serve` in HTTP mode.")
+    # Digests: when the scheduler sends them, and how late a missed run may still go out.
+    digest_cron: str = Field(
+        default="0 9 * * mon",
+        description="When the weekly digest goes out (crontab: minute hour day month weekday).",
+    )
+    digest_timezone: str = Field(
+        default="Europe/Helsinki", description="Time zone of DIGEST_CRON and of digest periods."
+    )
+    digest_grace_hours: float = Field(
+        default=12,
+        ge=0,
+        description="How late a digest run missed while the bot was down may still go out.",
+    )
 
     @field_validator("embedding_model_dir", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("digest_cron", mode="after")
+    @classmethod
+    def _crontab(cls, value: str) -> str:
+        fields = value.split()
+        if len(fields) != 5:
+            raise ValueError(
+                f"{value!r} is not a crontab line: give 5 fields (minute hour day month weekday), "
+                "e.g. '0 9 * * mon'"
+            )
+        return " ".join(fields)
+
+    @field_validator("digest_timezone", mode="after")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone name such as Europe/Helsinki") from None
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -410,6 +410,10 @@ class DigestDelivery(Base):
     slack_ts: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
+    # The lease of the run sending it (bot.services.digests): a 'pending' row whose claim is
+    # older than the lease was abandoned by a crashed run, and one other run may take it over.
+    claimed_at: Mapped[datetime | None] = mapped_column()
+    claim_token: Mapped[str | None] = mapped_column(String(32))
 
 
 class QuestionLog(Base):

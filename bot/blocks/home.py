@@ -18,6 +18,7 @@ from bot.blocks.common import (
 )
 from bot.services.challenges import ChallengeSummary
 from bot.services.home import HomePage, OrganisationProfile
+from bot.services.teams import PipelineRow, PipelineStage
 from storage.models import DigestFrequency
 
 PAGE_ACTION = "home_challenges_page"
@@ -90,8 +91,31 @@ def _digest(frequency: DigestFrequency) -> Block:
     }
 
 
+def _stage(name: str, stage: PipelineStage) -> str:
+    day = f" ({stage.first_at.date().isoformat()})" if stage.first_at and stage.count else ""
+    return f"{name} {stage.count}{day}"
+
+
+def _pipeline(rows: tuple[PipelineRow, ...]) -> list[Block]:
+    blocks: list[Block] = [divider(), header("Pipeline (staff)")]
+    if not rows:
+        blocks.append(section("No challenge has suggestions, interest or teams yet."))
+    for row in rows:
+        stages = [
+            _stage("suggested", row.suggested),
+            _stage("introduced", row.introduced),
+            _stage("interested", row.interested),
+            _stage("teams", row.team_formed),
+            _stage("submitted", row.submitted),
+            f"won {row.won.count} / lost {row.lost.count}",
+        ]
+        blocks.append(section(f"*{escape(row.title)}* · `{row.slug}`\n" + " → ".join(stages)))
+    blocks.append(context("`scic report` lists every challenge with the dates of each stage."))
+    return blocks
+
+
 def build_home(page: HomePage) -> dict[str, Any]:
-    """The Home tab view; at most ~45 blocks whatever the data, well within Slack's 100."""
+    """The Home tab view; at most ~57 blocks whatever the data, well within Slack's 100."""
     blocks: list[Block] = [header(f"Hello, {page.viewer.name}"), *_organisation(page.organisation)]
     blocks.append(divider())
     first = page.page * page.page_size + 1
@@ -122,6 +146,8 @@ def build_home(page: HomePage) -> dict[str, Any]:
     blocks.append(section("*Teams*\n" + ("\n".join(teams) or "No teams yet.")))
     blocks.append(divider())
     blocks.append(_digest(page.digest_frequency))
+    if page.viewer.is_staff:
+        blocks.extend(_pipeline(page.pipeline))
     return {"type": "home", "callback_id": "home", "blocks": blocks}
 
 

@@ -13,15 +13,24 @@ CHALLENGE_USAGE = "\n".join(
         "• `/challenge list [open|all]` — list open challenges, or all of them",
         "• `/challenge show <id or slug>` — one challenge in full",
         "• `/challenge status <id or slug> <status>` — change its status (staff)",
+        "• `/challenge team-status <id or slug> <status> [team]` — move a team to forming, "
+        "proposal_in_preparation, submitted, won, lost or dissolved (staff)",
+        "• `/challenge team new <id or slug> [name]` — open a competing team (staff)",
         "• `/challenge help` — this text",
     ]
 )
 
 DIGEST_USAGE = "\n".join(
     [
-        "*`/digest`* — your weekly opportunity digest:",
+        "*`/digest`* — the opportunity digest: new challenges that fit your organisation, "
+        "deadlines and your teams' news:",
         "• `/digest` — show how often you get it",
-        "• `/digest weekly|daily|off` — change it",
+        "• `/digest frequency weekly|daily|off` — change it (or just `/digest weekly`)",
+        "• `/digest subscribe [weekly|daily]` — in a channel: the channel gets a digest of new "
+        "public challenges; in my DM: you get yours",
+        "• `/digest unsubscribe` — stop it (for the channel, when typed in one)",
+        "• `/digest preview` — show your digest as it would look now (only to you)",
+        "• `/digest help` — this text",
     ]
 )
 

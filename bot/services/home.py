@@ -1,4 +1,5 @@
-"""What a person sees on the bot's Home tab: their organisation, open challenges, teams, digest."""
+"""What a person sees on the bot's Home tab: their organisation, open challenges, teams, digest,
+and for staff the pipeline of the busiest challenges."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from sqlalchemy.orm import Session
 
 from bot.services.challenges import OPEN_STATUSES, ChallengeSummary, summary_of
 from bot.services.identity import Viewer
+from bot.services.teams import PipelineRow, pipeline_report
 from storage import challenges as store
 from storage.models import DigestFrequency, Member
 
 CHALLENGES_PER_PAGE = 5
 INTERESTS_SHOWN = 10
 TEAMS_SHOWN = 10
+PIPELINE_SHOWN = 8  # the Home tab's staff view; `scic report` shows every challenge
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class HomePage:
     interests: tuple[ChallengeSummary, ...]
     teams: tuple[TeamSummary, ...]
     digest_frequency: DigestFrequency
+    pipeline: tuple[PipelineRow, ...] = ()  # staff only: challenges with something going on
 
     @property
     def has_next_page(self) -> bool:
@@ -128,4 +132,11 @@ def home_page(*, session: Session, viewer: Viewer, page: int = 0) -> HomePage:
         interests=tuple(interests),
         teams=tuple(teams),
         digest_frequency=viewer.digest_frequency,
+        pipeline=tuple(_pipeline(session, viewer)),
     )
+
+
+def _pipeline(session: Session, viewer: Viewer) -> list[PipelineRow]:
+    if not viewer.is_staff:
+        return []
+    return [row for row in pipeline_report(session=session) if row.active][:PIPELINE_SHOWN]

@@ -68,6 +68,8 @@ class FakeSlack:
     calls: list[ApiCall] = field(default_factory=list)
     _rate_limited: dict[str, int] = field(default_factory=dict)
     _errors: dict[str, str] = field(default_factory=dict)
+    # conversations.replies answers, by (channel, thread ts): the messages as Slack returns them.
+    threads: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _server: ThreadingHTTPServer | None = None
@@ -86,6 +88,11 @@ class FakeSlack:
             "is_bot": False,
             "profile": profile,
         }
+
+    def add_thread(self, channel: str, thread_ts: str, messages: list[dict[str, Any]]) -> None:
+        """What conversations.replies returns for this thread (parent first, as Slack does)."""
+        with self._lock:
+            self.threads[(channel, thread_ts)] = list(messages)
 
     def rate_limit_once(self, method: str, retry_after: int = 0) -> None:
         """The next call of ``method`` gets 429 with Retry-After, as Slack's limiter answers."""
@@ -235,6 +242,13 @@ class FakeSlack:
             return {"ok": True, "view": {"id": "V0VIEW0001", "team_id": TEAM_ID, **view}}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D0DIRECT01"}}
+        if method == "conversations.replies":
+            key = (str(args.get("channel")), str(args.get("ts")))
+            with self._lock:
+                found = self.threads.get(key)
+            if found is None:
+                return {"ok": False, "error": "thread_not_found"}
+            return {"ok": True, "messages": found, "has_more": False}
         if method in ("reactions.add", "response_url"):
             return {"ok": True}
         return {"ok": False, "error": "unknown_method"}

@@ -1,4 +1,9 @@
-"""*I'm interested* on a challenge card: the person's organisation goes on the list."""
+"""*I'm interested* on a challenge card: the person's organisation joins the challenge's team.
+
+With one team the organisation joins at once and the person gets a role menu; with several
+competing teams a modal asks which one (and the role). Either way the roster in the card's
+thread is posted once, then updated in place.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,21 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from bot.blocks.challenge_card import build_interest_note
 from bot.blocks.common import escape
 from bot.blocks.messages import build_notice, build_unknown_person
+from bot.blocks.team_roster import build_join_modal, build_joined_note
 from bot.deps import BotDeps
-from bot.services.challenges import InterestOutcome, express_interest
+from bot.listeners.roster import publish_roster
 from bot.services.identity import Viewer
+from bot.services.teams import JoinOutcome, join_team
 from storage.db import session_scope
+
+REFUSALS = {
+    JoinOutcome.NO_ORGANISATION: "Your person record is not linked to a member organisation, so "
+    "I cannot put one on the team; ask the SCIC staff to link it.",
+    JoinOutcome.NOT_FOUND: "This challenge is not open to your organisation, so I cannot put it "
+    "on the team. Ask the SCIC staff if you think it should be.",
+}
 
 
 def make_interested_action(deps: BotDeps) -> Callable[..., None]:
@@ -28,31 +41,40 @@ def make_interested_action(deps: BotDeps) -> Callable[..., None]:
         ack()
         user_id = body["user"]["id"]
         channel = body["channel"]["id"]
+        card_ts = (body.get("message") or {}).get("ts")
         viewer: Viewer | None = context.get("viewer")
         if viewer is None:
             note = build_unknown_person(staff_channel=deps.settings.staff_channel)
             client.chat_postEphemeral(channel=channel, user=user_id, **note)
             return
         with session_scope(deps.engine) as session:
-            result = express_interest(
-                session=session, viewer=viewer, challenge_id=int(action["value"])
-            )
-        challenge = result.challenge
-        if result.outcome is InterestOutcome.RECORDED and challenge is not None:
-            client.chat_postMessage(
-                channel=challenge.channel_id or channel,
-                thread_ts=challenge.thread_ts or body["message"]["ts"],
-                **build_interest_note(slack_user_id=user_id, organisation=viewer.member_name),
+            result = join_team(session=session, viewer=viewer, challenge_id=int(action["value"]))
+        if result.outcome is JoinOutcome.CHOOSE_TEAM and result.challenge is not None:
+            where = {"challenge_id": result.challenge.id, "channel": channel, "thread_ts": card_ts}
+            client.views_open(
+                trigger_id=body["trigger_id"],
+                view=build_join_modal(
+                    challenge_title=result.challenge.title,
+                    choices=result.choices,
+                    private_metadata=where,
+                ),
             )
             return
-        title = escape(challenge.title) if challenge else ""
-        text = {
-            InterestOutcome.ALREADY: f"*{escape(viewer.member_name)}* is already on the list for "
-            f"*{title}*.",
-            InterestOutcome.NO_ORGANISATION: "Your person record is not linked to a member "
-            "organisation, so I cannot put one on the list; ask the SCIC staff to link it.",
-            InterestOutcome.NOT_FOUND: "This challenge is no longer open to you.",
-        }.get(result.outcome, "")
+        if result.roster is not None:
+            if result.outcome is JoinOutcome.JOINED:
+                publish_roster(
+                    deps, client, result.roster.team_id, channel=channel, thread_ts=card_ts
+                )
+            already = result.outcome is JoinOutcome.ALREADY
+            note = build_joined_note(
+                result.roster, organisation=viewer.member_name, already=already
+            )
+            client.chat_postEphemeral(channel=channel, user=user_id, **note)
+            return
+        title = escape(result.challenge.title) if result.challenge else "this challenge"
+        text = REFUSALS.get(
+            result.outcome, f"*{title}* is no longer taking organisations into its teams."
+        )
         client.chat_postEphemeral(channel=channel, user=user_id, **build_notice(text))
 
     return interested

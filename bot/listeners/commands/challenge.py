@@ -1,4 +1,5 @@
-"""`/challenge`: open the intake modal, or list, show and change the status of challenges."""
+"""`/challenge`: open the intake modal, or list, show and change the status of challenges
+(and of their teams, in `challenge_team`)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from bot.blocks.messages import (
     build_usage,
 )
 from bot.deps import BotDeps
+from bot.listeners.commands.challenge_team import answer_team_request
 from bot.listeners.commands.parsing import parse_challenge_text
 from bot.services import challenges
 from bot.services.identity import Viewer
@@ -64,7 +66,10 @@ def make_challenge_command(deps: BotDeps) -> Callable[..., None]:
         if viewer is None:
             respond(**build_unknown_person(staff_channel=deps.settings.staff_channel))
             return
-        if parse_challenge_text(command.get("text", "")).action != "new":
+        request = parse_challenge_text(command.get("text", ""))
+        if request.action in ("team_status", "team_new"):
+            respond(**answer_team_request(deps, client, viewer, request))
+        elif request.action != "new":
             respond(**_answer(deps, viewer, command.get("text", "")))
         elif not viewer.is_staff:
             respond(**build_not_staff(what="post challenges"))

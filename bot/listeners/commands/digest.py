@@ -1,39 +1,108 @@
-"""`/digest [weekly|daily|off]`: show or change how often the person gets the digest."""
+"""`/digest`: show or change your digest, subscribe a channel, preview what would be sent."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, BoltContext, Respond
 
+from bot.blocks.digest import build_digest_message
 from bot.blocks.messages import DIGEST_USAGE, build_notice, build_unknown_person, build_usage
 from bot.deps import BotDeps
-from bot.services.digest_settings import UnknownFrequency, change_digest_frequency
+from bot.listeners.commands.parsing import DigestRequest, parse_digest_text
+from bot.services import digest_settings as settings
+from bot.services.digests import default_ranker, preview_for_person
 from bot.services.identity import Viewer
 from storage.db import session_scope
+from storage.models import DigestFrequency
+
+
+def in_a_channel(channel_id: str) -> bool:
+    """Typed in a channel (C..., G...) rather than the bot's DM (D...)."""
+    return channel_id[:1] in ("C", "G")
 
 
 def make_digest_command(deps: BotDeps) -> Callable[..., None]:
+    rank = default_ranker(deps)
+    timezone = ZoneInfo(deps.settings.digest_timezone)
+
+    def answer(request: DigestRequest, viewer: Viewer, channel_id: str) -> dict[str, Any]:
+        channel = channel_id if in_a_channel(channel_id) else None
+        with session_scope(deps.engine) as session:
+            if request.action == "show":
+                text = f"You get the digest: *{viewer.digest_frequency.value}*."
+                if channel:
+                    on = settings.channel_frequency(session=session, channel_id=channel)
+                    if on is not DigestFrequency.OFF:
+                        text += f" This channel gets it *{on.value}*."
+                return build_notice(text)
+            if request.action == "frequency":
+                chosen = settings.change_digest_frequency(
+                    session=session, viewer=viewer, text=request.frequency
+                )
+                return build_notice(f"Done: you now get the digest *{chosen.value}*.")
+            if request.action == "subscribe" and channel:
+                frequency = DigestFrequency(request.frequency or "weekly")
+                new = settings.subscribe_channel(
+                    session=session, channel_id=channel, frequency=frequency
+                )
+                lead = "Done: this channel now gets" if new else "This channel gets"
+                return build_notice(
+                    f"{lead} the *{frequency.value}* digest of new public challenges."
+                )
+            if request.action == "subscribe":
+                if request.frequency:
+                    settings.change_digest_frequency(
+                        session=session, viewer=viewer, text=request.frequency
+                    )
+                    viewer = _with(viewer, DigestFrequency(request.frequency))
+                frequency = settings.subscribe_person(session=session, viewer=viewer)
+                return build_notice(f"Done: you get the digest *{frequency.value}*, in my DM.")
+            if request.action == "unsubscribe" and channel:
+                stopped = settings.unsubscribe_channel(session=session, channel_id=channel)
+                return build_notice(
+                    "Done: this channel no longer gets the digest."
+                    if stopped
+                    else "This channel does not get the digest."
+                )
+            if request.action == "unsubscribe":
+                stopped = settings.unsubscribe_person(session=session, viewer=viewer)
+                return build_notice(
+                    "Done: you no longer get the digest."
+                    if stopped
+                    else "You do not get the digest."
+                )
+            # preview
+            digest = preview_for_person(
+                session=session, viewer=viewer, rank=rank, timezone=timezone
+            )
+        if digest is None:
+            return build_notice(
+                "Nothing new for you right now, so no digest would be sent: no new challenges "
+                "that fit your organisation, no deadlines near, no team news."
+            )
+        return build_digest_message(digest)
+
     def digest_command(
         ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext
     ) -> None:
         ack()
         viewer: Viewer | None = context.get("viewer")
-        text = command.get("text", "").strip()
+        request = parse_digest_text(command.get("text", ""))
         if viewer is None:
             respond(**build_unknown_person(staff_channel=deps.settings.staff_channel))
-        elif not text:
-            respond(**build_notice(f"You get the digest: *{viewer.digest_frequency.value}*."))
-        elif text.lower() == "help":
+        elif request.action == "help":
             respond(**build_usage(DIGEST_USAGE))
+        elif request.action == "usage":
+            respond(**build_usage(DIGEST_USAGE, problem=request.problem))
         else:
-            try:
-                with session_scope(deps.engine) as session:
-                    chosen = change_digest_frequency(session=session, viewer=viewer, text=text)
-            except UnknownFrequency as exc:
-                respond(**build_usage(DIGEST_USAGE, problem=str(exc)))
-            else:
-                respond(**build_notice(f"Done: you now get the digest *{chosen.value}*."))
+            respond(**answer(request, viewer, command.get("channel_id", "")))
 
     return digest_command
+
+
+def _with(viewer: Viewer, frequency: DigestFrequency) -> Viewer:
+    return dataclasses.replace(viewer, digest_frequency=frequency)

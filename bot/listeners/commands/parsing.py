@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-ChallengeAction = Literal["new", "list", "show", "status", "help", "usage"]
+ChallengeAction = Literal[
+    "new", "list", "show", "status", "team_status", "team_new", "help", "usage"
+]
 
 
 @dataclass(frozen=True)
@@ -14,11 +16,13 @@ class ChallengeRequest:
     key: str = ""
     which: str = "open"
     status: str = ""
+    team: str = ""  # team-status: which team (number or name); team new: the new team's name
     problem: str = ""  # for "usage": what was wrong with the text
 
 
 def parse_challenge_text(text: str) -> ChallengeRequest:
-    """`/challenge [new|list [open|all]|show <id>|status <id> <status>|help]`."""
+    """`/challenge [new|list [open|all]|show <id>|status <id> <status>|help]`, and for teams
+    `team-status <id> <status> [team]` and `team new <id> [name]`."""
     words = text.split()
     if not words:
         return ChallengeRequest("new")
@@ -43,4 +47,67 @@ def parse_challenge_text(text: str) -> ChallengeRequest:
         return ChallengeRequest(
             "usage", problem="Say which and to what: `/challenge status <id or slug> <status>`."
         )
+    if verb in ("team-status", "team_status", "teamstatus"):
+        if len(args) >= 2:
+            return ChallengeRequest(
+                "team_status", key=args[0], status=args[1], team=" ".join(args[2:])
+            )
+        return ChallengeRequest(
+            "usage",
+            problem="Say which and to what: `/challenge team-status <id or slug> <status> [team]`.",
+        )
+    if verb == "team":
+        if len(args) >= 2 and args[0].lower() == "new":
+            return ChallengeRequest("team_new", key=args[1], team=" ".join(args[2:]))
+        return ChallengeRequest(
+            "usage", problem="To open another team: `/challenge team new <id or slug> [name]`."
+        )
     return ChallengeRequest("usage", problem=f"I don't know `/challenge {text.strip()[:100]}`.")
+
+
+DigestAction = Literal["show", "help", "frequency", "subscribe", "unsubscribe", "preview", "usage"]
+DIGEST_FREQUENCIES = ("weekly", "daily", "off")
+
+
+@dataclass(frozen=True)
+class DigestRequest:
+    action: DigestAction
+    frequency: str = ""
+    problem: str = ""
+
+
+def parse_digest_text(text: str) -> DigestRequest:
+    """`/digest [subscribe [weekly|daily]|unsubscribe|preview|frequency weekly|daily|off|help]`.
+
+    A bare `weekly`, `daily` or `off` is kept as a short form of `frequency ...`.
+    """
+    words = text.lower().split()
+    if not words:
+        return DigestRequest("show")
+    verb, args = words[0], words[1:]
+    if verb in ("help", "?", "-h", "--help") and not args:
+        return DigestRequest("help")
+    if verb in DIGEST_FREQUENCIES and not args:
+        return DigestRequest("frequency", frequency=verb)
+    if verb == "frequency":
+        if len(args) == 1 and args[0] in DIGEST_FREQUENCIES:
+            return DigestRequest("frequency", frequency=args[0])
+        return DigestRequest(
+            "usage", problem="Say how often: `/digest frequency weekly|daily|off`."
+        )
+    if verb == "subscribe":
+        if not args:
+            return DigestRequest("subscribe")
+        if len(args) == 1 and args[0] in ("weekly", "daily"):
+            return DigestRequest("subscribe", frequency=args[0])
+        return DigestRequest("usage", problem="`/digest subscribe` takes `weekly` or `daily`.")
+    if verb == "unsubscribe" and not args:
+        return DigestRequest("unsubscribe")
+    if verb == "preview" and not args:
+        return DigestRequest("preview")
+    if not args:
+        # Most likely a mistyped setting, as in `/digest weekyl`.
+        allowed = ", ".join(DIGEST_FREQUENCIES)
+        problem = f"Unknown digest setting {text.strip()[:50]!r}. Use one of: {allowed}."
+        return DigestRequest("usage", problem=problem)
+    return DigestRequest("usage", problem=f"I don't know `/digest {text.strip()[:100]}`.")

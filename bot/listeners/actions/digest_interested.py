@@ -1,0 +1,64 @@
+"""*Interested* on a digest item: the person's organisation goes on the challenge's list."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+
+from bot.blocks.challenge_card import build_interest_note
+from bot.blocks.common import escape
+from bot.blocks.digest import build_feedback_notice
+from bot.blocks.messages import build_unknown_person
+from bot.deps import BotDeps
+from bot.services.challenges import InterestOutcome, express_interest
+from bot.services.identity import Viewer
+from storage.db import session_scope
+
+
+def make_digest_interested_action(deps: BotDeps) -> Callable[..., None]:
+    def digest_interested(
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: WebClient,
+        context: BoltContext,
+    ) -> None:
+        ack()
+        user_id = body["user"]["id"]
+        channel = body["channel"]["id"]
+        viewer: Viewer | None = context.get("viewer")
+        if viewer is None:
+            note = build_unknown_person(staff_channel=deps.settings.staff_channel)
+            client.chat_postEphemeral(channel=channel, user=user_id, **note)
+            return
+        with session_scope(deps.engine) as session:
+            result = express_interest(
+                session=session, viewer=viewer, challenge_id=int(action["value"])
+            )
+        challenge = result.challenge
+        title = escape(challenge.title) if challenge else ""
+        organisation = escape(viewer.member_name)
+        if result.outcome is InterestOutcome.RECORDED and challenge is not None:
+            where = ""
+            if challenge.channel_id and challenge.thread_ts:
+                # The team forms in the card's thread; tell it, as the card's button does.
+                client.chat_postMessage(
+                    channel=challenge.channel_id,
+                    thread_ts=challenge.thread_ts,
+                    **build_interest_note(slack_user_id=user_id, organisation=viewer.member_name),
+                )
+                where = f" The team forms in the challenge's thread in <#{challenge.channel_id}>."
+            text = f"Noted: *{organisation}* is on the list for *{title}*.{where}"
+        else:
+            text = {
+                InterestOutcome.ALREADY: f"*{organisation}* is already on the list for *{title}*.",
+                InterestOutcome.NO_ORGANISATION: "Your person record is not linked to a member "
+                "organisation, so I cannot put one on the list; ask the SCIC staff to link it.",
+                InterestOutcome.NOT_FOUND: "This challenge is no longer open to you.",
+            }.get(result.outcome, "")
+        client.chat_postEphemeral(channel=channel, user=user_id, **build_feedback_notice(text))
+
+    return digest_interested

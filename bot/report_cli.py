@@ -1,0 +1,96 @@
+"""`scic report`: the staff pipeline per challenge, from suggested solvers to won or lost.
+
+A Typer sub-app so the main CLI can mount it (`app.command("report")(report_cli.report)`, or
+`app.add_typer(report_cli.app)`); it opens the store itself and shares nothing else with it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bot.services import records
+from bot.services.teams import PipelineRow, PipelineStage, pipeline_report
+from bot.settings import SettingsError, load_settings
+from storage.db import StoreUnavailable, make_engine, session_scope
+
+app = typer.Typer(
+    name="report",
+    help="Reports for the cluster's staff.",
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+STAGES = ("suggested", "introduced", "interested", "team_formed", "submitted", "won", "lost")
+STAGE_TITLES = ("Suggested", "Introduced", "Interested", "Team formed", "Submitted", "Won", "Lost")
+
+
+def _day(at: datetime | None) -> str:
+    return at.date().isoformat() if at else ""
+
+
+def _cell(stage: PipelineStage) -> str:
+    return f"{stage.count}\n{_day(stage.first_at)}" if stage.count else "–"
+
+
+def pipeline_table(rows: list[PipelineRow]) -> Table:
+    table = Table(title="Challenge pipeline (count and the day each stage was first reached)")
+    table.add_column("Challenge", overflow="fold", max_width=40)
+    table.add_column("Status")
+    for title in STAGE_TITLES:
+        table.add_column(title, justify="right")
+    for row in rows:
+        stages = [getattr(row, name) for name in STAGES]
+        table.add_row(f"{row.title}\n{row.slug}", row.status.replace("_", " "), *map(_cell, stages))
+    return table
+
+
+def _as_json(rows: list[PipelineRow]) -> str:
+    def stage(s: PipelineStage) -> dict[str, object]:
+        return {"count": s.count, "first": s.first_at.isoformat() if s.first_at else None}
+
+    return json.dumps(
+        [
+            {"slug": r.slug, "title": r.title, "status": r.status}
+            | {name: stage(getattr(r, name)) for name in STAGES}
+            for r in rows
+        ],
+        indent=2,
+        ensure_ascii=False,
+    )
+
+
+@app.command("report")
+def report(
+    active: Annotated[
+        bool, typer.Option("--active", help="Only challenges with suggestions, interest or teams.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Per challenge: suggested → introduced → interested → team formed → submitted → won/lost."""
+    err = Console(stderr=True, soft_wrap=True)
+    try:
+        engine = make_engine(load_settings().store_url)
+        try:
+            records.require_schema(engine)
+            with session_scope(engine) as session:
+                rows = pipeline_report(session=session)
+        finally:
+            engine.dispose()
+    except (SettingsError, StoreUnavailable) as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    if active:
+        rows = [r for r in rows if r.active]
+    if as_json:
+        typer.echo(_as_json(rows))
+        return
+    if not rows:
+        typer.echo("No challenges to report yet.")
+        return
+    Console(width=160).print(pipeline_table(rows))

@@ -1,0 +1,817 @@
+"""Team formation around a challenge: joining, roles, leaving, team status, the roster message's
+place in the thread, "who is missing?", thread summaries and the staff pipeline report.
+
+Slack-free: the card's buttons, `/challenge`, mentions in the thread, the Home tab and
+`scic report` all call these functions; the listeners do the Slack calls.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from bot.services.challenges import MEMBER_STATUSES, OPEN_STATUSES, ChallengeSummary, summary_of
+from bot.services.identity import Viewer
+from bot.services.matching import SolverMatch, TeamSuggestion
+from storage import challenges as challenge_store
+from storage import teams as store
+from storage.models import Challenge, Team, TeamStatus, utcnow
+from storage.queries import members_with_profiles
+
+if TYPE_CHECKING:
+    from bot.deps import BotDeps
+
+
+class TeamRole(enum.StrEnum):
+    LEAD = "lead"
+    TECHNOLOGY = "technology"
+    PILOT_SITE = "pilot_site"
+    RESEARCH_PARTNER = "research_partner"
+    OTHER = "other"
+
+
+ROLE_LABELS = {
+    TeamRole.LEAD: "Lead",
+    TeamRole.TECHNOLOGY: "Technology",
+    TeamRole.PILOT_SITE: "Pilot site",
+    TeamRole.RESEARCH_PARTNER: "Research partner",
+    TeamRole.OTHER: "Other",
+}
+# Teams still taking organisations in; a submitted proposal has its partners fixed.
+JOINABLE = (TeamStatus.FORMING, TeamStatus.PROPOSAL_IN_PREPARATION)
+# A roster claim older than this was left by a process that died before posting; take it over.
+ROSTER_CLAIM_STALE = timedelta(seconds=30)
+ROSTER_PENDING = "pending:"
+
+
+class TeamError(Exception):
+    """A team request that cannot be done; the message is for the person asking."""
+
+
+class TeamNotVisible(TeamError):
+    """The challenge is missing or hidden from the person (answered the same way)."""
+
+
+class TeamNotStaff(TeamError):
+    pass
+
+
+def status_label(status: TeamStatus) -> str:
+    return status.value.replace("_", " ")
+
+
+def role_label(role: str) -> str:
+    try:
+        return ROLE_LABELS[TeamRole(role)]
+    except ValueError:
+        return role
+
+
+def parse_role(text: str) -> str:
+    """A role from a menu or typed; '' (no role) is fine, anything unknown is refused."""
+    wanted = text.strip().lower().replace("-", "_").replace(" ", "_")
+    if wanted in ("", "none"):
+        return ""
+    try:
+        return TeamRole(wanted).value
+    except ValueError:
+        allowed = ", ".join(r.value for r in TeamRole)
+        raise TeamError(f"Unknown role {text!r}. Use one of: {allowed}.") from None
+
+
+def parse_team_status(text: str) -> TeamStatus:
+    wanted = text.strip().lower().replace("-", "_").replace(" ", "_")
+    try:
+        return TeamStatus(wanted)
+    except ValueError:
+        allowed = ", ".join(s.value for s in TeamStatus)
+        raise TeamError(f"Unknown team status {text!r}. Use one of: {allowed}.") from None
+
+
+# --- what people see -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    member_id: int
+    member_slug: str
+    member_name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class TeamRoster:
+    team_id: int
+    number: int
+    team_count: int
+    name: str
+    status: TeamStatus
+    challenge_id: int
+    challenge_slug: str
+    challenge_title: str
+    entries: tuple[RosterEntry, ...]
+
+    @property
+    def label(self) -> str:
+        if self.name:
+            return self.name
+        return "Team" if self.team_count == 1 else f"Team {self.number}"
+
+
+@dataclass(frozen=True)
+class TeamChoice:
+    team_id: int
+    label: str
+    members: int
+
+
+class JoinOutcome(enum.StrEnum):
+    JOINED = "joined"
+    ALREADY = "already"
+    CHOOSE_TEAM = "choose_team"
+    NO_ORGANISATION = "no_organisation"
+    NOT_FOUND = "not_found"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class JoinResult:
+    outcome: JoinOutcome
+    challenge: ChallengeSummary | None
+    roster: TeamRoster | None = None
+    choices: tuple[TeamChoice, ...] = ()
+
+
+@dataclass(frozen=True)
+class RosterPost:
+    """Where a team's roster lives: update ``message_ts`` in place, or post it if ``claimed``.
+
+    With neither, another request is posting it right now and will bring it up to date.
+    """
+
+    roster: TeamRoster
+    channel_id: str | None
+    thread_ts: str | None
+    message_ts: str | None
+    claimed: bool
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    roster: TeamRoster
+    previous: TeamStatus
+    channel_id: str | None
+    thread_ts: str | None
+
+
+def _roster(session: Session, team: Team) -> TeamRoster:
+    challenge = session.get_one(Challenge, team.challenge_id)
+    siblings = store.teams_of_challenge(session=session, challenge_id=team.challenge_id)
+    number = next((i for i, t in enumerate(siblings, 1) if t.id == team.id), len(siblings))
+    lines = store.roster_lines(session=session, team_id=team.id)
+    return TeamRoster(
+        team_id=team.id,
+        number=number,
+        team_count=len(siblings),
+        name=team.name,
+        status=team.status,
+        challenge_id=challenge.id,
+        challenge_slug=challenge.slug,
+        challenge_title=challenge.title,
+        entries=tuple(
+            RosterEntry(line.member_id, line.member_slug, line.member_name, line.role)
+            for line in lines
+        ),
+    )
+
+
+def roster(*, session: Session, team_id: int) -> TeamRoster:
+    team = store.team_by_id(session=session, team_id=team_id)
+    if team is None:
+        raise TeamNotVisible("This team no longer exists.")
+    return _roster(session, team)
+
+
+# --- visibility ------------------------------------------------------------------------------
+
+
+def _visible_challenge(session: Session, viewer: Viewer, challenge_id: int) -> Challenge:
+    challenge = challenge_store.challenge_by_key(
+        session=session,
+        key=str(challenge_id),
+        member_id=viewer.member_id,
+        is_staff=viewer.is_staff,
+    )
+    if challenge is None or (not viewer.is_staff and challenge.status not in MEMBER_STATUSES):
+        raise TeamNotVisible(
+            "This challenge is not open to your organisation, so I cannot change its team."
+        )
+    return challenge
+
+
+def _visible_team(session: Session, viewer: Viewer, team_id: int) -> Team:
+    team = store.team_by_id(session=session, team_id=team_id)
+    if team is None:
+        raise TeamNotVisible("This team no longer exists.")
+    _visible_challenge(session, viewer, team.challenge_id)
+    return team
+
+
+def _challenge_by_key(session: Session, viewer: Viewer, key: str) -> Challenge:
+    challenge = challenge_store.challenge_by_key(
+        session=session, key=key, member_id=viewer.member_id, is_staff=viewer.is_staff
+    )
+    if challenge is None:
+        raise TeamNotVisible(
+            f"No challenge {key!r}. `/challenge list all` shows the ids and slugs."
+        )
+    return challenge
+
+
+def challenge_for_thread(
+    *, session: Session, viewer: Viewer, channel_id: str, thread_ts: str
+) -> Challenge | None:
+    """The challenge whose card opened this thread; None when it is no challenge's thread.
+
+    Raises TeamNotVisible when the asker's organisation may not see that challenge.
+    """
+    challenge = store.challenge_by_thread(
+        session=session, channel_id=channel_id, thread_ts=thread_ts
+    )
+    if challenge is None:
+        return None
+    return _visible_challenge(session, viewer, challenge.id)
+
+
+# --- joining, roles, leaving -----------------------------------------------------------------
+
+
+def _choices(session: Session, teams: Sequence[Team]) -> tuple[TeamChoice, ...]:
+    rosters = [_roster(session, t) for t in teams]
+    return tuple(TeamChoice(r.team_id, r.label, len(r.entries)) for r in rosters)
+
+
+def join_team(
+    *,
+    session: Session,
+    viewer: Viewer,
+    challenge_id: int,
+    team_id: int | None = None,
+    role: str = "",
+    now: datetime | None = None,
+) -> JoinResult:
+    """Put the viewer's organisation on the challenge's team; the same request twice is a no-op.
+
+    With several teams still forming the person must choose (``team_id``); otherwise the one
+    team is used, created on the first interest.
+    """
+    try:
+        challenge = _visible_challenge(session, viewer, challenge_id)
+    except TeamNotVisible:
+        return JoinResult(JoinOutcome.NOT_FOUND, None)
+    summary = summary_of(challenge)
+    if viewer.member_id is None:
+        return JoinResult(JoinOutcome.NO_ORGANISATION, summary)
+    if challenge.status not in OPEN_STATUSES:
+        return JoinResult(JoinOutcome.CLOSED, summary)
+    role = parse_role(role)
+    store.lock_challenge(session=session, challenge_id=challenge.id)
+    current = store.membership_in_challenge(
+        session=session, challenge_id=challenge.id, member_id=viewer.member_id
+    )
+    if current is not None:
+        return JoinResult(
+            JoinOutcome.ALREADY, summary, roster(session=session, team_id=current.team_id)
+        )
+    teams = store.teams_of_challenge(session=session, challenge_id=challenge.id)
+    joinable = [t for t in teams if t.status in JOINABLE]
+    team: Team | None
+    if team_id is not None:
+        team = next((t for t in joinable if t.id == team_id), None)
+        if team is None:
+            return JoinResult(JoinOutcome.CHOOSE_TEAM, summary, choices=_choices(session, joinable))
+    elif len(joinable) > 1:
+        return JoinResult(JoinOutcome.CHOOSE_TEAM, summary, choices=_choices(session, joinable))
+    elif joinable:
+        team = joinable[0]
+    elif any(t.status is not TeamStatus.DISSOLVED for t in teams):
+        return JoinResult(JoinOutcome.CLOSED, summary)
+    else:
+        team = store.create_team(session=session, challenge_id=challenge.id)
+    # The interest is the pipeline's "interested" stage; it stays when the team is left.
+    challenge_store.add_interest(
+        session=session,
+        challenge_id=challenge.id,
+        member_id=viewer.member_id,
+        person_id=viewer.person_id,
+    )
+    added = store.add_membership(
+        session=session,
+        team_id=team.id,
+        member_id=viewer.member_id,
+        role=role,
+        joined_at=now or utcnow(),
+    )
+    outcome = JoinOutcome.JOINED if added else JoinOutcome.ALREADY
+    return JoinResult(outcome, summary, roster(session=session, team_id=team.id))
+
+
+def _own_membership(session: Session, viewer: Viewer, team: Team) -> int:
+    if viewer.member_id is None:
+        raise TeamError(
+            "Your person record is not linked to a member organisation; ask the SCIC staff "
+            "to link it."
+        )
+    if store.membership(session=session, team_id=team.id, member_id=viewer.member_id) is None:
+        raise TeamError(
+            f"*{viewer.member_name}* is not on this team; press *I'm interested* on the card "
+            "to join it."
+        )
+    return viewer.member_id
+
+
+def leave_team(*, session: Session, viewer: Viewer, team_id: int) -> TeamRoster:
+    team = _visible_team(session, viewer, team_id)
+    member_id = _own_membership(session, viewer, team)
+    store.remove_membership(session=session, team_id=team.id, member_id=member_id)
+    return _roster(session, team)
+
+
+def change_role(*, session: Session, viewer: Viewer, team_id: int, role: str) -> TeamRoster:
+    team = _visible_team(session, viewer, team_id)
+    member_id = _own_membership(session, viewer, team)
+    store.set_role(session=session, team_id=team.id, member_id=member_id, role=parse_role(role))
+    return _roster(session, team)
+
+
+# --- team status (staff) ---------------------------------------------------------------------
+
+
+def _status_change(
+    session: Session, viewer: Viewer, team: Team, status: TeamStatus, now: datetime | None
+) -> StatusChange:
+    if team.status is status:
+        raise TeamError(f"The team is already *{status_label(status)}*.")
+    previous = team.status
+    store.record_status_change(
+        session=session,
+        team=team,
+        to_status=status,
+        changed_by_id=viewer.person_id,
+        changed_at=now or utcnow(),
+    )
+    challenge = session.get_one(Challenge, team.challenge_id)
+    return StatusChange(
+        roster=_roster(session, team),
+        previous=previous,
+        channel_id=challenge.slack_channel_id,
+        thread_ts=challenge.slack_thread_ts,
+    )
+
+
+def change_team_status(
+    *, session: Session, viewer: Viewer, team_id: int, status: str, now: datetime | None = None
+) -> StatusChange:
+    """Move a team to ``status`` (staff only), keeping who did it and when."""
+    if not viewer.is_staff:
+        raise TeamNotStaff("Only SCIC staff can change a team's status.")
+    wanted = parse_team_status(status)
+    team = _visible_team(session, viewer, team_id)
+    return _status_change(session, viewer, team, wanted, now)
+
+
+def _pick_team(teams: Sequence[Team], rosters: Sequence[TeamRoster], selector: str) -> Team:
+    if selector:
+        wanted = selector.strip().casefold().removeprefix("team").strip().lstrip("#")
+        for team, shown in zip(teams, rosters, strict=True):
+            if wanted in (str(shown.number), team.name.casefold()):
+                return team
+        raise TeamError(f"No team {selector!r} on this challenge.")
+    if len(teams) == 1:
+        return teams[0]
+    if not teams:
+        raise TeamError("This challenge has no team yet.")
+    listed = ", ".join(f"{r.number}: {r.label}" for r in rosters)
+    raise TeamError(f"This challenge has several teams ({listed}); add the team's number.")
+
+
+def change_team_status_by_key(
+    *,
+    session: Session,
+    viewer: Viewer,
+    challenge_key: str,
+    status: str,
+    team: str = "",
+    now: datetime | None = None,
+) -> StatusChange:
+    """`/challenge team-status <challenge> <status> [team]`."""
+    if not viewer.is_staff:
+        raise TeamNotStaff("Only SCIC staff can change a team's status.")
+    wanted = parse_team_status(status)
+    challenge = _challenge_by_key(session, viewer, challenge_key)
+    teams = store.teams_of_challenge(session=session, challenge_id=challenge.id)
+    rosters = [_roster(session, t) for t in teams]
+    return _status_change(session, viewer, _pick_team(teams, rosters, team), wanted, now)
+
+
+def create_extra_team(
+    *, session: Session, viewer: Viewer, challenge_key: str, name: str = ""
+) -> TeamRoster:
+    """A competing team on the same challenge (staff only): people then choose when joining."""
+    if not viewer.is_staff:
+        raise TeamNotStaff("Only SCIC staff can open another team on a challenge.")
+    challenge = _challenge_by_key(session, viewer, challenge_key)
+    if not store.teams_of_challenge(session=session, challenge_id=challenge.id):
+        # The first team is the one interest creates; make it now so the new one is second.
+        store.create_team(session=session, challenge_id=challenge.id)
+    team = store.create_team(session=session, challenge_id=challenge.id, name=name.strip()[:200])
+    return _roster(session, team)
+
+
+# --- the roster message ----------------------------------------------------------------------
+
+
+def claim_roster_post(
+    *,
+    session: Session,
+    team_id: int,
+    channel_id: str | None = None,
+    thread_ts: str | None = None,
+    now: datetime | None = None,
+) -> RosterPost:
+    """Where the roster goes; the first caller gets ``claimed`` and posts it, later ones update.
+
+    ``channel_id``/``thread_ts`` are used when the challenge has no card of its own on record.
+    """
+    team = store.team_by_id(session=session, team_id=team_id)
+    if team is None:
+        raise TeamNotVisible("This team no longer exists.")
+    shown = _roster(session, team)
+    challenge = session.get_one(Challenge, team.challenge_id)
+    channel = challenge.slack_channel_id or channel_id
+    thread = challenge.slack_thread_ts or thread_ts
+    ts = team.roster_message_ts
+    if ts and not ts.startswith(ROSTER_PENDING):
+        return RosterPost(shown, team.roster_channel_id or channel, thread, ts, claimed=False)
+    if not channel or not thread:
+        return RosterPost(shown, None, None, None, claimed=False)
+    moment = now or utcnow()
+    if ts is not None:
+        since = float(ts.removeprefix(ROSTER_PENDING) or 0)
+        if moment.timestamp() - since < ROSTER_CLAIM_STALE.total_seconds():
+            return RosterPost(shown, channel, thread, None, claimed=False)
+    claimed = store.swap_roster_ts(
+        session=session, team_id=team.id, old=ts, new=f"{ROSTER_PENDING}{moment.timestamp():.3f}"
+    )
+    return RosterPost(shown, channel, thread, None, claimed=claimed)
+
+
+def remember_roster_post(
+    *, session: Session, team_id: int, channel_id: str, message_ts: str
+) -> TeamRoster:
+    """Keep the posted roster's place; returns the roster as it is now, to catch up with."""
+    store.remember_roster(
+        session=session, team_id=team_id, channel_id=channel_id, message_ts=message_ts
+    )
+    return roster(session=session, team_id=team_id)
+
+
+def release_roster_claim(*, session: Session, team_id: int) -> None:
+    """Posting failed: let the next change try again."""
+    team = store.team_by_id(session=session, team_id=team_id)
+    if team is not None and (team.roster_message_ts or "").startswith(ROSTER_PENDING):
+        store.swap_roster_ts(session=session, team_id=team_id, old=team.roster_message_ts, new=None)
+
+
+# --- "who is missing?" -----------------------------------------------------------------------
+
+# (session, challenge, the current team's member ids) -> the matching service's suggestion.
+TeamSuggester = Callable[[Session, Challenge, Collection[int]], TeamSuggestion]
+
+
+@dataclass(frozen=True)
+class MissingNeed:
+    need: str
+    candidates: tuple[SolverMatch, ...]
+
+
+@dataclass(frozen=True)
+class MissingReport:
+    challenge_title: str
+    team_label: str
+    team_members: tuple[str, ...]
+    needs: tuple[str, ...]
+    covered: tuple[tuple[str, tuple[str, ...]], ...]  # need, and who covers it (may be unknown)
+    missing: tuple[MissingNeed, ...]
+
+
+def _team_for_question(session: Session, viewer: Viewer, challenge: Challenge) -> Team | None:
+    """The asker's own team, else the largest one still in the running."""
+    if viewer.member_id is not None:
+        own = store.membership_in_challenge(
+            session=session, challenge_id=challenge.id, member_id=viewer.member_id
+        )
+        if own is not None:
+            return store.team_by_id(session=session, team_id=own.team_id)
+    teams = [
+        t
+        for t in store.teams_of_challenge(session=session, challenge_id=challenge.id)
+        if t.status is not TeamStatus.DISSOLVED
+    ]
+    sizes = {t.id: len(store.roster_lines(session=session, team_id=t.id)) for t in teams}
+    return max(teams, key=lambda t: (sizes[t.id], -t.id), default=None)
+
+
+def who_is_missing(
+    *,
+    session: Session,
+    viewer: Viewer,
+    challenge: Challenge,
+    suggest_team_fn: TeamSuggester,
+) -> MissingReport:
+    """The challenge's needs the current team does not cover, and who could cover them."""
+    team = _team_for_question(session, viewer, challenge)
+    shown = _roster(session, team) if team is not None else None
+    entries = shown.entries if shown else ()
+    suggestion = suggest_team_fn(session, challenge, [e.member_id for e in entries])
+    needs = suggestion.needs or tuple(challenge.needs)
+    team_names = {e.member_slug: e.member_name for e in entries}
+    covered: list[tuple[str, tuple[str, ...]]] = []
+    missing: list[MissingNeed] = []
+    for need in needs:
+        by = suggestion.covered_by.get(need, ())
+        ours = tuple(team_names[slug] for slug in by if slug in team_names)
+        candidates = tuple(
+            m for m in suggestion.members if m.member_slug in by and m.member_slug not in team_names
+        )
+        if ours:
+            covered.append((need, ours))
+        elif candidates or need in suggestion.uncovered:
+            missing.append(MissingNeed(need, candidates))
+        else:
+            # matching.suggest_team names only the members it adds: a need neither they nor
+            # "uncovered" mention is one the current team already covers.
+            covered.append((need, ()))
+    return MissingReport(
+        challenge_title=challenge.title,
+        team_label=shown.label if shown else "Team",
+        team_members=tuple(e.member_name for e in entries),
+        needs=tuple(needs),
+        covered=tuple(covered),
+        missing=tuple(missing),
+    )
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"\w+", text.casefold()) if len(w) > 2}
+
+
+def covered_by_profiles(
+    session: Session, challenge: Challenge, team_member_ids: Collection[int]
+) -> TeamSuggestion:
+    """Without the matching service: a need counts as covered by a team member whose
+    capabilities or technologies share all its words. No suggestions of new members."""
+    members = members_with_profiles(session=session, ids=list(team_member_ids))
+    covered: dict[str, tuple[str, ...]] = {}
+    for need in challenge.needs:
+        wanted = _words(need)
+        covered[need] = tuple(
+            m.slug
+            for m in members
+            if wanted and any(wanted <= _words(item) for item in [*m.capabilities, *m.technologies])
+        )
+    uncovered = tuple(need for need, by in covered.items() if not by)
+    return TeamSuggestion(
+        needs=tuple(challenge.needs), members=(), covered_by=covered, uncovered=uncovered
+    )
+
+
+def default_team_suggester(deps: BotDeps) -> TeamSuggester:
+    """The matching service's `suggest_team` once it (and ``deps.search``) is there.
+
+    Until then, coverage comes from the team's own profiles and nobody new is suggested.
+    """
+    from bot.services import matching
+
+    suggest_team = getattr(matching, "suggest_team", None)
+    search = getattr(deps, "search", None)
+    if suggest_team is None or search is None:
+        return covered_by_profiles
+
+    def suggest(
+        session: Session, challenge: Challenge, team_member_ids: Collection[int]
+    ) -> TeamSuggestion:
+        result: TeamSuggestion = suggest_team(
+            session=session,
+            search=search,
+            challenge=challenge,
+            team_member_ids=list(team_member_ids),
+            max_members=4,
+        )
+        return result
+
+    return suggest
+
+
+# --- requests in a challenge's thread --------------------------------------------------------
+
+
+class ThreadIntent(enum.StrEnum):
+    WHO_IS_MISSING = "who_is_missing"
+    SUMMARY = "summary"
+
+
+_MENTION = re.compile(r"<[@!#][^>]*>")
+_MISSING = re.compile(
+    r"\b(who|what)\s*(?:'s|’s|is|are)?\s+missing\b|\b(kuka|ketä|keitä|mitä|mikä)\s+puuttuu\b",
+    re.IGNORECASE,
+)
+_SUMMARY = re.compile(r"\bsummari[sz]e\b|\bsummary\b|\btiivistä\b|\byhteenveto\b", re.IGNORECASE)
+
+
+def thread_intent(text: str) -> ThreadIntent | None:
+    """What a mention in a challenge's thread asks the team service for, if anything."""
+    plain = _MENTION.sub(" ", text)
+    if _MISSING.search(plain):
+        return ThreadIntent.WHO_IS_MISSING
+    if _SUMMARY.search(plain):
+        return ThreadIntent.SUMMARY
+    return None
+
+
+@dataclass(frozen=True)
+class ThreadMessage:
+    user: str
+    text: str
+    ts: str
+    from_bot: bool = False
+
+
+@dataclass(frozen=True)
+class SummaryItem:
+    user: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ThreadSummary:
+    messages: int
+    people: tuple[str, ...]
+    decisions: tuple[SummaryItem, ...]
+    questions: tuple[SummaryItem, ...]
+    actions: tuple[SummaryItem, ...]
+
+
+SUMMARY_ITEMS_MAX = 10
+_DECISION = re.compile(
+    r"\b(decided|decide we|agreed|agree that|decision|we(?:'ll| will) go with|let'?s go with|"
+    r"päätettiin|päätimme|päätetty|päätös|sovittiin|sovimme|sovittu)\b",
+    re.IGNORECASE,
+)
+_ACTION = re.compile(
+    r"\b(I will|I'll|I’ll|we will|we'll|we’ll|I can take|I'?m on it|will do|"
+    r"teen|hoidan|hoidamme|teemme|otan|lupaan|selvitän|kirjoitan|lähetän)\b"
+    r"|(<@[A-Z0-9]+>|\b[A-ZÅÄÖ][\w-]+) will\b",
+    re.IGNORECASE,
+)
+_ACTION_NAME = re.compile(r"(<@[A-Z0-9]+>|\b[A-ZÅÄÖ][\w-]+) will\b")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def _is_action(sentence: str) -> bool:
+    if _ACTION_NAME.search(sentence):
+        return True
+    # The case-insensitive pattern also matches "x will"; only the first-person forms count.
+    return bool(_ACTION.search(_ACTION_NAME.sub("", sentence)))
+
+
+def summarize_thread(messages: Sequence[ThreadMessage]) -> ThreadSummary:
+    """Decisions, open questions and who does what, picked from people's own sentences."""
+    decisions: list[SummaryItem] = []
+    questions: list[SummaryItem] = []
+    actions: list[SummaryItem] = []
+    people: list[str] = []
+    counted = 0
+    for message in messages:
+        # The bot's own posts (card, roster) and requests to it are not the discussion.
+        if message.from_bot or not message.user or thread_intent(message.text):
+            continue
+        counted += 1
+        if message.user not in people:
+            people.append(message.user)
+        for raw in _SENTENCE.split(message.text):
+            sentence = raw.strip()
+            if len(sentence) < 3:
+                continue
+            item = SummaryItem(message.user, sentence)
+            if sentence.endswith("?"):
+                questions.append(item)
+            elif _DECISION.search(sentence):
+                decisions.append(item)
+            elif _is_action(sentence):
+                actions.append(item)
+    return ThreadSummary(
+        messages=counted,
+        people=tuple(people),
+        decisions=tuple(decisions[-SUMMARY_ITEMS_MAX:]),
+        questions=tuple(questions[-SUMMARY_ITEMS_MAX:]),
+        actions=tuple(actions[-SUMMARY_ITEMS_MAX:]),
+    )
+
+
+# --- the pipeline report ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PipelineStage:
+    count: int = 0
+    first_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PipelineRow:
+    """One challenge's way from suggested solvers to a won or lost proposal."""
+
+    challenge_id: int
+    slug: str
+    title: str
+    status: str
+    suggested: PipelineStage
+    introduced: PipelineStage
+    interested: PipelineStage
+    team_formed: PipelineStage
+    submitted: PipelineStage
+    won: PipelineStage
+    lost: PipelineStage
+
+    @property
+    def active(self) -> bool:
+        return any(
+            s.count for s in (self.suggested, self.introduced, self.interested, self.team_formed)
+        )
+
+
+def _stage(row: store.StageRow | None) -> PipelineStage:
+    return PipelineStage(row.count, row.first_at) if row else PipelineStage()
+
+
+def _add(stages: dict[int, PipelineStage], challenge_id: int, at: datetime | None) -> None:
+    old = stages.get(challenge_id, PipelineStage())
+    first = min((d for d in (old.first_at, at) if d is not None), default=None)
+    stages[challenge_id] = PipelineStage(old.count + 1, first)
+
+
+def pipeline_report(*, session: Session) -> list[PipelineRow]:
+    """Per challenge (newest first): suggested → introduced → interested → team formed →
+    proposal submitted → won / lost, with how many and the day each stage was first reached."""
+    suggested = store.suggestion_stages(session=session)
+    introduced = store.introduction_stages(session=session)
+    interested = store.interest_stages(session=session)
+    joined = store.membership_dates(session=session)
+    reached: dict[int, dict[TeamStatus, datetime]] = {}
+    for team_id, status, at in store.status_history(session=session):
+        reached.setdefault(team_id, {}).setdefault(status, at)
+    formed: dict[int, PipelineStage] = {}
+    submitted: dict[int, PipelineStage] = {}
+    won: dict[int, PipelineStage] = {}
+    lost: dict[int, PipelineStage] = {}
+    for team in store.team_rows(session=session):
+        dates = joined.get(team.team_id, [])
+        if len(dates) >= 2:
+            _add(formed, team.challenge_id, dates[1])
+        statuses = reached.get(team.team_id, {})
+        # A status set without history (imported records) dates from the team's last change.
+        statuses.setdefault(team.status, team.updated_at)
+        ends = [
+            statuses[s]
+            for s in (TeamStatus.SUBMITTED, TeamStatus.WON, TeamStatus.LOST)
+            if s in statuses
+        ]
+        if ends:
+            _add(submitted, team.challenge_id, statuses.get(TeamStatus.SUBMITTED, min(ends)))
+        if team.status is TeamStatus.WON:
+            _add(won, team.challenge_id, statuses[TeamStatus.WON])
+        if team.status is TeamStatus.LOST:
+            _add(lost, team.challenge_id, statuses[TeamStatus.LOST])
+    return [
+        PipelineRow(
+            challenge_id=c.id,
+            slug=c.slug,
+            title=c.title,
+            status=c.status.value,
+            suggested=_stage(suggested.get(c.id)),
+            introduced=_stage(introduced.get(c.id)),
+            interested=_stage(interested.get(c.id)),
+            team_formed=formed.get(c.id, PipelineStage()),
+            submitted=submitted.get(c.id, PipelineStage()),
+            won=won.get(c.id, PipelineStage()),
+            lost=lost.get(c.id, PipelineStage()),
+        )
+        for c in store.reported_challenges(session=session)
+    ]

@@ -1,0 +1,86 @@
+"""The digest message: valid Block Kit within Slack's limits, buttons on every challenge."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.blocks.digest import (
+    INTERESTED_ACTION,
+    NOT_RELEVANT_ACTION,
+    build_digest_message,
+    digest_text,
+)
+from bot.services.challenges import ChallengeSummary
+from bot.services.digests import Audience, Digest, DigestItem
+from storage.digests import TeamEvent
+from storage.models import ChallengeStatus, DigestFrequency, TeamStatus, Visibility
+from tests.bot.block_kit import assert_valid_message
+from tests.bot.digest_world import TODAY
+
+
+def summary(n: int) -> ChallengeSummary:
+    return ChallengeSummary(
+        id=n,
+        slug=f"challenge-{n}",
+        title=f"Challenge <{n}> & co " + "x" * 400,
+        description="",
+        owner="",
+        city="Kirkenes",
+        country="Norway",
+        needs=(),
+        tags=(),
+        status=ChallengeStatus.OPEN,
+        deadline=TODAY + timedelta(days=n % 14),
+        budget_min=None,
+        budget_max=None,
+        currency="EUR",
+        visibility=Visibility.PUBLIC,
+        channel_id=None,
+        thread_ts=None,
+    )
+
+
+def test_the_fullest_digest_fits_in_one_valid_message() -> None:
+    at = datetime(2026, 11, 24, tzinfo=UTC)
+    digest = Digest(
+        audience=Audience.PERSON,
+        frequency=DigestFrequency.WEEKLY,
+        period="2026-W48",
+        today=TODAY,
+        organisation="Arctic Sense Oy",
+        fits=tuple(DigestItem(summary(n), "matches " + "y" * 2000) for n in range(8)),
+        deadlines=tuple(DigestItem(summary(n)) for n in range(8, 13)),
+        team_news=tuple(
+            TeamEvent("status", at, "T" * 300, "", from_status=None, to_status=TeamStatus.WON)
+            for _ in range(10)
+        ),
+    )
+    message = build_digest_message(digest)
+    assert_valid_message(message)
+    assert len(message["blocks"]) <= 50
+    buttons = [
+        (e["action_id"], e["value"])
+        for b in message["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
+    ids = [str(n) for n in range(13)]
+    assert [v for a, v in buttons if a == INTERESTED_ACTION] == ids
+    assert [v for a, v in buttons if a == NOT_RELEVANT_ACTION] == ids
+    assert "&lt;0&gt; &amp; co" in str(message["blocks"])  # records are shown, never markup
+    assert message["text"].startswith("Your weekly opportunity digest: 8 new challenges")
+    assert "week 48, 2026 — for Arctic Sense Oy" in digest_text(digest)
+
+
+def test_a_channel_digest_says_how_to_stop_it_in_the_channel() -> None:
+    digest = Digest(
+        audience=Audience.CHANNEL,
+        frequency=DigestFrequency.DAILY,
+        period="2026-11-25",
+        today=TODAY,
+        fits=(DigestItem(summary(1)),),
+    )
+    message = build_digest_message(digest)
+    assert_valid_message(message)
+    assert message["blocks"][0]["text"]["text"] == "The cluster's daily opportunity digest"
+    assert "`/digest unsubscribe` in this channel" in str(message["blocks"][-1])

@@ -1,0 +1,53 @@
+"""`scic digest preview|send --dry-run`: readable digests in the terminal, nothing sent."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import typer
+from sqlalchemy import Engine, func, select
+from typer.testing import CliRunner
+
+from bot.digest_cli import digest_app
+from storage.db import session_scope
+from storage.models import DigestDelivery
+from tests.bot.digest_world import add_challenge, add_member, add_person
+
+cli = typer.Typer()
+cli.add_typer(digest_app, name="digest")
+
+
+@pytest.fixture(autouse=True)
+def store_url(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["digest", *args])
+    return result.exit_code, result.output
+
+
+def test_preview_and_dry_run_print_the_digest_and_send_nothing(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        member = add_member(session, "arctic", name="Arctic Oy", capabilities=["ice sensors"])
+        add_person(session, "aino@arctic.example", member, "U0AINO")
+        add_challenge(
+            session, "kirkenes-ice", title="Ice sensors in Kirkenes", created_at=datetime.now(UTC)
+        )
+    code, output = run("preview")
+    assert code == 0 and "The cluster's weekly opportunity digest" in output
+    assert "Ice sensors in Kirkenes [kirkenes-ice]" in output
+    code, output = run("preview", "--person", "AINO@arctic.example")
+    assert code == 0 and "New challenges that fit Arctic Oy" in output
+    assert "why: matches your ice sensors" in output
+    code, output = run("send", "--dry-run")
+    assert code == 0 and "weekly: 1 of 1 due subscribers would get a digest" in output
+    assert "→ U0AINO: 1 new, 0 deadlines, 0 team updates" in output
+    with session_scope(engine) as session:
+        assert session.scalar(select(func.count()).select_from(DigestDelivery)) == 0
+
+
+def test_an_unknown_person_is_one_clear_line() -> None:
+    code, output = run("preview", "--person", "nobody@nowhere.example")
+    assert code == 2 and "no person with the email 'nobody@nowhere.example'" in output

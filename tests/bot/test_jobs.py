@@ -1,0 +1,127 @@
+"""The digest scheduler: stable jobs in the store, crontab read as crontab, missed runs sent once."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from apscheduler.job import Job
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine
+
+from bot import jobs
+from bot.services.digests import capability_ranker
+from bot.settings import Settings
+from storage.digest_models import SCHEDULER_JOBS_TABLE
+from tests.bot.digest_world import DigestSlack, crowd, slack_poster
+from tests.bot.slack_harness import bot_settings
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+
+
+@pytest.fixture
+def slack() -> Iterator[DigestSlack]:
+    fake = DigestSlack()
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+def settings_for(slack: DigestSlack, **overrides: object) -> Settings:
+    return bot_settings(slack, **overrides)
+
+
+def runtime(engine: Engine, slack: DigestSlack) -> jobs.DigestRuntime:
+    return jobs.DigestRuntime(
+        engine=engine, poster=slack_poster(slack), rank=capability_ranker, timezone=HELSINKI
+    )
+
+
+def store_missed_run(engine: Engine, settings: Settings, missed_at: datetime) -> None:
+    """What a bot that was down at the fire time leaves in the store: a next run in the past.
+
+    Written through the job store alone: a started scheduler would process the job on its way
+    down (APScheduler 3 runs one more round when a paused scheduler shuts down).
+    """
+    scheduler = BackgroundScheduler(timezone=HELSINKI)
+    store = SQLAlchemyJobStore(engine=engine, tablename=SCHEDULER_JOBS_TABLE)
+    store.start(scheduler, "default")
+    trigger, args = jobs.digest_jobs(settings)[jobs.WEEKLY_JOB]
+    job = Job(
+        scheduler,
+        id=jobs.WEEKLY_JOB,
+        func=jobs.JOB_FUNCTION,
+        trigger=trigger,
+        args=args,
+        kwargs={},
+        name=jobs.WEEKLY_JOB,
+        executor="default",
+        misfire_grace_time=3600,
+        coalesce=True,
+        max_instances=1,
+        next_run_time=missed_at,
+    )
+    store.add_job(job)
+
+
+def test_crontab_weekdays_count_from_sunday_and_the_daily_job_keeps_the_time() -> None:
+    monday = jobs.crontab_trigger("0 9 * * 1", HELSINKI)
+    by_name = jobs.crontab_trigger("0 9 * * mon", HELSINKI)
+    after = datetime(2026, 11, 25, 12, tzinfo=HELSINKI)  # a Wednesday
+    expected = datetime(2026, 11, 30, 9, tzinfo=HELSINKI)
+    assert monday.get_next_fire_time(None, after) == expected
+    assert by_name.get_next_fire_time(None, after) == expected
+    assert jobs.every_day("30 7 * * mon-fri") == "30 7 * * *"
+
+
+def test_jobs_have_stable_ids_and_restarting_replaces_them(
+    engine: Engine, slack: DigestSlack
+) -> None:
+    settings = settings_for(slack, digest_cron="15 8 * * tue")
+    for _ in range(2):
+        scheduler = jobs.start_scheduler(settings, runtime(engine, slack))
+        found = {job.id: job for job in scheduler.get_jobs()}
+        scheduler.shutdown(wait=False)
+    assert sorted(found) == [jobs.DAILY_JOB, jobs.RETRY_JOB, jobs.WEEKLY_JOB]
+    weekly = found[jobs.WEEKLY_JOB]
+    assert weekly.coalesce is True and weekly.misfire_grace_time == 12 * 3600
+    assert (weekly.next_run_time.weekday(), weekly.next_run_time.hour) == (1, 8)
+    assert str(weekly.next_run_time.tzinfo) == "Europe/Helsinki"
+
+
+def test_a_run_missed_while_down_goes_out_late_once(engine: Engine, slack: DigestSlack) -> None:
+    addresses = crowd(engine, people=3, channels=1)
+    settings = settings_for(slack)
+    store_missed_run(engine, settings, datetime.now(HELSINKI) - timedelta(hours=2))
+    scheduler = jobs.start_scheduler(settings, runtime(engine, slack))
+    try:
+        slack.wait_for(lambda _: len(slack.digests()) >= len(addresses), timeout=10)
+        next_run = scheduler.get_job(jobs.WEEKLY_JOB).next_run_time
+    finally:
+        scheduler.shutdown(wait=True)
+    assert next_run > datetime.now(HELSINKI)
+    # Starting again (another restart, or a second process) sends nothing more this week.
+    scheduler = jobs.start_scheduler(settings, runtime(engine, slack))
+    slack.settle(quiet=0.5)
+    scheduler.shutdown(wait=True)
+    assert slack.digests_per_recipient() == {a: 1 for a in addresses}
+
+
+def test_a_run_missed_beyond_the_grace_is_skipped(engine: Engine, slack: DigestSlack) -> None:
+    crowd(engine, people=2)
+    settings = settings_for(slack, digest_grace_hours=1)
+    store_missed_run(engine, settings, datetime.now(HELSINKI) - timedelta(hours=2))
+    scheduler = jobs.start_scheduler(settings, runtime(engine, slack))
+    try:
+        # The scheduler has dealt with the missed run once its next run is in the future.
+        deadline = time.monotonic() + 5
+        while scheduler.get_job(jobs.WEEKLY_JOB).next_run_time < datetime.now(HELSINKI):
+            assert time.monotonic() < deadline, "the missed run was never dealt with"
+            time.sleep(0.05)
+    finally:
+        scheduler.shutdown(wait=True)
+    assert slack.digests() == []
