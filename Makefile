@@ -18,9 +18,16 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed ## create .venv with the bot and its development tools
 
-demo: install ## load the demo data into the embedded store and show what is there
+demo: install ## load the demo data, ask a sample question, then run the bot (or its console)
 	$(BIN)/scic init --demo
 	$(BIN)/scic stats
+	$(BIN)/scic ask "Who can warn us before too much snow piles up on school roofs?"
+	@if [ -n "$$SLACK_BOT_TOKEN" ] || grep -qs '^SLACK_BOT_TOKEN=.' .env; then \
+		$(BIN)/scic serve; \
+	else \
+		echo "No SLACK_BOT_TOKEN: the same conversations in the terminal (type quit to leave)."; \
+		$(BIN)/scic console; \
+	fi
 
 test: install lint types pytest ## lint, type-check and run the whole test suite
 

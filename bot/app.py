@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from bot import middleware
 from bot.deps import BotDeps
 from bot.listeners import register_listeners
+from bot.services.matching import SolverSearch
 from bot.settings import Settings
 
 # Each outgoing call waits for Slack's Retry-After on a 429 at most this many times.
@@ -39,9 +40,18 @@ def build_web_client(settings: Settings) -> WebClient:
     )
 
 
-def build_app(settings: Settings, engine: Engine, *, verify_token: bool = False) -> App:
-    """The Slack app. ``verify_token`` calls auth.test now (serve does; tests need no network)."""
-    deps = BotDeps(settings=settings, engine=engine)
+def build_app(
+    settings: Settings,
+    engine: Engine,
+    *,
+    search: SolverSearch | None = None,
+    verify_token: bool = False,
+) -> App:
+    """The Slack app. ``verify_token`` calls auth.test now (serve does; tests need no network).
+
+    ``search`` is the process's search index; without one it is opened on first use.
+    """
+    deps = BotDeps(settings=settings, engine=engine, search=search)
     app = App(
         name="scic-bot",
         # The token travels in the client (with our base URL and retry rules), not beside it.

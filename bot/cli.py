@@ -318,6 +318,23 @@ def console(
             run_console(engine=engine, search=search, viewer=viewer, read=input, out=out)
 
 
+@app.command()
+def serve() -> None:
+    """Run the Slack bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on PORT."""
+    from bot.serve import run
+
+    run(settings())
+
+
+def _mount_sub_commands() -> None:
+    from bot import digest_cli, report_cli
+
+    app.add_typer(digest_cli.digest_app, name="digest")
+    app.command("report")(report_cli.report)
+
+
+_mount_sub_commands()
+
 bench_app = typer.Typer(
     help="Benchmarks: they print figures and are run on purpose, never as tests.",
     no_args_is_help=True,

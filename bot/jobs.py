@@ -38,6 +38,7 @@ from bot.app import build_web_client
 from bot.deps import BotDeps
 from bot.digest_delivery import SlackDigestPoster
 from bot.services.digests import ChallengeRanker, DigestPoster, default_ranker, send_due_digests
+from bot.services.matching import SolverSearch
 from bot.settings import Settings
 from storage.digest_models import SCHEDULER_JOBS_TABLE
 from storage.models import DigestFrequency
@@ -73,12 +74,16 @@ _runtime: DigestRuntime | None = None
 
 
 def build_runtime(
-    settings: Settings, engine: Engine, *, client: WebClient | None = None
+    settings: Settings,
+    engine: Engine,
+    *,
+    client: WebClient | None = None,
+    search: SolverSearch | None = None,
 ) -> DigestRuntime:
     return DigestRuntime(
         engine=engine,
         poster=SlackDigestPoster(client or build_web_client(settings)),
-        rank=default_ranker(BotDeps(settings=settings, engine=engine)),
+        rank=default_ranker(BotDeps(settings=settings, engine=engine, search=search)),
         timezone=ZoneInfo(settings.digest_timezone),
     )
 

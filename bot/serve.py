@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 from bot import jobs
 from bot.app import build_app
 from bot.services import records
+from bot.services.matching import SolverSearch
 from bot.settings import Settings, SettingsError, require_slack_settings
 from storage.db import check_store, make_engine, session_scope
 from storage.slack_queries import forget_events_before
@@ -42,6 +43,14 @@ HealthCheck = Callable[[], None]
 
 def store_check(engine: Engine) -> HealthCheck:
     return lambda: check_store(engine)
+
+
+def index_check(search: SolverSearch) -> HealthCheck:
+    def check() -> None:
+        # A heartbeat touches Chroma (embedded or server) for real; it raises when it is down.
+        search.indexes.members.client.heartbeat()
+
+    return check
 
 
 class SlackHTTPServer(ThreadingHTTPServer):
@@ -159,14 +168,16 @@ def run(settings: Settings, *, host: str = "0.0.0.0") -> None:
     engine = make_engine(settings.store_url)
     records.require_schema(engine)
     forget_old_event_receipts(engine)
+    # Opened (and caught up with the store) before Slack can send the first question.
+    search = SolverSearch.open(settings, engine)
     try:
         # auth.test now: a revoked or mistyped token stops start-up instead of the first reply.
-        app = build_app(settings, engine, verify_token=True)
+        app = build_app(settings, engine, search=search, verify_token=True)
     except BoltError as exc:
         raise SettingsError(f"Slack refused SLACK_BOT_TOKEN ({exc})") from exc
     # The digests run in every bot process; the delivery log keeps them to one per subscriber.
     scheduler = jobs.start_scheduler(
-        settings, jobs.build_runtime(settings, engine, client=app.client)
+        settings, jobs.build_runtime(settings, engine, client=app.client, search=search)
     )
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -177,7 +188,9 @@ def run(settings: Settings, *, host: str = "0.0.0.0") -> None:
         finally:
             scheduler.shutdown(wait=False)
         return
-    server = SlackHTTPServer((host, settings.port), app, {"store": store_check(engine)})
+    server = SlackHTTPServer(
+        (host, settings.port), app, {"store": store_check(engine), "index": index_check(search)}
+    )
 
     def stop(signum: int, frame: FrameType | None) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()

@@ -53,6 +53,13 @@ def _drop_postgres_database(url: str) -> None:
         admin.dispose()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _runtime_data_outside_the_repository(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Code that opens the bot's defaults (a search index under DATA_DIR) must never write into
+    # the clone's data/ folder; tests that need a clean index set their own DATA_DIR.
+    os.environ.setdefault("DATA_DIR", str(tmp_path_factory.mktemp("data")))
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for this test session."""

@@ -66,11 +66,3 @@ def build_notice(text: str) -> dict[str, Any]:
 def build_usage(usage: str, *, problem: str = "") -> dict[str, Any]:
     text = f"{escape(problem)}\n\n{usage}" if problem else usage
     return message(text, [section(text)])
-
-
-def build_questions_not_ready(*, staff_channel: str) -> dict[str, Any]:
-    text = (
-        "I can't answer questions here yet. For now, ask the cluster's staff "
-        f"{_staff_pointer(staff_channel)}; `/challenge list` shows the open challenges."
-    )
-    return message(text, [section(text)])

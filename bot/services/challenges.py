@@ -14,7 +14,13 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from bot.services.identity import Viewer
-from bot.services.matching import SolverMatch
+from bot.services.matching import (
+    SolverMatch,
+    SolverSearch,
+    is_relevant,
+    record_suggestions,
+    suggest_solvers,
+)
 from storage import challenges as store
 from storage.models import Challenge, ChallengeStatus, Visibility
 
@@ -284,9 +290,17 @@ def create_challenge(
     return summary_of(challenge)
 
 
-def suggest_for_card(*, session: Session, challenge: ChallengeSummary) -> list[SolverMatch]:
-    """Hook: the members to suggest on a new challenge's card. Matching plugs in here."""
-    return []
+def suggest_for_card(
+    *, session: Session, search: SolverSearch, challenge: ChallengeSummary, k: int = 5
+) -> list[SolverMatch]:
+    """The members suggested on a new challenge's card, remembered for the pipeline."""
+    record = session.get(Challenge, challenge.id)
+    if record is None:
+        return []
+    found = suggest_solvers(session=session, search=search, query=record, k=k)
+    found = [m for m in found if is_relevant(search, m.score)]
+    record_suggestions(session=session, challenge=record, matches=found)
+    return found
 
 
 def card_channel(

@@ -50,12 +50,13 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from bot.deps import BotDeps
 from bot.services.challenges import (
     OPEN_STATUSES,
     ChallengeNotFound,
@@ -108,25 +109,18 @@ class ChallengeRanker(Protocol):
     ) -> list[ChallengeFit]: ...
 
 
-def default_ranker(deps: Any) -> ChallengeRanker:
-    """The matching service's ranking when it is there, else `capability_ranker`.
-
-    The real one is ``bot.services.matching.challenges_for_member(session=, search=deps.search,
-    member_id=, viewer=, limit=)``; until BotDeps carries a search and matching has the function,
-    the digest ranks by the organisation's own capabilities.
-    """
+def default_ranker(deps: BotDeps) -> ChallengeRanker:
+    """The matching service's ranking of open challenges for an organisation."""
     from bot.services import matching
 
-    ranked = getattr(matching, "challenges_for_member", None)
-    search = getattr(deps, "search", None)
-    if ranked is None or search is None:
-        return capability_ranker
-
     def rank(session: Session, member_id: int, viewer: Viewer, limit: int) -> list[ChallengeFit]:
-        fits: list[ChallengeFit] = ranked(
-            session=session, search=search, member_id=member_id, viewer=viewer, limit=limit
+        return matching.challenges_for_member(
+            session=session,
+            search=deps.solver_search(),
+            member_id=member_id,
+            viewer=viewer,
+            limit=limit,
         )
-        return fits
 
     return rank
 

@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 
 from bot.services.challenges import OPEN_STATUSES, ChallengeSummary, summary_of
 from bot.services.identity import Viewer
+from bot.services.matching import SolverSearch, challenges_for_member
 from bot.services.teams import PipelineRow, pipeline_report
 from storage import challenges as store
-from storage.models import DigestFrequency, Member
+from storage.models import Challenge, DigestFrequency, Member
 
 CHALLENGES_PER_PAGE = 5
 INTERESTS_SHOWN = 10
@@ -70,13 +71,22 @@ def _profile(member: Member) -> OrganisationProfile:
 
 
 def challenges_for_home(
-    *, session: Session, viewer: Viewer, limit: int, offset: int
+    *, session: Session, viewer: Viewer, limit: int, offset: int, search: SolverSearch | None
 ) -> tuple[list[ChallengeSummary], int]:
-    """Hook: the open challenges the Home tab lists, best first, and how many there are.
+    """The open challenges the Home tab lists, best fit first, and how many there are.
 
-    For now the newest open ones the viewer may see; ranking by fit to the viewer's
-    organisation plugs in here.
+    Someone with an organisation sees them ranked by fit to it; anyone else the newest.
     """
+    if search is not None and viewer.member_id is not None:
+        fits = challenges_for_member(
+            session=session,
+            search=search,
+            member_id=viewer.member_id,
+            viewer=viewer,
+            limit=10_000,
+        )
+        page = [session.get(Challenge, f.challenge_id) for f in fits[offset : offset + limit]]
+        return [summary_of(c) for c in page if c is not None], len(fits)
     found = store.visible_challenges(
         session=session,
         member_id=viewer.member_id,
@@ -94,11 +104,14 @@ def challenges_for_home(
     return [summary_of(c) for c in found], total
 
 
-def home_page(*, session: Session, viewer: Viewer, page: int = 0) -> HomePage:
+def home_page(
+    *, session: Session, viewer: Viewer, page: int = 0, search: SolverSearch | None = None
+) -> HomePage:
     page = max(page, 0)
     challenges, total = challenges_for_home(
         session=session,
         viewer=viewer,
+        search=search,
         limit=CHALLENGES_PER_PAGE,
         offset=page * CHALLENGES_PER_PAGE,
     )

@@ -22,7 +22,6 @@ from bot.services.matching import SolverMatch, TeamSuggestion
 from storage import challenges as challenge_store
 from storage import teams as store
 from storage.models import Challenge, Team, TeamStatus, utcnow
-from storage.queries import members_with_profiles
 
 if TYPE_CHECKING:
     from bot.deps import BotDeps
@@ -572,49 +571,20 @@ def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"\w+", text.casefold()) if len(w) > 2}
 
 
-def covered_by_profiles(
-    session: Session, challenge: Challenge, team_member_ids: Collection[int]
-) -> TeamSuggestion:
-    """Without the matching service: a need counts as covered by a team member whose
-    capabilities or technologies share all its words. No suggestions of new members."""
-    members = members_with_profiles(session=session, ids=list(team_member_ids))
-    covered: dict[str, tuple[str, ...]] = {}
-    for need in challenge.needs:
-        wanted = _words(need)
-        covered[need] = tuple(
-            m.slug
-            for m in members
-            if wanted and any(wanted <= _words(item) for item in [*m.capabilities, *m.technologies])
-        )
-    uncovered = tuple(need for need, by in covered.items() if not by)
-    return TeamSuggestion(
-        needs=tuple(challenge.needs), members=(), covered_by=covered, uncovered=uncovered
-    )
-
-
 def default_team_suggester(deps: BotDeps) -> TeamSuggester:
-    """The matching service's `suggest_team` once it (and ``deps.search``) is there.
-
-    Until then, coverage comes from the team's own profiles and nobody new is suggested.
-    """
+    """The matching service's `suggest_team` over the process's search index."""
     from bot.services import matching
-
-    suggest_team = getattr(matching, "suggest_team", None)
-    search = getattr(deps, "search", None)
-    if suggest_team is None or search is None:
-        return covered_by_profiles
 
     def suggest(
         session: Session, challenge: Challenge, team_member_ids: Collection[int]
     ) -> TeamSuggestion:
-        result: TeamSuggestion = suggest_team(
+        return matching.suggest_team(
             session=session,
-            search=search,
+            search=deps.solver_search(),
             challenge=challenge,
             team_member_ids=list(team_member_ids),
             max_members=4,
         )
-        return result
 
     return suggest
 

@@ -24,11 +24,15 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import chromadb
 from sqlalchemy import Engine
 
 from bot.app import build_app
 from bot.serve import EVENTS_PATH, SlackHTTPServer, start_http_server, store_check
+from bot.services.matching import SolverSearch
 from bot.settings import Settings
+from tests.retrieval.conftest import FakeEmbedder
+from tests.search_fixtures import fresh_search
 
 BOT_TOKEN = "xoxb-1111111111-2222222222222-AbCdEfGhIjKlMnOpQrStUvWx"
 SIGNING_SECRET = "0123456789abcdef0123456789abcdef"
@@ -241,7 +245,13 @@ class FakeSlack:
             view = args.get("view") or {}
             return {"ok": True, "view": {"id": "V0VIEW0001", "team_id": TEAM_ID, **view}}
         if method == "conversations.open":
-            return {"ok": True, "channel": {"id": "D0DIRECT01"}}
+            # One person: their DM with the bot; several: a group DM of them and the bot.
+            group = "," in str(args.get("users", ""))
+            return {"ok": True, "channel": {"id": "G0GROUPDM1" if group else "D0DIRECT01"}}
+        if method == "chat.getPermalink":
+            channel, ts = str(args.get("channel")), str(args.get("message_ts"))
+            link = f"https://scic.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+            return {"ok": True, "channel": channel, "permalink": link}
         if method == "conversations.replies":
             key = (str(args.get("channel")), str(args.get("ts")))
             with self._lock:
@@ -521,6 +531,7 @@ class RunningBot:
     sender: SlackSender
     server: SlackHTTPServer
     engine: Engine
+    search: SolverSearch
 
     @property
     def url(self) -> str:
@@ -530,7 +541,9 @@ class RunningBot:
 @contextmanager
 def running_bot(engine: Engine, fake: FakeSlack, **settings: Any) -> Iterator[RunningBot]:
     """The Bolt app as `scic serve` runs it in HTTP mode, on a free loopback port."""
-    app = build_app(bot_settings(fake, **settings), engine)
+    # Each bot gets its own fresh index with the fake embedder: fast, offline, isolated.
+    search = fresh_search(chromadb.EphemeralClient(), FakeEmbedder(), engine)
+    app = build_app(bot_settings(fake, **settings), engine, search=search)
     server, thread = start_http_server(
         app,
         host="127.0.0.1",
@@ -539,7 +552,8 @@ def running_bot(engine: Engine, fake: FakeSlack, **settings: Any) -> Iterator[Ru
         poll_interval=0.05,
     )
     try:
-        yield RunningBot(fake, SlackSender(f"http://127.0.0.1:{server.port}", fake), server, engine)
+        sender = SlackSender(f"http://127.0.0.1:{server.port}", fake)
+        yield RunningBot(fake, sender, server, engine, search)
     finally:
         server.shutdown()
         server.server_close()

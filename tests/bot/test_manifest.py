@@ -39,7 +39,13 @@ def test_every_slash_command_in_the_manifest_is_answered(bot: RunningBot) -> Non
 
 def test_every_subscribed_event_is_handled(bot: RunningBot) -> None:
     events = manifest()["settings"]["event_subscriptions"]["bot_events"]
-    assert sorted(events) == ["app_home_opened", "app_mention", "message.im"]
+    assert sorted(events) == [
+        "app_home_opened",
+        "app_mention",
+        "message.channels",
+        "message.groups",
+        "message.im",
+    ]
     sender = bot.sender
     sender.event({"type": "app_home_opened", "user": MEMBER_USER, "tab": "home", "channel": "D1"})
     sender.event(
@@ -54,3 +60,30 @@ def test_every_subscribed_event_is_handled(bot: RunningBot) -> None:
     sender.message(MEMBER_USER, "hi")
     bot.fake.wait_for_method("views.publish")
     bot.fake.wait_for_method("chat.postMessage", count=2)
+    # message.channels / message.groups: a reply in the thread where the bot answered.
+    sender.event(
+        {
+            "type": "message",
+            "channel_type": "channel",
+            "user": MEMBER_USER,
+            "text": "and structural health monitoring?",
+            "channel": "C1",
+            "thread_ts": "1.1",
+            "ts": "1.2",
+        }
+    )
+    follow_up = bot.fake.wait_for_method("chat.postMessage", count=3)[-1]
+    assert (follow_up.args["channel"], follow_up.args["thread_ts"]) == ("C1", "1.1")
+    # ...while channel chatter outside such threads gets no answer.
+    sender.event(
+        {
+            "type": "message",
+            "channel_type": "channel",
+            "user": MEMBER_USER,
+            "text": "lunch?",
+            "channel": "C1",
+            "ts": "1.3",
+        }
+    )
+    bot.fake.settle()
+    assert len(bot.fake.calls_to("chat.postMessage")) == 3

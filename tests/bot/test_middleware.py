@@ -20,7 +20,7 @@ def test_bot_messages_are_recognised() -> None:
 
 
 def test_a_person_s_dm_gets_the_working_reaction_and_a_reply_in_thread(bot: RunningBot) -> None:
-    reply = bot.sender.message(MEMBER_USER, "who can solve snow loads?")
+    reply = bot.sender.message(MEMBER_USER, "who can do structural health monitoring?")
     assert reply.status == 200
     calls = bot.fake.wait_for_method("chat.postMessage")
     visible = bot.fake.settle()
@@ -28,12 +28,12 @@ def test_a_person_s_dm_gets_the_working_reaction_and_a_reply_in_thread(bot: Runn
     reaction, answer = visible
     assert reaction.args["name"] == "eyes"
     assert answer.args["thread_ts"] == reaction.args["timestamp"]
-    assert "can't answer questions here yet" in calls[0].args["text"]
+    assert "Arctic Sense Oy" in calls[0].args["text"]
 
 
 def test_our_own_messages_and_other_bots_are_ignored(bot: RunningBot) -> None:
     own = bot.sender.message(
-        BOT_USER_ID, "I can't answer questions here yet.", extra={"bot_id": BOT_ID}
+        BOT_USER_ID, "These members look best placed to solve it.", extra={"bot_id": BOT_ID}
     )
     own_without_bot_id = bot.sender.message(BOT_USER_ID, "echo")
     other = bot.sender.message("U0OTHERBOT1", "deploy finished", extra={"bot_id": "B0JENKINS1"})

@@ -1,9 +1,10 @@
-"""Buttons and menus: the challenge card, team rosters and the Home tab."""
+"""Buttons and menus: answers, the challenge card, team rosters, digests and the Home tab."""
 
 from __future__ import annotations
 
 from slack_bolt import App
 
+from bot.blocks.answers import ASK_STAFF, NOT_A_FIT, SHARE
 from bot.blocks.challenge_card import INTERESTED_ACTION
 from bot.blocks.digest import INTERESTED_ACTION as DIGEST_INTERESTED_ACTION
 from bot.blocks.digest import NOT_RELEVANT_ACTION
@@ -15,6 +16,11 @@ from bot.listeners.actions.digest_interested import make_digest_interested_actio
 from bot.listeners.actions.digest_not_relevant import make_digest_not_relevant_action
 from bot.listeners.actions.home_digest import make_home_digest_action
 from bot.listeners.actions.home_page import make_home_page_action
+from bot.listeners.actions.solver_buttons import (
+    make_ask_staff_action,
+    make_not_a_fit_action,
+    make_share_action,
+)
 from bot.listeners.actions.team_leave import make_team_leave_action
 from bot.listeners.actions.team_role import make_team_role_action
 from bot.listeners.actions.team_status import make_team_status_action
@@ -29,3 +35,6 @@ def register(app: App, deps: BotDeps) -> None:
     app.action(DIGEST_ACTION)(make_home_digest_action(deps))
     app.action(DIGEST_INTERESTED_ACTION)(make_digest_interested_action(deps))
     app.action(NOT_RELEVANT_ACTION)(make_digest_not_relevant_action(deps))
+    app.action(SHARE)(make_share_action(deps))
+    app.action(NOT_A_FIT)(make_not_a_fit_action(deps))
+    app.action(ASK_STAFF)(make_ask_staff_action(deps))

@@ -1,4 +1,4 @@
-"""`/solvers <problem>`: the ranking shown only to the asker (the answer flow plugs in here)."""
+"""`/solvers <problem>`: the ranking, shown only to the asker, with *Share in channel*."""
 
 from __future__ import annotations
 
@@ -7,10 +7,28 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
 
-from bot.blocks.messages import build_questions_not_ready, build_unknown_person, build_usage
+from bot.blocks.answers import build_no_answer, build_solvers
+from bot.blocks.messages import build_unknown_person, build_usage
 from bot.deps import BotDeps
+from bot.services import answers
+from bot.services.identity import Viewer
+from storage.db import session_scope
 
 SOLVERS_USAGE = "*`/solvers <problem>`* — who in the cluster could solve it, shown only to you."
+
+
+def solvers_reply(deps: BotDeps, viewer: Viewer, problem: str, *, share: bool) -> dict[str, Any]:
+    """The ranking for ``problem``; with ``share``, a button to post it in the channel."""
+    with session_scope(deps.engine) as session:
+        answer = answers.answer_question(
+            session=session,
+            search=deps.solver_search(),
+            viewer=viewer,
+            text=f"who can solve {problem}",
+        )
+    if not answer.solvers:
+        return build_no_answer(problem, staff_channel=deps.settings.staff_channel)
+    return build_solvers(answer, with_actions=not share, share_value=problem if share else None)
 
 
 def make_solvers_command(deps: BotDeps) -> Callable[..., None]:
@@ -18,12 +36,13 @@ def make_solvers_command(deps: BotDeps) -> Callable[..., None]:
         ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext
     ) -> None:
         ack()
-        staff_channel = deps.settings.staff_channel
-        if context.get("viewer") is None:
-            respond(**build_unknown_person(staff_channel=staff_channel))
-        elif not command.get("text", "").strip():
+        viewer: Viewer | None = context.get("viewer")
+        problem = command.get("text", "").strip()
+        if viewer is None:
+            respond(**build_unknown_person(staff_channel=deps.settings.staff_channel))
+        elif not problem:
             respond(**build_usage(SOLVERS_USAGE, problem="Describe the problem after `/solvers`."))
         else:
-            respond(**build_questions_not_ready(staff_channel=staff_channel))
+            respond(response_type="ephemeral", **solvers_reply(deps, viewer, problem, share=True))
 
     return solvers_command

@@ -8,7 +8,11 @@ from slack_bolt import App
 
 from bot.deps import BotDeps
 from bot.listeners.events.app_home_opened import make_app_home_opened
-from bot.listeners.events.questions import is_direct_message, make_question_listener
+from bot.listeners.events.questions import (
+    is_direct_message,
+    is_follow_up,
+    make_question_listener,
+)
 
 
 def register(app: App, deps: BotDeps) -> None:
@@ -19,5 +23,10 @@ def register(app: App, deps: BotDeps) -> None:
         return is_direct_message(event)
 
     app.event("message", matchers=[direct])(make_question_listener(deps))
+
+    def follow_up(event: dict[str, Any]) -> bool:
+        return is_follow_up(deps, event)
+
+    app.event("message", matchers=[follow_up])(make_question_listener(deps))
     # Other message events (edits, channel chatter the bot may see) are acknowledged and left.
     app.event("message")(lambda: None)

@@ -23,7 +23,9 @@ def publish_home(
         view = build_unknown_home(staff_channel=deps.settings.staff_channel)
     else:
         with session_scope(deps.engine) as session:
-            view = build_home(home_page(session=session, viewer=viewer, page=page))
+            view = build_home(
+                home_page(session=session, viewer=viewer, page=page, search=deps.solver_search())
+            )
     client.views_publish(user_id=user_id, view=view)
 
 

@@ -1,9 +1,9 @@
 """A mention or a DM: show the asker the bot is working, then answer in the thread.
 
 A team request in a challenge card's thread ("who is missing?", "summarize") goes to the team
-service (`team_thread`); everything else to `answer_question`, where the "who can solve
-this?" flow plugs in. Until then the bot says plainly that it cannot answer yet and where to
-ask, so a question never meets silence.
+service (`team_thread`); everything else to `answer_question`, which answers from the records
+with the thread's earlier questions as context, and says plainly when it cannot (offering the
+staff), so a question never meets silence.
 """
 
 from __future__ import annotations
@@ -16,10 +16,14 @@ from slack_bolt import BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks.messages import build_questions_not_ready, build_unknown_person
+from bot.blocks.answers import build_answer, build_no_answer
+from bot.blocks.messages import build_unknown_person
 from bot.deps import BotDeps
 from bot.listeners.events.team_thread import answer_in_team_thread
+from bot.services import answers
 from bot.services.identity import Viewer
+from storage.db import session_scope
+from storage.queries import earlier_questions, log_question
 
 log = logging.getLogger(__name__)
 WORKING_REACTION = "eyes"
@@ -28,8 +32,53 @@ WORKING_REACTION = "eyes"
 def answer_question(
     deps: BotDeps, viewer: Viewer, text: str, *, channel: str, thread_ts: str
 ) -> dict[str, Any]:
-    """Hook: the reply to a question, as a message payload. The answer flow plugs in here."""
-    return build_questions_not_ready(staff_channel=deps.settings.staff_channel)
+    """The reply to a question, as a message payload, with the thread's earlier questions."""
+    staff_channel = deps.settings.staff_channel
+    try:
+        with session_scope(deps.engine) as session:
+            earlier = earlier_questions(session=session, channel_id=channel, thread_ts=thread_ts)
+            answer = answers.answer_question(
+                session=session,
+                search=deps.solver_search(),
+                viewer=viewer,
+                text=text,
+                earlier=earlier,
+            )
+            question_id = log_question(
+                session=session,
+                person_id=viewer.person_id,
+                slack_user_id=viewer.slack_user_id,
+                channel_id=channel,
+                thread_ts=thread_ts,
+                question=text,
+                answer=answer.text,
+                answered_members=[m.member_slug for m in answer.solvers],
+            )
+    except Exception:
+        # Never silence: whatever broke, the asker hears that the bot could not answer.
+        log.exception("answering a question failed")
+        return build_no_answer(answers.clean(text), staff_channel=staff_channel)
+    return build_answer(answer, staff_channel=staff_channel, question_id=question_id)
+
+
+def is_follow_up(deps: BotDeps, event: dict[str, Any]) -> bool:
+    """A plain reply in a channel thread where the bot already answered a question.
+
+    Mentions are the app_mention listener's; elsewhere the bot speaks only when asked.
+    """
+    thread_ts = event.get("thread_ts")
+    if (
+        event.get("subtype")
+        or event.get("channel_type") == "im"
+        or not thread_ts
+        or thread_ts == event.get("ts")
+        or "<@" in event.get("text", "")
+    ):
+        return False
+    with session_scope(deps.engine) as session:
+        return bool(
+            earlier_questions(session=session, channel_id=event["channel"], thread_ts=thread_ts)
+        )
 
 
 def make_question_listener(deps: BotDeps) -> Callable[..., None]:

@@ -92,7 +92,9 @@ def _announce(
     note = build_challenge_posted(challenge, channel_id=channel)
     if channel:
         with session_scope(deps.engine) as session:
-            solvers = challenges.suggest_for_card(session=session, challenge=challenge)
+            solvers = challenges.suggest_for_card(
+                session=session, search=deps.solver_search(), challenge=challenge
+            )
         try:
             posted = client.chat_postMessage(
                 channel=channel, **build_challenge_card(challenge, solvers)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import Engine, select
@@ -257,16 +256,6 @@ def test_who_is_missing_uses_the_suggestion_for_the_askers_team(engine: Engine) 
     ]
 
 
-def test_without_the_matcher_coverage_comes_from_the_teams_profiles(engine: Engine) -> None:
-    cast = add_cast(engine)
-    cid = challenge(engine, cast, needs=["Embedded sensors", "port operations"])
-    with session_scope(engine) as session:
-        row = session.get_one(Challenge, cid)
-        found = teams.covered_by_profiles(session, row, [cast.arctic_id])
-    assert found.covered_by == {"Embedded sensors": ("arctic-sense",), "port operations": ()}
-    assert found.uncovered == ("port operations",) and found.members == ()
-
-
 @pytest.mark.parametrize(
     ("text", "intent"),
     [
@@ -443,11 +432,9 @@ def test_who_is_missing_reads_the_matchers_answer_where_only_additions_are_named
     ]
 
 
-def test_default_suggester_calls_the_matcher_once_deps_carry_a_search(
+def test_default_suggester_calls_the_matcher_with_the_process_search(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    deps = BotDeps(settings=Settings(_env_file=None), engine=engine)
-    assert teams.default_team_suggester(deps) is teams.covered_by_profiles
     calls: list[dict[str, object]] = []
 
     def fake_suggest_team(**kwargs: object) -> TeamSuggestion:
@@ -456,12 +443,12 @@ def test_default_suggester_calls_the_matcher_once_deps_carry_a_search(
 
     monkeypatch.setattr(matching, "suggest_team", fake_suggest_team)
     search = object()
-    with_search = SimpleNamespace(search=search)
+    with_search = BotDeps(settings=Settings(_env_file=None), engine=engine, search=search)  # type: ignore[arg-type]
     cast = add_cast(engine)
     cid = challenge(engine, cast)
     with session_scope(engine) as session:
         row = session.get_one(Challenge, cid)
-        teams.default_team_suggester(with_search)(session, row, [cast.arctic_id])  # type: ignore[arg-type]
+        teams.default_team_suggester(with_search)(session, row, [cast.arctic_id])
     assert calls == [
         {
             "session": calls[0]["session"],

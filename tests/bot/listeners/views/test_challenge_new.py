@@ -10,7 +10,7 @@ from sqlalchemy import Engine, func, select
 from bot.listeners.views.challenge_new import form_from_view
 from bot.services.challenges import ChallengeForm
 from storage.db import session_scope
-from storage.models import Challenge, IndexOutbox, Visibility
+from storage.models import Challenge, Visibility
 from tests.bot.block_kit import assert_valid_message
 from tests.bot.conftest import MEMBER_USER, STAFF_USER, Cast
 from tests.bot.slack_harness import (
@@ -113,10 +113,9 @@ def test_a_valid_challenge_is_stored_carded_and_remembered(
         assert stored.slack_channel_id == CHALLENGES_CHANNEL
         assert stored.slack_thread_ts and opener.args["thread_ts"] == stored.slack_thread_ts
         assert buttons[0]["value"] == str(stored.id)
-        queued = session.scalars(
-            select(IndexOutbox.entity_key).where(IndexOutbox.entity == "challenge")
-        )
-        assert str(stored.id) in set(queued)
+        challenge_id = stored.id
+    # Stored and indexed: the card's suggestions came from a search that caught up with it.
+    assert f"challenge:{challenge_id}" in bot.search.indexes.challenges.owners()
     assert card_ts.args["channel"] == CHALLENGES_CHANNEL
     assert (
         confirmation.args["user"] == STAFF_USER
