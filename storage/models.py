@@ -447,3 +447,29 @@ class IndexOutbox(Base):
     entity: Mapped[str] = mapped_column(String(16))
     entity_key: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IntroductionStatus(enum.StrEnum):
+    REQUESTED = "requested"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+class Introduction(Base):
+    """A member asking to be introduced to another member's contact, who must agree first."""
+
+    __tablename__ = "introduction"
+    __table_args__ = (UniqueConstraint("asker_person_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asker_person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    contact_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL")
+    )
+    question: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[IntroductionStatus] = mapped_column(
+        _enum(IntroductionStatus, "introduction_status"), default=IntroductionStatus.REQUESTED
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column()

@@ -134,3 +134,8 @@ def set_question_feedback(*, session: Session, question_id: int, feedback: str) 
     entry = session.get(QuestionLog, question_id)
     if entry is not None:
         entry.feedback = feedback[:32]
+
+
+def question_text(*, session: Session, question_id: int | None) -> str:
+    entry = session.get(QuestionLog, question_id) if question_id is not None else None
+    return entry.question if entry is not None else ""

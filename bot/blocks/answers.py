@@ -16,6 +16,7 @@ from bot.blocks.common import (
     section,
 )
 from bot.services.answers import Answer, ChallengeLine, MemberProfile
+from bot.services.introductions import IntroductionRequest
 from bot.services.matching import Contact, SolverMatch
 
 INTRODUCE = "solver_introduce"
@@ -201,3 +202,47 @@ def build_staff_question(*, asker_user_id: str, question: str, permalink: str) -
     if permalink:
         text += f"\n<{permalink}|Open the thread>"
     return message(f"A member's question needs staff: {question}", [section(text)])
+
+
+INTRO_ACCEPT = "introduction_accept"
+INTRO_DECLINE = "introduction_decline"
+
+
+def build_introduction_request(request: IntroductionRequest) -> dict[str, Any]:
+    """To the member's contact: who wants to talk and why, and their choice."""
+    org = f" ({escape(request.asker_organisation)})" if request.asker_organisation else ""
+    about = f"\n>{escape(clip(request.question, 500))}" if request.question else ""
+    text = (
+        f"<@{request.asker_slack_user_id}>{org} would like an introduction to "
+        f"{escape(request.member_name)}. They asked:{about}\n"
+        "Would you like me to open a conversation between you two?"
+    )
+    value = str(request.id)
+    blocks: list[Block] = [
+        section(text),
+        {
+            "type": "actions",
+            "block_id": "introduction",
+            "elements": [
+                button("Accept", INTRO_ACCEPT, value, style="primary"),
+                button("Not now", INTRO_DECLINE, value),
+            ],
+        },
+    ]
+    return message(f"{request.asker_name} would like an introduction", blocks)
+
+
+def build_introduction(request: IntroductionRequest) -> dict[str, Any]:
+    """The first message in the group DM, once both sides agreed."""
+    about = f"\n>{escape(clip(request.question, 500))}" if request.question else ""
+    text = (
+        f"<@{request.asker_slack_user_id}>, meet <@{request.contact_slack_user_id}> of "
+        f"{escape(request.member_name)}. The question that brought you together:{about}"
+    )
+    return message(
+        f"Introduction: {request.asker_name} and {request.contact_name}", [section(text)]
+    )
+
+
+def build_note(text: str) -> dict[str, Any]:
+    return message(text, [section(text)])

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.blocks.answers import ASK_STAFF, NOT_A_FIT, SHARE
+from bot.blocks.answers import (
+    ASK_STAFF,
+    INTRO_ACCEPT,
+    INTRO_DECLINE,
+    INTRODUCE,
+    NOT_A_FIT,
+    SHARE,
+)
 from bot.blocks.challenge_card import INTERESTED_ACTION
 from bot.blocks.digest import INTERESTED_ACTION as DIGEST_INTERESTED_ACTION
 from bot.blocks.digest import NOT_RELEVANT_ACTION
@@ -16,6 +23,7 @@ from bot.listeners.actions.digest_interested import make_digest_interested_actio
 from bot.listeners.actions.digest_not_relevant import make_digest_not_relevant_action
 from bot.listeners.actions.home_digest import make_home_digest_action
 from bot.listeners.actions.home_page import make_home_page_action
+from bot.listeners.actions.introductions import make_decision_action, make_introduce_action
 from bot.listeners.actions.solver_buttons import (
     make_ask_staff_action,
     make_not_a_fit_action,
@@ -38,3 +46,6 @@ def register(app: App, deps: BotDeps) -> None:
     app.action(SHARE)(make_share_action(deps))
     app.action(NOT_A_FIT)(make_not_a_fit_action(deps))
     app.action(ASK_STAFF)(make_ask_staff_action(deps))
+    app.action(INTRODUCE)(make_introduce_action(deps))
+    app.action(INTRO_ACCEPT)(make_decision_action(deps, accept=True))
+    app.action(INTRO_DECLINE)(make_decision_action(deps, accept=False))
