@@ -26,6 +26,7 @@ from storage.files import RecordFileError, detect_format
 from storage.importing import ImportReport
 
 if TYPE_CHECKING:
+    from bot.services.identity import Viewer
     from bot.services.matching import SolverSearch
 
 app = typer.Typer(
@@ -279,6 +280,18 @@ def match_(
     out.print(table)
 
 
+def terminal_viewer(engine: Engine, as_email: str | None) -> Viewer:
+    """Who the terminal speaks as: ``--as EMAIL``, or the first staff member."""
+    from bot.console import console_viewer
+
+    viewer = console_viewer(engine, as_email)
+    if viewer is None:
+        raise CliError(
+            f"no person {as_email or 'with staff rights'} in the store; import people first"
+        )
+    return viewer
+
+
 @app.command()
 def ask(
     text: Annotated[str, typer.Argument(help="A question, as you would ask the bot in Slack.")],
@@ -287,14 +300,11 @@ def ask(
     ] = None,
 ) -> None:
     """Ask the bot one question and print its answer."""
-    from bot.console import console_viewer, render_answer
+    from bot.console import render_answer
     from bot.services.answers import answer_question
 
     with store() as engine:
-        viewer = console_viewer(engine, as_email)
-        if viewer is None:
-            fail(f"no person {as_email or 'with staff rights'} in the store; import people first")
-        assert viewer is not None
+        viewer = terminal_viewer(engine, as_email)
         with solver_search(engine) as search, session_scope(engine) as session:
             answer = answer_question(session=session, search=search, viewer=viewer, text=text)
     out.print(render_answer(answer), highlight=False, markup=False)
@@ -307,13 +317,10 @@ def console(
     ] = None,
 ) -> None:
     """Talk to the bot in the terminal: the same answers as in Slack, no Slack needed."""
-    from bot.console import console_viewer, run_console
+    from bot.console import run_console
 
     with store() as engine:
-        viewer = console_viewer(engine, as_email)
-        if viewer is None:
-            fail(f"no person {as_email or 'with staff rights'} in the store; import people first")
-        assert viewer is not None
+        viewer = terminal_viewer(engine, as_email)
         with solver_search(engine) as search:
             run_console(engine=engine, search=search, viewer=viewer, read=input, out=out)
 
@@ -366,7 +373,7 @@ def bench_expertise(
         "predictions.json"
     ),
     ablation: Annotated[
-        bool, typer.Option(help="Also run the ablation variants (dense, lexical, pooling).")
+        bool, typer.Option(help="Print the ablation table instead (no predictions file).")
     ] = False,
 ) -> None:
     """Who-can-solve matching on real ground truth: loss, easy/hard accuracy, MRR, recall."""
