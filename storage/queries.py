@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from storage.challenges import member_by_slug_or_name
 from storage.models import (
     Base,
     Challenge,
@@ -58,9 +59,7 @@ def find_member(*, session: Session, text: str) -> Member | None:
     wanted = text.strip().lower()
     if not wanted:
         return None
-    exact = session.scalars(
-        select(Member).where(or_(Member.slug == wanted, func.lower(Member.name) == wanted))
-    ).first()
+    exact = member_by_slug_or_name(session=session, text=wanted)
     if exact is not None:
         return exact
     # The longest member name the text contains ("Kantava Structural Monitoring Oy"), else

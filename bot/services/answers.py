@@ -20,6 +20,7 @@ from bot.services.matching import (
     Contact,
     SolverMatch,
     SolverSearch,
+    contacts_of,
     is_relevant,
     suggest_solvers,
 )
@@ -178,10 +179,7 @@ def _profile(member: Member) -> MemberProfile:
             else r.title
             for r in member.references
         ),
-        contacts=tuple(
-            Contact(name=p.name, email=p.email, role=p.role, slack_user_id=p.slack_user_id)
-            for p in member.people
-        ),
+        contacts=contacts_of(member),
     )
 
 

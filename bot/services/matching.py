@@ -178,6 +178,10 @@ def _evidence(found: RankedEvidence) -> Evidence:
     )
 
 
+def _snippet(text: str, limit: int = 140) -> str:
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "…"
+
+
 def match_reason(evidence: Sequence[Evidence]) -> str:
     """One line a member can check: the strongest piece of evidence, named by its kind."""
     if not evidence:
@@ -186,8 +190,7 @@ def match_reason(evidence: Sequence[Evidence]) -> str:
     label = KIND_LABELS.get(best.kind, "Profile")
     if best.kind == "reference" and best.title:
         return f"{label}: {best.title}"
-    text = best.text if len(best.text) <= 140 else best.text[:137].rstrip() + "…"
-    return f"{label}: {text}"
+    return f"{label}: {_snippet(best.text)}"
 
 
 def _members_by_id(session: Session, ids: Collection[int]) -> dict[int, Member]:
@@ -195,12 +198,16 @@ def _members_by_id(session: Session, ids: Collection[int]) -> dict[int, Member]:
     return {m.id: m for m in session.scalars(query)}
 
 
-def _to_solver_match(member: Member, found: OwnerMatch) -> SolverMatch:
-    evidence = tuple(_evidence(e) for e in found.evidence)
-    contacts = tuple(
+def contacts_of(member: Member) -> tuple[Contact, ...]:
+    """A member's people as contacts, those reachable on Slack first."""
+    return tuple(
         Contact(name=p.name, email=p.email, role=p.role, slack_user_id=p.slack_user_id)
         for p in sorted(member.people, key=lambda p: (p.slack_user_id is None, p.name))
     )
+
+
+def _to_solver_match(member: Member, found: OwnerMatch) -> SolverMatch:
+    evidence = tuple(_evidence(e) for e in found.evidence)
     return SolverMatch(
         member_slug=member.slug,
         member_name=member.name,
@@ -210,7 +217,7 @@ def _to_solver_match(member: Member, found: OwnerMatch) -> SolverMatch:
         score=round(found.score, 4),
         reason=match_reason(evidence),
         evidence=evidence,
-        contacts=contacts,
+        contacts=contacts_of(member),
     )
 
 
@@ -224,6 +231,14 @@ def rejected_members(*, session: Session, challenge_id: int) -> set[int]:
             )
         )
     )
+
+
+def members_left_out(*, session: Session, challenge: Challenge) -> set[int]:
+    """Never suggested for a challenge: its owner and the members marked *Not a fit* for it."""
+    excluded = rejected_members(session=session, challenge_id=challenge.id)
+    if challenge.owner_member_id is not None:
+        excluded.add(challenge.owner_member_id)
+    return excluded
 
 
 def suggest_solvers(
@@ -241,9 +256,7 @@ def suggest_solvers(
     search.catch_up()
     excluded = set(exclude_member_ids)
     if isinstance(query, Challenge):
-        excluded |= rejected_members(session=session, challenge_id=query.id)
-        if query.owner_member_id is not None:
-            excluded.add(query.owner_member_id)
+        excluded |= members_left_out(session=session, challenge=query)
         text = challenge_query(query)
     else:
         text = query
@@ -348,9 +361,7 @@ def suggest_team(
     """
     search.catch_up()
     needs = challenge_needs(challenge)
-    excluded = rejected_members(session=session, challenge_id=challenge.id)
-    if challenge.owner_member_id is not None:
-        excluded.add(challenge.owner_member_id)
+    excluded = members_left_out(session=session, challenge=challenge)
     team = {member_owner(i) for i in team_member_ids}
     coverers: dict[str, dict[str, OwnerMatch]] = {}
     for need in needs:
@@ -454,5 +465,4 @@ def _fit_reason(evidence: Sequence[Evidence]) -> str:
     if not evidence:
         return "It is close to your organisation's profile."
     best = evidence[0]
-    text = best.text if len(best.text) <= 140 else best.text[:137].rstrip() + "…"
-    return f"It asks for: {text}"
+    return f"It asks for: {_snippet(best.text)}"
