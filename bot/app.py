@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from bot import middleware
 from bot.deps import BotDeps
 from bot.listeners import register_listeners
+from bot.services.llm import LanguageModel
 from bot.services.matching import SolverSearch
 from bot.settings import Settings
 
@@ -45,13 +46,18 @@ def build_app(
     engine: Engine,
     *,
     search: SolverSearch | None = None,
+    llm: LanguageModel | None = None,
     verify_token: bool = False,
 ) -> App:
     """The Slack app. ``verify_token`` calls auth.test now (serve does; tests need no network).
 
-    ``search`` is the process's search index; without one it is opened on first use.
+    ``search`` is the process's search index; without one it is opened on first use. ``llm``
+    is the language model; without one it is built from the settings (None when LLM_MODEL is
+    empty).
     """
-    deps = BotDeps(settings=settings, engine=engine, search=search)
+    if llm is None:
+        llm = LanguageModel.from_settings(settings, engine)
+    deps = BotDeps(settings=settings, engine=engine, search=search, llm=llm)
     app = App(
         name="scic-bot",
         # The token travels in the client (with our base URL and retry rules), not beside it.

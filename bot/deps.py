@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from bot.settings import Settings
 
 if TYPE_CHECKING:
+    from bot.services.llm import LanguageModel
     from bot.services.matching import SolverSearch
 
 _OPENING = threading.Lock()
@@ -33,6 +34,8 @@ class BotDeps:
     today: Callable[[], date] = field(default=earliest_today)
     #: The search index; `scic serve` opens it at start-up, tests hand in their own.
     search: SolverSearch | None = None
+    #: The language model, or None: every answer then comes from the templates.
+    llm: LanguageModel | None = None
 
     def solver_search(self) -> SolverSearch:
         """The process's search index, opened on first use when nobody handed one in."""

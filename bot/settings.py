@@ -46,6 +46,30 @@ class Settings(BaseSettings):
     openai_base_url: str = Field(
         default="", description="Base URL of an OpenAI-compatible API (empty: OpenAI's)."
     )
+    # The language model: off unless LLM_MODEL names one; then every answer, intake pre-fill,
+    # match reason, summary and digest introduction is written by it, with the template
+    # answer as the fallback.
+    llm_model: str = Field(
+        default="",
+        description="Chat model name (gpt-4o-mini, llama3.1...); empty: template answers only.",
+    )
+    llm_timeout: float = Field(
+        default=20,
+        gt=0,
+        le=600,
+        description="Seconds one model call may take before the template answer goes out.",
+    )
+    llm_max_retries: int = Field(
+        default=2,
+        ge=0,
+        le=10,
+        description="Retries of a call that failed with 429, 5xx or a timeout.",
+    )
+    llm_daily_tokens_per_user: int = Field(
+        default=50_000,
+        ge=0,
+        description="Tokens one person's questions may use per UTC day; 0: no limit.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Logging level."
     )
@@ -118,6 +142,15 @@ class Settings(BaseSettings):
     def _trailing_slash(cls, value: str) -> str:
         # The Web API client appends method names to the base URL as they are.
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("llm_model", "openai_base_url", mode="after")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_model)
 
     @property
     def socket_mode(self) -> bool:
@@ -209,6 +242,28 @@ def slack_settings_problems(settings: Settings) -> list[str]:
         problems.append("STAFF_CHANNEL must be a channel ID such as C0123456789 (not a #name)")
     if not 1 <= settings.port <= 65535:
         problems.append(f"PORT must be between 1 and 65535, not {settings.port}")
+    return problems
+
+
+def llm_settings_problems(settings: Settings) -> list[str]:
+    """Why the configured language model cannot be used; empty when it can (or is off)."""
+    if not settings.llm_enabled:
+        return []
+    problems: list[str] = []
+    base = settings.openai_base_url
+    if base:
+        url = urlparse(base)
+        if url.scheme not in ("http", "https") or not url.netloc:
+            problems.append(
+                f"OPENAI_BASE_URL must be an http(s) URL such as http://localhost:11434/v1, "
+                f"not {base!r}"
+            )
+    elif not settings.openai_api_key:
+        problems.append(
+            "OPENAI_API_KEY is required for OpenAI's API (or set OPENAI_BASE_URL to a local server)"
+        )
+    if settings.openai_api_key and _PLACEHOLDER.search(settings.openai_api_key):
+        problems.append("OPENAI_API_KEY still holds a placeholder; paste the real key")
     return problems
 
 

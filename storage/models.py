@@ -20,6 +20,7 @@ from sqlalchemy import (
     Enum,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -430,6 +431,29 @@ class QuestionLog(Base):
     answer: Mapped[str] = mapped_column(Text, default="")
     answered_members: Mapped[list[str]] = mapped_column(default=list)
     feedback: Mapped[str] = mapped_column(String(32), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LanguageModelCall(Base):
+    """One call to the language model: for whom, for which task, how many tokens, how it ended.
+
+    The per-person daily token limit is counted from these rows, and they are the record of
+    what the model costs.
+    """
+
+    __tablename__ = "language_model_call"
+    __table_args__ = (Index("ix_language_model_call_person_day", "person_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    task: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str] = mapped_column(String(100), default="")
+    prompt_version: Mapped[str] = mapped_column(String(16), default="")
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    # ok, failed (the template went out instead) or limited (over the daily limit, not called)
+    outcome: Mapped[str] = mapped_column(String(16), default="ok")
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

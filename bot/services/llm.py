@@ -1,0 +1,288 @@
+"""The language model behind every written answer, through LangChain's chat-model interface.
+
+One `LanguageModel` per process wraps any LangChain chat model (``ChatOpenAI`` against OpenAI
+or a local OpenAI-compatible server; a fake model in tests). Each call is bounded (timeout,
+retries, a per-person daily token limit), its token use is logged and stored, and every
+failure surfaces as one `LanguageModelError`, so the callers' fallback is a single ``except``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from langchain_core.utils.json import parse_json_markdown
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import Engine
+
+from bot.settings import Settings, llm_settings_problems
+from prompts import Prompt
+from storage.db import session_scope
+from storage.llm_usage import record_model_call, start_of_day, tokens_used_since
+
+log = logging.getLogger(__name__)
+Schema = TypeVar("Schema", bound=BaseModel)
+# When a server sends no token counts (some local servers), about four characters a token.
+CHARS_PER_TOKEN = 4
+
+
+class LanguageModelError(Exception):
+    """The model could not be used for this call; the caller sends its template answer."""
+
+
+class DailyLimitReached(LanguageModelError):
+    """The person used their tokens for today; the model is not called."""
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_tokens: int
+    output_tokens: int
+
+    @property
+    def total(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+def _text(content: Any) -> str:
+    """A message's text, whether the content is a string or a list of content blocks."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            part if isinstance(part, str) else str(part.get("text", ""))
+            for part in content
+            if isinstance(part, (str, dict))
+        )
+    return ""
+
+
+def _usage(message: AIMessage | None, prompt: list[BaseMessage], output: str) -> Usage:
+    counted = getattr(message, "usage_metadata", None) if message is not None else None
+    if counted and (counted.get("input_tokens") or counted.get("output_tokens")):
+        return Usage(int(counted.get("input_tokens", 0)), int(counted.get("output_tokens", 0)))
+    sent = sum(len(_text(m.content)) for m in prompt)
+    return Usage(-(-sent // CHARS_PER_TOKEN), -(-len(output) // CHARS_PER_TOKEN))
+
+
+def response_format(schema: type[BaseModel]) -> dict[str, Any]:
+    """OpenAI's structured-output request for ``schema`` (strict JSON schema)."""
+    function = convert_to_openai_tool(schema, strict=True)["function"]
+    return {
+        "type": "json_schema",
+        "json_schema": {
+            "name": function["name"],
+            "description": function.get("description", ""),
+            "schema": function["parameters"],
+            "strict": True,
+        },
+    }
+
+
+def build_chat_model(settings: Settings) -> BaseChatModel:
+    """``ChatOpenAI`` for OpenAI or any OpenAI-compatible server, bounded by the settings."""
+    from langchain_openai import ChatOpenAI
+
+    return ChatOpenAI(
+        model=settings.llm_model,
+        # Local servers take any key; the client insists on one.
+        api_key=settings.openai_api_key or "not-needed",
+        base_url=settings.openai_base_url or None,
+        timeout=settings.llm_timeout,
+        # The OpenAI client retries 429, 5xx, timeouts and dropped connections with backoff,
+        # honouring Retry-After.
+        max_retries=settings.llm_max_retries,
+        stream_usage=True,
+    )
+
+
+class LanguageModel:
+    """A chat model with the bot's bounds and bookkeeping around every call."""
+
+    def __init__(
+        self,
+        chat: BaseChatModel,
+        *,
+        engine: Engine | None = None,
+        model_name: str = "",
+        timeout: float = 20.0,
+        max_retries: int = 2,
+        daily_tokens_per_user: int = 0,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.chat = chat
+        self.engine = engine
+        self.model_name = model_name or type(chat).__name__
+        self.daily_tokens_per_user = daily_tokens_per_user
+        # A streamed answer has no single request to time out; it may take as long as a call
+        # with all its retries would.
+        self.stream_deadline = timeout * (max_retries + 1)
+        self.now = now
+
+    @classmethod
+    def from_settings(cls, settings: Settings, engine: Engine | None) -> LanguageModel | None:
+        """The configured model, or None (templates only) when it is off or misconfigured."""
+        if not settings.llm_enabled:
+            return None
+        problems = llm_settings_problems(settings)
+        if problems:
+            log.warning("language model off, answers use templates: %s", "; ".join(problems))
+            return None
+        return cls(
+            build_chat_model(settings),
+            engine=engine,
+            model_name=settings.llm_model,
+            timeout=settings.llm_timeout,
+            max_retries=settings.llm_max_retries,
+            daily_tokens_per_user=settings.llm_daily_tokens_per_user,
+        )
+
+    # --- the three kinds of call ------------------------------------------------------------
+
+    def write(
+        self, prompt: Prompt, variables: Mapping[str, str], *, person_id: int | None = None
+    ) -> str:
+        """The model's text for the filled ``prompt``."""
+        messages = self._start(prompt, variables, person_id)
+        started = time.monotonic()
+        try:
+            reply = self.chat.invoke(messages)
+            text = _text(reply.content).strip()
+            if not text:
+                raise LanguageModelError("the model answered with no text")
+        except Exception as exc:
+            self._finish(prompt, person_id, started, Usage(0, 0), "failed")
+            raise _as_model_error(exc) from exc
+        self._finish(prompt, person_id, started, _usage(_ai(reply), messages, text), "ok")
+        return text
+
+    def stream(
+        self, prompt: Prompt, variables: Mapping[str, str], *, person_id: int | None = None
+    ) -> Iterator[str]:
+        """The model's text piece by piece, as it arrives; raises on failure at any point."""
+        messages = self._start(prompt, variables, person_id)
+        started = time.monotonic()
+        joined: AIMessageChunk | None = None
+        parts: list[str] = []
+        outcome = "failed"
+        try:
+            for chunk in self.chat.stream(messages):
+                if time.monotonic() - started > self.stream_deadline:
+                    raise LanguageModelError("the streamed answer took too long")
+                joined = chunk if joined is None else joined + chunk
+                piece = _text(chunk.content)
+                if piece:
+                    parts.append(piece)
+                    yield piece
+            if not "".join(parts).strip():
+                raise LanguageModelError("the model answered with no text")
+            outcome = "ok"
+        except LanguageModelError:
+            raise
+        except Exception as exc:
+            raise _as_model_error(exc) from exc
+        finally:
+            usage = _usage(joined, messages, "".join(parts))
+            self._finish(prompt, person_id, started, usage, outcome)
+
+    def extract(
+        self,
+        prompt: Prompt,
+        schema: type[Schema],
+        variables: Mapping[str, str],
+        *,
+        person_id: int | None = None,
+    ) -> Schema:
+        """The model's answer as ``schema``, asked for as structured output (JSON schema)."""
+        messages = self._start(prompt, variables, person_id)
+        started = time.monotonic()
+        text = ""
+        reply: Any = None
+        try:
+            reply = self.chat.bind(response_format=response_format(schema)).invoke(messages)
+            text = _text(reply.content)
+            parsed = schema.model_validate(parse_json_markdown(text))
+        except (ValueError, ValidationError) as exc:
+            # Garbage or JSON of the wrong shape: the tokens were spent all the same.
+            self._finish(prompt, person_id, started, _usage(_ai(reply), messages, text), "failed")
+            raise LanguageModelError(
+                f"the model's answer is not a valid {schema.__name__}"
+            ) from exc
+        except Exception as exc:
+            self._finish(prompt, person_id, started, Usage(0, 0), "failed")
+            raise _as_model_error(exc) from exc
+        self._finish(prompt, person_id, started, _usage(_ai(reply), messages, text), "ok")
+        return parsed
+
+    # --- bounds and bookkeeping -------------------------------------------------------------
+
+    def tokens_left_today(self, person_id: int) -> int | None:
+        """How many tokens the person may still use today; None when there is no limit."""
+        if not self.daily_tokens_per_user or self.engine is None:
+            return None
+        with session_scope(self.engine) as session:
+            used = tokens_used_since(
+                session=session, person_id=person_id, since=start_of_day(self.now())
+            )
+        return max(0, self.daily_tokens_per_user - used)
+
+    def _start(
+        self, prompt: Prompt, variables: Mapping[str, str], person_id: int | None
+    ) -> list[BaseMessage]:
+        messages = prompt.messages(variables)
+        if person_id is not None and self.tokens_left_today(person_id) == 0:
+            self._finish(prompt, person_id, time.monotonic(), Usage(0, 0), "limited")
+            raise DailyLimitReached(f"person {person_id} used today's tokens")
+        return messages
+
+    def _finish(
+        self, prompt: Prompt, person_id: int | None, started: float, usage: Usage, outcome: str
+    ) -> None:
+        duration_ms = int((time.monotonic() - started) * 1000)
+        # Counts and outcome only: prompts and answers hold members' messages.
+        log.info(
+            "language model: task=%s prompt=v%s model=%s outcome=%s tokens_in=%d "
+            "tokens_out=%d ms=%d",
+            prompt.name,
+            prompt.version,
+            self.model_name,
+            outcome,
+            usage.input_tokens,
+            usage.output_tokens,
+            duration_ms,
+        )
+        if self.engine is None:
+            return
+        try:
+            with session_scope(self.engine) as session:
+                record_model_call(
+                    session=session,
+                    person_id=person_id,
+                    task=prompt.name,
+                    model=self.model_name,
+                    prompt_version=prompt.version,
+                    input_tokens=usage.input_tokens,
+                    output_tokens=usage.output_tokens,
+                    outcome=outcome,
+                    duration_ms=duration_ms,
+                )
+        except Exception:
+            # The bookkeeping must not cost the person their answer.
+            log.exception("recording a language model call failed")
+
+
+def _ai(reply: Any) -> AIMessage | None:
+    return reply if isinstance(reply, AIMessage) else None
+
+
+def _as_model_error(exc: Exception) -> LanguageModelError:
+    if isinstance(exc, LanguageModelError):
+        return exc
+    return LanguageModelError(f"{type(exc).__name__}: {exc}"[:300])
