@@ -29,6 +29,7 @@ from sqlalchemy import Engine
 
 from bot.app import build_app
 from bot.serve import EVENTS_PATH, SlackHTTPServer, start_http_server, store_check
+from bot.services.llm import LanguageModel
 from bot.services.matching import SolverSearch
 from bot.settings import Settings
 from tests.retrieval.conftest import FakeEmbedder
@@ -539,11 +540,17 @@ class RunningBot:
 
 
 @contextmanager
-def running_bot(engine: Engine, fake: FakeSlack, **settings: Any) -> Iterator[RunningBot]:
-    """The Bolt app as `scic serve` runs it in HTTP mode, on a free loopback port."""
+def running_bot(
+    engine: Engine, fake: FakeSlack, *, llm: LanguageModel | None = None, **settings: Any
+) -> Iterator[RunningBot]:
+    """The Bolt app as `scic serve` runs it in HTTP mode, on a free loopback port.
+
+    ``llm`` hands in a language model (a LangChain fake); without one it is built from the
+    settings, so ``llm_model=..., openai_base_url=...`` points the bot at a local server.
+    """
     # Each bot gets its own fresh index with the fake embedder: fast, offline, isolated.
     search = fresh_search(chromadb.EphemeralClient(), FakeEmbedder(), engine)
-    app = build_app(bot_settings(fake, **settings), engine, search=search)
+    app = build_app(bot_settings(fake, **settings), engine, search=search, llm=llm)
     server, thread = start_http_server(
         app,
         host="127.0.0.1",
