@@ -59,3 +59,14 @@ def model_calls(*, session: Session, task: str | None = None) -> list[LanguageMo
     if task is not None:
         query = query.where(LanguageModelCall.task == task)
     return list(session.scalars(query))
+
+
+def model_calls_since(*, session: Session, since: datetime) -> list[LanguageModelCall]:
+    """The calls made since ``since``, oldest first."""
+    return list(
+        session.scalars(
+            select(LanguageModelCall)
+            .where(LanguageModelCall.created_at >= since)
+            .order_by(LanguageModelCall.id)
+        )
+    )

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
@@ -21,11 +21,17 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.json import parse_json_markdown
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from bot.settings import Settings, llm_settings_problems
 from prompts import Prompt
 from storage.db import session_scope
-from storage.llm_usage import record_model_call, start_of_day, tokens_used_since
+from storage.llm_usage import (
+    model_calls_since,
+    record_model_call,
+    start_of_day,
+    tokens_used_since,
+)
 
 log = logging.getLogger(__name__)
 Schema = TypeVar("Schema", bound=BaseModel)
@@ -276,6 +282,39 @@ class LanguageModel:
         except Exception:
             # The bookkeeping must not cost the person their answer.
             log.exception("recording a language model call failed")
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    """One day's calls for one task: how many, how they ended, and the tokens they used."""
+
+    day: str
+    task: str
+    calls: int
+    failed: int
+    limited: int
+    input_tokens: int
+    output_tokens: int
+
+
+def usage_report(*, session: Session, days: int, now: datetime | None = None) -> list[UsageRow]:
+    """The language model's use per UTC day and task over the last ``days`` days, newest first."""
+    since = start_of_day((now or datetime.now(UTC)) - timedelta(days=days - 1))
+    rows: dict[tuple[str, str], list[int]] = {}
+    for call in model_calls_since(session=session, since=since):
+        key = (call.created_at.astimezone(UTC).date().isoformat(), call.task)
+        counts = rows.setdefault(key, [0, 0, 0, 0, 0])
+        counts[0] += 1
+        counts[1] += call.outcome == "failed"
+        counts[2] += call.outcome == "limited"
+        counts[3] += call.input_tokens
+        counts[4] += call.output_tokens
+    return [
+        UsageRow(day, task, *counts)
+        for (day, task), counts in sorted(rows.items(), key=lambda item: (item[0][0], item[0][1]))[
+            ::-1
+        ]
+    ]
 
 
 def _ai(reply: Any) -> AIMessage | None:

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 
 from storage.db import session_scope
+from storage.llm_usage import record_model_call
 from storage.models import Challenge, Member, Person
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -185,3 +186,27 @@ def test_match_ask_and_reindex_check_find_drift_and_repair_it(
     rebuilt = scic("reindex", url=url, cwd=tmp_path, **lexical)
     assert rebuilt.returncode == 0 and "Indexed" in rebuilt.stdout
     assert scic("reindex", "--check", url=url, cwd=tmp_path, **lexical).returncode == 0
+
+
+def test_usage_shows_the_language_models_calls_per_day_and_task(
+    engine: Engine, tmp_path: Path
+) -> None:
+    url = url_of(engine)
+    assert "No language model calls" in scic("usage", url=url, cwd=tmp_path).stdout
+    with session_scope(engine) as session:
+        for outcome in ("ok", "ok", "failed"):
+            record_model_call(
+                session=session,
+                person_id=None,
+                task="answer",
+                model="gpt-4o-mini",
+                prompt_version="1",
+                input_tokens=500,
+                output_tokens=60,
+                outcome=outcome,
+                duration_ms=900,
+            )
+    done = scic("usage", "--json", url=url, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    (row,) = json.loads(done.stdout)
+    assert (row["task"], row["calls"], row["failed"], row["input_tokens"]) == ("answer", 3, 1, 1500)

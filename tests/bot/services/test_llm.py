@@ -15,7 +15,12 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
-from bot.services.llm import DailyLimitReached, LanguageModel, LanguageModelError
+from bot.services.llm import (
+    DailyLimitReached,
+    LanguageModel,
+    LanguageModelError,
+    usage_report,
+)
 from bot.settings import Settings
 from prompts import DATA_RULE, Prompt, PromptError, as_data
 from storage.db import session_scope
@@ -217,3 +222,23 @@ def test_from_settings_builds_a_bounded_openai_client_for_a_local_server() -> No
     chat = model.chat
     assert (chat.model_name, chat.request_timeout, chat.max_retries) == ("llama3.1", 7, 1)  # type: ignore[attr-defined]
     assert model.stream_deadline == 14
+
+
+def test_usage_report_sums_each_day_and_task(engine: Engine) -> None:
+    clock = [datetime(2026, 11, 23, 10, 0, tzinfo=UTC)]
+    model = LanguageModel(
+        replies("a", "b", "c", tokens=(100, 10)), engine=engine, now=lambda: clock[0]
+    )
+    model.write(ECHO, VARIABLES)
+    model.write(ECHO, VARIABLES)
+    with pytest.raises(LanguageModelError):
+        LanguageModel(Broken(messages=iter([])), engine=engine).write(ECHO, VARIABLES)
+    with session_scope(engine) as session:
+        (row,) = usage_report(session=session, days=1)
+    assert (row.task, row.calls, row.failed, row.limited) == ("echo", 3, 1, 0)
+    assert (row.input_tokens, row.output_tokens) == (200, 20)
+    assert row.day == datetime.now(UTC).date().isoformat()
+    with session_scope(engine) as session:
+        # Calls from before the window are not counted.
+        later = datetime.now(UTC) + timedelta(days=3)
+        assert usage_report(session=session, days=1, now=later) == []
