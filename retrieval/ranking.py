@@ -106,6 +106,12 @@ class _Query:
     sentence_vectors: npt.NDArray[np.float32] | None
     #: each chunk's share of the query's tokens: a long query's parts vote by size
     chunk_weights: FloatArray | None = None
+    #: the words BM25 looks for, when they differ from the embedded text
+    lexical_text: str | None = None
+
+    @property
+    def words(self) -> str:
+        return self.lexical_text if self.lexical_text is not None else self.text
 
 
 def _prepare(index: PassageIndex, texts: Sequence[str], config: RankingConfig) -> list[_Query]:
@@ -274,7 +280,7 @@ def _score(
 
     if config.use_lexical or not dense_on:
         view = index.lexical()
-        lexical_result = view.index.search(query.text)
+        lexical_result = view.index.search(query.words)
         z = _lexical_z(lexical_result)
         lexical_position = view.position
         for i in passage_rows:
@@ -368,7 +374,7 @@ def _candidate_owners(
             owners.update(h.owner for h in hits)
     if config.use_lexical or query.chunk_vectors is None:
         view = index.lexical()
-        scores = view.index.search(query.text).scores
+        scores = view.index.search(query.words).scores
         if len(scores) == 0:
             return owners
         allowed = index.allowed_ids(where) if where else None
@@ -388,16 +394,19 @@ def match_owners(
     top_k: int | None = 10,
     where: Where | None = None,
     config: RankingConfig = DEFAULT_CONFIG,
+    lexical_query: str | None = None,
 ) -> list[OwnerMatch]:
     """Owners best placed to answer ``query``, best first, each with evidence.
 
     ``top_k`` None scores every owner (matching ``where``); otherwise candidates come from
     vector search and BM25 and only they are scored exactly. ``where`` is a Chroma metadata
     filter on passages, e.g. ``{"kind": {"$in": ["capability", "reference"]}}``.
+    ``lexical_query`` gives BM25 other words than the embedded ``query`` (say, the query's
+    terms in the other language, which would only blur an English-only embedding).
     """
     if not query.strip():
         return []
-    prepared = _prepare(index, [query], config)[0]
+    prepared = replace(_prepare(index, [query], config)[0], lexical_text=lexical_query)
     if top_k is None:
         entries = index.entries(where=where, embeddings=prepared.chunk_vectors is not None)
     else:
