@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.settings import Settings, SettingsError, require_slack_settings, slack_settings_problems
@@ -98,3 +100,12 @@ def test_a_real_looking_random_token_is_never_a_placeholder() -> None:
     # Words like "your" or "xxx" can occur inside random tokens; only the start counts.
     token = "xoxb-1234567890-1234567890123-yourXXXtodoExampleAbc"
     assert slack_settings_problems(settings(**(GOOD | {"slack_bot_token": token}))) == []
+
+
+def test_the_readme_lists_every_setting() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    rows = {
+        line.split("|")[1].strip(" `") for line in readme.splitlines() if line.startswith("| `")
+    }
+    missing = [name.upper() for name in Settings.model_fields if name.upper() not in rows]
+    assert not missing, f"settings missing from the README's configuration table: {missing}"
