@@ -106,7 +106,19 @@ def _strict_date(value: Any) -> Any:
     raise ValueError("must be a date in the form YYYY-MM-DD")
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+def _one_line(value: str) -> str:
+    # A name is shown in bold on one line in Slack and keys lookups: a line break in one is
+    # a spreadsheet accident, not part of the name.
+    if "\n" in value:
+        raise ValueError("must be on one line (it contains a line break)")
+    return value
+
+
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_one_line),
+]
 Slug = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=80), AfterValidator(_slug)
 ]

@@ -136,6 +136,7 @@ BAD_MEMBERS = [
         "references[1]: year 1700 is not between 1900 and 2100",
     ),
     ({"slug": "x", "name": "X\x00", "kind": "city"}, "name: contains a control character"),
+    ({"slug": "x", "name": "Kantava\r\nOy", "kind": "city"}, "name: must be on one line"),
 ]
 
 
