@@ -1,0 +1,242 @@
+"""Cross-lingual benchmark: the same needs asked in Finnish and in English, as-is and with the
+glossary's terms appended (``bot.services.language.expand_query``), against the demo members.
+
+Loads ``storage/demo`` into a temporary SQLite store and Chroma index, ranks the active
+members for each query of ``bench/crosslingual_queries.json`` with the product's
+``suggest_solvers`` and prints MRR and recall@5 per variant. Figures only, no threshold.
+
+    python -m bench.crosslingual --model-dir ../shared/models/all-MiniLM-L6-v2/onnx [--verbose]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import chromadb
+
+from bot.services.language import Language, expand_query
+from bot.services.matching import SolverSearch, suggest_solvers
+from bot.services.records import load_demo
+from retrieval.embedding import load_embedder
+from retrieval.index import PassageIndex
+from retrieval.sync import Indexes
+from storage import migrate
+from storage.db import make_engine, session_scope
+
+QUERIES = Path(__file__).with_name("crosslingual_queries.json")
+# Deep enough that a relevant member ranked below the top 5 still counts towards MRR.
+DEPTH = 50
+
+
+@dataclass(frozen=True)
+class QueryPair:
+    id: str
+    fi: str
+    en: str
+    relevant: frozenset[str]
+    #: written after the glossary was frozen (the others were in its author's mind)
+    held_out: bool = False
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    language: Language
+    expand: bool
+
+    def text(self, pair: QueryPair) -> str:
+        text = pair.fi if self.language == "fi" else pair.en
+        return expand_query(text, self.language) if self.expand else text
+
+
+VARIANTS = (
+    Variant("Finnish as-is", "fi", expand=False),
+    Variant("Finnish expanded", "fi", expand=True),
+    Variant("English as-is", "en", expand=False),
+    Variant("English expanded", "en", expand=True),
+)
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Per query: the best rank of a relevant member (1-based) and recall@5."""
+
+    ranks: tuple[int | None, ...]
+    recalls: tuple[float, ...]
+
+    @property
+    def mrr(self) -> float:
+        return sum(1.0 / r for r in self.ranks if r) / max(len(self.ranks), 1)
+
+    @property
+    def recall5(self) -> float:
+        return sum(self.recalls) / max(len(self.recalls), 1)
+
+    def only(self, keep: Sequence[bool]) -> Scores:
+        return Scores(
+            tuple(r for r, k in zip(self.ranks, keep, strict=True) if k),
+            tuple(r for r, k in zip(self.recalls, keep, strict=True) if k),
+        )
+
+
+def load_queries(path: Path = QUERIES) -> list[QueryPair]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return [
+        QueryPair(q["id"], q["fi"], q["en"], frozenset(q["relevant"]), q.get("held_out", False))
+        for q in data["queries"]
+    ]
+
+
+@contextmanager
+def demo_search(model_dir: Path | None) -> Iterator[SolverSearch]:
+    """The demo data in a throwaway SQLite store and Chroma index, searched as the bot does."""
+    with tempfile.TemporaryDirectory(prefix="scic-crosslingual-") as folder:
+        engine = make_engine(f"sqlite:///{Path(folder) / 'scic.db'}")
+        try:
+            migrate.upgrade(engine)
+            with session_scope(engine) as session:
+                load_demo(session=session)
+            embedder = load_embedder(model_dir)
+            client = chromadb.PersistentClient(path=str(Path(folder) / "chroma"))
+            tag = uuid.uuid4().hex[:8]
+            indexes = Indexes(
+                members=PassageIndex(client, embedder, name=f"members-{tag}"),
+                challenges=PassageIndex(client, embedder, name=f"challenges-{tag}"),
+            )
+            search = SolverSearch(indexes, engine)
+            search.catch_up()
+            yield search
+        finally:
+            engine.dispose()
+
+
+def ranked_slugs(search: SolverSearch, text: str, depth: int = DEPTH) -> list[str]:
+    with session_scope(search.engine) as session:
+        found = suggest_solvers(session=session, search=search, query=text, k=depth)
+    return [m.member_slug for m in found]
+
+
+def score(rankings: Sequence[Sequence[str]], pairs: Sequence[QueryPair]) -> Scores:
+    """Where the first relevant member ranks, and the share of relevant members in the top 5."""
+    ranks, recalls = [], []
+    for ranking, pair in zip(rankings, pairs, strict=True):
+        ranks.append(next((i + 1 for i, s in enumerate(ranking) if s in pair.relevant), None))
+        recalls.append(len(pair.relevant & set(ranking[:5])) / len(pair.relevant))
+    return Scores(tuple(ranks), tuple(recalls))
+
+
+def evaluate(
+    search: SolverSearch,
+    pairs: Sequence[QueryPair],
+    variants: Sequence[Variant] = VARIANTS,
+    rank: Callable[[SolverSearch, str], list[str]] = ranked_slugs,
+) -> dict[str, Scores]:
+    return {v.name: score([rank(search, v.text(p)) for p in pairs], pairs) for v in variants}
+
+
+def _ratio(value: float, base: float) -> str:
+    return f"{value / base:.2f}x" if base else "n/a"
+
+
+def table(results: dict[str, Scores], title: str) -> str:
+    """MRR and recall@5 per variant, and their ratio to the first variant (Finnish as-is)."""
+    base = next(iter(results.values()))
+    lines = [
+        f"{title} ({len(base.ranks)} pairs)",
+        f"  {'variant':<18} {'MRR':>6} {'R@5':>6} {'MRR vs fi':>10} {'R@5 vs fi':>10}",
+    ]
+    for name, s in results.items():
+        lines.append(
+            f"  {name:<18} {s.mrr:6.3f} {s.recall5:6.3f} "
+            f"{_ratio(s.mrr, base.mrr):>10} {_ratio(s.recall5, base.recall5):>10}"
+        )
+    return "\n".join(lines)
+
+
+def report(results: dict[str, Scores], pairs: Sequence[QueryPair], *, dense: bool) -> str:
+    expanded = {
+        lang: sum(expand_query(getattr(p, lang), lang) != getattr(p, lang) for p in pairs)
+        for lang in ("fi", "en")
+    }
+    held_out = [p.held_out for p in pairs]
+    parts = [
+        f"{'MiniLM + BM25' if dense else 'BM25 only (no model)'}; glossary terms found in "
+        f"{expanded['fi']}/{len(pairs)} Finnish and {expanded['en']}/{len(pairs)} English queries",
+        "",
+        table(results, "All pairs"),
+    ]
+    if any(held_out) and not all(held_out):
+        written_first = [not h for h in held_out]
+        parts += [
+            "",
+            table(
+                {n: s.only(written_first) for n, s in results.items()},
+                "Written before the glossary, by its author",
+            ),
+            "",
+            table(
+                {n: s.only(held_out) for n, s in results.items()},
+                "Held out: written after the glossary was frozen",
+            ),
+        ]
+    return "\n".join(parts)
+
+
+def details(results: dict[str, Scores], pairs: Sequence[QueryPair]) -> str:
+    """Per query: the best rank of a relevant member in each variant ("-": not found)."""
+    short = {
+        "Finnish as-is": "fi",
+        "Finnish expanded": "fi+",
+        "English as-is": "en",
+        "English expanded": "en+",
+    }
+    names = list(results)
+    header = "".join(f"{short.get(n, n):>6}" for n in names)
+    lines = ["", f"best rank of a relevant member\n{'query':<28}{header}"]
+    for q, pair in enumerate(pairs):
+        cells = "".join(f"{results[n].ranks[q] or '-':>6}" for n in names)
+        lines.append(f"{pair.id + (' *' if pair.held_out else ''):<28}{cells}")
+    lines.append("(* held out)")
+    for pair in pairs:
+        lines += [
+            "",
+            f"[{pair.id}] fi+: {expand_query(pair.fi, 'fi')!r}",
+            f"[{pair.id}] en+: {expand_query(pair.en, 'en')!r}",
+        ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="SCIC cross-lingual matching benchmark")
+    parser.add_argument(
+        "--model-dir",
+        type=Path,
+        default=Path(os.environ["EMBEDDING_MODEL_DIR"])
+        if os.environ.get("EMBEDDING_MODEL_DIR")
+        else None,
+        help="folder with the all-MiniLM-L6-v2 model.onnx (default: EMBEDDING_MODEL_DIR)",
+    )
+    parser.add_argument("--queries", type=Path, default=QUERIES)
+    parser.add_argument("--verbose", action="store_true", help="ranks per query and the texts")
+    args: Any = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    pairs = load_queries(args.queries)
+    with demo_search(args.model_dir) as search:
+        results = evaluate(search, pairs)
+        print(report(results, pairs, dense=search.dense))
+        if args.verbose:
+            print(details(results, pairs))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,286 @@
+"""Finnish or English: language detection for short chat messages, and query expansion with
+the other language's domain terms (``bot.services.glossary``), both offline and rule-based.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Literal
+
+from bot.services.glossary import GLOSSARY
+
+Language = Literal["fi", "en"]
+
+# Slack markup and links say nothing about the language and often contain English words.
+_MARKUP = re.compile(r"<[^>]*>|https?://\S+|www\.\S+|\S+@\S+\.\w+|:[a-z0-9_+-]+:")
+_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
+
+# Function words, question words and everyday chat verbs. Words both languages use ("on",
+# "me", "he") are in neither list.
+_FINNISH_TEXT = """
+    ja ei että kanssa mikä mitkä mitä mitään missä mistä mihin miten miksi milloin millä
+    minkä mille kuka ketkä kenellä kenelle kenen keneltä ketä kuinka kumpi onko ovatko
+    oliko olisiko voiko voisiko voisitko voitko voisi voisivat voimme voin voidaan osaa
+    osaako osaavat osaisi tietääkö tietää tiedätkö löytyykö löytyy tarvitaan tarvitsemme
+    tarvitsen tarvitsee haluaa haluamme haluan haluaisin etsimme etsin etsitään haemme
+    haetaan hakee tekee tekevät tehdä tehnyt tekemään jotka joka jonka joita jossa joilla
+    joiden jolla joihin jota josta jolle se ne niitä niiden niille sen sitä siitä siihen
+    siinä tämä tämän tätä tässä tästä tähän nämä näitä näiden meille meidän meillä meitä
+    meistä te hän minä minulle minulla minun sinä sinulle sinulla teillä teille teidän
+    heidän heillä mutta tai sekä myös vain vielä jo nyt kun jos niin kuin eli koska vaan
+    ettei eikä emme en ette olla oli olisi ovat olemme olen ole ollut olisiko kaikki
+    kaikille jokin joku jotain kukaan mitään muita muut muiden paljon vähän enemmän
+    erittäin hyvin noin yli alle kautta mukaan varten lisäksi ilman kohti asti saakka
+    kiitos kiitti moi hei moikka terve heippa kiva hyvä hyvää auki auttaa apua ehkä
+    joskus aina täällä siellä tänne sinne missäs kenet mihinkä
+"""
+_ENGLISH_TEXT = """
+    the a an of to in for with from by at about into onto over under between through and
+    or but not nor is are was were be been being am do does did done have has had having
+    can could would should will shall may might must who whom whose what which when where
+    why how this that these those there here it its they them their we us our ours you
+    your yours i my mine she his her him any anyone anybody someone somebody something
+    anything some all each every other such than then also just only very too please
+    thanks thank hi hello hey need needs needed want wants looking help know knows find
+    show tell give send list let lets isn't aren't don't doesn't can't won't i'm we're
+    there's what's who's
+"""
+_FINNISH_WORDS = frozenset(_FINNISH_TEXT.split())
+_ENGLISH_WORDS = frozenset(_ENGLISH_TEXT.split())
+# Case endings, derivations and verb endings common in Finnish and rare at the end of
+# English words.
+_FINNISH_ENDINGS = (
+    "ssa", "ssä", "sta", "stä", "lla", "llä", "lta", "ltä", "lle", "ksi", "inen", "isen",
+    "iset", "isia", "isiä", "ista", "istä", "ja", "jä", "aan", "ään", "een", "iin", "uun",
+    "yyn", "öön", "mme", "tte", "vat", "vät", "taan", "tään", "tää", "ttaa", "ttää", "iden",
+    "ien", "jen", "nut", "nyt", "neet", "lle", "uksen", "yksen", "uus", "yys", "ssaan",
+    "ssään", "nsa", "nsä", "mpi", "mmat", "ita", "itä", "ina", "inä", "na", "nä", "ko",
+    "kö", "sti", "nen", "nti", "sto", "stö", "ikko", "ikkö", "uksia", "yksiä",
+)  # fmt: skip
+_ENGLISH_ENDINGS = (
+    "tion", "sion", "ing", "ed", "ly", "ness", "ment", "ity", "ous", "ful", "less", "able",
+    "ible", "ise", "ize", "ship", "ings", "ers", "ies", "ght", "ck", "th", "sh", "ch",
+)  # fmt: skip
+_ENGLISH_LETTERS = re.compile(r"th|wh|sh|ch|ck|ph|[wqxzc]|[bdfgp]$|[^aeiouy]y$")
+_FINNISH_LETTERS = re.compile(r"aa|ii|uu|yy|ää|öö|ai|ei|oi|ui|yi|äi|öi|uo|yö|ie")
+
+# A message is Finnish only on this much more evidence than for English: a name or two
+# ("Vantaa", "Lämpöverkko Oy") must not turn an English message Finnish.
+FINNISH_MARGIN = 2.0
+
+
+def _words(text: str) -> list[tuple[str, bool]]:
+    """The words of ``text`` and whether each starts a sentence, without Slack markup."""
+    out: list[tuple[str, bool]] = []
+    for piece in re.split(r"(?<=[.!?:;])\s+|\n+", _MARKUP.sub(" ", text)):
+        for i, word in enumerate(_WORD.findall(piece)):
+            out.append((word, i == 0))
+    return out
+
+
+def _is_name(word: str, first: bool) -> bool:
+    """A capitalised word inside a sentence: a place, a member, a person ("Sør-Varanger")."""
+    return not first and word.rsplit("-", 1)[-1][:1].isupper() and not word.isupper()
+
+
+def _scores(text: str) -> tuple[float, float]:
+    """Evidence for Finnish and for English: function words count most, then word shapes."""
+    finnish = english = 0.0
+    for word, first in _words(text):
+        lower = word.lower().replace("’", "'")
+        if lower in _FINNISH_WORDS:
+            finnish += 2.0
+            continue
+        if lower in _ENGLISH_WORDS:
+            english += 2.0
+            continue
+        # Capitalised words inside a sentence are names: Finnish place and company names
+        # appear in English messages and the other way round. At the start of a sentence a
+        # capital proves nothing either way ("Lämpöverkko Oy", "Lumikuormien mittaus").
+        if _is_name(word, first) or word.isupper() or len(lower) < 3 or lower.isdigit():
+            continue
+        weight = 0.5 if word[0].isupper() else 1.0
+        fi = en = 0.0
+        if re.search(r"[äöå]", lower):
+            fi += 1.0
+        if len(lower) >= 5 and lower.endswith(_FINNISH_ENDINGS):
+            fi += 1.0
+        elif len(lower) >= 4 and lower.endswith(_ENGLISH_ENDINGS):
+            en += 1.0
+        if _ENGLISH_LETTERS.search(lower):
+            en += 0.5
+        elif _FINNISH_LETTERS.search(lower):
+            fi += 0.5
+        finnish += weight * fi
+        english += weight * en
+    return finnish, english
+
+
+def detect_language(text: str) -> Language:
+    """Finnish ("fi") when ``text`` reads as Finnish, else English ("en"), also when unsure."""
+    finnish, english = _scores(text)
+    return "fi" if finnish >= english + FINNISH_MARGIN else "en"
+
+
+# -- expansion ----------------------------------------------------------------------------
+
+# Stems shorter than this only match at the start of a word: "jää" (ice) begins
+# "jäähalli" but also sits inside unrelated words.
+MIN_INNER_STEM = 4
+
+
+@dataclass(frozen=True)
+class _Stem:
+    text: str
+    whole_word: bool
+
+
+@dataclass(frozen=True)
+class _Entry:
+    finnish: str
+    english: str
+    stems: tuple[_Stem, ...]
+    phrases: tuple[tuple[str, ...], ...]
+
+
+def _english_key(word: str) -> str:
+    # Plurals only: stripping -ing would merge "parking" with "park".
+    word = word.lower().replace("’", "'").removesuffix("'s")
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("sses", "shes", "ches", "xes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def _english_words(text: str) -> list[str]:
+    return re.findall(r"[^\W_]+", text.lower())
+
+
+@cache
+def _entries() -> tuple[_Entry, ...]:
+    entries = []
+    for finnish, english in GLOSSARY:
+        stems = tuple(_Stem(s.removesuffix("$"), s.endswith("$")) for s in finnish.split("|") if s)
+        phrases = tuple(
+            tuple(_english_key(w) for w in _english_words(p)) for p in english.split("|")
+        )
+        entries.append(
+            _Entry(
+                finnish=stems[0].text,
+                english=english.split("|")[0],
+                stems=stems,
+                phrases=tuple(p for p in phrases if p),
+            )
+        )
+    return tuple(entries)
+
+
+@cache
+def _stems_longest_first() -> tuple[tuple[_Stem, _Entry], ...]:
+    pairs = [(stem, entry) for entry in _entries() for stem in entry.stems]
+    return tuple(sorted(pairs, key=lambda p: -len(p[0].text)))
+
+
+@cache
+def _phrases_longest_first() -> tuple[tuple[tuple[str, ...], _Entry], ...]:
+    pairs = [(phrase, entry) for entry in _entries() for phrase in entry.phrases]
+    return tuple(sorted(pairs, key=lambda p: (-len(p[0]), -len(" ".join(p[0])))))
+
+
+def _parts(token: str) -> list[tuple[int, str]]:
+    """The hyphen-separated parts of a word and where each starts ("iot-tietoliikenne")."""
+    out, at = [], 0
+    for part in token.split("-"):
+        out.append((at, part))
+        at += len(part) + 1
+    return out
+
+
+def _finnish_matches(text: str) -> list[_Entry]:
+    """Glossary entries whose stems occur in the words of Finnish ``text``, in text order.
+
+    Longer stems claim their letters first, so "lumikuorma" is a snow load rather than
+    snow plus load, and "jäähdytys" (cooling) does not also read as "jää" (ice).
+    """
+    found: list[tuple[int, int, _Entry]] = []
+    tokens = [w.lower() for w, first in _words(text) if not _is_name(w, first)]
+    for t, token in enumerate(tokens):
+        taken = [False] * len(token)
+        parts = _parts(token)
+        starts = {at for at, _ in parts}
+        for stem, entry in _stems_longest_first():
+            s = stem.text
+            if stem.whole_word:
+                hits = [at for at, part in parts if part == s]
+            else:
+                hits = [i for i in range(len(token)) if token.startswith(s, i)]
+                hits = [i for i in hits if len(s) >= MIN_INNER_STEM or i in starts]
+            for at in hits:
+                if not any(taken[at : at + len(s)]):
+                    taken[at : at + len(s)] = [True] * len(s)
+                    found.append((t, at, entry))
+    return [entry for _, _, entry in sorted(found, key=lambda f: (f[0], f[1]))]
+
+
+def _english_matches(text: str) -> list[_Entry]:
+    """Glossary entries whose English phrases occur in ``text``, longest phrase first.
+
+    Several entries may share a phrase ("monitoring" is both "seuranta" and "valvonta");
+    a shorter phrase never reuses words a longer one matched.
+    """
+    keys: list[str] = []
+    for word, first in _words(text):
+        parts = _english_words(word)
+        # Names are not translated: "Nordic Heat Analytics" is a member, not a heat need.
+        keys += [""] * len(parts) if _is_name(word, first) else map(_english_key, parts)
+    taken = [False] * len(keys)
+    found: list[tuple[int, _Entry]] = []
+    claimed: set[tuple[int, int]] = set()
+    for phrase, entry in _phrases_longest_first():
+        n = len(phrase)
+        for i in range(len(keys) - n + 1):
+            if tuple(keys[i : i + n]) != phrase:
+                continue
+            span = (i, n)
+            if any(taken[i : i + n]) and span not in claimed:
+                continue
+            taken[i : i + n] = [True] * n
+            claimed.add(span)
+            found.append((i, entry))
+    return [entry for _, entry in sorted(found, key=lambda f: f[0])]
+
+
+def translated_terms(text: str, language: Language) -> list[str]:
+    """The other language's glossary terms for the domain words of ``text``, no repeats.
+
+    A term already in ``text`` or made only of words already offered is left out: after
+    "snow load", "snow" adds nothing.
+    """
+    entries = _finnish_matches(text) if language == "fi" else _english_matches(text)
+    present = set(_english_words(text))
+    terms: list[str] = []
+    for entry in entries:
+        term = entry.english if language == "fi" else entry.finnish
+        words = set(_english_words(term))
+        if term in terms or words <= present:
+            continue
+        terms.append(term)
+        present |= words
+    return terms
+
+
+def expand_query(text: str, language: Language) -> str:
+    """``text`` with the other language's equivalents of its domain terms appended.
+
+    The terms go on a line of their own, so the matcher reads them as one more sentence of
+    the need; ``text`` is returned unchanged when no glossary term occurs in it.
+    """
+    terms = translated_terms(text, language)
+    if not terms:
+        return text
+    return f"{text.rstrip()}\n{', '.join(terms)}"

@@ -1,0 +1,264 @@
+"""Finnish or English detection, glossary expansion, and what expansion does for matching.
+
+The last test uses the real all-MiniLM-L6-v2 files (EMBEDDING_MODEL_DIR) on the demo data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import chromadb
+import pytest
+
+from bot.services.glossary import GLOSSARY
+from bot.services.language import (
+    MIN_INNER_STEM,
+    detect_language,
+    expand_query,
+    translated_terms,
+)
+from bot.services.matching import SolverSearch, suggest_solvers
+from bot.services.records import DEMO_DIR, load_demo
+from storage import migrate
+from storage.db import make_engine, session_scope
+from tests.search_fixtures import fresh_search
+
+FINNISH = [
+    "Kuka osaa kaukolämpöverkon vuodonvalvonnan?",
+    "Mitkä haasteet ovat auki Tampereella?",
+    "Kuka tekee liikennesuunnittelua Tampereelle",
+    "Onko jollain kokemusta lumikuormien mittauksesta?",
+    "<@U123ABC> voisitko esitellä meidät Kantava Structural Monitoring Oy:lle?",
+    "Tarvitsemme kumppania vedenlaadun seurantaan Näsijärvellä",
+    "Ketkä jäsenet osaavat tekoälyä ja konenäköä?",
+    "Haemme yritystä, joka tekee katuvalaistuksen ohjausta",
+    "mikä on tilanne espoon sisäilmahaasteessa",
+    "Kiitos, tämä auttoi paljon!",
+    "Voisiko joku suositella kumppania datakeskuksen hukkalämmön hyödyntämiseen?",
+    "Etsimme pilottikohdetta sähköbusseille Oulussa",
+    "Onko kukaan tehnyt kutsuliikenteen kokeiluja maaseudulla?",
+    "Kuka osaa mallintaa hulevesien virtausta kaduilla",
+    "Tarvitaan anturi joka mittaa kosteutta ja lampotilaa",
+    "Miten saamme asukkaat mukaan kaavoitukseen? https://example.com/survey-results",
+    "Ketä kannattaa kysyä 5G-verkoista satamissa?",
+    "Hei! Onko meillä jäseniä, jotka tekevät droonikuvausta?",
+    "Tampereen raitiotien liityntäliikenne kaipaa uusia ratkaisuja",
+    "Kaupunki haluaa optimoida lumenkuljetusten reitit",
+    "Biojätteen keräys tehostuu, kun astioissa on täyttöasteanturit",
+    "Mitä kuuluu Kirkenesin satamahankkeelle?",
+    "ilmanlaatu ja melu katuvalopylväissä, kuka toimittaa",
+    "Kuka osaa kiertotalouden ja purkumateriaalien uudelleenkäytön",
+    "Lähetä minulle lista avoimista haasteista",
+    "Tunteeko joku firmaa joka tekee digitaalisia kaksosia",
+    "Onko Sisäilma Sense Oy vielä jäsen?",
+    "Espoon haaste kaipaa tiimiä, <#C0123|haasteet> kanavalla lisää",
+    "Lumikuormien mittaus kouluissa",
+    "Sinilevän seuranta uimarannoilla",
+    "tarvitaan apua hankehakemukseen",
+]
+ENGLISH = [
+    "who can monitor snow load on roofs in Espoo?",
+    "Which challenges are open in Hämeenlinna?",
+    "Who can help City of Tampere with district heating peaks?",
+    "<@U123ABC> can you introduce me to Lämpöverkko Oy?",
+    "Looking for a partner on water quality monitoring for Näsijärvi and Pyhäjärvi",
+    "We need someone who knows LoRaWAN sensors in Oulu",
+    "Any experience with fall detection for elderly people living at home?",
+    "Thanks, that helped a lot!",
+    "What is the status of the Kera excess heat challenge?",
+    "Show me open challenges in Jyväskylä and Seinäjoki",
+    "Is there a member doing digital twins of Hervanta or Hiedanranta?",
+    "who does demand-responsive transport in rural Pirkanmaa",
+    "Please send the deadline for espoo-school-indoor-air",
+    "Can Sisäilma Sense Oy and Ventilo Analytics Oy work together on this?",
+    "How do we cut construction site emissions in Kalasatama?",
+    "need drones for search and rescue near Inari and Sør-Varanger",
+    "Who builds private 5G networks for ports like Kirkenes?",
+    "Does anyone know a company that sorts construction waste with robots?",
+    "What happened to the Tampere arena crowd flow pilot? <https://scic.example/c/12|link>",
+    "Huoltovuoro Oy and Kiinteistö Oy Mäkelänrinne asked about roof snow clearing",
+    "Is Näkymä Analytics still active?",
+    "Tell me about Kaupunkivalo Oy",
+    "Which members work on kaukolämpö in Tampere?",
+    "Oulu, Rovaniemi and Kirkenes winter pilots",
+    "hello",
+    # Too little to tell: names alone, a lone word, nothing. English is the default.
+    "Vantaa",
+    "Kantava Structural Monitoring Oy",
+    "Lämpöverkko Oy",
+    "Sisäilma Sense Oy",
+    "Espoo Tampere Oulu",
+    "Nordic Heat Analytics",
+    "Kaukolämpö",
+    "",
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [(t, "fi") for t in FINNISH] + [(t, "en") for t in ENGLISH],
+)
+def test_detects_finnish_and_english_chat_messages(text: str, expected: str) -> None:
+    assert detect_language(text) == expected
+
+
+def test_no_english_capability_of_the_demo_members_reads_as_finnish() -> None:
+    members = json.loads((DEMO_DIR / "members.json").read_text(encoding="utf-8"))
+    english = [
+        c
+        for m in members
+        for c in m["capabilities"]
+        if not set("äö") & set(c) and detect_language(m["description"]) == "en"
+    ]
+    assert len(english) > 300
+    assert [c for c in english if detect_language(c) == "fi"] == []
+
+
+# -- expansion ----------------------------------------------------------------------------
+
+
+def test_a_finnish_question_gets_the_english_terms_on_a_line_of_its_own() -> None:
+    question = "Kuka osaa kaukolämpöverkon vuodonvalvonnan?"
+    assert expand_query(question, "fi") == (
+        "Kuka osaa kaukolämpöverkon vuodonvalvonnan?\ndistrict heating, network, leak, monitoring"
+    )
+
+
+def test_an_english_question_gets_the_finnish_terms() -> None:
+    question = "who can monitor snow load on roofs in Espoo?"
+    assert translated_terms(question, "en") == ["seuranta", "lumikuorma", "katto"]
+    assert expand_query(question, "en") == f"{question}\nseuranta, lumikuorma, katto"
+
+
+@pytest.mark.parametrize(
+    ("finnish", "english"),
+    [
+        ("kaukolämpö", "district heating"),
+        ("kaukolämmön", "district heating"),  # consonant gradation: lämpö / lämmön
+        ("kaukolämpöverkkoon", "district heating"),  # compound, illative
+        ("katoilla", "roof"),  # katto / katoilla
+        ("vedenlaadun", "water quality"),  # vesi / veden, laatu / laadun
+        ("lumikuormien", "snow load"),
+        ("hulevesien", "stormwater"),
+        ("vuodonvalvonnan", "leak"),  # vuoto / vuodon
+        ("pyöräteiden", "cycle path"),
+        ("IoT-tietoliikenne", "connectivity"),
+    ],
+)
+def test_inflected_and_compound_finnish_forms_find_their_term(finnish: str, english: str) -> None:
+    assert english in translated_terms(finnish, "fi")
+
+
+def test_a_compound_without_an_entry_of_its_own_expands_to_each_part() -> None:
+    assert translated_terms("kattolumi", "fi") == ["roof", "snow"]
+    assert translated_terms("kaukolämpöverkko", "fi") == ["district heating", "network"]
+
+
+def test_a_longer_stem_claims_its_letters_before_shorter_ones() -> None:
+    # "lumikuorma" is a snow load, not also snow and a load; "jäähdytys" is not ice.
+    assert translated_terms("lumikuormat", "fi") == ["snow load"]
+    assert translated_terms("jäähdytys", "fi") == ["cooling"]
+    assert translated_terms("toimittaa", "fi") == ["supplier"]  # not "mitta", a measure
+
+
+def test_short_stems_match_only_at_the_start_of_a_word() -> None:
+    assert len("jää") < MIN_INNER_STEM
+    assert translated_terms("jäätä satamassa", "fi") == ["ice", "port"]
+    assert translated_terms("Budjetin ylijäämä", "fi") == []  # y-li-jää-mä, a surplus
+
+
+def test_whole_word_stems_leave_longer_words_alone() -> None:
+    assert translated_terms("Tie on liukas", "fi") == ["road", "slipperiness"]
+    assert "road" not in translated_terms("Tarvitsemme tietoa urakoitsijoiden suoritteista", "fi")
+    assert "weather" not in translated_terms("Ilmanvaihdon säätö", "fi")
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Kiitos, hyvää viikonloppua!", "fi"),
+        ("Mitä kuuluu?", "fi"),
+        ("Thanks, see you on Monday", "en"),
+        ("Who is the contact person at Nordic Heat Analytics?", "en"),
+        ("<https://example.com/lumikuorma|linkki> kiitos", "fi"),
+    ],
+)
+def test_text_without_domain_terms_is_left_unchanged(text: str, language: str) -> None:
+    assert expand_query(text, language) == text  # type: ignore[arg-type]
+
+
+def test_no_term_is_added_twice_or_when_already_said() -> None:
+    finnish = "Kaukolämpö ja kaukolämmön vuodot kaukolämpöverkossa"
+    assert translated_terms(finnish, "fi") == ["district heating", "leak", "network"]
+    # after "snow load", "snow" adds nothing
+    assert translated_terms("lumikuorma ja lumi", "fi") == ["snow load"]
+    english = "district heating and district heating networks"
+    assert translated_terms(english, "en") == ["kaukolämpö", "verkko"]
+    already = "Who knows about kaukolämpö, i.e. district heating?"
+    assert expand_query(already, "en") == already
+
+
+def test_english_plurals_match_and_a_shorter_phrase_never_reuses_words() -> None:
+    assert translated_terms("batteries for buses", "en") == ["akku", "bussi"]
+    # "district heating" claims "heating", so there is no separate "lämmitys"
+    assert translated_terms("district heating", "en") == ["kaukolämpö"]
+
+
+def test_the_glossary_is_well_formed() -> None:
+    assert len(GLOSSARY) >= 150
+    stems = [s for finnish, _ in GLOSSARY for s in finnish.split("|")]
+    assert all(s and s == s.lower() and " " not in s for s in stems)
+    assert len(stems) == len(set(stems)), "a stem in two entries would be ambiguous"
+    assert all(english.split("|")[0] for _, english in GLOSSARY)
+
+
+def test_every_finnish_demo_challenge_need_finds_english_terms() -> None:
+    challenges = json.loads((DEMO_DIR / "challenges.json").read_text(encoding="utf-8"))
+    finnish = [c for c in challenges if c["language"] == "fi"]
+    assert len(finnish) >= 5
+    for challenge in finnish:
+        assert len(translated_terms(challenge["title"], "fi")) >= 2, challenge["title"]
+        for need in challenge["needs"]:
+            assert translated_terms(need, "fi"), need
+
+
+# -- what it does for matching, with the real model -----------------------------------------
+
+ENGLISH_DISTRICT_HEATING = {"nordic-heat-analytics", "reheat-systems", "red-termica-madrid"}
+
+
+@pytest.fixture(scope="module")
+def demo_search(
+    tmp_path_factory: pytest.TempPathFactory, model_dir: Path
+) -> Iterator[SolverSearch]:
+    # The whole demo cluster takes half a minute to embed; the store's dialect is beside the
+    # point here, so one SQLite store serves the module.
+    from retrieval.embedding import MiniLMEmbedder
+
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('language') / 'scic.db'}")
+    migrate.upgrade(engine)
+    with session_scope(engine) as session:
+        load_demo(session=session)
+    search = fresh_search(chromadb.EphemeralClient(), MiniLMEmbedder(model_dir), engine)
+    search.catch_up()
+    yield search
+    engine.dispose()
+
+
+def top5(search: SolverSearch, text: str) -> list[str]:
+    with session_scope(search.engine) as session:
+        return [m.member_slug for m in suggest_solvers(session=session, search=search, query=text)]
+
+
+def test_an_expanded_finnish_question_finds_the_english_district_heating_members(
+    demo_search: SolverSearch,
+) -> None:
+    question = "Kuka osaa kaukolämpöverkon vuodonvalvonnan?"
+    raw = top5(demo_search, question)
+    expanded = top5(demo_search, expand_query(question, "fi"))
+    # As-is, MiniLM reads no Finnish and BM25 finds only the Finnish-language profiles.
+    assert not ENGLISH_DISTRICT_HEATING & set(raw), raw
+    assert "nordic-heat-analytics" in expanded, expanded
+    assert len(ENGLISH_DISTRICT_HEATING & set(expanded)) >= 2, expanded
