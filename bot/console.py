@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from rich.console import Console
 from sqlalchemy import Engine, select
 
-from bot.services.answers import Answer, answer_question
+from bot.services.answers import Answer, WrittenAnswer, answer_question, write_answer
 from bot.services.identity import Viewer, viewer_of
+from bot.services.llm import LanguageModel, LanguageModelError
 from bot.services.matching import SolverSearch
 from storage.db import session_scope
 from storage.models import Person
+
+log = logging.getLogger(__name__)
+NO_ANSWER = "I could not find an answer to that in the cluster's records; the staff may know more."
 
 
 def console_viewer(engine: Engine, email: str | None) -> Viewer | None:
@@ -58,10 +63,32 @@ def render_answer(answer: Answer) -> str:
             "“which challenges are open in <a city>?” or “what does <a member> do?”"
         )
     else:
-        lines.append(
-            "I could not find an answer to that in the cluster's records; the staff may know more."
-        )
+        lines.append(NO_ANSWER)
     return "\n".join(lines)
+
+
+def render_written(answer: Answer, written: WrittenAnswer) -> str:
+    """The model's answer, then the sources it cites, one a line."""
+    if not written.answers_the_question:
+        return NO_ANSWER
+    lines = [written.text, "", "Sources:"]
+    for source in answer.sources:
+        if source.number in written.cited:
+            link = f" <{source.url}>" if source.url else ""
+            lines.append(f"[{source.number}] {source.label}{link}")
+    return "\n".join(lines)
+
+
+def reply_text(answer: Answer, *, llm: LanguageModel | None, viewer: Viewer) -> str:
+    """The written answer when there is a model and something to write from, else the template."""
+    if llm is None or not answer.worth_writing:
+        return render_answer(answer)
+    try:
+        written = write_answer(llm=llm, answer=answer, viewer=viewer)
+    except LanguageModelError as exc:
+        log.info("written answer not used, template instead: %s", exc)
+        return render_answer(answer)
+    return render_written(answer, written)
 
 
 def run_console(
@@ -71,6 +98,7 @@ def run_console(
     viewer: Viewer,
     read: Callable[[str], str],
     out: Console,
+    llm: LanguageModel | None = None,
 ) -> None:
     """Ask and answer until the person types `quit` or ends the input."""
     out.print(f"Talking as {viewer.name} ({viewer.email}). Type a question, or `quit`.")
@@ -90,4 +118,5 @@ def run_console(
                 session=session, search=search, viewer=viewer, text=text, earlier=earlier
             )
         earlier.append(text)
-        out.print(render_answer(answer), highlight=False, markup=False)
+        reply = reply_text(answer, llm=llm, viewer=viewer)
+        out.print(reply, highlight=False, markup=False)

@@ -1,4 +1,5 @@
-"""Answers to questions, as Block Kit messages: solvers with evidence, challenges, a profile."""
+"""Answers to questions, as Block Kit messages: solvers with evidence, challenges, a profile,
+and the language model's written answer with its numbered sources."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from bot.blocks.common import (
     button,
     clip,
     context,
+    divider,
     escape,
     format_day,
     message,
+    plain,
     section,
 )
-from bot.services.answers import Answer, ChallengeLine, MemberProfile
+from bot.services.answers import Answer, ChallengeLine, MemberProfile, Source, WrittenAnswer
 from bot.services.introductions import IntroductionRequest
 from bot.services.matching import Contact, SolverMatch
 
@@ -23,6 +26,47 @@ INTRODUCE = "solver_introduce"
 NOT_A_FIT = "solver_not_a_fit"
 ASK_STAFF = "ask_staff"
 SHARE = "solvers_share"
+OPEN_SOURCE = "answer_source"
+SELECT_OPTIONS_MAX = 100
+OPTION_TEXT_MAX = 75
+FOOTNOTE_MAX = 2900
+# The template's few fixed sentences, in the language of the question.
+WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "solvers": "These members look best placed to solve *{subject}*:",
+        "no_answer": "I could not find an answer to that in the cluster's records. "
+        "The staff may know more",
+        "unclear": "I'm not sure what you are asking. Try *who can solve <a problem>?*, "
+        "*which challenges are open in <a city>?* or *what does <a member> do?*",
+        "open_challenges": "Open challenges",
+        "challenges": "Challenges",
+        "in_place": "{which} in {place}",
+        "found": "{n} found",
+        "working": "Looking through the cluster's records…",
+        "sources": "Sources",
+        "open_source": "Open a source",
+    },
+    "fi": {
+        "solvers": "Nämä jäsenet voisivat parhaiten ratkaista tämän: *{subject}*",
+        "no_answer": "En löytänyt tähän vastausta klusterin tiedoista. "
+        "Henkilökunta voi tietää enemmän",
+        "unclear": "En ole varma, mitä kysyt. Kokeile *kuka osaa <ongelma>?*, "
+        "*mitkä haasteet ovat auki <kaupungissa>?* tai *mitä <jäsen> tekee?*",
+        "open_challenges": "Avoimet haasteet",
+        "challenges": "Haasteet",
+        "in_place": "{which} – {place}",
+        "found": "löytyi {n}",
+        "working": "Käyn läpi klusterin tietoja…",
+        "sources": "Lähteet",
+        "open_source": "Avaa lähde",
+    },
+}
+
+
+def words(language: str) -> dict[str, str]:
+    return WORDS.get(language, WORDS["en"])
+
+
 STATUS_LABELS = {
     "open": "open",
     "teams_forming": "teams forming",
@@ -99,7 +143,7 @@ def build_solvers(
     share_value: str | None = None,
 ) -> dict[str, Any]:
     subject = escape(answer.question.subject)
-    intro = f"These members look best placed to solve *{subject}*:"
+    intro = words(answer.language)["solvers"].format(subject=subject)
     blocks: list[Block] = [section(intro)]
     for rank, match in enumerate(answer.solvers, start=1):
         blocks += _solver_blocks(
@@ -130,11 +174,20 @@ def _challenge_text(c: ChallengeLine) -> str:
     )
 
 
+def challenges_heading(answer: Answer) -> str:
+    said = words(answer.language)
+    which = said["challenges" if answer.question.every_status else "open_challenges"]
+    place = answer.question.place
+    return said["in_place"].format(which=which, place=place) if place else which
+
+
 def build_challenges(answer: Answer) -> dict[str, Any]:
-    blocks: list[Block] = [section(f"*{escape(answer.text)}* — {len(answer.challenges)} found:")]
+    heading = challenges_heading(answer)
+    found = words(answer.language)["found"].format(n=len(answer.challenges))
+    blocks: list[Block] = [section(f"*{escape(heading)}* — {found}:")]
     blocks += [section(_challenge_text(c)) for c in answer.challenges[:20]]
     blocks.append(context("`/challenge show <slug>` shows one in full."))
-    return message(f"{answer.text}: {len(answer.challenges)} challenges", blocks)
+    return message(f"{heading}: {found}", blocks)
 
 
 def build_member_profile(profile: MemberProfile) -> dict[str, Any]:
@@ -153,18 +206,15 @@ def build_member_profile(profile: MemberProfile) -> dict[str, Any]:
     return message(f"{profile.name}: {clip(profile.description, 200)}", blocks)
 
 
-def build_no_answer(question: str, *, staff_channel: str, unclear: bool = False) -> dict[str, Any]:
+def build_no_answer(
+    question: str, *, staff_channel: str, unclear: bool = False, language: str = "en"
+) -> dict[str, Any]:
     """Never silence: say plainly that the records have no answer, and offer the staff."""
+    said = words(language)
     if unclear:
-        text = (
-            "I'm not sure what you are asking. Try *who can solve <a problem>?*, "
-            "*which challenges are open in <a city>?* or *what does <a member> do?*"
-        )
+        text = said["unclear"]
     else:
-        text = (
-            "I could not find an answer to that in the cluster's records. "
-            "The staff may know more" + (f" (<#{staff_channel}>)." if staff_channel else ".")
-        )
+        text = said["no_answer"] + (f" (<#{staff_channel}>)." if staff_channel else ".")
     blocks: list[Block] = [section(text)]
     if staff_channel and not unclear:
         blocks.append(
@@ -194,7 +244,104 @@ def build_answer(
         answer.question.subject,
         staff_channel=staff_channel,
         unclear=answer.question.intent == "unclear",
+        language=answer.language,
     )
+
+
+# --- the written answer -------------------------------------------------------------------------
+
+
+def build_working(language: str) -> dict[str, Any]:
+    """The first message in the thread, at once, while the answer is being written."""
+    text = words(language)["working"]
+    return message(text, [context(f":hourglass_flowing_sand: {text}")])
+
+
+def build_written_draft(text: str) -> dict[str, Any]:
+    """The answer as written so far, while the model is still writing."""
+    shown = escape(text.strip()) + " …"
+    return message(shown, [section(shown)])
+
+
+def source_value(source: Source) -> str:
+    """A source in the menu: its kind and key (the number keeps two references apart)."""
+    return f"{source.kind}:{source.key}:{source.number}"
+
+
+def read_source_value(value: str) -> tuple[str, str]:
+    """The kind and key of a menu value made by `source_value`."""
+    kind, _, rest = value.partition(":")
+    key, _, _number = rest.rpartition(":")
+    return kind, key or rest
+
+
+def _source_line(source: Source) -> str:
+    label = escape(source.label).replace("|", "/")
+    if source.url:
+        label = f"<{source.url}|{label}>"
+    return f"[{source.number}] {label}"
+
+
+def _footnote(sources: list[Source], language: str) -> Block:
+    lines = [f"*{words(language)['sources']}*"]
+    for source in sources:
+        line = _source_line(source)
+        # Cut between lines, never inside a link.
+        if sum(len(x) + 1 for x in lines) + len(line) > FOOTNOTE_MAX:
+            break
+        lines.append(line)
+    return context("\n".join(lines))
+
+
+def _source_menu(sources: list[Source], language: str) -> Block:
+    return {
+        "type": "actions",
+        "block_id": "answer_sources",
+        "elements": [
+            {
+                "type": "static_select",
+                "action_id": OPEN_SOURCE,
+                "placeholder": plain(words(language)["open_source"], OPTION_TEXT_MAX),
+                "options": [
+                    {
+                        "text": plain(f"[{s.number}] {s.label}", OPTION_TEXT_MAX),
+                        "value": source_value(s),
+                    }
+                    for s in sources[:SELECT_OPTIONS_MAX]
+                ],
+            }
+        ],
+    }
+
+
+def build_written_answer(
+    answer: Answer, written: WrittenAnswer, *, question_id: int | None = None
+) -> dict[str, Any]:
+    """The model's answer, the sources it cites, a menu to open one, and the solvers' buttons.
+
+    The text is escaped like any record: a model talked into writing <!channel> or a link
+    shows the characters, it does not ping or link.
+    """
+    body = escape(written.text)
+    cited = [s for s in answer.sources if s.number in written.cited]
+    blocks: list[Block] = [section(body)]
+    if cited:
+        blocks += [_footnote(cited, answer.language), _source_menu(cited, answer.language)]
+    if answer.solvers:
+        blocks.append(divider())
+        for rank, match in enumerate(answer.solvers, start=1):
+            blocks += _solver_blocks(
+                rank, match, question_id=question_id, challenge_id=None, with_actions=True
+            )
+    return message(written.text, blocks)
+
+
+def build_source_not_shown() -> dict[str, Any]:
+    text = (
+        "Sorry, I can't show you that one: it is not among the records you may see, or it is "
+        "gone. The cluster's staff can tell you more."
+    )
+    return message(text, [section(text)])
 
 
 def build_staff_question(*, asker_user_id: str, question: str, permalink: str) -> dict[str, Any]:

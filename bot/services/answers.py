@@ -1,22 +1,28 @@
-"""Answering members' questions from the cluster's records, without a language model.
+"""Answering members' questions from the cluster's records, with or without a language model.
 
 A question is read for its intent (who can solve a problem, which challenges are open where,
 what a member does); the answer is built only from retrieved records, so it never names a
-member or challenge that does not exist, and a question nobody can answer says so.
+member or challenge that does not exist, and a question nobody can answer says so. The records
+found become numbered sources; with a language model, `stream_written_answer` has it write the
+answer from those sources alone, and `written_answer` refuses one that cites anything else.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
+from bot.services.challenges import ChallengeNotFound, ChallengeSummary, find_challenge
 from bot.services.identity import Viewer
+from bot.services.language import Language, detect_language
+from bot.services.llm import LanguageModel, LanguageModelError
 from bot.services.matching import (
+    KIND_LABELS,
     Contact,
     SolverMatch,
     SolverSearch,
@@ -24,11 +30,15 @@ from bot.services.matching import (
     is_relevant,
     suggest_solvers,
 )
+from prompts import as_data
+from prompts.answer import PROMPT as ANSWER_PROMPT
 from storage import challenges as challenge_store
-from storage.models import Challenge, ChallengeStatus, Member
+from storage.models import Challenge, ChallengeStatus, Member, Reference
 from storage.queries import find_member
 
 Intent = Literal["solvers", "challenges", "member", "unclear"]
+SourceKind = Literal["member", "reference", "challenge"]
+LANGUAGE_NAMES: dict[Language, str] = {"fi": "Finnish", "en": "English"}
 OPEN = (ChallengeStatus.OPEN, ChallengeStatus.TEAMS_FORMING)
 EVERY_SHOWN = tuple(s for s in ChallengeStatus if s is not ChallengeStatus.DRAFT)
 
@@ -74,6 +84,8 @@ class ChallengeLine:
     country: str
     status: str
     deadline: date | None
+    description: str = ""
+    needs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,6 +103,25 @@ class MemberProfile:
 
 
 @dataclass(frozen=True)
+class Source:
+    """One numbered record an answer may cite: a member, one of its references, a challenge.
+
+    ``key`` is the member's slug (also for a reference) or the challenge's slug; ``text`` is
+    what the language model reads about it.
+    """
+
+    number: int
+    kind: SourceKind
+    key: str
+    label: str
+    text: str
+    url: str = ""
+
+    def as_prompt_data(self) -> dict[str, Any]:
+        return {"source": self.number, "kind": self.kind, "record": self.text}
+
+
+@dataclass(frozen=True)
 class Answer:
     """What the bot found for a question; block builders and the console render it."""
 
@@ -99,10 +130,36 @@ class Answer:
     solvers: tuple[SolverMatch, ...] = ()
     challenges: tuple[ChallengeLine, ...] = ()
     member: MemberProfile | None = None
+    #: The records found, numbered: all a written answer may cite.
+    sources: tuple[Source, ...] = ()
+    #: The language the question was asked in, and the answer is given in.
+    language: Language = "en"
+    #: The question as asked (mentions removed) and the thread's earlier questions it may
+    #: follow up ("and in Tampere?"), for the written answer.
+    asked: str = ""
+    earlier: tuple[str, ...] = ()
 
     @property
     def found_something(self) -> bool:
         return bool(self.solvers or self.challenges or self.member)
+
+    @property
+    def worth_writing(self) -> bool:
+        """Whether a language model has anything to write from (else the template answers)."""
+        return self.question.intent != "unclear" and self.found_something and bool(self.sources)
+
+
+@dataclass(frozen=True)
+class WrittenAnswer:
+    """The model's answer once checked: its text with canonical [n] markers, what it cites."""
+
+    text: str
+    cited: tuple[int, ...]
+
+    @property
+    def answers_the_question(self) -> bool:
+        # An answer without a single citation is the model saying the records do not tell.
+        return bool(self.cited)
 
 
 def clean(text: str) -> str:
@@ -160,6 +217,8 @@ def _challenge_line(c: Challenge) -> ChallengeLine:
         country=c.country,
         status=c.status.value,
         deadline=c.deadline,
+        description=c.description,
+        needs=tuple(c.needs),
     )
 
 
@@ -192,7 +251,28 @@ def answer_question(
     earlier: Sequence[str] = (),
     k: int = 5,
 ) -> Answer:
-    """Answer ``text`` from the records the viewer may see."""
+    """Answer ``text`` from the records the viewer may see, with those records as sources."""
+    found = _find(session=session, search=search, viewer=viewer, text=text, earlier=earlier, k=k)
+    asked = clean(text)
+    language: Language = detect_language(asked) if asked else "en"
+    return replace(
+        found,
+        sources=_sources(session, found),
+        language=language,
+        asked=asked,
+        earlier=tuple(clean(e) for e in earlier[-3:]),
+    )
+
+
+def _find(
+    *,
+    session: Session,
+    search: SolverSearch,
+    viewer: Viewer,
+    text: str,
+    earlier: Sequence[str],
+    k: int,
+) -> Answer:
     question = read_question(text, earlier=earlier)
     if question.intent == "unclear":
         return Answer(question, "I'm not sure what you are asking.")
@@ -221,7 +301,7 @@ def answer_question(
         which = "Challenges" if question.every_status else "Open challenges"
         where = f" in {place}" if place else ""
         return Answer(
-            question,
+            replace(question, place=place),
             f"{which}{where}",
             challenges=tuple(_challenge_line(c) for c in found[:20]),
         )
@@ -229,3 +309,273 @@ def answer_question(
     # Weak matches are noise, not answers: better to say nobody fits and point to staff.
     solvers = [s for s in solvers if is_relevant(search, s.score)]
     return Answer(question, f"Who could solve: {question.subject}", solvers=tuple(solvers))
+
+
+# --- sources: what a written answer may cite ----------------------------------------------------
+
+
+def _where(*parts: str) -> str:
+    return ", ".join(p for p in parts if p)
+
+
+def _website(url: str) -> str:
+    """A member's website as a link Slack can open, or "" when the record has none."""
+    url = url.strip()
+    if not url or any(c in url for c in "<>| \n"):
+        return ""
+    return url if re.match(r"^https?://", url, re.IGNORECASE) else f"https://{url}"
+
+
+def _reference_label(reference: Reference, member_name: str) -> str:
+    when = _where(reference.client, str(reference.year) if reference.year else "")
+    return (
+        f"{reference.title} ({when}) – {member_name}"
+        if when
+        else (f"{reference.title} – {member_name}")
+    )
+
+
+def _reference_text(reference: Reference, member_name: str) -> str:
+    lines = [
+        f"Past project of {member_name}: {reference.title}",
+        f"Client: {reference.client}" if reference.client else "",
+        f"Year: {reference.year}" if reference.year else "",
+        reference.description,
+    ]
+    return "\n".join(line for line in lines if line)
+
+
+def _contact_line(contacts: Sequence[Contact]) -> str:
+    people = [f"{c.name} ({c.role})" if c.role else c.name for c in contacts[:3]]
+    return f"Contacts: {'; '.join(people)}" if people else ""
+
+
+def _member_text(member: Member | None, match: SolverMatch) -> str:
+    """A suggested member as the model reads it: who it is and the passages that matched."""
+    lines = [
+        f"Member organisation: {match.member_name} ({match.kind})",
+        f"Based in: {_where(match.city, match.country)}" if match.city or match.country else "",
+        f"Description: {member.description}" if member and member.description else "",
+    ]
+    lines += [
+        f"Matched {KIND_LABELS.get(e.kind, 'Profile').lower()}: "
+        + (f"{e.title}: {e.text}" if e.title and e.title not in e.text else e.text)
+        for e in match.evidence
+        if e.kind != "reference"
+    ]
+    lines.append(_contact_line(match.contacts))
+    return "\n".join(line for line in lines if line)
+
+
+def _matched_references(member: Member | None, match: SolverMatch) -> list[Reference]:
+    """The member's references whose passages matched the question, best first."""
+    if member is None:
+        return []
+    by_title = {r.title: r for r in member.references}
+    found = [
+        by_title[e.title] for e in match.evidence if e.kind == "reference" and e.title in by_title
+    ]
+    return list(dict.fromkeys(found))
+
+
+def _profile_text(profile: MemberProfile) -> str:
+    lines = [
+        f"Member organisation: {profile.name} ({profile.kind})",
+        f"Based in: {_where(profile.city, profile.country)}"
+        if profile.city or profile.country
+        else "",
+        f"Website: {profile.website}" if profile.website else "",
+        f"Description: {profile.description}" if profile.description else "",
+        "Capabilities: " + "; ".join(profile.capabilities) if profile.capabilities else "",
+        _contact_line(profile.contacts),
+    ]
+    return "\n".join(line for line in lines if line)
+
+
+def _challenge_source_text(c: ChallengeLine) -> str:
+    lines = [
+        f"Challenge: {c.title} (slug {c.slug})",
+        f"Owner: {c.owner_name}" if c.owner_name else "",
+        f"Where: {_where(c.city, c.country)}" if c.city or c.country else "",
+        f"Status: {c.status.replace('_', ' ')}",
+        f"Deadline: {c.deadline.isoformat() if c.deadline else 'none given'}",
+        "Needs: " + "; ".join(c.needs) if c.needs else "",
+        f"Description: {c.description}" if c.description else "",
+    ]
+    return "\n".join(line for line in lines if line)
+
+
+def _sources(session: Session, answer: Answer) -> tuple[Source, ...]:
+    """The records ``answer`` holds, numbered from 1; nothing the viewer was not shown."""
+    found: list[tuple[SourceKind, str, str, str, str]] = []
+    if answer.member is not None:
+        profile = answer.member
+        member = challenge_store.member_by_slug_or_name(session=session, text=profile.slug)
+        found.append(
+            ("member", profile.slug, profile.name, _profile_text(profile), profile.website)
+        )
+        for reference in member.references if member else ():
+            found.append(
+                (
+                    "reference",
+                    profile.slug,
+                    _reference_label(reference, profile.name),
+                    _reference_text(reference, profile.name),
+                    "",
+                )
+            )
+    for match in answer.solvers:
+        member = challenge_store.member_by_slug_or_name(session=session, text=match.member_slug)
+        website = member.website if member else ""
+        found.append(
+            ("member", match.member_slug, match.member_name, _member_text(member, match), website)
+        )
+        for reference in _matched_references(member, match):
+            found.append(
+                (
+                    "reference",
+                    match.member_slug,
+                    _reference_label(reference, match.member_name),
+                    _reference_text(reference, match.member_name),
+                    "",
+                )
+            )
+    for line in answer.challenges:
+        label = (
+            f"{line.title} ({_where(line.owner_name, line.city)})"
+            if (line.owner_name or line.city)
+            else line.title
+        )
+        found.append(("challenge", line.slug, label, _challenge_source_text(line), ""))
+    return tuple(
+        Source(number=n, kind=kind, key=key, label=label, text=text, url=_website(url))
+        for n, (kind, key, label, text, url) in enumerate(found, start=1)
+    )
+
+
+# --- the written answer -------------------------------------------------------------------------
+
+# Markers models write instead of [n]: "[1, 2]", "[1,2]", "[1; 3]", "[1-3]", "【1】", "[^1]",
+# "[source 2]". Each becomes [1][2]... before the numbers are checked.
+_ODD_CITATION = re.compile(
+    r"[\[【［]\s*(?:\^|sources?\s*|lähteet\s*|lähde\s*)?"
+    r"(\d+(?:\s*(?:,|;|–|-|and|ja|&)\s*\d+)*)\s*[\]】］]",
+    re.IGNORECASE,
+)
+_CITATION = re.compile(r"\[(\d+)\]")
+_RANGE = re.compile(r"^(\d+)\s*[–-]\s*(\d+)$")
+
+
+def _numbers(inside: str) -> list[int]:
+    numbers: list[int] = []
+    for part in re.split(r"\s*(?:,|;|and|ja|&)\s*", inside, flags=re.IGNORECASE):
+        span = _RANGE.match(part)
+        if span and int(span.group(1)) < int(span.group(2)) <= int(span.group(1)) + 20:
+            numbers += range(int(span.group(1)), int(span.group(2)) + 1)
+        else:
+            numbers += [int(n) for n in re.findall(r"\d+", part)]
+    return numbers
+
+
+def canonical_citations(text: str) -> str:
+    """``text`` with every citation marker written the one way: [1][3]."""
+    return _ODD_CITATION.sub(lambda m: "".join(f"[{n}]" for n in _numbers(m.group(1))), text)
+
+
+def check_citations(text: str, sources: Sequence[Source]) -> tuple[int, ...]:
+    """The source numbers ``text`` cites, in order; LanguageModelError when one is no source.
+
+    An answer citing a number it was not given is quoting something that is not in the
+    asker's records (or obeying a record that told it to): it is not shown.
+    """
+    known = {s.number for s in sources}
+    cited = tuple(dict.fromkeys(int(n) for n in _CITATION.findall(canonical_citations(text))))
+    unknown = [n for n in cited if n not in known]
+    if unknown:
+        raise LanguageModelError(
+            f"the written answer cites {', '.join(f'[{n}]' for n in unknown)}, "
+            f"which {'is' if len(unknown) == 1 else 'are'} not among its {len(known)} sources"
+        )
+    return cited
+
+
+def answer_variables(answer: Answer, *, today: date) -> dict[str, str]:
+    """The answer prompt's variables: the sources and the question as data, never as rules."""
+    asked = answer.asked or answer.question.subject
+    question: object = (
+        {"question": asked, "earlier questions in this thread": list(answer.earlier)}
+        if answer.earlier
+        else asked
+    )
+    return {
+        "question": as_data(question),
+        "language": LANGUAGE_NAMES[answer.language],
+        "today": today.isoformat(),
+        "sources": as_data([s.as_prompt_data() for s in answer.sources]),
+    }
+
+
+def stream_written_answer(
+    *, llm: LanguageModel, answer: Answer, viewer: Viewer, today: date | None = None
+) -> Iterator[str]:
+    """The model's answer from ``answer``'s sources: the text so far, after every piece.
+
+    Raises LanguageModelError at any point (limits, timeouts, a broken stream, a citation of a
+    number that is no source); the caller checks the final text with `written_answer` before
+    showing it as the answer.
+    """
+    if not answer.worth_writing:
+        raise LanguageModelError("nothing found to write an answer from")
+    variables = answer_variables(answer, today=today or date.today())
+    text = ""
+    for piece in llm.stream(ANSWER_PROMPT, variables, person_id=viewer.person_id):
+        text += piece
+        so_far = canonical_citations(text)
+        # Stop at the first citation of no source: that text is never shown, not even as a
+        # draft, and the rest of it is not worth waiting for.
+        check_citations(so_far, answer.sources)
+        yield so_far
+
+
+def written_answer(text: str, answer: Answer) -> WrittenAnswer:
+    """The model's final text, checked against the sources (LanguageModelError if it fails)."""
+    text = canonical_citations(text).strip()
+    if not text:
+        raise LanguageModelError("the model wrote nothing")
+    return WrittenAnswer(text, check_citations(text, answer.sources))
+
+
+def write_answer(
+    *, llm: LanguageModel, answer: Answer, viewer: Viewer, today: date | None = None
+) -> WrittenAnswer:
+    """The whole written answer at once (the terminal has no message to update)."""
+    text = ""
+    for so_far in stream_written_answer(llm=llm, answer=answer, viewer=viewer, today=today):
+        text = so_far
+    return written_answer(text, answer)
+
+
+# --- opening a cited source ---------------------------------------------------------------------
+
+
+def member_profile(*, session: Session, slug: str) -> MemberProfile | None:
+    member = challenge_store.member_by_slug_or_name(session=session, text=slug)
+    return _profile(member) if member is not None else None
+
+
+def open_source(
+    *, session: Session, viewer: Viewer, kind: str, key: str
+) -> MemberProfile | ChallengeSummary | None:
+    """A cited source in full, for the viewer; None when missing or not theirs to see.
+
+    The challenge is looked up again with the viewer's rights: the menu's value came from
+    Slack and could name any challenge.
+    """
+    if kind in ("member", "reference"):
+        return member_profile(session=session, slug=key)
+    if kind == "challenge":
+        try:
+            return find_challenge(session=session, viewer=viewer, key=key)
+        except ChallengeNotFound:
+            return None
+    return None

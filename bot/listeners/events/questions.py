@@ -3,62 +3,225 @@
 A team request in a challenge card's thread ("who is missing?", "summarize") goes to the team
 service (`team_thread`); everything else to `answer_question`, which answers from the records
 with the thread's earlier questions as context, and says plainly when it cannot (offering the
-staff), so a question never meets silence.
+staff), so a question never meets silence. With a language model, a first message goes out at
+once and the written answer streams into it; if the model fails in any way, that message
+becomes the template answer, with no error shown.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks.answers import build_answer, build_no_answer
+from bot.blocks.answers import (
+    build_answer,
+    build_no_answer,
+    build_working,
+    build_written_answer,
+    build_written_draft,
+)
 from bot.blocks.messages import build_unknown_person
 from bot.deps import BotDeps
 from bot.listeners.events.team_thread import answer_in_team_thread
 from bot.services import answers
 from bot.services.identity import Viewer
+from bot.services.language import detect_language
+from bot.services.llm import LanguageModel, LanguageModelError
 from storage.db import session_scope
 from storage.queries import earlier_questions, log_question
 
 log = logging.getLogger(__name__)
 WORKING_REACTION = "eyes"
+# Seconds between updates of a message while its answer is written: Slack allows chat.update
+# about 50 times a minute, and a few words more each time is all a reader needs.
+UPDATE_INTERVAL = 1.5
 
 
-def answer_question(
+def find_answer(
     deps: BotDeps, viewer: Viewer, text: str, *, channel: str, thread_ts: str
-) -> dict[str, Any]:
-    """The reply to a question, as a message payload, with the thread's earlier questions."""
-    staff_channel = deps.settings.staff_channel
+) -> answers.Answer | None:
+    """What the records say to ``text``, with the thread's earlier questions; None if it broke."""
     try:
         with session_scope(deps.engine) as session:
             earlier = earlier_questions(session=session, channel_id=channel, thread_ts=thread_ts)
-            answer = answers.answer_question(
+            return answers.answer_question(
                 session=session,
                 search=deps.solver_search(),
                 viewer=viewer,
                 text=text,
                 earlier=earlier,
             )
-            question_id = log_question(
-                session=session,
-                person_id=viewer.person_id,
-                slack_user_id=viewer.slack_user_id,
-                channel_id=channel,
-                thread_ts=thread_ts,
-                question=text,
-                answer=answer.text,
-                answered_members=[m.member_slug for m in answer.solvers],
-            )
     except Exception:
-        # Never silence: whatever broke, the asker hears that the bot could not answer.
         log.exception("answering a question failed")
-        return build_no_answer(answers.clean(text), staff_channel=staff_channel)
-    return build_answer(answer, staff_channel=staff_channel, question_id=question_id)
+        return None
+
+
+def remember_answer(
+    deps: BotDeps,
+    viewer: Viewer,
+    text: str,
+    said: str,
+    members: list[str],
+    *,
+    channel: str,
+    thread_ts: str,
+) -> int:
+    """Log the question with the answer that went out; the log entry's id."""
+    with session_scope(deps.engine) as session:
+        return log_question(
+            session=session,
+            person_id=viewer.person_id,
+            slack_user_id=viewer.slack_user_id,
+            channel_id=channel,
+            thread_ts=thread_ts,
+            question=text,
+            answer=said,
+            answered_members=members,
+        )
+
+
+def _members(answer: answers.Answer) -> list[str]:
+    return [m.member_slug for m in answer.solvers]
+
+
+def _nothing_found(deps: BotDeps, text: str) -> dict[str, Any]:
+    # Never silence: whatever broke, the asker hears that the bot could not answer.
+    question = answers.clean(text)
+    return build_no_answer(
+        question,
+        staff_channel=deps.settings.staff_channel,
+        language=detect_language(question) if question else "en",
+    )
+
+
+def template_answer(
+    deps: BotDeps,
+    viewer: Viewer,
+    text: str,
+    answer: answers.Answer | None,
+    *,
+    channel: str,
+    thread_ts: str,
+) -> dict[str, Any]:
+    """The answer built from the templates, logged; the no-answer message if anything broke."""
+    if answer is None:
+        return _nothing_found(deps, text)
+    try:
+        question_id = remember_answer(
+            deps, viewer, text, answer.text, _members(answer), channel=channel, thread_ts=thread_ts
+        )
+    except Exception:
+        log.exception("logging a question failed")
+        return _nothing_found(deps, text)
+    return build_answer(answer, staff_channel=deps.settings.staff_channel, question_id=question_id)
+
+
+def answer_question(
+    deps: BotDeps, viewer: Viewer, text: str, *, channel: str, thread_ts: str
+) -> dict[str, Any]:
+    """The reply to a question from the templates, as a message payload."""
+    answer = find_answer(deps, viewer, text, channel=channel, thread_ts=thread_ts)
+    return template_answer(deps, viewer, text, answer, channel=channel, thread_ts=thread_ts)
+
+
+def _update(client: WebClient, channel: str, ts: str, payload: dict[str, Any]) -> None:
+    client.chat_update(channel=channel, ts=ts, **payload)
+
+
+def write_answer_in_thread(
+    deps: BotDeps,
+    llm: LanguageModel,
+    client: WebClient,
+    viewer: Viewer,
+    text: str,
+    answer: answers.Answer,
+    *,
+    channel: str,
+    thread_ts: str,
+) -> None:
+    """Post a first message at once, stream the model's answer into it, then finish it.
+
+    The finished message is the written answer with its sources and the solvers' buttons;
+    when the model fails (limit, timeout, a broken stream, a citation of no source) it is the
+    template answer instead, exactly as without a model.
+    """
+    first = client.chat_postMessage(
+        channel=channel, thread_ts=thread_ts, **build_working(answer.language)
+    )
+    ts = str(first["ts"])
+    written: answers.WrittenAnswer | None = None
+    try:
+        so_far = ""
+        last_update = time.monotonic()
+        for so_far in answers.stream_written_answer(
+            llm=llm, answer=answer, viewer=viewer, today=date.today()
+        ):
+            if time.monotonic() - last_update >= UPDATE_INTERVAL:
+                last_update = time.monotonic()
+                try:
+                    _update(client, channel, ts, build_written_draft(so_far))
+                except SlackApiError as exc:
+                    # A skipped progress update costs nothing: the final one carries it all.
+                    log.info("could not update the answer: %s", exc.response.get("error"))
+        written = answers.written_answer(so_far, answer)
+    except LanguageModelError as exc:
+        log.info("written answer not used, template instead: %s", exc)
+    except Exception:
+        log.exception("writing an answer failed, template instead")
+    if written is None:
+        payload = template_answer(deps, viewer, text, answer, channel=channel, thread_ts=thread_ts)
+    elif not written.answers_the_question:
+        # No citation: the model found no answer in the records. Say so as the template does
+        # and offer the staff, rather than show text no record backs.
+        payload = build_no_answer(
+            answer.question.subject,
+            staff_channel=deps.settings.staff_channel,
+            language=answer.language,
+        )
+        _remember(deps, viewer, text, payload["text"], [], channel=channel, thread_ts=thread_ts)
+    else:
+        question_id = _remember(
+            deps, viewer, text, written.text, _members(answer), channel=channel, thread_ts=thread_ts
+        )
+        try:
+            _update(
+                client, channel, ts, build_written_answer(answer, written, question_id=question_id)
+            )
+            return
+        except SlackApiError as exc:
+            # Slack refused the written answer's blocks: the template still answers.
+            log.warning("could not show the written answer: %s", exc.response.get("error"))
+            payload = build_answer(
+                answer, staff_channel=deps.settings.staff_channel, question_id=question_id
+            )
+    _update(client, channel, ts, payload)
+
+
+def _remember(
+    deps: BotDeps,
+    viewer: Viewer,
+    text: str,
+    said: str,
+    members: list[str],
+    *,
+    channel: str,
+    thread_ts: str,
+) -> int | None:
+    try:
+        return remember_answer(
+            deps, viewer, text, said, members, channel=channel, thread_ts=thread_ts
+        )
+    except Exception:
+        # The answer still goes out; only its log entry (and the buttons' link to it) is lost.
+        log.exception("logging a question failed")
+        return None
 
 
 def is_follow_up(deps: BotDeps, event: dict[str, Any]) -> bool:
@@ -98,11 +261,25 @@ def make_question_listener(deps: BotDeps) -> Callable[..., None]:
             team_reply = answer_in_team_thread(
                 deps, client, viewer, text, channel=channel, thread_ts=thread_ts
             )
-            reply = (
-                team_reply.payload
-                if team_reply
-                else answer_question(deps, viewer, text, channel=channel, thread_ts=thread_ts)
-            )
+            if team_reply is None:
+                answer = find_answer(deps, viewer, text, channel=channel, thread_ts=thread_ts)
+                if deps.llm is not None and answer is not None and answer.worth_writing:
+                    write_answer_in_thread(
+                        deps,
+                        deps.llm,
+                        client,
+                        viewer,
+                        text,
+                        answer,
+                        channel=channel,
+                        thread_ts=thread_ts,
+                    )
+                    return
+                reply = template_answer(
+                    deps, viewer, text, answer, channel=channel, thread_ts=thread_ts
+                )
+            else:
+                reply = team_reply.payload
         if team_reply is not None and team_reply.private:
             client.chat_postEphemeral(
                 channel=channel, user=event["user"], thread_ts=thread_ts, **reply

@@ -1,0 +1,144 @@
+"""Answers as Block Kit: the written answer with its sources and buttons, templates in Finnish."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.blocks.answers import (
+    ASK_STAFF,
+    INTRODUCE,
+    NOT_A_FIT,
+    OPEN_SOURCE,
+    build_answer,
+    build_no_answer,
+    build_working,
+    build_written_answer,
+    build_written_draft,
+    read_source_value,
+    source_value,
+)
+from bot.services.answers import Answer, ChallengeLine, Question, Source, WrittenAnswer
+from bot.services.matching import Contact, Evidence, SolverMatch
+from tests.bot.block_kit import assert_valid_message
+
+KANTAVA = SolverMatch(
+    member_slug="kantava",
+    member_name="Kantava Structural Monitoring Oy",
+    kind="company",
+    city="Oulu",
+    country="Finland",
+    score=0.8,
+    reason="Capability: snow load sensing on flat roofs",
+    evidence=(Evidence("capability", "", "snow load sensing on flat roofs"),),
+    contacts=(Contact("Markus Holmberg", "markus@kantava.fi", "CEO", "U0KANTAVA"),),
+)
+SOURCES = (
+    Source(1, "member", "kantava", "Kantava Structural Monitoring Oy", "…", "https://kantava.fi"),
+    Source(2, "reference", "kantava", "Roof load alarms (City of Oulu, 2023) – Kantava", "…"),
+    Source(3, "member", "frostline", "Frostline Geotech AS", "…"),
+)
+
+
+def solver_answer(language: str = "en") -> Answer:
+    return Answer(
+        Question("solvers", "snow on roofs"),
+        "Who could solve: snow on roofs",
+        solvers=(KANTAVA,),
+        sources=SOURCES,
+        language=language,  # type: ignore[arg-type]
+    )
+
+
+def elements(message: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [
+        e
+        for b in message["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["type"] == kind
+    ]
+
+
+def test_the_written_answer_shows_its_cited_sources_and_keeps_the_solver_buttons() -> None:
+    written = WrittenAnswer("Kantava senses snow loads [1] and did it in Oulu [1][2].", (1, 2))
+    message = build_written_answer(solver_answer(), written, question_id=7)
+    assert_valid_message(message)
+    first = message["blocks"][0]
+    assert first["text"]["text"] == "Kantava senses snow loads [1] and did it in Oulu [1][2]."
+    (footnote,) = [b for b in message["blocks"] if b["type"] == "context" and "Sources" in str(b)]
+    assert footnote["elements"][0]["text"] == (
+        "*Sources*\n[1] <https://kantava.fi|Kantava Structural Monitoring Oy>\n"
+        "[2] Roof load alarms (City of Oulu, 2023) – Kantava"
+    )
+    (menu,) = elements(message, "static_select")
+    assert menu["action_id"] == OPEN_SOURCE
+    assert [o["text"]["text"] for o in menu["options"]] == [
+        "[1] Kantava Structural Monitoring Oy",
+        "[2] Roof load alarms (City of Oulu, 2023) – Kantava",
+    ]  # the uncited source is left out
+    assert [read_source_value(o["value"]) for o in menu["options"]] == [
+        ("member", "kantava"),
+        ("reference", "kantava"),
+    ]
+    buttons = elements(message, "button")
+    value = json.dumps(
+        {"member": "kantava", "question": 7, "challenge": None}, separators=(",", ":")
+    )
+    assert [(b["action_id"], b["value"]) for b in buttons] == [
+        (INTRODUCE, value),
+        (NOT_A_FIT, value),
+    ]
+    assert "<@U0KANTAVA>" in str(message["blocks"])
+
+
+def test_the_model_s_text_is_escaped_so_it_cannot_ping_or_link() -> None:
+    written = WrittenAnswer("Ask <!channel> & see <https://evil.example|here> [1].", (1,))
+    message = build_written_answer(solver_answer(), written)
+    text = message["blocks"][0]["text"]["text"]
+    assert "<!channel>" not in text and "<https://evil" not in text
+    assert "&lt;!channel&gt; &amp; see" in text
+
+
+def test_a_source_value_round_trips_and_stays_unique() -> None:
+    values = [source_value(s) for s in SOURCES]
+    assert len(set(values)) == len(values)
+    assert read_source_value(values[1]) == ("reference", "kantava")
+    assert read_source_value("challenge:espoo-winter-roofs:4") == (
+        "challenge",
+        "espoo-winter-roofs",
+    )
+
+
+def test_the_working_message_and_the_draft_are_valid_and_in_the_question_s_language() -> None:
+    assert "Looking through the cluster's records" in build_working("en")["text"]
+    assert "Käyn läpi klusterin tietoja" in build_working("fi")["text"]
+    draft = build_written_draft("Kantava senses [1")
+    assert_valid_message(build_working("fi"))
+    assert_valid_message(draft)
+    assert draft["blocks"][0]["text"]["text"].startswith("Kantava senses [1")
+
+
+def test_template_answers_speak_finnish_to_a_finnish_question() -> None:
+    solvers = build_answer(solver_answer("fi"), staff_channel="C0STAFF")
+    assert solvers["blocks"][0]["text"]["text"].startswith("Nämä jäsenet")
+    nothing = build_no_answer("lumi", staff_channel="C0STAFF", language="fi")
+    assert nothing["text"].startswith("En löytänyt tähän vastausta")
+    assert elements(nothing, "button")[0]["action_id"] == ASK_STAFF
+    unclear = build_no_answer("hei", staff_channel="C0STAFF", unclear=True, language="fi")
+    assert unclear["text"].startswith("En ole varma")
+    line = ChallengeLine(1, "tampere-heat", "Lämpöhuiput", "Tampere", "Tampere", "FI", "open", None)
+    listing = Answer(
+        Question("challenges", "mitkä haasteet ovat auki Tampereella?", place="Tampere"),
+        "Open challenges in Tampere",
+        challenges=(line,),
+        language="fi",
+    )
+    heading = build_answer(listing, staff_channel="C0STAFF")["blocks"][0]["text"]["text"]
+    assert heading == "*Avoimet haasteet – Tampere* — löytyi 1:"
+    english = build_answer(
+        Answer(listing.question, listing.text, challenges=(line,)), staff_channel="C0STAFF"
+    )
+    assert english["blocks"][0]["text"]["text"] == "*Open challenges in Tampere* — 1 found:"
+    for message in (solvers, nothing, unclear):
+        assert_valid_message(message)
