@@ -338,15 +338,18 @@ def ask(
         str | None, typer.Option("--as", help="Ask as this person (default: a staff member).")
     ] = None,
 ) -> None:
-    """Ask the bot one question and print its answer."""
-    from bot.console import render_answer
+    """Ask the bot one question and print its answer (written by the model when one is set)."""
+    from bot.console import reply_text
     from bot.services.answers import answer_question
+    from bot.services.llm import LanguageModel
 
     with store() as engine:
         viewer = terminal_viewer(engine, as_email)
+        llm = LanguageModel.from_settings(settings(), engine)
         with solver_search(engine) as search, session_scope(engine) as session:
             answer = answer_question(session=session, search=search, viewer=viewer, text=text)
-    out.print(render_answer(answer), highlight=False, markup=False)
+        reply = reply_text(answer, llm=llm, viewer=viewer)
+    out.print(reply, highlight=False, markup=False)
 
 
 @app.command()
@@ -357,11 +360,13 @@ def console(
 ) -> None:
     """Talk to the bot in the terminal: the same answers as in Slack, no Slack needed."""
     from bot.console import run_console
+    from bot.services.llm import LanguageModel
 
     with store() as engine:
         viewer = terminal_viewer(engine, as_email)
+        llm = LanguageModel.from_settings(settings(), engine)
         with solver_search(engine) as search:
-            run_console(engine=engine, search=search, viewer=viewer, read=input, out=out)
+            run_console(engine=engine, search=search, viewer=viewer, read=input, out=out, llm=llm)
 
 
 @app.command()

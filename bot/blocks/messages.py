@@ -10,6 +10,8 @@ CHALLENGE_USAGE = "\n".join(
     [
         "*`/challenge`* — challenges the cluster is working on:",
         "• `/challenge` or `/challenge new` — post a new challenge (staff)",
+        "• `/challenge <pasted call for proposals or e-mail>` — the same form, filled in from "
+        "the text for you to check (staff)",
         "• `/challenge list [open|all]` — list open challenges, or all of them",
         "• `/challenge show <id or slug>` — one challenge in full",
         "• `/challenge status <id or slug> <status>` — change its status (staff)",

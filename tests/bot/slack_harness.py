@@ -51,6 +51,7 @@ VISIBLE_METHODS = frozenset(
         "chat.postEphemeral",
         "chat.update",
         "views.open",
+        "views.update",
         "views.publish",
         "reactions.add",
         "response_url",
@@ -77,6 +78,8 @@ class FakeSlack:
     threads: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    # The hash of each open modal, as views.open and views.update return it.
+    view_hashes: dict[str, str] = field(default_factory=dict)
     _server: ThreadingHTTPServer | None = None
 
     # --- control ------------------------------------------------------------------------------
@@ -215,6 +218,16 @@ class FakeSlack:
             return 200, {"ok": False, "error": error}, {}
         return 200, self._answer(method, args), {}
 
+    def _new_view_hash(self, view_id: str, expected: str | None = None) -> str | None:
+        """A fresh hash for the view; None when ``expected`` is not its current hash."""
+        with self._lock:
+            current = self.view_hashes.get(view_id)
+            if expected and current and expected != current:
+                return None
+            view_hash = f"{1_760_000_000 + next(self._ts)}.h{next(self._ts):06d}"
+            self.view_hashes[view_id] = view_hash
+        return view_hash
+
     def _next_ts(self) -> str:
         return f"{1_760_000_000 + next(self._ts)}.{next(self._ts):06d}"
 
@@ -244,7 +257,22 @@ class FakeSlack:
             return {"ok": True, "message_ts": self._next_ts()}
         if method in ("views.open", "views.publish"):
             view = args.get("view") or {}
-            return {"ok": True, "view": {"id": "V0VIEW0001", "team_id": TEAM_ID, **view}}
+            view_hash = self._new_view_hash("V0VIEW0001", expected=None)
+            return {
+                "ok": True,
+                "view": {"id": "V0VIEW0001", "team_id": TEAM_ID, "hash": view_hash, **view},
+            }
+        if method == "views.update":
+            view_id = str(args.get("view_id") or "")
+            view_hash = self._new_view_hash(view_id, expected=args.get("hash"))
+            if view_hash is None:
+                # Someone updated the view since the caller read it: Slack refuses.
+                return {"ok": False, "error": "hash_conflict"}
+            view = args.get("view") or {}
+            return {
+                "ok": True,
+                "view": {"id": view_id, "team_id": TEAM_ID, "hash": view_hash, **view},
+            }
         if method == "conversations.open":
             # One person: their DM with the bot; several: a group DM of them and the bot.
             group = "," in str(args.get("users", ""))

@@ -10,15 +10,19 @@ from bot.blocks.answers import (
     INTRO_DECLINE,
     INTRODUCE,
     NOT_A_FIT,
+    OPEN_SOURCE,
     SHARE,
 )
 from bot.blocks.challenge_card import INTERESTED_ACTION
+from bot.blocks.challenge_modal import PREFILL_ACTION
 from bot.blocks.digest import INTERESTED_ACTION as DIGEST_INTERESTED_ACTION
 from bot.blocks.digest import NOT_RELEVANT_ACTION
 from bot.blocks.home import DIGEST_ACTION, PAGE_ACTION
 from bot.blocks.team_roster import LEAVE_ACTION, ROLE_ACTION, STATUS_ACTION
 from bot.deps import BotDeps
+from bot.listeners.actions.answer_sources import make_open_source_action
 from bot.listeners.actions.challenge_interested import make_interested_action
+from bot.listeners.actions.challenge_prefill import make_challenge_prefill_action
 from bot.listeners.actions.digest_interested import make_digest_interested_action
 from bot.listeners.actions.digest_not_relevant import make_digest_not_relevant_action
 from bot.listeners.actions.home_digest import make_home_digest_action
@@ -36,6 +40,7 @@ from bot.listeners.actions.team_status import make_team_status_action
 
 def register(app: App, deps: BotDeps) -> None:
     app.action(INTERESTED_ACTION)(make_interested_action(deps))
+    app.action(PREFILL_ACTION)(make_challenge_prefill_action(deps))
     app.action(ROLE_ACTION)(make_team_role_action(deps))
     app.action(LEAVE_ACTION)(make_team_leave_action(deps))
     app.action(STATUS_ACTION)(make_team_status_action(deps))
@@ -49,3 +54,4 @@ def register(app: App, deps: BotDeps) -> None:
     app.action(INTRODUCE)(make_introduce_action(deps))
     app.action(INTRO_ACCEPT)(make_decision_action(deps, accept=True))
     app.action(INTRO_DECLINE)(make_decision_action(deps, accept=False))
+    app.action(OPEN_SOURCE)(make_open_source_action(deps))

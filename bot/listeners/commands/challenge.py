@@ -1,9 +1,8 @@
-"""`/challenge`: open the intake modal, or list, show and change the status of challenges
-(and of their teams, in `challenge_team`)."""
+"""`/challenge`: open the intake modal (empty, or filled in from a pasted text), or list, show
+and change the status of challenges (and of their teams, in `challenge_team`)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -15,7 +14,7 @@ from bot.blocks.challenge_list import (
     build_challenge_list,
     build_status_changed,
 )
-from bot.blocks.challenge_modal import build_challenge_modal
+from bot.blocks.challenge_modal import build_challenge_modal, modal_metadata
 from bot.blocks.messages import (
     CHALLENGE_USAGE,
     build_not_staff,
@@ -24,6 +23,7 @@ from bot.blocks.messages import (
     build_usage,
 )
 from bot.deps import BotDeps
+from bot.listeners.actions.challenge_prefill import open_prefilled
 from bot.listeners.commands.challenge_team import answer_team_request
 from bot.listeners.commands.parsing import parse_challenge_text
 from bot.services import challenges
@@ -69,13 +69,22 @@ def make_challenge_command(deps: BotDeps) -> Callable[..., None]:
         request = parse_challenge_text(command.get("text", ""))
         if request.action in ("team_status", "team_new"):
             respond(**answer_team_request(deps, client, viewer, request))
-        elif request.action != "new":
+        elif request.action not in ("new", "intake"):
             respond(**_answer(deps, viewer, command.get("text", "")))
         elif not viewer.is_staff:
             respond(**build_not_staff(what="post challenges"))
+        elif request.action == "intake":
+            open_prefilled(
+                deps,
+                client,
+                trigger_id=command["trigger_id"],
+                viewer=viewer,
+                text=request.text,
+                channel_id=command.get("channel_id", ""),
+            )
         else:
             # Where the command was typed, to tell the author there once the card is posted.
-            origin = json.dumps({"channel_id": command.get("channel_id", "")})
+            origin = modal_metadata(command.get("channel_id", ""))
             client.views_open(
                 trigger_id=command["trigger_id"],
                 view=build_challenge_modal(private_metadata=origin),

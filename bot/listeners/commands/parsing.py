@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 ChallengeAction = Literal[
-    "new", "list", "show", "status", "team_status", "team_new", "help", "usage"
+    "new", "intake", "list", "show", "status", "team_status", "team_new", "help", "usage"
 ]
+# Text this long (or of several lines) that is no command is a pasted call or e-mail.
+INTAKE_MIN_WORDS = 6
 
 
 @dataclass(frozen=True)
@@ -18,14 +20,40 @@ class ChallengeRequest:
     status: str = ""
     team: str = ""  # team-status: which team (number or name); team new: the new team's name
     problem: str = ""  # for "usage": what was wrong with the text
+    text: str = ""  # for "intake": the pasted call for proposals or e-mail
 
 
 def parse_challenge_text(text: str) -> ChallengeRequest:
-    """`/challenge [new|list [open|all]|show <id>|status <id> <status>|help]`, and for teams
-    `team-status <id> <status> [team]` and `team new <id> [name]`."""
+    """`/challenge [new|list [open|all]|show <id>|status <id> <status>|help]`, for teams
+    `team-status <id> <status> [team]` and `team new <id> [name]`, and `/challenge [new]
+    <pasted text>` to pre-fill the new-challenge form from a call for proposals or e-mail."""
     words = text.split()
     if not words:
         return ChallengeRequest("new")
+    if len([line for line in text.splitlines() if line.strip()]) > 1:
+        # Commands fit on one line; several lines are always a pasted text.
+        return ChallengeRequest("intake", text=_without_new(text))
+    request = _parse_command(text, words)
+    if request.action == "usage" and len(words) >= INTAKE_MIN_WORDS:
+        # Not a mistyped command but a pasted sentence or more.
+        return ChallengeRequest("intake", text=_without_new(text))
+    return request
+
+
+def _without_new(text: str) -> str:
+    """`/challenge new <text>` pre-fills from the text after `new`; a text that itself
+    starts with "New York ..." keeps its capital and its first word."""
+    stripped = text.strip()
+    first, _, rest = stripped.partition("\n")
+    if first.strip().lower() == "new" and rest.strip():
+        return rest.strip()
+    word, _, rest = stripped.partition(" ")
+    if word == "new" and rest.strip():
+        return rest.strip()
+    return stripped
+
+
+def _parse_command(text: str, words: list[str]) -> ChallengeRequest:
     verb, args = words[0].lower(), words[1:]
     if verb == "new" and not args:
         return ChallengeRequest("new")

@@ -17,7 +17,7 @@ from bot.blocks.challenge_card import (
     build_challenge_posted,
     build_thread_opener,
 )
-from bot.blocks.challenge_modal import VALUE
+from bot.blocks.challenge_modal import FORM_FIELDS, PASTE, VALUE, field_of, revision_of
 from bot.blocks.messages import build_notice
 from bot.deps import BotDeps
 from bot.services import challenges
@@ -27,21 +27,49 @@ from storage.db import session_scope
 log = logging.getLogger(__name__)
 
 
-def form_from_view(view: dict[str, Any]) -> challenges.ChallengeForm:
-    """Read the modal's state into the service's form: every field a string or None."""
+def _latest_inputs(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each field's input state, from the newest revision of its block in the view."""
     values: dict[str, dict[str, dict[str, Any]]] = view.get("state", {}).get("values", {})
+    latest: dict[str, tuple[int, dict[str, Any]]] = {}
+    for block_id, actions in values.items():
+        name, revision = field_of(block_id), revision_of(block_id)
+        if name not in latest or revision >= latest[name][0]:
+            latest[name] = (revision, (actions or {}).get(VALUE) or {})
+    return {name: state for name, (_, state) in latest.items()}
 
-    def field(block_id: str) -> str | None:
-        state = values.get(block_id, {}).get(VALUE, {})
-        if "selected_option" in state:
-            value = (state["selected_option"] or {}).get("value")
-        else:
-            value = state.get("selected_date", state.get("value"))
-        return value if isinstance(value, str) else None
 
-    return challenges.ChallengeForm(
-        **{name: field(name) for name in challenges.ChallengeForm.__dataclass_fields__}
-    )
+def _value(state: dict[str, Any]) -> str | None:
+    if "selected_option" in state:
+        value = (state["selected_option"] or {}).get("value")
+    else:
+        value = state.get("selected_date", state.get("value"))
+    return value if isinstance(value, str) else None
+
+
+def form_from_view(view: dict[str, Any]) -> challenges.ChallengeForm:
+    """Read the modal's state into the service's form: every field a string or None.
+
+    The pasted text and the button are not part of the form and are left out.
+    """
+    inputs = _latest_inputs(view)
+    return challenges.ChallengeForm(**{name: _value(inputs.get(name, {})) for name in FORM_FIELDS})
+
+
+def pasted_text(view: dict[str, Any]) -> str:
+    """What the person pasted into the modal's text field, or ''."""
+    return _value(_latest_inputs(view).get(PASTE, {})) or ""
+
+
+def errors_for_view(view: dict[str, Any], errors: dict[str, str]) -> dict[str, str]:
+    """The validation errors (keyed by field) keyed by the block ids of the submitted view."""
+    block_ids = [str(b.get("block_id", "")) for b in view.get("blocks") or []]
+    block_ids += list(view.get("state", {}).get("values", {}).keys())
+    newest: dict[str, str] = {}
+    for block_id in block_ids:
+        name = field_of(block_id)
+        if name not in newest or revision_of(block_id) > revision_of(newest[name]):
+            newest[name] = block_id
+    return {newest.get(name, name): message for name, message in errors.items()}
 
 
 def make_challenge_submission(deps: BotDeps) -> Callable[..., None]:
@@ -54,11 +82,12 @@ def make_challenge_submission(deps: BotDeps) -> Callable[..., None]:
     ) -> None:
         check = challenges.validate_challenge_form(form_from_view(view), today=deps.today())
         if check.draft is None:
-            ack(response_action="errors", errors=check.errors)
+            ack(response_action="errors", errors=errors_for_view(view, check.errors))
             return
         viewer: Viewer | None = context.get("viewer")
         if viewer is None or not viewer.is_staff:
-            ack(response_action="errors", errors={"title": "Only SCIC staff can post challenges."})
+            refusal = {"title": "Only SCIC staff can post challenges."}
+            ack(response_action="errors", errors=errors_for_view(view, refusal))
             return
         try:
             # Stored before the modal closes: if the store fails, the author still sees the form.
@@ -68,7 +97,8 @@ def make_challenge_submission(deps: BotDeps) -> Callable[..., None]:
                 )
         except SQLAlchemyError:
             log.exception("storing a new challenge failed")
-            ack(response_action="errors", errors={"title": "Could not save it; try again."})
+            failure = {"title": "Could not save it; try again."}
+            ack(response_action="errors", errors=errors_for_view(view, failure))
             return
         ack()
         _announce(deps, client, challenge, viewer, view)
@@ -93,7 +123,7 @@ def _announce(
     if channel:
         with session_scope(deps.engine) as session:
             solvers = challenges.suggest_for_card(
-                session=session, search=deps.solver_search(), challenge=challenge
+                session=session, search=deps.solver_search(), challenge=challenge, llm=deps.llm
             )
         try:
             posted = client.chat_postMessage(

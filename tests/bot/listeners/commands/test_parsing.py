@@ -43,5 +43,44 @@ def test_garbage_gets_usage_with_the_problem(text: str, problem: str) -> None:
 @given(st.text(max_size=300))
 def test_any_text_parses_to_a_request(text: str) -> None:
     request = parse_challenge_text(text)
-    assert request.action in ("new", "list", "show", "status", "help", "usage")
+    assert request.action in (
+        "new",
+        "intake",
+        "list",
+        "show",
+        "status",
+        "team_status",
+        "team_new",
+        "help",
+        "usage",
+    )
     assert len(request.problem) < 200
+    if request.action == "intake":
+        assert request.text and request.text in text
+
+
+PASTED = "The City of Espoo seeks sensor-based snow removal planning."
+
+
+@pytest.mark.parametrize(
+    ("text", "pasted"),
+    [
+        (PASTED, PASTED),  # one long sentence
+        ("Snow removal\nEspoo", "Snow removal\nEspoo"),  # several lines, however short
+        (f"new {PASTED}", PASTED),
+        (f"new\n{PASTED}\nDeadline 1.4.", f"{PASTED}\nDeadline 1.4."),
+        ("New York City seeks partners for a smart kerb pilot", None),  # kept whole
+        ("show me what Espoo needs for snow removal", None),  # a verb, but not a command
+        ("List of needs: sensors, routing, a data platform", None),
+    ],
+)
+def test_pasted_text_is_intake(text: str, pasted: str | None) -> None:
+    assert parse_challenge_text(text) == ChallengeRequest("intake", text=pasted or text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["frobnicate the thing", "new please", "show a b", "status 7 teams forming", "list all"],
+)
+def test_short_text_stays_a_command_or_a_usage_error(text: str) -> None:
+    assert parse_challenge_text(text).action != "intake"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from bot.listeners.views.challenge_new import form_from_view
+from bot.blocks.challenge_modal import build_challenge_modal
+from bot.listeners.views.challenge_new import errors_for_view, form_from_view, pasted_text
 from bot.services.challenges import ChallengeForm
 from storage.db import session_scope
 from storage.models import Challenge, Visibility
@@ -52,6 +54,86 @@ def test_the_modal_state_is_read_into_the_form() -> None:
     assert form_from_view(view) == ChallengeForm(
         title="T", deadline="2027-01-31", budget_min="5", visibility="restricted"
     )
+
+
+def revised(values: dict[str, dict[str, dict[str, Any]]], revision: int) -> dict[str, Any]:
+    """The state of a form pre-filled ``revision`` times: its block ids carry the revision."""
+    return {f"{block_id}.{revision}": state for block_id, state in values.items()}
+
+
+def test_a_prefilled_form_is_read_from_its_revised_block_ids() -> None:
+    values = revised(
+        modal_values(title="Lumi", owner="City of Espoo", budget_max="9", visibility="public"), 3
+    )
+    # A stale block of an earlier revision (Slack never sends one, but it must not win).
+    values |= modal_values(title="Old")
+    values |= revised(modal_values(paste="Call for proposals: ..."), 3)
+    view = {"state": {"values": values}}
+    assert form_from_view(view) == ChallengeForm(
+        title="Lumi", owner="City of Espoo", budget_max="9", visibility="public"
+    )
+    assert pasted_text(view) == "Call for proposals: ..."
+    assert pasted_text({"state": {"values": modal_values(title="T")}}) == ""
+
+
+def test_errors_are_keyed_by_the_block_ids_of_the_view_shown() -> None:
+    view = build_challenge_modal(revision=2)
+    errors = {"title": "Give the challenge a title.", "budget_max": "Below the minimum."}
+    assert errors_for_view(view, errors) == {
+        "title.2": "Give the challenge a title.",
+        "budget_max.2": "Below the minimum.",
+    }
+    assert errors_for_view(build_challenge_modal(), errors) == errors
+
+
+def test_errors_on_a_prefilled_form_land_on_its_fields(bot: RunningBot, engine: Engine) -> None:
+    yesterday = (date.today() - timedelta(days=2)).isoformat()
+    values = modal_values(title=" ", deadline=yesterday, visibility="public", paste="Some text")
+    reply = bot.sender.view_submission(
+        user=STAFF_USER,
+        callback_id="challenge_new",
+        values=revised(values, 1),
+        private_metadata=ORIGIN,
+    )
+    assert reply.json() == {
+        "response_action": "errors",
+        "errors": {
+            "title.1": "Give the challenge a title.",
+            "deadline.1": "The deadline is in the past; pick a later day.",
+        },
+    }
+    assert count_challenges(engine) == 0
+
+
+def test_a_prefilled_form_is_posted_like_a_typed_one(
+    bot: RunningBot, engine: Engine, cast: Cast
+) -> None:
+    values = modal_values(
+        title="Smart snow removal",
+        owner="City of Espoo",
+        needs="road-weather sensors\nroute optimisation",
+        budget_min="80000",
+        budget_max="120000",
+        visibility="public",
+        paste="Call for proposals: Smart snow removal ...",
+    )
+    reply = bot.sender.view_submission(
+        user=STAFF_USER,
+        callback_id="challenge_new",
+        values=revised(values, 1),
+        private_metadata=ORIGIN,
+    )
+    assert reply.status == 200 and reply.body == ""
+    bot.fake.wait_for_method("chat.postEphemeral")
+    with session_scope(engine) as session:
+        stored = session.scalars(select(Challenge)).one()
+        assert (stored.title, stored.owner_member_id, stored.budget_max) == (
+            "Smart snow removal",
+            cast.espoo_id,
+            120000,
+        )
+        assert stored.needs == ["road-weather sensors", "route optimisation"]
+        assert "Call for proposals" not in stored.description
 
 
 def test_errors_show_on_the_fields_and_nothing_is_stored(bot: RunningBot, engine: Engine) -> None:
