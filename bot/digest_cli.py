@@ -27,6 +27,7 @@ from bot.services.digests import (
     send_due_digests,
 )
 from bot.services.identity import viewer_of
+from bot.services.llm import LanguageModel
 from bot.settings import Settings, SettingsError, load_settings, slack_settings_problems
 from storage.db import make_engine, session_scope
 from storage.models import DigestFrequency
@@ -71,6 +72,8 @@ def preview(
     settings = load_settings()
     timezone = ZoneInfo(settings.digest_timezone)
     with _store(settings) as engine, session_scope(engine) as session:
+        # Its calls are logged like any other; the preview itself records nothing.
+        llm = LanguageModel.from_settings(settings, engine)
         if person:
             found = person_by_email(session=session, email=person)
             if found is None:
@@ -78,11 +81,13 @@ def preview(
             rank = default_ranker(BotDeps(settings=settings, engine=engine))
             viewer = viewer_of(found, found.slack_user_id or "")
             digest = preview_for_person(
-                session=session, viewer=viewer, rank=rank, timezone=timezone
+                session=session, viewer=viewer, rank=rank, timezone=timezone, llm=llm
             )
             who = f"{found.name} <{found.email}>"
         else:
-            digest = preview_for_channel(session=session, channel_id=None, timezone=timezone)
+            digest = preview_for_channel(
+                session=session, channel_id=None, timezone=timezone, llm=llm
+            )
             who = "a channel"
         session.rollback()  # a preview writes nothing
     if digest is None:
@@ -136,6 +141,7 @@ def send(
                 frequency=frequency,
                 timezone=timezone,
                 workers=runtime.workers,
+                llm=runtime.llm,
             )
             failed += run.count(Outcome.FAILED)
             out.print(run.summary(), highlight=False)

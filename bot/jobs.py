@@ -38,6 +38,7 @@ from bot.app import build_web_client
 from bot.deps import BotDeps
 from bot.digest_delivery import SlackDigestPoster
 from bot.services.digests import ChallengeRanker, DigestPoster, default_ranker, send_due_digests
+from bot.services.llm import LanguageModel
 from bot.services.matching import SolverSearch
 from bot.settings import Settings
 from storage.digest_models import SCHEDULER_JOBS_TABLE
@@ -68,6 +69,8 @@ class DigestRuntime:
     rank: ChallengeRanker
     timezone: ZoneInfo
     workers: int = SEND_WORKERS
+    #: Writes each digest's opening lines; None: digests without one.
+    llm: LanguageModel | None = None
 
 
 _runtime: DigestRuntime | None = None
@@ -79,12 +82,15 @@ def build_runtime(
     *,
     client: WebClient | None = None,
     search: SolverSearch | None = None,
+    llm: LanguageModel | None = None,
 ) -> DigestRuntime:
+    """The digest run's parts; the language model is built from the settings unless given."""
     return DigestRuntime(
         engine=engine,
         poster=SlackDigestPoster(client or build_web_client(settings)),
         rank=default_ranker(BotDeps(settings=settings, engine=engine, search=search)),
         timezone=ZoneInfo(settings.digest_timezone),
+        llm=llm if llm is not None else LanguageModel.from_settings(settings, engine),
     )
 
 
@@ -108,6 +114,7 @@ def run_digest_job(frequency: str = ALL, retry_only: bool = False) -> None:
             timezone=runtime.timezone,
             include_new=not retry_only,
             workers=runtime.workers,
+            llm=runtime.llm,
         )
 
 

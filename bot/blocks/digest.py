@@ -118,6 +118,8 @@ def build_digest_message(digest: Digest) -> dict[str, Any]:
     if digest.audience is Audience.PERSON and digest.organisation:
         about.append(f"for {escape(digest.organisation)}")
     blocks.append(context(" · ".join(about)))
+    if digest.intro:
+        blocks.append(section(escape(digest.intro)))
     if digest.fits:
         blocks.append(section(_fits_heading(digest)))
         for item in digest.fits:
@@ -150,6 +152,8 @@ def digest_text(digest: Digest) -> str:
     lines = [f"{_title(digest)} — {_when(digest)}"]
     if digest.audience is Audience.PERSON and digest.organisation:
         lines[0] += f" — for {digest.organisation}"
+    if digest.intro:
+        lines += ["", digest.intro]
     sections: list[tuple[str, tuple[DigestItem, ...]]] = [
         (
             f"New challenges that fit {digest.organisation}"

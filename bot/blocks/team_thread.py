@@ -49,25 +49,58 @@ def build_missing_answer(report: MissingReport) -> dict[str, Any]:
     return message(f"Not covered yet: {needs}", blocks)
 
 
-def _items(title: str, items: tuple[SummaryItem, ...]) -> Block:
+HEADINGS = {
+    "en": {
+        "title": "Summary of the thread so far",
+        "count": "{count} messages from {people}",
+        "decisions": "Decisions",
+        "questions": "Open questions",
+        "actions": "Who does what",
+        "none": "none so far",
+        "picked": "Picked from the messages as written; nothing is rephrased.",
+        "written": "Written by the language model from the thread's messages; check the "
+        "messages themselves before relying on it.",
+    },
+    "fi": {
+        "title": "Yhteenveto ketjusta tähän asti",
+        "count": "{count} viestiä, kirjoittajat {people}",
+        "decisions": "Päätökset",
+        "questions": "Avoimet kysymykset",
+        "actions": "Kuka tekee mitä",
+        "none": "ei vielä yhtään",
+        "picked": "Poimittu viesteistä sellaisenaan; mitään ei ole muotoiltu uudelleen.",
+        "written": "Kielimallin kirjoittama ketjun viestien pohjalta; tarkista viesteistä "
+        "ennen kuin luotat siihen.",
+    },
+}
+
+
+def _items(title: str, items: tuple[SummaryItem, ...], none: str) -> Block:
     lines = [f"• <@{i.user}>: {escape(clip(i.text, 280))}" for i in items]
-    return section(clip(f"*{title}*\n" + ("\n".join(lines) or "none so far"), 3000))
+    return section(clip(f"*{title}*\n" + ("\n".join(lines) or none), 3000))
 
 
 def build_thread_summary(summary: ThreadSummary) -> dict[str, Any]:
     if not summary.messages:
         text = "Nobody has written in this thread yet, so there is nothing to summarise."
         return message(text, [section(text)])
+    # Only a written summary is in the asker's language; the picked sentences are as written.
+    words = HEADINGS.get(summary.language, HEADINGS["en"]) if summary.written else HEADINGS["en"]
     people = " ".join(f"<@{p}>" for p in summary.people[:20])
-    blocks: list[Block] = [
-        section(f"*Summary of the thread so far* ({summary.messages} messages from {people})"),
-        _items("Decisions", summary.decisions),
-        _items("Open questions", summary.questions),
-        _items("Who does what", summary.actions),
-        context("Picked from the messages as written; nothing is rephrased."),
+    count = words["count"].format(count=summary.messages, people=people)
+    blocks: list[Block] = [section(f"*{words['title']}* ({count})")]
+    if summary.overview:
+        blocks.append(section(clip(escape(summary.overview), 3000)))
+    blocks += [
+        _items(words["decisions"], summary.decisions, words["none"]),
+        _items(words["questions"], summary.questions, words["none"]),
+        _items(words["actions"], summary.actions, words["none"]),
+        context(words["written"] if summary.written else words["picked"]),
     ]
     text = (
         f"Summary: {len(summary.decisions)} decisions, {len(summary.questions)} open questions, "
         f"{len(summary.actions)} tasks"
     )
+    if summary.overview:
+        text = escape(summary.overview)
     return message(text, blocks)

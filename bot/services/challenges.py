@@ -14,6 +14,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from bot.services.identity import Viewer
+from bot.services.llm import LanguageModel
 from bot.services.matching import (
     SolverMatch,
     SolverSearch,
@@ -21,6 +22,7 @@ from bot.services.matching import (
     record_suggestions,
     suggest_solvers,
 )
+from bot.services.writing import write_match_reasons
 from storage import challenges as store
 from storage.models import Challenge, ChallengeStatus, Visibility
 
@@ -291,14 +293,25 @@ def create_challenge(
 
 
 def suggest_for_card(
-    *, session: Session, search: SolverSearch, challenge: ChallengeSummary, k: int = 5
+    *,
+    session: Session,
+    search: SolverSearch,
+    challenge: ChallengeSummary,
+    k: int = 5,
+    llm: LanguageModel | None = None,
 ) -> list[SolverMatch]:
-    """The members suggested on a new challenge's card, remembered for the pipeline."""
+    """The members suggested on a new challenge's card, remembered for the pipeline.
+
+    With a language model each says in a sentence why it fits (staff work: counted for
+    nobody); any member the model gives no usable sentence keeps its template reason.
+    """
     record = session.get(Challenge, challenge.id)
     if record is None:
         return []
     found = suggest_solvers(session=session, search=search, query=record, k=k)
     found = [m for m in found if is_relevant(search, m.score)]
+    # Before anything is stored, so no write waits on the model.
+    found = write_match_reasons(llm, record, found)
     record_suggestions(session=session, challenge=record, matches=found)
     return found
 

@@ -39,6 +39,13 @@ at-least-once there, never zero.
 
 "Nothing to say" closes the period too (sent, with no message ts): no empty messages, and no
 surprise digest later in the same period.
+
+With a language model, a digest opens with one or two sentences it writes (`introduce`). The
+digest is built, and that opening written, *before* the claim, so the model's time never
+widens the window between claiming and posting; the claim, the send and the marks are exactly
+as above. Only a first attempt at a period gets an opening: a retry (or a subscriber Slack
+keeps refusing) is not worth a model call each run. Racing runs may each pay for one, and
+only one digest goes out.
 """
 
 from __future__ import annotations
@@ -48,7 +55,7 @@ import logging
 import uuid
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -65,7 +72,9 @@ from bot.services.challenges import (
     summary_of,
 )
 from bot.services.identity import Viewer, viewer_of
+from bot.services.llm import LanguageModel, LanguageModelError
 from bot.services.matching import ChallengeFit
+from bot.services.writing import write_digest_intro
 from storage import digests as store
 from storage.db import session_factory, session_scope
 from storage.digests import Claim, Subscriber, TeamEvent
@@ -185,6 +194,10 @@ class Digest:
     fits: tuple[DigestItem, ...] = ()
     deadlines: tuple[DigestItem, ...] = ()
     team_news: tuple[TeamEvent, ...] = ()
+    #: The language the subscriber reads ("fi" or "en"), for what the model writes.
+    language: str = "en"
+    #: The model's opening lines; "" without a model (the digest is the same otherwise).
+    intro: str = ""
 
     @property
     def challenge_ids(self) -> tuple[int, ...]:
@@ -238,6 +251,7 @@ def build_person_digest(
     )
     if not (fits or deadlines or news):
         return None
+    member = session.get(Member, member_id)
     return Digest(
         audience=Audience.PERSON,
         frequency=frequency,
@@ -247,7 +261,30 @@ def build_person_digest(
         fits=tuple(fits),
         deadlines=tuple(deadlines),
         team_news=tuple(news),
+        language=reading_language(member.languages if member else []),
     )
+
+
+def reading_language(languages: Iterable[str]) -> str:
+    """English, the cluster's common language, unless the organisation works in Finnish only."""
+    spoken = {language.strip().casefold() for language in languages if language.strip()}
+    return "fi" if spoken and spoken <= {"fi", "fin", "finnish", "suomi"} else "en"
+
+
+def introduce(llm: LanguageModel | None, digest: Digest | None) -> Digest | None:
+    """The digest opened by the model's one or two sentences; unchanged without a model or
+    when it fails (the digest never waits on, or breaks for, its opening)."""
+    if llm is None or digest is None:
+        return digest
+    try:
+        intro = write_digest_intro(llm, digest, language=digest.language)
+    except LanguageModelError as exc:
+        log.warning("digest %s goes out without an opening: %s", digest.period, exc)
+        return digest
+    except Exception:
+        log.exception("writing the opening of digest %s failed", digest.period)
+        return digest
+    return replace(digest, intro=intro)
 
 
 def build_channel_digest(
@@ -391,6 +428,7 @@ def send_due_digests(
     now: datetime | None = None,
     include_new: bool = True,
     workers: int = 1,
+    llm: LanguageModel | None = None,
 ) -> DigestRun:
     """Send this period's digest to every subscriber on ``frequency`` that has not had it.
 
@@ -417,6 +455,7 @@ def send_due_digests(
             frequency=frequency,
             timezone=timezone,
             now=now,
+            llm=llm,
         )
         run.outcomes.setdefault(outcome, []).append(subscriber.subscription_id)
 
@@ -440,11 +479,34 @@ def deliver_digest(
     frequency: DigestFrequency,
     timezone: ZoneInfo,
     now: datetime,
+    llm: LanguageModel | None = None,
 ) -> Outcome:
-    """Claim, build, send and close one subscriber's digest; each step its own transaction."""
+    """Build, claim, send and close one subscriber's digest; each step its own transaction."""
     period = period_key(frequency, now, timezone)
     token = uuid.uuid4().hex
     sid = subscriber.subscription_id
+    # Built (and opened by the model) before the claim: see the module's docstring. Trouble
+    # building is held until the claim is ours, then recorded as before.
+    digest: Digest | None = None
+    trouble: Exception | None = None
+    try:
+        with session_scope(engine) as session:
+            digest = build_digest(
+                session=session,
+                subscriber=subscriber,
+                frequency=frequency,
+                rank=rank,
+                now=now,
+                timezone=timezone,
+            )
+            first_attempt = (
+                store.delivery_started_at(session=session, subscription_id=sid, period=period)
+                is None
+            )
+        if first_attempt:
+            digest = introduce(llm, digest)
+    except Exception as exc:
+        trouble = exc
     with session_scope(engine) as session:
         claim = store.claim_delivery(
             session=session,
@@ -458,15 +520,9 @@ def deliver_digest(
     if claim is None:
         return Outcome.TAKEN
     try:
+        if trouble is not None:
+            raise trouble
         with session_scope(engine) as session:
-            digest = build_digest(
-                session=session,
-                subscriber=subscriber,
-                frequency=frequency,
-                rank=rank,
-                now=now,
-                timezone=timezone,
-            )
             started = (
                 store.delivery_started_at(session=session, subscription_id=sid, period=period)
                 or now
@@ -520,6 +576,7 @@ def preview_for_person(
     rank: ChallengeRanker,
     timezone: ZoneInfo,
     now: datetime | None = None,
+    llm: LanguageModel | None = None,
 ) -> Digest | None:
     """The digest the person would get now (weekly if theirs is off), sending nothing."""
     frequency = viewer.digest_frequency
@@ -528,7 +585,7 @@ def preview_for_person(
     subscription = store.person_subscription_id(session=session, person_id=viewer.person_id)
     # Without a subscription yet there is no earlier digest: id 0 has no delivery log.
     subscriber = Subscriber(subscription or 0, viewer.person_id, viewer.slack_user_id, None)
-    return build_digest(
+    digest = build_digest(
         session=session,
         subscriber=subscriber,
         frequency=frequency,
@@ -536,6 +593,7 @@ def preview_for_person(
         now=now or datetime.now(UTC),
         timezone=timezone,
     )
+    return introduce(llm, digest)
 
 
 def preview_for_channel(
@@ -544,6 +602,7 @@ def preview_for_channel(
     channel_id: str | None,
     timezone: ZoneInfo,
     now: datetime | None = None,
+    llm: LanguageModel | None = None,
 ) -> Digest | None:
     """The digest a channel would get now; ``channel_id`` None: one that never had one."""
     found = store.channel_subscriber(session=session, channel_id=channel_id) if channel_id else None
@@ -551,7 +610,7 @@ def preview_for_channel(
     frequency = store.channel_frequency(session=session, channel_id=channel_id or "")
     if frequency in (None, DigestFrequency.OFF):
         frequency = DigestFrequency.WEEKLY
-    return build_digest(
+    digest = build_digest(
         session=session,
         subscriber=subscriber,
         frequency=frequency,
@@ -559,6 +618,7 @@ def preview_for_channel(
         now=now or datetime.now(UTC),
         timezone=timezone,
     )
+    return introduce(llm, digest)
 
 
 def due_digest_previews(

@@ -636,6 +636,11 @@ class ThreadSummary:
     decisions: tuple[SummaryItem, ...]
     questions: tuple[SummaryItem, ...]
     actions: tuple[SummaryItem, ...]
+    #: One or two sentences on where the discussion stands; only a written summary has one.
+    overview: str = ""
+    #: Written by the language model (rephrased), rather than picked from the messages.
+    written: bool = False
+    language: str = "en"
 
 
 SUMMARY_ITEMS_MAX = 10
@@ -661,20 +666,41 @@ def _is_action(sentence: str) -> bool:
     return bool(_ACTION.search(_ACTION_NAME.sub("", sentence)))
 
 
+def discussion(messages: Sequence[ThreadMessage]) -> list[ThreadMessage]:
+    """The people's messages: the bot's own posts (card, roster) and requests to it are not
+    the discussion."""
+    # The bot posts with its own user id too; a message mentioning that id is asking the bot.
+    bots = {m.user for m in messages if m.from_bot and m.user}
+    return [
+        m
+        for m in messages
+        if not m.from_bot
+        and m.user
+        and not thread_intent(m.text)
+        and not bots & mentioned_users(m.text)
+    ]
+
+
+_USER_MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+def mentioned_users(text: str) -> set[str]:
+    """The user ids a Slack message mentions (``<@U123>`` or ``<@U123|name>``)."""
+    return set(_USER_MENTION.findall(text))
+
+
+def people_in(messages: Sequence[ThreadMessage]) -> tuple[str, ...]:
+    """The authors of ``messages``, in the order they first spoke."""
+    return tuple(dict.fromkeys(m.user for m in messages))
+
+
 def summarize_thread(messages: Sequence[ThreadMessage]) -> ThreadSummary:
     """Decisions, open questions and who does what, picked from people's own sentences."""
     decisions: list[SummaryItem] = []
     questions: list[SummaryItem] = []
     actions: list[SummaryItem] = []
-    people: list[str] = []
-    counted = 0
-    for message in messages:
-        # The bot's own posts (card, roster) and requests to it are not the discussion.
-        if message.from_bot or not message.user or thread_intent(message.text):
-            continue
-        counted += 1
-        if message.user not in people:
-            people.append(message.user)
+    said = discussion(messages)
+    for message in said:
         for raw in _SENTENCE.split(message.text):
             sentence = raw.strip()
             if len(sentence) < 3:
@@ -687,8 +713,8 @@ def summarize_thread(messages: Sequence[ThreadMessage]) -> ThreadSummary:
             elif _is_action(sentence):
                 actions.append(item)
     return ThreadSummary(
-        messages=counted,
-        people=tuple(people),
+        messages=len(said),
+        people=people_in(said),
         decisions=tuple(decisions[-SUMMARY_ITEMS_MAX:]),
         questions=tuple(questions[-SUMMARY_ITEMS_MAX:]),
         actions=tuple(actions[-SUMMARY_ITEMS_MAX:]),

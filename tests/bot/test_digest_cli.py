@@ -14,6 +14,7 @@ from bot.digest_cli import digest_app
 from storage.db import session_scope
 from storage.models import DigestDelivery
 from tests.bot.digest_world import add_challenge, add_member, add_person
+from tests.openai_server import FakeOpenAI
 
 cli = typer.Typer()
 cli.add_typer(digest_app, name="digest")
@@ -53,3 +54,28 @@ def test_preview_and_dry_run_print_the_digest_and_send_nothing(engine: Engine) -
 def test_an_unknown_person_is_one_clear_line() -> None:
     code, output = run("preview", "--person", "nobody@nowhere.example")
     assert code == 2 and "no person with the email 'nobody@nowhere.example'" in output
+
+
+def test_with_a_language_model_the_preview_opens_with_its_lines(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    intro = "Ice sensors in Kirkenes is this week's one new challenge, and it fits Arctic Oy."
+    with session_scope(engine) as session:
+        member = add_member(session, "arctic", name="Arctic Oy", capabilities=["ice sensors"])
+        add_person(session, "aino@arctic.example", member, "U0AINO")
+        add_challenge(
+            session, "kirkenes-ice", title="Ice sensors in Kirkenes", created_at=datetime.now(UTC)
+        )
+    with FakeOpenAI() as server:
+        monkeypatch.setenv("LLM_MODEL", "test-model")
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        server.reply(intro)
+        code, output = run("preview", "--person", "aino@arctic.example")
+        assert code == 0
+        assert output.splitlines()[1:3] == ["", intro]
+        assert "Arctic Oy" in server.requests[0].user
+        # The model down: the same digest, without the opening, and no error shown.
+        server.fail(500, times=3)
+        code, output = run("preview", "--person", "aino@arctic.example")
+        assert code == 0 and intro not in output and "error" not in output.lower()
+        assert "Ice sensors in Kirkenes [kirkenes-ice]" in output

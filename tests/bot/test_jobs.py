@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,8 +18,10 @@ from bot import jobs
 from bot.services.digests import capability_ranker
 from bot.settings import Settings
 from storage.digest_models import SCHEDULER_JOBS_TABLE
+from storage.models import DigestFrequency
 from tests.bot.digest_world import DigestSlack, crowd, slack_poster
 from tests.bot.slack_harness import bot_settings
+from tests.openai_server import FakeOpenAI
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 
@@ -125,3 +128,20 @@ def test_a_run_missed_beyond_the_grace_is_skipped(engine: Engine, slack: DigestS
     finally:
         scheduler.shutdown(wait=True)
     assert slack.digests() == []
+
+
+def test_the_scheduled_run_opens_each_digest_with_the_models_lines(
+    engine: Engine, slack: DigestSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    crowd(engine, people=1, channels=1)
+    intro = "Snow ploughing is this week's new challenge and fits your snow work."
+    with FakeOpenAI(responder=lambda request: intro) as server:
+        settings = settings_for(slack, llm_model="test-model", openai_base_url=server.base_url)
+        built = jobs.build_runtime(settings, engine)
+        assert built.llm is not None
+        # The matching service's ranking needs the search index; the opening does not.
+        monkeypatch.setattr(jobs, "_runtime", replace(built, rank=capability_ranker))
+        jobs.run_digest_job(DigestFrequency.WEEKLY.value)
+        assert len(server.requests) == 2
+    assert [intro in str(d["blocks"]) for d in slack.digests()] == [True, True]
+    assert jobs.build_runtime(settings_for(slack), engine).llm is None

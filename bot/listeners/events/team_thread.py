@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks.messages import build_notice
 from bot.blocks.team_thread import build_missing_answer, build_thread_summary
 from bot.deps import BotDeps
-from bot.services import teams
+from bot.services import teams, thread_summary
 from bot.services.identity import Viewer
 from storage.db import session_scope
 
@@ -66,6 +66,7 @@ def answer_in_team_thread(
             )
             if challenge is None:
                 return None
+            title = challenge.title
             if intent is teams.ThreadIntent.WHO_IS_MISSING:
                 report = teams.who_is_missing(
                     session=session,
@@ -86,4 +87,11 @@ def answer_in_team_thread(
         log.warning("conversations.replies failed: %s", exc.response.get("error"))
         text = "I could not read this thread (is the bot allowed to read the channel's history?)."
         return ThreadReply(build_notice(text), private=True)
-    return ThreadReply(build_thread_summary(teams.summarize_thread(messages)))
+    summary = thread_summary.summarize_discussion(
+        deps.llm,
+        messages,
+        challenge_title=title,
+        language=thread_summary.request_language(text),
+        person_id=viewer.person_id,
+    )
+    return ThreadReply(build_thread_summary(summary))

@@ -84,3 +84,32 @@ def test_a_channel_digest_says_how_to_stop_it_in_the_channel() -> None:
     assert_valid_message(message)
     assert message["blocks"][0]["text"]["text"] == "The cluster's daily opportunity digest"
     assert "`/digest unsubscribe` in this channel" in str(message["blocks"][-1])
+
+
+def test_the_models_opening_sits_under_the_title_and_the_digest_stays_valid() -> None:
+    at = datetime(2026, 11, 24, tzinfo=UTC)
+    digest = Digest(
+        audience=Audience.PERSON,
+        frequency=DigestFrequency.WEEKLY,
+        period="2026-W48",
+        today=TODAY,
+        organisation="Arctic Sense Oy",
+        fits=tuple(DigestItem(summary(n), "matches") for n in range(8)),
+        deadlines=tuple(DigestItem(summary(n)) for n in range(8, 13)),
+        team_news=tuple(
+            TeamEvent("status", at, "T", "", from_status=None, to_status=TeamStatus.WON)
+            for _ in range(10)
+        ),
+        intro="Two <new> challenges fit your sensors & one deadline is near.",
+    )
+    message = build_digest_message(digest)
+    assert_valid_message(message)
+    assert message["blocks"][2] == {
+        "type": "section",
+        "text": {
+            "type": "mrkdwn",
+            "text": "Two &lt;new&gt; challenges fit your sensors &amp; one deadline is near.",
+        },
+    }
+    lines = digest_text(digest).splitlines()
+    assert lines[1:3] == ["", "Two <new> challenges fit your sensors & one deadline is near."]

@@ -3,7 +3,7 @@ team service, everything else left to the question flow; restricted threads answ
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from typing import Any
 
 import pytest
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from bot.services import teams
 from bot.services.matching import SolverMatch, TeamSuggestion
 from storage.db import session_scope
+from storage.llm_usage import model_calls
 from storage.models import Challenge, Team, TeamMembership, Visibility
 from tests.bot.conftest import MEMBER_USER, STAFF_USER, Cast
 from tests.bot.listeners.commands.test_challenge import add_challenge
@@ -22,8 +23,11 @@ from tests.bot.slack_harness import (
     CHALLENGES_CHANNEL,
     STAFF_CHANNEL,
     ApiCall,
+    FakeSlack,
     RunningBot,
+    running_bot,
 )
+from tests.openai_server import FakeOpenAI
 
 CARD_TS = "1760000100.000100"
 POLAR = SolverMatch(
@@ -119,12 +123,9 @@ def test_who_is_missing_lists_uncovered_needs_and_who_could_cover_them(
     assert suggester.asked == [[cast.arctic_id]]
 
 
-@pytest.mark.parametrize("request_text", ["summarize", "please summarise this", "tiivistä"])
-def test_summary_picks_decisions_questions_and_tasks_with_their_authors(
-    bot: RunningBot, engine: Engine, cast: Cast, request_text: str
-) -> None:
-    card_with_team(engine, cast)
-    thread: list[dict[str, Any]] = [
+def discussion(request_text: str) -> list[dict[str, Any]]:
+    """A card's thread: the card, a decision, a question, two tasks, small talk, the request."""
+    return [
         {
             "type": "message",
             "user": BOT_USER_ID,
@@ -163,6 +164,14 @@ def test_summary_picks_decisions_questions_and_tasks_with_their_authors(
             "ts": "1760000105.0",
         },
     ]
+
+
+@pytest.mark.parametrize("request_text", ["summarize", "please summarise this", "tiivistä"])
+def test_summary_picks_decisions_questions_and_tasks_with_their_authors(
+    bot: RunningBot, engine: Engine, cast: Cast, request_text: str
+) -> None:
+    card_with_team(engine, cast)
+    thread = discussion(request_text)
     bot.fake.add_thread(CHALLENGES_CHANNEL, CARD_TS, thread)
     mention(bot, MEMBER_USER, request_text)
     answer = reply(bot)
@@ -206,3 +215,106 @@ def test_restricted_thread_answers_only_people_allowed_to_see_the_challenge(
     assert bot.fake.calls_to("chat.postMessage") == [] and suggester.asked == []
     mention(bot, STAFF_USER, "who is missing?", channel=STAFF_CHANNEL)
     assert "Polar Logistics AS" in str(reply(bot).args["blocks"])
+
+
+# --- the summary written by a language model ----------------------------------------------------
+
+
+@pytest.fixture
+def openai() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture
+def writing_bot(
+    engine: Engine, fake_slack: FakeSlack, cast: Cast, openai: FakeOpenAI
+) -> Iterator[RunningBot]:
+    with running_bot(
+        engine,
+        fake_slack,
+        llm_model="test-model",
+        openai_base_url=openai.base_url,
+        llm_timeout=1,
+        llm_max_retries=2,
+    ) as running:
+        yield running
+
+
+def answered_discussion(request_text: str) -> list[dict[str, Any]]:
+    """The discussion, with the harbour master question answered before the request."""
+    thread = discussion(request_text)
+    answer = {
+        "type": "message",
+        "user": "U0MATTI0001",
+        "text": "The harbour master is Kari Berg; I met her in <https://kirkenes.no|Kirkenes>.",
+        "ts": "1760000104.5",
+    }
+    return [*thread[:-1], answer, thread[-1]]
+
+
+WRITTEN = {
+    "overview": "The team bids with LoRaWAN sensors and Espoo is the pilot site.",
+    "decisions": [{"author": "U0AINO00001", "text": "Bid with LoRaWAN sensors."}],
+    "open_questions": [],
+    "actions": [
+        {"owner": "U0EERO00001", "text": "Draft the budget by Friday."},
+        {"owner": "U0NOBODY001", "text": "Sign the contract."},
+    ],
+}
+
+
+def test_with_a_model_the_summary_is_written_and_checked_against_the_thread(
+    writing_bot: RunningBot, engine: Engine, cast: Cast, openai: FakeOpenAI
+) -> None:
+    card_with_team(engine, cast)
+    writing_bot.fake.add_thread(CHALLENGES_CHANNEL, CARD_TS, answered_discussion("summarize"))
+    openai.reply_json(WRITTEN)
+    mention(writing_bot, MEMBER_USER, "summarize")
+    answer = reply(writing_bot)
+    assert answer.args["thread_ts"] == CARD_TS
+    blocks = [b["text"]["text"] for b in answer.args["blocks"] if b["type"] == "section"]
+    assert "5 messages from <@U0AINO00001> <@U0EERO00001> <@U0MATTI0001>" in blocks[0]
+    assert blocks[1:] == [
+        "The team bids with LoRaWAN sensors and Espoo is the pilot site.",
+        "*Decisions*\n• <@U0AINO00001>: Bid with LoRaWAN sensors.",
+        # Answered by Matti later in the thread: not open (the picked summary lists it).
+        "*Open questions*\nnone so far",
+        # The contract "owner" never appears in the thread: that task is dropped.
+        "*Who does what*\n• <@U0EERO00001>: Draft the budget by Friday.",
+    ]
+    (request,) = openai.requests
+    assert request.response_format is not None and "Write in English" in request.system
+    assert "The harbour master is Kari Berg; I met her in Kirkenes." in request.user
+    assert "Nice weather today" in request.user and "summarize" not in request.user
+    with session_scope(engine) as session:
+        (call,) = model_calls(session=session)
+        assert (call.task, call.person_id) == ("thread_summary", cast.member_person_id)
+
+
+def test_a_summary_asked_for_in_finnish_is_written_in_finnish(
+    writing_bot: RunningBot, engine: Engine, cast: Cast, openai: FakeOpenAI
+) -> None:
+    card_with_team(engine, cast)
+    writing_bot.fake.add_thread(CHALLENGES_CHANNEL, CARD_TS, answered_discussion("tiivistä"))
+    openai.reply_json(WRITTEN | {"overview": "Tiimi tarjoaa LoRaWAN-antureita."})
+    mention(writing_bot, MEMBER_USER, "tiivistä")
+    answer = reply(writing_bot)
+    blocks = [b["text"]["text"] for b in answer.args["blocks"] if b["type"] == "section"]
+    assert blocks[0].startswith("*Yhteenveto ketjusta tähän asti*")
+    assert blocks[1] == "Tiimi tarjoaa LoRaWAN-antureita."
+    assert "Write in Finnish" in openai.requests[0].system
+
+
+def test_when_the_model_keeps_failing_the_picked_summary_is_posted(
+    writing_bot: RunningBot, engine: Engine, cast: Cast, openai: FakeOpenAI
+) -> None:
+    card_with_team(engine, cast)
+    writing_bot.fake.add_thread(CHALLENGES_CHANNEL, CARD_TS, discussion("summarize"))
+    openai.fail(500, times=3)
+    mention(writing_bot, MEMBER_USER, "summarize")
+    answer = reply(writing_bot)
+    blocks = [b["text"]["text"] for b in answer.args["blocks"] if b["type"] == "section"]
+    assert blocks[2] == "*Open questions*\n• <@U0AINO00001>: Who knows the harbour master?"
+    assert "Picked from the messages as written" in str(answer.args["blocks"])
+    assert "error" not in answer.args["text"].lower() and len(openai.requests) == 3

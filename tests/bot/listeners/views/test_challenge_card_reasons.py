@@ -1,0 +1,107 @@
+"""A new challenge's card with a language model: each suggested solver with the model's reason
+for it, the template reason where the model gave none, and all template reasons on failure."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, select
+
+from storage.db import session_scope
+from storage.llm_usage import model_calls
+from storage.models import SolverSuggestion
+from tests.bot.conftest import STAFF_USER, Cast
+from tests.bot.slack_harness import (
+    CHALLENGES_CHANNEL,
+    GENERAL_CHANNEL,
+    FakeSlack,
+    RunningBot,
+    modal_values,
+    running_bot,
+)
+from tests.openai_server import FakeOpenAI
+
+ORIGIN = json.dumps({"channel_id": GENERAL_CHANNEL})
+REASON = "Its LoRaWAN sensors already monitor bridges through Arctic winters in Oulu."
+
+
+@pytest.fixture
+def openai() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture
+def writing_bot(
+    engine: Engine, fake_slack: FakeSlack, cast: Cast, openai: FakeOpenAI
+) -> Iterator[RunningBot]:
+    with running_bot(
+        engine,
+        fake_slack,
+        llm_model="test-model",
+        openai_base_url=openai.base_url,
+        llm_timeout=1,
+        llm_max_retries=2,
+    ) as running:
+        yield running
+
+
+def post_challenge(bot: RunningBot) -> str:
+    """Submit the modal as staff; the card's "Suggested solvers" section."""
+    values = modal_values(
+        title="Structural health monitoring of Arctic bridges",
+        description="Embedded sensors that survive Arctic winters on road bridges.",
+        needs="structural health monitoring, embedded sensors",
+        city="Kirkenes",
+        country="Norway",
+        visibility="public",
+    )
+    reply = bot.sender.view_submission(
+        user=STAFF_USER, callback_id="challenge_new", values=values, private_metadata=ORIGIN
+    )
+    assert reply.status == 200 and reply.body == ""  # acknowledged before the model is asked
+    card = bot.fake.wait_for_method("chat.postMessage")[0]
+    assert card.args["channel"] == CHALLENGES_CHANNEL
+    solvers = [str(b["text"]["text"]) for b in card.args["blocks"] if "Suggested" in str(b)]
+    assert len(solvers) == 1
+    return solvers[0]
+
+
+def test_the_card_shows_the_models_reason_for_each_suggested_solver(
+    writing_bot: RunningBot, engine: Engine, openai: FakeOpenAI
+) -> None:
+    openai.reply_json(
+        {
+            "reasons": [
+                {"member": "arctic-sense", "reason": REASON},
+                {"member": "nordic-drones", "reason": "Not suggested by the matcher."},
+            ]
+        }
+    )
+    solvers = post_challenge(writing_bot)
+    assert f"• *Arctic Sense Oy* — {REASON}" in solvers
+    assert "nordic" not in solvers.lower()
+    (request,) = openai.requests
+    assert request.response_format is not None and "Write in English" in request.system
+    assert "arctic-sense" in request.user and "Structural health monitoring" in request.user
+    with session_scope(engine) as session:
+        (call,) = model_calls(session=session)
+        # Staff work for the whole cluster: counted against nobody's daily limit.
+        assert (call.task, call.person_id, call.outcome) == ("match_reasons", None, "ok")
+        # The pipeline remembers the reason staff saw on the card.
+        (suggestion,) = session.scalars(select(SolverSuggestion))
+        assert suggestion.evidence["reason"] == REASON
+
+
+def test_when_the_model_fails_the_card_keeps_the_template_reasons(
+    writing_bot: RunningBot, openai: FakeOpenAI
+) -> None:
+    openai.fail(500, times=3)
+    solvers = post_challenge(writing_bot)
+    # The matcher's own reason: the strongest evidence, named by its kind.
+    assert solvers == (
+        "*Suggested solvers*\n• *Arctic Sense Oy* — Capability: structural health monitoring"
+    )
+    assert len(openai.requests) == 3
