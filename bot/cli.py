@@ -347,7 +347,9 @@ def ask(
         viewer = terminal_viewer(engine, as_email)
         llm = LanguageModel.from_settings(settings(), engine)
         with solver_search(engine) as search, session_scope(engine) as session:
-            answer = answer_question(session=session, search=search, viewer=viewer, text=text)
+            answer = answer_question(
+                session=session, search=search, viewer=viewer, text=text, llm=llm
+            )
         reply = reply_text(answer, llm=llm, viewer=viewer)
     out.print(reply, highlight=False, markup=False)
 

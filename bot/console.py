@@ -115,7 +115,7 @@ def run_console(
             continue
         with session_scope(engine) as session:
             answer = answer_question(
-                session=session, search=search, viewer=viewer, text=text, earlier=earlier
+                session=session, search=search, viewer=viewer, text=text, earlier=earlier, llm=llm
             )
         earlier.append(text)
         reply = reply_text(answer, llm=llm, viewer=viewer)

@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 from bot import jobs
 from bot.app import build_app
 from bot.services import records
+from bot.services.llm import LanguageModel
 from bot.services.matching import SolverSearch
 from bot.settings import Settings, SettingsError, require_slack_settings
 from storage.db import check_store, make_engine, session_scope
@@ -170,14 +171,21 @@ def run(settings: Settings, *, host: str = "0.0.0.0") -> None:
     forget_old_event_receipts(engine)
     # Opened (and caught up with the store) before Slack can send the first question.
     search = SolverSearch.open(settings, engine)
+    # One language model for the app and the digests (None: templates only, said once).
+    llm = LanguageModel.from_settings(settings, engine)
+    log.info(
+        "answers written by %s",
+        f"{settings.llm_model} at {settings.openai_base_url or 'OpenAI'}" if llm else "templates",
+    )
     try:
         # auth.test now: a revoked or mistyped token stops start-up instead of the first reply.
-        app = build_app(settings, engine, search=search, verify_token=True)
+        app = build_app(settings, engine, search=search, llm=llm, verify_token=True)
     except BoltError as exc:
         raise SettingsError(f"Slack refused SLACK_BOT_TOKEN ({exc})") from exc
     # The digests run in every bot process; the delivery log keeps them to one per subscriber.
     scheduler = jobs.start_scheduler(
-        settings, jobs.build_runtime(settings, engine, client=app.client, search=search)
+        settings,
+        jobs.build_runtime(settings, engine, client=app.client, search=search, llm=llm),
     )
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler

@@ -45,6 +45,7 @@ class NewChallenge:
     visibility: Visibility
     status: ChallengeStatus
     created_by_id: int | None
+    language: str = "en"
 
 
 def slugs_starting_with(*, session: Session, prefix: str) -> set[str]:
@@ -69,6 +70,7 @@ def create_challenge(*, session: Session, data: NewChallenge) -> Challenge:
         visibility=data.visibility,
         status=data.status,
         created_by_id=data.created_by_id,
+        language=data.language,
     )
     # The flush queues the challenge for the search index in this same transaction
     # (storage.outbox's listener), so no caller can forget to.

@@ -138,3 +138,19 @@ def set_question_feedback(*, session: Session, question_id: int, feedback: str) 
 def question_text(*, session: Session, question_id: int | None) -> str:
     entry = session.get(QuestionLog, question_id) if question_id is not None else None
     return entry.question if entry is not None else ""
+
+
+def record_names(*, session: Session) -> list[str]:
+    """Every member's name (also without its company form, "Oy") and every challenge's title.
+
+    Whoever may see them: used to check that a written answer names no record it was not
+    given, so this must include the ones the asker may not see.
+    """
+    names: list[str] = []
+    for name in session.scalars(select(Member.name)):
+        names.append(name)
+        short = _without_company_form(name.lower())
+        if short != name.lower():
+            names.append(name[: len(short)])
+    names += list(session.scalars(select(Challenge.title)))
+    return names

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.services.challenges import ChallengeNotFound, ChallengeSummary, find_challenge
 from bot.services.identity import Viewer
-from bot.services.language import Language, detect_language
+from bot.services.language import Language, detect_language, translated_search
 from bot.services.llm import LanguageModel, LanguageModelError
 from bot.services.matching import (
     KIND_LABELS,
@@ -34,7 +34,7 @@ from prompts import as_data
 from prompts.answer import PROMPT as ANSWER_PROMPT
 from storage import challenges as challenge_store
 from storage.models import Challenge, ChallengeStatus, Member, Reference
-from storage.queries import find_member
+from storage.queries import find_member, record_names
 
 Intent = Literal["solvers", "challenges", "member", "unclear"]
 SourceKind = Literal["member", "reference", "challenge"]
@@ -138,6 +138,9 @@ class Answer:
     #: follow up ("and in Tampere?"), for the written answer.
     asked: str = ""
     earlier: tuple[str, ...] = ()
+    #: Names of members and challenges in the store that neither the sources nor the question
+    #: mention: a written answer that names one is not from its sources.
+    unseen_names: tuple[str, ...] = ()
 
     @property
     def found_something(self) -> bool:
@@ -250,18 +253,57 @@ def answer_question(
     text: str,
     earlier: Sequence[str] = (),
     k: int = 5,
+    llm: LanguageModel | None = None,
 ) -> Answer:
-    """Answer ``text`` from the records the viewer may see, with those records as sources."""
-    found = _find(session=session, search=search, viewer=viewer, text=text, earlier=earlier, k=k)
+    """Answer ``text`` from the records the viewer may see, with those records as sources.
+
+    ``llm`` only translates a Finnish problem for the search here; the written answer is
+    `stream_written_answer`'s.
+    """
+    found = _find(
+        session=session, search=search, viewer=viewer, text=text, earlier=earlier, k=k, llm=llm
+    )
     asked = clean(text)
     language: Language = detect_language(asked) if asked else "en"
+    sources = _sources(session, found)
+    earlier_asked = tuple(clean(e) for e in earlier[-3:])
     return replace(
         found,
-        sources=_sources(session, found),
+        sources=sources,
         language=language,
         asked=asked,
-        earlier=tuple(clean(e) for e in earlier[-3:]),
+        earlier=earlier_asked,
+        unseen_names=_unseen_names(session, sources, (asked, *earlier_asked)),
     )
+
+
+# Names this short are words too often ("Oppimo" is safe, "Nova" is not) to refuse an answer on.
+NAME_MIN_LENGTH = 6
+
+
+def _unseen_names(
+    session: Session, sources: Sequence[Source], asked: Sequence[str]
+) -> tuple[str, ...]:
+    seen = "\n".join(
+        [s.label for s in sources] + [s.text for s in sources] + [*asked, ANSWER_PROMPT.system]
+    ).lower()
+    return tuple(
+        dict.fromkeys(
+            name
+            for name in record_names(session=session)
+            if len(name) >= NAME_MIN_LENGTH and name.lower() not in seen
+        )
+    )
+
+
+def _named_outside_sources(text: str, answer: Answer) -> list[str]:
+    lowered = text.lower()
+    return [
+        name
+        for name in answer.unseen_names
+        if name.lower() in lowered
+        and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE)
+    ]
 
 
 def _find(
@@ -272,6 +314,7 @@ def _find(
     text: str,
     earlier: Sequence[str],
     k: int,
+    llm: LanguageModel | None,
 ) -> Answer:
     question = read_question(text, earlier=earlier)
     if question.intent == "unclear":
@@ -305,7 +348,12 @@ def _find(
             f"{which}{where}",
             challenges=tuple(_challenge_line(c) for c in found[:20]),
         )
-    solvers = suggest_solvers(session=session, search=search, query=question.subject, k=k)
+    searched = translated_search(
+        question.subject, llm=llm, person_id=viewer.person_id, english_only=search.english_only
+    )
+    solvers = suggest_solvers(
+        session=session, search=search, query=question.subject, k=k, searched=searched
+    )
     # Weak matches are noise, not answers: better to say nobody fits and point to staff.
     solvers = [s for s in solvers if is_relevant(search, s.score)]
     return Answer(question, f"Who could solve: {question.subject}", solvers=tuple(solvers))
@@ -531,9 +579,10 @@ def stream_written_answer(
     for piece in llm.stream(ANSWER_PROMPT, variables, person_id=viewer.person_id):
         text += piece
         so_far = canonical_citations(text)
-        # Stop at the first citation of no source: that text is never shown, not even as a
-        # draft, and the rest of it is not worth waiting for.
+        # Stop at the first citation of no source or name of an unseen record: that text is
+        # never shown, not even as a draft, and the rest of it is not worth waiting for.
         check_citations(so_far, answer.sources)
+        check_names(so_far, answer)
         yield so_far
 
 
@@ -542,7 +591,21 @@ def written_answer(text: str, answer: Answer) -> WrittenAnswer:
     text = canonical_citations(text).strip()
     if not text:
         raise LanguageModelError("the model wrote nothing")
+    check_names(text, answer)
     return WrittenAnswer(text, check_citations(text, answer.sources))
+
+
+def check_names(text: str, answer: Answer) -> None:
+    """LanguageModelError when ``text`` names a member or challenge none of its sources holds.
+
+    The model was told to name nothing else; one that does is guessing from general
+    knowledge, or naming a record the asker may not see.
+    """
+    named = _named_outside_sources(text, answer)
+    if named:
+        raise LanguageModelError(
+            f"the written answer names {len(named)} record(s) that are not among its sources"
+        )
 
 
 def write_answer(

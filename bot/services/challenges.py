@@ -14,6 +14,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from bot.services.identity import Viewer
+from bot.services.language import detect_language
 from bot.services.llm import LanguageModel
 from bot.services.matching import (
     SolverMatch,
@@ -287,6 +288,8 @@ def create_challenge(
             visibility=draft.visibility,
             status=ChallengeStatus.OPEN,
             created_by_id=author.person_id,
+            # Match reasons and summaries are written in the challenge's language.
+            language=detect_language(f"{draft.title}\n{draft.description}"),
         ),
     )
     return summary_of(challenge)

@@ -4,13 +4,20 @@ the other language's domain terms (``bot.services.glossary``), both offline and 
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-from bot.services.glossary import GLOSSARY
+from pydantic import BaseModel, ConfigDict
 
+from bot.services.glossary import GLOSSARY
+from bot.services.llm import LanguageModel, LanguageModelError
+from prompts import as_data
+from prompts.query_translation import PROMPT as QUERY_TRANSLATION
+
+log = logging.getLogger(__name__)
 Language = Literal["fi", "en"]
 
 # Slack markup and links say nothing about the language and often contain English words.
@@ -284,3 +291,66 @@ def expand_query(text: str, language: Language) -> str:
     if not terms:
         return text
     return f"{text.rstrip()}\n{', '.join(terms)}"
+
+
+@dataclass(frozen=True)
+class SearchText:
+    """A request as the matcher reads it: the text the English-only embedding embeds, the
+    words BM25 looks for, and the language it was asked in."""
+
+    dense: str
+    lexical: str
+    language: Language
+
+    @classmethod
+    def as_is(cls, text: str) -> SearchText:
+        return cls(text, text, detect_language(text))
+
+
+def search_text(text: str, *, english: str = "") -> SearchText:
+    """How to search for ``text`` whatever its language.
+
+    A Finnish request is embedded in English (``english``, the model's translation when there
+    is one, else the glossary's terms): Finnish is noise to the English-only embedding, and
+    the English records are most of the cluster's. BM25 gets both languages' words, so the
+    Finnish-language records still match word for word. English requests are searched as
+    they are: appending Finnish terms measured no better (bench/crosslingual).
+    """
+    language = detect_language(text)
+    if language == "en":
+        return SearchText(text, text, "en")
+    english = english.strip() or ", ".join(translated_terms(text, "fi"))
+    if not english:
+        return SearchText(text, text, "fi")
+    return SearchText(english, f"{text.rstrip()}\n{english}", "fi")
+
+
+class QueryTranslation(BaseModel):
+    """A search request in both languages (structured output of the query_translation prompt)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    english: str
+    finnish: str
+
+
+def translated_search(
+    text: str, *, llm: LanguageModel | None, person_id: int | None, english_only: bool
+) -> SearchText:
+    """`search_text` with the model's English for a Finnish request, when there is a model.
+
+    The glossary knows the cluster's usual vocabulary; the model also knows the words it does
+    not. Without a model, for English requests, or when the model fails, the glossary serves.
+    """
+    if llm is None or not english_only or detect_language(text) != "fi":
+        return search_text(text)
+    try:
+        translation = llm.extract(
+            QUERY_TRANSLATION, QueryTranslation, {"request": as_data(text)}, person_id=person_id
+        )
+    except LanguageModelError as exc:
+        log.info("query translation not used, glossary instead: %s", exc)
+        return search_text(text)
+    glossary = ", ".join(translated_terms(text, "fi"))
+    english = "\n".join(part for part in (translation.english.strip(), glossary) if part)
+    return search_text(text, english=english)

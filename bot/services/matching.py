@@ -19,6 +19,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.services.identity import Viewer
+from bot.services.language import SearchText, search_text
 from bot.settings import Settings
 from retrieval.embedding import Embedder, OpenAIEmbedder, load_embedder
 from retrieval.index import PassageIndex
@@ -128,6 +129,11 @@ class SolverSearch:
     @property
     def dense(self) -> bool:
         return self.indexes.members.dense
+
+    @property
+    def english_only(self) -> bool:
+        """Whether a Finnish query must be searched in English (MiniLM, or BM25 alone)."""
+        return not isinstance(self.indexes.members.embedder, OpenAIEmbedder)
 
     def catch_up(self) -> int:
         """Apply changes queued in the store; cheap (one small query) when there are none."""
@@ -248,10 +254,13 @@ def suggest_solvers(
     query: str | Challenge,
     k: int = 5,
     exclude_member_ids: Collection[int] = (),
+    searched: SearchText | None = None,
 ) -> list[SolverMatch]:
     """The k member organisations best placed to solve ``query``, best first, with evidence.
 
-    For a challenge, its owner and the members marked *Not a fit* for it are left out.
+    For a challenge, its owner and the members marked *Not a fit* for it are left out. A
+    Finnish query is searched in English too (`search_text`); ``searched`` overrides how
+    (the model's translation, or the benchmark's as-is variant).
     """
     search.catch_up()
     excluded = set(exclude_member_ids)
@@ -260,7 +269,14 @@ def suggest_solvers(
         text = challenge_query(query)
     else:
         text = query
-    found = match_owners(search.indexes.members, text, top_k=k + len(excluded), where=SOLVER_FILTER)
+    words = searched if searched is not None else search_text(text)
+    found = match_owners(
+        search.indexes.members,
+        words.dense,
+        top_k=k + len(excluded),
+        where=SOLVER_FILTER,
+        lexical_query=words.lexical,
+    )
     found = [f for f in found if owner_id(f.owner) not in excluded][:k]
     members = _members_by_id(session, [owner_id(f.owner) for f in found])
     return [

@@ -77,7 +77,7 @@ def make_digest_command(deps: BotDeps) -> Callable[..., None]:
                 )
             # preview
             digest = preview_for_person(
-                session=session, viewer=viewer, rank=rank, timezone=timezone
+                session=session, viewer=viewer, rank=rank, timezone=timezone, llm=deps.llm
             )
         if digest is None:
             return build_notice(

@@ -25,6 +25,7 @@ def solvers_reply(deps: BotDeps, viewer: Viewer, problem: str, *, share: bool) -
             search=deps.solver_search(),
             viewer=viewer,
             text=f"who can solve {problem}",
+            llm=deps.llm,
         )
     if not answer.solvers:
         return build_no_answer(problem, staff_channel=deps.settings.staff_channel)

@@ -57,6 +57,7 @@ def find_answer(
                 viewer=viewer,
                 text=text,
                 earlier=earlier,
+                llm=deps.llm,
             )
     except Exception:
         log.exception("answering a question failed")

@@ -413,3 +413,20 @@ def test_a_follow_up_reaches_the_model_with_the_question_it_follows(
     _system, human = system_and_human(chat)
     question = human.split("<data>")[2]
     assert "and on flat roofs?" in question and "who can solve snow load sensing?" in question
+
+
+def test_naming_a_record_the_answer_was_not_given_is_refused(
+    answer_setup: tuple[Engine, object],
+) -> None:
+    engine, search = answer_setup
+    # The asker may not see the restricted challenge, and the model cites only real sources,
+    # but names it anyway: the answer is refused, so nothing reaches the asker.
+    answer = asked(engine, search, "which challenges are open?", member="parkly")
+    assert "Confidential parking pilot" in answer.unseen_names
+    leaking = scripted("Also see the confidential parking pilot [1].")
+    with pytest.raises(LanguageModelError, match="not among its sources"):
+        written_by(leaking, answer)
+    # Naming what the sources hold is fine, in any letter case.
+    first = answer.sources[0]
+    fine = scripted(f"{first.label.split(' (')[0].upper()} is open [1].")
+    assert written_by(fine, answer).cited == (1,)

@@ -157,6 +157,21 @@ def test_creating_stores_an_open_challenge_and_queues_it_for_the_index(engine: E
         assert set(outbox) == {str(stored[0].id), str(stored[1].id)}
 
 
+def test_a_challenge_is_stored_in_the_language_it_was_written_in(engine: Engine) -> None:
+    cast = add_cast(engine)
+    with session_scope(engine) as session:
+        create(
+            session,
+            cast,
+            "Koulujen kattojen lumikuormien seuranta",
+            description="Haemme kumppania, joka mittaa lumikuorman ja varoittaa ajoissa.",
+        )
+        create(session, cast, "Snow load on school roofs", description="Warn us in time.")
+    with session_scope(engine) as session:
+        stored = session.scalars(select(Challenge.language).order_by(Challenge.id)).all()
+    assert stored == ["fi", "en"]
+
+
 def test_only_staff_create(engine: Engine) -> None:
     cast = add_cast(engine)
     draft = validate_challenge_form(ChallengeForm(title="t"), today=TODAY).draft
