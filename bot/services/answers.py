@@ -349,7 +349,11 @@ def _find(
             challenges=tuple(_challenge_line(c) for c in found[:20]),
         )
     searched = translated_search(
-        question.subject, llm=llm, person_id=viewer.person_id, english_only=search.english_only
+        question.subject,
+        llm=llm,
+        person_id=viewer.person_id,
+        english_only=search.english_only,
+        asked=clean(text),
     )
     solvers = suggest_solvers(
         session=session, search=search, query=question.subject, k=k, searched=searched

@@ -8,6 +8,7 @@ the person always gets a form to finish and never an error.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -98,10 +99,15 @@ def with_typed(prefill: Prefill, typed: ChallengeForm) -> ChallengeForm:
     return ChallengeForm(**(values | {"visibility": typed.visibility}))
 
 
+SUBJECT = re.compile(r"^(?:subject|aihe|otsikko)\s*:\s*", re.IGNORECASE)
+
+
 def offline_form(text: str) -> ChallengeForm:
     """The form without a model: the first line as the title, the text as the description."""
-    lines = (line.strip() for line in text.splitlines())
-    first = next((line for line in lines if line), "")
+    lines = [line.strip() for line in text.splitlines()]
+    # A pasted e-mail's subject says what it is about; its first line is only who sent it.
+    subject = next((SUBJECT.sub("", line) for line in lines if SUBJECT.match(line)), "")
+    first = subject.strip() or next((line for line in lines if line), "")
     return ChallengeForm(
         title=_field(first, TITLE_MAX), description=_field(text.strip(), DESCRIPTION_MAX)
     )

@@ -307,16 +307,32 @@ class SearchText:
         return cls(text, text, detect_language(text))
 
 
-def search_text(text: str, *, english: str = "") -> SearchText:
+def request_language(text: str, *, asked: str = "") -> Language:
+    """The language of a search request, from the whole message it came in when known.
+
+    "Kuka osaa kaukolämpöverkon vuodonvalvonnan?" is plainly Finnish, but the problem left
+    once the question words are gone ("kaukolämpöverkon vuodonvalvonnan") is too short to
+    tell; a request made of Finnish domain terms and no English ones is Finnish as well.
+    """
+    if asked and detect_language(asked) == "fi":
+        return "fi"
+    language = detect_language(text)
+    if language == "en" and translated_terms(text, "fi") and not translated_terms(text, "en"):
+        return "fi"
+    return language
+
+
+def search_text(text: str, *, english: str = "", asked: str = "") -> SearchText:
     """How to search for ``text`` whatever its language.
 
     A Finnish request is embedded in English (``english``, the model's translation when there
     is one, else the glossary's terms): Finnish is noise to the English-only embedding, and
     the English records are most of the cluster's. BM25 gets both languages' words, so the
     Finnish-language records still match word for word. English requests are searched as
-    they are: appending Finnish terms measured no better (bench/crosslingual).
+    they are: appending Finnish terms measured no better (bench/crosslingual). ``asked`` is
+    the whole message the request came from, when it was cut out of one.
     """
-    language = detect_language(text)
+    language = request_language(text, asked=asked)
     if language == "en":
         return SearchText(text, text, "en")
     english = english.strip() or ", ".join(translated_terms(text, "fi"))
@@ -335,22 +351,27 @@ class QueryTranslation(BaseModel):
 
 
 def translated_search(
-    text: str, *, llm: LanguageModel | None, person_id: int | None, english_only: bool
+    text: str,
+    *,
+    llm: LanguageModel | None,
+    person_id: int | None,
+    english_only: bool,
+    asked: str = "",
 ) -> SearchText:
     """`search_text` with the model's English for a Finnish request, when there is a model.
 
     The glossary knows the cluster's usual vocabulary; the model also knows the words it does
     not. Without a model, for English requests, or when the model fails, the glossary serves.
     """
-    if llm is None or not english_only or detect_language(text) != "fi":
-        return search_text(text)
+    if llm is None or not english_only or request_language(text, asked=asked) != "fi":
+        return search_text(text, asked=asked)
     try:
         translation = llm.extract(
             QUERY_TRANSLATION, QueryTranslation, {"request": as_data(text)}, person_id=person_id
         )
     except LanguageModelError as exc:
         log.info("query translation not used, glossary instead: %s", exc)
-        return search_text(text)
+        return search_text(text, asked=asked)
     glossary = ", ".join(translated_terms(text, "fi"))
     english = "\n".join(part for part in (translation.english.strip(), glossary) if part)
-    return search_text(text, english=english)
+    return search_text(text, english=english, asked=asked)

@@ -17,7 +17,7 @@ from pydantic import Field
 from sqlalchemy.orm import Session
 
 from bot.services.challenges import ChallengeForm, validate_challenge_form
-from bot.services.intake import Prefill, prefill_from_text, with_typed
+from bot.services.intake import Prefill, offline_form, prefill_from_text, with_typed
 from bot.services.llm import LanguageModel
 from prompts import DATA_RULE
 from prompts.intake import PROMPT
@@ -224,3 +224,11 @@ def test_the_offline_guess_only_fills_empty_fields() -> None:
     assert with_typed(guess, typed) == ChallengeForm(
         title="Typed", description="Hi Sari, ...", visibility="restricted"
     )
+
+
+def test_the_offline_title_of_a_pasted_email_is_its_subject() -> None:
+    mail = "From: Liisa Mäkelä <liisa@espoo.fi>\nSubject: Snow load warnings\n\nDear SCIC team,"
+    assert offline_form(mail).title == "Snow load warnings"
+    finnish = "Lähettäjä: Tampereen kaupunki\nAihe: Katuvalojen ohjaus\n\nHei,"
+    assert offline_form(finnish).title == "Katuvalojen ohjaus"
+    assert offline_form("\n  Ice-free harbour\nMore text").title == "Ice-free harbour"

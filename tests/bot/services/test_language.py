@@ -341,3 +341,30 @@ def test_a_request_that_gives_orders_is_translated_not_obeyed() -> None:
     (system, human) = QUERY_TRANSLATION.messages({"request": as_data(hostile)})
     assert hostile not in str(system.content)
     assert as_data(hostile) in str(human.content)
+
+
+def test_a_short_finnish_problem_is_searched_as_finnish() -> None:
+    # What is left of "Kuka osaa ...?" once the question words are gone is too short to tell
+    # by its words; its Finnish domain terms, or the whole question, tell.
+    problem = "kaukolämpöverkon vuodonvalvonnan"
+    assert detect_language(problem) == "en"
+    assert search_text(problem).language == "fi"
+    assert "district heating" in search_text(problem).dense
+    asked = "Kuka osaa tehdä tätä meille: verkon valvonta?"
+    assert search_text("verkon valvonta", asked=asked).language == "fi"
+    # English problems with a Finnish place name stay English.
+    assert search_text("snow load sensors for Hämeenlinna schools").language == "en"
+
+
+def test_a_finnish_question_asks_the_model_to_translate_its_problem() -> None:
+    english = "leak monitoring of a district heating network"
+    model = LanguageModel(replies(json.dumps({"english": english, "finnish": "x"})))
+    searched = translated_search(
+        "kaukolämpöverkon vuodonvalvonnan",
+        llm=model,
+        person_id=None,
+        english_only=True,
+        asked="Kuka osaa kaukolämpöverkon vuodonvalvonnan?",
+    )
+    assert searched.language == "fi"
+    assert searched.dense.startswith(english)
