@@ -8,6 +8,7 @@ while cards are posted and views published afterwards.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -26,6 +27,11 @@ from bot.settings import Settings
 
 # Each outgoing call waits for Slack's Retry-After on a 429 at most this many times.
 RATE_LIMIT_RETRIES = 3
+# Bolt runs every listener, and acknowledges every request, on these threads; the slow work
+# after an ack (searches, the language model) runs on them too. Bolt's default of 5 would let
+# five answers being written hold back the next button's acknowledgement past Slack's 3 s;
+# the language model's own cap (LLM_MAX_CONCURRENT) keeps most of these free.
+LISTENER_THREADS = 64
 WEB_API_TIMEOUT = 10
 
 
@@ -70,6 +76,9 @@ def build_app(
             settings.socket_mode and not settings.slack_signing_secret
         ),
         logger=logging.getLogger("bot.slack"),
+        listener_executor=ThreadPoolExecutor(
+            max_workers=LISTENER_THREADS, thread_name_prefix="bolt-listener"
+        ),
     )
     # Bolt logs the whole body of a request it rejects at INFO; bodies are not for the logs.
     logging.getLogger("slack_bolt.RequestVerification").setLevel(logging.WARNING)

@@ -65,6 +65,12 @@ class Settings(BaseSettings):
         le=10,
         description="Retries of a call that failed with 429, 5xx or a timeout.",
     )
+    llm_max_concurrent: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description="Model calls one process makes at once; more wait (a few seconds at most).",
+    )
     llm_daily_tokens_per_user: int = Field(
         default=50_000,
         ge=0,

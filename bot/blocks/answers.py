@@ -333,7 +333,8 @@ def build_written_answer(
             blocks += _solver_blocks(
                 rank, match, question_id=question_id, challenge_id=None, with_actions=True
             )
-    return message(written.text, blocks)
+    # The notification text is mrkdwn too: escaped, so "<!channel>" in an answer pings nobody.
+    return message(escape(written.text), blocks)
 
 
 def build_source_not_shown() -> dict[str, Any]:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.services.challenges import ChallengeNotFound, ChallengeSummary, find_challenge
 from bot.services.identity import Viewer
-from bot.services.language import Language, detect_language, translated_search
+from bot.services.language import Language, SearchText, detect_language, translated_search
 from bot.services.llm import LanguageModel, LanguageModelError
 from bot.services.matching import (
     KIND_LABELS,
@@ -254,14 +254,26 @@ def answer_question(
     earlier: Sequence[str] = (),
     k: int = 5,
     llm: LanguageModel | None = None,
+    searched: SearchText | None = None,
+    shared: bool = False,
 ) -> Answer:
     """Answer ``text`` from the records the viewer may see, with those records as sources.
 
-    ``llm`` only translates a Finnish problem for the search here; the written answer is
-    `stream_written_answer`'s.
+    ``llm`` only translates a Finnish problem for the search here (the written answer is
+    `stream_written_answer`'s); ``searched`` is that translation made beforehand
+    (`search_for_question`), so no session waits on the model. ``shared``: the answer is
+    posted where others read it (a channel), so restricted challenges stay out of it.
     """
     found = _find(
-        session=session, search=search, viewer=viewer, text=text, earlier=earlier, k=k, llm=llm
+        session=session,
+        search=search,
+        viewer=viewer,
+        text=text,
+        earlier=earlier,
+        k=k,
+        llm=llm,
+        searched=searched,
+        shared=shared,
     )
     asked = clean(text)
     language: Language = detect_language(asked) if asked else "en"
@@ -306,6 +318,28 @@ def _named_outside_sources(text: str, answer: Answer) -> list[str]:
     ]
 
 
+def search_for_question(
+    text: str,
+    *,
+    earlier: Sequence[str],
+    llm: LanguageModel | None,
+    viewer: Viewer,
+    english_only: bool,
+) -> SearchText | None:
+    """How a "who can solve" question will be searched, the model asked beforehand; None for
+    other questions. Needs no session: callers ask it between two, not inside one."""
+    question = read_question(text, earlier=earlier)
+    if question.intent != "solvers":
+        return None
+    return translated_search(
+        question.subject,
+        llm=llm,
+        person_id=viewer.person_id,
+        english_only=english_only,
+        asked=clean(text),
+    )
+
+
 def _find(
     *,
     session: Session,
@@ -315,6 +349,8 @@ def _find(
     earlier: Sequence[str],
     k: int,
     llm: LanguageModel | None,
+    searched: SearchText | None,
+    shared: bool,
 ) -> Answer:
     question = read_question(text, earlier=earlier)
     if question.intent == "unclear":
@@ -328,8 +364,9 @@ def _find(
         statuses = EVERY_SHOWN if question.every_status else OPEN
         found = challenge_store.visible_challenges(
             session=session,
-            member_id=viewer.member_id,
-            is_staff=viewer.is_staff,
+            # In a channel everyone reads the answer: only what every member may see.
+            member_id=None if shared else viewer.member_id,
+            is_staff=viewer.is_staff and not shared,
             statuses=statuses,
             limit=500,
         )
@@ -348,13 +385,14 @@ def _find(
             f"{which}{where}",
             challenges=tuple(_challenge_line(c) for c in found[:20]),
         )
-    searched = translated_search(
-        question.subject,
-        llm=llm,
-        person_id=viewer.person_id,
-        english_only=search.english_only,
-        asked=clean(text),
-    )
+    if searched is None:
+        searched = translated_search(
+            question.subject,
+            llm=llm,
+            person_id=viewer.person_id,
+            english_only=search.english_only,
+            asked=clean(text),
+        )
     solvers = suggest_solvers(
         session=session, search=search, query=question.subject, k=k, searched=searched
     )

@@ -19,13 +19,15 @@ SOLVERS_USAGE = "*`/solvers <problem>`* — who in the cluster could solve it, s
 
 def solvers_reply(deps: BotDeps, viewer: Viewer, problem: str, *, share: bool) -> dict[str, Any]:
     """The ranking for ``problem``; with ``share``, a button to post it in the channel."""
+    question = f"who can solve {problem}"
+    search = deps.solver_search()
+    # The model translates a Finnish problem before the session opens, not inside it.
+    searched = answers.search_for_question(
+        question, earlier=(), llm=deps.llm, viewer=viewer, english_only=search.english_only
+    )
     with session_scope(deps.engine) as session:
         answer = answers.answer_question(
-            session=session,
-            search=deps.solver_search(),
-            viewer=viewer,
-            text=f"who can solve {problem}",
-            llm=deps.llm,
+            session=session, search=search, viewer=viewer, text=question, searched=searched
         )
     if not answer.solvers:
         return build_no_answer(problem, staff_channel=deps.settings.staff_channel)

@@ -11,6 +11,7 @@ becomes the template answer, with no error shown.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import date
@@ -47,21 +48,36 @@ UPDATE_INTERVAL = 1.5
 def find_answer(
     deps: BotDeps, viewer: Viewer, text: str, *, channel: str, thread_ts: str
 ) -> answers.Answer | None:
-    """What the records say to ``text``, with the thread's earlier questions; None if it broke."""
+    """What the records say to ``text``, with the thread's earlier questions; None if it broke.
+
+    A Finnish problem is translated between two sessions, so no database connection waits
+    on the model; in a channel, the answer leaves out what not every member may see.
+    """
     try:
         with session_scope(deps.engine) as session:
             earlier = earlier_questions(session=session, channel_id=channel, thread_ts=thread_ts)
+        search = deps.solver_search()
+        searched = answers.search_for_question(
+            text, earlier=earlier, llm=deps.llm, viewer=viewer, english_only=search.english_only
+        )
+        with session_scope(deps.engine) as session:
             return answers.answer_question(
                 session=session,
-                search=deps.solver_search(),
+                search=search,
                 viewer=viewer,
                 text=text,
                 earlier=earlier,
-                llm=deps.llm,
+                searched=searched,
+                shared=not is_direct_channel(channel),
             )
     except Exception:
         log.exception("answering a question failed")
         return None
+
+
+def is_direct_channel(channel: str) -> bool:
+    """A DM with the bot: only the asker reads the answer."""
+    return channel.startswith("D")
 
 
 def remember_answer(
@@ -136,6 +152,43 @@ def _update(client: WebClient, channel: str, ts: str, payload: dict[str, Any]) -
     client.chat_update(channel=channel, ts=ts, **payload)
 
 
+class DraftPace:
+    """Draft updates for the whole process at most every ``interval`` seconds.
+
+    Slack allows an app about 50 chat.update calls a minute in a workspace, however many
+    answers are being written at once; a draft that would go over is skipped, since the
+    final update carries everything anyway.
+    """
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._last = 0.0
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._last < self.interval:
+                return False
+            self._last = now
+            return True
+
+
+DRAFT_PACE = DraftPace(60 / 45)
+
+
+def _finish_message(
+    client: WebClient, channel: str, thread_ts: str, ts: str, payload: dict[str, Any]
+) -> None:
+    """Replace the first message with ``payload``; post it anew if Slack will not update it."""
+    try:
+        _update(client, channel, ts, payload)
+        return
+    except Exception as exc:
+        log.warning("could not finish the answer in place (%s), posting it instead", exc)
+    client.chat_postMessage(channel=channel, thread_ts=thread_ts, **payload)
+
+
 def write_answer_in_thread(
     deps: BotDeps,
     llm: LanguageModel,
@@ -164,13 +217,13 @@ def write_answer_in_thread(
         for so_far in answers.stream_written_answer(
             llm=llm, answer=answer, viewer=viewer, today=date.today()
         ):
-            if time.monotonic() - last_update >= UPDATE_INTERVAL:
+            if time.monotonic() - last_update >= UPDATE_INTERVAL and DRAFT_PACE.take():
                 last_update = time.monotonic()
                 try:
                     _update(client, channel, ts, build_written_draft(so_far))
-                except SlackApiError as exc:
+                except Exception as exc:
                     # A skipped progress update costs nothing: the final one carries it all.
-                    log.info("could not update the answer: %s", exc.response.get("error"))
+                    log.info("could not update the answer's draft: %s", exc)
         written = answers.written_answer(so_far, answer)
     except LanguageModelError as exc:
         log.info("written answer not used, template instead: %s", exc)
@@ -196,13 +249,14 @@ def write_answer_in_thread(
                 client, channel, ts, build_written_answer(answer, written, question_id=question_id)
             )
             return
-        except SlackApiError as exc:
-            # Slack refused the written answer's blocks: the template still answers.
-            log.warning("could not show the written answer: %s", exc.response.get("error"))
+        except Exception as exc:
+            # Slack refused the written answer's blocks, or could not be reached: the
+            # template still answers.
+            log.warning("could not show the written answer: %s", exc)
             payload = build_answer(
                 answer, staff_channel=deps.settings.staff_channel, question_id=question_id
             )
-    _update(client, channel, ts, payload)
+    _finish_message(client, channel, thread_ts, ts, payload)
 
 
 def _remember(

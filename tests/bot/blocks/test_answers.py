@@ -98,6 +98,8 @@ def test_the_model_s_text_is_escaped_so_it_cannot_ping_or_link() -> None:
     text = message["blocks"][0]["text"]["text"]
     assert "<!channel>" not in text and "<https://evil" not in text
     assert "&lt;!channel&gt; &amp; see" in text
+    # The notification text Slack shows and pings from is escaped as well.
+    assert "<!channel>" not in message["text"] and "&lt;!channel&gt;" in message["text"]
 
 
 def test_a_source_value_round_trips_and_stays_unique() -> None:

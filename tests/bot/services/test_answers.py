@@ -430,3 +430,27 @@ def test_naming_a_record_the_answer_was_not_given_is_refused(
     first = answer.sources[0]
     fine = scripted(f"{first.label.split(' (')[0].upper()} is open [1].")
     assert written_by(fine, answer).cited == (1,)
+
+
+def test_an_answer_for_a_channel_leaves_out_what_not_every_member_may_see(
+    answer_setup: tuple[Engine, object],
+) -> None:
+    engine, search = answer_setup
+    insider = viewer_at(engine, "kaupunkidata")
+    with session_scope(engine) as session:
+        in_dm = answer_question(
+            session=session,
+            search=search,  # type: ignore[arg-type]
+            viewer=insider,
+            text="which challenges are open?",
+        )
+        in_channel = answer_question(
+            session=session,
+            search=search,  # type: ignore[arg-type]
+            viewer=insider,
+            text="which challenges are open?",
+            shared=True,
+        )
+    assert "secret-parking" in [c.slug for c in in_dm.challenges]
+    assert "secret-parking" not in [c.slug for c in in_channel.challenges]
+    assert "secret-parking" not in [s.key for s in in_channel.sources]

@@ -5,6 +5,7 @@ answer, with no error shown, whenever the model fails."""
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -157,6 +158,7 @@ def test_a_streamed_answer_is_shown_as_it_is_written_at_a_bounded_rate(
     engine: Engine, fake_slack: FakeSlack, cast: Cast, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(questions, "UPDATE_INTERVAL", 0.25)
+    monkeypatch.setattr(questions, "DRAFT_PACE", questions.DraftPace(0.0))
     words = " ".join(["Arctic Sense Oy monitors structures"] * 6) + " [1]."
     chat = Slow(messages=iter([AIMessage(content=words)]))
     with running_bot(engine, fake_slack, llm=LanguageModel(chat)) as bot:
@@ -275,6 +277,8 @@ def test_a_finnish_question_is_answered_in_finnish(bot: RunningBot, server: Fake
 
     def answer(request: ChatRequest) -> str:
         requests.append(request)
+        if request.response_format:  # the problem translated for the English-only search
+            return json.dumps({"english": "structural health monitoring", "finnish": "x"})
         return "Arctic Sense Oy tekee rakenteiden kunnonvalvontaa [1]."
 
     server.responder = answer
@@ -284,7 +288,9 @@ def test_a_finnish_question_is_answered_in_finnish(bot: RunningBot, server: Fake
     first = bot.fake.wait_for_method("chat.postMessage")[0]
     final = finished(bot)
     assert first.args["text"] == "Käyn läpi klusterin tietoja…"
-    assert "Write in Finnish" in requests[0].system
+    assert [r.response_format is not None for r in requests] == [True, False]
+    assert "You translate search requests" in requests[0].system
+    assert "Write in Finnish" in requests[1].system
     assert "*Lähteet*\n[1] Arctic Sense Oy" in texts(final)
 
 
@@ -338,3 +344,47 @@ def test_opening_a_source_shows_it_only_to_those_who_may_see_it(
     assert "Secret Harbour" in texts(shown) and "Hush." in texts(shown)
     member = choose(MEMBER_USER, "member:arctic-sense:1")
     assert "Sensors that survive Arctic winters." in texts(member)
+
+
+@SQLITE_ONLY
+def test_answers_being_written_never_hold_back_another_request_s_ack(
+    engine: Engine, fake_slack: FakeSlack, cast: Cast, server: FakeOpenAI
+) -> None:
+    # More answers in the making than Bolt's default five listener threads: a button or
+    # command arriving now must still be acknowledged at once.
+    for _ in range(8):
+        server.stall(2.0)
+    with llm_bot(engine, fake_slack, server, llm_timeout=5, llm_max_concurrent=8) as bot:
+        for _ in range(8):
+            assert bot.sender.message(MEMBER_USER, QUESTION).status == 200
+        server.wait_for_requests(8, timeout=5)
+        reply = bot.sender.command("/digest", "help", user=MEMBER_USER)
+        assert reply.status == 200 and reply.seconds < 1.0
+        bot.fake.wait_for(
+            lambda calls: (
+                sum(c.method == "chat.update" and len(c.args.get("blocks", [])) > 1 for c in calls)
+                >= 8
+            ),
+            timeout=10,
+        )
+
+
+def test_drafts_are_paced_for_the_whole_process() -> None:
+    pace = questions.DraftPace(0.5)
+    assert pace.take()
+    assert not pace.take()  # a second answer's draft right after the first one's waits
+    time.sleep(0.55)
+    assert pace.take()
+
+
+@SQLITE_ONLY
+def test_an_answer_slack_will_not_update_is_posted_instead(
+    engine: Engine, fake_slack: FakeSlack, cast: Cast, server: FakeOpenAI
+) -> None:
+    fake_slack.fail("chat.update", "message_not_found")
+    with llm_bot(engine, fake_slack, server) as bot:
+        bot.sender.message(MEMBER_USER, QUESTION)
+        posts = bot.fake.wait_for_method("chat.postMessage", count=2)
+    assert posts[0].args["text"] != posts[1].args["text"]
+    assert posts[1].args["thread_ts"] == posts[0].args["thread_ts"]
+    assert any(b.get("type") == "actions" for b in posts[1].args["blocks"])
