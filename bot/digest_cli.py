@@ -71,25 +71,27 @@ def preview(
     """Print the digest as it would go out now; sends nothing and records nothing."""
     settings = load_settings()
     timezone = ZoneInfo(settings.digest_timezone)
-    with _store(settings) as engine, session_scope(engine) as session:
+    with _store(settings) as engine:
         # Its calls are logged like any other; the preview itself records nothing.
         llm = LanguageModel.from_settings(settings, engine)
         if person:
-            found = person_by_email(session=session, email=person)
-            if found is None:
-                raise _stop(f"no person with the email {person!r}; `scic import people` adds them")
+            with session_scope(engine) as session:
+                found = person_by_email(session=session, email=person)
+                if found is None:
+                    raise _stop(
+                        f"no person with the email {person!r}; `scic import people` adds them"
+                    )
+                viewer = viewer_of(found, found.slack_user_id or "")
+                who = f"{found.name} <{found.email}>"
             rank = default_ranker(BotDeps(settings=settings, engine=engine))
-            viewer = viewer_of(found, found.slack_user_id or "")
+            # Read, then the transaction is over before the model writes the opening; staff
+            # at the terminal asked, not the person: counted for nobody.
             digest = preview_for_person(
-                session=session, viewer=viewer, rank=rank, timezone=timezone, llm=llm
+                engine=engine, viewer=viewer, rank=rank, timezone=timezone, asked_by=None, llm=llm
             )
-            who = f"{found.name} <{found.email}>"
         else:
-            digest = preview_for_channel(
-                session=session, channel_id=None, timezone=timezone, llm=llm
-            )
+            digest = preview_for_channel(engine=engine, channel_id=None, timezone=timezone, llm=llm)
             who = "a channel"
-        session.rollback()  # a preview writes nothing
     if digest is None:
         out.print(f"Nothing to say to {who} right now: no digest would be sent.", highlight=False)
         return

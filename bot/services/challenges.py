@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from bot.services.identity import Viewer
@@ -25,6 +26,7 @@ from bot.services.matching import (
 )
 from bot.services.writing import write_match_reasons
 from storage import challenges as store
+from storage.db import session_scope
 from storage.models import Challenge, ChallengeStatus, Visibility
 
 OPEN_STATUSES = (ChallengeStatus.OPEN, ChallengeStatus.TEAMS_FORMING)
@@ -297,7 +299,7 @@ def create_challenge(
 
 def suggest_for_card(
     *,
-    session: Session,
+    engine: Engine,
     search: SolverSearch,
     challenge: ChallengeSummary,
     k: int = 5,
@@ -306,16 +308,23 @@ def suggest_for_card(
     """The members suggested on a new challenge's card, remembered for the pipeline.
 
     With a language model each says in a sentence why it fits (staff work: counted for
-    nobody); any member the model gives no usable sentence keeps its template reason.
+    nobody); any member the model gives no usable sentence keeps its template reason. The
+    model is asked between two transactions, never inside one: its wait (a minute at worst,
+    with retries) holds no database connection.
     """
-    record = session.get(Challenge, challenge.id)
-    if record is None:
-        return []
-    found = suggest_solvers(session=session, search=search, query=record, k=k)
-    found = [m for m in found if is_relevant(search, m.score)]
-    # Before anything is stored, so no write waits on the model.
+    with session_scope(engine) as session:
+        record = session.get(Challenge, challenge.id)
+        if record is None:
+            return []
+        found = suggest_solvers(session=session, search=search, query=record, k=k)
+        found = [m for m in found if is_relevant(search, m.score)]
+    # The record's columns stay loaded after the session closes (expire_on_commit is off).
     found = write_match_reasons(llm, record, found)
-    record_suggestions(session=session, challenge=record, matches=found)
+    # What is stored is what the card shows: the model's reason where it gave one.
+    with session_scope(engine) as session:
+        record = session.get(Challenge, challenge.id)
+        if record is not None:
+            record_suggestions(session=session, challenge=record, matches=found)
     return found
 
 

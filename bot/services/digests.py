@@ -46,6 +46,11 @@ widens the window between claiming and posting; the claim, the send and the mark
 as above. Only a first attempt at a period gets an opening: a retry (or a subscriber Slack
 keeps refusing) is not worth a model call each run. Racing runs may each pay for one, and
 only one digest goes out.
+
+No transaction is open while the model writes (a minute at worst, with retries): the digest
+is read in one, which ends, and only then is the opening asked for; the same goes for the
+previews. On PostgreSQL a transaction left waiting would hold a pooled connection "idle in
+transaction" for all that time.
 """
 
 from __future__ import annotations
@@ -53,8 +58,9 @@ from __future__ import annotations
 import enum
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
@@ -271,13 +277,20 @@ def reading_language(languages: Iterable[str]) -> str:
     return "fi" if spoken and spoken <= {"fi", "fin", "finnish", "suomi"} else "en"
 
 
-def introduce(llm: LanguageModel | None, digest: Digest | None) -> Digest | None:
+def introduce(
+    llm: LanguageModel | None, digest: Digest | None, *, person_id: int | None = None
+) -> Digest | None:
     """The digest opened by the model's one or two sentences; unchanged without a model or
-    when it fails (the digest never waits on, or breaks for, its opening)."""
+    when it fails (the digest never waits on, or breaks for, its opening).
+
+    Call it outside any transaction: the model may take a minute. ``person_id``: the person
+    who asked for this digest (their preview counts against their daily limit); None for the
+    scheduled sends, asked for by no one.
+    """
     if llm is None or digest is None:
         return digest
     try:
-        intro = write_digest_intro(llm, digest, language=digest.language)
+        intro = write_digest_intro(llm, digest, language=digest.language, person_id=person_id)
     except LanguageModelError as exc:
         log.warning("digest %s goes out without an opening: %s", digest.period, exc)
         return digest
@@ -569,55 +582,91 @@ def deliver_digest(
     return outcome
 
 
+@contextmanager
+def _reading(engine: Engine | None, session: Session | None) -> Iterator[Session]:
+    """A session to build a preview in, its transaction over when the block ends (rolled
+    back: a preview writes nothing), so no connection waits while the model writes the
+    opening. The caller's ``session``, or one of its own on ``engine``, then closed."""
+    if session is not None:
+        try:
+            yield session
+        finally:
+            session.rollback()
+        return
+    if engine is None:
+        raise TypeError("a preview reads from an engine or a session")
+    with session_factory(engine)() as own:
+        try:
+            yield own
+        finally:
+            own.rollback()
+
+
 def preview_for_person(
     *,
-    session: Session,
     viewer: Viewer,
     rank: ChallengeRanker,
     timezone: ZoneInfo,
+    asked_by: int | None,
+    engine: Engine | None = None,
+    session: Session | None = None,
     now: datetime | None = None,
     llm: LanguageModel | None = None,
 ) -> Digest | None:
-    """The digest the person would get now (weekly if theirs is off), sending nothing."""
+    """The digest the person would get now (weekly if theirs is off), sending nothing.
+
+    Read from ``engine`` (or the caller's ``session``) and opened by the model once that
+    transaction is over. ``asked_by``: whose request it is, counted against their daily limit
+    (the person themself on `/digest preview`; None for staff at the terminal).
+    """
     frequency = viewer.digest_frequency
     if frequency is DigestFrequency.OFF:
         frequency = DigestFrequency.WEEKLY
-    subscription = store.person_subscription_id(session=session, person_id=viewer.person_id)
-    # Without a subscription yet there is no earlier digest: id 0 has no delivery log.
-    subscriber = Subscriber(subscription or 0, viewer.person_id, viewer.slack_user_id, None)
-    digest = build_digest(
-        session=session,
-        subscriber=subscriber,
-        frequency=frequency,
-        rank=rank,
-        now=now or datetime.now(UTC),
-        timezone=timezone,
-    )
-    return introduce(llm, digest)
+    with _reading(engine, session) as reading:
+        subscription = store.person_subscription_id(session=reading, person_id=viewer.person_id)
+        # Without a subscription yet there is no earlier digest: id 0 has no delivery log.
+        subscriber = Subscriber(subscription or 0, viewer.person_id, viewer.slack_user_id, None)
+        digest = build_digest(
+            session=reading,
+            subscriber=subscriber,
+            frequency=frequency,
+            rank=rank,
+            now=now or datetime.now(UTC),
+            timezone=timezone,
+        )
+    return introduce(llm, digest, person_id=asked_by)
 
 
 def preview_for_channel(
     *,
-    session: Session,
     channel_id: str | None,
     timezone: ZoneInfo,
+    engine: Engine | None = None,
+    session: Session | None = None,
     now: datetime | None = None,
     llm: LanguageModel | None = None,
 ) -> Digest | None:
-    """The digest a channel would get now; ``channel_id`` None: one that never had one."""
-    found = store.channel_subscriber(session=session, channel_id=channel_id) if channel_id else None
-    subscriber = found or Subscriber(0, None, None, channel_id or "")
-    frequency = store.channel_frequency(session=session, channel_id=channel_id or "")
-    if frequency in (None, DigestFrequency.OFF):
-        frequency = DigestFrequency.WEEKLY
-    digest = build_digest(
-        session=session,
-        subscriber=subscriber,
-        frequency=frequency,
-        rank=capability_ranker,  # unused: channel digests are not ranked for anyone
-        now=now or datetime.now(UTC),
-        timezone=timezone,
-    )
+    """The digest a channel would get now; ``channel_id`` None: one that never had one.
+
+    Read from ``engine`` (or the caller's ``session``) and opened by the model once that
+    transaction is over; counted for nobody.
+    """
+    with _reading(engine, session) as reading:
+        found = (
+            store.channel_subscriber(session=reading, channel_id=channel_id) if channel_id else None
+        )
+        subscriber = found or Subscriber(0, None, None, channel_id or "")
+        frequency = store.channel_frequency(session=reading, channel_id=channel_id or "")
+        if frequency in (None, DigestFrequency.OFF):
+            frequency = DigestFrequency.WEEKLY
+        digest = build_digest(
+            session=reading,
+            subscriber=subscriber,
+            frequency=frequency,
+            rank=capability_ranker,  # unused: channel digests are not ranked for anyone
+            now=now or datetime.now(UTC),
+            timezone=timezone,
+        )
     return introduce(llm, digest)
 
 

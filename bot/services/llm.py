@@ -9,8 +9,10 @@ failure surfaces as one `LanguageModelError`, so the callers' fallback is a sing
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -35,6 +37,8 @@ from storage.llm_usage import (
 
 log = logging.getLogger(__name__)
 Schema = TypeVar("Schema", bound=BaseModel)
+# How long a call waits for one of the LLM_MAX_CONCURRENT slots before the template answers.
+SLOT_WAIT = 5.0
 # When a server sends no token counts (some local servers), about four characters a token.
 CHARS_PER_TOKEN = 4
 
@@ -121,9 +125,13 @@ class LanguageModel:
         timeout: float = 20.0,
         max_retries: int = 2,
         daily_tokens_per_user: int = 0,
+        max_concurrent: int = 4,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.chat = chat
+        # A cap on calls in flight: a burst of questions waits its turn briefly, then gets the
+        # template answer, instead of tying up every listener thread for a minute.
+        self._slots = threading.BoundedSemaphore(max_concurrent)
         self.engine = engine
         self.model_name = model_name or type(chat).__name__
         self.daily_tokens_per_user = daily_tokens_per_user
@@ -148,6 +156,7 @@ class LanguageModel:
             timeout=settings.llm_timeout,
             max_retries=settings.llm_max_retries,
             daily_tokens_per_user=settings.llm_daily_tokens_per_user,
+            max_concurrent=settings.llm_max_concurrent,
         )
 
     # --- the three kinds of call ------------------------------------------------------------
@@ -157,15 +166,16 @@ class LanguageModel:
     ) -> str:
         """The model's text for the filled ``prompt``."""
         messages = self._start(prompt, variables, person_id)
-        started = time.monotonic()
-        try:
-            reply = self.chat.invoke(messages)
-            text = _text(reply.content).strip()
-            if not text:
-                raise LanguageModelError("the model answered with no text")
-        except Exception as exc:
-            self._finish(prompt, person_id, started, Usage(0, 0), "failed")
-            raise _as_model_error(exc) from exc
+        with self._slot():
+            started = time.monotonic()
+            try:
+                reply = self.chat.invoke(messages)
+                text = _text(reply.content).strip()
+                if not text:
+                    raise LanguageModelError("the model answered with no text")
+            except Exception as exc:
+                self._finish(prompt, person_id, started, Usage(0, 0), "failed")
+                raise _as_model_error(exc) from exc
         self._finish(prompt, person_id, started, _usage(_ai(reply), messages, text), "ok")
         return text
 
@@ -174,29 +184,31 @@ class LanguageModel:
     ) -> Iterator[str]:
         """The model's text piece by piece, as it arrives; raises on failure at any point."""
         messages = self._start(prompt, variables, person_id)
-        started = time.monotonic()
         joined: AIMessageChunk | None = None
         parts: list[str] = []
         outcome = "failed"
-        try:
-            for chunk in self.chat.stream(messages):
-                if time.monotonic() - started > self.stream_deadline:
-                    raise LanguageModelError("the streamed answer took too long")
-                joined = chunk if joined is None else joined + chunk
-                piece = _text(chunk.content)
-                if piece:
-                    parts.append(piece)
-                    yield piece
-            if not "".join(parts).strip():
-                raise LanguageModelError("the model answered with no text")
-            outcome = "ok"
-        except LanguageModelError:
-            raise
-        except Exception as exc:
-            raise _as_model_error(exc) from exc
-        finally:
-            usage = _usage(joined, messages, "".join(parts))
-            self._finish(prompt, person_id, started, usage, outcome)
+        # Held while the stream is read, including while the caller posts each piece to Slack.
+        with self._slot():
+            started = time.monotonic()
+            try:
+                for chunk in self.chat.stream(messages):
+                    if time.monotonic() - started > self.stream_deadline:
+                        raise LanguageModelError("the streamed answer took too long")
+                    joined = chunk if joined is None else joined + chunk
+                    piece = _text(chunk.content)
+                    if piece:
+                        parts.append(piece)
+                        yield piece
+                if not "".join(parts).strip():
+                    raise LanguageModelError("the model answered with no text")
+                outcome = "ok"
+            except LanguageModelError:
+                raise
+            except Exception as exc:
+                raise _as_model_error(exc) from exc
+            finally:
+                usage = _usage(joined, messages, "".join(parts))
+                self._finish(prompt, person_id, started, usage, outcome)
 
     def extract(
         self,
@@ -208,11 +220,16 @@ class LanguageModel:
     ) -> Schema:
         """The model's answer as ``schema``, asked for as structured output (JSON schema)."""
         messages = self._start(prompt, variables, person_id)
-        started = time.monotonic()
         text = ""
         reply: Any = None
+        with self._slot():
+            started = time.monotonic()
+            try:
+                reply = self.chat.bind(response_format=response_format(schema)).invoke(messages)
+            except Exception as exc:
+                self._finish(prompt, person_id, started, Usage(0, 0), "failed")
+                raise _as_model_error(exc) from exc
         try:
-            reply = self.chat.bind(response_format=response_format(schema)).invoke(messages)
             text = _text(reply.content)
             parsed = schema.model_validate(parse_json_markdown(text))
         except (ValueError, ValidationError) as exc:
@@ -221,13 +238,20 @@ class LanguageModel:
             raise LanguageModelError(
                 f"the model's answer is not a valid {schema.__name__}"
             ) from exc
-        except Exception as exc:
-            self._finish(prompt, person_id, started, Usage(0, 0), "failed")
-            raise _as_model_error(exc) from exc
         self._finish(prompt, person_id, started, _usage(_ai(reply), messages, text), "ok")
         return parsed
 
     # --- bounds and bookkeeping -------------------------------------------------------------
+
+    @contextmanager
+    def _slot(self) -> Iterator[None]:
+        """One of the calls allowed in flight, waited for at most SLOT_WAIT seconds."""
+        if not self._slots.acquire(timeout=SLOT_WAIT):
+            raise LanguageModelError("the language model is busy with other answers")
+        try:
+            yield
+        finally:
+            self._slots.release()
 
     def tokens_left_today(self, person_id: int) -> int | None:
         """How many tokens the person may still use today; None when there is no limit."""
@@ -243,7 +267,16 @@ class LanguageModel:
         self, prompt: Prompt, variables: Mapping[str, str], person_id: int | None
     ) -> list[BaseMessage]:
         messages = prompt.messages(variables)
-        if person_id is not None and self.tokens_left_today(person_id) == 0:
+        if person_id is None:
+            return messages
+        try:
+            left = self.tokens_left_today(person_id)
+        except Exception as exc:
+            # The store could not say (it is down, say): the caller's template answer, as for
+            # any other failure, rather than an error no caller expects from the model.
+            log.warning("today's tokens of person %s could not be looked up: %s", person_id, exc)
+            raise _as_model_error(exc) from exc
+        if left == 0:
             self._finish(prompt, person_id, time.monotonic(), Usage(0, 0), "limited")
             raise DailyLimitReached(f"person {person_id} used today's tokens")
         return messages

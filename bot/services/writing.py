@@ -157,15 +157,21 @@ def _digest_data(digest: Digest) -> dict[str, Any]:
     }
 
 
-def write_digest_intro(llm: LanguageModel, digest: Digest, *, language: str) -> str:
-    """One or two sentences opening the digest; raises LanguageModelError when there are none."""
+def write_digest_intro(
+    llm: LanguageModel, digest: Digest, *, language: str, person_id: int | None = None
+) -> str:
+    """One or two sentences opening the digest; raises LanguageModelError when there are none.
+
+    ``person_id``: who asked for it (a person's own preview counts against their daily limit);
+    None for the scheduled digests, sent to no one in particular's request.
+    """
     variables = {
         "reader": READERS[bool(digest.organisation)],
         "language": language_name(language),
         "today": digest.today.isoformat(),
         "digest": as_data(_digest_data(digest)),
     }
-    intro = one_line(llm.write(DIGEST_INTRO, variables, person_id=None))
+    intro = one_line(llm.write(DIGEST_INTRO, variables, person_id=person_id))
     if len(intro) > INTRO_MAX:
         raise LanguageModelError(f"the digest introduction is {len(intro)} characters long")
     return intro

@@ -8,13 +8,15 @@ from pathlib import Path
 import pytest
 import typer
 from sqlalchemy import Engine, func, select
+from sqlalchemy.pool import QueuePool
 from typer.testing import CliRunner
 
 from bot.digest_cli import digest_app
-from storage.db import session_scope
+from storage.db import make_engine, session_scope
+from storage.llm_usage import model_calls
 from storage.models import DigestDelivery
 from tests.bot.digest_world import add_challenge, add_member, add_person
-from tests.openai_server import FakeOpenAI
+from tests.openai_server import ChatRequest, FakeOpenAI
 
 cli = typer.Typer()
 cli.add_typer(digest_app, name="digest")
@@ -79,3 +81,40 @@ def test_with_a_language_model_the_preview_opens_with_its_lines(
         code, output = run("preview", "--person", "aino@arctic.example")
         assert code == 0 and intro not in output and "error" not in output.lower()
         assert "Ice sensors in Kirkenes [kirkenes-ice]" in output
+
+
+def test_no_store_connection_is_held_while_the_model_writes_the_previews_opening(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with session_scope(engine) as session:
+        member = add_member(session, "arctic", name="Arctic Oy", capabilities=["ice sensors"])
+        add_person(session, "aino@arctic.example", member, "U0AINO")
+        add_challenge(
+            session, "kirkenes-ice", title="Ice sensors in Kirkenes", created_at=datetime.now(UTC)
+        )
+    engines: list[Engine] = []
+
+    def remembered(url: str) -> Engine:
+        engines.append(make_engine(url))
+        return engines[-1]
+
+    monkeypatch.setattr("bot.digest_cli.make_engine", remembered)
+    held: list[int] = []
+
+    def opening(request: ChatRequest) -> str:
+        # Asked while the CLI waits: what its store has checked out right now.
+        pool = engines[-1].pool
+        assert isinstance(pool, QueuePool)  # what make_engine builds for SQLite files and PG
+        held.append(pool.checkedout())
+        return "Ice sensors in Kirkenes is new this week."
+
+    with FakeOpenAI(responder=opening) as server:
+        monkeypatch.setenv("LLM_MODEL", "test-model")
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        for args in (["preview"], ["preview", "--person", "aino@arctic.example"]):
+            code, output = run(*args)
+            assert code == 0 and "Ice sensors in Kirkenes is new this week." in output
+    assert held == [0, 0]
+    with session_scope(engine) as session:
+        # Staff at the terminal asked, not Aino: counted against nobody's daily limit.
+        assert [c.person_id for c in model_calls(session=session)] == [None, None]

@@ -31,6 +31,8 @@ def make_digest_command(deps: BotDeps) -> Callable[..., None]:
 
     def answer(request: DigestRequest, viewer: Viewer, channel_id: str) -> dict[str, Any]:
         channel = channel_id if in_a_channel(channel_id) else None
+        if request.action == "preview":
+            return preview(viewer)
         with session_scope(deps.engine) as session:
             if request.action == "show":
                 text = f"You get the digest: *{viewer.digest_frequency.value}*."
@@ -75,10 +77,20 @@ def make_digest_command(deps: BotDeps) -> Callable[..., None]:
                     if stopped
                     else "You do not get the digest."
                 )
-            # preview
-            digest = preview_for_person(
-                session=session, viewer=viewer, rank=rank, timezone=timezone, llm=deps.llm
-            )
+        # Help and usage are answered before this.
+        return build_usage(DIGEST_USAGE)
+
+    def preview(viewer: Viewer) -> dict[str, Any]:
+        # Read in a transaction of its own that is over before the model writes the opening,
+        # which counts against the person's daily limit: they asked for it.
+        digest = preview_for_person(
+            engine=deps.engine,
+            viewer=viewer,
+            rank=rank,
+            timezone=timezone,
+            asked_by=viewer.person_id,
+            llm=deps.llm,
+        )
         if digest is None:
             return build_notice(
                 "Nothing new for you right now, so no digest would be sent: no new challenges "

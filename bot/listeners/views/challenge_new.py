@@ -121,10 +121,10 @@ def _announce(
     )
     note = build_challenge_posted(challenge, channel_id=channel)
     if channel:
-        with session_scope(deps.engine) as session:
-            solvers = challenges.suggest_for_card(
-                session=session, search=deps.solver_search(), challenge=challenge, llm=deps.llm
-            )
+        # Its own transactions, none of them open while the model writes the reasons.
+        solvers = challenges.suggest_for_card(
+            engine=deps.engine, search=deps.solver_search(), challenge=challenge, llm=deps.llm
+        )
         try:
             posted = client.chat_postMessage(
                 channel=channel, **build_challenge_card(challenge, solvers)

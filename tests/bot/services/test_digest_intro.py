@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
+from pydantic import Field
 from sqlalchemy import Engine, select
 
 from bot.blocks.digest import build_digest_message, digest_text
@@ -19,12 +20,16 @@ from bot.services.digests import (
     Outcome,
     capability_ranker,
     preview_for_channel,
+    preview_for_person,
     reading_language,
     send_due_digests,
 )
+from bot.services.identity import viewer_of
 from bot.services.llm import LanguageModel
 from storage.db import make_engine, session_scope
-from storage.models import DeliveryStatus, DigestDelivery, DigestFrequency
+from storage.llm_usage import model_calls
+from storage.models import DeliveryStatus, DigestDelivery, DigestFrequency, Person
+from tests.bot.conftest import MEMBER_USER, Cast
 from tests.bot.digest_world import (
     HELSINKI,
     NOW,
@@ -36,6 +41,7 @@ from tests.bot.digest_world import (
     slack_poster,
 )
 from tests.bot.services.test_writing import Recording, answering, broken
+from tests.bot.slack_harness import FakeSlack, RunningBot, running_bot
 
 INTRO = "Snow ploughing in Espoo is new this week and fits your snow work best."
 
@@ -228,3 +234,87 @@ def test_a_digest_that_cannot_be_built_is_still_claimed_and_recorded_failed(
     # The retry job sends it once the ranking works again.
     retry = send(engine, slack, LanguageModel(fake), now=NOW + timedelta(minutes=30))
     assert retry.count(Outcome.SENT) == 1 and len(slack.digests()) == 1
+
+
+class WatchingIntros(Intros):
+    """`Intros` noting, at each call, how many of the store's pooled connections are checked
+    out: one held by a transaction left waiting on the model shows up here."""
+
+    engine: Any = None
+    held: list[int] = Field(default_factory=list)
+
+    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> ChatResult:
+        self.held.append(self.engine.pool.checkedout())
+        return super()._generate(messages, *args, **kwargs)
+
+
+def test_no_store_connection_is_held_while_the_model_writes_an_opening(
+    engine: Engine, slack: DigestSlack
+) -> None:
+    # On PostgreSQL a transaction waiting on the model (up to a minute with retries) sits "idle
+    # in transaction" on a pooled connection: previews and sends alike read, end, then ask.
+    crowd(engine, people=1, channels=1)
+    fake = WatchingIntros(messages=iter([]), engine=engine)
+    llm = LanguageModel(fake, engine=engine)
+    channel = preview_for_channel(
+        engine=engine, channel_id="C000000000", timezone=HELSINKI, now=NOW, llm=llm
+    )
+    assert channel is not None and channel.intro == INTRO
+    with session_scope(engine) as session:
+        # A caller's own session: its transaction is over before the model is asked.
+        again = preview_for_channel(
+            session=session, channel_id="C000000000", timezone=HELSINKI, now=NOW, llm=llm
+        )
+        assert again == channel
+    with session_scope(engine) as session:
+        someone = session.scalars(select(Person).where(Person.slack_user_id.is_not(None))).one()
+        viewer = viewer_of(someone, someone.slack_user_id or "")
+    mine = preview_for_person(
+        engine=engine,
+        viewer=viewer,
+        rank=capability_ranker,
+        timezone=HELSINKI,
+        asked_by=viewer.person_id,
+        now=NOW,
+        llm=llm,
+    )
+    assert mine is not None and mine.intro == INTRO and mine.organisation == "Crowd-Oy"
+    assert send(engine, slack, llm).count(Outcome.SENT) == 2
+    assert fake.held == [0] * 5
+
+
+def preview_in_slack(bot: RunningBot) -> dict[str, Any]:
+    before = len(bot.fake.calls_to("response_url"))
+    assert bot.sender.command("/digest", "preview", user=MEMBER_USER).status == 200
+    return bot.fake.wait_for_method("response_url", count=before + 1)[-1].args
+
+
+def test_a_persons_own_preview_counts_against_their_daily_limit(
+    engine: Engine, fake_slack: FakeSlack, cast: Cast
+) -> None:
+    with session_scope(engine) as session:
+        # Arctic Sense Oy offers structural health monitoring (tests.bot.conftest).
+        add_challenge(
+            session,
+            "bridge-monitoring",
+            title="Bridge monitoring in Tampere",
+            needs=["structural health monitoring"],
+            created_at=datetime.now(UTC),
+        )
+    fake = WatchingIntros(messages=iter([]), engine=engine)
+    # One opening's prompt is well over 50 tokens: the first preview uses up the day.
+    llm = LanguageModel(fake, engine=engine, daily_tokens_per_user=50)
+    with running_bot(engine, fake_slack, llm=llm) as bot:
+        first = preview_in_slack(bot)
+        second = preview_in_slack(bot)
+    assert INTRO in str(first["blocks"])
+    # Over the limit: the same digest, without the opening, and the model not asked.
+    assert INTRO not in str(second["blocks"])
+    assert "Bridge monitoring in Tampere" in str(second["blocks"])
+    assert len(fake.seen) == 1 and fake.held == [0]
+    with session_scope(engine) as session:
+        calls = [(c.task, c.person_id, c.outcome) for c in model_calls(session=session)]
+    assert sorted(calls, key=lambda c: c[2]) == [
+        ("digest_intro", cast.member_person_id, "limited"),
+        ("digest_intro", cast.member_person_id, "ok"),
+    ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from pydantic import BaseModel
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine
 
 from bot.services.llm import (
     DailyLimitReached,
@@ -242,3 +243,36 @@ def test_usage_report_sums_each_day_and_task(engine: Engine) -> None:
         # Calls from before the window are not counted.
         later = datetime.now(UTC) + timedelta(days=3)
         assert usage_report(session=session, days=1, now=later) == []
+
+
+def test_calls_beyond_the_cap_wait_briefly_then_give_way_to_the_template(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("bot.services.llm.SLOT_WAIT", 0.2)
+    model = LanguageModel(replies("one", "two"), max_concurrent=1)
+    stream = model.stream(ECHO, VARIABLES)
+    assert next(stream) == "one"  # the stream holds the only slot while it is read
+    with pytest.raises(LanguageModelError, match="busy"):
+        model.write(ECHO, VARIABLES)
+    list(stream)
+    assert model.write(ECHO, VARIABLES) == "two"
+
+
+def test_a_store_that_cannot_say_todays_tokens_gives_way_to_the_template(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # In a folder that does not exist: every connection to this store fails.
+    unreachable = create_engine(f"sqlite:///{tmp_path / 'gone' / 'scic.db'}")
+    model = LanguageModel(replies("never", "sent"), engine=unreachable, daily_tokens_per_user=1000)
+    with caplog.at_level(logging.WARNING, logger="bot.services.llm"):
+        # The one error every caller catches, so each falls back to its template.
+        with pytest.raises(LanguageModelError, match="OperationalError"):
+            model.write(ECHO, VARIABLES, person_id=1)
+        with pytest.raises(LanguageModelError, match="OperationalError"):
+            list(model.stream(ECHO, VARIABLES, person_id=1))
+        with pytest.raises(LanguageModelError, match="OperationalError"):
+            model.extract(ECHO, Pick, VARIABLES, person_id=1)
+    assert "today's tokens of person 1 could not be looked up" in caplog.text
+    # The model was not asked; a call for nobody in particular looks no limit up.
+    assert model.write(ECHO, VARIABLES) == "never"
+    unreachable.dispose()

@@ -11,6 +11,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatResult
 from pydantic import Field
+from sqlalchemy import Engine
 
 from bot.services.llm import LanguageModel
 from bot.services.matching import Evidence, SolverMatch
@@ -148,3 +149,20 @@ def test_without_a_model_or_suggestions_nothing_is_asked() -> None:
     fake = answering({"reasons": []})
     assert write_match_reasons(LanguageModel(fake), challenge(), []) == []
     assert fake.seen == []
+
+
+class Watching(Recording):
+    """A scripted fake that notes, at each call, how many of the store's pooled connections
+    are checked out: one held by a transaction waiting on the model shows up here."""
+
+    engine: Any = None
+    held: list[int] = Field(default_factory=list)
+
+    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> ChatResult:
+        self.held.append(self.engine.pool.checkedout())
+        return super()._generate(messages, *args, **kwargs)
+
+
+def watching(engine: Engine, *replies: str | dict[str, Any]) -> Watching:
+    model = answering(*replies)
+    return Watching(messages=model.messages, engine=engine)

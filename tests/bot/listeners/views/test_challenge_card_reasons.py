@@ -9,10 +9,12 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, select
 
+from bot.services.llm import LanguageModel
 from storage.db import session_scope
 from storage.llm_usage import model_calls
 from storage.models import SolverSuggestion
 from tests.bot.conftest import STAFF_USER, Cast
+from tests.bot.services.test_writing import watching
 from tests.bot.slack_harness import (
     CHALLENGES_CHANNEL,
     GENERAL_CHANNEL,
@@ -105,3 +107,19 @@ def test_when_the_model_fails_the_card_keeps_the_template_reasons(
         "*Suggested solvers*\n• *Arctic Sense Oy* — Capability: structural health monitoring"
     )
     assert len(openai.requests) == 3
+
+
+def test_no_store_connection_is_held_while_the_model_writes_the_reasons(
+    engine: Engine, fake_slack: FakeSlack, cast: Cast
+) -> None:
+    # On PostgreSQL a transaction waiting on the model (up to a minute with retries) would sit
+    # "idle in transaction" on a pooled connection; the reasons are asked for between two.
+    model = watching(engine, {"reasons": [{"member": "arctic-sense", "reason": REASON}]})
+    with running_bot(engine, fake_slack, llm=LanguageModel(model, engine=engine)) as bot:
+        solvers = post_challenge(bot)
+    assert f"• *Arctic Sense Oy* — {REASON}" in solvers
+    assert model.held == [0]
+    with session_scope(engine) as session:
+        # Stored after the model answered: the reason staff saw on the card.
+        (suggestion,) = session.scalars(select(SolverSuggestion))
+        assert suggestion.evidence["reason"] == REASON
