@@ -37,14 +37,20 @@ log = logging.getLogger(__name__)
 
 
 def read_text(deps: BotDeps, viewer: Viewer, text: str) -> intake.Prefill:
-    with session_scope(deps.engine) as session:
-        return intake.prefill_from_text(
-            llm=deps.llm,
-            text=text,
-            today=deps.today(),
-            session=session,
-            person_id=viewer.person_id,
-        )
+    """The pre-filled form; whatever breaks, the offline one, so the modal never stays on
+    "Reading the text…"."""
+    try:
+        with session_scope(deps.engine) as session:
+            return intake.prefill_from_text(
+                llm=deps.llm,
+                text=text,
+                today=deps.today(),
+                session=session,
+                person_id=viewer.person_id,
+            )
+    except Exception:
+        log.exception("pre-filling the intake form failed; the text goes in as it is")
+        return intake.Prefill(intake.offline_form(text), by_model=False)
 
 
 def _prefilled_modal(

@@ -135,6 +135,19 @@ def test_with_a_failing_model_the_button_gives_the_offline_form(
     assert note(form) == NOT_READ_NOTE
 
 
+def test_whatever_breaks_while_reading_the_modal_is_not_left_loading(
+    llm_bot: RunningBot, server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(**kwargs: object) -> object:
+        raise RuntimeError("the store went away")
+
+    monkeypatch.setattr("bot.services.intake.prefill_from_text", broken)
+    click(llm_bot, shown_modal(llm_bot.fake, paste=CALL))
+    form = llm_bot.fake.wait_for_method("views.update", count=2, timeout=10)[1].args["view"]
+    assert fields(form)["description"] == CALL
+    assert note(form) == NOT_READ_NOTE
+
+
 def test_nothing_pasted_keeps_the_form_and_asks_for_a_text(
     llm_bot: RunningBot, server: FakeOpenAI
 ) -> None:
