@@ -4,11 +4,9 @@ OpenAI-compatible server: loading, then the filled form under fresh block ids.""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
 
 from bot.blocks.challenge_modal import (
     NOT_READ_NOTE,
@@ -20,33 +18,12 @@ from bot.blocks.challenge_modal import (
     modal_metadata,
 )
 from tests.bot.block_kit import assert_valid_view
-from tests.bot.conftest import MEMBER_USER, STAFF_USER, Cast
+from tests.bot.conftest import MEMBER_USER, STAFF_USER
 from tests.bot.listeners.intake_world import CALL, READING, fields, note
-from tests.bot.slack_harness import GENERAL_CHANNEL, FakeSlack, RunningBot, running_bot
+from tests.bot.slack_harness import GENERAL_CHANNEL, FakeSlack, RunningBot
 from tests.openai_server import FakeOpenAI
 
 SHOWN_HASH = "1760000000.hshown1"
-
-
-@pytest.fixture
-def server() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as running:
-        yield running
-
-
-@pytest.fixture
-def llm_bot(
-    engine: Engine, fake_slack: FakeSlack, cast: Cast, server: FakeOpenAI
-) -> Iterator[RunningBot]:
-    with running_bot(
-        engine,
-        fake_slack,
-        llm_model="test-model",
-        openai_base_url=server.base_url,
-        llm_timeout=1,
-        llm_max_retries=1,
-    ) as running:
-        yield running
 
 
 def shown_modal(

@@ -6,39 +6,16 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine
 
 from bot.blocks.challenge_modal import NOT_READ_NOTE, PASTE, PREFILLED_NOTE
 from prompts.intake import PROMPT
 from tests.bot.block_kit import assert_valid_view
-from tests.bot.conftest import MEMBER_USER, STAFF_USER, Cast
+from tests.bot.conftest import MEMBER_USER, STAFF_USER
 from tests.bot.listeners.intake_world import CALL, DEADLINE, READING, fields, note
-from tests.bot.slack_harness import GENERAL_CHANNEL, FakeSlack, RunningBot, running_bot
+from tests.bot.slack_harness import GENERAL_CHANNEL, RunningBot
 from tests.openai_server import FakeOpenAI
-
-
-@pytest.fixture
-def server() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as running:
-        yield running
-
-
-@pytest.fixture
-def llm_bot(
-    engine: Engine, fake_slack: FakeSlack, cast: Cast, server: FakeOpenAI
-) -> Iterator[RunningBot]:
-    with running_bot(
-        engine,
-        fake_slack,
-        llm_model="test-model",
-        openai_base_url=server.base_url,
-        llm_timeout=1,
-        llm_max_retries=1,
-    ) as running:
-        yield running
 
 
 def test_the_loading_view_opens_at_once_then_the_model_fills_the_form(

@@ -3,7 +3,7 @@ team service, everything else left to the question flow; restricted threads answ
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from typing import Any
 
 import pytest
@@ -23,9 +23,7 @@ from tests.bot.slack_harness import (
     CHALLENGES_CHANNEL,
     STAFF_CHANNEL,
     ApiCall,
-    FakeSlack,
     RunningBot,
-    running_bot,
 )
 from tests.openai_server import FakeOpenAI
 
@@ -220,27 +218,6 @@ def test_restricted_thread_answers_only_people_allowed_to_see_the_challenge(
 # --- the summary written by a language model ----------------------------------------------------
 
 
-@pytest.fixture
-def openai() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
-
-
-@pytest.fixture
-def writing_bot(
-    engine: Engine, fake_slack: FakeSlack, cast: Cast, openai: FakeOpenAI
-) -> Iterator[RunningBot]:
-    with running_bot(
-        engine,
-        fake_slack,
-        llm_model="test-model",
-        openai_base_url=openai.base_url,
-        llm_timeout=1,
-        llm_max_retries=2,
-    ) as running:
-        yield running
-
-
 def answered_discussion(request_text: str) -> list[dict[str, Any]]:
     """The discussion, with the harbour master question answered before the request."""
     thread = discussion(request_text)
@@ -265,13 +242,13 @@ WRITTEN = {
 
 
 def test_with_a_model_the_summary_is_written_and_checked_against_the_thread(
-    writing_bot: RunningBot, engine: Engine, cast: Cast, openai: FakeOpenAI
+    llm_bot: RunningBot, engine: Engine, cast: Cast, server: FakeOpenAI
 ) -> None:
     card_with_team(engine, cast)
-    writing_bot.fake.add_thread(CHALLENGES_CHANNEL, CARD_TS, answered_discussion("summarize"))
-    openai.reply_json(WRITTEN)
-    mention(writing_bot, MEMBER_USER, "summarize")
-    answer = reply(writing_bot)
+    llm_bot.fake.add_thread(CHALLENGES_CHANNEL, CARD_TS, answered_discussion("summarize"))
+    server.reply_json(WRITTEN)
+    mention(llm_bot, MEMBER_USER, "summarize")
+    answer = reply(llm_bot)
     assert answer.args["thread_ts"] == CARD_TS
     blocks = [b["text"]["text"] for b in answer.args["blocks"] if b["type"] == "section"]
     assert "5 messages from <@U0AINO00001> <@U0EERO00001> <@U0MATTI0001>" in blocks[0]
@@ -283,7 +260,7 @@ def test_with_a_model_the_summary_is_written_and_checked_against_the_thread(
         # The contract "owner" never appears in the thread: that task is dropped.
         "*Who does what*\n• <@U0EERO00001>: Draft the budget by Friday.",
     ]
-    (request,) = openai.requests
+    (request,) = server.requests
     assert request.response_format is not None and "Write in English" in request.system
     assert "The harbour master is Kari Berg; I met her in Kirkenes." in request.user
     assert "Nice weather today" in request.user and "summarize" not in request.user
@@ -293,28 +270,29 @@ def test_with_a_model_the_summary_is_written_and_checked_against_the_thread(
 
 
 def test_a_summary_asked_for_in_finnish_is_written_in_finnish(
-    writing_bot: RunningBot, engine: Engine, cast: Cast, openai: FakeOpenAI
+    llm_bot: RunningBot, engine: Engine, cast: Cast, server: FakeOpenAI
 ) -> None:
     card_with_team(engine, cast)
-    writing_bot.fake.add_thread(CHALLENGES_CHANNEL, CARD_TS, answered_discussion("tiivistä"))
-    openai.reply_json(WRITTEN | {"overview": "Tiimi tarjoaa LoRaWAN-antureita."})
-    mention(writing_bot, MEMBER_USER, "tiivistä")
-    answer = reply(writing_bot)
+    llm_bot.fake.add_thread(CHALLENGES_CHANNEL, CARD_TS, answered_discussion("tiivistä"))
+    server.reply_json(WRITTEN | {"overview": "Tiimi tarjoaa LoRaWAN-antureita."})
+    mention(llm_bot, MEMBER_USER, "tiivistä")
+    answer = reply(llm_bot)
     blocks = [b["text"]["text"] for b in answer.args["blocks"] if b["type"] == "section"]
     assert blocks[0].startswith("*Yhteenveto ketjusta tähän asti*")
     assert blocks[1] == "Tiimi tarjoaa LoRaWAN-antureita."
-    assert "Write in Finnish" in openai.requests[0].system
+    assert "Write in Finnish" in server.requests[0].system
 
 
 def test_when_the_model_keeps_failing_the_picked_summary_is_posted(
-    writing_bot: RunningBot, engine: Engine, cast: Cast, openai: FakeOpenAI
+    llm_bot: RunningBot, engine: Engine, cast: Cast, server: FakeOpenAI
 ) -> None:
     card_with_team(engine, cast)
-    writing_bot.fake.add_thread(CHALLENGES_CHANNEL, CARD_TS, discussion("summarize"))
-    openai.fail(500, times=3)
-    mention(writing_bot, MEMBER_USER, "summarize")
-    answer = reply(writing_bot)
+    llm_bot.fake.add_thread(CHALLENGES_CHANNEL, CARD_TS, discussion("summarize"))
+    server.fail(500, times=2)
+    mention(llm_bot, MEMBER_USER, "summarize")
+    answer = reply(llm_bot)
     blocks = [b["text"]["text"] for b in answer.args["blocks"] if b["type"] == "section"]
     assert blocks[2] == "*Open questions*\n• <@U0AINO00001>: Who knows the harbour master?"
     assert "Picked from the messages as written" in str(answer.args["blocks"])
-    assert "error" not in answer.args["text"].lower() and len(openai.requests) == 3
+    assert "error" not in answer.args["text"].lower()
+    assert len(server.requests) == 2  # the call and its one retry

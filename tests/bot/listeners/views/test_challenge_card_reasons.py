@@ -4,9 +4,7 @@ for it, the template reason where the model gave none, and all template reasons 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
-import pytest
 from sqlalchemy import Engine, select
 
 from bot.services.llm import LanguageModel
@@ -27,27 +25,6 @@ from tests.openai_server import FakeOpenAI
 
 ORIGIN = json.dumps({"channel_id": GENERAL_CHANNEL})
 REASON = "Its LoRaWAN sensors already monitor bridges through Arctic winters in Oulu."
-
-
-@pytest.fixture
-def openai() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
-
-
-@pytest.fixture
-def writing_bot(
-    engine: Engine, fake_slack: FakeSlack, cast: Cast, openai: FakeOpenAI
-) -> Iterator[RunningBot]:
-    with running_bot(
-        engine,
-        fake_slack,
-        llm_model="test-model",
-        openai_base_url=openai.base_url,
-        llm_timeout=1,
-        llm_max_retries=2,
-    ) as running:
-        yield running
 
 
 def post_challenge(bot: RunningBot) -> str:
@@ -72,9 +49,9 @@ def post_challenge(bot: RunningBot) -> str:
 
 
 def test_the_card_shows_the_models_reason_for_each_suggested_solver(
-    writing_bot: RunningBot, engine: Engine, openai: FakeOpenAI
+    llm_bot: RunningBot, engine: Engine, server: FakeOpenAI
 ) -> None:
-    openai.reply_json(
+    server.reply_json(
         {
             "reasons": [
                 {"member": "arctic-sense", "reason": REASON},
@@ -82,10 +59,10 @@ def test_the_card_shows_the_models_reason_for_each_suggested_solver(
             ]
         }
     )
-    solvers = post_challenge(writing_bot)
+    solvers = post_challenge(llm_bot)
     assert f"• *Arctic Sense Oy* — {REASON}" in solvers
     assert "nordic" not in solvers.lower()
-    (request,) = openai.requests
+    (request,) = server.requests
     assert request.response_format is not None and "Write in English" in request.system
     assert "arctic-sense" in request.user and "Structural health monitoring" in request.user
     with session_scope(engine) as session:
@@ -98,15 +75,15 @@ def test_the_card_shows_the_models_reason_for_each_suggested_solver(
 
 
 def test_when_the_model_fails_the_card_keeps_the_template_reasons(
-    writing_bot: RunningBot, openai: FakeOpenAI
+    llm_bot: RunningBot, server: FakeOpenAI
 ) -> None:
-    openai.fail(500, times=3)
-    solvers = post_challenge(writing_bot)
+    server.fail(500, times=2)
+    solvers = post_challenge(llm_bot)
     # The matcher's own reason: the strongest evidence, named by its kind.
     assert solvers == (
         "*Suggested solvers*\n• *Arctic Sense Oy* — Capability: structural health monitoring"
     )
-    assert len(openai.requests) == 3
+    assert len(server.requests) == 2  # the call and its one retry
 
 
 def test_no_store_connection_is_held_while_the_model_writes_the_reasons(
