@@ -19,7 +19,13 @@ from sqlalchemy.orm import Session
 
 from bot.services.challenges import ChallengeNotFound, ChallengeSummary, find_challenge
 from bot.services.identity import Viewer
-from bot.services.language import Language, SearchText, detect_language, translated_search
+from bot.services.language import (
+    Language,
+    SearchText,
+    detect_language,
+    language_name,
+    translated_search,
+)
 from bot.services.llm import LanguageModel, LanguageModelError
 from bot.services.matching import (
     KIND_LABELS,
@@ -38,7 +44,6 @@ from storage.queries import find_member, record_names
 
 Intent = Literal["solvers", "challenges", "member", "unclear"]
 SourceKind = Literal["member", "reference", "challenge"]
-LANGUAGE_NAMES: dict[Language, str] = {"fi": "Finnish", "en": "English"}
 OPEN = (ChallengeStatus.OPEN, ChallengeStatus.TEAMS_FORMING)
 EVERY_SHOWN = tuple(s for s in ChallengeStatus if s is not ChallengeStatus.DRAFT)
 
@@ -599,7 +604,7 @@ def answer_variables(answer: Answer, *, today: date) -> dict[str, str]:
     )
     return {
         "question": as_data(question),
-        "language": LANGUAGE_NAMES[answer.language],
+        "language": language_name(answer.language),
         "today": today.isoformat(),
         "sources": as_data([s.as_prompt_data() for s in answer.sources]),
     }

@@ -125,6 +125,14 @@ def _scores(text: str) -> tuple[float, float]:
     return finnish, english
 
 
+LANGUAGE_NAMES: dict[str, str] = {"fi": "Finnish", "en": "English"}
+
+
+def language_name(language: str) -> str:
+    """How a prompt names ``language`` ("Finnish"); English for anything unknown."""
+    return LANGUAGE_NAMES.get(language, "English")
+
+
 def detect_language(text: str) -> Language:
     """Finnish ("fi") when ``text`` reads as Finnish, else English ("en"), also when unsure."""
     finnish, english = _scores(text)

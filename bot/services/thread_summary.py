@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
-from bot.services.language import detect_language
+from bot.services.language import detect_language, language_name
 from bot.services.llm import LanguageModel, LanguageModelError
 from bot.services.teams import (
     SUMMARY_ITEMS_MAX,
@@ -26,7 +26,7 @@ from bot.services.teams import (
     people_in,
     summarize_thread,
 )
-from bot.services.writing import clip, language_name, one_line
+from bot.services.writing import clip, one_line
 from prompts import as_data
 from prompts.thread_summary import PROMPT as THREAD_SUMMARY
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from bot.services.language import LANGUAGE_NAMES, language_name
 from bot.services.llm import LanguageModel, LanguageModelError
 from bot.services.matching import SolverMatch
 from prompts import as_data
@@ -26,12 +27,6 @@ if TYPE_CHECKING:
     from bot.services.digests import Digest, DigestItem
 
 log = logging.getLogger(__name__)
-
-LANGUAGE_NAMES = {"fi": "Finnish", "en": "English"}
-
-
-def language_name(language: str) -> str:
-    return LANGUAGE_NAMES.get(language, "English")
 
 
 def one_line(text: str) -> str:
