@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, BoltContext
+from slack_bolt import Ack
+from slack_bolt.kwargs_injection import Args
 from slack_sdk import WebClient
 
 from bot.blocks.answers import build_member_profile, build_source_not_shown, read_source_value
 from bot.blocks.challenge_list import build_challenge_detail
-from bot.blocks.messages import build_unknown_person
 from bot.deps import BotDeps
+from bot.listeners.strangers import people_only
 from bot.services.answers import MemberProfile, open_source
 from bot.services.identity import Viewer
 from storage.db import session_scope
@@ -28,37 +29,47 @@ def _thread_of(body: dict[str, Any]) -> str | None:
     return container.get("thread_ts") or message.get("thread_ts") or None
 
 
+def _channel_of(body: dict[str, Any]) -> str | None:
+    channel = (body.get("channel") or {}).get("id")
+    return channel or (body.get("container") or {}).get("channel_id") or None
+
+
+def _reply_in_thread(client: WebClient, body: dict[str, Any], reply: dict[str, Any]) -> None:
+    """Shown only to the chooser, in the answer's thread; nowhere when Slack names no channel."""
+    channel = _channel_of(body)
+    if channel:
+        client.chat_postEphemeral(
+            channel=channel, user=body["user"]["id"], thread_ts=_thread_of(body), **reply
+        )
+
+
+def _stranger_reply(args: Args, reply: dict[str, Any]) -> None:
+    args.ack()
+    _reply_in_thread(args.client, args.body, reply)
+
+
 def make_open_source_action(deps: BotDeps) -> Callable[..., None]:
+    @people_only(deps, _stranger_reply)
     def open_source_action(
         ack: Ack,
         body: dict[str, Any],
         action: dict[str, Any],
         client: WebClient,
-        context: BoltContext,
+        viewer: Viewer,
     ) -> None:
         ack()
-        user_id = body["user"]["id"]
-        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-            "channel_id"
-        )
-        if not channel:
+        if not _channel_of(body):
             return
-        viewer: Viewer | None = context.get("viewer")
-        if viewer is None:
-            reply = build_unknown_person(staff_channel=deps.settings.staff_channel)
+        value = str((action.get("selected_option") or {}).get("value", ""))
+        kind, key = read_source_value(value)
+        with session_scope(deps.engine) as session:
+            found = open_source(session=session, viewer=viewer, kind=kind, key=key)
+        if found is None:
+            reply = build_source_not_shown()
+        elif isinstance(found, MemberProfile):
+            reply = build_member_profile(found)
         else:
-            value = str((action.get("selected_option") or {}).get("value", ""))
-            kind, key = read_source_value(value)
-            with session_scope(deps.engine) as session:
-                found = open_source(session=session, viewer=viewer, kind=kind, key=key)
-            if found is None:
-                reply = build_source_not_shown()
-            elif isinstance(found, MemberProfile):
-                reply = build_member_profile(found)
-            else:
-                reply = build_challenge_detail(found)
-        client.chat_postEphemeral(
-            channel=channel, user=user_id, thread_ts=_thread_of(body), **reply
-        )
+            reply = build_challenge_detail(found)
+        _reply_in_thread(client, body, reply)
 
     return open_source_action

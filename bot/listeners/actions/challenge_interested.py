@@ -10,14 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, BoltContext
+from slack_bolt import Ack
 from slack_sdk import WebClient
 
 from bot.blocks.common import escape
-from bot.blocks.messages import build_notice, build_unknown_person
+from bot.blocks.messages import build_notice
 from bot.blocks.team_roster import build_join_modal, build_joined_note
 from bot.deps import BotDeps
 from bot.listeners.roster import publish_roster
+from bot.listeners.strangers import ephemeral_reply, people_only
 from bot.services.identity import Viewer
 from bot.services.teams import JoinOutcome, join_team
 from storage.db import session_scope
@@ -31,22 +32,18 @@ REFUSALS = {
 
 
 def make_interested_action(deps: BotDeps) -> Callable[..., None]:
+    @people_only(deps, ephemeral_reply)
     def interested(
         ack: Ack,
         body: dict[str, Any],
         action: dict[str, Any],
         client: WebClient,
-        context: BoltContext,
+        viewer: Viewer,
     ) -> None:
         ack()
         user_id = body["user"]["id"]
         channel = body["channel"]["id"]
         card_ts = (body.get("message") or {}).get("ts")
-        viewer: Viewer | None = context.get("viewer")
-        if viewer is None:
-            note = build_unknown_person(staff_channel=deps.settings.staff_channel)
-            client.chat_postEphemeral(channel=channel, user=user_id, **note)
-            return
         with session_scope(deps.engine) as session:
             result = join_team(session=session, viewer=viewer, challenge_id=int(action["value"]))
         if result.outcome is JoinOutcome.CHOOSE_TEAM and result.challenge is not None:

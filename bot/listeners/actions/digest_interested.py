@@ -5,35 +5,31 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, BoltContext
+from slack_bolt import Ack
 from slack_sdk import WebClient
 
 from bot.blocks.challenge_card import build_interest_note
 from bot.blocks.common import escape
 from bot.blocks.digest import build_feedback_notice
-from bot.blocks.messages import build_unknown_person
 from bot.deps import BotDeps
+from bot.listeners.strangers import ephemeral_reply, people_only
 from bot.services.challenges import InterestOutcome, express_interest
 from bot.services.identity import Viewer
 from storage.db import session_scope
 
 
 def make_digest_interested_action(deps: BotDeps) -> Callable[..., None]:
+    @people_only(deps, ephemeral_reply)
     def digest_interested(
         ack: Ack,
         body: dict[str, Any],
         action: dict[str, Any],
         client: WebClient,
-        context: BoltContext,
+        viewer: Viewer,
     ) -> None:
         ack()
         user_id = body["user"]["id"]
         channel = body["channel"]["id"]
-        viewer: Viewer | None = context.get("viewer")
-        if viewer is None:
-            note = build_unknown_person(staff_channel=deps.settings.staff_channel)
-            client.chat_postEphemeral(channel=channel, user=user_id, **note)
-            return
         with session_scope(deps.engine) as session:
             result = express_interest(
                 session=session, viewer=viewer, challenge_id=int(action["value"])

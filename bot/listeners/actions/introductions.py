@@ -6,12 +6,12 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, BoltContext, Respond
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.blocks.answers import build_introduction, build_introduction_request, build_note
-from bot.blocks.messages import build_unknown_person
 from bot.deps import BotDeps
+from bot.listeners.strangers import people_only, respond_reply
 from bot.services.identity import Viewer
 from bot.services.introductions import (
     IntroductionError,
@@ -28,14 +28,11 @@ def _open_dm(client: WebClient, *users: str) -> str:
 
 
 def make_introduce_action(deps: BotDeps) -> Callable[..., None]:
+    @people_only(deps, respond_reply)
     def introduce(
-        ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+        ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, viewer: Viewer
     ) -> None:
         ack()
-        viewer: Viewer | None = context.get("viewer")
-        if viewer is None:
-            respond(**build_unknown_person(staff_channel=deps.settings.staff_channel))
-            return
         value = json.loads(body["actions"][0]["value"])
         try:
             with session_scope(deps.engine) as session:

@@ -13,9 +13,9 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks.answers import build_staff_question
 from bot.blocks.common import message, section
-from bot.blocks.messages import build_unknown_person
 from bot.deps import BotDeps
 from bot.listeners.commands.solvers import solvers_reply
+from bot.listeners.strangers import people_only, respond_reply
 from bot.services.identity import Viewer
 from bot.services.matching import set_feedback
 from storage.db import session_scope
@@ -30,12 +30,9 @@ def _value(body: dict[str, Any]) -> str:
 
 
 def make_share_action(deps: BotDeps) -> Callable[..., None]:
-    def share(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+    @people_only(deps, respond_reply)
+    def share(ack: Ack, body: dict[str, Any], respond: Respond, viewer: Viewer) -> None:
         ack()
-        viewer: Viewer | None = context.get("viewer")
-        if viewer is None:
-            respond(**build_unknown_person(staff_channel=deps.settings.staff_channel))
-            return
         reply = solvers_reply(deps, viewer, _value(body), share=False)
         respond(response_type="in_channel", delete_original=True, **reply)
 

@@ -5,34 +5,31 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, BoltContext
+from slack_bolt import Ack
 from slack_sdk import WebClient
 
 from bot.blocks.common import escape
-from bot.blocks.messages import build_notice, build_unknown_person
+from bot.blocks.messages import build_notice
 from bot.deps import BotDeps
 from bot.listeners.roster import publish_roster
+from bot.listeners.strangers import ephemeral_reply, people_only
 from bot.services.identity import Viewer
 from bot.services.teams import TeamError, leave_team
 from storage.db import session_scope
 
 
 def make_team_leave_action(deps: BotDeps) -> Callable[..., None]:
+    @people_only(deps, ephemeral_reply)
     def team_left(
         ack: Ack,
         body: dict[str, Any],
         action: dict[str, Any],
         client: WebClient,
-        context: BoltContext,
+        viewer: Viewer,
     ) -> None:
         ack()
         user_id, channel = body["user"]["id"], body["channel"]["id"]
-        viewer: Viewer | None = context.get("viewer")
         value = str(action.get("value", ""))
-        if viewer is None:
-            note = build_unknown_person(staff_channel=deps.settings.staff_channel)
-            client.chat_postEphemeral(channel=channel, user=user_id, **note)
-            return
         if not value.isdigit():
             return  # only a forged payload carries another value
         try:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, BoltContext
+from slack_bolt import Ack
 from slack_sdk import WebClient
 
-from bot.blocks.messages import build_not_staff, build_notice, build_unknown_person
+from bot.blocks.messages import build_not_staff, build_notice
 from bot.blocks.team_roster import build_status_posted, parse_option_value
 from bot.deps import BotDeps
 from bot.listeners.roster import publish_roster
+from bot.listeners.strangers import ephemeral_reply, people_only
 from bot.services.identity import Viewer
 from bot.services.teams import StatusChange, TeamError, TeamNotStaff, change_team_status
 from storage.db import session_scope
@@ -31,21 +32,17 @@ def announce_status_change(
 
 
 def make_team_status_action(deps: BotDeps) -> Callable[..., None]:
+    @people_only(deps, ephemeral_reply)
     def team_status_chosen(
         ack: Ack,
         body: dict[str, Any],
         action: dict[str, Any],
         client: WebClient,
-        context: BoltContext,
+        viewer: Viewer,
     ) -> None:
         ack()
         user_id, channel = body["user"]["id"], body["channel"]["id"]
-        viewer: Viewer | None = context.get("viewer")
         chosen = parse_option_value((action.get("selected_option") or {}).get("value", ""))
-        if viewer is None:
-            note = build_unknown_person(staff_channel=deps.settings.staff_channel)
-            client.chat_postEphemeral(channel=channel, user=user_id, **note)
-            return
         if chosen is None:
             return  # only a forged payload carries another value
         try:

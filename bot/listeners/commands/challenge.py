@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, BoltContext, Respond
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.blocks.challenge_list import (
@@ -19,13 +19,13 @@ from bot.blocks.messages import (
     CHALLENGE_USAGE,
     build_not_staff,
     build_notice,
-    build_unknown_person,
     build_usage,
 )
 from bot.deps import BotDeps
 from bot.listeners.actions.challenge_prefill import open_prefilled
 from bot.listeners.commands.challenge_team import answer_team_request
 from bot.listeners.commands.parsing import parse_challenge_text
+from bot.listeners.strangers import people_only, respond_reply
 from bot.services import challenges
 from bot.services.identity import Viewer
 from storage.db import session_scope
@@ -58,14 +58,11 @@ def _answer(deps: BotDeps, viewer: Viewer, text: str) -> dict[str, Any]:
 
 
 def make_challenge_command(deps: BotDeps) -> Callable[..., None]:
+    @people_only(deps, respond_reply)
     def challenge_command(
-        ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+        ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, viewer: Viewer
     ) -> None:
         ack()
-        viewer: Viewer | None = context.get("viewer")
-        if viewer is None:
-            respond(**build_unknown_person(staff_channel=deps.settings.staff_channel))
-            return
         request = parse_challenge_text(command.get("text", ""))
         if request.action in ("team_status", "team_new"):
             respond(**answer_team_request(deps, client, viewer, request))

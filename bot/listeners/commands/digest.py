@@ -7,12 +7,13 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_bolt import Ack, BoltContext, Respond
+from slack_bolt import Ack, Respond
 
 from bot.blocks.digest import build_digest_message
-from bot.blocks.messages import DIGEST_USAGE, build_notice, build_unknown_person, build_usage
+from bot.blocks.messages import DIGEST_USAGE, build_notice, build_usage
 from bot.deps import BotDeps
 from bot.listeners.commands.parsing import DigestRequest, parse_digest_text
+from bot.listeners.strangers import people_only, respond_reply
 from bot.services import digest_settings as settings
 from bot.services.digests import default_ranker, preview_for_person
 from bot.services.identity import Viewer
@@ -98,15 +99,11 @@ def make_digest_command(deps: BotDeps) -> Callable[..., None]:
             )
         return build_digest_message(digest)
 
-    def digest_command(
-        ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext
-    ) -> None:
+    @people_only(deps, respond_reply)
+    def digest_command(ack: Ack, command: dict[str, Any], respond: Respond, viewer: Viewer) -> None:
         ack()
-        viewer: Viewer | None = context.get("viewer")
         request = parse_digest_text(command.get("text", ""))
-        if viewer is None:
-            respond(**build_unknown_person(staff_channel=deps.settings.staff_channel))
-        elif request.action == "help":
+        if request.action == "help":
             respond(**build_usage(DIGEST_USAGE))
         elif request.action == "usage":
             respond(**build_usage(DIGEST_USAGE, problem=request.problem))

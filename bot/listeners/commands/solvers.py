@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, BoltContext, Respond
+from slack_bolt import Ack, Respond
 
 from bot.blocks.answers import build_no_answer, build_solvers
-from bot.blocks.messages import build_unknown_person, build_usage
+from bot.blocks.messages import build_usage
 from bot.deps import BotDeps
+from bot.listeners.strangers import people_only, respond_reply
 from bot.services import answers
 from bot.services.identity import Viewer
 from storage.db import session_scope
@@ -35,15 +36,13 @@ def solvers_reply(deps: BotDeps, viewer: Viewer, problem: str, *, share: bool) -
 
 
 def make_solvers_command(deps: BotDeps) -> Callable[..., None]:
+    @people_only(deps, respond_reply)
     def solvers_command(
-        ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext
+        ack: Ack, command: dict[str, Any], respond: Respond, viewer: Viewer
     ) -> None:
         ack()
-        viewer: Viewer | None = context.get("viewer")
         problem = command.get("text", "").strip()
-        if viewer is None:
-            respond(**build_unknown_person(staff_channel=deps.settings.staff_channel))
-        elif not problem:
+        if not problem:
             respond(**build_usage(SOLVERS_USAGE, problem="Describe the problem after `/solvers`."))
         else:
             respond(response_type="ephemeral", **solvers_reply(deps, viewer, problem, share=True))

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from slack_bolt import BoltContext
+from slack_bolt.kwargs_injection import Args
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -28,9 +28,9 @@ from bot.blocks.answers import (
     build_written_answer,
     build_written_draft,
 )
-from bot.blocks.messages import build_unknown_person
 from bot.deps import BotDeps
 from bot.listeners.events.team_thread import answer_in_team_thread
+from bot.listeners.strangers import people_only
 from bot.services import answers
 from bot.services.identity import Viewer
 from bot.services.language import detect_language
@@ -299,42 +299,51 @@ def is_follow_up(deps: BotDeps, event: dict[str, Any]) -> bool:
         )
 
 
+def _show_working(client: WebClient, event: dict[str, Any]) -> str:
+    """The working reaction on the asker's message; the thread the answer goes in."""
+    ts = event["ts"]
+    try:
+        client.reactions_add(channel=event["channel"], timestamp=ts, name=WORKING_REACTION)
+    except SlackApiError as exc:
+        log.info("could not add the working reaction: %s", exc.response.get("error"))
+    return str(event.get("thread_ts") or ts)
+
+
+def _stranger_reply(args: Args, reply: dict[str, Any]) -> None:
+    # Events are acknowledged by Bolt; a stranger sees the same reaction, then the reply.
+    assert args.event is not None
+    thread_ts = _show_working(args.client, args.event)
+    args.client.chat_postMessage(channel=args.event["channel"], thread_ts=thread_ts, **reply)
+
+
 def make_question_listener(deps: BotDeps) -> Callable[..., None]:
-    def question(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        channel, ts = event["channel"], event["ts"]
-        thread_ts = event.get("thread_ts") or ts
-        try:
-            client.reactions_add(channel=channel, timestamp=ts, name=WORKING_REACTION)
-        except SlackApiError as exc:
-            log.info("could not add the working reaction: %s", exc.response.get("error"))
-        viewer: Viewer | None = context.get("viewer")
+    @people_only(deps, _stranger_reply)
+    def question(event: dict[str, Any], client: WebClient, viewer: Viewer) -> None:
+        channel = event["channel"]
+        thread_ts = _show_working(client, event)
         text = event.get("text", "")
-        team_reply = None
-        if viewer is None:
-            reply = build_unknown_person(staff_channel=deps.settings.staff_channel)
-        else:
-            team_reply = answer_in_team_thread(
-                deps, client, viewer, text, channel=channel, thread_ts=thread_ts
-            )
-            if team_reply is None:
-                answer = find_answer(deps, viewer, text, channel=channel, thread_ts=thread_ts)
-                if deps.llm is not None and answer is not None and answer.worth_writing:
-                    write_answer_in_thread(
-                        deps,
-                        deps.llm,
-                        client,
-                        viewer,
-                        text,
-                        answer,
-                        channel=channel,
-                        thread_ts=thread_ts,
-                    )
-                    return
-                reply = template_answer(
-                    deps, viewer, text, answer, channel=channel, thread_ts=thread_ts
+        team_reply = answer_in_team_thread(
+            deps, client, viewer, text, channel=channel, thread_ts=thread_ts
+        )
+        if team_reply is None:
+            answer = find_answer(deps, viewer, text, channel=channel, thread_ts=thread_ts)
+            if deps.llm is not None and answer is not None and answer.worth_writing:
+                write_answer_in_thread(
+                    deps,
+                    deps.llm,
+                    client,
+                    viewer,
+                    text,
+                    answer,
+                    channel=channel,
+                    thread_ts=thread_ts,
                 )
-            else:
-                reply = team_reply.payload
+                return
+            reply = template_answer(
+                deps, viewer, text, answer, channel=channel, thread_ts=thread_ts
+            )
+        else:
+            reply = team_reply.payload
         if team_reply is not None and team_reply.private:
             client.chat_postEphemeral(
                 channel=channel, user=event["user"], thread_ts=thread_ts, **reply

@@ -1,0 +1,248 @@
+"""The contract every listener keeps with a stranger (a Slack user with no person record).
+
+Each request type answers in its own place: privately in the channel for a button on a
+message, through the response_url for a slash command or an answer's buttons, in the thread
+(after the working reaction) for a mention or a DM, and on the form itself for a modal. The
+request is acknowledged at once, nothing else is shown, and nothing is stored.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from bot.blocks.answers import INTRODUCE, OPEN_SOURCE, SHARE
+from bot.blocks.challenge_card import INTERESTED_ACTION
+from bot.blocks.challenge_modal import CALLBACK_ID
+from bot.blocks.digest import INTERESTED_ACTION as DIGEST_INTERESTED_ACTION
+from bot.blocks.digest import NOT_RELEVANT_ACTION
+from bot.blocks.team_roster import JOIN_CALLBACK, LEAVE_ACTION, ROLE_ACTION, STATUS_ACTION
+from storage.db import session_scope
+from storage.models import Challenge, Interest, Introduction, QuestionLog, TeamMembership
+from tests.bot.conftest import STRANGER_USER
+from tests.bot.slack_harness import (
+    BOT_USER_ID,
+    CHALLENGES_CHANNEL,
+    GENERAL_CHANNEL,
+    TEAM_ID,
+    ApiCall,
+    RunningBot,
+    SlackReply,
+    modal_values,
+)
+
+POLITE = "I don't know you yet"
+ASKED_TS = "1760000400.000400"
+THREAD_TS = "1760000300.000300"
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where the polite reply must go: a Web API method and the arguments that place it."""
+
+    method: str
+    placed: dict[str, str | None]
+    reaction_first: bool = False
+
+
+# In the channel itself, not in a thread under the clicked message.
+PRIVATELY_IN_CHANNEL = Where(
+    "chat.postEphemeral", {"channel": CHALLENGES_CHANNEL, "user": STRANGER_USER, "thread_ts": None}
+)
+BY_RESPONSE_URL = Where("response_url", {})
+
+
+def click(action_id: str, value: str = "1") -> Callable[[RunningBot], SlackReply]:
+    def send(bot: RunningBot) -> SlackReply:
+        return bot.sender.block_action(user=STRANGER_USER, action_id=action_id, value=value)
+
+    return send
+
+
+def choose(action_id: str, value: str) -> Callable[[RunningBot], SlackReply]:
+    def send(bot: RunningBot) -> SlackReply:
+        option = {"text": {"type": "plain_text", "text": value}, "value": value}
+        return bot.sender.block_action(
+            user=STRANGER_USER, action_id=action_id, selected_option=option
+        )
+
+    return send
+
+
+def command(name: str, text: str) -> Callable[[RunningBot], SlackReply]:
+    def send(bot: RunningBot) -> SlackReply:
+        return bot.sender.command(name, text, user=STRANGER_USER)
+
+    return send
+
+
+def open_source_in_thread(bot: RunningBot) -> SlackReply:
+    """The sources menu under a written answer, which lives in the question's thread."""
+    option = {"text": {"type": "plain_text", "text": "Arctic Sense"}, "value": "member:x"}
+    payload = {
+        "type": "block_actions",
+        "user": {"id": STRANGER_USER, "username": "stranger", "team_id": TEAM_ID},
+        "api_app_id": "A0SCICAPP1",
+        "token": "legacy-verification-token",
+        "team": {"id": TEAM_ID, "domain": "scic"},
+        "trigger_id": "1.1111.abcdef",
+        "container": {
+            "type": "message",
+            "message_ts": ASKED_TS,
+            "channel_id": CHALLENGES_CHANNEL,
+            "thread_ts": THREAD_TS,
+        },
+        "channel": {"id": CHALLENGES_CHANNEL, "name": "challenges"},
+        "message": {"type": "message", "ts": ASKED_TS, "thread_ts": THREAD_TS, "text": ""},
+        "response_url": bot.fake.response_url("action"),
+        "actions": [
+            {
+                "action_id": OPEN_SOURCE,
+                "block_id": "b1",
+                "type": "static_select",
+                "selected_option": option,
+                "action_ts": "1760000401.000001",
+            }
+        ],
+    }
+    return bot.sender.interaction(payload)
+
+
+def mention(bot: RunningBot) -> SlackReply:
+    event = {
+        "type": "app_mention",
+        "user": STRANGER_USER,
+        "text": f"<@{BOT_USER_ID}> who can solve snow loads?",
+        "channel": GENERAL_CHANNEL,
+        "ts": ASKED_TS,
+        "event_ts": ASKED_TS,
+    }
+    return bot.sender.event(event)
+
+
+def mention_in_thread(bot: RunningBot) -> SlackReply:
+    event = {
+        "type": "app_mention",
+        "user": STRANGER_USER,
+        "text": f"<@{BOT_USER_ID}> and ice?",
+        "channel": GENERAL_CHANNEL,
+        "ts": ASKED_TS,
+        "event_ts": ASKED_TS,
+        "thread_ts": THREAD_TS,
+    }
+    return bot.sender.event(event)
+
+
+def direct_message(bot: RunningBot) -> SlackReply:
+    return bot.sender.message(STRANGER_USER, "who can solve snow loads?", extra={"ts": ASKED_TS})
+
+
+ANSWERED_IN_PLACE = [
+    pytest.param(command("/challenge", "list"), BY_RESPONSE_URL, id="/challenge"),
+    pytest.param(command("/digest", ""), BY_RESPONSE_URL, id="/digest"),
+    pytest.param(command("/solvers", "snow loads"), BY_RESPONSE_URL, id="/solvers"),
+    pytest.param(click(INTERESTED_ACTION), PRIVATELY_IN_CHANNEL, id="card interested"),
+    pytest.param(click(DIGEST_INTERESTED_ACTION), PRIVATELY_IN_CHANNEL, id="digest interested"),
+    pytest.param(click(NOT_RELEVANT_ACTION), PRIVATELY_IN_CHANNEL, id="digest not relevant"),
+    pytest.param(click(LEAVE_ACTION), PRIVATELY_IN_CHANNEL, id="team leave"),
+    pytest.param(choose(ROLE_ACTION, "1:technology"), PRIVATELY_IN_CHANNEL, id="team role"),
+    pytest.param(choose(STATUS_ACTION, "1:submitted"), PRIVATELY_IN_CHANNEL, id="team status"),
+    pytest.param(
+        click(INTRODUCE, json.dumps({"member": "arctic-sense"})), BY_RESPONSE_URL, id="introduce"
+    ),
+    pytest.param(click(SHARE, "snow loads"), BY_RESPONSE_URL, id="share answer"),
+    pytest.param(
+        open_source_in_thread,
+        Where(
+            "chat.postEphemeral",
+            {"channel": CHALLENGES_CHANNEL, "user": STRANGER_USER, "thread_ts": THREAD_TS},
+        ),
+        id="open a source",
+    ),
+    pytest.param(
+        mention,
+        Where("chat.postMessage", {"channel": GENERAL_CHANNEL, "thread_ts": ASKED_TS}, True),
+        id="mention",
+    ),
+    pytest.param(
+        mention_in_thread,
+        Where("chat.postMessage", {"channel": GENERAL_CHANNEL, "thread_ts": THREAD_TS}, True),
+        id="mention in a thread",
+    ),
+    pytest.param(
+        direct_message,
+        Where("chat.postMessage", {"channel": "D0DIRECT01", "thread_ts": ASKED_TS}, True),
+        id="direct message",
+    ),
+]
+
+
+def nothing_stored(engine: Engine) -> bool:
+    with session_scope(engine) as session:
+        return all(
+            session.scalar(select(func.count()).select_from(table)) == 0
+            for table in (Challenge, Interest, TeamMembership, Introduction, QuestionLog)
+        )
+
+
+@pytest.mark.parametrize(("send", "where"), ANSWERED_IN_PLACE)
+def test_a_stranger_is_told_how_to_get_added_where_the_request_answers(
+    bot: RunningBot, engine: Engine, send: Callable[[RunningBot], SlackReply], where: Where
+) -> None:
+    reply = send(bot)
+    assert reply.status == 200
+    assert reply.body == ""  # acknowledged, with the reply sent separately
+    bot.fake.wait_for_method(where.method)
+    visible = bot.fake.settle()
+    expected = ["reactions.add", where.method] if where.reaction_first else [where.method]
+    assert [c.method for c in visible] == expected
+    polite: ApiCall = visible[-1]
+    assert POLITE in polite.args["text"]
+    assert polite.args.get("blocks")
+    assert {k: polite.args.get(k) for k in where.placed} == where.placed
+    if where.reaction_first:
+        assert visible[0].args["timestamp"] == ASKED_TS
+    assert nothing_stored(engine)
+
+
+def submit_challenge(bot: RunningBot) -> SlackReply:
+    values = modal_values(title="Snow loads on roofs", visibility="public")
+    metadata = json.dumps({"channel_id": GENERAL_CHANNEL})
+    return bot.sender.view_submission(
+        user=STRANGER_USER, callback_id=CALLBACK_ID, values=values, private_metadata=metadata
+    )
+
+
+def submit_team_choice(bot: RunningBot) -> SlackReply:
+    option = {"text": {"type": "plain_text", "text": "Team 1"}, "value": "1"}
+    values = {"team": {"value": {"type": "static_select", "selected_option": option}}}
+    metadata = json.dumps({"challenge_id": 1, "channel": CHALLENGES_CHANNEL})
+    return bot.sender.view_submission(
+        user=STRANGER_USER, callback_id=JOIN_CALLBACK, values=values, private_metadata=metadata
+    )
+
+
+@pytest.mark.parametrize(
+    ("send", "errors"),
+    [
+        pytest.param(
+            submit_challenge, {"title": "Only SCIC staff can post challenges."}, id="new challenge"
+        ),
+        pytest.param(submit_team_choice, {"team": "Choose a team."}, id="team choice"),
+    ],
+)
+def test_a_stranger_s_modal_stays_open_with_the_reason_on_the_form(
+    bot: RunningBot,
+    engine: Engine,
+    send: Callable[[RunningBot], SlackReply],
+    errors: dict[str, str],
+) -> None:
+    reply = send(bot)
+    assert reply.status == 200
+    assert reply.json() == {"response_action": "errors", "errors": errors}
+    assert bot.fake.settle() == []
+    assert nothing_stored(engine)
