@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from bot.services.text import clip as clip  # re-exported: every builder clips with it
+
 Block = dict[str, Any]
 
 SECTION_TEXT_MAX = 3000
@@ -17,11 +19,6 @@ MESSAGE_TEXT_MAX = 4000
 def escape(text: str) -> str:
     """Slack's mrkdwn treats &, < and > as markup; records are shown as typed, never as links."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def clip(text: str, limit: int) -> str:
-    """Fit ``text`` into ``limit`` characters, marking the cut with an ellipsis."""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def plain(text: str, limit: int = SECTION_TEXT_MAX) -> dict[str, Any]:

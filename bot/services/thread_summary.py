@@ -26,7 +26,7 @@ from bot.services.teams import (
     people_in,
     summarize_thread,
 )
-from bot.services.writing import clip, one_line
+from bot.services.text import clip, one_line
 from prompts import as_data
 from prompts.thread_summary import PROMPT as THREAD_SUMMARY
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from bot.services.language import LANGUAGE_NAMES, language_name
 from bot.services.llm import LanguageModel, LanguageModelError
 from bot.services.matching import SolverMatch
+from bot.services.text import clip, one_line
 from prompts import as_data
 from prompts.digest_intro import PROMPT as DIGEST_INTRO
 from prompts.match_reasons import PROMPT as MATCH_REASONS
@@ -27,14 +28,6 @@ if TYPE_CHECKING:
     from bot.services.digests import Digest, DigestItem
 
 log = logging.getLogger(__name__)
-
-
-def one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 # --- why each suggested solver fits a challenge ----------------------------------------------
