@@ -216,6 +216,15 @@ def _parts(token: str) -> list[tuple[int, str]]:
     return out
 
 
+def _occurrences(token: str, stem: str) -> list[int]:
+    """Where ``stem`` starts in ``token``, overlapping occurrences included."""
+    found, at = [], token.find(stem)
+    while at != -1:
+        found.append(at)
+        at = token.find(stem, at + 1)
+    return found
+
+
 def _finnish_matches(text: str) -> list[_Entry]:
     """Glossary entries whose stems occur in the words of Finnish ``text``, in text order.
 
@@ -232,9 +241,12 @@ def _finnish_matches(text: str) -> list[_Entry]:
             s = stem.text
             if stem.whole_word:
                 hits = [at for at, part in parts if part == s]
+            elif s not in token:
+                continue
             else:
-                hits = [i for i in range(len(token)) if token.startswith(s, i)]
-                hits = [i for i in hits if len(s) >= MIN_INNER_STEM or i in starts]
+                hits = [
+                    i for i in _occurrences(token, s) if len(s) >= MIN_INNER_STEM or i in starts
+                ]
             for at in hits:
                 if not any(taken[at : at + len(s)]):
                     taken[at : at + len(s)] = [True] * len(s)
