@@ -322,10 +322,6 @@ class SearchText:
     lexical: str
     language: Language
 
-    @classmethod
-    def as_is(cls, text: str) -> SearchText:
-        return cls(text, text, detect_language(text))
-
 
 def request_language(text: str, *, asked: str = "") -> Language:
     """The language of a search request, from the whole message it came in when known.
