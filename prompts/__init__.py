@@ -12,7 +12,7 @@ import json
 import pkgutil
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from langchain_core.messages import BaseMessage
@@ -42,11 +42,12 @@ class Prompt:
     system: str
     human: str
 
-    @property
+    @cached_property
     def template(self) -> ChatPromptTemplate:
+        # Parsed once per prompt, not on every call that fills it.
         return ChatPromptTemplate.from_messages([("system", self.system), ("human", self.human)])
 
-    @property
+    @cached_property
     def variables(self) -> frozenset[str]:
         return frozenset(self.template.input_variables)
 
