@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
-from bot.services.language import detect_language, language_name
+from bot.services.language import language_name
 from bot.services.llm import LanguageModel, LanguageModelError
 from bot.services.teams import (
     SUMMARY_ITEMS_MAX,
@@ -78,11 +78,6 @@ def plain_text(text: str) -> str:
         return label or target
 
     return html.unescape(_SLACK_LINK.sub(simple, text)).strip()
-
-
-def request_language(text: str) -> str:
-    """The language the summary was asked for in: "tiivistä" asks for Finnish."""
-    return detect_language(_SLACK_LINK.sub(" ", text))
 
 
 def messages_for_model(messages: Sequence[ThreadMessage]) -> list[dict[str, str]]:

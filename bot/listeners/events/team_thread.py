@@ -16,6 +16,7 @@ from bot.blocks.team_thread import build_missing_answer, build_thread_summary
 from bot.deps import BotDeps
 from bot.services import teams, thread_summary
 from bot.services.identity import Viewer
+from bot.services.language import detect_language
 from storage.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,8 @@ def answer_in_team_thread(
         deps.llm,
         messages,
         challenge_title=title,
-        language=thread_summary.request_language(text),
+        # "tiivistä" asks for a Finnish summary (Slack markup is not read as words).
+        language=detect_language(text),
         person_id=viewer.person_id,
     )
     return ThreadReply(build_thread_summary(summary))
