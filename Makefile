@@ -8,7 +8,7 @@ ifneq ($(wildcard $(SHARED_MODEL)/model.onnx),)
 export EMBEDDING_MODEL_DIR ?= $(SHARED_MODEL)
 endif
 
-.PHONY: install demo test lint types pytest fix clean
+.PHONY: install demo test test-any-day lint types pytest fix clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ types: install
 
 pytest: install
 	$(BIN)/pytest
+
+test-any-day: install ## the whole test suite with the clock 400 days ahead (libfaketime)
+	$(BIN)/python -m tests.any_day 400
 
 fix: install ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .

@@ -17,7 +17,6 @@ import bisect
 import tempfile
 import time
 from collections import defaultdict
-from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -79,7 +78,6 @@ def main(argv: list[str] | None = None) -> None:
                 rank=capability_ranker,
                 frequency=DigestFrequency.WEEKLY,
                 timezone=ZoneInfo("Europe/Helsinki"),
-                now=datetime.now(UTC),
                 workers=args.workers,
             )
             seconds = time.perf_counter() - started

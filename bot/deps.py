@@ -5,12 +5,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
 from bot.settings import Settings
+from storage import clock
 
 if TYPE_CHECKING:
     from bot.services.llm import LanguageModel
@@ -24,7 +25,7 @@ def earliest_today() -> date:
 
     Slack's date picker gives the user's local day; the bot does not know their time zone.
     """
-    return (datetime.now(UTC) - timedelta(hours=12)).date()
+    return (clock.now() - timedelta(hours=12)).date()
 
 
 @dataclass(frozen=True)

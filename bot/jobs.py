@@ -41,6 +41,7 @@ from bot.services.digests import ChallengeRanker, DigestPoster, default_ranker, 
 from bot.services.llm import LanguageModel
 from bot.services.matching import SolverSearch
 from bot.settings import Settings
+from storage import clock
 from storage.digest_models import SCHEDULER_JOBS_TABLE
 from storage.models import DigestFrequency
 
@@ -175,7 +176,7 @@ def start_scheduler(settings: Settings, runtime: DigestRuntime) -> BackgroundSch
     )
     # Paused: the stored jobs are read before they are replaced, and nothing runs in between.
     scheduler.start(paused=True)
-    now = datetime.now(timezone)
+    now = clock.now().astimezone(timezone)
     for job_id, (trigger, args) in digest_jobs(settings).items():
         missed = _missed_run(scheduler, job_id, now)
         kept: dict[str, Any] = {"next_run_time": missed} if missed else {}

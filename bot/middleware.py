@@ -10,7 +10,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
@@ -19,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.deps import BotDeps
 from bot.services.identity import identify_slack_user
+from storage import clock
 from storage.db import session_scope
 from storage.slack_queries import record_event_once
 
@@ -55,7 +55,7 @@ def make_event_deduplication(deps: BotDeps) -> Callable[..., BoltResponse | None
         if body.get("type") == "event_callback" and isinstance(event_id, str):
             with session_scope(deps.engine) as session:
                 first = record_event_once(
-                    session=session, event_id=event_id, received_at=datetime.now(UTC)
+                    session=session, event_id=event_id, received_at=clock.now()
                 )
             if not first:
                 log.info("event %s was already handled; skipping Slack's retry", event_id)

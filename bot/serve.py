@@ -12,7 +12,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
 from typing import Any
@@ -27,6 +27,7 @@ from bot.services import records
 from bot.services.llm import LanguageModel
 from bot.services.matching import SolverSearch
 from bot.settings import Settings, SettingsError, require_slack_settings
+from storage import clock
 from storage.db import check_store, make_engine, session_scope
 from storage.slack_queries import forget_events_before
 
@@ -156,9 +157,7 @@ def start_http_server(
 
 def forget_old_event_receipts(engine: Engine) -> None:
     with session_scope(engine) as session:
-        removed = forget_events_before(
-            session=session, before=datetime.now(UTC) - EVENT_RECEIPTS_KEPT
-        )
+        removed = forget_events_before(session=session, before=clock.now() - EVENT_RECEIPTS_KEPT)
     if removed:
         log.info("forgot %d old Slack event receipts", removed)
 

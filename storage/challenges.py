@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, exists, false, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -94,19 +94,30 @@ def _visible_to(member_id: int | None, is_staff: bool) -> ColumnElement[bool]:
     return or_(*clauses)
 
 
+def _in_statuses(
+    statuses: Collection[ChallengeStatus], open_on: date | None
+) -> ColumnElement[bool]:
+    if open_on is not None:
+        return Challenge.open_on(open_on)
+    return Challenge.status.in_(list(statuses))
+
+
 def visible_challenges(
     *,
     session: Session,
     member_id: int | None,
     is_staff: bool,
-    statuses: Collection[ChallengeStatus],
+    statuses: Collection[ChallengeStatus] = (),
+    open_on: date | None = None,
     limit: int,
     offset: int = 0,
 ) -> list[Challenge]:
-    """Newest first, as far as the viewer may see them."""
+    """Newest first, as far as the viewer may see them: those open on ``open_on`` when it is
+    given (an expired deadline closes a challenge whatever its status), else those in
+    ``statuses``."""
     query = (
         select(Challenge)
-        .where(_visible_to(member_id, is_staff), Challenge.status.in_(list(statuses)))
+        .where(_visible_to(member_id, is_staff), _in_statuses(statuses, open_on))
         .order_by(Challenge.created_at.desc(), Challenge.id.desc())
         .limit(limit)
         .offset(offset)
@@ -119,12 +130,13 @@ def count_visible_challenges(
     session: Session,
     member_id: int | None,
     is_staff: bool,
-    statuses: Collection[ChallengeStatus],
+    statuses: Collection[ChallengeStatus] = (),
+    open_on: date | None = None,
 ) -> int:
     query = (
         select(func.count())
         .select_from(Challenge)
-        .where(_visible_to(member_id, is_staff), Challenge.status.in_(list(statuses)))
+        .where(_visible_to(member_id, is_staff), _in_statuses(statuses, open_on))
     )
     return session.scalar(query) or 0
 
@@ -145,6 +157,17 @@ def set_challenge_status(
 ) -> None:
     challenge.status = status
     session.flush()  # queues the index update, like every ORM change (storage.outbox)
+
+
+def set_challenge_dates(
+    *, session: Session, slug: str, created_at: datetime, updated_at: datetime
+) -> None:
+    """Date a challenge as created and last changed earlier than now (the demo data's ages)."""
+    session.execute(
+        update(Challenge)
+        .where(Challenge.slug == slug)
+        .values(created_at=created_at, updated_at=updated_at)
+    )
 
 
 def remember_challenge_card(

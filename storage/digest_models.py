@@ -12,7 +12,8 @@ from datetime import datetime
 from sqlalchemy import Column, Float, ForeignKey, LargeBinary, Table, Unicode, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import Base, utcnow
+from storage import clock
+from storage.models import Base
 
 SCHEDULER_JOBS_TABLE = "apscheduler_jobs"
 
@@ -29,7 +30,7 @@ class DigestFeedback(Base):
         ForeignKey("challenge.id", ondelete="CASCADE"), index=True
     )
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 # Mirrors apscheduler.jobstores.sqlalchemy (3.x): 191 = MySQL's key limit, 25 = an 8-byte float.

@@ -22,7 +22,6 @@ from storage.challenges import _visible_to
 from storage.digest_models import DigestFeedback
 from storage.models import (
     Challenge,
-    ChallengeStatus,
     DeliveryStatus,
     DigestDelivery,
     DigestFrequency,
@@ -356,16 +355,16 @@ def visible_challenges_by_id(
     ids: Collection[int],
     member_id: int | None,
     is_staff: bool,
-    statuses: Collection[ChallengeStatus],
+    open_on: date,
 ) -> dict[int, Challenge]:
-    """The challenges among ``ids`` the viewer may see in one of ``statuses``."""
+    """The challenges among ``ids`` the viewer may see that are open on ``open_on``."""
     if not ids:
         return {}
     found = session.scalars(
         select(Challenge).where(
             Challenge.id.in_(list(ids)),
             _visible_to(member_id, is_staff),
-            Challenge.status.in_(list(statuses)),
+            Challenge.open_on(open_on),
         )
     )
     return {c.id: c for c in found}
@@ -376,12 +375,12 @@ def open_challenges_visible(
     session: Session,
     member_id: int | None,
     is_staff: bool,
-    statuses: Collection[ChallengeStatus],
+    open_on: date,
     limit: int,
 ) -> list[Challenge]:
     query = (
         select(Challenge)
-        .where(_visible_to(member_id, is_staff), Challenge.status.in_(list(statuses)))
+        .where(_visible_to(member_id, is_staff), Challenge.open_on(open_on))
         .order_by(Challenge.created_at.desc(), Challenge.id.desc())
         .limit(limit)
     )
@@ -389,14 +388,15 @@ def open_challenges_visible(
 
 
 def new_public_challenges(
-    *, session: Session, since: datetime, statuses: Collection[ChallengeStatus], limit: int
+    *, session: Session, since: datetime, open_on: date, limit: int
 ) -> list[Challenge]:
-    """Public challenges still open that were added after ``since``, newest first."""
+    """Public challenges still open on ``open_on`` that were added after ``since``, newest
+    first."""
     query = (
         select(Challenge)
         .where(
             Challenge.visibility == Visibility.PUBLIC,
-            Challenge.status.in_(list(statuses)),
+            Challenge.open_on(open_on),
             Challenge.created_at > since,
         )
         .order_by(Challenge.created_at.desc(), Challenge.id.desc())
@@ -411,19 +411,18 @@ def deadlines_between(
     member_id: int | None,
     is_staff: bool,
     public_only: bool,
-    statuses: Collection[ChallengeStatus],
     first: date,
     last: date,
     limit: int,
 ) -> list[Challenge]:
-    """Open challenges the viewer may see whose deadline falls in [first, last], soonest first."""
+    """Challenges the viewer may see, open on ``first``, whose deadline falls in [first, last],
+    soonest first."""
     visible = Challenge.visibility == Visibility.PUBLIC if public_only else None
     query = (
         select(Challenge)
         .where(
             visible if visible is not None else _visible_to(member_id, is_staff),
-            Challenge.status.in_(list(statuses)),
-            Challenge.deadline >= first,
+            Challenge.open_on(first),
             Challenge.deadline <= last,
         )
         .order_by(Challenge.deadline, Challenge.id)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    ColumnElement,
     Date,
     DateTime,
     Enum,
@@ -27,13 +28,13 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    and_,
+    or_,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from storage import clock
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -99,6 +100,11 @@ class ChallengeStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
+#: A challenge in one of these takes interest and teams, but only until its deadline day is over
+#: (`Challenge.is_open_on`): an expired one is never shown as open, whatever its stored status.
+OPEN_STATUSES = (ChallengeStatus.OPEN, ChallengeStatus.TEAMS_FORMING)
+
+
 class Visibility(enum.StrEnum):
     PUBLIC = "public"
     RESTRICTED = "restricted"
@@ -157,8 +163,8 @@ class Base(DeclarativeBase):
 
 
 class Timestamped:
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 
 
 class Member(Timestamped, Base):
@@ -281,6 +287,15 @@ class Challenge(Timestamped, Base):
         cascade="all, delete-orphan", passive_deletes=True
     )
 
+    def is_open_on(self, day: date) -> bool:
+        """Open that day: an open status, and no deadline or one not yet passed."""
+        return self.status in OPEN_STATUSES and (self.deadline is None or self.deadline >= day)
+
+    @classmethod
+    def open_on(cls, day: date) -> ColumnElement[bool]:
+        """`is_open_on` as SQL, for queries."""
+        return and_(cls.status.in_(OPEN_STATUSES), or_(cls.deadline.is_(None), cls.deadline >= day))
+
 
 class ChallengeAccess(Base):
     """Which member organisations may see a restricted challenge (staff always may)."""
@@ -325,7 +340,7 @@ class TeamMembership(Base):
     team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"), index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(100), default="")
-    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    joined_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class TeamStatusChange(Base):
@@ -338,7 +353,7 @@ class TeamStatusChange(Base):
     from_status: Mapped[TeamStatus | None] = mapped_column(_enum(TeamStatus, "team_status_from"))
     to_status: Mapped[TeamStatus] = mapped_column(_enum(TeamStatus, "team_status_to"))
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
-    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class Interest(Base):
@@ -352,7 +367,7 @@ class Interest(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     note: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class SolverSuggestion(Timestamped, Base):
@@ -409,7 +424,7 @@ class DigestDelivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str] = mapped_column(Text, default="")
     slack_ts: Mapped[str | None] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     sent_at: Mapped[datetime | None] = mapped_column()
     # The lease of the run sending it (bot.services.digests): a 'pending' row whose claim is
     # older than the lease was abandoned by a crashed run, and one other run may take it over.
@@ -431,7 +446,7 @@ class QuestionLog(Base):
     answer: Mapped[str] = mapped_column(Text, default="")
     answered_members: Mapped[list[str]] = mapped_column(default=list)
     feedback: Mapped[str] = mapped_column(String(32), default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class LanguageModelCall(Base):
@@ -454,7 +469,7 @@ class LanguageModelCall(Base):
     # ok, failed (the template went out instead) or limited (over the daily limit, not called)
     outcome: Mapped[str] = mapped_column(String(16), default="ok")
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class IndexOutbox(Base):
@@ -470,7 +485,7 @@ class IndexOutbox(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     entity: Mapped[str] = mapped_column(String(16))
     entity_key: Mapped[str] = mapped_column(String(80))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class IntroductionStatus(enum.StrEnum):
@@ -495,5 +510,5 @@ class Introduction(Base):
     status: Mapped[IntroductionStatus] = mapped_column(
         _enum(IntroductionStatus, "introduction_status"), default=IntroductionStatus.REQUESTED
     )
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     decided_at: Mapped[datetime | None] = mapped_column()

@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session, UOWTransaction
 
-from storage.models import Challenge, IndexOutbox, Member, Person, Reference, utcnow
+from storage import clock
+from storage.models import Challenge, IndexOutbox, Member, Person, Reference
 
 MEMBER = "member"
 CHALLENGE = "challenge"
@@ -44,7 +45,7 @@ def _queue_index_changes(session: Session, _context: UOWTransaction) -> None:
     dirty = (obj for obj in session.dirty if session.is_modified(obj, include_collections=False))
     keys = _changed_keys([*session.new, *dirty, *session.deleted])
     if keys:
-        now = utcnow()
+        now = clock.now()
         session.connection().execute(
             insert(IndexOutbox),
             [{"entity": e, "entity_key": str(k), "created_at": now} for e, k in sorted(keys)],

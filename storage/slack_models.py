@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import Base, utcnow
+from storage import clock
+from storage.models import Base
 
 
 class SlackEventReceipt(Base):
@@ -20,4 +21,4 @@ class SlackEventReceipt(Base):
     __tablename__ = "slack_event_receipt"
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    received_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)

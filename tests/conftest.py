@@ -11,9 +11,11 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -112,6 +114,22 @@ def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
 def session(engine: Engine) -> Iterator[Session]:
     with session_scope(engine) as session:
         yield session
+
+
+#: The moment `clock` starts at: a Wednesday morning in ISO week 48 of 2026, in Helsinki too.
+NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> Iterator[time_machine.Traveller]:
+    """The one clock (`storage.clock`), set to NOW for everything the test runs.
+
+    time-machine moves it for every thread of the process: the services, the store's column
+    defaults, APScheduler and Slack's signature check all see the same moment. It ticks on
+    from NOW (a scheduler must see time pass); `clock.move_to(...)` jumps.
+    """
+    with time_machine.travel(NOW, tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture(scope="session")

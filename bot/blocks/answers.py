@@ -75,6 +75,7 @@ STATUS_LABELS = {
     "lost": "lost",
     "closed": "closed",
     "draft": "draft",
+    "deadline_passed": "deadline passed",
 }
 
 

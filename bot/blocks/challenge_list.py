@@ -25,8 +25,14 @@ def _line(challenge: ChallengeSummary) -> str:
     return (
         f"*{escape(challenge.title)}* · `{challenge.slug}` (#{challenge.id})\n"
         f"{escape(format_place(challenge.city, challenge.country))} · "
-        f"deadline {format_day(challenge.deadline)} · {challenge.status.value.replace('_', ' ')}"
+        f"deadline {format_day(challenge.deadline)} · {status_text(challenge)}"
     )
+
+
+def status_text(challenge: ChallengeSummary) -> str:
+    if challenge.expired:
+        return f"deadline passed (still marked {challenge.status.value.replace('_', ' ')})"
+    return challenge.status.value.replace("_", " ")
 
 
 def build_challenge_list(page: ChallengePage) -> dict[str, Any]:
@@ -52,8 +58,7 @@ def build_challenge_detail(challenge: ChallengeSummary) -> dict[str, Any]:
         f"*Where:* {escape(format_place(challenge.city, challenge.country))}",
         f"*Deadline:* {format_day(challenge.deadline)}",
         f"*Budget:* {budget}",
-        f"*Status:* {challenge.status.value.replace('_', ' ')} · *Visibility:* "
-        f"{challenge.visibility.value}",
+        f"*Status:* {status_text(challenge)} · *Visibility:* {challenge.visibility.value}",
     ]
     if challenge.needs:
         facts.append("*Needs:* " + escape(", ".join(challenge.needs)))

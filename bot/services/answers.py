@@ -39,12 +39,12 @@ from bot.services.matching import (
 from prompts import as_data
 from prompts.answer import PROMPT as ANSWER_PROMPT
 from storage import challenges as challenge_store
-from storage.models import Challenge, ChallengeStatus, Member, Reference
+from storage import clock
+from storage.models import OPEN_STATUSES, Challenge, ChallengeStatus, Member, Reference
 from storage.queries import find_member, record_names
 
 Intent = Literal["solvers", "challenges", "member", "unclear"]
 SourceKind = Literal["member", "reference", "challenge"]
-OPEN = (ChallengeStatus.OPEN, ChallengeStatus.TEAMS_FORMING)
 EVERY_SHOWN = tuple(s for s in ChallengeStatus if s is not ChallengeStatus.DRAFT)
 
 MENTION = re.compile(r"<@[UW][A-Z0-9]+>")
@@ -215,6 +215,13 @@ def _place_matches(place: str, *values: str) -> bool:
     return any(wanted in v.lower() or v.lower().startswith(stem) for v in values if v)
 
 
+DEADLINE_PASSED = "deadline_passed"
+
+
+def _expired(c: Challenge) -> bool:
+    return c.status in OPEN_STATUSES and not c.is_open_on(clock.today())
+
+
 def _challenge_line(c: Challenge) -> ChallengeLine:
     return ChallengeLine(
         id=c.id,
@@ -223,7 +230,8 @@ def _challenge_line(c: Challenge) -> ChallengeLine:
         owner_name=c.owner_name,
         city=c.city,
         country=c.country,
-        status=c.status.value,
+        # An expired deadline closes a challenge whatever its stored status says.
+        status=DEADLINE_PASSED if _expired(c) else c.status.value,
         deadline=c.deadline,
         description=c.description,
         needs=tuple(c.needs),
@@ -366,13 +374,13 @@ def _find(
             return Answer(question, f"What {member.name} does", member=_profile(member))
         question = Question("solvers", question.subject)
     if question.intent == "challenges":
-        statuses = EVERY_SHOWN if question.every_status else OPEN
         found = challenge_store.visible_challenges(
             session=session,
             # In a channel everyone reads the answer: only what every member may see.
             member_id=None if shared else viewer.member_id,
             is_staff=viewer.is_staff and not shared,
-            statuses=statuses,
+            statuses=EVERY_SHOWN,
+            open_on=None if question.every_status else clock.today(),
             limit=500,
         )
         place = question.place
@@ -621,7 +629,7 @@ def stream_written_answer(
     """
     if not answer.worth_writing:
         raise LanguageModelError("nothing found to write an answer from")
-    variables = answer_variables(answer, today=today or date.today())
+    variables = answer_variables(answer, today=today or clock.today())
     text = ""
     for piece in llm.stream(ANSWER_PROMPT, variables, person_id=viewer.person_id):
         text += piece

@@ -26,10 +26,10 @@ from bot.services.matching import (
 )
 from bot.services.writing import write_match_reasons
 from storage import challenges as store
+from storage import clock
 from storage.db import session_scope
-from storage.models import Challenge, ChallengeStatus, Visibility
+from storage.models import OPEN_STATUSES, Challenge, ChallengeStatus, Visibility
 
-OPEN_STATUSES = (ChallengeStatus.OPEN, ChallengeStatus.TEAMS_FORMING)
 # Drafts are staff work in progress; members see everything else.
 MEMBER_STATUSES = tuple(s for s in ChallengeStatus if s is not ChallengeStatus.DRAFT)
 TITLE_MAX = 300
@@ -116,6 +116,8 @@ class ChallengeSummary:
     visibility: Visibility
     channel_id: str | None
     thread_ts: str | None
+    #: Its status says open but its deadline has passed: shown and treated as closed.
+    expired: bool = False
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,7 @@ def summary_of(challenge: Challenge) -> ChallengeSummary:
         visibility=challenge.visibility,
         channel_id=challenge.slack_channel_id,
         thread_ts=challenge.slack_thread_ts,
+        expired=challenge.status in OPEN_STATUSES and not challenge.is_open_on(clock.today()),
     )
 
 
@@ -347,16 +350,22 @@ def list_challenges(
     *, session: Session, viewer: Viewer, which: str = "open", limit: int = 20
 ) -> ChallengePage:
     """Open challenges (or all of them) the viewer may see, newest first."""
-    statuses = OPEN_STATUSES if which == "open" else _statuses_for(viewer)
+    statuses = _statuses_for(viewer)
+    open_on = clock.today() if which == "open" else None
     found = store.visible_challenges(
         session=session,
         member_id=viewer.member_id,
         is_staff=viewer.is_staff,
         statuses=statuses,
+        open_on=open_on,
         limit=limit,
     )
     total = store.count_visible_challenges(
-        session=session, member_id=viewer.member_id, is_staff=viewer.is_staff, statuses=statuses
+        session=session,
+        member_id=viewer.member_id,
+        is_staff=viewer.is_staff,
+        statuses=statuses,
+        open_on=open_on,
     )
     return ChallengePage(tuple(summary_of(c) for c in found), total, which)
 

@@ -62,7 +62,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -71,7 +71,6 @@ from sqlalchemy.orm import Session
 
 from bot.deps import BotDeps
 from bot.services.challenges import (
-    OPEN_STATUSES,
     ChallengeNotFound,
     ChallengeSummary,
     find_challenge,
@@ -81,6 +80,7 @@ from bot.services.identity import Viewer, viewer_of
 from bot.services.llm import LanguageModel, LanguageModelError
 from bot.services.matching import ChallengeFit
 from bot.services.writing import write_digest_intro
+from storage import clock
 from storage import digests as store
 from storage.db import session_factory, session_scope
 from storage.digests import Claim, Subscriber, TeamEvent
@@ -157,7 +157,7 @@ def capability_ranker(
         session=session,
         member_id=member_id,
         is_staff=viewer.is_staff,
-        statuses=OPEN_STATUSES,
+        open_on=clock.today(),
         limit=500,
     ):
         text = _words([challenge.title, challenge.description, *challenge.needs, *challenge.tags])
@@ -237,7 +237,7 @@ def build_person_digest(
         ids=[f.challenge_id for f in ranked],
         member_id=member_id,
         is_staff=viewer.is_staff,
-        statuses=OPEN_STATUSES,
+        open_on=today,
     )
     fits = [
         DigestItem(summary_of(found[f.challenge_id]), f.reason)
@@ -309,9 +309,7 @@ def build_channel_digest(
     today: date,
 ) -> Digest | None:
     """A channel's digest: public challenges new since the last one, and deadlines near."""
-    new = store.new_public_challenges(
-        session=session, since=since, statuses=OPEN_STATUSES, limit=FITS_SHOWN
-    )
+    new = store.new_public_challenges(session=session, since=since, open_on=today, limit=FITS_SHOWN)
     shown = {c.id for c in new}
     deadlines = [c for c in _deadlines(session, None, today, public_only=True) if c.id not in shown]
     if not (new or deadlines):
@@ -345,7 +343,6 @@ def _deadlines(
         member_id=viewer.member_id if viewer else None,
         is_staff=viewer.is_staff if viewer else False,
         public_only=public_only,
-        statuses=OPEN_STATUSES,
         first=today,
         last=today + DEADLINE_WINDOW,
         limit=RANKED,
@@ -438,7 +435,6 @@ def send_due_digests(
     rank: ChallengeRanker,
     frequency: DigestFrequency,
     timezone: ZoneInfo,
-    now: datetime | None = None,
     include_new: bool = True,
     workers: int = 1,
     llm: LanguageModel | None = None,
@@ -449,7 +445,7 @@ def send_due_digests(
     period missed beyond the grace time is not started late. Safe to run in several processes
     at once: see the module's docstring.
     """
-    now = now or datetime.now(UTC)
+    now = clock.now()
     period = period_key(frequency, now, timezone)
     with session_scope(engine) as session:
         store.ensure_person_subscriptions(session=session)
@@ -610,7 +606,6 @@ def preview_for_person(
     asked_by: int | None,
     engine: Engine | None = None,
     session: Session | None = None,
-    now: datetime | None = None,
     llm: LanguageModel | None = None,
 ) -> Digest | None:
     """The digest the person would get now (weekly if theirs is off), sending nothing.
@@ -631,7 +626,7 @@ def preview_for_person(
             subscriber=subscriber,
             frequency=frequency,
             rank=rank,
-            now=now or datetime.now(UTC),
+            now=clock.now(),
             timezone=timezone,
         )
     return introduce(llm, digest, person_id=asked_by)
@@ -643,7 +638,6 @@ def preview_for_channel(
     timezone: ZoneInfo,
     engine: Engine | None = None,
     session: Session | None = None,
-    now: datetime | None = None,
     llm: LanguageModel | None = None,
 ) -> Digest | None:
     """The digest a channel would get now; ``channel_id`` None: one that never had one.
@@ -664,7 +658,7 @@ def preview_for_channel(
             subscriber=subscriber,
             frequency=frequency,
             rank=capability_ranker,  # unused: channel digests are not ranked for anyone
-            now=now or datetime.now(UTC),
+            now=clock.now(),
             timezone=timezone,
         )
     return introduce(llm, digest)
@@ -676,10 +670,9 @@ def due_digest_previews(
     rank: ChallengeRanker,
     frequency: DigestFrequency,
     timezone: ZoneInfo,
-    now: datetime | None = None,
 ) -> list[tuple[Subscriber, Digest | None]]:
     """What a run would send now, without sending (``scic digest send --dry-run``)."""
-    now = now or datetime.now(UTC)
+    now = clock.now()
     period = period_key(frequency, now, timezone)
     # One transaction, rolled back: a dry run leaves the store exactly as it found it.
     with session_factory(engine)() as session:

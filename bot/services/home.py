@@ -7,11 +7,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from bot.services.challenges import OPEN_STATUSES, ChallengeSummary, summary_of
+from bot.services.challenges import ChallengeSummary, summary_of
 from bot.services.identity import Viewer
 from bot.services.matching import SolverSearch, challenges_for_member
 from bot.services.teams import PipelineRow, pipeline_report
 from storage import challenges as store
+from storage import clock
 from storage.models import Challenge, DigestFrequency, Member
 
 CHALLENGES_PER_PAGE = 5
@@ -91,7 +92,7 @@ def challenges_for_home(
         session=session,
         member_id=viewer.member_id,
         is_staff=viewer.is_staff,
-        statuses=OPEN_STATUSES,
+        open_on=clock.today(),
         limit=limit,
         offset=offset,
     )
@@ -99,7 +100,7 @@ def challenges_for_home(
         session=session,
         member_id=viewer.member_id,
         is_staff=viewer.is_staff,
-        statuses=OPEN_STATUSES,
+        open_on=clock.today(),
     )
     return [summary_of(c) for c in found], total
 

@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.services.identity import Viewer
-from storage.models import Introduction, IntroductionStatus, Member, Person, utcnow
+from storage import clock
+from storage.models import Introduction, IntroductionStatus, Member, Person
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,6 @@ def decide_introduction(
     if intro.status is not IntroductionStatus.REQUESTED:
         return _request(intro, session, new=False)
     intro.status = IntroductionStatus.ACCEPTED if accept else IntroductionStatus.DECLINED
-    intro.decided_at = utcnow()
+    intro.decided_at = clock.now()
     session.flush()
     return _request(intro, session, new=True)

@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from bot.settings import Settings, llm_settings_problems
 from prompts import Prompt
+from storage import clock
 from storage.db import session_scope
 from storage.llm_usage import (
     model_calls_since,
@@ -126,7 +127,6 @@ class LanguageModel:
         max_retries: int = 2,
         daily_tokens_per_user: int = 0,
         max_concurrent: int = 4,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.chat = chat
         # A cap on calls in flight: a burst of questions waits its turn briefly, then gets the
@@ -138,7 +138,6 @@ class LanguageModel:
         # A streamed answer has no single request to time out; it may take as long as a call
         # with all its retries would.
         self.stream_deadline = timeout * (max_retries + 1)
-        self.now = now
 
     @classmethod
     def from_settings(cls, settings: Settings, engine: Engine | None) -> LanguageModel | None:
@@ -259,7 +258,7 @@ class LanguageModel:
             return None
         with session_scope(self.engine) as session:
             used = tokens_used_since(
-                session=session, person_id=person_id, since=start_of_day(self.now())
+                session=session, person_id=person_id, since=start_of_day(clock.now())
             )
         return max(0, self.daily_tokens_per_user - used)
 
@@ -330,9 +329,9 @@ class UsageRow:
     output_tokens: int
 
 
-def usage_report(*, session: Session, days: int, now: datetime | None = None) -> list[UsageRow]:
+def usage_report(*, session: Session, days: int) -> list[UsageRow]:
     """The language model's use per UTC day and task over the last ``days`` days, newest first."""
-    since = start_of_day((now or datetime.now(UTC)) - timedelta(days=days - 1))
+    since = start_of_day(clock.now() - timedelta(days=days - 1))
     rows: dict[tuple[str, str], list[int]] = {}
     for call in model_calls_since(session=session, since=since):
         key = (call.created_at.astimezone(UTC).date().isoformat(), call.task)

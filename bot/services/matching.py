@@ -29,9 +29,10 @@ from retrieval.ranking import Evidence as RankedEvidence
 from retrieval.ranking import OwnerMatch, match_owners
 from retrieval.sync import Indexes, sync_index
 from storage import challenges as challenge_store
+from storage import clock
 from storage.models import (
+    OPEN_STATUSES,
     Challenge,
-    ChallengeStatus,
     Member,
     MembershipStatus,
     SolverSuggestion,
@@ -101,7 +102,6 @@ KIND_LABELS = {
     "description": "Profile",
     "person": "Expertise",
 }
-OPEN_STATUSES = (ChallengeStatus.OPEN, ChallengeStatus.TEAMS_FORMING)
 # Former and pending members are not offered as solvers: the cluster cannot vouch for them.
 SOLVER_FILTER = {"membership": MembershipStatus.ACTIVE.value}
 
@@ -445,7 +445,7 @@ def challenges_for_member(
             session=session,
             member_id=viewer.member_id if viewer else member_id,
             is_staff=viewer.is_staff if viewer else False,
-            statuses=OPEN_STATUSES,
+            open_on=clock.today(),
             limit=10_000,
         )
     }

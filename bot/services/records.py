@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 import storage
-from storage import migrate
+from storage import challenges as challenge_store
+from storage import clock, migrate
 from storage.db import StoreUnavailable, check_store
 from storage.files import Format, RawRow, read_rows, write_records
 from storage.importing import ImportReport, export_records, import_rows
@@ -65,14 +68,39 @@ def import_file(
 
 
 def load_demo(*, session: Session) -> list[ImportReport]:
-    """Load the demo members, people and challenges (in that order: later ones refer back)."""
+    """Load the demo members, people and challenges (in that order: later ones refer back).
+
+    The demo challenges' dates count from the day they are loaded, so the demo never ages:
+    each says `deadline_in_days`, `created_days_ago` and `updated_days_ago` where an import
+    file has dates. Loading again on another day moves the deadlines with it.
+    """
+    now = clock.now()
     reports = []
     for kind in KINDS:
-        report = import_file(session=session, kind=kind, path=DEMO_DIR / f"{kind}.json", fmt="json")
+        rows = read_rows(DEMO_DIR / f"{kind}.json", kind, "json")
+        dated = kind == "challenges"
+        ages = {row.values["slug"]: _dated(row.values, now) for row in rows} if dated else {}
+        report = import_rows(session=session, kind=kind, rows=rows)
         if report.problems:
             raise ValueError(f"demo {kind} are invalid: " + "; ".join(map(str, report.problems)))
+        # Only new rows are dated back: loading again is an upsert that leaves ages alone.
+        for slug in report.created if dated else ():
+            created_at, updated_at = ages[slug]
+            challenge_store.set_challenge_dates(
+                session=session, slug=slug, created_at=created_at, updated_at=updated_at
+            )
         reports.append(report)
     return reports
+
+
+def _dated(values: dict[str, Any], now: datetime) -> tuple[datetime, datetime]:
+    """Turn a demo challenge's relative dates into the import format's deadline (in place);
+    returns when it was created and last updated."""
+    in_days = values.pop("deadline_in_days")
+    values["deadline"] = None if in_days is None else (now + timedelta(days=in_days)).date()
+    created = now - timedelta(days=values.pop("created_days_ago"))
+    updated = now - timedelta(days=values.pop("updated_days_ago"))
+    return created, max(created, updated)
 
 
 def export_file(*, session: Session, kind: Kind, path: Path, fmt: Format) -> int:

@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from bot.services.challenges import MEMBER_STATUSES, OPEN_STATUSES, ChallengeSummary, summary_of
+from bot.services.challenges import MEMBER_STATUSES, ChallengeSummary, summary_of
 from bot.services.identity import Viewer
 from bot.services.matching import SolverMatch, TeamSuggestion
 from storage import challenges as challenge_store
+from storage import clock
 from storage import teams as store
-from storage.models import Challenge, Team, TeamStatus, utcnow
+from storage.models import Challenge, Team, TeamStatus
 
 if TYPE_CHECKING:
     from bot.deps import BotDeps
@@ -263,7 +264,6 @@ def join_team(
     challenge_id: int,
     team_id: int | None = None,
     role: str = "",
-    now: datetime | None = None,
 ) -> JoinResult:
     """Put the viewer's organisation on the challenge's team; the same request twice is a no-op.
 
@@ -277,7 +277,7 @@ def join_team(
     summary = summary_of(challenge)
     if viewer.member_id is None:
         return JoinResult(JoinOutcome.NO_ORGANISATION, summary)
-    if challenge.status not in OPEN_STATUSES:
+    if not challenge.is_open_on(clock.today()):
         return JoinResult(JoinOutcome.CLOSED, summary)
     role = parse_role(role)
     store.lock_challenge(session=session, challenge_id=challenge.id)
@@ -315,7 +315,7 @@ def join_team(
         team_id=team.id,
         member_id=viewer.member_id,
         role=role,
-        joined_at=now or utcnow(),
+        joined_at=clock.now(),
     )
     outcome = JoinOutcome.JOINED if added else JoinOutcome.ALREADY
     return JoinResult(outcome, summary, roster(session=session, team_id=team.id))
@@ -353,7 +353,7 @@ def change_role(*, session: Session, viewer: Viewer, team_id: int, role: str) ->
 
 
 def _status_change(
-    session: Session, viewer: Viewer, team: Team, status: TeamStatus, now: datetime | None
+    session: Session, viewer: Viewer, team: Team, status: TeamStatus
 ) -> StatusChange:
     if team.status is status:
         raise TeamError(f"The team is already *{status_label(status)}*.")
@@ -363,7 +363,7 @@ def _status_change(
         team=team,
         to_status=status,
         changed_by_id=viewer.person_id,
-        changed_at=now or utcnow(),
+        changed_at=clock.now(),
     )
     challenge = session.get_one(Challenge, team.challenge_id)
     return StatusChange(
@@ -375,14 +375,14 @@ def _status_change(
 
 
 def change_team_status(
-    *, session: Session, viewer: Viewer, team_id: int, status: str, now: datetime | None = None
+    *, session: Session, viewer: Viewer, team_id: int, status: str
 ) -> StatusChange:
     """Move a team to ``status`` (staff only), keeping who did it and when."""
     if not viewer.is_staff:
         raise TeamNotStaff("Only SCIC staff can change a team's status.")
     wanted = parse_team_status(status)
     team = _visible_team(session, viewer, team_id)
-    return _status_change(session, viewer, team, wanted, now)
+    return _status_change(session, viewer, team, wanted)
 
 
 def _pick_team(teams: Sequence[Team], rosters: Sequence[TeamRoster], selector: str) -> Team:
@@ -407,7 +407,6 @@ def change_team_status_by_key(
     challenge_key: str,
     status: str,
     team: str = "",
-    now: datetime | None = None,
 ) -> StatusChange:
     """`/challenge team-status <challenge> <status> [team]`."""
     if not viewer.is_staff:
@@ -416,7 +415,7 @@ def change_team_status_by_key(
     challenge = _challenge_by_key(session, viewer, challenge_key)
     teams = store.teams_of_challenge(session=session, challenge_id=challenge.id)
     rosters = [_roster(session, t) for t in teams]
-    return _status_change(session, viewer, _pick_team(teams, rosters, team), wanted, now)
+    return _status_change(session, viewer, _pick_team(teams, rosters, team), wanted)
 
 
 def create_extra_team(
@@ -442,7 +441,6 @@ def claim_roster_post(
     team_id: int,
     channel_id: str | None = None,
     thread_ts: str | None = None,
-    now: datetime | None = None,
 ) -> RosterPost:
     """Where the roster goes; the first caller gets ``claimed`` and posts it, later ones update.
 
@@ -460,7 +458,7 @@ def claim_roster_post(
         return RosterPost(shown, team.roster_channel_id or channel, thread, ts, claimed=False)
     if not channel or not thread:
         return RosterPost(shown, None, None, None, claimed=False)
-    moment = now or utcnow()
+    moment = clock.now()
     if ts is not None:
         since = float(ts.removeprefix(ROSTER_PENDING) or 0)
         if moment.timestamp() - since < ROSTER_CLAIM_STALE.total_seconds():

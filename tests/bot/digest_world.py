@@ -1,4 +1,7 @@
-"""Digest test helpers: a small cluster at a fixed moment, and a Slack stand-in that remembers.
+"""Digest test helpers: a small cluster, and a Slack stand-in that remembers.
+
+Tests that need a particular moment set the clock (`tests.conftest.clock`, at NOW); records
+are dated from the clock, so they are as new or old as the test says on any day.
 
 `DigestSlack` is the shared Slack stand-in plus what digest delivery needs: per-recipient
 failures (a user gone, an archived channel) and conversations.open / conversations.history
@@ -10,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,6 +25,7 @@ from bot.digest_delivery import ChannelPacer, SlackDigestPoster
 from bot.services.digests import Digest
 from bot.services.identity import Viewer
 from bot.services.matching import ChallengeFit
+from storage import clock
 from storage.db import session_scope
 from storage.digests import Subscriber
 from storage.models import (
@@ -36,12 +40,11 @@ from storage.models import (
     Visibility,
 )
 from tests.bot.slack_harness import FakeSlack, bot_settings
+from tests.conftest import NOW
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
-# A Wednesday morning in ISO week 48 of 2026, in Helsinki too.
-NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
-TODAY = date(2026, 11, 25)
-WEEK = "2026-W48"
+TODAY = NOW.date()
+WEEK = "2026-W48"  # NOW's ISO week
 
 
 @dataclass
@@ -174,7 +177,7 @@ def add_challenge(
     session: Session,
     slug: str,
     *,
-    created_at: datetime = NOW - timedelta(days=1),
+    created_at: datetime | None = None,
     status: ChallengeStatus = ChallengeStatus.OPEN,
     visibility: Visibility = Visibility.PUBLIC,
     deadline: date | None = None,
@@ -187,7 +190,8 @@ def add_challenge(
         status=status,
         visibility=visibility,
         deadline=deadline,
-        created_at=created_at,
+        # A day old, by default: new to this week's digest.
+        created_at=created_at or clock.now() - timedelta(days=1),
         **fields,
     )
     session.add(challenge)

@@ -1,14 +1,21 @@
-"""The demo data loads cleanly and is shaped like the cluster."""
+"""The demo data loads cleanly, is shaped like the cluster, and is as alive on any day."""
 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
+import pytest
+import time_machine
 from sqlalchemy import Engine, select
 
+from bot.services.digests import preview_for_channel
 from bot.services.records import load_demo
+from storage import clock as the_clock
 from storage.db import session_scope
-from storage.models import Challenge, Member, Person
+from storage.models import OPEN_STATUSES, Challenge, ChallengeStatus, Member, Person
+from tests.conftest import NOW
 
 
 def test_demo_data_loads_on_both_stores_and_is_shaped_like_the_cluster(engine: Engine) -> None:
@@ -34,3 +41,32 @@ def test_demo_data_loads_on_both_stores_and_is_shaped_like_the_cluster(engine: E
     with session_scope(engine) as session:  # loading twice changes nothing
         again = load_demo(session=session)
     assert all(not r.created and not r.updated for r in again)
+
+
+@pytest.mark.parametrize("days_later", [0, 400, 4000])
+def test_the_demo_is_alive_whatever_the_day_it_is_loaded(
+    engine: Engine, clock: time_machine.Traveller, days_later: int
+) -> None:
+    clock.move_to(NOW + timedelta(days=days_later))
+    now, today = the_clock.now(), the_clock.today()
+    with session_scope(engine) as session:
+        load_demo(session=session)
+    with session_scope(engine) as session:
+        challenges = session.scalars(select(Challenge)).all()
+        open_ones = [c for c in challenges if c.is_open_on(today)]
+        # Every challenge marked open is open: none expired on the day it is loaded.
+        assert len(open_ones) == sum(c.status in OPEN_STATUSES for c in challenges) >= 25
+        closing_in = sorted((c.deadline - today).days for c in open_ones if c.deadline)
+        assert closing_in and 7 <= closing_in[len(closing_in) // 2] <= 70
+        assert all(1 <= days <= 70 for days in closing_in)
+        assert 1 <= sum(days <= 7 for days in closing_in) <= 2  # "closing soon"
+        decided = [c for c in challenges if c.status in (ChallengeStatus.WON, ChallengeStatus.LOST)]
+        decided += [c for c in challenges if c.status is ChallengeStatus.CLOSED]
+        assert len(decided) >= 5 and all(c.deadline and c.deadline < today for c in decided)
+        assert all(c.created_at <= c.updated_at <= now for c in challenges)
+        assert sum(now - c.created_at < timedelta(days=7) for c in challenges) >= 4
+    # So this week's digest has news on the day the demo is loaded.
+    digest = preview_for_channel(
+        engine=engine, channel_id=None, timezone=ZoneInfo("Europe/Helsinki")
+    )
+    assert digest is not None and len(digest.fits) >= 3

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -21,6 +22,7 @@ from storage.digest_models import SCHEDULER_JOBS_TABLE
 from storage.models import DigestFrequency
 from tests.bot.digest_world import DigestSlack, crowd, slack_poster
 from tests.bot.slack_harness import bot_settings
+from tests.conftest import NOW
 from tests.openai_server import FakeOpenAI
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -96,10 +98,12 @@ def test_jobs_have_stable_ids_and_restarting_replaces_them(
     assert str(weekly.next_run_time.tzinfo) == "Europe/Helsinki"
 
 
-def test_a_run_missed_while_down_goes_out_late_once(engine: Engine, slack: DigestSlack) -> None:
+def test_a_run_missed_while_down_goes_out_late_once(
+    engine: Engine, slack: DigestSlack, clock: time_machine.Traveller
+) -> None:
     addresses = crowd(engine, people=3, channels=1)
     settings = settings_for(slack)
-    store_missed_run(engine, settings, datetime.now(HELSINKI) - timedelta(hours=2))
+    store_missed_run(engine, settings, NOW - timedelta(hours=2))
     scheduler = jobs.start_scheduler(settings, runtime(engine, slack))
     try:
         slack.wait_for(lambda _: len(slack.digests()) >= len(addresses), timeout=10)
@@ -114,10 +118,12 @@ def test_a_run_missed_while_down_goes_out_late_once(engine: Engine, slack: Diges
     assert slack.digests_per_recipient() == {a: 1 for a in addresses}
 
 
-def test_a_run_missed_beyond_the_grace_is_skipped(engine: Engine, slack: DigestSlack) -> None:
+def test_a_run_missed_beyond_the_grace_is_skipped(
+    engine: Engine, slack: DigestSlack, clock: time_machine.Traveller
+) -> None:
     crowd(engine, people=2)
     settings = settings_for(slack, digest_grace_hours=1)
-    store_missed_run(engine, settings, datetime.now(HELSINKI) - timedelta(hours=2))
+    store_missed_run(engine, settings, NOW - timedelta(hours=2))
     scheduler = jobs.start_scheduler(settings, runtime(engine, slack))
     try:
         # The scheduler has dealt with the missed run once its next run is in the future.
@@ -131,7 +137,10 @@ def test_a_run_missed_beyond_the_grace_is_skipped(engine: Engine, slack: DigestS
 
 
 def test_the_scheduled_run_opens_each_digest_with_the_models_lines(
-    engine: Engine, slack: DigestSlack, monkeypatch: pytest.MonkeyPatch
+    engine: Engine,
+    slack: DigestSlack,
+    monkeypatch: pytest.MonkeyPatch,
+    clock: time_machine.Traveller,
 ) -> None:
     crowd(engine, people=1, channels=1)
     intro = "Snow ploughing is this week's new challenge and fits your snow work."

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+import itertools
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import Engine, select
@@ -13,6 +14,7 @@ from storage.db import session_scope
 from storage.models import (
     Challenge,
     ChallengeAccess,
+    ChallengeStatus,
     DigestDelivery,
     DigestSubscription,
     Interest,
@@ -155,3 +157,16 @@ def test_naive_timestamps_are_refused(engine: Engine) -> None:
         member = add_member(session)
         member.created_at = datetime(2026, 1, 1)
         session.flush()
+
+
+def test_open_on_in_sql_agrees_with_is_open_on(session: Session) -> None:
+    day = date(2026, 11, 25)
+    deadlines = (None, day - timedelta(days=1), day, day + timedelta(days=1))
+    for n, (status, deadline) in enumerate(itertools.product(ChallengeStatus, deadlines)):
+        session.add(Challenge(slug=f"c{n}", title=f"C{n}", status=status, deadline=deadline))
+    session.flush()
+    every = session.scalars(select(Challenge)).all()
+    in_sql = set(session.scalars(select(Challenge.slug).where(Challenge.open_on(day))))
+    assert in_sql == {c.slug for c in every if c.is_open_on(day)}
+    # Open statuses with no deadline, today's or tomorrow's: 2 × 3.
+    assert len(in_sql) == 6

@@ -14,7 +14,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 from slack_bolt.kwargs_injection import Args
@@ -214,9 +213,7 @@ def write_answer_in_thread(
     try:
         so_far = ""
         last_update = time.monotonic()
-        for so_far in answers.stream_written_answer(
-            llm=llm, answer=answer, viewer=viewer, today=date.today()
-        ):
+        for so_far in answers.stream_written_answer(llm=llm, answer=answer, viewer=viewer):
             if time.monotonic() - last_update >= UPDATE_INTERVAL and DRAFT_PACE.take():
                 last_update = time.monotonic()
                 try:

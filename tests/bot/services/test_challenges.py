@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+import time_machine
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from bot.services import challenges
+from bot.blocks.challenge_list import build_challenge_detail, build_challenge_list
+from bot.services import challenges, teams
 from bot.services.challenges import ChallengeForm, make_slug, validate_challenge_form
 from bot.services.identity import Viewer
 from storage.db import session_scope
@@ -24,6 +26,7 @@ from storage.models import (
     Visibility,
 )
 from tests.bot.conftest import Cast, add_cast
+from tests.conftest import NOW
 
 TODAY = date(2026, 11, 24)
 
@@ -258,3 +261,42 @@ def test_restricted_cards_go_to_staff_only() -> None:
     assert challenges.card_channel(public, challenges_channel="C1", staff_channel="C2") == "C1"
     assert challenges.card_channel(restricted, challenges_channel="C1", staff_channel="C2") == "C2"
     assert challenges.card_channel(restricted, challenges_channel="C1", staff_channel="") is None
+
+
+def test_a_challenge_past_its_deadline_is_not_open_whatever_its_status(
+    engine: Engine, clock: time_machine.Traveller
+) -> None:
+    cast = add_cast(engine)
+    today = NOW.date()
+    with session_scope(engine) as session:
+        for title, status, deadline in (
+            ("Closes today", ChallengeStatus.OPEN, today),
+            ("Closed yesterday", ChallengeStatus.OPEN, today - timedelta(days=1)),
+            ("Team late", ChallengeStatus.TEAMS_FORMING, today - timedelta(days=30)),
+            ("No deadline", ChallengeStatus.TEAMS_FORMING, None),
+        ):
+            made = create(session, cast, title)
+            stored = session.get_one(Challenge, made.id)
+            stored.status, stored.deadline = status, deadline
+    with session_scope(engine) as session:
+        listed = challenges.list_challenges(session=session, viewer=aino(cast), which="open")
+        assert sorted(c.title for c in listed.challenges) == ["Closes today", "No deadline"]
+        assert listed.total == 2
+        everything = challenges.list_challenges(session=session, viewer=aino(cast), which="all")
+        expired = {c.title: c.expired for c in everything.challenges}
+        assert expired == {
+            "Closes today": False,
+            "Closed yesterday": True,
+            "Team late": True,
+            "No deadline": False,
+        }
+        late = challenges.find_challenge(session=session, viewer=aino(cast), key="team-late")
+        assert "deadline passed (still marked teams forming)" in str(build_challenge_detail(late))
+        assert "deadline passed" not in str(build_challenge_list(listed))
+        joined = teams.join_team(session=session, viewer=aino(cast), challenge_id=late.id)
+        assert joined.outcome is teams.JoinOutcome.CLOSED
+    # A day later the one that closed today is closed too.
+    clock.move_to(NOW + timedelta(days=1))
+    with session_scope(engine) as session:
+        listed = challenges.list_challenges(session=session, viewer=aino(cast), which="open")
+        assert [c.title for c in listed.challenges] == ["No deadline"]

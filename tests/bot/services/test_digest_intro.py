@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field
@@ -32,7 +33,6 @@ from storage.models import DeliveryStatus, DigestDelivery, DigestFrequency, Pers
 from tests.bot.conftest import MEMBER_USER, Cast
 from tests.bot.digest_world import (
     HELSINKI,
-    NOW,
     DigestSlack,
     add_challenge,
     add_member,
@@ -42,6 +42,7 @@ from tests.bot.digest_world import (
 )
 from tests.bot.services.test_writing import Recording, answering, broken
 from tests.bot.slack_harness import FakeSlack, RunningBot, running_bot
+from tests.conftest import NOW
 
 INTRO = "Snow ploughing in Espoo is new this week and fits your snow work best."
 
@@ -66,6 +67,9 @@ def slack() -> Iterator[DigestSlack]:
     fake.stop()
 
 
+pytestmark = pytest.mark.usefixtures("clock")
+
+
 def send(
     engine: Engine, slack: DigestSlack, llm: LanguageModel | None, **options: Any
 ) -> DigestRun:
@@ -75,7 +79,6 @@ def send(
         rank=options.pop("rank", capability_ranker),
         frequency=DigestFrequency.WEEKLY,
         timezone=HELSINKI,
-        now=options.pop("now", NOW),
         llm=llm,
         **options,
     )
@@ -86,7 +89,7 @@ def texts(blocks: list[dict[str, Any]]) -> list[str]:
 
 
 def test_the_digest_opens_with_the_models_lines_and_goes_out_once(
-    engine: Engine, slack: DigestSlack
+    engine: Engine, slack: DigestSlack, clock: time_machine.Traveller
 ) -> None:
     addresses = crowd(engine, people=2, channels=1)
     fake = intros()
@@ -105,7 +108,8 @@ def test_the_digest_opens_with_the_models_lines_and_goes_out_once(
     assert ["Crowd-Oy" in p for p in prompts] == [True, True, False]
     assert len(fake.seen) == 3
     # The period is closed: another run asks the model nothing and sends nothing.
-    again = send(engine, slack, LanguageModel(fake), now=NOW + timedelta(hours=1))
+    clock.move_to(NOW + timedelta(hours=1))
+    again = send(engine, slack, LanguageModel(fake))
     assert again.outcomes == {} and len(fake.seen) == 3
     assert len(slack.digests()) == 3
 
@@ -115,9 +119,7 @@ def test_without_a_model_or_when_it_fails_the_digest_is_exactly_todays(
 ) -> None:
     crowd(engine, people=1, channels=1)
     with session_scope(engine) as session:
-        plain = preview_for_channel(
-            session=session, channel_id="C000000000", timezone=HELSINKI, now=NOW
-        )
+        plain = preview_for_channel(session=session, channel_id="C000000000", timezone=HELSINKI)
     assert plain is not None and plain.intro == ""
     for model in (broken(), answering("   ")):
         with session_scope(engine) as session:
@@ -125,7 +127,6 @@ def test_without_a_model_or_when_it_fails_the_digest_is_exactly_todays(
                 session=session,
                 channel_id="C000000000",
                 timezone=HELSINKI,
-                now=NOW,
                 llm=LanguageModel(model),
             )
         assert failed == plain
@@ -156,14 +157,17 @@ def test_the_opening_is_in_finnish_only_for_organisations_working_in_finnish_onl
     assert languages == {True: True, False: False}
 
 
-def test_a_retried_delivery_is_not_written_again(engine: Engine, slack: DigestSlack) -> None:
+def test_a_retried_delivery_is_not_written_again(
+    engine: Engine, slack: DigestSlack, clock: time_machine.Traveller
+) -> None:
     addresses = crowd(engine, people=2)
     slack.fail_recipient(addresses[0], "user_not_found")
     fake = intros()
     first = send(engine, slack, LanguageModel(fake))
     assert first.count(Outcome.FAILED) == 1 and len(fake.seen) == 2
     slack.heal(addresses[0])
-    retry = send(engine, slack, LanguageModel(fake), now=NOW + timedelta(minutes=30))
+    clock.move_to(NOW + timedelta(minutes=30))
+    retry = send(engine, slack, LanguageModel(fake))
     assert retry.count(Outcome.SENT) == 1 and len(fake.seen) == 2
     assert slack.digests_per_recipient() == {a: 1 for a in addresses}
 
@@ -204,7 +208,6 @@ def test_the_terminal_preview_shows_the_opening_under_the_title(engine: Engine) 
             session=session,
             channel_id=None,
             timezone=HELSINKI,
-            now=NOW,
             llm=LanguageModel(intros()),
         )
     assert digest is not None
@@ -217,7 +220,7 @@ def test_the_terminal_preview_shows_the_opening_under_the_title(engine: Engine) 
 
 
 def test_a_digest_that_cannot_be_built_is_still_claimed_and_recorded_failed(
-    engine: Engine, slack: DigestSlack
+    engine: Engine, slack: DigestSlack, clock: time_machine.Traveller
 ) -> None:
     crowd(engine, people=1)
 
@@ -232,7 +235,8 @@ def test_a_digest_that_cannot_be_built_is_still_claimed_and_recorded_failed(
         assert delivery.status is DeliveryStatus.FAILED
         assert delivery.error == "RuntimeError: the index is gone"
     # The retry job sends it once the ranking works again.
-    retry = send(engine, slack, LanguageModel(fake), now=NOW + timedelta(minutes=30))
+    clock.move_to(NOW + timedelta(minutes=30))
+    retry = send(engine, slack, LanguageModel(fake))
     assert retry.count(Outcome.SENT) == 1 and len(slack.digests()) == 1
 
 
@@ -257,13 +261,13 @@ def test_no_store_connection_is_held_while_the_model_writes_an_opening(
     fake = WatchingIntros(messages=iter([]), engine=engine)
     llm = LanguageModel(fake, engine=engine)
     channel = preview_for_channel(
-        engine=engine, channel_id="C000000000", timezone=HELSINKI, now=NOW, llm=llm
+        engine=engine, channel_id="C000000000", timezone=HELSINKI, llm=llm
     )
     assert channel is not None and channel.intro == INTRO
     with session_scope(engine) as session:
         # A caller's own session: its transaction is over before the model is asked.
         again = preview_for_channel(
-            session=session, channel_id="C000000000", timezone=HELSINKI, now=NOW, llm=llm
+            session=session, channel_id="C000000000", timezone=HELSINKI, llm=llm
         )
         assert again == channel
     with session_scope(engine) as session:
@@ -275,7 +279,6 @@ def test_no_store_connection_is_held_while_the_model_writes_an_opening(
         rank=capability_ranker,
         timezone=HELSINKI,
         asked_by=viewer.person_id,
-        now=NOW,
         llm=llm,
     )
     assert mine is not None and mine.intro == INTRO and mine.organisation == "Crowd-Oy"

@@ -2,6 +2,8 @@
 
 Every test runs on SQLite and PostgreSQL (the `engine` fixture); delivery is checked at the
 Slack stand-in, through the real Web client and poster.
+
+Every test runs on the `clock` fixture: it starts at NOW, and moves on where a test says.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import Engine, select
 
 from bot.blocks.digest import digest_text
@@ -42,7 +45,6 @@ from storage.models import (
 )
 from tests.bot.digest_world import (
     HELSINKI,
-    NOW,
     TODAY,
     WEEK,
     Crash,
@@ -56,6 +58,9 @@ from tests.bot.digest_world import (
     crowd,
     slack_poster,
 )
+from tests.conftest import NOW
+
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 @pytest.fixture
@@ -66,14 +71,14 @@ def slack() -> Iterator[DigestSlack]:
     fake.stop()
 
 
-def send(engine: Engine, poster: object, *, now: datetime = NOW, **options: object) -> DigestRun:
+def send(engine: Engine, poster: object, **options: object) -> DigestRun:
+    """One digest run at the clock's moment (the `clock` fixture sets it: NOW, moved on)."""
     return send_due_digests(
         engine=engine,
         poster=poster,  # type: ignore[arg-type]
         rank=options.pop("rank", capability_ranker),  # type: ignore[arg-type]
         frequency=options.pop("frequency", DigestFrequency.WEEKLY),  # type: ignore[arg-type]
         timezone=HELSINKI,
-        now=now,
         **options,  # type: ignore[arg-type]
     )
 
@@ -204,7 +209,7 @@ def test_a_channel_hears_of_new_public_challenges_only(engine: Engine) -> None:
 
 
 def test_nothing_to_say_sends_nothing_and_closes_the_period(
-    engine: Engine, slack: DigestSlack
+    engine: Engine, slack: DigestSlack, clock: time_machine.Traveller
 ) -> None:
     with session_scope(engine) as session:
         member = add_member(session, "quiet-oy")
@@ -218,22 +223,25 @@ def test_nothing_to_say_sends_nothing_and_closes_the_period(
     # A challenge arriving later in the week does not set off a second digest for the week.
     with session_scope(engine) as session:
         add_challenge(session, "late-arrival", created_at=NOW + timedelta(hours=1))
-    assert send(engine, slack_poster(slack), now=NOW + timedelta(hours=2)).outcomes == {}
+    clock.move_to(NOW + timedelta(hours=2))
+    assert send(engine, slack_poster(slack)).outcomes == {}
     assert slack.digests() == []
 
 
 def test_the_next_digest_tells_only_what_is_new_since_the_last(
-    engine: Engine, slack: DigestSlack
+    engine: Engine, slack: DigestSlack, clock: time_machine.Traveller
 ) -> None:
     crowd(engine, people=1, channels=1)
     send(engine, slack_poster(slack))
     assert len(slack.digests()) == 2
     next_week = NOW + timedelta(days=7)
-    run = send(engine, slack_poster(slack), now=next_week)
+    clock.move_to(next_week)
+    run = send(engine, slack_poster(slack))
     assert run.period == "2026-W49" and run.count(Outcome.NOTHING_TO_SAY) == 2
     with session_scope(engine) as session:
         add_challenge(session, "snow-melting", needs=["snow"], created_at=next_week + timedelta(1))
-    send(engine, slack_poster(slack), now=next_week + timedelta(days=7))
+    clock.move_to(next_week + timedelta(days=7))
+    send(engine, slack_poster(slack))
     latest = slack.digests()[-2:]
     assert all("Snow melting" in str(p["blocks"]) for p in latest)
     assert not any("Snow ploughing" in str(p["blocks"]) for p in latest)
@@ -278,7 +286,7 @@ def test_two_runs_at_once_send_each_subscriber_one_digest(
 
 
 def test_a_run_killed_half_way_is_finished_by_the_next_without_duplicates(
-    engine: Engine, slack: DigestSlack
+    engine: Engine, slack: DigestSlack, clock: time_machine.Traveller
 ) -> None:
     addresses = crowd(engine, people=6)
     with session_scope(engine) as session:
@@ -297,9 +305,11 @@ def test_a_run_killed_half_way_is_finished_by_the_next_without_duplicates(
         send(engine, CrashingPoster(slack_poster(slack), after=ids[3]))
     assert len(slack.digests()) == 3  # the 1st, 3rd and 4th
     # Within the lease the abandoned claims are left alone: their run might still be alive.
-    soon = send(engine, slack_poster(slack), now=NOW + timedelta(minutes=1))
+    clock.move_to(NOW + timedelta(minutes=1))
+    soon = send(engine, slack_poster(slack))
     assert soon.count(Outcome.TAKEN) == 2 and soon.count(Outcome.SENT) == 2
-    later = send(engine, slack_poster(slack), now=NOW + LEASE + timedelta(minutes=1))
+    clock.move_to(NOW + LEASE + timedelta(minutes=1))
+    later = send(engine, slack_poster(slack))
     # The second is sent now; the fourth is found in the DM's history and only marked sent.
     assert later.outcomes == {Outcome.SENT: [ids[1]], Outcome.ALREADY_THERE: [ids[3]]}
     assert slack.digests_per_recipient() == {a: 1 for a in addresses}
@@ -314,7 +324,7 @@ def test_a_run_killed_half_way_is_finished_by_the_next_without_duplicates(
 
 
 def test_a_failing_recipient_does_not_stop_the_others_and_is_retried(
-    engine: Engine, slack: DigestSlack
+    engine: Engine, slack: DigestSlack, clock: time_machine.Traveller
 ) -> None:
     addresses = crowd(engine, people=3, channels=2)
     gone_user, archived = addresses[1], addresses[3]
@@ -328,7 +338,8 @@ def test_a_failing_recipient_does_not_stop_the_others_and_is_retried(
     assert sorted(d.error for d in failed) == ["is_archived", "user_not_found"]
     # The retry job (no new periods started) tries them again once Slack takes them.
     slack.heal(gone_user)
-    retry = send(engine, slack_poster(slack), now=NOW + timedelta(minutes=30), include_new=False)
+    clock.move_to(NOW + timedelta(minutes=30))
+    retry = send(engine, slack_poster(slack), include_new=False)
     assert retry.count(Outcome.SENT) == 1 and retry.count(Outcome.FAILED) == 1
     assert slack.digests_per_recipient() == {a: 1 for a in addresses if a != archived}
     attempts = {d.error: d.attempts for d in deliveries(engine) if d.attempts > 1}
@@ -336,12 +347,13 @@ def test_a_failing_recipient_does_not_stop_the_others_and_is_retried(
 
 
 def test_a_recipient_slack_keeps_refusing_is_given_up_after_max_attempts(
-    engine: Engine, slack: DigestSlack
+    engine: Engine, slack: DigestSlack, clock: time_machine.Traveller
 ) -> None:
     crowd(engine, people=1)
     slack.fail_recipient("U000000000", "account_inactive")
     for n in range(digests.MAX_ATTEMPTS + 2):
-        send(engine, slack_poster(slack), now=NOW + timedelta(minutes=n))
+        clock.move_to(NOW + timedelta(minutes=n))
+        send(engine, slack_poster(slack))
     assert [(d.status, d.attempts) for d in deliveries(engine)] == [
         (DeliveryStatus.FAILED, digests.MAX_ATTEMPTS)
     ]
@@ -363,3 +375,20 @@ def test_people_without_slack_or_with_the_digest_off_get_nothing(
     daily = send(engine, slack_poster(slack), frequency=DigestFrequency.DAILY)
     assert daily.period == "2026-11-25" and daily.count(Outcome.SENT) == 1
     assert slack.digests_per_recipient() == {"U0DAILY": 1}
+
+
+def test_a_challenge_whose_deadline_has_passed_is_in_no_digest(
+    engine: Engine, slack: DigestSlack
+) -> None:
+    with session_scope(engine) as session:
+        member = add_member(session, "snowy", capabilities=["snow"])
+        add_person(session, "a@snowy.example", member, "U0SNOWY")
+        add_channel(session, "C0NEWS0001")
+        # New this week and still marked open, but its deadline was yesterday.
+        stale = add_challenge(
+            session, "snow-ploughing", needs=["snow"], deadline=TODAY - timedelta(days=1)
+        )
+        rank = FakeRanker()
+        rank.add(member.id, stale, "you do snow")
+    run = send(engine, slack_poster(slack), rank=rank)
+    assert run.count(Outcome.NOTHING_TO_SAY) == 2 and slack.digests() == []

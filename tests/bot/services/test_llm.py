@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
@@ -144,14 +145,13 @@ def test_extract_refuses_garbage_and_the_wrong_shape(garbage: str) -> None:
         LanguageModel(replies(garbage)).extract(ECHO, Pick, VARIABLES)
 
 
-def test_the_daily_limit_stops_calls_until_the_next_utc_day(engine: Engine) -> None:
-    today = datetime(2026, 11, 24, 23, 0, tzinfo=UTC)
-    clock = [today]
+def test_the_daily_limit_stops_calls_until_the_next_utc_day(
+    engine: Engine, clock: time_machine.Traveller
+) -> None:
+    late_evening = datetime(2026, 11, 24, 23, 0, tzinfo=UTC)
+    clock.move_to(late_evening)
     model = LanguageModel(
-        replies("one", "two", tokens=(90, 20)),
-        engine=engine,
-        daily_tokens_per_user=100,
-        now=lambda: clock[0],
+        replies("one", "two", tokens=(90, 20)), engine=engine, daily_tokens_per_user=100
     )
     asker = person(engine)
     assert model.tokens_left_today(asker) == 100
@@ -161,7 +161,9 @@ def test_the_daily_limit_stops_calls_until_the_next_utc_day(engine: Engine) -> N
         model.write(ECHO, VARIABLES, person_id=asker)
     # Someone else, and calls for nobody in particular (digests, cards), are not limited.
     assert model.write(ECHO, VARIABLES) == "two"
-    clock[0] = today + timedelta(hours=2)
+    clock.move_to(late_evening + timedelta(minutes=50))
+    assert model.tokens_left_today(asker) == 0
+    clock.move_to(late_evening + timedelta(hours=2))
     assert model.tokens_left_today(asker) == 100
     with session_scope(engine) as session:
         outcomes = [c.outcome for c in model_calls(session=session)]
@@ -225,11 +227,9 @@ def test_from_settings_builds_a_bounded_openai_client_for_a_local_server() -> No
     assert model.stream_deadline == 14
 
 
-def test_usage_report_sums_each_day_and_task(engine: Engine) -> None:
-    clock = [datetime(2026, 11, 23, 10, 0, tzinfo=UTC)]
-    model = LanguageModel(
-        replies("a", "b", "c", tokens=(100, 10)), engine=engine, now=lambda: clock[0]
-    )
+def test_usage_report_sums_each_day_and_task(engine: Engine, clock: time_machine.Traveller) -> None:
+    clock.move_to(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+    model = LanguageModel(replies("a", "b", "c", tokens=(100, 10)), engine=engine)
     model.write(ECHO, VARIABLES)
     model.write(ECHO, VARIABLES)
     with pytest.raises(LanguageModelError):
@@ -238,11 +238,12 @@ def test_usage_report_sums_each_day_and_task(engine: Engine) -> None:
         (row,) = usage_report(session=session, days=1)
     assert (row.task, row.calls, row.failed, row.limited) == ("echo", 3, 1, 0)
     assert (row.input_tokens, row.output_tokens) == (200, 20)
-    assert row.day == datetime.now(UTC).date().isoformat()
+    assert row.day == "2026-11-23"
+    clock.move_to(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
     with session_scope(engine) as session:
         # Calls from before the window are not counted.
-        later = datetime.now(UTC) + timedelta(days=3)
-        assert usage_report(session=session, days=1, now=later) == []
+        assert usage_report(session=session, days=1) == []
+        assert len(usage_report(session=session, days=4)) == 1
 
 
 def test_calls_beyond_the_cap_wait_briefly_then_give_way_to_the_template(

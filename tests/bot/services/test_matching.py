@@ -6,13 +6,16 @@ Logic tests use the fake embedder; quality tests use the real all-MiniLM-L6-v2 f
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import chromadb
 import pytest
+import time_machine
 from sqlalchemy import Engine, select
 
+from bot.services.answers import answer_question
 from bot.services.identity import Viewer
 from bot.services.matching import (
     SolverSearch,
@@ -24,6 +27,7 @@ from bot.services.matching import (
 from retrieval.embedding import Embedder
 from storage.db import session_scope
 from storage.models import Challenge, DigestFrequency, Member, SuggestionFeedback
+from tests.conftest import NOW
 from tests.retrieval.conftest import FakeEmbedder
 from tests.search_fixtures import fresh_search, load
 
@@ -337,3 +341,26 @@ def test_a_team_says_which_needs_nobody_covers_and_skips_what_the_team_has(
     assert "kantava" not in [m.member_slug for m in team.members]
     assert "kaupunkidata" in [m.member_slug for m in team.members]
     assert team.uncovered == ("underwater drone inspection of ship hulls",)
+
+
+def test_a_challenge_past_its_deadline_fits_nobody_and_is_not_listed_open(
+    fake_search: SolverSearch, engine: Engine, clock: time_machine.Traveller
+) -> None:
+    with session_scope(engine) as session:
+        roofs = session.scalars(select(Challenge).where(Challenge.slug == "espoo-winter-roofs"))
+        roofs.one().deadline = NOW.date() - timedelta(days=1)
+    kantava = viewer_at(engine, "kantava")
+    with session_scope(engine) as session:
+        fits = challenges_for_member(
+            session=session, search=fake_search, member_id=kantava.member_id or 0, viewer=kantava
+        )
+        listed = answer_question(
+            session=session, search=fake_search, viewer=kantava, text="which challenges are open?"
+        )
+        every = answer_question(
+            session=session, search=fake_search, viewer=kantava, text="list all challenges"
+        )
+    assert fits and "espoo-winter-roofs" not in [f.slug for f in fits]
+    assert [c.slug for c in listed.challenges] == ["tampere-heat-peaks"]
+    statuses = {c.slug: c.status for c in every.challenges}
+    assert statuses["espoo-winter-roofs"] == "deadline_passed"

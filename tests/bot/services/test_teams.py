@@ -8,6 +8,7 @@ from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -147,23 +148,25 @@ def test_restricted_and_closed_challenges_write_nothing(engine: Engine) -> None:
         assert list(session.scalars(select(Team))) == []
 
 
-def test_the_roster_is_claimed_once_and_a_stale_claim_is_taken_over(engine: Engine) -> None:
+def test_the_roster_is_claimed_once_and_a_stale_claim_is_taken_over(
+    engine: Engine, clock: time_machine.Traveller
+) -> None:
     cast = add_cast(engine)
     cid = challenge(engine, cast)
     with session_scope(engine) as session:
         joined = teams.join_team(session=session, viewer=aino(cast), challenge_id=cid)
         assert joined.roster is not None
         team_id = joined.roster.team_id
+    clock.move_to(T0, tick=False)
     with session_scope(engine) as session:
-        first = teams.claim_roster_post(session=session, team_id=team_id, now=T0)
+        first = teams.claim_roster_post(session=session, team_id=team_id)
     with session_scope(engine) as session:
-        racing = teams.claim_roster_post(session=session, team_id=team_id, now=T0)
+        racing = teams.claim_roster_post(session=session, team_id=team_id)
     assert first.claimed and not racing.claimed and racing.message_ts is None
     assert (first.channel_id, first.thread_ts) == ("C0CHALLENGE", "1760000100.000100")
+    clock.move_to(T0 + timedelta(minutes=5), tick=False)
     with session_scope(engine) as session:
-        late = teams.claim_roster_post(
-            session=session, team_id=team_id, now=T0 + timedelta(minutes=5)
-        )
+        late = teams.claim_roster_post(session=session, team_id=team_id)
     assert late.claimed  # the first claimant died before posting
     with session_scope(engine) as session:
         teams.remember_roster_post(
@@ -174,7 +177,9 @@ def test_the_roster_is_claimed_once_and_a_stale_claim_is_taken_over(engine: Engi
     assert (after.claimed, after.message_ts) == (False, "17.1")
 
 
-def test_status_changes_are_kept_with_who_and_when(engine: Engine) -> None:
+def test_status_changes_are_kept_with_who_and_when(
+    engine: Engine, clock: time_machine.Traveller
+) -> None:
     cast = add_cast(engine)
     cid = challenge(engine, cast)
     with session_scope(engine) as session:
@@ -183,9 +188,10 @@ def test_status_changes_are_kept_with_who_and_when(engine: Engine) -> None:
         team_id = joined.roster.team_id
     with session_scope(engine) as session, pytest.raises(teams.TeamNotStaff):
         teams.change_team_status(session=session, viewer=aino(cast), team_id=team_id, status="won")
+    clock.move_to(T0, tick=False)
     with session_scope(engine) as session:
         change = teams.change_team_status(
-            session=session, viewer=staff(cast), team_id=team_id, status="submitted", now=T0
+            session=session, viewer=staff(cast), team_id=team_id, status="submitted"
         )
     assert (change.previous, change.roster.status) == (TeamStatus.FORMING, TeamStatus.SUBMITTED)
     with session_scope(engine) as session, pytest.raises(teams.TeamError, match="already"):
@@ -294,7 +300,9 @@ def test_summary_skips_the_bot_and_requests_and_keeps_authors() -> None:
     ]
 
 
-def test_pipeline_report_counts_each_stage_with_its_first_day(engine: Engine) -> None:
+def test_pipeline_report_counts_each_stage_with_its_first_day(
+    engine: Engine, clock: time_machine.Traveller
+) -> None:
     cast = add_cast(engine)
     busy = challenge(engine, cast, "busy")
     challenge(engine, cast, "quiet", slack_thread_ts=None)
@@ -319,27 +327,18 @@ def test_pipeline_report_counts_each_stage_with_its_first_day(engine: Engine) ->
             ]
         )
     eero = espoo(engine, cast)
-    with session_scope(engine) as session:
-        teams.join_team(
-            session=session, viewer=aino(cast), challenge_id=busy, now=T0 + timedelta(days=2)
-        )
-        teams.join_team(session=session, viewer=eero, challenge_id=busy, now=T0 + timedelta(days=3))
+    for days, viewer_joining in ((2, aino(cast)), (3, eero)):
+        clock.move_to(T0 + timedelta(days=days), tick=False)
+        with session_scope(engine) as session:
+            teams.join_team(session=session, viewer=viewer_joining, challenge_id=busy)
     with session_scope(engine) as session:
         team_id = session.scalars(select(Team.id)).one()
-        teams.change_team_status(
-            session=session,
-            viewer=staff(cast),
-            team_id=team_id,
-            status="submitted",
-            now=T0 + timedelta(days=10),
-        )
-        teams.change_team_status(
-            session=session,
-            viewer=staff(cast),
-            team_id=team_id,
-            status="won",
-            now=T0 + timedelta(days=40),
-        )
+    for days, status in ((10, "submitted"), (40, "won")):
+        clock.move_to(T0 + timedelta(days=days), tick=False)
+        with session_scope(engine) as session:
+            teams.change_team_status(
+                session=session, viewer=staff(cast), team_id=team_id, status=status
+            )
     with session_scope(engine) as session:
         rows = {r.slug: r for r in teams.pipeline_report(session=session)}
     assert set(rows) == {"busy", "quiet"}
