@@ -30,8 +30,7 @@ from bot.services.identity import Viewer, viewer_of
 from bot.services.intake import prefill_from_text
 from bot.services.llm import LanguageModel, usage_report
 from bot.services.matching import SolverSearch
-from bot.services.teams import ThreadMessage
-from bot.services.thread_summary import summarize_discussion
+from bot.services.teams.threads import ThreadMessage, summarize_thread
 from bot.settings import Settings
 from storage.db import session_scope
 from storage.models import Member, Person
@@ -179,7 +178,7 @@ def main(argv: list[str] | None = None) -> None:
                 ],
             }
         )
-        summary = summarize_discussion(
+        summary = summarize_thread(
             llm,
             THREAD,
             challenge_title="Snow load warnings for school roofs",

@@ -18,20 +18,14 @@ from bot import jobs
 from bot.blocks.digest import digest_text
 from bot.deps import BotDeps
 from bot.services import records
-from bot.services.digests import (
-    Outcome,
-    default_ranker,
-    due_digest_previews,
-    preview_for_channel,
-    preview_for_person,
-    send_due_digests,
-)
+from bot.services.digests.choosing import default_ranker, preview_for_channel, preview_for_person
+from bot.services.digests.sending import Outcome, due_digest_previews, send_due_digests
 from bot.services.identity import viewer_of
 from bot.services.llm import LanguageModel
 from bot.settings import Settings, SettingsError, load_settings, slack_settings_problems
 from storage.db import make_engine, session_scope
 from storage.models import DigestFrequency
-from storage.slack_queries import person_by_email
+from storage.people import person_by_email
 
 digest_app = typer.Typer(
     help="The opportunity digest: preview it, or send the current period's now.",
@@ -83,7 +77,7 @@ def preview(
                     )
                 viewer = viewer_of(found, found.slack_user_id or "")
                 who = f"{found.name} <{found.email}>"
-            rank = default_ranker(BotDeps(settings=settings, engine=engine))
+            rank = default_ranker(BotDeps(settings=settings, engine=engine).solver_search)
             # Read, then the transaction is over before the model writes the opening; staff
             # at the terminal asked, not the person: counted for nobody.
             digest = preview_for_person(
@@ -108,7 +102,7 @@ def send(
     settings = load_settings()
     timezone = ZoneInfo(settings.digest_timezone)
     with _store(settings) as engine:
-        rank = default_ranker(BotDeps(settings=settings, engine=engine))
+        rank = default_ranker(BotDeps(settings=settings, engine=engine).solver_search)
         if dry_run:
             for frequency in FREQUENCIES:
                 previews = due_digest_previews(

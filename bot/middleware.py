@@ -20,7 +20,7 @@ from bot.deps import BotDeps
 from bot.services.identity import identify_slack_user
 from storage import clock
 from storage.db import session_scope
-from storage.slack_queries import record_event_once
+from storage.slack import record_event_once
 
 log = logging.getLogger(__name__)
 

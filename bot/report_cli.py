@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.services import records
-from bot.services.teams import PipelineRow, PipelineStage, pipeline_report
+from bot.services.teams.pipeline import PipelineRow, PipelineStage, pipeline_report
 from bot.settings import SettingsError, load_settings
 from storage.db import StoreUnavailable, make_engine, session_scope
 

@@ -29,7 +29,7 @@ from bot.services.matching import SolverSearch
 from bot.settings import Settings, SettingsError, require_slack_settings
 from storage import clock
 from storage.db import check_store, make_engine, session_scope
-from storage.slack_queries import forget_events_before
+from storage.slack import forget_events_before
 
 log = logging.getLogger(__name__)
 

@@ -21,9 +21,9 @@ from retrieval.embedding import Embedder
 from retrieval.index import PassageIndex
 from retrieval.sync import Indexes
 from storage.db import session_scope
+from storage.exchange import Kind
 from storage.files import parse_json
 from storage.importing import import_rows
-from storage.records import Kind
 
 
 def fresh_search(client: Any, embedder: Embedder | None, engine: Engine) -> SolverSearch:

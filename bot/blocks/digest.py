@@ -16,7 +16,7 @@ from bot.blocks.common import (
     message,
     section,
 )
-from bot.services.digests import Audience, Digest, DigestItem
+from bot.services.digests.choosing import Audience, Digest, DigestItem
 from storage.digests import TeamEvent
 from storage.models import DigestFrequency
 

@@ -18,7 +18,7 @@ from bot.blocks.common import (
 )
 from bot.services.challenges import ChallengeSummary
 from bot.services.home import HomePage, OrganisationProfile
-from bot.services.teams import PipelineRow, PipelineStage
+from bot.services.teams.pipeline import PipelineRow, PipelineStage
 from storage.models import DigestFrequency
 
 PAGE_ACTION = "home_challenges_page"

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from bot.blocks.common import Block, button, context, escape, message, plain, section
-from bot.services.teams import (
+from bot.services.teams.rosters import (
     ROLE_LABELS,
     StatusChange,
     TeamChoice,

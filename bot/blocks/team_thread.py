@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.blocks.common import Block, clip, context, escape, message, section
-from bot.services.teams import MissingReport, SummaryItem, ThreadSummary
+from bot.services.teams.threads import MissingReport, SummaryItem, ThreadSummary
 
 CANDIDATES_PER_NEED = 3
 NEEDS_SHOWN = 15

@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks.team_roster import build_team_roster
 from bot.deps import BotDeps
-from bot.services import teams
+from bot.services.teams import rosters
 from storage.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ def publish_roster(
     ``channel``/``thread_ts`` name the card's thread when the challenge has none on record.
     """
     with session_scope(deps.engine) as session:
-        place = teams.claim_roster_post(
+        place = rosters.claim_roster_post(
             session=session, team_id=team_id, channel_id=channel, thread_ts=thread_ts
         )
     if place.message_ts and place.channel_id:
@@ -56,11 +56,11 @@ def publish_roster(
         )
     except SlackApiError as exc:
         with session_scope(deps.engine) as session:
-            teams.release_roster_claim(session=session, team_id=team_id)
+            rosters.release_roster_claim(session=session, team_id=team_id)
         log.warning("posting the roster of team %d failed: %s", team_id, exc.response.get("error"))
         return
     with session_scope(deps.engine) as session:
-        latest = teams.remember_roster_post(
+        latest = rosters.remember_roster_post(
             session=session,
             team_id=team_id,
             channel_id=str(posted["channel"]),

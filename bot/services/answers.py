@@ -40,8 +40,9 @@ from prompts import as_data
 from prompts.answer import PROMPT as ANSWER_PROMPT
 from storage import challenges as challenge_store
 from storage import clock
+from storage import members as member_store
+from storage.members import find_member, record_names
 from storage.models import OPEN_STATUSES, Challenge, ChallengeStatus, Member, Reference
-from storage.queries import find_member, record_names
 
 Intent = Literal["solvers", "challenges", "member", "unclear"]
 SourceKind = Literal["member", "reference", "challenge"]
@@ -513,7 +514,7 @@ def _sources(session: Session, answer: Answer) -> tuple[Source, ...]:
     found: list[tuple[SourceKind, str, str, str, str]] = []
     if answer.member is not None:
         profile = answer.member
-        member = challenge_store.member_by_slug_or_name(session=session, text=profile.slug)
+        member = member_store.member_by_slug_or_name(session=session, text=profile.slug)
         found.append(
             ("member", profile.slug, profile.name, _profile_text(profile), profile.website)
         )
@@ -528,7 +529,7 @@ def _sources(session: Session, answer: Answer) -> tuple[Source, ...]:
                 )
             )
     for match in answer.solvers:
-        member = challenge_store.member_by_slug_or_name(session=session, text=match.member_slug)
+        member = member_store.member_by_slug_or_name(session=session, text=match.member_slug)
         website = member.website if member else ""
         found.append(
             ("member", match.member_slug, match.member_name, _member_text(member, match), website)
@@ -677,7 +678,7 @@ def write_answer(
 
 
 def member_profile(*, session: Session, slug: str) -> MemberProfile | None:
-    member = challenge_store.member_by_slug_or_name(session=session, text=slug)
+    member = member_store.member_by_slug_or_name(session=session, text=slug)
     return _profile(member) if member is not None else None
 
 

@@ -6,17 +6,21 @@ Slack-free: the slash command, the modal, the App Home and the CLI all call thes
 from __future__ import annotations
 
 import enum
+import logging
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from bot.services.identity import Viewer
-from bot.services.language import detect_language
-from bot.services.llm import LanguageModel
+from bot.services.language import LANGUAGE_NAMES, detect_language, language_name
+from bot.services.llm import LanguageModel, LanguageModelError
 from bot.services.matching import (
     SolverMatch,
     SolverSearch,
@@ -24,11 +28,16 @@ from bot.services.matching import (
     record_suggestions,
     suggest_solvers,
 )
-from bot.services.writing import write_match_reasons
+from bot.services.text import clip, one_line
+from prompts import as_data
+from prompts.match_reasons import PROMPT as MATCH_REASONS
 from storage import challenges as store
 from storage import clock
+from storage import members as member_store
 from storage.db import session_scope
 from storage.models import OPEN_STATUSES, Challenge, ChallengeStatus, Visibility
+
+log = logging.getLogger(__name__)
 
 # Drafts are staff work in progress; members see everything else.
 MEMBER_STATUSES = tuple(s for s in ChallengeStatus if s is not ChallengeStatus.DRAFT)
@@ -274,7 +283,7 @@ def create_challenge(
     # Suffixed slugs keep at least the first 50 characters of the base (see make_slug).
     taken = store.slugs_starting_with(session=session, prefix=base[:50])
     slug = make_slug(draft.title, taken)
-    owner = store.member_by_slug_or_name(session=session, text=draft.owner)
+    owner = member_store.member_by_slug_or_name(session=session, text=draft.owner)
     challenge = store.create_challenge(
         session=session,
         data=store.NewChallenge(
@@ -430,3 +439,78 @@ def express_interest(*, session: Session, viewer: Viewer, challenge_id: int) -> 
         person_id=viewer.person_id,
     )
     return InterestResult(InterestOutcome.RECORDED if added else InterestOutcome.ALREADY, summary)
+
+
+# Staff read five of these on a card; the template reason is about as long.
+REASON_MAX = 200
+
+
+EVIDENCE_PER_MEMBER = 4
+
+
+DESCRIPTION_SENT = 2000
+
+
+class MemberReason(BaseModel):
+    """Why one suggested member fits the challenge."""
+
+    member: str
+    reason: str
+
+
+class MatchReasons(BaseModel):
+    """One sentence per suggested member, by the member's slug."""
+
+    reasons: list[MemberReason]
+
+
+def _challenge_data(challenge: Challenge) -> dict[str, Any]:
+    place = ", ".join(p for p in (challenge.city, challenge.region, challenge.country) if p)
+    return {
+        "title": challenge.title,
+        "description": clip(challenge.description, DESCRIPTION_SENT),
+        "needs": list(challenge.needs),
+        "place": place,
+    }
+
+
+def _member_data(match: SolverMatch) -> dict[str, Any]:
+    return {
+        "slug": match.member_slug,
+        "name": match.member_name,
+        "kind": match.kind,
+        "place": ", ".join(p for p in (match.city, match.country) if p),
+        "evidence": [
+            {"kind": e.kind, "title": e.title, "text": e.text}
+            for e in match.evidence[:EVIDENCE_PER_MEMBER]
+        ],
+    }
+
+
+def write_match_reasons(
+    llm: LanguageModel | None, challenge: Challenge, matches: Sequence[SolverMatch]
+) -> list[SolverMatch]:
+    """``matches`` with the model's reason for each member; the template reason wherever the
+    model gave none, a wrong one or failed. One call for the whole card, counted for nobody."""
+    if llm is None or not matches:
+        return list(matches)
+    language = challenge.language if challenge.language in LANGUAGE_NAMES else "en"
+    variables = {
+        "language": language_name(language),
+        "challenge": as_data(_challenge_data(challenge)),
+        "members": as_data([_member_data(m) for m in matches]),
+    }
+    try:
+        answer = llm.extract(MATCH_REASONS, MatchReasons, variables, person_id=None)
+    except LanguageModelError as exc:
+        log.warning("match reasons for %s from the templates: %s", challenge.slug, exc)
+        return list(matches)
+    suggested = {m.member_slug for m in matches}
+    written: dict[str, str] = {}
+    for item in answer.reasons:
+        slug, reason = item.member.strip(), one_line(item.reason)
+        # Members the matcher did not suggest are not the model's to add; an over-long reason
+        # would not fit the card, and the template one still says something true.
+        if slug in suggested and slug not in written and 0 < len(reason) <= REASON_MAX:
+            written[slug] = reason
+    return [replace(m, reason=written.get(m.member_slug, m.reason)) for m in matches]

@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session
 from bot.services.challenges import ChallengeSummary, summary_of
 from bot.services.identity import Viewer
 from bot.services.matching import SolverSearch, challenges_for_member
-from bot.services.teams import PipelineRow, pipeline_report
+from bot.services.teams.pipeline import PipelineRow, pipeline_report
 from storage import challenges as store
 from storage import clock
+from storage import members as member_store
+from storage import teams as team_store
 from storage.models import Challenge, DigestFrequency, Member
 
 CHALLENGES_PER_PAGE = 5
@@ -117,7 +119,7 @@ def home_page(
         offset=page * CHALLENGES_PER_PAGE,
     )
     member = (
-        store.member_by_id(session=session, member_id=viewer.member_id)
+        member_store.member_by_id(session=session, member_id=viewer.member_id)
         if viewer.member_id is not None
         else None
     )
@@ -132,7 +134,7 @@ def home_page(
         ]
         teams = [
             TeamSummary(name=team.name, status=team.status.value, challenge_title=title)
-            for team, title in store.teams_of_member(
+            for team, title in team_store.teams_of_member(
                 session=session, member_id=member.id, limit=TEAMS_SHOWN
             )
         ]

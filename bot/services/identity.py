@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from storage.models import DigestFrequency, Person
-from storage.slack_queries import link_slack_user, person_by_email, person_by_slack_user
+from storage.people import person_by_email
+from storage.slack import link_slack_user, person_by_slack_user
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from bot.services.challenges import DESCRIPTION_MAX, TITLE_MAX, ChallengeForm, s
 from bot.services.llm import LanguageModel, LanguageModelError
 from prompts import as_data
 from prompts.intake import PROMPT
-from storage.queries import find_member
+from storage.members import find_member
 
 log = logging.getLogger(__name__)
 

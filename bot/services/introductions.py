@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.services.identity import Viewer
 from storage import clock
+from storage import introductions as store
+from storage import members as member_store
 from storage.models import Introduction, IntroductionStatus, Member, Person
 
 
@@ -67,31 +67,27 @@ def request_introduction(
     *, session: Session, asker: Viewer, member_slug: str, question: str
 ) -> IntroductionRequest:
     """Ask to be introduced to ``member_slug``; the same request twice returns the first."""
-    member = session.scalars(select(Member).where(Member.slug == member_slug)).first()
+    member = member_store.member_by_slug(session=session, slug=member_slug)
     if member is None:
         raise IntroductionError("That member is no longer in the cluster's records.")
     if member.id == asker.member_id:
         raise IntroductionError(f"You are at {member.name} yourself.")
-    existing = session.scalars(
-        select(Introduction).where(
-            Introduction.asker_person_id == asker.person_id, Introduction.member_id == member.id
-        )
-    ).first()
+    existing = store.introduction_between(
+        session=session, asker_person_id=asker.person_id, member_id=member.id
+    )
     if existing is not None:
         return _request(existing, session, new=False)
     contact = _contact(member, asker.person_id)
     if contact is None:
         raise IntroductionError(f"{member.name} has no contact person in the records yet.")
-    intro = Introduction(
+    intro = store.add_introduction(
+        session=session,
         asker_person_id=asker.person_id,
         member_id=member.id,
         contact_person_id=contact.id,
         question=question[:2000],
     )
-    try:
-        with session.begin_nested():
-            session.add(intro)
-    except IntegrityError:  # a double click racing this one got there first
+    if intro is None:  # a double click racing this one got there first
         return request_introduction(
             session=session, asker=asker, member_slug=member_slug, question=question
         )
@@ -102,7 +98,7 @@ def decide_introduction(
     *, session: Session, introduction_id: int, by_slack_user_id: str, accept: bool
 ) -> IntroductionRequest:
     """The contact's answer; only they may give it, and only the first answer counts."""
-    intro = session.get(Introduction, introduction_id)
+    intro = store.introduction_by_id(session=session, introduction_id=introduction_id)
     if intro is None:
         raise IntroductionError("That introduction request no longer exists.")
     contact = session.get(Person, intro.contact_person_id) if intro.contact_person_id else None

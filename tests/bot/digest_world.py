@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.app import build_web_client
 from bot.digest_delivery import ChannelPacer, SlackDigestPoster
-from bot.services.digests import Digest
+from bot.services.digests.choosing import Digest
 from bot.services.identity import Viewer
 from bot.services.matching import ChallengeFit
 from storage import clock

@@ -12,7 +12,7 @@ from bot.blocks.common import escape
 from bot.blocks.digest import build_feedback_notice
 from bot.deps import BotDeps
 from bot.listeners.strangers import ephemeral_reply, people_only
-from bot.services.digests import FeedbackOutcome, mark_not_relevant
+from bot.services.digests.feedback import FeedbackOutcome, mark_not_relevant
 from bot.services.identity import Viewer
 from storage.db import session_scope
 

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 
 from bot.deps import BotDeps
 from bot.listeners.events.app_home_opened import publish_home
-from bot.services.digest_settings import UnknownFrequency, change_digest_frequency
+from bot.services.digests.subscriptions import UnknownFrequency, change_digest_frequency
 from bot.services.identity import Viewer
 from storage.db import session_scope
 

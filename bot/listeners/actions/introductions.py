@@ -20,7 +20,7 @@ from bot.services.introductions import (
 )
 from storage.db import session_scope
 from storage.models import IntroductionStatus
-from storage.queries import question_text
+from storage.questions import question_text
 
 
 def _open_dm(client: WebClient, *users: str) -> str:

@@ -20,7 +20,7 @@ from bot.services.identity import Viewer
 from bot.services.matching import set_feedback
 from storage.db import session_scope
 from storage.models import SuggestionFeedback
-from storage.queries import set_question_feedback
+from storage.questions import set_question_feedback
 
 log = logging.getLogger(__name__)
 

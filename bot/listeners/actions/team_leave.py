@@ -14,7 +14,7 @@ from bot.deps import BotDeps
 from bot.listeners.roster import publish_roster
 from bot.listeners.strangers import ephemeral_reply, people_only
 from bot.services.identity import Viewer
-from bot.services.teams import TeamError, leave_team
+from bot.services.teams.rosters import TeamError, leave_team
 from storage.db import session_scope
 
 

@@ -14,7 +14,7 @@ from bot.deps import BotDeps
 from bot.listeners.roster import publish_roster
 from bot.listeners.strangers import ephemeral_reply, people_only
 from bot.services.identity import Viewer
-from bot.services.teams import StatusChange, TeamError, TeamNotStaff, change_team_status
+from bot.services.teams.rosters import StatusChange, TeamError, TeamNotStaff, change_team_status
 from storage.db import session_scope
 
 

@@ -11,8 +11,8 @@ from bot.blocks.team_roster import build_status_posted, build_team_created
 from bot.deps import BotDeps
 from bot.listeners.actions.team_status import announce_status_change
 from bot.listeners.commands.parsing import ChallengeRequest
-from bot.services import teams
 from bot.services.identity import Viewer
+from bot.services.teams import rosters
 from storage.db import session_scope
 
 
@@ -23,20 +23,20 @@ def answer_team_request(
     try:
         with session_scope(deps.engine) as session:
             if request.action == "team_new":
-                created = teams.create_extra_team(
+                created = rosters.create_extra_team(
                     session=session, viewer=viewer, challenge_key=request.key, name=request.team
                 )
             else:
-                change = teams.change_team_status_by_key(
+                change = rosters.change_team_status_by_key(
                     session=session,
                     viewer=viewer,
                     challenge_key=request.key,
                     status=request.status,
                     team=request.team,
                 )
-    except teams.TeamNotStaff:
+    except rosters.TeamNotStaff:
         return build_not_staff(what="change teams")
-    except teams.TeamError as exc:
+    except rosters.TeamError as exc:
         return build_notice(str(exc))
     if request.action == "team_new":
         return build_team_created(created)

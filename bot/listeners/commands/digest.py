@@ -14,8 +14,8 @@ from bot.blocks.messages import DIGEST_USAGE, build_notice, build_usage
 from bot.deps import BotDeps
 from bot.listeners.commands.parsing import DigestRequest, parse_digest_text
 from bot.listeners.strangers import people_only, respond_reply
-from bot.services import digest_settings as settings
-from bot.services.digests import default_ranker, preview_for_person
+from bot.services.digests import subscriptions
+from bot.services.digests.choosing import default_ranker, preview_for_person
 from bot.services.identity import Viewer
 from storage.db import session_scope
 from storage.models import DigestFrequency
@@ -27,7 +27,7 @@ def in_a_channel(channel_id: str) -> bool:
 
 
 def make_digest_command(deps: BotDeps) -> Callable[..., None]:
-    rank = default_ranker(deps)
+    rank = default_ranker(deps.solver_search)
     timezone = ZoneInfo(deps.settings.digest_timezone)
 
     def answer(request: DigestRequest, viewer: Viewer, channel_id: str) -> dict[str, Any]:
@@ -38,18 +38,18 @@ def make_digest_command(deps: BotDeps) -> Callable[..., None]:
             if request.action == "show":
                 text = f"You get the digest: *{viewer.digest_frequency.value}*."
                 if channel:
-                    on = settings.channel_frequency(session=session, channel_id=channel)
+                    on = subscriptions.channel_frequency(session=session, channel_id=channel)
                     if on is not DigestFrequency.OFF:
                         text += f" This channel gets it *{on.value}*."
                 return build_notice(text)
             if request.action == "frequency":
-                chosen = settings.change_digest_frequency(
+                chosen = subscriptions.change_digest_frequency(
                     session=session, viewer=viewer, text=request.frequency
                 )
                 return build_notice(f"Done: you now get the digest *{chosen.value}*.")
             if request.action == "subscribe" and channel:
                 frequency = DigestFrequency(request.frequency or "weekly")
-                new = settings.subscribe_channel(
+                new = subscriptions.subscribe_channel(
                     session=session, channel_id=channel, frequency=frequency
                 )
                 lead = "Done: this channel now gets" if new else "This channel gets"
@@ -58,21 +58,21 @@ def make_digest_command(deps: BotDeps) -> Callable[..., None]:
                 )
             if request.action == "subscribe":
                 if request.frequency:
-                    settings.change_digest_frequency(
+                    subscriptions.change_digest_frequency(
                         session=session, viewer=viewer, text=request.frequency
                     )
                     viewer = _with(viewer, DigestFrequency(request.frequency))
-                frequency = settings.subscribe_person(session=session, viewer=viewer)
+                frequency = subscriptions.subscribe_person(session=session, viewer=viewer)
                 return build_notice(f"Done: you get the digest *{frequency.value}*, in my DM.")
             if request.action == "unsubscribe" and channel:
-                stopped = settings.unsubscribe_channel(session=session, channel_id=channel)
+                stopped = subscriptions.unsubscribe_channel(session=session, channel_id=channel)
                 return build_notice(
                     "Done: this channel no longer gets the digest."
                     if stopped
                     else "This channel does not get the digest."
                 )
             if request.action == "unsubscribe":
-                stopped = settings.unsubscribe_person(session=session, viewer=viewer)
+                stopped = subscriptions.unsubscribe_person(session=session, viewer=viewer)
                 return build_notice(
                     "Done: you no longer get the digest."
                     if stopped

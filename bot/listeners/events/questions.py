@@ -35,7 +35,7 @@ from bot.services.identity import Viewer
 from bot.services.language import detect_language
 from bot.services.llm import LanguageModel, LanguageModelError
 from storage.db import session_scope
-from storage.queries import earlier_questions, log_question
+from storage.questions import earlier_questions, log_question
 
 log = logging.getLogger(__name__)
 WORKING_REACTION = "eyes"

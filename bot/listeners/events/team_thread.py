@@ -14,9 +14,9 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks.messages import build_notice
 from bot.blocks.team_thread import build_missing_answer, build_thread_summary
 from bot.deps import BotDeps
-from bot.services import teams, thread_summary
 from bot.services.identity import Viewer
 from bot.services.language import detect_language
+from bot.services.teams import rosters, threads
 from storage.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -31,8 +31,8 @@ class ThreadReply:
     private: bool = False  # ephemeral, to the asker only
 
 
-def fetch_thread(client: WebClient, channel: str, thread_ts: str) -> list[teams.ThreadMessage]:
-    messages: list[teams.ThreadMessage] = []
+def fetch_thread(client: WebClient, channel: str, thread_ts: str) -> list[threads.ThreadMessage]:
+    messages: list[threads.ThreadMessage] = []
     cursor: str | None = None
     for _ in range(THREAD_PAGES_MAX):
         page = client.conversations_replies(
@@ -40,7 +40,7 @@ def fetch_thread(client: WebClient, channel: str, thread_ts: str) -> list[teams.
         )
         for raw in page.get("messages") or []:
             messages.append(
-                teams.ThreadMessage(
+                threads.ThreadMessage(
                     user=str(raw.get("user") or ""),
                     text=str(raw.get("text") or ""),
                     ts=str(raw.get("ts") or ""),
@@ -57,26 +57,26 @@ def answer_in_team_thread(
     deps: BotDeps, client: WebClient, viewer: Viewer, text: str, *, channel: str, thread_ts: str
 ) -> ThreadReply | None:
     """The team service's answer, or None when this is not a team request in a card's thread."""
-    intent = teams.thread_intent(text)
+    intent = threads.thread_intent(text)
     if intent is None:
         return None
     try:
         with session_scope(deps.engine) as session:
-            challenge = teams.challenge_for_thread(
+            challenge = rosters.challenge_for_thread(
                 session=session, viewer=viewer, channel_id=channel, thread_ts=thread_ts
             )
             if challenge is None:
                 return None
             title = challenge.title
-            if intent is teams.ThreadIntent.WHO_IS_MISSING:
-                report = teams.who_is_missing(
+            if intent is threads.ThreadIntent.WHO_IS_MISSING:
+                report = threads.who_is_missing(
                     session=session,
                     viewer=viewer,
                     challenge=challenge,
-                    suggest_team_fn=teams.default_team_suggester(deps),
+                    suggest_team_fn=threads.default_team_suggester(deps.solver_search),
                 )
                 return ThreadReply(build_missing_answer(report))
-    except teams.TeamNotVisible:
+    except rosters.TeamNotVisible:
         text = (
             "This challenge is restricted to the organisations invited to it, so I can only "
             "answer their people here. Ask the SCIC staff if yours should be one of them."
@@ -88,7 +88,7 @@ def answer_in_team_thread(
         log.warning("conversations.replies failed: %s", exc.response.get("error"))
         text = "I could not read this thread (is the bot allowed to read the channel's history?)."
         return ThreadReply(build_notice(text), private=True)
-    summary = thread_summary.summarize_discussion(
+    summary = threads.summarize_thread(
         deps.llm,
         messages,
         challenge_title=title,

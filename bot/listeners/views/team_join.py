@@ -13,7 +13,7 @@ from bot.blocks.team_roster import ROLE_FIELD, TEAM_FIELD, VALUE
 from bot.deps import BotDeps
 from bot.listeners.roster import publish_roster
 from bot.services.identity import Viewer
-from bot.services.teams import JoinOutcome, TeamError, join_team
+from bot.services.teams.rosters import JoinOutcome, TeamError, join_team
 from storage.db import session_scope
 
 

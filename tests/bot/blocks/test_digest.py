@@ -11,7 +11,7 @@ from bot.blocks.digest import (
     digest_text,
 )
 from bot.services.challenges import ChallengeSummary
-from bot.services.digests import Audience, Digest, DigestItem
+from bot.services.digests.choosing import Audience, Digest, DigestItem
 from storage.digests import TeamEvent
 from storage.models import ChallengeStatus, DigestFrequency, TeamStatus, Visibility
 from tests.bot.block_kit import assert_valid_message

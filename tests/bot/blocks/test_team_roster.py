@@ -16,17 +16,9 @@ from bot.blocks.team_roster import (
 )
 from bot.blocks.team_thread import build_missing_answer, build_thread_summary
 from bot.services.matching import SolverMatch
-from bot.services.teams import (
-    MissingNeed,
-    MissingReport,
-    PipelineRow,
-    PipelineStage,
-    RosterEntry,
-    SummaryItem,
-    TeamChoice,
-    TeamRoster,
-    ThreadSummary,
-)
+from bot.services.teams.pipeline import PipelineRow, PipelineStage
+from bot.services.teams.rosters import RosterEntry, TeamChoice, TeamRoster
+from bot.services.teams.threads import MissingNeed, MissingReport, SummaryItem, ThreadSummary
 from storage.models import TeamStatus
 from tests.bot.block_kit import assert_valid_message, assert_valid_view
 from tests.bot.blocks.test_home import VIEWER, page

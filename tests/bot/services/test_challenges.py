@@ -12,9 +12,10 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from bot.blocks.challenge_list import build_challenge_detail, build_challenge_list
-from bot.services import challenges, teams
+from bot.services import challenges
 from bot.services.challenges import ChallengeForm, make_slug, validate_challenge_form
 from bot.services.identity import Viewer
+from bot.services.teams import rosters
 from storage.db import session_scope
 from storage.models import (
     Challenge,
@@ -293,8 +294,8 @@ def test_a_challenge_past_its_deadline_is_not_open_whatever_its_status(
         late = challenges.find_challenge(session=session, viewer=aino(cast), key="team-late")
         assert "deadline passed (still marked teams forming)" in str(build_challenge_detail(late))
         assert "deadline passed" not in str(build_challenge_list(listed))
-        joined = teams.join_team(session=session, viewer=aino(cast), challenge_id=late.id)
-        assert joined.outcome is teams.JoinOutcome.CLOSED
+        joined = rosters.join_team(session=session, viewer=aino(cast), challenge_id=late.id)
+        assert joined.outcome is rosters.JoinOutcome.CLOSED
     # A day later the one that closed today is closed too.
     clock.move_to(NOW + timedelta(days=1))
     with session_scope(engine) as session:

@@ -12,7 +12,7 @@ from storage.db import session_scope
 from storage.llm_usage import model_calls
 from storage.models import SolverSuggestion
 from tests.bot.conftest import STAFF_USER, Cast
-from tests.bot.services.test_writing import watching
+from tests.bot.services.test_match_reasons import watching
 from tests.bot.slack_harness import (
     CHALLENGES_CHANNEL,
     GENERAL_CHANNEL,

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from bot.services.identity import Viewer
 from storage import digests
 from storage.models import DigestFrequency
-from storage.slack_queries import set_digest_frequency
+from storage.people import set_digest_frequency
 
 
 class UnknownFrequency(ValueError):

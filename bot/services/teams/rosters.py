@@ -1,31 +1,29 @@
-"""Team formation around a challenge: joining, roles, leaving, team status, the roster message's
-place in the thread, "who is missing?", thread summaries and the staff pipeline report.
+"""Team rosters around a challenge: joining, roles, leaving, team status, and the roster
+message's place in the challenge's thread.
 
-Slack-free: the card's buttons, `/challenge`, mentions in the thread, the Home tab and
-`scic report` all call these functions; the listeners do the Slack calls.
+Slack-free: the card's buttons, `/challenge`, the join modal and the Home tab call these
+functions; the listeners do the Slack calls.
 """
 
 from __future__ import annotations
 
 import enum
-import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from bot.services.challenges import MEMBER_STATUSES, ChallengeSummary, summary_of
 from bot.services.identity import Viewer
-from bot.services.matching import SolverMatch, TeamSuggestion
 from storage import challenges as challenge_store
 from storage import clock
 from storage import teams as store
 from storage.models import Challenge, Team, TeamStatus
 
 if TYPE_CHECKING:
-    from bot.deps import BotDeps
+    pass
 
 
 class TeamRole(enum.StrEnum):
@@ -170,7 +168,7 @@ class StatusChange:
     thread_ts: str | None
 
 
-def _roster(session: Session, team: Team) -> TeamRoster:
+def roster_of_team(session: Session, team: Team) -> TeamRoster:
     challenge = session.get_one(Challenge, team.challenge_id)
     siblings = store.teams_of_challenge(session=session, challenge_id=team.challenge_id)
     number = next((i for i, t in enumerate(siblings, 1) if t.id == team.id), len(siblings))
@@ -195,7 +193,7 @@ def roster(*, session: Session, team_id: int) -> TeamRoster:
     team = store.team_by_id(session=session, team_id=team_id)
     if team is None:
         raise TeamNotVisible("This team no longer exists.")
-    return _roster(session, team)
+    return roster_of_team(session, team)
 
 
 # --- visibility ------------------------------------------------------------------------------
@@ -253,7 +251,7 @@ def challenge_for_thread(
 
 
 def _choices(session: Session, teams: Sequence[Team]) -> tuple[TeamChoice, ...]:
-    rosters = [_roster(session, t) for t in teams]
+    rosters = [roster_of_team(session, t) for t in teams]
     return tuple(TeamChoice(r.team_id, r.label, len(r.entries)) for r in rosters)
 
 
@@ -339,14 +337,14 @@ def leave_team(*, session: Session, viewer: Viewer, team_id: int) -> TeamRoster:
     team = _visible_team(session, viewer, team_id)
     member_id = _own_membership(session, viewer, team)
     store.remove_membership(session=session, team_id=team.id, member_id=member_id)
-    return _roster(session, team)
+    return roster_of_team(session, team)
 
 
 def change_role(*, session: Session, viewer: Viewer, team_id: int, role: str) -> TeamRoster:
     team = _visible_team(session, viewer, team_id)
     member_id = _own_membership(session, viewer, team)
     store.set_role(session=session, team_id=team.id, member_id=member_id, role=parse_role(role))
-    return _roster(session, team)
+    return roster_of_team(session, team)
 
 
 # --- team status (staff) ---------------------------------------------------------------------
@@ -367,7 +365,7 @@ def _status_change(
     )
     challenge = session.get_one(Challenge, team.challenge_id)
     return StatusChange(
-        roster=_roster(session, team),
+        roster=roster_of_team(session, team),
         previous=previous,
         channel_id=challenge.slack_channel_id,
         thread_ts=challenge.slack_thread_ts,
@@ -414,7 +412,7 @@ def change_team_status_by_key(
     wanted = parse_team_status(status)
     challenge = _challenge_by_key(session, viewer, challenge_key)
     teams = store.teams_of_challenge(session=session, challenge_id=challenge.id)
-    rosters = [_roster(session, t) for t in teams]
+    rosters = [roster_of_team(session, t) for t in teams]
     return _status_change(session, viewer, _pick_team(teams, rosters, team), wanted)
 
 
@@ -429,7 +427,7 @@ def create_extra_team(
         # The first team is the one interest creates; make it now so the new one is second.
         store.create_team(session=session, challenge_id=challenge.id)
     team = store.create_team(session=session, challenge_id=challenge.id, name=name.strip()[:200])
-    return _roster(session, team)
+    return roster_of_team(session, team)
 
 
 # --- the roster message ----------------------------------------------------------------------
@@ -449,7 +447,7 @@ def claim_roster_post(
     team = store.team_by_id(session=session, team_id=team_id)
     if team is None:
         raise TeamNotVisible("This team no longer exists.")
-    shown = _roster(session, team)
+    shown = roster_of_team(session, team)
     challenge = session.get_one(Challenge, team.challenge_id)
     channel = challenge.slack_channel_id or channel_id
     thread = challenge.slack_thread_ts or thread_ts
@@ -484,328 +482,3 @@ def release_roster_claim(*, session: Session, team_id: int) -> None:
     team = store.team_by_id(session=session, team_id=team_id)
     if team is not None and (team.roster_message_ts or "").startswith(ROSTER_PENDING):
         store.swap_roster_ts(session=session, team_id=team_id, old=team.roster_message_ts, new=None)
-
-
-# --- "who is missing?" -----------------------------------------------------------------------
-
-# (session, challenge, the current team's member ids) -> the matching service's suggestion.
-TeamSuggester = Callable[[Session, Challenge, Collection[int]], TeamSuggestion]
-
-
-@dataclass(frozen=True)
-class MissingNeed:
-    need: str
-    candidates: tuple[SolverMatch, ...]
-
-
-@dataclass(frozen=True)
-class MissingReport:
-    challenge_title: str
-    team_label: str
-    team_members: tuple[str, ...]
-    needs: tuple[str, ...]
-    covered: tuple[tuple[str, tuple[str, ...]], ...]  # need, and who covers it (may be unknown)
-    missing: tuple[MissingNeed, ...]
-
-
-def _team_for_question(session: Session, viewer: Viewer, challenge: Challenge) -> Team | None:
-    """The asker's own team, else the largest one still in the running."""
-    if viewer.member_id is not None:
-        own = store.membership_in_challenge(
-            session=session, challenge_id=challenge.id, member_id=viewer.member_id
-        )
-        if own is not None:
-            return store.team_by_id(session=session, team_id=own.team_id)
-    teams = [
-        t
-        for t in store.teams_of_challenge(session=session, challenge_id=challenge.id)
-        if t.status is not TeamStatus.DISSOLVED
-    ]
-    sizes = {t.id: len(store.roster_lines(session=session, team_id=t.id)) for t in teams}
-    return max(teams, key=lambda t: (sizes[t.id], -t.id), default=None)
-
-
-def who_is_missing(
-    *,
-    session: Session,
-    viewer: Viewer,
-    challenge: Challenge,
-    suggest_team_fn: TeamSuggester,
-) -> MissingReport:
-    """The challenge's needs the current team does not cover, and who could cover them."""
-    team = _team_for_question(session, viewer, challenge)
-    shown = _roster(session, team) if team is not None else None
-    entries = shown.entries if shown else ()
-    suggestion = suggest_team_fn(session, challenge, [e.member_id for e in entries])
-    needs = suggestion.needs or tuple(challenge.needs)
-    team_names = {e.member_slug: e.member_name for e in entries}
-    covered: list[tuple[str, tuple[str, ...]]] = []
-    missing: list[MissingNeed] = []
-    for need in needs:
-        by = suggestion.covered_by.get(need, ())
-        ours = tuple(team_names[slug] for slug in by if slug in team_names)
-        candidates = tuple(
-            m for m in suggestion.members if m.member_slug in by and m.member_slug not in team_names
-        )
-        if ours:
-            covered.append((need, ours))
-        elif candidates or need in suggestion.uncovered:
-            missing.append(MissingNeed(need, candidates))
-        else:
-            # matching.suggest_team names only the members it adds: a need neither they nor
-            # "uncovered" mention is one the current team already covers.
-            covered.append((need, ()))
-    return MissingReport(
-        challenge_title=challenge.title,
-        team_label=shown.label if shown else "Team",
-        team_members=tuple(e.member_name for e in entries),
-        needs=tuple(needs),
-        covered=tuple(covered),
-        missing=tuple(missing),
-    )
-
-
-def _words(text: str) -> set[str]:
-    return {w for w in re.findall(r"\w+", text.casefold()) if len(w) > 2}
-
-
-def default_team_suggester(deps: BotDeps) -> TeamSuggester:
-    """The matching service's `suggest_team` over the process's search index."""
-    from bot.services import matching
-
-    def suggest(
-        session: Session, challenge: Challenge, team_member_ids: Collection[int]
-    ) -> TeamSuggestion:
-        return matching.suggest_team(
-            session=session,
-            search=deps.solver_search(),
-            challenge=challenge,
-            team_member_ids=list(team_member_ids),
-            max_members=4,
-        )
-
-    return suggest
-
-
-# --- requests in a challenge's thread --------------------------------------------------------
-
-
-class ThreadIntent(enum.StrEnum):
-    WHO_IS_MISSING = "who_is_missing"
-    SUMMARY = "summary"
-
-
-_MENTION = re.compile(r"<[@!#][^>]*>")
-_MISSING = re.compile(
-    r"\b(who|what)\s*(?:'s|’s|is|are)?\s+missing\b|\b(kuka|ketä|keitä|mitä|mikä)\s+puuttuu\b",
-    re.IGNORECASE,
-)
-_SUMMARY = re.compile(r"\bsummari[sz]e\b|\bsummary\b|\btiivistä\b|\byhteenveto\b", re.IGNORECASE)
-
-
-def thread_intent(text: str) -> ThreadIntent | None:
-    """What a mention in a challenge's thread asks the team service for, if anything."""
-    plain = _MENTION.sub(" ", text)
-    if _MISSING.search(plain):
-        return ThreadIntent.WHO_IS_MISSING
-    if _SUMMARY.search(plain):
-        return ThreadIntent.SUMMARY
-    return None
-
-
-@dataclass(frozen=True)
-class ThreadMessage:
-    user: str
-    text: str
-    ts: str
-    from_bot: bool = False
-
-
-@dataclass(frozen=True)
-class SummaryItem:
-    user: str
-    text: str
-
-
-@dataclass(frozen=True)
-class ThreadSummary:
-    messages: int
-    people: tuple[str, ...]
-    decisions: tuple[SummaryItem, ...]
-    questions: tuple[SummaryItem, ...]
-    actions: tuple[SummaryItem, ...]
-    #: One or two sentences on where the discussion stands; only a written summary has one.
-    overview: str = ""
-    #: Written by the language model (rephrased), rather than picked from the messages.
-    written: bool = False
-    language: str = "en"
-
-
-SUMMARY_ITEMS_MAX = 10
-_DECISION = re.compile(
-    r"\b(decided|decide we|agreed|agree that|decision|we(?:'ll| will) go with|let'?s go with|"
-    r"päätettiin|päätimme|päätetty|päätös|sovittiin|sovimme|sovittu)\b",
-    re.IGNORECASE,
-)
-_ACTION = re.compile(
-    r"\b(I will|I'll|I’ll|we will|we'll|we’ll|I can take|I'?m on it|will do|"
-    r"teen|hoidan|hoidamme|teemme|otan|lupaan|selvitän|kirjoitan|lähetän)\b"
-    r"|(<@[A-Z0-9]+>|\b[A-ZÅÄÖ][\w-]+) will\b",
-    re.IGNORECASE,
-)
-_ACTION_NAME = re.compile(r"(<@[A-Z0-9]+>|\b[A-ZÅÄÖ][\w-]+) will\b")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
-
-
-def _is_action(sentence: str) -> bool:
-    if _ACTION_NAME.search(sentence):
-        return True
-    # The case-insensitive pattern also matches "x will"; only the first-person forms count.
-    return bool(_ACTION.search(_ACTION_NAME.sub("", sentence)))
-
-
-def discussion(messages: Sequence[ThreadMessage]) -> list[ThreadMessage]:
-    """The people's messages: the bot's own posts (card, roster) and requests to it are not
-    the discussion."""
-    # The bot posts with its own user id too; a message mentioning that id is asking the bot.
-    bots = {m.user for m in messages if m.from_bot and m.user}
-    return [
-        m
-        for m in messages
-        if not m.from_bot
-        and m.user
-        and not thread_intent(m.text)
-        and not bots & mentioned_users(m.text)
-    ]
-
-
-_USER_MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
-
-
-def mentioned_users(text: str) -> set[str]:
-    """The user ids a Slack message mentions (``<@U123>`` or ``<@U123|name>``)."""
-    return set(_USER_MENTION.findall(text))
-
-
-def people_in(messages: Sequence[ThreadMessage]) -> tuple[str, ...]:
-    """The authors of ``messages``, in the order they first spoke."""
-    return tuple(dict.fromkeys(m.user for m in messages))
-
-
-def summarize_thread(messages: Sequence[ThreadMessage]) -> ThreadSummary:
-    """Decisions, open questions and who does what, picked from people's own sentences."""
-    decisions: list[SummaryItem] = []
-    questions: list[SummaryItem] = []
-    actions: list[SummaryItem] = []
-    said = discussion(messages)
-    for message in said:
-        for raw in _SENTENCE.split(message.text):
-            sentence = raw.strip()
-            if len(sentence) < 3:
-                continue
-            item = SummaryItem(message.user, sentence)
-            if sentence.endswith("?"):
-                questions.append(item)
-            elif _DECISION.search(sentence):
-                decisions.append(item)
-            elif _is_action(sentence):
-                actions.append(item)
-    return ThreadSummary(
-        messages=len(said),
-        people=people_in(said),
-        decisions=tuple(decisions[-SUMMARY_ITEMS_MAX:]),
-        questions=tuple(questions[-SUMMARY_ITEMS_MAX:]),
-        actions=tuple(actions[-SUMMARY_ITEMS_MAX:]),
-    )
-
-
-# --- the pipeline report ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PipelineStage:
-    count: int = 0
-    first_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class PipelineRow:
-    """One challenge's way from suggested solvers to a won or lost proposal."""
-
-    challenge_id: int
-    slug: str
-    title: str
-    status: str
-    suggested: PipelineStage
-    introduced: PipelineStage
-    interested: PipelineStage
-    team_formed: PipelineStage
-    submitted: PipelineStage
-    won: PipelineStage
-    lost: PipelineStage
-
-    @property
-    def active(self) -> bool:
-        return any(
-            s.count for s in (self.suggested, self.introduced, self.interested, self.team_formed)
-        )
-
-
-def _stage(row: store.StageRow | None) -> PipelineStage:
-    return PipelineStage(row.count, row.first_at) if row else PipelineStage()
-
-
-def _add(stages: dict[int, PipelineStage], challenge_id: int, at: datetime | None) -> None:
-    old = stages.get(challenge_id, PipelineStage())
-    first = min((d for d in (old.first_at, at) if d is not None), default=None)
-    stages[challenge_id] = PipelineStage(old.count + 1, first)
-
-
-def pipeline_report(*, session: Session) -> list[PipelineRow]:
-    """Per challenge (newest first): suggested → introduced → interested → team formed →
-    proposal submitted → won / lost, with how many and the day each stage was first reached."""
-    suggested = store.suggestion_stages(session=session)
-    introduced = store.introduction_stages(session=session)
-    interested = store.interest_stages(session=session)
-    joined = store.membership_dates(session=session)
-    reached: dict[int, dict[TeamStatus, datetime]] = {}
-    for team_id, status, at in store.status_history(session=session):
-        reached.setdefault(team_id, {}).setdefault(status, at)
-    formed: dict[int, PipelineStage] = {}
-    submitted: dict[int, PipelineStage] = {}
-    won: dict[int, PipelineStage] = {}
-    lost: dict[int, PipelineStage] = {}
-    for team in store.team_rows(session=session):
-        dates = joined.get(team.team_id, [])
-        if len(dates) >= 2:
-            _add(formed, team.challenge_id, dates[1])
-        statuses = reached.get(team.team_id, {})
-        # A status set without history (imported records) dates from the team's last change.
-        statuses.setdefault(team.status, team.updated_at)
-        ends = [
-            statuses[s]
-            for s in (TeamStatus.SUBMITTED, TeamStatus.WON, TeamStatus.LOST)
-            if s in statuses
-        ]
-        if ends:
-            _add(submitted, team.challenge_id, statuses.get(TeamStatus.SUBMITTED, min(ends)))
-        if team.status is TeamStatus.WON:
-            _add(won, team.challenge_id, statuses[TeamStatus.WON])
-        if team.status is TeamStatus.LOST:
-            _add(lost, team.challenge_id, statuses[TeamStatus.LOST])
-    return [
-        PipelineRow(
-            challenge_id=c.id,
-            slug=c.slug,
-            title=c.title,
-            status=c.status.value,
-            suggested=_stage(suggested.get(c.id)),
-            introduced=_stage(introduced.get(c.id)),
-            interested=_stage(interested.get(c.id)),
-            team_formed=formed.get(c.id, PipelineStage()),
-            submitted=submitted.get(c.id, PipelineStage()),
-            won=won.get(c.id, PipelineStage()),
-            lost=lost.get(c.id, PipelineStage()),
-        )
-        for c in store.reported_challenges(session=session)
-    ]

@@ -16,15 +16,13 @@ from pydantic import Field
 from sqlalchemy import Engine, select
 
 from bot.blocks.digest import build_digest_message, digest_text
-from bot.services.digests import (
-    DigestRun,
-    Outcome,
+from bot.services.digests.choosing import (
     capability_ranker,
     preview_for_channel,
     preview_for_person,
     reading_language,
-    send_due_digests,
 )
+from bot.services.digests.sending import DigestRun, Outcome, send_due_digests
 from bot.services.identity import viewer_of
 from bot.services.llm import LanguageModel
 from storage.db import make_engine, session_scope
@@ -40,7 +38,7 @@ from tests.bot.digest_world import (
     crowd,
     slack_poster,
 )
-from tests.bot.services.test_writing import Recording, answering, broken
+from tests.bot.services.scripted_models import Recording, answering, broken
 from tests.bot.slack_harness import FakeSlack, RunningBot, running_bot
 from tests.conftest import NOW
 
