@@ -15,9 +15,10 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Literal
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from bot.services.challenges import ChallengeNotFound, ChallengeSummary, find_challenge
+from bot.services.challenges import ChallengeNotFound, ChallengeSummary, challenge_seen_by
 from bot.services.identity import Viewer
 from bot.services.language import (
     Language,
@@ -41,6 +42,7 @@ from prompts.answer import PROMPT as ANSWER_PROMPT
 from storage import challenges as challenge_store
 from storage import clock
 from storage import members as member_store
+from storage.db import session_scope
 from storage.members import find_member, record_names
 from storage.models import OPEN_STATUSES, Challenge, ChallengeStatus, Member, Reference
 
@@ -683,18 +685,19 @@ def member_profile(*, session: Session, slug: str) -> MemberProfile | None:
 
 
 def open_source(
-    *, session: Session, viewer: Viewer, kind: str, key: str
+    *, engine: Engine, viewer: Viewer, kind: str, key: str
 ) -> MemberProfile | ChallengeSummary | None:
     """A cited source in full, for the viewer; None when missing or not theirs to see.
 
     The challenge is looked up again with the viewer's rights: the menu's value came from
     Slack and could name any challenge.
     """
-    if kind in ("member", "reference"):
-        return member_profile(session=session, slug=key)
-    if kind == "challenge":
-        try:
-            return find_challenge(session=session, viewer=viewer, key=key)
-        except ChallengeNotFound:
-            return None
-    return None
+    with session_scope(engine) as session:
+        if kind in ("member", "reference"):
+            return member_profile(session=session, slug=key)
+        if kind == "challenge":
+            try:
+                return challenge_seen_by(session=session, viewer=viewer, key=key)
+            except ChallengeNotFound:
+                return None
+        return None

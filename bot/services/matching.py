@@ -32,6 +32,7 @@ from storage import challenges as challenge_store
 from storage import clock
 from storage import members as member_store
 from storage import suggestions as suggestion_store
+from storage.db import session_scope
 from storage.models import (
     OPEN_STATUSES,
     Challenge,
@@ -39,6 +40,7 @@ from storage.models import (
     MembershipStatus,
     SuggestionFeedback,
 )
+from storage.questions import set_question_feedback
 
 log = logging.getLogger(__name__)
 
@@ -287,6 +289,31 @@ def record_suggestions(
             for m in matches
         },
     )
+
+
+def mark_not_a_fit(
+    *,
+    engine: Engine,
+    member_slug: str,
+    challenge_id: int | None,
+    question_id: int | None,
+    person_id: int | None,
+) -> None:
+    """*Not a fit* on a suggested member: kept on the challenge's suggestion, so later rankings
+    of that challenge leave the member out, and on the logged question it answered."""
+    with session_scope(engine) as session:
+        if challenge_id is not None:
+            set_feedback(
+                session=session,
+                challenge_id=challenge_id,
+                member_slug=member_slug,
+                feedback=SuggestionFeedback.NOT_A_FIT,
+                person_id=person_id,
+            )
+        if question_id is not None:
+            set_question_feedback(
+                session=session, question_id=question_id, feedback=f"not_a_fit:{member_slug}"
+            )
 
 
 def set_feedback(

@@ -33,7 +33,10 @@ from prompts.digest_intro import PROMPT as DIGEST_INTRO
 from storage import clock
 from storage import digests as store
 from storage.db import session_factory
-from storage.digests import Subscriber, TeamEvent
+from storage.digests import Subscriber
+
+# Re-exported: team news is part of what a digest says, for the message builders too.
+from storage.digests import TeamEvent as TeamEvent
 from storage.models import Challenge, DigestFrequency, Member, Person
 
 log = logging.getLogger(__name__)

@@ -5,15 +5,16 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
 
 from bot.services.challenges import (
     ChallengeNotFound,
     ChallengeSummary,
-    find_challenge,
+    challenge_seen_by,
 )
 from bot.services.identity import Viewer
 from storage import digests as store
+from storage.db import session_scope
 
 
 class FeedbackOutcome(enum.StrEnum):
@@ -29,22 +30,25 @@ class FeedbackResult:
     challenge: ChallengeSummary | None
 
 
-def mark_not_relevant(*, session: Session, viewer: Viewer, challenge_id: int) -> FeedbackResult:
+def mark_not_relevant(*, engine: Engine, viewer: Viewer, challenge_id: int) -> FeedbackResult:
     """The viewer's organisation does not want this challenge: it leaves their digests.
 
     Kept per organisation (digest_feedback), like interest; matching can read the same rows
     (storage.digests.not_relevant_ids) to rank such challenges down for the organisation.
     """
-    try:
-        challenge = find_challenge(session=session, viewer=viewer, key=str(challenge_id))
-    except ChallengeNotFound:
-        return FeedbackResult(FeedbackOutcome.NOT_FOUND, None)
-    if viewer.member_id is None:
-        return FeedbackResult(FeedbackOutcome.NO_ORGANISATION, challenge)
-    added = store.add_not_relevant(
-        session=session,
-        member_id=viewer.member_id,
-        challenge_id=challenge.id,
-        person_id=viewer.person_id,
-    )
-    return FeedbackResult(FeedbackOutcome.RECORDED if added else FeedbackOutcome.ALREADY, challenge)
+    with session_scope(engine) as session:
+        try:
+            challenge = challenge_seen_by(session=session, viewer=viewer, key=str(challenge_id))
+        except ChallengeNotFound:
+            return FeedbackResult(FeedbackOutcome.NOT_FOUND, None)
+        if viewer.member_id is None:
+            return FeedbackResult(FeedbackOutcome.NO_ORGANISATION, challenge)
+        added = store.add_not_relevant(
+            session=session,
+            member_id=viewer.member_id,
+            challenge_id=challenge.id,
+            person_id=viewer.person_id,
+        )
+        return FeedbackResult(
+            FeedbackOutcome.RECORDED if added else FeedbackOutcome.ALREADY, challenge
+        )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from bot.services.challenges import MEMBER_STATUSES, ChallengeSummary, summary_of
@@ -20,6 +21,7 @@ from bot.services.identity import Viewer
 from storage import challenges as challenge_store
 from storage import clock
 from storage import teams as store
+from storage.db import session_scope
 from storage.models import Challenge, Team, TeamStatus
 
 if TYPE_CHECKING:
@@ -257,7 +259,7 @@ def _choices(session: Session, teams: Sequence[Team]) -> tuple[TeamChoice, ...]:
 
 def join_team(
     *,
-    session: Session,
+    engine: Engine,
     viewer: Viewer,
     challenge_id: int,
     team_id: int | None = None,
@@ -268,55 +270,58 @@ def join_team(
     With several teams still forming the person must choose (``team_id``); otherwise the one
     team is used, created on the first interest.
     """
-    try:
-        challenge = _visible_challenge(session, viewer, challenge_id)
-    except TeamNotVisible:
-        return JoinResult(JoinOutcome.NOT_FOUND, None)
-    summary = summary_of(challenge)
-    if viewer.member_id is None:
-        return JoinResult(JoinOutcome.NO_ORGANISATION, summary)
-    if not challenge.is_open_on(clock.today()):
-        return JoinResult(JoinOutcome.CLOSED, summary)
-    role = parse_role(role)
-    store.lock_challenge(session=session, challenge_id=challenge.id)
-    current = store.membership_in_challenge(
-        session=session, challenge_id=challenge.id, member_id=viewer.member_id
-    )
-    if current is not None:
-        return JoinResult(
-            JoinOutcome.ALREADY, summary, roster(session=session, team_id=current.team_id)
+    with session_scope(engine) as session:
+        try:
+            challenge = _visible_challenge(session, viewer, challenge_id)
+        except TeamNotVisible:
+            return JoinResult(JoinOutcome.NOT_FOUND, None)
+        summary = summary_of(challenge)
+        if viewer.member_id is None:
+            return JoinResult(JoinOutcome.NO_ORGANISATION, summary)
+        if not challenge.is_open_on(clock.today()):
+            return JoinResult(JoinOutcome.CLOSED, summary)
+        role = parse_role(role)
+        store.lock_challenge(session=session, challenge_id=challenge.id)
+        current = store.membership_in_challenge(
+            session=session, challenge_id=challenge.id, member_id=viewer.member_id
         )
-    teams = store.teams_of_challenge(session=session, challenge_id=challenge.id)
-    joinable = [t for t in teams if t.status in JOINABLE]
-    team: Team | None
-    if team_id is not None:
-        team = next((t for t in joinable if t.id == team_id), None)
-        if team is None:
+        if current is not None:
+            return JoinResult(
+                JoinOutcome.ALREADY, summary, roster(session=session, team_id=current.team_id)
+            )
+        teams = store.teams_of_challenge(session=session, challenge_id=challenge.id)
+        joinable = [t for t in teams if t.status in JOINABLE]
+        team: Team | None
+        if team_id is not None:
+            team = next((t for t in joinable if t.id == team_id), None)
+            if team is None:
+                return JoinResult(
+                    JoinOutcome.CHOOSE_TEAM, summary, choices=_choices(session, joinable)
+                )
+        elif len(joinable) > 1:
             return JoinResult(JoinOutcome.CHOOSE_TEAM, summary, choices=_choices(session, joinable))
-    elif len(joinable) > 1:
-        return JoinResult(JoinOutcome.CHOOSE_TEAM, summary, choices=_choices(session, joinable))
-    elif joinable:
-        team = joinable[0]
-    elif any(t.status is not TeamStatus.DISSOLVED for t in teams):
-        return JoinResult(JoinOutcome.CLOSED, summary)
-    else:
-        team = store.create_team(session=session, challenge_id=challenge.id)
-    # The interest is the pipeline's "interested" stage; it stays when the team is left.
-    challenge_store.add_interest(
-        session=session,
-        challenge_id=challenge.id,
-        member_id=viewer.member_id,
-        person_id=viewer.person_id,
-    )
-    added = store.add_membership(
-        session=session,
-        team_id=team.id,
-        member_id=viewer.member_id,
-        role=role,
-        joined_at=clock.now(),
-    )
-    outcome = JoinOutcome.JOINED if added else JoinOutcome.ALREADY
-    return JoinResult(outcome, summary, roster(session=session, team_id=team.id))
+        elif joinable:
+            team = joinable[0]
+        elif any(t.status is not TeamStatus.DISSOLVED for t in teams):
+            return JoinResult(JoinOutcome.CLOSED, summary)
+        else:
+            team = store.create_team(session=session, challenge_id=challenge.id)
+        # The interest is the pipeline's "interested" stage; it stays when the team is left.
+        challenge_store.add_interest(
+            session=session,
+            challenge_id=challenge.id,
+            member_id=viewer.member_id,
+            person_id=viewer.person_id,
+        )
+        added = store.add_membership(
+            session=session,
+            team_id=team.id,
+            member_id=viewer.member_id,
+            role=role,
+            joined_at=clock.now(),
+        )
+        outcome = JoinOutcome.JOINED if added else JoinOutcome.ALREADY
+        return JoinResult(outcome, summary, roster(session=session, team_id=team.id))
 
 
 def _own_membership(session: Session, viewer: Viewer, team: Team) -> int:
@@ -333,18 +338,20 @@ def _own_membership(session: Session, viewer: Viewer, team: Team) -> int:
     return viewer.member_id
 
 
-def leave_team(*, session: Session, viewer: Viewer, team_id: int) -> TeamRoster:
-    team = _visible_team(session, viewer, team_id)
-    member_id = _own_membership(session, viewer, team)
-    store.remove_membership(session=session, team_id=team.id, member_id=member_id)
-    return roster_of_team(session, team)
+def leave_team(*, engine: Engine, viewer: Viewer, team_id: int) -> TeamRoster:
+    with session_scope(engine) as session:
+        team = _visible_team(session, viewer, team_id)
+        member_id = _own_membership(session, viewer, team)
+        store.remove_membership(session=session, team_id=team.id, member_id=member_id)
+        return roster_of_team(session, team)
 
 
-def change_role(*, session: Session, viewer: Viewer, team_id: int, role: str) -> TeamRoster:
-    team = _visible_team(session, viewer, team_id)
-    member_id = _own_membership(session, viewer, team)
-    store.set_role(session=session, team_id=team.id, member_id=member_id, role=parse_role(role))
-    return roster_of_team(session, team)
+def change_role(*, engine: Engine, viewer: Viewer, team_id: int, role: str) -> TeamRoster:
+    with session_scope(engine) as session:
+        team = _visible_team(session, viewer, team_id)
+        member_id = _own_membership(session, viewer, team)
+        store.set_role(session=session, team_id=team.id, member_id=member_id, role=parse_role(role))
+        return roster_of_team(session, team)
 
 
 # --- team status (staff) ---------------------------------------------------------------------
@@ -373,14 +380,15 @@ def _status_change(
 
 
 def change_team_status(
-    *, session: Session, viewer: Viewer, team_id: int, status: str
+    *, engine: Engine, viewer: Viewer, team_id: int, status: str
 ) -> StatusChange:
     """Move a team to ``status`` (staff only), keeping who did it and when."""
-    if not viewer.is_staff:
-        raise TeamNotStaff("Only SCIC staff can change a team's status.")
-    wanted = parse_team_status(status)
-    team = _visible_team(session, viewer, team_id)
-    return _status_change(session, viewer, team, wanted)
+    with session_scope(engine) as session:
+        if not viewer.is_staff:
+            raise TeamNotStaff("Only SCIC staff can change a team's status.")
+        wanted = parse_team_status(status)
+        team = _visible_team(session, viewer, team_id)
+        return _status_change(session, viewer, team, wanted)
 
 
 def _pick_team(teams: Sequence[Team], rosters: Sequence[TeamRoster], selector: str) -> Team:
@@ -400,34 +408,38 @@ def _pick_team(teams: Sequence[Team], rosters: Sequence[TeamRoster], selector: s
 
 def change_team_status_by_key(
     *,
-    session: Session,
+    engine: Engine,
     viewer: Viewer,
     challenge_key: str,
     status: str,
     team: str = "",
 ) -> StatusChange:
     """`/challenge team-status <challenge> <status> [team]`."""
-    if not viewer.is_staff:
-        raise TeamNotStaff("Only SCIC staff can change a team's status.")
-    wanted = parse_team_status(status)
-    challenge = _challenge_by_key(session, viewer, challenge_key)
-    teams = store.teams_of_challenge(session=session, challenge_id=challenge.id)
-    rosters = [roster_of_team(session, t) for t in teams]
-    return _status_change(session, viewer, _pick_team(teams, rosters, team), wanted)
+    with session_scope(engine) as session:
+        if not viewer.is_staff:
+            raise TeamNotStaff("Only SCIC staff can change a team's status.")
+        wanted = parse_team_status(status)
+        challenge = _challenge_by_key(session, viewer, challenge_key)
+        teams = store.teams_of_challenge(session=session, challenge_id=challenge.id)
+        rosters = [roster_of_team(session, t) for t in teams]
+        return _status_change(session, viewer, _pick_team(teams, rosters, team), wanted)
 
 
 def create_extra_team(
-    *, session: Session, viewer: Viewer, challenge_key: str, name: str = ""
+    *, engine: Engine, viewer: Viewer, challenge_key: str, name: str = ""
 ) -> TeamRoster:
     """A competing team on the same challenge (staff only): people then choose when joining."""
-    if not viewer.is_staff:
-        raise TeamNotStaff("Only SCIC staff can open another team on a challenge.")
-    challenge = _challenge_by_key(session, viewer, challenge_key)
-    if not store.teams_of_challenge(session=session, challenge_id=challenge.id):
-        # The first team is the one interest creates; make it now so the new one is second.
-        store.create_team(session=session, challenge_id=challenge.id)
-    team = store.create_team(session=session, challenge_id=challenge.id, name=name.strip()[:200])
-    return roster_of_team(session, team)
+    with session_scope(engine) as session:
+        if not viewer.is_staff:
+            raise TeamNotStaff("Only SCIC staff can open another team on a challenge.")
+        challenge = _challenge_by_key(session, viewer, challenge_key)
+        if not store.teams_of_challenge(session=session, challenge_id=challenge.id):
+            # The first team is the one interest creates; make it now so the new one is second.
+            store.create_team(session=session, challenge_id=challenge.id)
+        team = store.create_team(
+            session=session, challenge_id=challenge.id, name=name.strip()[:200]
+        )
+        return roster_of_team(session, team)
 
 
 # --- the roster message ----------------------------------------------------------------------
@@ -435,7 +447,7 @@ def create_extra_team(
 
 def claim_roster_post(
     *,
-    session: Session,
+    engine: Engine,
     team_id: int,
     channel_id: str | None = None,
     thread_ts: str | None = None,
@@ -444,41 +456,49 @@ def claim_roster_post(
 
     ``channel_id``/``thread_ts`` are used when the challenge has no card of its own on record.
     """
-    team = store.team_by_id(session=session, team_id=team_id)
-    if team is None:
-        raise TeamNotVisible("This team no longer exists.")
-    shown = roster_of_team(session, team)
-    challenge = session.get_one(Challenge, team.challenge_id)
-    channel = challenge.slack_channel_id or channel_id
-    thread = challenge.slack_thread_ts or thread_ts
-    ts = team.roster_message_ts
-    if ts and not ts.startswith(ROSTER_PENDING):
-        return RosterPost(shown, team.roster_channel_id or channel, thread, ts, claimed=False)
-    if not channel or not thread:
-        return RosterPost(shown, None, None, None, claimed=False)
-    moment = clock.now()
-    if ts is not None:
-        since = float(ts.removeprefix(ROSTER_PENDING) or 0)
-        if moment.timestamp() - since < ROSTER_CLAIM_STALE.total_seconds():
-            return RosterPost(shown, channel, thread, None, claimed=False)
-    claimed = store.swap_roster_ts(
-        session=session, team_id=team.id, old=ts, new=f"{ROSTER_PENDING}{moment.timestamp():.3f}"
-    )
-    return RosterPost(shown, channel, thread, None, claimed=claimed)
+    with session_scope(engine) as session:
+        team = store.team_by_id(session=session, team_id=team_id)
+        if team is None:
+            raise TeamNotVisible("This team no longer exists.")
+        shown = roster_of_team(session, team)
+        challenge = session.get_one(Challenge, team.challenge_id)
+        channel = challenge.slack_channel_id or channel_id
+        thread = challenge.slack_thread_ts or thread_ts
+        ts = team.roster_message_ts
+        if ts and not ts.startswith(ROSTER_PENDING):
+            return RosterPost(shown, team.roster_channel_id or channel, thread, ts, claimed=False)
+        if not channel or not thread:
+            return RosterPost(shown, None, None, None, claimed=False)
+        moment = clock.now()
+        if ts is not None:
+            since = float(ts.removeprefix(ROSTER_PENDING) or 0)
+            if moment.timestamp() - since < ROSTER_CLAIM_STALE.total_seconds():
+                return RosterPost(shown, channel, thread, None, claimed=False)
+        claimed = store.swap_roster_ts(
+            session=session,
+            team_id=team.id,
+            old=ts,
+            new=f"{ROSTER_PENDING}{moment.timestamp():.3f}",
+        )
+        return RosterPost(shown, channel, thread, None, claimed=claimed)
 
 
 def remember_roster_post(
-    *, session: Session, team_id: int, channel_id: str, message_ts: str
+    *, engine: Engine, team_id: int, channel_id: str, message_ts: str
 ) -> TeamRoster:
     """Keep the posted roster's place; returns the roster as it is now, to catch up with."""
-    store.remember_roster(
-        session=session, team_id=team_id, channel_id=channel_id, message_ts=message_ts
-    )
-    return roster(session=session, team_id=team_id)
+    with session_scope(engine) as session:
+        store.remember_roster(
+            session=session, team_id=team_id, channel_id=channel_id, message_ts=message_ts
+        )
+        return roster(session=session, team_id=team_id)
 
 
-def release_roster_claim(*, session: Session, team_id: int) -> None:
+def release_roster_claim(*, engine: Engine, team_id: int) -> None:
     """Posting failed: let the next change try again."""
-    team = store.team_by_id(session=session, team_id=team_id)
-    if team is not None and (team.roster_message_ts or "").startswith(ROSTER_PENDING):
-        store.swap_roster_ts(session=session, team_id=team_id, old=team.roster_message_ts, new=None)
+    with session_scope(engine) as session:
+        team = store.team_by_id(session=session, team_id=team_id)
+        if team is not None and (team.roster_message_ts or "").startswith(ROSTER_PENDING):
+            store.swap_roster_ts(
+                session=session, team_id=team_id, old=team.roster_message_ts, new=None
+            )

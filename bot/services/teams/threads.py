@@ -11,17 +11,19 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from pydantic import BaseModel
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from bot.services.identity import Viewer
-from bot.services.language import language_name
+from bot.services.language import detect_language, language_name
 from bot.services.llm import LanguageModel, LanguageModelError
 from bot.services.matching import SolverMatch, SolverSearch, TeamSuggestion, suggest_team
-from bot.services.teams.rosters import roster_of_team
+from bot.services.teams.rosters import challenge_for_thread, roster_of_team
 from bot.services.text import clip, one_line
 from prompts import as_data
 from prompts.thread_summary import PROMPT as THREAD_SUMMARY
 from storage import teams as store
+from storage.db import session_scope
 from storage.models import Challenge, Team, TeamStatus
 
 log = logging.getLogger(__name__)
@@ -405,3 +407,55 @@ def summarize_thread(
     except LanguageModelError as exc:
         log.warning("thread summary picked from the messages: %s", exc)
         return pick_summary(messages)
+
+
+class ThreadUnreadable(Exception):
+    """The thread's messages could not be read (the bot may not read the channel's history)."""
+
+
+TeamAnswer = MissingReport | ThreadSummary
+
+
+def answer_team_request(
+    *,
+    engine: Engine,
+    viewer: Viewer,
+    text: str,
+    channel_id: str,
+    thread_ts: str,
+    open_search: Callable[[], SolverSearch],
+    llm: LanguageModel | None,
+    read_thread: Callable[[], Sequence[ThreadMessage]],
+) -> TeamAnswer | None:
+    """A team request in a challenge card's thread ("who is missing?", "summarize"): the
+    report or the summary; None when ``text`` is no team request or the thread is no card's.
+
+    Raises TeamNotVisible for a restricted challenge the viewer may not see, and
+    ThreadUnreadable when ``read_thread`` cannot read the messages to summarise.
+    """
+    intent = thread_intent(text)
+    if intent is None:
+        return None
+    with session_scope(engine) as session:
+        challenge = challenge_for_thread(
+            session=session, viewer=viewer, channel_id=channel_id, thread_ts=thread_ts
+        )
+        if challenge is None:
+            return None
+        if intent is ThreadIntent.WHO_IS_MISSING:
+            return who_is_missing(
+                session=session,
+                viewer=viewer,
+                challenge=challenge,
+                suggest_team_fn=default_team_suggester(open_search),
+            )
+        title = challenge.title
+    # No session is open while the thread is read and the model writes.
+    return summarize_thread(
+        llm,
+        read_thread(),
+        challenge_title=title,
+        # "tiivistä" asks for a Finnish summary (Slack markup is not read as words).
+        language=detect_language(text),
+        person_id=viewer.person_id,
+    )

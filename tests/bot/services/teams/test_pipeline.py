@@ -50,16 +50,14 @@ def test_pipeline_report_counts_each_stage_with_its_first_day(
     eero = espoo(engine, cast)
     for days, viewer_joining in ((2, aino(cast)), (3, eero)):
         clock.move_to(T0 + timedelta(days=days), tick=False)
-        with session_scope(engine) as session:
-            rosters.join_team(session=session, viewer=viewer_joining, challenge_id=busy)
+        rosters.join_team(engine=engine, viewer=viewer_joining, challenge_id=busy)
     with session_scope(engine) as session:
         team_id = session.scalars(select(Team.id)).one()
     for days, status in ((10, "submitted"), (40, "won")):
         clock.move_to(T0 + timedelta(days=days), tick=False)
-        with session_scope(engine) as session:
-            rosters.change_team_status(
-                session=session, viewer=staff(cast), team_id=team_id, status=status
-            )
+        rosters.change_team_status(
+            engine=engine, viewer=staff(cast), team_id=team_id, status=status
+        )
     with session_scope(engine) as session:
         rows = {r.slug: r for r in pipeline.pipeline_report(session=session)}
     assert set(rows) == {"busy", "quiet"}
@@ -78,10 +76,8 @@ def test_only_staff_get_the_pipeline_on_the_home_tab(engine: Engine) -> None:
     cast = add_cast(engine)
     cid = challenge(engine, cast, "busy")
     challenge(engine, cast, "quiet")
-    with session_scope(engine) as session:
-        rosters.join_team(session=session, viewer=aino(cast), challenge_id=cid)
-    with session_scope(engine) as session:
-        for_staff = home_page(session=session, viewer=staff(cast))
-        for_member = home_page(session=session, viewer=aino(cast))
+    rosters.join_team(engine=engine, viewer=aino(cast), challenge_id=cid)
+    for_staff = home_page(engine=engine, viewer=staff(cast))
+    for_member = home_page(engine=engine, viewer=aino(cast))
     assert [(r.slug, r.interested.count) for r in for_staff.pipeline] == [("busy", 1)]
     assert for_member.pipeline == ()

@@ -60,12 +60,8 @@ def espoo(engine: Engine, cast: Cast) -> Viewer:
 def test_joining_twice_changes_nothing_and_makes_one_team(engine: Engine) -> None:
     cast = add_cast(engine)
     cid = challenge(engine, cast)
-    with session_scope(engine) as session:
-        first = rosters.join_team(session=session, viewer=aino(cast), challenge_id=cid)
-    with session_scope(engine) as session:
-        second = rosters.join_team(
-            session=session, viewer=aino(cast), challenge_id=cid, role="lead"
-        )
+    first = rosters.join_team(engine=engine, viewer=aino(cast), challenge_id=cid)
+    second = rosters.join_team(engine=engine, viewer=aino(cast), challenge_id=cid, role="lead")
     assert (first.outcome, second.outcome) == (JoinOutcome.JOINED, JoinOutcome.ALREADY)
     assert first.roster is not None and first.roster.label == "Team"
     with session_scope(engine) as session:
@@ -79,39 +75,33 @@ def test_joining_twice_changes_nothing_and_makes_one_team(engine: Engine) -> Non
 def test_unknown_roles_are_refused_and_roles_change(engine: Engine) -> None:
     cast = add_cast(engine)
     cid = challenge(engine, cast)
-    with session_scope(engine) as session:
-        joined = rosters.join_team(session=session, viewer=aino(cast), challenge_id=cid)
-        assert joined.roster is not None
-        team_id = joined.roster.team_id
-    with pytest.raises(rosters.TeamError, match="Unknown role 'boss'"), session_scope(engine) as s:
-        rosters.change_role(session=s, viewer=aino(cast), team_id=team_id, role="boss")
-    with session_scope(engine) as session:
-        shown = rosters.change_role(
-            session=session, viewer=aino(cast), team_id=team_id, role="Research partner"
-        )
+    joined = rosters.join_team(engine=engine, viewer=aino(cast), challenge_id=cid)
+    assert joined.roster is not None
+    team_id = joined.roster.team_id
+    with pytest.raises(rosters.TeamError, match="Unknown role 'boss'"):
+        rosters.change_role(engine=engine, viewer=aino(cast), team_id=team_id, role="boss")
+    shown = rosters.change_role(
+        engine=engine, viewer=aino(cast), team_id=team_id, role="Research partner"
+    )
     assert [e.role for e in shown.entries] == ["research_partner"]
 
 
 def test_competing_teams_make_people_choose(engine: Engine) -> None:
     cast = add_cast(engine)
     cid = challenge(engine, cast)
-    with session_scope(engine) as session:
-        with pytest.raises(rosters.TeamNotStaff):
-            rosters.create_extra_team(
-                session=session, viewer=aino(cast), challenge_key="kirkenes-ice"
-            )
-        second = rosters.create_extra_team(
-            session=session, viewer=staff(cast), challenge_key="kirkenes-ice", name="Nordic"
-        )
+    with pytest.raises(rosters.TeamNotStaff):
+        rosters.create_extra_team(engine=engine, viewer=aino(cast), challenge_key="kirkenes-ice")
+    second = rosters.create_extra_team(
+        engine=engine, viewer=staff(cast), challenge_key="kirkenes-ice", name="Nordic"
+    )
     assert (second.number, second.team_count, second.label) == (2, 2, "Nordic")
-    with session_scope(engine) as session:
-        asked = rosters.join_team(session=session, viewer=aino(cast), challenge_id=cid)
+    asked = rosters.join_team(engine=engine, viewer=aino(cast), challenge_id=cid)
     assert asked.outcome is JoinOutcome.CHOOSE_TEAM
     assert [c.label for c in asked.choices] == ["Team 1", "Nordic"]
     with session_scope(engine) as session:
         assert list(session.scalars(select(Interest))) == []  # nothing until they choose
         chosen = rosters.join_team(
-            session=session, viewer=aino(cast), challenge_id=cid, team_id=second.team_id
+            engine=engine, viewer=aino(cast), challenge_id=cid, team_id=second.team_id
         )
     assert chosen.outcome is JoinOutcome.JOINED and chosen.roster is not None
     assert chosen.roster.team_id == second.team_id
@@ -123,11 +113,11 @@ def test_restricted_and_closed_challenges_write_nothing(engine: Engine) -> None:
     closed = challenge(engine, cast, "closed", status=ChallengeStatus.CLOSED)
     with session_scope(engine) as session:
         assert (
-            rosters.join_team(session=session, viewer=aino(cast), challenge_id=hidden).outcome
+            rosters.join_team(engine=engine, viewer=aino(cast), challenge_id=hidden).outcome
             is JoinOutcome.NOT_FOUND
         )
         assert (
-            rosters.join_team(session=session, viewer=aino(cast), challenge_id=closed).outcome
+            rosters.join_team(engine=engine, viewer=aino(cast), challenge_id=closed).outcome
             is JoinOutcome.CLOSED
         )
         with pytest.raises(rosters.TeamNotVisible):
@@ -147,27 +137,21 @@ def test_the_roster_is_claimed_once_and_a_stale_claim_is_taken_over(
 ) -> None:
     cast = add_cast(engine)
     cid = challenge(engine, cast)
-    with session_scope(engine) as session:
-        joined = rosters.join_team(session=session, viewer=aino(cast), challenge_id=cid)
-        assert joined.roster is not None
-        team_id = joined.roster.team_id
+    joined = rosters.join_team(engine=engine, viewer=aino(cast), challenge_id=cid)
+    assert joined.roster is not None
+    team_id = joined.roster.team_id
     clock.move_to(T0, tick=False)
-    with session_scope(engine) as session:
-        first = rosters.claim_roster_post(session=session, team_id=team_id)
-    with session_scope(engine) as session:
-        racing = rosters.claim_roster_post(session=session, team_id=team_id)
+    first = rosters.claim_roster_post(engine=engine, team_id=team_id)
+    racing = rosters.claim_roster_post(engine=engine, team_id=team_id)
     assert first.claimed and not racing.claimed and racing.message_ts is None
     assert (first.channel_id, first.thread_ts) == ("C0CHALLENGE", "1760000100.000100")
     clock.move_to(T0 + timedelta(minutes=5), tick=False)
-    with session_scope(engine) as session:
-        late = rosters.claim_roster_post(session=session, team_id=team_id)
+    late = rosters.claim_roster_post(engine=engine, team_id=team_id)
     assert late.claimed  # the first claimant died before posting
-    with session_scope(engine) as session:
-        rosters.remember_roster_post(
-            session=session, team_id=team_id, channel_id="C0CHALLENGE", message_ts="17.1"
-        )
-    with session_scope(engine) as session:
-        after = rosters.claim_roster_post(session=session, team_id=team_id)
+    rosters.remember_roster_post(
+        engine=engine, team_id=team_id, channel_id="C0CHALLENGE", message_ts="17.1"
+    )
+    after = rosters.claim_roster_post(engine=engine, team_id=team_id)
     assert (after.claimed, after.message_ts) == (False, "17.1")
 
 
@@ -176,23 +160,19 @@ def test_status_changes_are_kept_with_who_and_when(
 ) -> None:
     cast = add_cast(engine)
     cid = challenge(engine, cast)
-    with session_scope(engine) as session:
-        joined = rosters.join_team(session=session, viewer=aino(cast), challenge_id=cid)
-        assert joined.roster is not None
-        team_id = joined.roster.team_id
-    with session_scope(engine) as session, pytest.raises(rosters.TeamNotStaff):
-        rosters.change_team_status(
-            session=session, viewer=aino(cast), team_id=team_id, status="won"
-        )
+    joined = rosters.join_team(engine=engine, viewer=aino(cast), challenge_id=cid)
+    assert joined.roster is not None
+    team_id = joined.roster.team_id
+    with pytest.raises(rosters.TeamNotStaff):
+        rosters.change_team_status(engine=engine, viewer=aino(cast), team_id=team_id, status="won")
     clock.move_to(T0, tick=False)
-    with session_scope(engine) as session:
-        change = rosters.change_team_status(
-            session=session, viewer=staff(cast), team_id=team_id, status="submitted"
-        )
+    change = rosters.change_team_status(
+        engine=engine, viewer=staff(cast), team_id=team_id, status="submitted"
+    )
     assert (change.previous, change.roster.status) == (TeamStatus.FORMING, TeamStatus.SUBMITTED)
-    with session_scope(engine) as session, pytest.raises(rosters.TeamError, match="already"):
+    with pytest.raises(rosters.TeamError, match="already"):
         rosters.change_team_status(
-            session=session, viewer=staff(cast), team_id=team_id, status="submitted"
+            engine=engine, viewer=staff(cast), team_id=team_id, status="submitted"
         )
     with session_scope(engine) as session:
         rows = list(session.scalars(select(TeamStatusChange)))
@@ -204,20 +184,18 @@ def test_status_changes_are_kept_with_who_and_when(
 def test_team_status_by_key_asks_which_team_when_there_are_several(engine: Engine) -> None:
     cast = add_cast(engine)
     challenge(engine, cast)
-    with session_scope(engine) as session:
-        rosters.create_extra_team(session=session, viewer=staff(cast), challenge_key="kirkenes-ice")
-    with session_scope(engine) as session, pytest.raises(rosters.TeamError, match="several teams"):
+    rosters.create_extra_team(engine=engine, viewer=staff(cast), challenge_key="kirkenes-ice")
+    with pytest.raises(rosters.TeamError, match="several teams"):
         rosters.change_team_status_by_key(
-            session=session, viewer=staff(cast), challenge_key="kirkenes-ice", status="won"
+            engine=engine, viewer=staff(cast), challenge_key="kirkenes-ice", status="won"
         )
-    with session_scope(engine) as session:
-        change = rosters.change_team_status_by_key(
-            session=session,
-            viewer=staff(cast),
-            challenge_key="kirkenes-ice",
-            status="won",
-            team="2",
-        )
+    change = rosters.change_team_status_by_key(
+        engine=engine,
+        viewer=staff(cast),
+        challenge_key="kirkenes-ice",
+        status="won",
+        team="2",
+    )
     assert change.roster.number == 2 and change.roster.status is TeamStatus.WON
 
 
@@ -239,10 +217,7 @@ def test_many_organisations_joining_at_once_make_one_team(engine: Engine) -> Non
 
     def join(who: Viewer) -> None:
         try:
-            with session_scope(engine) as session:
-                outcomes.append(
-                    rosters.join_team(session=session, viewer=who, challenge_id=cid).outcome
-                )
+            outcomes.append(rosters.join_team(engine=engine, viewer=who, challenge_id=cid).outcome)
         except BaseException as exc:  # collected: a thread's exception would vanish otherwise
             errors.append(exc)
 

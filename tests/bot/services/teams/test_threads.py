@@ -229,8 +229,7 @@ def test_who_is_missing_uses_the_suggestion_for_the_askers_team(engine: Engine) 
             },
         )
 
-    with session_scope(engine) as session:
-        rosters.join_team(session=session, viewer=aino(cast), challenge_id=cid)
+    rosters.join_team(engine=engine, viewer=aino(cast), challenge_id=cid)
     with session_scope(engine) as session:
         row = session.get_one(Challenge, cid)
         report = threads.who_is_missing(
