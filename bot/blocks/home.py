@@ -18,9 +18,9 @@ from bot.blocks.common import (
     section,
 )
 from bot.services.challenges import ChallengeSummary
+from bot.services.digests.subscriptions import DigestFrequency
 from bot.services.home import HomePage, OrganisationProfile
 from bot.services.teams.pipeline import PipelineRow, PipelineStage
-from storage.models import DigestFrequency
 
 DIGEST_LABELS = {
     DigestFrequency.WEEKLY: "Weekly",

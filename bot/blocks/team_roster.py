@@ -19,10 +19,10 @@ from bot.services.teams.rosters import (
     StatusChange,
     TeamChoice,
     TeamRoster,
+    TeamStatus,
     role_label,
     status_label,
 )
-from storage.models import TeamStatus
 
 NO_ROLE = "none"
 ROSTER_LINES_MAX = 40

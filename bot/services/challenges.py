@@ -35,7 +35,10 @@ from storage import challenges as store
 from storage import clock
 from storage import members as member_store
 from storage.db import session_scope
-from storage.models import OPEN_STATUSES, Challenge, ChallengeStatus, Visibility
+from storage.models import OPEN_STATUSES, Challenge, Visibility
+
+# Re-exported: a challenge's status is the service's vocabulary for its callers too.
+from storage.models import ChallengeStatus as ChallengeStatus
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,10 @@ from storage import challenges as challenge_store
 from storage import clock
 from storage import teams as store
 from storage.db import session_scope
-from storage.models import Challenge, Team, TeamStatus
+from storage.models import Challenge, Team
+
+# Re-exported: a team's status is the service's vocabulary for the roster's menus too.
+from storage.models import TeamStatus as TeamStatus
 
 if TYPE_CHECKING:
     pass
