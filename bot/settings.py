@@ -95,6 +95,11 @@ class Settings(BaseSettings):
     challenges_channel: str = Field(
         default="", description="Channel ID where challenge cards are posted."
     )
+    operator_member: str = Field(
+        default="scic",
+        description="slug of the cluster's own organisation in the records: never suggested "
+        "as a solver",
+    )
     staff_channel: str = Field(
         default="", description="Channel ID of the cluster's staff (restricted challenges)."
     )

@@ -215,3 +215,52 @@ def challenges_by_id(*, session: Session, ids: Collection[int] | None = None) ->
     if ids is not None:
         query = query.where(Challenge.id.in_(ids))
     return list(session.scalars(query.order_by(Challenge.id)))
+
+
+@dataclass(frozen=True)
+class ChallengeFacts:
+    """What a question can refer a challenge by, and who may see it."""
+
+    id: int
+    slug: str
+    title: str
+    city: str
+    country: str
+    region: str
+    owner_name: str
+    owner_member_id: int | None
+    status: ChallengeStatus
+    deadline: date | None
+    visibility: Visibility
+    allowed_member_ids: frozenset[int]
+    needs: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    language: str = "en"
+
+
+def challenge_facts(*, session: Session) -> list[ChallengeFacts]:
+    allowed: dict[int, set[int]] = {}
+    for challenge_id, member_id in session.execute(
+        select(ChallengeAccess.challenge_id, ChallengeAccess.member_id)
+    ):
+        allowed.setdefault(challenge_id, set()).add(member_id)
+    return [
+        ChallengeFacts(
+            id=c.id,
+            slug=c.slug,
+            title=c.title,
+            city=c.city,
+            country=c.country,
+            region=c.region or "",
+            owner_name=c.owner_name,
+            owner_member_id=c.owner_member_id,
+            status=c.status,
+            deadline=c.deadline,
+            visibility=c.visibility,
+            allowed_member_ids=frozenset(allowed.get(c.id, ())),
+            needs=tuple(c.needs or ()),
+            tags=tuple(c.tags or ()),
+            language=c.language,
+        )
+        for c in session.scalars(select(Challenge).order_by(Challenge.id))
+    ]

@@ -4,7 +4,8 @@ Each takes the caller's session."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from storage.models import (
     Challenge,
     Member,
+    Person,
 )
 
 
@@ -98,3 +100,59 @@ def members_with_people(*, session: Session, ids: Collection[int]) -> dict[int, 
 
 def member_by_slug(*, session: Session, slug: str) -> Member | None:
     return session.scalars(select(Member).where(Member.slug == slug)).first()
+
+
+@dataclass(frozen=True)
+class MemberName:
+    id: int
+    slug: str
+    name: str
+    city: str
+    country: str
+    kind: str
+    size: str
+    status: str
+
+
+def member_names(*, session: Session) -> list[MemberName]:
+    """Every member's names and place, in one query: what a question is read against."""
+    rows = session.execute(
+        select(
+            Member.id,
+            Member.slug,
+            Member.name,
+            Member.city,
+            Member.country,
+            Member.kind,
+            Member.size,
+            Member.membership_status,
+        ).order_by(Member.id)
+    )
+    return [
+        MemberName(
+            id, slug, name, city or "", country or "", str(kind), str(size or ""), str(status)
+        )
+        for id, slug, name, city, country, kind, size, status in rows
+    ]
+
+
+def names_version(*, session: Session) -> tuple[object, ...]:
+    """Changes whenever a member, person or challenge is added, renamed or removed."""
+    return tuple(
+        session.execute(select(func.count(), func.max(model.updated_at)).select_from(model)).one()
+        for model in (Member, Person, Challenge)
+    )
+
+
+def record_texts(*, session: Session) -> Iterator[str]:
+    """Every text a question may use the words of: members' profiles and challenges."""
+    for row in session.execute(
+        select(Member.name, Member.description, Member.capabilities, Member.technologies)
+    ):
+        name, description, capabilities, technologies = row
+        yield " ".join([name, description or "", *(capabilities or []), *(technologies or [])])
+    for row in session.execute(
+        select(Challenge.title, Challenge.description, Challenge.needs, Challenge.tags)
+    ):
+        title, description, needs, tags = row
+        yield " ".join([title, description or "", *(needs or []), *(tags or [])])

@@ -17,3 +17,18 @@ def person_by_email(*, session: Session, email: str) -> Person | None:
 
 def set_digest_frequency(*, session: Session, person_id: int, frequency: DigestFrequency) -> None:
     session.execute(update(Person).where(Person.id == person_id).values(digest_frequency=frequency))
+
+
+def people_names(
+    *, session: Session
+) -> list[tuple[int, str, str, int | None, str, tuple[str, ...]]]:
+    """(id, name, email, member id, role, expertise) of everyone in the records."""
+    rows = session.execute(
+        select(
+            Person.id, Person.name, Person.email, Person.member_id, Person.role, Person.expertise
+        )
+    )
+    return [
+        (id, name, email, member_id, role or "", tuple(expertise or ()))
+        for id, name, email, member_id, role, expertise in rows
+    ]

@@ -1,5 +1,6 @@
-"""Answers to questions, as Block Kit messages: solvers with evidence, challenges, a profile,
-and the language model's written answer with its numbered sources."""
+"""Answers to questions, as Block Kit messages: the answer's paragraphs in the asker's
+language (`answer_layout`), *Introduce me* / *Not a fit* under each suggested member, and
+the language model's written answer above them with its numbered sources."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 from typing import Any
 
 from bot import ids
+from bot.blocks.answer_layout import Part, layout, member_parts
 from bot.blocks.common import (
     Block,
     button,
@@ -14,75 +16,20 @@ from bot.blocks.common import (
     context,
     divider,
     escape,
-    format_day,
     message,
     plain,
     section,
 )
-from bot.services.answers import Answer, ChallengeLine, MemberProfile, Source, WrittenAnswer
+from bot.blocks.phrases import phrase
 from bot.services.introductions import IntroductionRequest
-from bot.services.matching import Contact, SolverMatch
+from bot.services.matching import SolverMatch
+from bot.services.questions.answers import Answer, MemberProfile, Source, WrittenAnswer
 
 SELECT_OPTIONS_MAX = 100
 OPTION_TEXT_MAX = 75
 FOOTNOTE_MAX = 2900
-# The template's few fixed sentences, in the language of the question.
-WORDS: dict[str, dict[str, str]] = {
-    "en": {
-        "solvers": "These members look best placed to solve *{subject}*:",
-        "no_answer": "I could not find an answer to that in the cluster's records. "
-        "The staff may know more",
-        "unclear": "I'm not sure what you are asking. Try *who can solve <a problem>?*, "
-        "*which challenges are open in <a city>?* or *what does <a member> do?*",
-        "open_challenges": "Open challenges",
-        "challenges": "Challenges",
-        "in_place": "{which} in {place}",
-        "found": "{n} found",
-        "working": "Looking through the cluster's records…",
-        "sources": "Sources",
-        "open_source": "Open a source",
-    },
-    "fi": {
-        "solvers": "Nämä jäsenet voisivat parhaiten ratkaista tämän: *{subject}*",
-        "no_answer": "En löytänyt tähän vastausta klusterin tiedoista. "
-        "Henkilökunta voi tietää enemmän",
-        "unclear": "En ole varma, mitä kysyt. Kokeile *kuka osaa <ongelma>?*, "
-        "*mitkä haasteet ovat auki <kaupungissa>?* tai *mitä <jäsen> tekee?*",
-        "open_challenges": "Avoimet haasteet",
-        "challenges": "Haasteet",
-        "in_place": "{which} – {place}",
-        "found": "löytyi {n}",
-        "working": "Käyn läpi klusterin tietoja…",
-        "sources": "Lähteet",
-        "open_source": "Avaa lähde",
-    },
-}
-
-
-def words(language: str) -> dict[str, str]:
-    return WORDS.get(language, WORDS["en"])
-
-
-STATUS_LABELS = {
-    "open": "open",
-    "teams_forming": "teams forming",
-    "proposal_submitted": "proposal submitted",
-    "won": "won",
-    "lost": "lost",
-    "closed": "closed",
-    "draft": "draft",
-    "deadline_passed": "deadline passed",
-}
-
-
-def contact_text(contact: Contact) -> str:
-    """A contact as Slack shows people: a mention when linked, else name, role and e-mail."""
-    if contact.slack_user_id:
-        return f"<@{contact.slack_user_id}>" + (
-            f" ({escape(contact.role)})" if contact.role else ""
-        )
-    role = f", {escape(contact.role)}" if contact.role else ""
-    return f"{escape(contact.name)}{role} – {escape(contact.email)}"
+# A message holds at most 50 blocks; an answer stays well below.
+ANSWER_BLOCKS_MAX = 45
 
 
 def solver_value(match: SolverMatch, question_id: int | None, challenge_id: int | None) -> str:
@@ -92,136 +39,37 @@ def solver_value(match: SolverMatch, question_id: int | None, challenge_id: int 
     )
 
 
-def _solver_blocks(
-    rank: int,
-    match: SolverMatch,
+def _blocks(
+    parts: list[Part],
     *,
+    language: str,
     question_id: int | None,
     challenge_id: int | None,
     with_actions: bool,
 ) -> list[Block]:
-    where = ", ".join(x for x in (match.city, match.country) if x)
-    lines = [f"*{rank}. {escape(match.member_name)}*" + (f"  ·  {escape(where)}" if where else "")]
-    lines.append(escape(match.reason))
-    blocks: list[Block] = [section("\n".join(lines))]
-    evidence = [
-        f"_{escape(clip(e.title or e.text, 120))}_"
-        + (f" (matched: {escape(', '.join(e.matched_terms[:5]))})" if e.matched_terms else "")
-        for e in match.evidence[1:3]
-    ]
-    contacts = ", ".join(contact_text(c) for c in match.contacts[:2])
-    notes = [
-        f"Also: {'; '.join(evidence)}" if evidence else "",
-        f"Contact: {contacts}" if contacts else "",
-    ]
-    if any(notes):
-        blocks.append(context(*notes))
-    if with_actions:
-        value = solver_value(match, question_id, challenge_id)
-        blocks.append(
-            {
-                "type": "actions",
-                "block_id": f"solver_{rank}",
-                "elements": [
-                    button("Introduce me", ids.INTRODUCE, value, style="primary"),
-                    button("Not a fit", ids.NOT_A_FIT, value),
-                ],
-            }
-        )
-    return blocks
+    blocks: list[Block] = []
+    for part in parts:
+        blocks.append(context(part.text) if part.kind == "context" else section(part.text))
+        if part.kind == "solver" and part.solver is not None and with_actions:
+            value = solver_value(part.solver, question_id, challenge_id)
+            blocks.append(
+                {
+                    "type": "actions",
+                    "block_id": f"solver_{part.rank}",
+                    "elements": [
+                        button(
+                            phrase(language, "introduce"), ids.INTRODUCE, value, style="primary"
+                        ),
+                        button(phrase(language, "not_a_fit"), ids.NOT_A_FIT, value),
+                    ],
+                }
+            )
+    return blocks[:ANSWER_BLOCKS_MAX]
 
 
-def build_solvers(
-    answer: Answer,
-    *,
-    question_id: int | None = None,
-    challenge_id: int | None = None,
-    with_actions: bool = True,
-    share_value: str | None = None,
-) -> dict[str, Any]:
-    subject = escape(answer.question.subject)
-    intro = words(answer.language)["solvers"].format(subject=subject)
-    blocks: list[Block] = [section(intro)]
-    for rank, match in enumerate(answer.solvers, start=1):
-        blocks += _solver_blocks(
-            rank,
-            match,
-            question_id=question_id,
-            challenge_id=challenge_id,
-            with_actions=with_actions,
-        )
-    if share_value is not None:
-        blocks.append(
-            {
-                "type": "actions",
-                "block_id": "share",
-                "elements": [button("Share in channel", ids.SHARE, share_value)],
-            }
-        )
-    names = ", ".join(m.member_name for m in answer.solvers)
-    return message(f"Members who could solve {answer.question.subject}: {names}", blocks)
-
-
-def _challenge_text(c: ChallengeLine) -> str:
-    where = ", ".join(x for x in (c.city, c.country) if x)
-    return (
-        f"*{escape(c.title)}* (`{c.slug}`)\n{escape(c.owner_name)}"
-        + (f" · {escape(where)}" if where else "")
-        + f" · {STATUS_LABELS.get(c.status, c.status)} · deadline {format_day(c.deadline)}"
-    )
-
-
-def challenges_heading(answer: Answer) -> str:
-    said = words(answer.language)
-    which = said["challenges" if answer.question.every_status else "open_challenges"]
-    place = answer.question.place
-    return said["in_place"].format(which=which, place=place) if place else which
-
-
-def build_challenges(answer: Answer) -> dict[str, Any]:
-    heading = challenges_heading(answer)
-    found = words(answer.language)["found"].format(n=len(answer.challenges))
-    blocks: list[Block] = [section(f"*{escape(heading)}* — {found}:")]
-    blocks += [section(_challenge_text(c)) for c in answer.challenges[:20]]
-    blocks.append(context("`/challenge show <slug>` shows one in full."))
-    return message(f"{heading}: {found}", blocks)
-
-
-def build_member_profile(profile: MemberProfile) -> dict[str, Any]:
-    where = ", ".join(x for x in (profile.city, profile.country) if x)
-    head = f"*{escape(profile.name)}*" + (f" · {escape(where)}" if where else "")
-    blocks: list[Block] = [section(f"{head}\n{escape(profile.description)}")]
-    if profile.capabilities:
-        blocks.append(section("*Capabilities:* " + escape(", ".join(profile.capabilities))))
-    if profile.references:
-        refs = "\n".join(f"• {escape(r)}" for r in profile.references[:5])
-        blocks.append(section(f"*Past projects:*\n{refs}"))
-    if profile.contacts:
-        blocks.append(
-            context("Contact: " + ", ".join(contact_text(c) for c in profile.contacts[:3]))
-        )
-    return message(f"{profile.name}: {clip(profile.description, 200)}", blocks)
-
-
-def build_no_answer(
-    question: str, *, staff_channel: str, unclear: bool = False, language: str = "en"
-) -> dict[str, Any]:
-    """Never silence: say plainly that the records have no answer, and offer the staff."""
-    said = words(language)
-    if unclear:
-        text = said["unclear"]
-    else:
-        text = said["no_answer"] + (f" (<#{staff_channel}>)." if staff_channel else ".")
-    blocks: list[Block] = [section(text)]
-    if staff_channel and not unclear:
-        blocks.append(
-            {
-                "type": "actions",
-                "block_id": "ask_staff",
-                "elements": [button("Ask staff", ids.ASK_STAFF, clip(question, 1900))],
-            }
-        )
-    return message(text, blocks)
+def _notification(answer: Answer, parts: list[Part]) -> str:
+    """The message's plain text (notifications, screen readers): its first paragraph."""
+    return clip(parts[0].text if parts else answer.question.text, 300)
 
 
 def build_answer(
@@ -229,20 +77,69 @@ def build_answer(
     *,
     staff_channel: str,
     question_id: int | None = None,
+    with_actions: bool = True,
+    share_value: str | None = None,
 ) -> dict[str, Any]:
-    """The reply to a question, whatever was found."""
-    if answer.member is not None:
-        return build_member_profile(answer.member)
-    if answer.challenges:
-        return build_challenges(answer)
-    if answer.solvers:
-        return build_solvers(answer, question_id=question_id)
-    return build_no_answer(
-        answer.question.subject,
-        staff_channel=staff_channel,
-        unclear=answer.question.intent == "unclear",
+    """The reply to a question, whatever was asked: in the asker's language, with buttons under
+    each suggested member, *Ask staff* when nothing was found, *Share* for `/solvers`."""
+    parts = layout(answer, staff_channel=staff_channel)
+    blocks = _blocks(
+        parts,
         language=answer.language,
+        question_id=question_id,
+        challenge_id=answer.question.challenge_id if answer.intent == "solvers" else None,
+        with_actions=with_actions,
     )
+    if staff_channel and not answer.found_something and answer.intent in ("solvers", "team"):
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": "ask_staff",
+                "elements": [
+                    button(
+                        phrase(answer.language, "ask_staff"),
+                        ids.ASK_STAFF,
+                        clip(answer.question.text, 1900),
+                    )
+                ],
+            }
+        )
+    if share_value is not None and answer.solvers:
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": "share",
+                "elements": [button(phrase(answer.language, "share"), ids.SHARE, share_value)],
+            }
+        )
+    return message(_notification(answer, parts), blocks)
+
+
+def build_member_profile(profile: MemberProfile, language: str = "en") -> dict[str, Any]:
+    """A member's profile on its own (a cited source opened from a written answer)."""
+    parts = member_parts(profile, language)
+    blocks = [context(p.text) if p.kind == "context" else section(p.text) for p in parts]
+    return message(f"{profile.name}: {clip(profile.description, 200)}", blocks)
+
+
+def build_no_answer(question: str, *, staff_channel: str, language: str = "en") -> dict[str, Any]:
+    """Never silence: when answering broke, say the records gave no answer, offer the staff."""
+    need = f"*{escape(clip(question, 300))}*"
+    text = phrase(language, "solvers_none", need=need) + (
+        f" (<#{staff_channel}>)." if staff_channel else "."
+    )
+    blocks: list[Block] = [section(text)]
+    if staff_channel:
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": "ask_staff",
+                "elements": [
+                    button(phrase(language, "ask_staff"), ids.ASK_STAFF, clip(question, 1900))
+                ],
+            }
+        )
+    return message(text, blocks)
 
 
 # --- the written answer -------------------------------------------------------------------------
@@ -250,7 +147,7 @@ def build_answer(
 
 def build_working(language: str) -> dict[str, Any]:
     """The first message in the thread, at once, while the answer is being written."""
-    text = words(language)["working"]
+    text = phrase(language, "working")
     return message(text, [context(f":hourglass_flowing_sand: {text}")])
 
 
@@ -280,7 +177,7 @@ def _source_line(source: Source) -> str:
 
 
 def _footnote(sources: list[Source], language: str) -> Block:
-    lines = [f"*{words(language)['sources']}*"]
+    lines = [f"*{phrase(language, 'sources')}*"]
     for source in sources:
         line = _source_line(source)
         # Cut between lines, never inside a link.
@@ -298,7 +195,7 @@ def _source_menu(sources: list[Source], language: str) -> Block:
             {
                 "type": "static_select",
                 "action_id": ids.OPEN_SOURCE,
-                "placeholder": plain(words(language)["open_source"], OPTION_TEXT_MAX),
+                "placeholder": plain(phrase(language, "open_source"), OPTION_TEXT_MAX),
                 "options": [
                     {
                         "text": plain(f"[{s.number}] {s.label}", OPTION_TEXT_MAX),
@@ -312,26 +209,27 @@ def _source_menu(sources: list[Source], language: str) -> Block:
 
 
 def build_written_answer(
-    answer: Answer, written: WrittenAnswer, *, question_id: int | None = None
+    answer: Answer,
+    written: WrittenAnswer,
+    *,
+    staff_channel: str,
+    question_id: int | None = None,
 ) -> dict[str, Any]:
-    """The model's answer, the sources it cites, a menu to open one, and the solvers' buttons.
+    """The model's answer and the sources it cites on top; under them the answer exactly as
+    the templates give it, members, buttons and all: the model only adds to it.
 
     The text is escaped like any record: a model talked into writing <!channel> or a link
     shows the characters, it does not ping or link.
     """
-    body = escape(written.text)
     cited = [s for s in answer.sources if s.number in written.cited]
-    blocks: list[Block] = [section(body)]
+    blocks: list[Block] = [section(escape(written.text))]
     if cited:
         blocks += [_footnote(cited, answer.language), _source_menu(cited, answer.language)]
-    if answer.solvers:
-        blocks.append(divider())
-        for rank, match in enumerate(answer.solvers, start=1):
-            blocks += _solver_blocks(
-                rank, match, question_id=question_id, challenge_id=None, with_actions=True
-            )
+    blocks.append(divider())
+    template = build_answer(answer, staff_channel=staff_channel, question_id=question_id)
+    blocks += template["blocks"]
     # The notification text is mrkdwn too: escaped, so "<!channel>" in an answer pings nobody.
-    return message(escape(written.text), blocks)
+    return message(clip(escape(written.text), 300), blocks[:ANSWER_BLOCKS_MAX])
 
 
 def build_source_not_shown() -> dict[str, Any]:

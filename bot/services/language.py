@@ -41,7 +41,9 @@ _FINNISH_TEXT = """
     kaikille jokin joku jotain kukaan mitään muita muut muiden paljon vähän enemmän
     erittäin hyvin noin yli alle kautta mukaan varten lisäksi ilman kohti asti saakka
     kiitos kiitti moi hei moikka terve heippa kiva hyvä hyvää auki auttaa apua ehkä
-    joskus aina täällä siellä tänne sinne missäs kenet mihinkä
+    joskus aina täällä siellä tänne sinne missäs kenet mihinkä haaste haasteet haasteita
+    haasteista haasteen listaa näytä kerro voitetut hävityt avoimet avoimia suljetut tiimi
+    konsortio jäsenet yritykset kumppani kumppanit entä mites sopisi sopivat
 """
 _ENGLISH_TEXT = """
     the a an of to in for with from by at about into onto over under between through and
@@ -56,6 +58,8 @@ _ENGLISH_TEXT = """
 """
 _FINNISH_WORDS = frozenset(_FINNISH_TEXT.split())
 _ENGLISH_WORDS = frozenset(_ENGLISH_TEXT.split())
+#: The function and question words of both languages: known words, never "misspelt".
+ASKING_WORDS = _FINNISH_WORDS | _ENGLISH_WORDS
 # Case endings, derivations and verb endings common in Finnish and rare at the end of
 # English words.
 _FINNISH_ENDINGS = (

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlparse
 
 from sqlalchemy import Engine
@@ -26,7 +26,7 @@ from retrieval.index import PassageIndex
 from retrieval.passages import split_sentences
 from retrieval.profiles import member_owner, owner_id
 from retrieval.ranking import Evidence as RankedEvidence
-from retrieval.ranking import OwnerMatch, match_owners
+from retrieval.ranking import OwnerMatch, match_owners, score_owners
 from retrieval.sync import Indexes, sync_index
 from storage import challenges as challenge_store
 from storage import clock
@@ -34,13 +34,14 @@ from storage import members as member_store
 from storage import suggestions as suggestion_store
 from storage.db import session_scope
 from storage.models import (
-    OPEN_STATUSES,
     Challenge,
     Member,
+    MemberKind,
     MembershipStatus,
     SuggestionFeedback,
 )
 from storage.questions import set_question_feedback
+from storage.suggestions import rejected_member_ids
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,8 @@ class ChallengeFit:
     title: str
     score: float
     reason: str
+    #: the member's place among the challenge's best solvers (1: the best placed)
+    rank: int = 0
 
 
 KIND_LABELS = {
@@ -106,7 +109,13 @@ KIND_LABELS = {
     "person": "Expertise",
 }
 # Former and pending members are not offered as solvers: the cluster cannot vouch for them.
-SOLVER_FILTER = {"membership": MembershipStatus.ACTIVE.value}
+# Cities and regions bring challenges; they are the buyers, not the solvers.
+SOLVER_FILTER = {
+    "$and": [
+        {"membership": MembershipStatus.ACTIVE.value},
+        {"org_kind": {"$nin": [MemberKind.CITY.value, MemberKind.REGION.value]}},
+    ]
+}
 
 
 class SolverSearch:
@@ -352,8 +361,17 @@ DENSE_FLOOR = 0.8
 LEXICAL_FLOOR = 1.0
 
 
-def is_relevant(search: SolverSearch, score: float) -> bool:
+# Challenges are fewer and longer than member passages: a real match to one scores lower.
+CHALLENGE_DENSE_FLOOR = 0.75
+CHALLENGE_LEXICAL_FLOOR = 1.0
+
+
+def is_relevant(
+    search: SolverSearch, score: float, *, against: Literal["members", "challenges"] = "members"
+) -> bool:
     """Whether a score means a real match rather than the least bad of poor ones."""
+    if against == "challenges":
+        return score >= (CHALLENGE_DENSE_FLOOR if search.dense else CHALLENGE_LEXICAL_FLOOR)
     return score >= (DENSE_FLOOR if search.dense else LEXICAL_FLOOR)
 
 
@@ -369,9 +387,33 @@ def suggest_team(
 
     Needs the current team (``team_member_ids``) already covers are not asked for again.
     """
+    return cover_needs(
+        session=session,
+        search=search,
+        needs=challenge_needs(challenge),
+        excluded=members_left_out(session=session, challenge=challenge),
+        team_member_ids=team_member_ids,
+        max_members=max_members,
+    )
+
+
+def cover_needs(
+    *,
+    session: Session,
+    search: SolverSearch,
+    needs: Sequence[str],
+    excluded: Collection[int] = (),
+    team_member_ids: Collection[int] = (),
+    max_members: int = 4,
+) -> TeamSuggestion:
+    """Members that together cover ``needs`` (greedy set cover), and the needs nobody covers.
+
+    A need counts as covered by a member scoring within COVER_RATIO of the need's best match
+    (itself a real match); members in ``excluded`` are never picked, and needs the current
+    team (``team_member_ids``) covers are not asked for again.
+    """
     search.catch_up()
-    needs = challenge_needs(challenge)
-    excluded = members_left_out(session=session, challenge=challenge)
+    needs = list(needs)
     team = {member_owner(i) for i in team_member_ids}
     coverers: dict[str, dict[str, OwnerMatch]] = {}
     for need in needs:
@@ -417,6 +459,38 @@ def suggest_team(
     )
 
 
+def related_challenges(
+    *, search: SolverSearch, text: str, ids: Collection[int]
+) -> list[tuple[int, float, str]]:
+    """Challenges among ``ids`` that are about ``text``, best first: (id, score, what matched).
+
+    Only real matches: a need unlike any challenge gets none.
+    """
+    if not ids or not text.strip():
+        return []
+    search.catch_up()
+    wanted = set(ids)
+    words = search_text(text)
+    found = match_owners(
+        search.indexes.challenges,
+        words.dense,
+        top_k=max(10, len(wanted)),
+        lexical_query=words.lexical,
+    )
+    out = []
+    for match in found:
+        cid = owner_id(match.owner)
+        if cid in wanted and is_relevant(search, match.score, against="challenges"):
+            evidence = tuple(_evidence(e) for e in match.evidence)
+            out.append((cid, round(match.score, 4), _fit_reason(evidence)))
+    return out
+
+
+# A challenge fits a member when the member is among the best few solvers for it: the same
+# ranking, read the other way, that suggests solvers on the challenge's card.
+FIT_RANK = 5
+
+
 def challenges_for_member(
     *,
     session: Session,
@@ -425,16 +499,15 @@ def challenges_for_member(
     viewer: Viewer | None,
     limit: int = 10,
 ) -> list[ChallengeFit]:
-    """Open challenges that best fit a member organisation, among those the viewer may see."""
+    """Open challenges that fit a member organisation, among those the viewer may see: the
+    ones whose best solvers include the member, best placed first.
+
+    Every open challenge is scored against every member in one pass (`score_owners`), so a
+    challenge written in Finnish is read in English (the glossary) as on its card.
+    """
     search.catch_up()
-    member = member_store.members_with_people(session=session, ids=[member_id]).get(member_id)
-    if member is None:
-        return []
-    profile = "\n".join(
-        [member.description, "; ".join(member.capabilities), "; ".join(member.technologies)]
-    )
-    visible = {
-        c.id: c
+    visible = [
+        c
         for c in challenge_store.visible_challenges(
             session=session,
             member_id=viewer.member_id if viewer else member_id,
@@ -442,32 +515,50 @@ def challenges_for_member(
             open_on=clock.today(),
             limit=10_000,
         )
-    }
+        if c.owner_member_id != member_id
+    ]
     if not visible:
         return []
-    found = match_owners(
-        search.indexes.challenges,
-        profile,
-        top_k=None,
-        where={"status": {"$in": [s.value for s in OPEN_STATUSES]}},
-    )
-    fits = []
-    for f in found:
-        challenge = visible.get(owner_id(f.owner))
-        if challenge is None:
+    queries = {str(c.id): search_text(challenge_query(c)).dense for c in visible}
+    scores = score_owners(search.indexes.members, queries, where=SOLVER_FILTER)
+    me = member_owner(member_id)
+    placed: list[tuple[int, float, Challenge]] = []
+    for challenge in visible:
+        qid = str(challenge.id)
+        mine = scores.get(me, {}).get(qid)
+        if mine is None or not is_relevant(search, mine):
             continue
-        evidence = tuple(_evidence(e) for e in f.evidence)
+        rejected = rejected_member_ids(session=session, challenge_id=challenge.id)
+        better = sum(
+            1
+            for owner, by_query in scores.items()
+            if owner != me
+            and owner_id(owner) not in rejected
+            and owner_id(owner) != challenge.owner_member_id
+            and by_query.get(qid, 0.0) > mine
+        )
+        if better < FIT_RANK:
+            placed.append((better + 1, mine, challenge))
+    placed.sort(key=lambda p: (p[0], -p[1]))
+    fits = []
+    for rank, score, challenge in placed[:limit]:
+        evidence = match_owners(
+            search.indexes.members,
+            queries[str(challenge.id)],
+            top_k=1,
+            where={"member_id": member_id},
+        )
+        reason = match_reason(tuple(_evidence(e) for e in evidence[0].evidence)) if evidence else ""
         fits.append(
             ChallengeFit(
                 challenge_id=challenge.id,
                 slug=challenge.slug,
                 title=challenge.title,
-                score=round(f.score, 4),
-                reason=_fit_reason(evidence),
+                score=round(score, 4),
+                reason=reason,
+                rank=rank,
             )
         )
-        if len(fits) >= limit:
-            break
     return fits
 
 

@@ -17,8 +17,8 @@ from sqlalchemy import Engine
 from bot.blocks.answers import build_member_profile, build_source_not_shown, read_source_value
 from bot.blocks.challenge_list import build_challenge_detail
 from bot.listeners.strangers import people_only
-from bot.services.answers import MemberProfile, open_source
 from bot.services.identity import Viewer
+from bot.services.questions.answers import MemberProfile, open_source
 
 
 def _thread_of(body: dict[str, Any]) -> str | None:

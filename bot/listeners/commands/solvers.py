@@ -8,15 +8,14 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from sqlalchemy import Engine
 
-from bot.blocks.answers import build_no_answer, build_solvers
+from bot.blocks.answers import build_answer
 from bot.blocks.messages import build_usage
 from bot.listeners.strangers import people_only, respond_reply
-from bot.services import answers
 from bot.services.identity import Viewer
 from bot.services.llm import LanguageModel
 from bot.services.matching import SolverSearch
+from bot.services.questions.asking import reply_to
 from bot.settings import Settings
-from storage.db import session_scope
 
 SOLVERS_USAGE = "*`/solvers <problem>`* — who in the cluster could solve it, shown only to you."
 
@@ -32,19 +31,23 @@ def solvers_reply(
     open_search: Callable[[], SolverSearch],
 ) -> dict[str, Any]:
     """The ranking for ``problem``; with ``share``, a button to post it in the channel."""
-    question = f"who can solve {problem}"
-    search = open_search()
-    # The model translates a Finnish problem before the session opens, not inside it.
-    searched = answers.search_for_question(
-        question, earlier=(), llm=llm, viewer=viewer, english_only=search.english_only
+    # The model translates a Finnish problem for the search; it writes nothing here.
+    reply = reply_to(
+        engine=engine,
+        search=open_search(),
+        viewer=viewer,
+        text=problem,
+        llm=llm,
+        operator_slug=settings.operator_member,
+        need_only=True,
+        write=False,
     )
-    with session_scope(engine) as session:
-        answer = answers.answer_question(
-            session=session, search=search, viewer=viewer, text=question, searched=searched
-        )
-    if not answer.solvers:
-        return build_no_answer(problem, staff_channel=settings.staff_channel)
-    return build_solvers(answer, with_actions=not share, share_value=problem if share else None)
+    return build_answer(
+        reply.answer,
+        staff_channel=settings.staff_channel,
+        with_actions=not share,
+        share_value=problem if share else None,
+    )
 
 
 @people_only(respond_reply)

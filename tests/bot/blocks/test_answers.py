@@ -1,4 +1,5 @@
-"""Answers as Block Kit: the written answer with its sources and buttons, templates in Finnish."""
+"""Answers as Block Kit: the written answer above the template with its sources and buttons,
+every intent's template in the question's language."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ from bot.blocks.answers import (
     read_source_value,
     source_value,
 )
-from bot.services.answers import Answer, ChallengeLine, Question, Source, WrittenAnswer
 from bot.services.matching import Contact, Evidence, SolverMatch
+from bot.services.questions.answers import Answer, ChallengeLine, Source, WrittenAnswer
+from bot.services.questions.understanding import Filters, Understood
 from tests.bot.block_kit import assert_valid_message
+from tests.conftest import NOW
 
 KANTAVA = SolverMatch(
     member_slug="kantava",
@@ -38,12 +41,12 @@ SOURCES = (
 
 
 def solver_answer(language: str = "en") -> Answer:
+    asked = "who can solve snow on roofs?" if language == "en" else "kuka osaa lumikuormat?"
+    need = "snow on roofs" if language == "en" else "lumikuormat"
     return Answer(
-        Question("solvers", "snow on roofs"),
-        "Who could solve: snow on roofs",
+        Understood("solvers", language, asked, need=need),  # type: ignore[arg-type]
         solvers=(KANTAVA,),
         sources=SOURCES,
-        language=language,  # type: ignore[arg-type]
     )
 
 
@@ -59,7 +62,7 @@ def elements(message: dict[str, Any], kind: str) -> list[dict[str, Any]]:
 
 def test_the_written_answer_shows_its_cited_sources_and_keeps_the_solver_buttons() -> None:
     written = WrittenAnswer("Kantava senses snow loads [1] and did it in Oulu [1][2].", (1, 2))
-    message = build_written_answer(solver_answer(), written, question_id=7)
+    message = build_written_answer(solver_answer(), written, staff_channel="C0STAFF", question_id=7)
     assert_valid_message(message)
     first = message["blocks"][0]
     assert first["text"]["text"] == "Kantava senses snow loads [1] and did it in Oulu [1][2]."
@@ -91,7 +94,7 @@ def test_the_written_answer_shows_its_cited_sources_and_keeps_the_solver_buttons
 
 def test_the_model_s_text_is_escaped_so_it_cannot_ping_or_link() -> None:
     written = WrittenAnswer("Ask <!channel> & see <https://evil.example|here> [1].", (1,))
-    message = build_written_answer(solver_answer(), written)
+    message = build_written_answer(solver_answer(), written, staff_channel="")
     text = message["blocks"][0]["text"]["text"]
     assert "<!channel>" not in text and "<https://evil" not in text
     assert "&lt;!channel&gt; &amp; see" in text
@@ -118,26 +121,64 @@ def test_the_working_message_and_the_draft_are_valid_and_in_the_question_s_langu
     assert draft["blocks"][0]["text"]["text"].startswith("Kantava senses [1")
 
 
+def test_the_template_stays_under_the_written_answer() -> None:
+    written = WrittenAnswer("Kantava senses snow loads [1].", (1,))
+    message = build_written_answer(solver_answer(), written, staff_channel="C0STAFF")
+    texts = [str(b) for b in message["blocks"]]
+    written_at = next(i for i, t in enumerate(texts) if "Kantava senses snow loads" in t)
+    template_at = next(i for i, t in enumerate(texts) if "best placed" in t)
+    assert written_at < template_at
+
+
 def test_template_answers_speak_finnish_to_a_finnish_question() -> None:
     solvers = build_answer(solver_answer("fi"), staff_channel="C0STAFF")
     assert solvers["blocks"][0]["text"]["text"].startswith("Nämä jäsenet")
+    assert [b["text"]["text"] for b in elements(solvers, "button")] == ["Esittele minut", "Ei sovi"]
     nothing = build_no_answer("lumi", staff_channel="C0STAFF", language="fi")
-    assert nothing["text"].startswith("En löytänyt tähän vastausta")
+    assert nothing["text"].startswith("En löytänyt jäsentä")
     assert elements(nothing, "button")[0]["action_id"] == ids.ASK_STAFF
-    unclear = build_no_answer("hei", staff_channel="C0STAFF", unclear=True, language="fi")
-    assert unclear["text"].startswith("En ole varma")
-    line = ChallengeLine(1, "tampere-heat", "Lämpöhuiput", "Tampere", "Tampere", "FI", "open", None)
-    listing = Answer(
-        Question("challenges", "mitkä haasteet ovat auki Tampereella?", place="Tampere"),
-        "Open challenges in Tampere",
+    greeting = build_answer(
+        Answer(Understood("other", "fi", "moi", other="greeting")), staff_channel="C0STAFF"
+    )
+    assert greeting["text"].startswith("Hei! Olen SCIC Bot")
+    assert elements(greeting, "button") == []
+    line = ChallengeLine(
+        1, "tampere-heat", "Lämpöhuiput", "Tampere", "Tampere", "FI", "open", None, closes_in=None
+    )
+    asked = Understood(
+        "challenges",
+        "fi",
+        "mitkä haasteet ovat auki Tampereella?",
+        filters=Filters(place="Tampere"),
+    )
+    listing = Answer(asked, challenges=(line,), total=1)
+    finnish = build_answer(listing, staff_channel="C0STAFF")
+    assert finnish["blocks"][0]["text"]["text"] == "*Avoimet haasteet – Tampere* — 1 kpl:"
+    assert "auki · ei määräaikaa" in finnish["blocks"][1]["text"]["text"]
+    english = Answer(
+        Understood("challenges", "en", "open in Tampere?", filters=Filters(place="Tampere")),
         challenges=(line,),
-        language="fi",
+        total=1,
     )
-    heading = build_answer(listing, staff_channel="C0STAFF")["blocks"][0]["text"]["text"]
-    assert heading == "*Avoimet haasteet – Tampere* — löytyi 1:"
-    english = build_answer(
-        Answer(listing.question, listing.text, challenges=(line,)), staff_channel="C0STAFF"
-    )
-    assert english["blocks"][0]["text"]["text"] == "*Open challenges in Tampere* — 1 found:"
-    for message in (solvers, nothing, unclear):
+    heading = build_answer(english, staff_channel="C0STAFF")["blocks"][0]["text"]["text"]
+    assert heading == "*Open challenges in Tampere* — 1 found:"
+    for message in (solvers, nothing, greeting, finnish):
         assert_valid_message(message)
+
+
+def test_a_listing_says_when_each_challenge_closes_in_the_asker_s_language() -> None:
+    soon = ChallengeLine(
+        2, "kera", "Kera", "Espoo", "Espoo", "FI", "teams_forming", NOW.date(), closes_in=3,
+        team=("ReHeat Systems Oy",),
+    )  # fmt: skip
+    for language, closes, team in (
+        ("en", "closes in 3 days", "team: ReHeat Systems Oy"),
+        ("fi", "sulkeutuu 3 päivän päästä", "tiimissä: ReHeat Systems Oy"),
+    ):
+        answer = Answer(
+            Understood("challenges", language, "?"),  # type: ignore[arg-type]
+            challenges=(soon,),
+            total=1,
+        )
+        item = build_answer(answer, staff_channel="")["blocks"][1]["text"]["text"]
+        assert closes in item and team in item

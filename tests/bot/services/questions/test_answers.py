@@ -1,4 +1,5 @@
-"""Reading questions and answering them from the records, as a member would ask."""
+"""Answering questions from the records, as a member would ask: the operations behind each
+intent, the answer's sources, and the written answer's checks."""
 
 from __future__ import annotations
 
@@ -12,22 +13,21 @@ from langchain_core.messages import AIMessage, BaseMessage
 from pydantic import Field
 from sqlalchemy import Engine, select
 
+from bot.blocks.answer_layout import layout, plain_text, reply_text
 from bot.blocks.answers import build_answer
-from bot.console import render_answer, reply_text
-from bot.services.answers import (
-    Answer,
-    MemberProfile,
-    WrittenAnswer,
-    answer_question,
-    canonical_citations,
-    check_citations,
-    open_source,
-    read_question,
-    write_answer,
-)
 from bot.services.challenges import ChallengeSummary
 from bot.services.identity import Viewer
 from bot.services.llm import LanguageModel, LanguageModelError
+from bot.services.questions.answers import (
+    Answer,
+    MemberProfile,
+    WrittenAnswer,
+    canonical_citations,
+    check_citations,
+    open_source,
+    write_answer,
+)
+from bot.services.questions.asking import Reply, find
 from prompts import as_data
 from storage.db import session_scope
 from storage.models import DigestFrequency, Member
@@ -37,47 +37,6 @@ from tests.retrieval.conftest import FakeEmbedder
 from tests.search_fixtures import fresh_search
 
 
-@pytest.mark.parametrize(
-    ("text", "intent", "subject", "place"),
-    [
-        ("<@U0BOT> who can solve snow on school roofs?", "solvers", "snow on school roofs", ""),
-        ("who works on district heating?", "solvers", "district heating", ""),
-        ("kuka osaa kaukolämpöä?", "solvers", "kaukolämpöä", ""),
-        ("which challenges are open in Kirkenes?", "challenges", "", "Kirkenes"),
-        ("Mitkä haasteet ovat auki Tampereella?", "challenges", "", "Tampere"),
-        ("what does Kantava do?", "member", "Kantava", ""),
-        ("mitä Lämpöverkko tekee?", "member", "Lämpöverkko", ""),
-        (
-            "We need early warnings for flooding in Nusantara",
-            "solvers",
-            "We need early warnings for flooding in Nusantara",
-            "",
-        ),
-        ("<@U0BOT>", "unclear", "", ""),
-        ("hi", "unclear", "hi", ""),
-    ],
-)
-def test_questions_are_read_for_their_intent(
-    text: str, intent: str, subject: str, place: str
-) -> None:
-    question = read_question(text)
-    assert question.intent == intent
-    if subject:
-        assert question.subject == subject
-    if place:
-        assert question.place.startswith(place[:6])
-
-
-def test_a_short_follow_up_continues_the_earlier_question() -> None:
-    earlier = ["who can solve snow load on roofs?"]
-    assert read_question("and in Tampere?", earlier=earlier).subject == (
-        "snow load on roofs and in Tampere"
-    )
-    listing = ["which challenges are open in Kirkenes?"]
-    follow_up = read_question("and in Tampere?", earlier=listing)
-    assert (follow_up.intent, follow_up.place) == ("challenges", "Tampere")
-
-
 @pytest.fixture
 def answer_setup(engine: Engine) -> tuple[Engine, object]:
     populate(engine)
@@ -85,10 +44,11 @@ def answer_setup(engine: Engine) -> tuple[Engine, object]:
     return engine, search
 
 
-def ask(engine: Engine, search: object, text: str, member: str | None = "parkly") -> object:
+def ask(
+    engine: Engine, search: object, text: str, member: str | None = "parkly", **options: Any
+) -> Answer:
     viewer = viewer_at(engine, member)
-    with session_scope(engine) as session:
-        return answer_question(session=session, search=search, viewer=viewer, text=text)  # type: ignore[arg-type]
+    return find(engine=engine, search=search, viewer=viewer, text=text, **options)  # type: ignore[arg-type]
 
 
 def test_listing_challenges_hides_restricted_ones_from_others(
@@ -97,17 +57,18 @@ def test_listing_challenges_hides_restricted_ones_from_others(
     engine, search = answer_setup
     seen = ask(engine, search, "which challenges are open?", member="parkly")
     allowed = ask(engine, search, "which challenges are open?", member="kaupunkidata")
-    assert "secret-parking" not in [c.slug for c in seen.challenges]  # type: ignore[attr-defined]
-    assert "secret-parking" in [c.slug for c in allowed.challenges]  # type: ignore[attr-defined]
+    assert "secret-parking" not in [c.slug for c in seen.challenges]
+    assert "secret-parking" in [c.slug for c in allowed.challenges]
 
 
 def test_place_filter_and_a_member_profile(answer_setup: tuple[Engine, object]) -> None:
     engine, search = answer_setup
     espoo = ask(engine, search, "which challenges are open in Espoo?")
-    assert [c.slug for c in espoo.challenges] == ["espoo-winter-roofs"]  # type: ignore[attr-defined]
+    assert [c.slug for c in espoo.challenges] == ["espoo-winter-roofs"]
     profile = ask(engine, search, "what does Kantava do?")
-    assert profile.member.name == "Kantava Structural Monitoring Oy"  # type: ignore[attr-defined]
-    assert "Roof load alarms for Oulu schools (City of Oulu, 2023)" in profile.member.references  # type: ignore[attr-defined]
+    assert profile.member is not None
+    assert profile.member.name == "Kantava Structural Monitoring Oy"
+    assert "Roof load alarms for Oulu schools (City of Oulu, 2023)" in profile.member.references
 
 
 def test_every_answer_renders_as_valid_block_kit_and_text(
@@ -122,9 +83,9 @@ def test_every_answer_renders_as_valid_block_kit_and_text(
         "xyzzy plugh frobnicate",
     ):
         answer = ask(engine, search, text)
-        message = build_answer(answer, staff_channel="C0STAFF", question_id=7)  # type: ignore[arg-type]
+        message = build_answer(answer, staff_channel="C0STAFF", question_id=7)
         assert_valid_message(message)
-        assert render_answer(answer).strip()  # type: ignore[arg-type]
+        assert plain_text(layout(answer)).strip()
 
 
 def test_solver_answer_offers_introduction_and_feedback(
@@ -132,7 +93,7 @@ def test_solver_answer_offers_introduction_and_feedback(
 ) -> None:
     engine, search = answer_setup
     answer = ask(engine, search, "who can solve snow load sensing on flat roofs?")
-    message = build_answer(answer, staff_channel="C0STAFF", question_id=7)  # type: ignore[arg-type]
+    message = build_answer(answer, staff_channel="C0STAFF", question_id=7)
     actions = [
         e["action_id"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
     ]
@@ -142,13 +103,18 @@ def test_solver_answer_offers_introduction_and_feedback(
 
 def test_nothing_found_offers_the_staff_not_silence(answer_setup: tuple[Engine, object]) -> None:
     engine, search = answer_setup
-    answer = ask(engine, search, "which challenges are open in Atlantis?")
-    message = build_answer(answer, staff_channel="C0STAFF")  # type: ignore[arg-type]
-    assert "could not find" in message["text"]
-    assert any(
-        b["type"] == "actions" and b["elements"][0]["action_id"] == "ask_staff"
-        for b in message["blocks"]
-    )
+    answer = ask(engine, search, "who can build a lunar habitat out of cheese?")
+    assert answer.intent in ("solvers", "other") and not answer.solvers
+    if answer.intent == "solvers":
+        message = build_answer(answer, staff_channel="C0STAFF")
+        assert "I found no member" in message["text"]
+        assert any(
+            b["type"] == "actions" and b["elements"][0]["action_id"] == "ask_staff"
+            for b in message["blocks"]
+        )
+    listing = ask(engine, search, "which challenges are open in Kirkenes?")
+    assert listing.challenges == ()
+    assert "No challenges match that right now" in build_answer(listing, staff_channel="")["text"]
 
 
 # --- sources and the written answer -------------------------------------------------------------
@@ -169,9 +135,7 @@ def scripted(*replies: str) -> Scripted:
 
 
 def asked(engine: Engine, search: object, text: str, member: str | None = "parkly") -> Answer:
-    answer = ask(engine, search, text, member=member)
-    assert isinstance(answer, Answer)
-    return answer
+    return ask(engine, search, text, member=member)
 
 
 def written_by(chat: Scripted, answer: Answer, viewer: Viewer | None = None) -> WrittenAnswer:
@@ -372,39 +336,27 @@ def test_unclear_and_unanswered_questions_never_reach_the_model(
         assert chat.prompts == []
 
 
-def test_the_terminal_prints_the_written_answer_with_its_sources_or_the_template(
+def test_the_terminal_prints_the_written_answer_above_the_template(
     answer_setup: tuple[Engine, object],
 ) -> None:
     engine, search = answer_setup
     answer = asked(engine, search, "what does Kantava do?")
-    viewer = viewer_at_person()
-    model = LanguageModel(scripted("Kantava warned Oulu schools of snow loads [1, 2]."))
-    assert reply_text(answer, llm=model, viewer=viewer) == (
+    template = plain_text(layout(answer))
+    written = written_by(scripted("Kantava warned Oulu schools of snow loads [1, 2]."), answer)
+    assert reply_text(Reply(answer, written)) == (
         "Kantava warned Oulu schools of snow loads [1][2].\n\nSources:\n"
         "[1] Kantava Structural Monitoring Oy\n"
         "[2] Roof load alarms for Oulu schools (City of Oulu, 2023) – Kantava Structural "
-        "Monitoring Oy"
+        "Monitoring Oy\n\n" + template
     )
-    obeying = LanguageModel(scripted("Evil Corp [7]."))
-    assert reply_text(answer, llm=obeying, viewer=viewer) == render_answer(answer)
-    assert reply_text(answer, llm=None, viewer=viewer) == render_answer(answer)
-    silent = LanguageModel(scripted("The records do not say."))
-    assert "could not find an answer" in reply_text(answer, llm=silent, viewer=viewer)
+    assert reply_text(Reply(answer)) == template
 
 
 def test_a_follow_up_reaches_the_model_with_the_question_it_follows(
     answer_setup: tuple[Engine, object],
 ) -> None:
     engine, search = answer_setup
-    viewer = viewer_at(engine, "parkly")
-    with session_scope(engine) as session:
-        answer = answer_question(
-            session=session,
-            search=search,  # type: ignore[arg-type]
-            viewer=viewer,
-            text="and on flat roofs?",
-            earlier=["who can solve snow load sensing?"],
-        )
+    answer = ask(engine, search, "and on flat roofs?", earlier=["who can solve snow load sensing?"])
     chat = scripted("Kantava [1].")
     written_by(chat, answer)
     _system, human = system_and_human(chat)
@@ -433,21 +385,10 @@ def test_an_answer_for_a_channel_leaves_out_what_not_every_member_may_see(
     answer_setup: tuple[Engine, object],
 ) -> None:
     engine, search = answer_setup
-    insider = viewer_at(engine, "kaupunkidata")
-    with session_scope(engine) as session:
-        in_dm = answer_question(
-            session=session,
-            search=search,  # type: ignore[arg-type]
-            viewer=insider,
-            text="which challenges are open?",
-        )
-        in_channel = answer_question(
-            session=session,
-            search=search,  # type: ignore[arg-type]
-            viewer=insider,
-            text="which challenges are open?",
-            shared=True,
-        )
+    in_dm = ask(engine, search, "which challenges are open?", member="kaupunkidata")
+    in_channel = ask(
+        engine, search, "which challenges are open?", member="kaupunkidata", shared=True
+    )
     assert "secret-parking" in [c.slug for c in in_dm.challenges]
     assert "secret-parking" not in [c.slug for c in in_channel.challenges]
     assert "secret-parking" not in [s.key for s in in_channel.sources]

@@ -1,0 +1,340 @@
+"""An answer laid out as paragraphs in the asker's language: what Slack's blocks and the
+terminal's text both show, in the same order.
+
+Each `Part` is one paragraph of mrkdwn (names bolded, records escaped); the terminal strips
+the markup. A solver part carries its match, so Slack can put *Introduce me* / *Not a fit*
+under it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.blocks.common import clip, escape
+from bot.blocks.phrases import closing, phrase, status_name
+from bot.services.matching import Contact, SolverMatch
+from bot.services.questions.answers import Answer, ChallengeLine, MemberProfile
+from bot.services.questions.asking import Reply
+from bot.services.questions.understanding import Filters
+
+PartKind = Literal["heading", "item", "solver", "note", "context"]
+SOLVER_EVIDENCE = 2
+
+
+@dataclass(frozen=True)
+class Part:
+    kind: PartKind
+    text: str
+    solver: SolverMatch | None = None
+    rank: int = 0
+
+
+def contact_text(contact: Contact) -> str:
+    """A contact as Slack shows people: a mention when linked, else name, role and e-mail."""
+    if contact.slack_user_id:
+        return f"<@{contact.slack_user_id}>"
+    role = f", {escape(contact.role)}" if contact.role else ""
+    return f"{escape(contact.name)}{role} – {escape(contact.email)}"
+
+
+def challenge_item(line: ChallengeLine, language: str) -> str:
+    where = ", ".join(x for x in (line.city, line.country) if x)
+    facts = [escape(line.owner_name)] if line.owner_name else []
+    if where:
+        facts.append(escape(where))
+    facts.append(status_name(language, line.status))
+    facts.append(closing(language, line.deadline, line.closes_in, line.status))
+    text = f"*{escape(line.title)}* (`{line.slug}`)\n" + " · ".join(facts)
+    if line.team:
+        text += "\n" + phrase(language, "team_line", names=escape(", ".join(line.team)))
+    if line.reason:
+        text += f"\n_{escape(clip(line.reason, 200))}_"
+    return text
+
+
+def _solver_parts(answer: Answer, matches: tuple[SolverMatch, ...]) -> list[Part]:
+    language = answer.language
+    parts = []
+    for rank, match in enumerate(matches, start=1):
+        where = ", ".join(x for x in (match.city, match.country) if x)
+        lines = [
+            f"*{rank}. {escape(match.member_name)}*" + (f"  ·  {escape(where)}" if where else ""),
+            escape(match.reason),
+        ]
+        evidence = [
+            f"_{escape(clip(e.title or e.text, 120))}_"
+            for e in match.evidence[1 : 1 + SOLVER_EVIDENCE]
+        ]
+        if evidence:
+            lines.append(f"{phrase(language, 'also')}: " + "; ".join(evidence))
+        contacts = ", ".join(contact_text(c) for c in match.contacts[:2])
+        if contacts:
+            lines.append(f"{phrase(language, 'contact')}: {contacts}")
+        parts.append(Part("solver", "\n".join(lines), solver=match, rank=rank))
+    return parts
+
+
+def _listing_heading(filters: Filters, language: str, topic: str) -> str:
+    if filters.statuses:
+        names = ", ".join(status_name(language, s) for s in filters.statuses[:2])
+        which = phrase(language, "status_challenges", status=names.capitalize())
+    elif filters.every_status:
+        which = phrase(language, "challenges")
+    else:
+        which = phrase(language, "open_challenges")
+    if filters.place:
+        which = phrase(language, "in_place", which=which, place=escape(filters.place))
+    if topic:
+        which = phrase(language, "about", which=which, topic=escape(clip(topic, 80)))
+    if filters.deadline_to is not None:
+        which = phrase(language, "closing_by", which=which, day=filters.deadline_to.isoformat())
+    return which
+
+
+def _need(answer: Answer) -> str:
+    return f"*{escape(clip(answer.question.need or answer.question.text, 300))}*"
+
+
+def layout(answer: Answer, *, staff_channel: str = "") -> list[Part]:
+    """The answer's paragraphs, in the asker's language."""
+    language = answer.language
+    understood = answer.question
+    intent = understood.intent
+    if intent == "other":
+        return [Part("heading", phrase(language, understood.other or "help"))]
+    if intent == "member":
+        if answer.member is None:
+            return [Part("heading", phrase(language, "member_unknown"))]
+        return member_parts(answer.member, language)
+    if intent == "person":
+        if answer.person is None:
+            return [Part("heading", phrase(language, "member_unknown"))]
+        p = answer.person
+        role = escape(p.role) or (phrase(language, "staff") if p.is_staff else "")
+        where = phrase(language, "person_at", role=role, organisation=escape(p.organisation))
+        parts = [
+            Part(
+                "heading",
+                f"*{escape(p.name)}* · {where}"
+                if p.organisation
+                else f"*{escape(p.name)}* · {role}",
+            )
+        ]
+        if p.expertise:
+            parts.append(
+                Part(
+                    "item", f"*{phrase(language, 'expertise')}:* " + escape(", ".join(p.expertise))
+                )
+            )
+        reach = f"<@{p.slack_user_id}>" if p.slack_user_id else escape(p.email)
+        parts.append(Part("context", f"{phrase(language, 'reach')}: {reach}"))
+        return parts
+    if intent == "challenge":
+        return _challenge_parts(answer)
+    if intent in ("challenges", "fit"):
+        return _listing_parts(answer)
+    if intent == "team":
+        return _team_parts(answer)
+    return _solvers_parts(answer, staff_channel)
+
+
+def member_parts(m: MemberProfile, language: str) -> list[Part]:
+    """A member's profile: who it is, what it can do, its past projects, whom to contact."""
+    where = ", ".join(x for x in (m.city, m.country) if x)
+    parts = [
+        Part(
+            "heading",
+            f"*{escape(m.name)}*"
+            + (f" · {escape(where)}" if where else "")
+            + f"\n{escape(m.description)}",
+        )
+    ]
+    if m.capabilities:
+        capabilities = escape(", ".join(m.capabilities))
+        parts.append(Part("item", f"*{phrase(language, 'capabilities')}:* {capabilities}"))
+    if m.references:
+        refs = "\n".join(f"• {escape(r)}" for r in m.references[:5])
+        parts.append(Part("item", f"*{phrase(language, 'past_projects')}:*\n{refs}"))
+    if m.contacts:
+        contacts = ", ".join(contact_text(c) for c in m.contacts[:3])
+        parts.append(Part("context", f"{phrase(language, 'contact')}: {contacts}"))
+    return parts
+
+
+def _solvers_parts(answer: Answer, staff_channel: str) -> list[Part]:
+    language = answer.language
+    understood = answer.question
+    if not answer.solvers:
+        if understood.filters.local and understood.filters.place:
+            text = phrase(
+                language,
+                "solvers_none_local",
+                place=escape(understood.filters.place),
+                need=_need(answer),
+            )
+        else:
+            text = phrase(language, "solvers_none", need=_need(answer))
+            text += f" (<#{staff_channel}>)." if staff_channel else "."
+        parts = [Part("heading", text)]
+    else:
+        if understood.challenge_id is not None:
+            heading = phrase(language, "solvers_for_challenge", title=_need(answer))
+        else:
+            heading = phrase(language, "solvers", need=_need(answer))
+        parts = [Part("heading", heading), *_solver_parts(answer, answer.solvers)]
+    if answer.own_fit is not None:
+        parts.append(
+            Part(
+                "note",
+                phrase(
+                    language,
+                    "own_fit",
+                    organisation=f"*{escape(answer.own_fit.member_name)}*",
+                    reason=escape(answer.own_fit.reason),
+                ),
+            )
+        )
+    if answer.related:
+        items = "\n".join(f"• {challenge_item(c, language)}" for c in answer.related)
+        parts.append(Part("note", f"{phrase(language, 'related')}\n{items}"))
+    return parts
+
+
+def _listing_parts(answer: Answer) -> list[Part]:
+    language = answer.language
+    understood = answer.question
+    if understood.intent == "fit":
+        organisation = f"*{escape(answer.fit_for)}*"
+        if not answer.fit_for:
+            return [Part("heading", phrase(language, "fit_nobody"))]
+        if not answer.challenges:
+            return [Part("heading", phrase(language, "fit_none", organisation=organisation))]
+        heading = phrase(language, "fit", organisation=organisation)
+    else:
+        if not answer.challenges:
+            heading = _listing_heading(understood.filters, language, understood.need)
+            return [Part("heading", f"*{heading}*: {phrase(language, 'none_listed')}")]
+        which = _listing_heading(understood.filters, language, understood.need)
+        count = (
+            phrase(language, "found_one")
+            if answer.total == 1
+            else phrase(language, "found", n=answer.total)
+        )
+        heading = f"*{which}* — {count}:"
+    parts = [Part("heading", heading)]
+    parts += [Part("item", challenge_item(c, language)) for c in answer.challenges]
+    if answer.total > len(answer.challenges):
+        parts.append(
+            Part(
+                "context",
+                phrase(language, "shown_of", shown=len(answer.challenges), total=answer.total),
+            )
+        )
+    parts.append(Part("context", phrase(language, "show_one")))
+    return parts
+
+
+def _challenge_parts(answer: Answer) -> list[Part]:
+    language = answer.language
+    detail = answer.challenge
+    if detail is None:
+        return [Part("heading", phrase(language, "challenge_hidden"))]
+    line = detail.line
+    where = ", ".join(x for x in (line.city, line.country) if x)
+    facts = [
+        f"*{phrase(language, 'status')}:* {status_name(language, line.status)} · "
+        + closing(language, line.deadline, line.closes_in, line.status)
+        + (
+            f" ({line.deadline.isoformat()})"
+            if line.deadline and line.closes_in is not None
+            else ""
+        ),
+        f"*{phrase(language, 'owner')}:* {escape(line.owner_name)}" if line.owner_name else "",
+        f"*{phrase(language, 'where')}:* {escape(where)}" if where else "",
+        f"*{phrase(language, 'needs')}:* {escape(', '.join(line.needs))}" if line.needs else "",
+    ]
+    parts = [
+        Part("heading", f"*{escape(line.title)}* (`{line.slug}`)"),
+        Part("item", "\n".join(f for f in facts if f)),
+    ]
+    if line.description and answer.question.aspect == "":
+        parts.append(Part("item", escape(clip(line.description, 600))))
+    if detail.teams:
+        for team in detail.teams:
+            members = escape(", ".join(team.members)) or "–"
+            parts.append(
+                Part(
+                    "item",
+                    f"*{phrase(language, 'team')} – {escape(team.label)}* "
+                    f"({status_name(language, team.status)}): {members}",
+                )
+            )
+    elif line.status in ("open", "teams_forming"):
+        parts.append(Part("item", phrase(language, "teams_none")))
+    if detail.missing:
+        rows = []
+        for missing in detail.missing:
+            who = (
+                phrase(language, "could_be", names=escape(", ".join(missing.candidates)))
+                if missing.candidates
+                else phrase(language, "nobody_yet")
+            )
+            rows.append(f"• {escape(missing.need)}: {who}")
+        parts.append(Part("item", f"*{phrase(language, 'missing')}:*\n" + "\n".join(rows)))
+    if detail.channel_id:
+        parts.append(
+            Part("context", phrase(language, "discussion", channel=f"<#{detail.channel_id}>"))
+        )
+    return parts
+
+
+def _team_parts(answer: Answer) -> list[Part]:
+    language = answer.language
+    team = answer.team
+    if team is None or not team.members:
+        return [Part("heading", phrase(language, "team_none", need=_need(answer)))]
+    parts = [Part("heading", phrase(language, "team_for", need=_need(answer)))]
+    for part in _solver_parts(answer, team.members):
+        assert part.solver is not None
+        covers = [need for need, who in team.covered_by.items() if part.solver.member_slug in who]
+        text = part.text
+        if covers:
+            text += f"\n_{phrase(language, 'covers')}: {escape('; '.join(covers))}_"
+        parts.append(Part("solver", text, solver=part.solver, rank=part.rank))
+    if team.uncovered:
+        parts.append(
+            Part("note", f"{phrase(language, 'uncovered')}: " + escape("; ".join(team.uncovered)))
+        )
+    return parts
+
+
+def plain_text(parts: list[Part]) -> str:
+    """The paragraphs for a terminal: markup and Slack's escapes undone."""
+    lines = []
+    for part in parts:
+        text = (
+            part.text.replace("*", "")
+            .replace("_", "")
+            .replace("`", "")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&")
+        )
+        lines.append(text)
+    return "\n".join(lines)
+
+
+def reply_text(reply: Reply) -> str:
+    """A reply as the terminal shows it: the model's text with the sources it cites, when it
+    wrote one, above the answer exactly as the templates give it."""
+    template = plain_text(layout(reply.answer))
+    written = reply.written
+    if written is None:
+        return template
+    lines = [written.text, "", phrase(reply.answer.language, "sources") + ":"]
+    for source in reply.answer.sources:
+        if source.number in written.cited:
+            link = f" <{source.url}>" if source.url else ""
+            lines.append(f"[{source.number}] {source.label}{link}")
+    return "\n".join([*lines, "", template])

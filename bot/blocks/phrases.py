@@ -1,0 +1,234 @@
+"""Every sentence the bot writes around an answer, in English and Finnish.
+
+Slack's block builders and the terminal's text use the same phrases; values go in through
+``{}`` fields (already escaped and bolded by Slack's builders, plain for the terminal), so a
+Finnish question gets Finnish sentences everywhere.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+PHRASES: dict[str, dict[str, str]] = {
+    "en": {
+        # solvers
+        "solvers": "These members look best placed to help with {need}:",
+        "solvers_for_challenge": "Members who could help with the challenge {title}:",
+        "solvers_none": "I found no member whose records fit {need}. The staff may know someone",
+        "solvers_none_local": "I found no member based in {place} whose records fit {need}.",
+        "own_fit": "Your own organisation, {organisation}, fits this too: {reason}",
+        "related": "Open challenges on the same need:",
+        "also": "Also",
+        "contact": "Contact",
+        "introduce": "Introduce me",
+        "not_a_fit": "Not a fit",
+        "share": "Share in channel",
+        "ask_staff": "Ask staff",
+        # challenge lines
+        "closes_in": "closes in {n} days",
+        "closes_today": "closes today",
+        "closes_tomorrow": "closes tomorrow",
+        "no_deadline": "no deadline",
+        "deadline": "deadline {day}",
+        "deadline_passed": "deadline passed {day}",
+        "team_line": "team: {names}",
+        # listings
+        "open_challenges": "Open challenges",
+        "challenges": "Challenges",
+        "status_challenges": "{status} challenges",
+        "in_place": "{which} in {place}",
+        "about": "{which} about {topic}",
+        "closing_by": "{which} closing by {day}",
+        "found": "{n} found, soonest deadline first",
+        "found_one": "1 found",
+        "shown_of": "Showing {shown} of {total}.",
+        "none_listed": "No challenges match that right now.",
+        "show_one": "`/challenge show <slug>` shows one in full.",
+        # fit
+        "fit": "Open challenges that fit {organisation}:",
+        "fit_none": "I found no open challenge that fits {organisation} well right now.",
+        "fit_nobody": "Your person record is not linked to a member organisation, so I cannot "
+        'tell which challenges fit it; name one ("what fits AquaSense?") or ask the staff '
+        "to link you.",
+        # one challenge
+        "status": "Status",
+        "owner": "Owner",
+        "where": "Where",
+        "needs": "Needs",
+        "team": "Team",
+        "teams_none": "No team yet: *I'm interested* on its card starts one.",
+        "missing": "Needs nobody on the team covers yet",
+        "could_be": "could be {names}",
+        "nobody_yet": "nobody in the cluster yet",
+        "discussion": "The team forms in the card's thread in {channel}.",
+        "challenge_hidden": "I don't know a challenge like that you may see.",
+        # member and person
+        "capabilities": "Capabilities",
+        "past_projects": "Past projects",
+        "member_unknown": "I don't know a member or person by that name.",
+        "person_at": "{role} at {organisation}",
+        "expertise": "Expertise",
+        "reach": "Reach them",
+        "staff": "cluster staff",
+        # team
+        "team_for": "A team that would cover {need}:",
+        "covers": "covers",
+        "uncovered": "Nobody in the cluster covers yet",
+        "team_none": "I found no members who together cover {need}.",
+        # other
+        "greeting": "Hi! I'm SCIC Bot, the cluster's assistant. Ask me who could solve a "
+        "problem, which challenges are open (say, in Kirkenes or closing this month), which "
+        "fit your organisation, or what a member does.",
+        "thanks": "You're welcome! Ask me anytime about the cluster's members and challenges.",
+        "bye": "Bye! I'm here whenever you need a partner or a challenge.",
+        "help": "I answer from the cluster's own records. Try:\n"
+        "• who can solve <a problem>? (or paste a brief)\n"
+        "• which challenges are open in <a city> / closing this month / won?\n"
+        "• what challenges fit us? / what fits <a member>?\n"
+        "• tell me about the <topic> challenge — when does it close?\n"
+        "• what does <a member> do? / who is <a person>?\n"
+        "• put together a team for <a need or challenge>",
+        "off_topic": "That's outside what I can help with: I answer from the cluster's "
+        "records: who could solve a problem, open challenges, what fits your organisation, "
+        "and who our members and people are.",
+        "working": "Looking through the cluster's records…",
+        "sources": "Sources",
+        "open_source": "Open a source",
+    },
+    "fi": {
+        "solvers": "Nämä jäsenet voisivat parhaiten auttaa tässä: {need}",
+        "solvers_for_challenge": "Jäsenet, jotka voisivat auttaa haasteessa {title}:",
+        "solvers_none": "En löytänyt jäsentä, jonka tiedot sopisivat tähän: {need}. "
+        "Henkilökunta voi tietää jonkun",
+        "solvers_none_local": "En löytänyt paikkakunnalla {place} toimivaa jäsentä, jonka "
+        "tiedot sopisivat tähän: {need}.",
+        "own_fit": "Myös oma organisaatiosi {organisation} sopisi tähän: {reason}",
+        "related": "Avoimet haasteet samasta tarpeesta:",
+        "also": "Lisäksi",
+        "contact": "Yhteyshenkilö",
+        "introduce": "Esittele minut",
+        "not_a_fit": "Ei sovi",
+        "share": "Jaa kanavalle",
+        "ask_staff": "Kysy henkilökunnalta",
+        "closes_in": "sulkeutuu {n} päivän päästä",
+        "closes_today": "sulkeutuu tänään",
+        "closes_tomorrow": "sulkeutuu huomenna",
+        "no_deadline": "ei määräaikaa",
+        "deadline": "määräaika {day}",
+        "deadline_passed": "määräaika umpeutui {day}",
+        "team_line": "tiimissä: {names}",
+        "open_challenges": "Avoimet haasteet",
+        "challenges": "Haasteet",
+        "status_challenges": "{status}: haasteet",
+        "in_place": "{which} – {place}",
+        "about": "{which} aiheesta {topic}",
+        "closing_by": "{which}, määräaika viimeistään {day}",
+        "found": "{n} kpl, lähin määräaika ensin",
+        "found_one": "1 kpl",
+        "shown_of": "Näytetään {shown}/{total}.",
+        "none_listed": "Yksikään haaste ei vastaa tätä juuri nyt.",
+        "show_one": "`/challenge show <tunniste>` näyttää yhden kokonaan.",
+        "fit": "Avoimet haasteet, jotka sopivat organisaatiolle {organisation}:",
+        "fit_none": "En löytänyt avointa haastetta, joka sopisi hyvin organisaatiolle "
+        "{organisation} juuri nyt.",
+        "fit_nobody": "Henkilötietojasi ei ole liitetty jäsenorganisaatioon, joten en tiedä, "
+        'mitkä haasteet sille sopisivat; mainitse organisaatio ("mikä sopii AquaSenselle?") '
+        "tai pyydä henkilökuntaa liittämään sinut.",
+        "status": "Tila",
+        "owner": "Omistaja",
+        "where": "Missä",
+        "needs": "Tarpeet",
+        "team": "Tiimi",
+        "teams_none": "Ei vielä tiimiä: *Kiinnostaa* haastekortissa aloittaa sellaisen.",
+        "missing": "Tarpeet, joita tiimissä ei vielä kata kukaan",
+        "could_be": "voisi olla {names}",
+        "nobody_yet": "ei vielä ketään klusterissa",
+        "discussion": "Tiimi muodostuu haastekortin ketjussa kanavalla {channel}.",
+        "challenge_hidden": "En tunne sellaista haastetta, jonka saisit nähdä.",
+        "capabilities": "Osaaminen",
+        "past_projects": "Referenssit",
+        "member_unknown": "En tunne sen nimistä jäsentä tai henkilöä.",
+        "person_at": "{role}, {organisation}",
+        "expertise": "Osaaminen",
+        "reach": "Tavoitat",
+        "staff": "klusterin henkilökuntaa",
+        "team_for": "Tiimi, joka kattaisi tämän: {need}",
+        "covers": "kattaa",
+        "uncovered": "Tätä ei vielä kata kukaan klusterissa",
+        "team_none": "En löytänyt jäseniä, jotka yhdessä kattaisivat tämän: {need}.",
+        "greeting": "Hei! Olen SCIC Bot, klusterin avustaja. Kysy minulta, kuka voisi "
+        "ratkaista ongelman, mitkä haasteet ovat auki (vaikkapa Kirkkoniemessä tai tässä "
+        "kuussa sulkeutuvat), mitkä sopivat organisaatiollesi tai mitä jäsen tekee.",
+        "thanks": "Ole hyvä! Kysy milloin vain klusterin jäsenistä ja haasteista.",
+        "bye": "Hei hei! Olen täällä, kun tarvitset kumppania tai haastetta.",
+        "help": "Vastaan klusterin omista tiedoista. Kokeile:\n"
+        "• kuka osaa <ongelma>? (tai liitä tarjouspyyntö)\n"
+        "• mitkä haasteet ovat auki <kaupungissa> / sulkeutuvat tässä kuussa / voitettiin?\n"
+        "• mitkä haasteet sopisivat meille? / mikä sopii <jäsenelle>?\n"
+        "• kerro <aihe>-haasteesta – milloin se sulkeutuu?\n"
+        "• mitä <jäsen> tekee? / kuka on <henkilö>?\n"
+        "• kokoa tiimi <tarpeeseen tai haasteeseen>",
+        "off_topic": "Tämä ei kuulu siihen, missä voin auttaa: vastaan klusterin tiedoista, "
+        "eli kuka voisi ratkaista ongelman, mitkä haasteet ovat auki, mikä sopii "
+        "organisaatiollesi ja keitä jäsenemme ja ihmisemme ovat.",
+        "working": "Käyn läpi klusterin tietoja…",
+        "sources": "Lähteet",
+        "open_source": "Avaa lähde",
+    },
+}
+
+STATUS_NAMES: dict[str, dict[str, str]] = {
+    "en": {
+        "open": "open",
+        "teams_forming": "teams forming",
+        "proposal_submitted": "proposal submitted",
+        "won": "won",
+        "lost": "lost",
+        "closed": "closed",
+        "draft": "draft",
+        "deadline_passed": "deadline passed",
+        "forming": "forming",
+        "proposal_in_preparation": "proposal in preparation",
+        "submitted": "submitted",
+        "dissolved": "dissolved",
+    },
+    "fi": {
+        "open": "auki",
+        "teams_forming": "tiimejä muodostetaan",
+        "proposal_submitted": "ehdotus jätetty",
+        "won": "voitettu",
+        "lost": "hävitty",
+        "closed": "suljettu",
+        "draft": "luonnos",
+        "deadline_passed": "määräaika umpeutunut",
+        "forming": "muodostumassa",
+        "proposal_in_preparation": "ehdotusta valmistellaan",
+        "submitted": "jätetty",
+        "dissolved": "purettu",
+    },
+}
+
+
+def phrase(language: str, key: str, **values: object) -> str:
+    """The sentence ``key`` in ``language`` (English when the language has no such phrase)."""
+    table = PHRASES.get(language, PHRASES["en"])
+    return table.get(key, PHRASES["en"][key]).format(**values)
+
+
+def status_name(language: str, status: str) -> str:
+    names = STATUS_NAMES.get(language, STATUS_NAMES["en"])
+    return names.get(status, status.replace("_", " "))
+
+
+def closing(language: str, deadline: date | None, closes_in: int | None, status: str) -> str:
+    """When a challenge closes, as a person says it: "closes in 12 days", "deadline passed"."""
+    if deadline is None:
+        return phrase(language, "no_deadline")
+    if closes_in is None:
+        key = "deadline_passed" if status == "deadline_passed" else "deadline"
+        return phrase(language, key, day=deadline.isoformat())
+    if closes_in == 0:
+        return phrase(language, "closes_today")
+    if closes_in == 1:
+        return phrase(language, "closes_tomorrow")
+    return phrase(language, "closes_in", n=closes_in)

@@ -1,0 +1,911 @@
+"""What a message asks, read from the whole message in Finnish or English, offline.
+
+The message's *shape* (question words, "challenges", "fit", "team", a greeting) comes from
+small lists of cue words in both languages; *what it is about* comes from the cluster's own
+records: member, person and place names in the store, found with fuzzy matching (typos and
+Finnish case endings included), and the challenges themselves, found by the same matcher
+that ranks solvers (`Recognizer`). Nothing here is a keyword list of topics: "challenge" in a
+message does not make it a listing, and a member is only recognised by its name.
+
+`understand` is pure: given the message, the thread's earlier understood question and the
+records' vocabulary, it returns an `Understood`. With a language model, `questions.model`
+lets the model fill the same `Understood` and falls back to this on any failure.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import Literal, Protocol, TypeVar
+
+from rapidfuzz import fuzz
+
+from bot.services.language import ASKING_WORDS, Language, detect_language
+from bot.services.questions.vocabulary import NamedChallenge, NamedMember, NamedPerson, Vocabulary
+
+Intent = Literal["solvers", "challenge", "challenges", "fit", "member", "person", "team", "other"]
+INTENTS: tuple[Intent, ...] = (
+    "solvers",
+    "challenge",
+    "challenges",
+    "fit",
+    "member",
+    "person",
+    "team",
+    "other",
+)
+#: What an `other` message is: small talk gets its own short answer.
+OtherKind = Literal["greeting", "thanks", "help", "bye", "off_topic", "empty"]
+#: What a question about one challenge wants to know; "" is everything.
+Aspect = Literal["", "deadline", "status", "team", "needs"]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What narrows a listing (or a solver search): all optional."""
+
+    #: A place as the records spell it ("Tampere"), when the message names one.
+    place: str = ""
+    #: The asker wants members based in ``place`` ("based in Kirkenes"), not just work there.
+    local: bool = False
+    #: Challenge statuses asked for; empty: open ones.
+    statuses: tuple[str, ...] = ()
+    #: Every status (won, lost, closed too).
+    every_status: bool = False
+    #: Deadlines between these days (inclusive), when asked ("this month", "closing soon").
+    deadline_from: date | None = None
+    deadline_to: date | None = None
+    #: Member sizes asked for ("smaller companies").
+    sizes: tuple[str, ...] = ()
+    #: Member kinds asked for ("companies only").
+    kinds: tuple[str, ...] = ()
+
+    @property
+    def any(self) -> bool:
+        return bool(
+            self.place
+            or self.statuses
+            or self.every_status
+            or self.deadline_to
+            or self.sizes
+            or self.kinds
+            or self.local
+        )
+
+
+@dataclass(frozen=True)
+class Understood:
+    """A message as the bot understood it: the operation to run and its arguments."""
+
+    intent: Intent
+    language: Language
+    #: The message as read (mentions removed, lines joined), and the part that is the need.
+    text: str
+    need: str = ""
+    challenge_id: int | None = None
+    member_id: int | None = None
+    person_id: int | None = None
+    other: OtherKind | None = None
+    aspect: Aspect = ""
+    filters: Filters = field(default_factory=Filters)
+    #: It continued the thread's earlier question ("and in Tampere?").
+    follows_up: bool = False
+    #: "fit" for the asker's own organisation (no member was named).
+    for_asker: bool = False
+
+
+class Recognizer(Protocol):
+    """What understanding asks of the search index."""
+
+    def challenge_matches(self, text: str) -> list[tuple[int, float]]:
+        """Challenges (ids) the text describes, best first, with their match scores."""
+        ...
+
+    def is_specific(self, matches: Sequence[tuple[int, float]], *, cued: bool) -> bool:
+        """Whether the best match stands out enough to be *the* challenge meant (by far more
+        when nothing in the message says it means one challenge)."""
+        ...
+
+    def off_topic(self, need: str) -> bool:
+        """Whether ``need`` is unlike anything the cluster's members do."""
+        ...
+
+
+# --- cleaning --------------------------------------------------------------------------------
+
+_MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
+_SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|>]*)(?:\|([^>]*))?>")
+_CHANNEL = re.compile(r"<#[A-Z0-9]+(?:\|([^>]*))?>")
+
+
+def clean(text: str) -> str:
+    """The message without bot mentions and Slack markup, on one line."""
+    text = _MENTION.sub(" ", text)
+    text = _SLACK_LINK.sub(lambda m: m.group(2) or m.group(1), text)
+    text = _CHANNEL.sub(lambda m: m.group(1) or "", text)
+    return " ".join(text.split())
+
+
+# --- cue words -------------------------------------------------------------------------------
+# Small, structural lists in both languages: question words and the verbs of asking. Topics
+# never come from here.
+
+
+def _words(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+GREETING = _words(
+    r"^(hi|hello|hey|hiya|yo|morning|good (morning|afternoon|evening|day)|moi|moikka|hei|"
+    r"heippa|terve|tervehdys|huomenta|päivää|iltaa|hola|hallo|hyvää (huomenta|päivää|iltaa)|"
+    r"mitä kuuluu|how are you|how's it going)\b[\s!.,:)?]*"
+    r"(there|all|everyone|bot|scic|kaikki)?[\s!.,:)]*$"
+)
+THANKS = _words(
+    r"^(thanks?|thank you|thx|ty|cheers|great,? thanks|ok,? thanks|kiitos|kiitti|kiitoksia|"
+    r"kiitos paljon|paljon kiitoksia|kiitti paljon|kiitos avusta|thanks a lot|many thanks|"
+    r"perfect,? thanks|hienoa,? kiitos|super,? kiitos|great|perfect|ok|okay|selvä|hyvä)\b"
+    r"[\s!.,:)]*(a lot|so much|paljon|again|taas)?[\s!.,:)]*$"
+)
+THANKS_START = _words(r"^(thanks?|thank you|thx|cheers|kiitos|kiitti|kiitoksia)\b")
+BYE = _words(r"^(bye|goodbye|see you|later|moikka|heippa|nähdään|hei hei|näkemiin)\b[\s!.]*$")
+HELP = _words(
+    r"^(help|apua|ohje|ohjeet|\?+)[\s!.?]*$|what can you do|what do you do\b.*\?*$|"
+    r"how do(es)? (this|you|i use)|how (can|do) i use|what are you|who are you|mitä osaat|"
+    r"mitä sinä osaat|mitä voit tehdä|miten (sinua|tätä) käytetään|kuka olet|mikä olet|"
+    r"what can i ask|mitä voin kysyä"
+)
+SOLVER_CUE = _words(
+    r"\b(who|whom|anyone|anybody|somebody|someone|which (members?|compan(y|ies)|"
+    r"organi[sz]ations?|partners?|experts?|suppliers?|firms?|startups?|universit(y|ies)|"
+    r"institutes?)|any (members?|compan(y|ies)|partners?|experts?|startups?)|members? (who|that|"
+    r"with)|compan(y|ies) (who|that|with)|we need|we are looking|we're looking|i need|i'm "
+    r"looking|looking for|need (help|someone|a partner|partners|expertise)|find (us |me )?(a|an|"
+    r"some)|recommend|suggest (a|some|partners?|members?)|can (anyone|someone|somebody)|"
+    r"expertise (in|on|for)|experience (in|with|of)|help (us|me) with|kuka|ketkä|kenellä|keneltä|"
+    r"kenet|kehen|kenen puoleen|tarvitsemme|tarvitaan|tarvitsen|etsimme|etsin|haemme|etsitään|"
+    r"löytyykö|onko (joku|jollain|jollakin|kellään)|osaako|osaisiko|mikä (yritys|jäsen|"
+    r"organisaatio|firma)|mitkä (yritykset|jäsenet|organisaatiot)|suosittele|suosittelisitko|"
+    r"auttaa meitä|apua (meille )?\w*)\b"
+)
+NEED_STATEMENT = _words(
+    r"\b(we need|we want|we plan|we are planning|we're planning|our city|our municipality|"
+    r"the city (needs|wants|is looking)|needs? (a|an|to)|require[sd]?|requirement|tarvitsee|"
+    r"haluaa|haluamme|suunnittelemme|kaupunki (etsii|tarvitsee|haluaa)|tavoitteena|"
+    r"hankinta|tarjouspyyntö|call for proposals|tender|rfp|rfq)\b"
+)
+CHALLENGE_WORD = _words(
+    r"\b(challenges?|chal+enges?|chal+ange|opportunit(y|ies)|calls?|tenders?|\w*haaste\w*|"
+    r"mahdollisuu\w*|kilpailutu\w*|tarjouspyyn\w*)\b"
+)
+CHALLENGE_PLURAL = _words(
+    r"\b(challenges|chal+enges|opportunities|calls|tenders|haasteet|haasteita|haasteista|"
+    r"haasteiden|haasteissa|haasteisiin|haasteille|mahdollisuudet|mahdollisuuksia|"
+    r"kilpailutuksia|kilpailutukset|tarjouspyyntöjä|tarjouspyynnöt)\b"
+)
+LIST_CUE = _words(
+    r"\b(which|what|list|show|any|are there|is there|open|currently|right now|ongoing|"
+    r"active|mitkä|mitä|millaisia|onko|listaa|näytä|auki|avoinna|avoimet|avoimia|käynnissä|"
+    r"meneillään|tällä hetkellä)\b"
+)
+SPECIFIC_CUE = _words(
+    r"\b(the (\w+[ -]){0,5}(challenge|one|call|tender|thing|project|case|pilot)\b|"
+    r"this challenge|that challenge|se \w+|siitä|hanke\w*|juttu\w*|projekti\w*|"
+    r"how did .* go|miten .* meni|what happened (to|with)|mitä .* tapahtui|budget|budjetti|"
+    r"the one about|about the|tell me (more )?about|details? (of|on|about)|info(rmation)? "
+    r"(on|about)|when does|when is|deadline (of|for)|status of|who is on|who's on|"
+    r"team (for|on)|is it still open|still open|does it close|closes? when|kerro|tietoa|"
+    r"tiedot|milloin|sulkeutuu|päättyy|umpeutuu|takaraja|määräaika|kuka on mukana|"
+    r"tiimi\w*|[\w-]+-haaste\w*|haaste(en|esta|essa)?\b(?! ?\w*t\b))"
+)
+FIT_CUE = _words(
+    r"\b(fits?|fitting|suits?|suitable|suited|match(es|ing)?|relevant (for|to)|right for|"
+    r"could use (a|an|our|the)?\s*\w+ like ours|like ours|lähteä mukaan|lähtisimme|"
+    r"kannattaisi|osallistuttava\w*|"
+    r"good for|apply (to|for)|bid (on|for)|could we (do|join|apply|bid)|should we|"
+    r"for (us|our (company|organi[sz]ation|team|firm|city))|sopi\w*|sopisi\w*|sovelt\w*|"
+    r"kannatta\w* (meidän )?(hakea|osallistua)|voisimme (hakea|osallistua)|meille|meidän)\b"
+)
+TEAM_CUE = _words(
+    r"\b(teams?|consorti(um|a)|partnership|put together|assemble|build a (team|group|"
+    r"consortium)|form a (team|group|consortium)|group of (members|companies|partners)|"
+    r"tiimi\w*|konsorti\w*|ryhmä\w*|kokoa\w*|muodosta\w*|kumppaniporuk\w*)\b"
+)
+TEAM_STATUS_QUESTION = _words(
+    r"\b(who is on|who's on|which team|any team|is there a team|team yet|has a team|"
+    r"where are we|kuka on mukana|ketkä ovat|onko tiimi\w*|onko sillä tiimi\w*)\b"
+)
+MEMBER_QUESTION = (
+    _words(r"^what (?:does|do|is|are) (?P<name>.+?)(?: do| doing| about| up to| offer)?\s*\?*$"),
+    _words(r"^(?:tell me|tell us) (?:more )?(?:about|abt|re) (?P<name>.+?)\s*\?*$"),
+    _words(r"^(?:who|what) (?:is|are) (?P<name>.+?)\s*\?*$"),
+    _words(r"^(?:info|information|details|profile) (?:on|about|of) (?P<name>.+?)\s*\?*$"),
+    _words(r"^(?:how (?:can|do) (?:i|we) (?:reach|contact)) (?P<name>.+?)\s*\?*$"),
+    _words(r"^mitä (?P<name>.+?) (?:tekee|tekevät|tarjoaa|tarjoavat|on)\s*\?*$"),
+    _words(r"^(?:kuka|mikä|ketkä|mitkä) (?:on|ovat) (?P<name>.+?)\s*\?*$"),
+    _words(r"^kerro (?:lisää )?(?P<name>.+?)\s*\?*$"),
+    _words(r"^(?:tietoa|tiedot) (?P<name>.+?)\s*\?*$"),
+    _words(r"^(?:miten|mistä) (?:tavoitan|saan kiinni) (?P<name>.+?)\s*\?*$"),
+)
+FOLLOW_UP = _words(
+    r"^(and|what about|how about|or|also|but|only|just|same|now|then|entä|ja|mites|"
+    r"miten olisi|kuin myös|mutta|pelkästään|vain|sama|myös|entäs)\b"
+)
+WH_QUESTION = _words(
+    r"^(what|whats|what's|when|where|how|why|is|are|do|does|can you|could you|will|mikä|mitä|"
+    r"milloin|missä|miten|miksi|onko|ovatko|voitko|osaatko)\b"
+)
+
+STATUS_WORDS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (_words(r"\b(won|winning|voitet\w*|voitimme|voittaneet)\b"), ("won",)),
+    (_words(r"\b(lost|lose|losing|hävit\w*|hävisimme|hävitty\w*|hävityt)\b"), ("lost",)),
+    (
+        _words(r"\b(closed|ended|expired|finished|past|suljet\w*|päättyneet|päättynyt|menneet)\b"),
+        ("closed", "won", "lost"),
+    ),
+    (_words(r"\b(submitted|jätet\w*|lähetet\w*)\b"), ("proposal_submitted",)),
+    (_words(r"\b(drafts?|luonnos\w*)\b"), ("draft",)),
+)
+EVERY_STATUS = _words(r"\b(all|every|kaikki|kaikista|kaikkia|ever|historical)\b")
+SIZE_WORDS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (
+        _words(r"\b(small(er)?|startups?|start-ups?|micro|sme|pien\w*|start-?up\w*)\b"),
+        ("micro", "small"),
+    ),
+    (_words(r"\b(large|larger|big|bigger|major|iso(t|mmat)?|suur\w*)\b"), ("medium", "large")),
+)
+LOCAL_CUE = _words(
+    r"\b(based in|located in|located at|headquartered|with (an )?office|local|locals|"
+    r"near|nearby|from|paikallis\w*|sijait\w*|toimipaik\w*|lähellä|\w+laise(t|n|lla)|"
+    r"\w+läise(t|n|llä))\b"
+)
+MONTHS = {
+    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
+    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
+    "tammikuu": 1, "helmikuu": 2, "maaliskuu": 3, "huhtikuu": 4, "toukokuu": 5,
+    "kesäkuu": 6, "heinäkuu": 7, "elokuu": 8, "syyskuu": 9, "lokakuu": 10, "marraskuu": 11,
+    "joulukuu": 12,
+}  # fmt: skip
+CLOSING_SOON_DAYS = 14
+# A message this long is a pasted brief or e-mail, not a question about the records.
+BRIEF_WORDS = 45
+
+
+def _deadline_window(text: str, today: date) -> tuple[date | None, date | None]:
+    lowered = text.lower()
+    month_end = (today.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    if re.search(r"\bthis week\b|\btällä viikolla\b|\bviikon (loppuun|sisällä)\b", lowered):
+        return today, today + timedelta(days=6 - today.weekday())
+    if re.search(r"\bnext week\b|\bensi viikolla\b", lowered):
+        start = today + timedelta(days=7 - today.weekday())
+        return start, start + timedelta(days=6)
+    if re.search(r"\bthis month\b|\btässä kuussa\b|\btämän kuun\b|\bkuun loppuun\b", lowered):
+        return today, month_end
+    if re.search(r"\bnext month\b|\bensi kuussa\b|\bensi kuun\b", lowered):
+        start = month_end + timedelta(days=1)
+        return start, (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    if re.search(r"\b(this|end of the|by the end of the) year\b|\bvuoden loppuun\b", lowered):
+        return today, date(today.year, 12, 31)
+    within = re.search(
+        r"\b(?:within|in|next|the next|seuraavan|lähimmän)\s+(\d+|two|three|four|kahden|"
+        r"kolmen|neljän)\s+(days?|weeks?|päivän|viikon)\b",
+        lowered,
+    )
+    if within:
+        words = {"two": 2, "three": 3, "four": 4, "kahden": 2, "kolmen": 3, "neljän": 4}
+        count = int(within.group(1)) if within.group(1).isdigit() else words[within.group(1)]
+        days = count * 7 if within.group(2).startswith(("week", "viik")) else count
+        return today, today + timedelta(days=days)
+    if re.search(
+        r"\b(clos\w* soon|soon|deadline soon|deadlines? (are |is )?(near|close|coming)|"
+        r"upcoming deadlines?|closing|about to close|last chance|pian|lähiaikoina|"
+        r"sulkeutu\w*|umpeutu\w*|päättymässä|takaraja lähestyy|kiire)\b",
+        lowered,
+    ):
+        return today, today + timedelta(days=CLOSING_SOON_DAYS)
+    for name, number in MONTHS.items():
+        if re.search(rf"\b{name}\w*", lowered) and re.search(
+            r"\b(deadline|close|closing|due|by|until|before|takaraja|mennessä|sulkeutu|"
+            r"päätty|in|aikana)\w*",
+            lowered,
+        ):
+            year = today.year + (1 if number < today.month else 0)
+            start = date(year, number, 1)
+            end = (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+            return max(start, today), end
+    return None, None
+
+
+# --- names and places in the records ---------------------------------------------------------
+
+_TOKEN = re.compile(r"[\w][\w'’&.-]*[\w]|[\w]", re.UNICODE)
+# Finnish case endings glued to a name with a colon ("VTT:n", "Kantava Oy:lle").
+_COLON_CASE = re.compile(r":(n|lle|ltä|lta|llä|lla|ssa|ssä|sta|stä|ksi|na|nä|ta|tä|a|ä)\b")
+Named = TypeVar("Named", NamedMember, NamedPerson)
+NAME_SCORE = 88
+NAME_SCORE_LOWERCASE = 94
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(_COLON_CASE.sub("", text))
+
+
+def _spans(tokens: Sequence[str], longest: int) -> list[tuple[int, int, str]]:
+    return [
+        (i, j, " ".join(tokens[i:j]))
+        for size in range(longest, 0, -1)
+        for i in range(0, len(tokens) - size + 1)
+        for j in (i + size,)
+    ]
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents: "Ström" and "strom" are one name."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _name_score(span: str, name: str) -> float:
+    """How well ``span`` spells ``name``, tolerating a typo and a Finnish case ending."""
+    a, b = _fold(span), _fold(name)
+    if a == b:
+        return 100.0
+    score = fuzz.ratio(a, b)
+    # "Kantavan", "AquaSensen", "Lämpöverkolle": the name with an ending on its last word;
+    # "Kaarella", "Pistepilvestä": the stem changes its last letter before the ending.
+    if len(b) >= 4 and len(a) - len(b) <= 5:
+        if a.startswith(b):
+            score = max(score, 96.0)
+        elif len(b) >= 5 and a.startswith(b[:-1]) and " " not in b:
+            score = max(score, 90.0)
+    return float(score)
+
+
+def find_members(text: str, vocabulary: Vocabulary) -> list[NamedMember]:
+    """Members named in ``text``, longest names first; each name counted once."""
+    return [m for m, _ in _find_named(text, [(m, m.names) for m in vocabulary.members])]
+
+
+def find_people(text: str, vocabulary: Vocabulary) -> list[NamedPerson]:
+    return [p for p, _ in _find_named(text, [(p, (p.name,)) for p in vocabulary.people])]
+
+
+def _find_named(
+    text: str, candidates: Sequence[tuple[Named, Sequence[str]]]
+) -> list[tuple[Named, str]]:
+    tokens = _tokens(text)
+    found: list[tuple[Named, str]] = []
+    used: set[int] = set()
+    longest = max((len(n.split()) for _, names in candidates for n in names), default=1)
+    by_first: dict[str, list[tuple[Named, str]]] = {}
+    for item, names in candidates:
+        for name in names:
+            first = _fold(name)[:2]
+            by_first.setdefault(first, []).append((item, name))
+    for i, j, span in _spans(tokens, min(longest, 5)):
+        if any(k in used for k in range(i, j)) or len(span) < 3:
+            continue
+        capitalised = span[:1].isupper() or any(c.isupper() for c in span[1:])
+        threshold = NAME_SCORE if capitalised else NAME_SCORE_LOWERCASE
+        best: tuple[float, Named, str] | None = None
+        for item, name in by_first.get(_fold(span)[:2], ()):
+            if abs(len(name) - len(span)) > 5:
+                continue
+            score = _name_score(span, name)
+            if score >= threshold and (best is None or score > best[0]):
+                best = (score, item, name)
+        if best is not None and best[1] not in [f for f, _ in found]:
+            found.append((best[1], best[2]))
+            used.update(range(i, j))
+    return found
+
+
+_UNKNOWN_PLACE = re.compile(r"\b(?:in|at|near|around)\s+([A-ZÅÄÖ][\w-]{2,})")
+
+
+def find_place(text: str, vocabulary: Vocabulary) -> str:
+    """The place ``text`` names, spelled as the records spell it; "" when none.
+
+    A capitalised word after "in" that no record knows is a place too ("open in Atlantis"):
+    nothing matches it, which is the answer.
+    """
+    for token in _tokens(text):
+        lowered = token.lower()
+        if len(lowered) < 3:
+            continue
+        for spelled, canonical in vocabulary.places.items():
+            if _place_matches(lowered, spelled):
+                return canonical
+    unknown = _UNKNOWN_PLACE.search(text)
+    if unknown and not find_members(unknown.group(1), vocabulary):
+        return unknown.group(1)
+    return ""
+
+
+def _names_place(token: str, place: str, vocabulary: Vocabulary) -> bool:
+    """Whether ``token`` is ``place`` in any of its spellings ("Uudellamaalla": Uusimaa)."""
+    return any(
+        canonical == place and _place_matches(token, spelled)
+        for spelled, canonical in vocabulary.places.items()
+    )
+
+
+def _place_matches(token: str, place: str) -> bool:
+    if token == place:
+        return True
+    # Finnish inflects names: "Tampereella", "Oulussa", "Helsingissä" (k -> g).
+    stem = max(4, len(place) - 2)
+    if len(place) >= 4 and token.startswith(place[:stem]) and len(token) <= len(place) + 6:
+        return True
+    return len(place) >= 6 and fuzz.ratio(token, place) >= 86
+
+
+# --- the decision ----------------------------------------------------------------------------
+
+
+_SYMBOLS = re.compile(r"[^\w\s?!.,:;'’-]", re.UNICODE)
+
+
+def _other_kind(text: str) -> OtherKind | None:
+    text = " ".join(_SYMBOLS.sub(" ", text).split())
+    if not text.strip(" ?!.,"):
+        return "empty"
+    words = re.findall(r"\w+", text)
+    if THANKS_START.match(text) and len(words) <= 7 and not SOLVER_CUE.search(text):
+        return "thanks"
+    if GREETING.match(text):
+        return "greeting"
+    if THANKS.match(text):
+        return "thanks"
+    if BYE.match(text):
+        return "bye"
+    if HELP.search(text) and len(text.split()) <= 8:
+        return "help"
+    return None
+
+
+def _statuses(text: str) -> tuple[tuple[str, ...], bool]:
+    statuses: list[str] = []
+    for pattern, names in STATUS_WORDS:
+        if pattern.search(text):
+            statuses += [n for n in names if n not in statuses]
+    return tuple(statuses), bool(EVERY_STATUS.search(text)) and not statuses
+
+
+def _sizes(text: str) -> tuple[str, ...]:
+    for pattern, sizes in SIZE_WORDS:
+        if pattern.search(text) and re.search(
+            r"compan|firm|member|organi|startup|start-up|yritys|yrityks|yritykset|firma|jäsen|"
+            r"toimija|sme\b",
+            text,
+            re.IGNORECASE,
+        ):
+            return sizes
+    return ()
+
+
+def _filters(text: str, vocabulary: Vocabulary, today: date) -> Filters:
+    statuses, every = _statuses(text)
+    start, end = _deadline_window(text, today)
+    place = find_place(text, vocabulary)
+    return Filters(
+        place=place,
+        local=bool(place) and bool(LOCAL_CUE.search(text)),
+        statuses=statuses,
+        every_status=every,
+        deadline_from=start,
+        deadline_to=end,
+        sizes=_sizes(text),
+    )
+
+
+def _member_question_name(text: str) -> str:
+    for pattern in MEMBER_QUESTION:
+        found = pattern.match(text.strip())
+        if found:
+            return found.group("name").strip(" ?!.:,")
+    return ""
+
+
+def _mostly(names: Sequence[str], text: str) -> bool:
+    """The message is hardly more than the name (and a question mark)."""
+    rest = text.lower()
+    for name in names:
+        rest = rest.replace(name.lower(), " ")
+    return len(re.findall(r"\w+", rest)) <= 2
+
+
+ASKING = re.compile(
+    r"^(?:(?:so|ok|okay|hi|hello|hey|moi|hei|please|pls)[,!.\s]+)*"
+    r"(?:(?:who|anyone|anybody|someone|somebody|which (?:\w+ ){0,2}?(?:members?|compan(?:y|ies)|"
+    r"organi[sz]ations?|partners?|experts?|firms?|startups?))"
+    r"(?:\s+(?:in|from) (?:the |our )?(?:cluster|network))?"
+    r"(?:\s+(?:who|that))?\s+"
+    r"(?:(?:can|could|would|might|will|is able to|are able to)\s+(?:\w+\s+)?"
+    r"(?:help(?:\s+(?:us|me|them))?(?:\s+(?:with|on|in))?|solve|fix|handle|do|build|deliver|"
+    r"provide|offer|support(?:\s+(?:us|me))?(?:\s+with)?|tackle|address|take on|work on)"
+    r"|(?:has|have)\s+(?:\w+\s+)?(?:experience|expertise|knowledge|references?)"
+    r"(?:\s+(?:in|with|of|on|for))?"
+    r"|(?:with|having)\s+(?:\w+\s+)?(?:experience|expertise|knowledge|references?)"
+    r"(?:\s+(?:in|with|of|on|for))?"
+    r"|(?:works?|knows?|does|do|is good|are good|specialises|specializes)"
+    r"(?:\s+(?:on|with|about|at|in))?)"
+    r"|(?:we|i)\s+(?:need|are looking for|am looking for|'re looking for|want)"
+    r"(?:\s+(?:help|someone|a partner|partners|an expert|experts))?(?:\s+(?:with|for|on|to))?"
+    r"|looking for(?:\s+(?:help|someone|a partner|partners))?(?:\s+(?:with|for|on|to))?"
+    r"|(?:can you )?(?:find|recommend|suggest)\s+(?:us |me )?(?:a |an |some )?"
+    r"(?:partners?|members?|compan(?:y|ies)|experts?)?(?:\s+(?:for|with|on|to))?"
+    r"|kuka|ketkä|kenellä|keneltä|kenet|mikä (?:yritys|jäsen|organisaatio|firma)|"
+    r"mitkä (?:yritykset|jäsenet|organisaatiot)|tarvitsemme|tarvitsen|tarvitaan|etsimme|etsin|"
+    r"haemme|löytyykö|onko (?:joku|jollain|jollakin|kellään)|osaako joku|suosittele(?:tko)?)"
+    r"(?:\s+(?:osaa|osaisi|voisi|voi|tuntee|tekee|auttaisi|auttaa|on|ovat|osaavat))?"
+    r"(?:\s+(?:meitä|meille|apua|kumppanin|kumppania|kumppaneita|jonkun|jotakin|ratkaisua))*"
+    r"\s*[:,]?\s+",
+    re.IGNORECASE,
+)
+
+
+def _need(text: str) -> str:
+    """The part of a solver question that is the need: the text after the asking words."""
+    asking = ASKING.match(text.strip())
+    need = text.strip()[asking.end() :] if asking else text.strip()
+    return need.strip(" ?!.") or text.strip(" ?!.")
+
+
+def _visible(challenge: NamedChallenge, asker_member_id: int | None, is_staff: bool) -> bool:
+    return is_staff or challenge.visible_to(asker_member_id)
+
+
+def understand(
+    message: str,
+    *,
+    vocabulary: Vocabulary,
+    recognizer: Recognizer,
+    today: date,
+    earlier: Understood | None = None,
+    asker_member_id: int | None = None,
+    is_staff: bool = False,
+) -> Understood:
+    """What ``message`` asks; a reply that reads as a follow-up continues ``earlier``.
+
+    Names and places are looked for in the message as written; the asking words and the need
+    in the message with its misspellings put right.
+    """
+    written = clean(message)
+    language = detect_language(written) if written else "en"
+    text = vocabulary.speller.correct(written)
+    other = _other_kind(text)
+    if other is not None:
+        return Understood("other", language, written, other=other)
+    filters = _filters(text, vocabulary, today)
+    members = find_members(written, vocabulary)
+    if earlier is not None:
+        if _asks_for_a_contact(text) and not members and earlier.member_id is not None:
+            # "Who should I talk to there?": the organisation of the earlier question.
+            return _person_at(earlier.member_id, text, language, vocabulary)
+        if _reads_as_follow_up(text, vocabulary, filters):
+            return _continue(earlier, text, language, filters)
+
+    people = [
+        p for p in find_people(written, vocabulary) if not any(p.name == m.name for m in members)
+    ]
+    asked_name = _member_question_name(written)
+    has_challenge_word = bool(CHALLENGE_WORD.search(text))
+    plural = bool(CHALLENGE_PLURAL.search(text))
+    named_member = members[0] if members else None
+
+    # Who is a person / who at a member does something / what does a member do.
+    if people and (asked_name or _mostly([p.name for p in people], written)) and not plural:
+        return Understood("person", language, written, person_id=people[0].id)
+    if named_member is not None and _asks_for_a_contact(text) and not has_challenge_word:
+        return _person_at(named_member.id, text, language, vocabulary)
+    if asked_name and not has_challenge_word and not FIT_CUE.search(text):
+        asked = find_members(asked_name, vocabulary)
+        if asked:
+            return Understood("member", language, written, member_id=asked[0].id)
+    if (
+        named_member
+        and _mostly(named_member.names, written)
+        and not has_challenge_word
+        and not FIT_CUE.search(text)
+    ):
+        return Understood("member", language, written, member_id=named_member.id)
+
+    # A pasted brief or e-mail is a need, however it is worded: who could do it.
+    if len(re.findall(r"\w+", text)) >= BRIEF_WORDS:
+        intent: Intent = "team" if TEAM_CUE.search(text) else "solvers"
+        return Understood(intent, language, written, need=_need(text), filters=filters)
+
+    # Which challenges fit an organisation: ours, or one named (a team request is not one).
+    if (
+        FIT_CUE.search(text)
+        and not TEAM_CUE.search(text)
+        and not PARTNERS_FOR.search(text)
+        and (has_challenge_word or named_member is not None or OURS.search(text))
+    ):
+        if named_member is not None:
+            return Understood("fit", language, written, member_id=named_member.id, filters=filters)
+        return Understood(
+            "fit", language, written, member_id=asker_member_id, filters=filters, for_asker=True
+        )
+
+    visible = [c for c in vocabulary.challenges if _visible(c, asker_member_id, is_staff)]
+    visible_ids = {c.id for c in visible}
+    matches = [
+        (cid, score) for cid, score in recognizer.challenge_matches(text) if cid in visible_ids
+    ]
+    specific = _specific_challenge(text, vocabulary, visible, matches, recognizer, plural)
+    solver_cue = bool(SOLVER_CUE.search(text))
+
+    # A team or consortium (or partners) for a named challenge, or for a need.
+    referred = has_challenge_word or bool(SPECIFIC_CUE.search(text))
+    team_cue = TEAM_CUE.search(text) or (
+        specific is not None and referred and PARTNERS_FOR.search(text)
+    )
+    if team_cue and not (specific and TEAM_STATUS_QUESTION.search(text)):
+        if specific is not None and (has_challenge_word or SPECIFIC_CUE.search(text)):
+            return Understood(
+                "team", language, written, need=specific.title, challenge_id=specific.id,
+                filters=_with_kinds(filters, text),
+            )  # fmt: skip
+        if not plural:
+            return Understood(
+                "team", language, written, need=_need(text), filters=_with_kinds(filters, text)
+            )
+
+    if specific is not None and not (solver_cue and not _asks_about_challenge(text)):
+        return Understood(
+            "challenge", language, written, challenge_id=specific.id, aspect=_aspect(text)
+        )
+    if specific is not None and solver_cue:
+        # "Who could help Espoo with the cloudburst challenge?": solvers for that challenge.
+        return Understood(
+            "solvers", language, written, need=specific.title, challenge_id=specific.id,
+            filters=filters,
+        )  # fmt: skip
+    if (has_challenge_word and not solver_cue) or (
+        plural and (LIST_CUE.search(text) or filters.any)
+    ):
+        topic = _listing_topic(text, vocabulary)
+        return Understood("challenges", language, written, need=topic, filters=filters)
+    if (filters.statuses or filters.deadline_to) and not solver_cue:
+        # "What closes this month?", "mitä voitettiin?": challenges, though the word is missing.
+        return Understood("challenges", language, written, need="", filters=filters)
+    if MEMBERS_IN_PLACE.search(text) and filters.place:
+        # "Which members are based in Kirkenes?": the members there, whatever they do.
+        return Understood(
+            "solvers", language, written, need="", filters=replace(filters, local=True)
+        )
+    if named_member is not None and not solver_cue and not NEED_STATEMENT.search(text):
+        return Understood("member", language, written, member_id=named_member.id)
+    short_question = WH_QUESTION.match(text) and len(re.findall(r"\w+", text)) <= 6
+    if short_question and not solver_cue and not NEED_STATEMENT.search(text):
+        # "What's the weather?", "where is the printer?": nothing the records answer.
+        return Understood("other", language, written, other="off_topic")
+    need = _need(text)
+    if recognizer.off_topic(without_place(need, filters.place)):
+        return Understood("other", language, written, other="off_topic")
+    return Understood("solvers", language, written, need=need, filters=_with_kinds(filters, text))
+
+
+PARTNERS_FOR = _words(r"\b(partners?|kumppan\w*)\b")
+OURS = _words(
+    r"\b(us|our|ours|we|my (company|organi[sz]ation|team|firm)|meille|meidän|meitä|"
+    r"minun organisaati\w*)\b"
+)
+MEMBERS_IN_PLACE = _words(
+    r"\b(members?|compan(y|ies)|organi[sz]ations?|firms?|startups?|partners?|jäsen\w*|"
+    r"yrity\w*|organisaati\w*|toimij\w*)\b.*\b(based|located|in|from|there|sijait\w*|"
+    r"toimi\w*|ovat)\b"
+)
+CONTACT_CUE = _words(
+    r"\b(who (is|'s)? ?the (ceo|cto|cfo|coo|head|director|manager|founder|lead|contact|"
+    r"person)|who's the|who (at|in|from)|who (there|should i|do i|can i|could i) "
+    r"(talk|speak|contact|call|write|reach|ask)|whom (should|do|can) i|contact person|"
+    r"point of contact|who handles|who is responsible|who takes care|who runs|who leads|"
+    r"who manages|kehen|keneen|kenelle|kenen kanssa|yhteyshenkilö\w*|kuka (siellä|heillä|"
+    r"hoitaa|vastaa|johtaa|tekee|on heidän|on niiden)|kuka \w+:?(lla|llä|ssa|ssä|lta|ltä) "
+    r"(tekee|hoitaa|vastaa|on|johtaa|osaa)|toimitusjohtaja|teknologiajohtaja)\b"
+)
+ROLES = {
+    "ceo": ("ceo", "chief executive", "toimitusjohtaja", "managing director"),
+    "cto": ("cto", "chief technology", "teknologiajohtaja", "technology director"),
+    "cfo": ("cfo", "chief financial", "talousjohtaja"),
+    "coo": ("coo", "chief operating"),
+    "founder": ("founder", "perustaja"),
+    "head": ("head", "johtaja", "director"),
+}
+
+
+def _asks_for_a_contact(text: str) -> bool:
+    return bool(CONTACT_CUE.search(text))
+
+
+def _person_at(member_id: int, text: str, language: Language, vocabulary: Vocabulary) -> Understood:
+    """The person at a member who best fits what is asked ("the CTO", "LCA", "Madrid")."""
+    people = [p for p in vocabulary.people if p.member_id == member_id]
+    if not people:
+        return Understood("member", language, text, member_id=member_id)
+    lowered = text.lower()
+    wanted_roles = [
+        names for role, names in ROLES.items() if re.search(rf"\b{role}\b", lowered) or any(
+            n in lowered for n in names[1:]
+        )
+    ]  # fmt: skip
+
+    def fit(person: NamedPerson) -> float:
+        about = f"{person.role} {' '.join(person.expertise)}".lower()
+        score = fuzz.token_set_ratio(lowered, about) / 100
+        for names in wanted_roles:
+            if any(n in person.role.lower() for n in names):
+                score += 2.0
+        return score
+
+    best = max(people, key=fit)
+    return Understood("person", language, text, person_id=best.id, member_id=member_id)
+
+
+KIND_WORDS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (
+        _words(
+            r"\b(companies only|only companies|just companies|no (research institutes|"
+            r"universities|academics)|drop the (research institutes|universities)|without "
+            r"(research institutes|universities)|vain yrityks\w*|pelkät yritykset|ei "
+            r"(tutkimuslaitoksia|yliopistoja))\b"
+        ),
+        ("company",),
+    ),
+    (
+        _words(
+            r"\b(universities only|only universities|research institutes? only|only research|"
+            r"academic partners?|vain (yliopist|tutkimus)\w*)\b"
+        ),
+        ("university", "research_institute"),
+    ),
+)
+
+
+def _with_kinds(filters: Filters, text: str) -> Filters:
+    for pattern, kinds in KIND_WORDS:
+        if pattern.search(text):
+            return replace(filters, kinds=kinds)
+    return filters
+
+
+def _asks_about_challenge(text: str) -> bool:
+    return bool(
+        re.search(
+            r"\b(when|deadline|status|close|closes|closing|open|who is on|who's on|team|needs|"
+            r"milloin|takaraja|tilanne|sulkeutuu|päättyy|auki|tiimi|tarpeet)\b",
+            text,
+            re.IGNORECASE,
+        )
+    )
+
+
+def _aspect(text: str) -> Aspect:
+    lowered = text.lower()
+    if re.search(r"\b(when|deadline|close|closes|closing|due|milloin|takaraja|sulkeutuu|päättyy|"
+                 r"määräaika)\b", lowered):  # fmt: skip
+        return "deadline"
+    if re.search(r"\b(who is on|who's on|team|tiimi\w*|kuka on mukana|ketkä ovat)\b", lowered):
+        return "team"
+    if re.search(r"\b(status|still open|is it open|tilanne|vielä auki)\b", lowered):
+        return "status"
+    if re.search(r"\b(needs?|missing|tarpee\w*|puuttuu)\b", lowered):
+        return "needs"
+    return ""
+
+
+def _specific_challenge(
+    text: str,
+    vocabulary: Vocabulary,
+    visible: Sequence[NamedChallenge],
+    matches: Sequence[tuple[int, float]],
+    recognizer: Recognizer,
+    plural: bool,
+) -> NamedChallenge | None:
+    # A slug or an exact title is the challenge, whatever else the message says.
+    lowered = text.lower()
+    for challenge in visible:
+        named = challenge.slug in lowered or (
+            len(challenge.title) >= 12 and challenge.title.lower() in lowered
+        )
+        if named:
+            return challenge
+    if plural or not matches:
+        return None
+    cued = bool(SPECIFIC_CUE.search(text) or CHALLENGE_WORD.search(text))
+    if recognizer.is_specific(matches, cued=cued):
+        return vocabulary.challenge(matches[0][0])
+    return None
+
+
+_LISTING_WORDS = re.compile(
+    r"\b(which|what|are|is|there|any|list|show|me|all|every|the|open|currently|right|now|"
+    r"challenges?|chal+enges?|opportunit(y|ies)|calls?|tenders?|in|at|from|for|of|on|with|"
+    r"about|this|next|month|week|year|soon|closing|close|deadline|deadlines|won|lost|closed|"
+    r"submitted|ongoing|active|do|we|have|has|our|us|please|can|you|i|haaste\w*|mitkä|mitä|"
+    r"onko|ovat|on|auki|avoinna|avoimet|avoimia|kaikki|tällä|hetkellä|tässä|kuussa|ensi|"
+    r"viikolla|näytä|listaa|joissa|jotka|liittyvät|liittyen|koskien|aiheesta|aiheena|"
+    r"voitetut|hävityt|suljetut|pian|sulkeutuvat|takaraja|meillä|mahdollisuu\w*|proposals?|"
+    r"decisions?|waiting|ehdotu\w*|päätö\w*|odottaa|odottavat|related|liittyv\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def _listing_topic(text: str, vocabulary: Vocabulary) -> str:
+    """What a listing is about beyond its filters ("energy", "vesi"), or "": the words left
+    once the asking, listing and filter words are gone, kept only when the records use them
+    (or a form of them)."""
+    rest = _LISTING_WORDS.sub(" ", text)
+    place = find_place(text, vocabulary)
+    prefixes = {w[:6] for w in vocabulary.words if len(w) >= 6}
+    kept = []
+    for word in re.findall(r"[^\W\d_]{4,}", rest):
+        lowered = word.lower()
+        if (
+            lowered in ASKING_WORDS
+            or lowered in MONTHS
+            or any(lowered.startswith(m) for m in MONTHS)
+        ):
+            continue
+        if place and _names_place(lowered, place, vocabulary):
+            continue
+        if lowered in vocabulary.words or (len(lowered) >= 6 and lowered[:6] in prefixes):
+            kept.append(word)
+    return " ".join(kept)
+
+
+def _reads_as_follow_up(text: str, vocabulary: Vocabulary, filters: Filters) -> bool:
+    """A reply that continues the earlier question ("and in Tampere?", "what about smaller
+    companies?"), not a new question with its own verb and subject."""
+    words = re.findall(r"\w+", text)
+    if len(words) > 8:
+        return False
+    if FOLLOW_UP.match(text):
+        return True
+    if any(pattern.search(text) for pattern, _ in KIND_WORDS):
+        return True
+    # Only a modifier: a place, a size, a status, a deadline ("Oulussa?", "won ones?").
+    return len(words) <= 3 and filters.any and not SOLVER_CUE.search(text)
+
+
+def _continue(earlier: Understood, text: str, language: Language, filters: Filters) -> Understood:
+    merged = Filters(
+        place=filters.place or earlier.filters.place,
+        local=filters.local or (bool(filters.place) and earlier.intent in ("solvers", "team")),
+        statuses=filters.statuses or earlier.filters.statuses,
+        every_status=filters.every_status or earlier.filters.every_status,
+        deadline_from=filters.deadline_from or earlier.filters.deadline_from,
+        deadline_to=filters.deadline_to or earlier.filters.deadline_to,
+        sizes=filters.sizes or earlier.filters.sizes,
+        kinds=_with_kinds(filters, text).kinds or earlier.filters.kinds,
+    )
+    return replace(
+        earlier,
+        text=f"{earlier.text} {text}",
+        # "entä Espoossa?" is too short to tell its language: the thread's goes on.
+        language=language if len(re.findall(r"\w+", text)) >= 4 else earlier.language,
+        filters=merged,
+        follows_up=True,
+    )
+
+
+def without_place(text: str, place: str) -> str:
+    """``text`` without the place it names ("flooding in Nusantara" -> "flooding"): a place in a
+    need says where the work is, not what skill it takes."""
+    if not place:
+        return text
+    tokens = text.split()
+    kept: list[str] = []
+    for token in tokens:
+        if _place_matches(token.lower().strip("?!.,:;()"), place.lower()):
+            if kept and kept[-1].lower() in ("in", "at", "for", "around", "near", "of", "from"):
+                kept.pop()
+            continue
+        kept.append(token)
+    return " ".join(kept).strip(" ,") or text
