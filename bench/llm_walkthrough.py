@@ -1,6 +1,6 @@
 """The language model's path end to end, against a local server speaking OpenAI's protocol.
 
-Loads the demo data into a throwaway store and index, starts `tests.openai_server.FakeOpenAI`
+Loads the demo data into a throwaway store and index, starts `standins.openai_server.FakeOpenAI`
 on a loopback port and points the bot's real `ChatOpenAI` client at it (LLM_MODEL,
 OPENAI_BASE_URL). The server's replies are scripted here, written as a model would answer the
 prompt it received; everything else is the product: retrieval, the prompts, the HTTP calls
@@ -33,9 +33,9 @@ from bot.services.matching import SolverSearch
 from bot.services.teams import ThreadMessage
 from bot.services.thread_summary import summarize_discussion
 from bot.settings import Settings
+from standins.openai_server import ChatRequest, FakeOpenAI
 from storage.db import session_scope
 from storage.models import Member, Person
-from tests.openai_server import ChatRequest, FakeOpenAI
 
 TODAY = date(2026, 11, 24)
 EMAIL = """From: Liisa Mäkelä <liisa.makela@espoo.fi>

@@ -395,16 +395,6 @@ bench_app = typer.Typer(
 app.add_typer(bench_app, name="bench")
 
 
-def _with_test_harness() -> None:
-    # The ack and digest benchmarks drive the bot through the tests' Slack stand-in, which
-    # lives in the repository beside `bench/`, not in the installed package.
-    import bench
-
-    root = str(Path(bench.__file__).resolve().parents[1])
-    if root not in sys.path:
-        sys.path.insert(0, root)
-
-
 def _model_dir_args() -> list[str]:
     model_dir = settings().embedding_model_dir
     return ["--model-dir", str(model_dir)] if model_dir else []
@@ -444,7 +434,6 @@ def bench_ack(
     requests: Annotated[int, typer.Option(min=1, help="Requests per request type.")] = 100,
 ) -> None:
     """Slack acknowledgement times of every request type, through a real HTTP port."""
-    _with_test_harness()
     from bench import ack
 
     ack.main(["--requests", str(requests)])
@@ -455,7 +444,6 @@ def bench_digest(
     subscribers: Annotated[int, typer.Option(min=1, help="People plus channels.")] = 1000,
 ) -> None:
     """Send the digest to many subscribers through the Slack stand-in; time and pacing."""
-    _with_test_harness()
     from bench import digest
 
     digest.main(["--subscribers", str(subscribers)])

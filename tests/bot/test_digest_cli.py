@@ -12,11 +12,11 @@ from sqlalchemy.pool import QueuePool
 from typer.testing import CliRunner
 
 from bot.digest_cli import digest_app
+from standins.cluster import add_challenge, add_member, add_person
+from standins.openai_server import ChatRequest, FakeOpenAI
 from storage.db import make_engine, session_scope
 from storage.llm_usage import model_calls
 from storage.models import DigestDelivery
-from tests.bot.digest_world import add_challenge, add_member, add_person
-from tests.openai_server import ChatRequest, FakeOpenAI
 
 cli = typer.Typer()
 cli.add_typer(digest_app, name="digest")

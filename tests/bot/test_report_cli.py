@@ -9,9 +9,9 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from bot.report_cli import app
+from standins.cluster import add_cast
 from storage.db import session_scope
 from storage.models import Interest, SolverSuggestion, Team, TeamMembership, TeamStatus
-from tests.bot.conftest import add_cast
 from tests.bot.services.test_teams import challenge
 
 

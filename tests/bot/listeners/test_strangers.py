@@ -21,10 +21,8 @@ from bot.blocks.challenge_modal import CALLBACK_ID
 from bot.blocks.digest import INTERESTED_ACTION as DIGEST_INTERESTED_ACTION
 from bot.blocks.digest import NOT_RELEVANT_ACTION
 from bot.blocks.team_roster import JOIN_CALLBACK, LEAVE_ACTION, ROLE_ACTION, STATUS_ACTION
-from storage.db import session_scope
-from storage.models import Challenge, Interest, Introduction, QuestionLog, TeamMembership
-from tests.bot.conftest import STRANGER_USER
-from tests.bot.slack_harness import (
+from standins.cluster import STRANGER_USER
+from standins.slack import (
     BOT_USER_ID,
     CHALLENGES_CHANNEL,
     GENERAL_CHANNEL,
@@ -34,6 +32,8 @@ from tests.bot.slack_harness import (
     SlackReply,
     modal_values,
 )
+from storage.db import session_scope
+from storage.models import Challenge, Interest, Introduction, QuestionLog, TeamMembership
 
 POLITE = "I don't know you yet"
 ASKED_TS = "1760000400.000400"

@@ -29,6 +29,8 @@ from bot.services.digests import (
     send_due_digests,
 )
 from bot.services.identity import viewer_of
+from standins.cluster import add_challenge, add_channel, add_member, add_person, crowd
+from standins.digests import DigestSlack, slack_poster
 from storage import digests as store
 from storage.db import make_engine, session_scope
 from storage.models import (
@@ -43,21 +45,7 @@ from storage.models import (
     TeamStatusChange,
     Visibility,
 )
-from tests.bot.digest_world import (
-    HELSINKI,
-    TODAY,
-    WEEK,
-    Crash,
-    CrashingPoster,
-    DigestSlack,
-    FakeRanker,
-    add_challenge,
-    add_channel,
-    add_member,
-    add_person,
-    crowd,
-    slack_poster,
-)
+from tests.bot.digest_world import HELSINKI, TODAY, WEEK, Crash, CrashingPoster, FakeRanker
 from tests.conftest import NOW
 
 pytestmark = pytest.mark.usefixtures("clock")

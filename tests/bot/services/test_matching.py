@@ -25,11 +25,11 @@ from bot.services.matching import (
     suggest_team,
 )
 from retrieval.embedding import Embedder
+from standins.search import FakeEmbedder, fresh_search
 from storage.db import session_scope
 from storage.models import Challenge, DigestFrequency, Member, SuggestionFeedback
 from tests.conftest import NOW
-from tests.retrieval.conftest import FakeEmbedder
-from tests.search_fixtures import fresh_search, load
+from tests.search_fixtures import load
 
 MEMBERS: list[dict[str, Any]] = [
     {

@@ -19,6 +19,7 @@ from bot.services.identity import Viewer
 from bot.services.matching import SolverMatch, TeamSuggestion
 from bot.services.teams import JoinOutcome, ThreadIntent, ThreadMessage
 from bot.settings import Settings
+from standins.cluster import Cast, add_cast
 from storage.db import session_scope
 from storage.models import (
     Challenge,
@@ -35,7 +36,6 @@ from storage.models import (
     TeamStatusChange,
     Visibility,
 )
-from tests.bot.conftest import Cast, add_cast
 from tests.bot.services.test_challenges import aino, staff, viewer
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
