@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bench.crosslingual import demo_search
-from bot.console import reply_text
+from bot.cli.conversation import reply_text
 from bot.services.answers import Answer, answer_question
 from bot.services.identity import Viewer, viewer_of
 from bot.services.intake import prefill_from_text

@@ -13,7 +13,7 @@ from pydantic import Field
 from sqlalchemy import Engine, select
 
 from bot.blocks.answers import build_answer
-from bot.console import render_answer, reply_text
+from bot.cli.conversation import render_answer, reply_text
 from bot.services.answers import (
     Answer,
     MemberProfile,

@@ -1,4 +1,5 @@
-"""The bot's conversations in a terminal: the same services and answers as in Slack, as text."""
+"""The bot's conversations in a terminal (`scic ask`, `scic console`): the same services and
+answers as in Slack, as text."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ NO_ANSWER = "I could not find an answer to that in the cluster's records; the st
 
 def console_viewer(engine: Engine, email: str | None) -> Viewer | None:
     """Who the terminal speaks as: the person with ``email``, or the first staff member."""
+    # TODO(storage): this query belongs in storage/ (people by email, or the first staff member).
     with session_scope(engine) as session:
         query = select(Person)
         query = (
