@@ -20,12 +20,8 @@ from collections import defaultdict
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.services.digests import (
-    Outcome,
-    capability_ranker,
-    preview_for_channel,
-    send_due_digests,
-)
+from bot.services.digests.choosing import capability_ranker, preview_for_channel
+from bot.services.digests.sending import Outcome, send_due_digests
 from standins.cluster import crowd
 from standins.digests import DigestSlack, slack_poster
 from standins.slack import ApiCall

@@ -30,8 +30,7 @@ from bot.services.identity import Viewer, viewer_of
 from bot.services.intake import prefill_from_text
 from bot.services.llm import LanguageModel, usage_report
 from bot.services.matching import SolverSearch
-from bot.services.teams import ThreadMessage
-from bot.services.thread_summary import summarize_discussion
+from bot.services.teams.threads import ThreadMessage, summarize_thread
 from bot.settings import Settings
 from standins.openai_server import ChatRequest, FakeOpenAI
 from storage.db import session_scope
@@ -155,10 +154,9 @@ def main(argv: list[str] | None = None) -> None:
                 "language": "en",
             }
         )
-        with session_scope(search.engine) as session:
-            prefill = prefill_from_text(
-                llm=llm, text=EMAIL, today=TODAY, session=session, person_id=viewer.person_id
-            )
+        prefill = prefill_from_text(
+            llm=llm, text=EMAIL, today=TODAY, engine=search.engine, person_id=viewer.person_id
+        )
         show_request(server.requests[-1])
         print(f"  pre-filled by the model: {prefill.by_model}")
         for name, value in vars(prefill.form).items():
@@ -179,7 +177,7 @@ def main(argv: list[str] | None = None) -> None:
                 ],
             }
         )
-        summary = summarize_discussion(
+        summary = summarize_thread(
             llm,
             THREAD,
             challenge_title="Snow load warnings for school roofs",
@@ -212,10 +210,9 @@ def main(argv: list[str] | None = None) -> None:
         text = reply_text(answer, llm=llm, viewer=viewer)
         print(f"-- a model citing [42], a source it was not given: template again\n{text[:80]}…")
         server.fail(500, times=2)
-        with session_scope(search.engine) as session:
-            offline = prefill_from_text(
-                llm=llm, text=EMAIL, today=TODAY, session=session, person_id=viewer.person_id
-            )
+        offline = prefill_from_text(
+            llm=llm, text=EMAIL, today=TODAY, engine=search.engine, person_id=viewer.person_id
+        )
         print(f"-- intake with the server down: by model {offline.by_model}, title")
         print(f"   {offline.form.title!r}")
 

@@ -83,5 +83,5 @@ def build_app(
     # Bolt logs the whole body of a request it rejects at INFO; bodies are not for the logs.
     logging.getLogger("slack_bolt.RequestVerification").setLevel(logging.WARNING)
     middleware.register(app, deps)
-    register_listeners(app, deps)
+    register_listeners(app)
     return app

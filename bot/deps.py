@@ -1,17 +1,17 @@
-"""What every listener needs besides the Slack payload: settings, the store, the search index."""
+"""The bot's dependencies: settings, the store, the search index and the language model.
+
+Built once per process; bot.middleware puts them in Bolt's context for the listeners, and the
+scheduler's jobs hold them too."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
 from bot.settings import Settings
-from storage import clock
 
 if TYPE_CHECKING:
     from bot.services.llm import LanguageModel
@@ -20,19 +20,10 @@ if TYPE_CHECKING:
 _OPENING = threading.Lock()
 
 
-def earliest_today() -> date:
-    """Today's date somewhere on Earth (UTC-12): a deadline of 'today' is never refused as past.
-
-    Slack's date picker gives the user's local day; the bot does not know their time zone.
-    """
-    return (clock.now() - timedelta(hours=12)).date()
-
-
 @dataclass(frozen=True)
 class BotDeps:
     settings: Settings
     engine: Engine
-    today: Callable[[], date] = field(default=earliest_today)
     #: The search index; `scic serve` opens it at start-up, tests hand in their own.
     search: SolverSearch | None = None
     #: The language model, or None: every answer then comes from the templates.

@@ -18,7 +18,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.digest import build_digest_message
-from bot.services.digests import DeliveryFailed, Digest
+from bot.services.digests.choosing import Digest
+from bot.services.digests.sending import DeliveryFailed
 from storage.digests import Subscriber
 
 log = logging.getLogger(__name__)

@@ -37,7 +37,8 @@ from sqlalchemy import Engine
 from bot.app import build_web_client
 from bot.deps import BotDeps
 from bot.digest_delivery import SlackDigestPoster
-from bot.services.digests import ChallengeRanker, DigestPoster, default_ranker, send_due_digests
+from bot.services.digests.choosing import ChallengeRanker, default_ranker
+from bot.services.digests.sending import DigestPoster, send_due_digests
 from bot.services.llm import LanguageModel
 from bot.services.matching import SolverSearch
 from bot.settings import Settings
@@ -89,7 +90,7 @@ def build_runtime(
     return DigestRuntime(
         engine=engine,
         poster=SlackDigestPoster(client or build_web_client(settings)),
-        rank=default_ranker(BotDeps(settings=settings, engine=engine, search=search)),
+        rank=default_ranker(BotDeps(settings=settings, engine=engine, search=search).solver_search),
         timezone=ZoneInfo(settings.digest_timezone),
         llm=llm if llm is not None else LanguageModel.from_settings(settings, engine),
     )

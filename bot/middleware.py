@@ -1,7 +1,9 @@
 """Cross-cutting rules run on every request before a listener sees it.
 
-Order matters: other bots are dropped first, then Slack's retried events (before anything is
-looked up twice), then the Slack user is identified once for every listener.
+Order matters: the bot's dependencies go into Bolt's context first (listeners take them by
+name: ``settings``, ``engine``, ``llm``, ``open_search``), then other bots are dropped, then
+Slack's retried events (before anything is looked up twice), then the Slack user is
+identified once for every listener (``viewer``).
 """
 
 from __future__ import annotations
@@ -18,9 +20,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.deps import BotDeps
 from bot.services.identity import identify_slack_user
-from storage import clock
-from storage.db import session_scope
-from storage.slack_queries import record_event_once
+from bot.services.slack_events import first_delivery
 
 log = logging.getLogger(__name__)
 
@@ -49,17 +49,30 @@ def skip_bot_messages(body: dict[str, Any], next: Next) -> BoltResponse | None:
     return None
 
 
+def provide_dependencies(deps: BotDeps) -> Callable[..., None]:
+    def dependencies(context: BoltContext, next: Next) -> None:
+        """What listeners take by name, put in the context once instead of a factory each."""
+        context["settings"] = deps.settings
+        context["engine"] = deps.engine
+        context["llm"] = deps.llm
+        # Opened on first use (a search right after an import waits for the index then).
+        context["open_search"] = deps.solver_search
+        next()
+
+    return dependencies
+
+
 def make_event_deduplication(deps: BotDeps) -> Callable[..., BoltResponse | None]:
     def skip_retried_events(body: dict[str, Any], next: Next) -> BoltResponse | None:
         event_id = body.get("event_id")
-        if body.get("type") == "event_callback" and isinstance(event_id, str):
-            with session_scope(deps.engine) as session:
-                first = record_event_once(
-                    session=session, event_id=event_id, received_at=clock.now()
-                )
-            if not first:
-                log.info("event %s was already handled; skipping Slack's retry", event_id)
-                return BoltResponse(status=200, body="")
+        retried = (
+            body.get("type") == "event_callback"
+            and isinstance(event_id, str)
+            and not first_delivery(engine=deps.engine, event_id=event_id)
+        )
+        if retried:
+            log.info("event %s was already handled; skipping Slack's retry", event_id)
+            return BoltResponse(status=200, body="")
         next()
         return None
 
@@ -92,12 +105,11 @@ def make_identification(deps: BotDeps) -> Callable[..., None]:
             with lock:
                 stranger = unknown_until.get(user_id, 0.0) > time.monotonic()
             if not stranger:
-                with session_scope(deps.engine) as session:
-                    viewer = identify_slack_user(
-                        session=session,
-                        slack_user_id=user_id,
-                        profile_email=_profile_email(client, user_id),
-                    )
+                viewer = identify_slack_user(
+                    engine=deps.engine,
+                    slack_user_id=user_id,
+                    profile_email=_profile_email(client, user_id),
+                )
                 context["viewer"] = viewer
                 if viewer is None:
                     with lock:
@@ -108,6 +120,7 @@ def make_identification(deps: BotDeps) -> Callable[..., None]:
 
 
 def register(app: App, deps: BotDeps) -> None:
+    app.use(provide_dependencies(deps))
     app.use(skip_bot_messages)
     app.use(make_event_deduplication(deps))
     app.use(make_identification(deps))

@@ -12,7 +12,6 @@ import logging
 import signal
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
 from typing import Any
@@ -26,10 +25,9 @@ from bot.app import build_app
 from bot.services import records
 from bot.services.llm import LanguageModel
 from bot.services.matching import SolverSearch
+from bot.services.slack_events import forget_old_deliveries
 from bot.settings import Settings, SettingsError, require_slack_settings
-from storage import clock
-from storage.db import check_store, make_engine, session_scope
-from storage.slack_queries import forget_events_before
+from storage.db import check_store, make_engine
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +35,6 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 # Slack's payloads are a few kilobytes; a modal with every field full stays well below this.
 MAX_BODY_BYTES = 1_000_000
-# Slack retries an event for about an hour at most; receipts older than a day are dead weight.
-EVENT_RECEIPTS_KEPT = timedelta(days=1)
 
 HealthCheck = Callable[[], None]
 
@@ -156,8 +152,7 @@ def start_http_server(
 
 
 def forget_old_event_receipts(engine: Engine) -> None:
-    with session_scope(engine) as session:
-        removed = forget_events_before(session=session, before=clock.now() - EVENT_RECEIPTS_KEPT)
+    removed = forget_old_deliveries(engine=engine)
     if removed:
         log.info("forgot %d old Slack event receipts", removed)
 

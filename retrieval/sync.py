@@ -23,13 +23,14 @@ from retrieval.profiles import (
     member_owner,
     member_passages,
 )
+from storage.challenges import challenges_by_id
 from storage.db import session_scope
-from storage.outbox import CHALLENGE, MEMBER
-from storage.queries import (
-    challenges_by_id,
+from storage.members import members_with_profiles
+from storage.outbox import (
+    CHALLENGE,
+    MEMBER,
     forget_index_changes,
     last_index_change_id,
-    members_with_profiles,
     pending_index_changes,
 )
 

@@ -19,9 +19,6 @@ from storage.models import (
     ChallengeAccess,
     ChallengeStatus,
     Interest,
-    Member,
-    Team,
-    TeamMembership,
     Visibility,
 )
 
@@ -180,15 +177,6 @@ def remember_challenge_card(
     )
 
 
-def member_by_slug_or_name(*, session: Session, text: str) -> Member | None:
-    wanted = text.strip().lower()
-    if not wanted:
-        return None
-    return session.scalars(
-        select(Member).where(or_(Member.slug == wanted, func.lower(Member.name) == wanted))
-    ).first()
-
-
 def add_interest(
     *, session: Session, challenge_id: int, member_id: int, person_id: int | None
 ) -> bool:
@@ -222,18 +210,8 @@ def interests_of_member(*, session: Session, member_id: int, limit: int) -> list
     return list(session.scalars(query))
 
 
-def teams_of_member(*, session: Session, member_id: int, limit: int) -> list[tuple[Team, str]]:
-    """The member's teams with the title of the challenge each works on."""
-    query = (
-        select(Team, Challenge.title)
-        .join(TeamMembership, TeamMembership.team_id == Team.id)
-        .join(Challenge, Challenge.id == Team.challenge_id)
-        .where(TeamMembership.member_id == member_id)
-        .order_by(Team.created_at.desc(), Team.id.desc())
-        .limit(limit)
-    )
-    return [(team, title) for team, title in session.execute(query)]
-
-
-def member_by_id(*, session: Session, member_id: int) -> Member | None:
-    return session.get(Member, member_id)
+def challenges_by_id(*, session: Session, ids: Collection[int] | None = None) -> list[Challenge]:
+    query = select(Challenge)
+    if ids is not None:
+        query = query.where(Challenge.id.in_(ids))
+    return list(session.scalars(query.order_by(Challenge.id)))

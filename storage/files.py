@@ -1,4 +1,4 @@
-"""Reading and writing record files (CSV and JSON) in the exchange form of `storage.records`."""
+"""Reading and writing record files (CSV and JSON) in the exchange form of `storage.exchange`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from storage.records import LIST_SEPARATOR, RECORD_TYPES, Kind, Record
+from storage.exchange import LIST_SEPARATOR, RECORD_TYPES, Kind, Record
 
 Format = Literal["csv", "json"]
 

@@ -14,15 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from storage.files import RawRow
-from storage.models import (
-    Challenge,
-    ChallengeAccess,
-    Member,
-    Person,
-    Reference,
-)
-from storage.records import (
+from storage.exchange import (
     NATURAL_KEYS,
     RECORD_TYPES,
     ChallengeRecord,
@@ -33,6 +25,14 @@ from storage.records import (
     challenge_record,
     member_record,
     person_record,
+)
+from storage.files import RawRow
+from storage.models import (
+    Challenge,
+    ChallengeAccess,
+    Member,
+    Person,
+    Reference,
 )
 
 

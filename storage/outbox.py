@@ -12,11 +12,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import delete, event, func, insert, inspect, select
 from sqlalchemy.orm import Session, UOWTransaction
 
 from storage import clock
-from storage.models import Challenge, IndexOutbox, Member, Person, Reference
+from storage.models import (
+    Challenge,
+    IndexOutbox,
+    Member,
+    Person,
+    Reference,
+)
 
 MEMBER = "member"
 CHALLENGE = "challenge"
@@ -50,3 +56,17 @@ def _queue_index_changes(session: Session, _context: UOWTransaction) -> None:
             insert(IndexOutbox),
             [{"entity": e, "entity_key": str(k), "created_at": now} for e, k in sorted(keys)],
         )
+
+
+def pending_index_changes(*, session: Session, limit: int = 1000) -> list[IndexOutbox]:
+    """The oldest queued index changes (see storage.outbox)."""
+    return list(session.scalars(select(IndexOutbox).order_by(IndexOutbox.id).limit(limit)))
+
+
+def last_index_change_id(*, session: Session) -> int:
+    return session.scalar(select(func.max(IndexOutbox.id))) or 0
+
+
+def forget_index_changes(*, session: Session, up_to_id: int) -> None:
+    """Drop queued changes the index has caught up with; later ones stay queued."""
+    session.execute(delete(IndexOutbox).where(IndexOutbox.id <= up_to_id))

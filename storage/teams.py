@@ -281,3 +281,16 @@ def status_history(*, session: Session) -> list[tuple[int, TeamStatus, datetime]
         TeamStatusChange.team_id, TeamStatusChange.to_status, TeamStatusChange.changed_at
     ).order_by(TeamStatusChange.changed_at, TeamStatusChange.id)
     return [(team_id, status, at) for team_id, status, at in session.execute(query)]
+
+
+def teams_of_member(*, session: Session, member_id: int, limit: int) -> list[tuple[Team, str]]:
+    """The member's teams with the title of the challenge each works on."""
+    query = (
+        select(Team, Challenge.title)
+        .join(TeamMembership, TeamMembership.team_id == Team.id)
+        .join(Challenge, Challenge.id == Team.challenge_id)
+        .where(TeamMembership.member_id == member_id)
+        .order_by(Team.created_at.desc(), Team.id.desc())
+        .limit(limit)
+    )
+    return [(team, title) for team, title in session.execute(query)]

@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import Engine
 
 from storage.db import session_scope
+from storage.exchange import Kind
 from storage.files import parse_json
 from storage.importing import import_rows
-from storage.records import Kind
 
 
 def load(engine: Engine, kind: Kind, rows: list[dict[str, Any]]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot import ids
 from bot.blocks.common import (
     Block,
     button,
@@ -22,11 +23,6 @@ from bot.services.answers import Answer, ChallengeLine, MemberProfile, Source, W
 from bot.services.introductions import IntroductionRequest
 from bot.services.matching import Contact, SolverMatch
 
-INTRODUCE = "solver_introduce"
-NOT_A_FIT = "solver_not_a_fit"
-ASK_STAFF = "ask_staff"
-SHARE = "solvers_share"
-OPEN_SOURCE = "answer_source"
 SELECT_OPTIONS_MAX = 100
 OPTION_TEXT_MAX = 75
 FOOTNOTE_MAX = 2900
@@ -127,8 +123,8 @@ def _solver_blocks(
                 "type": "actions",
                 "block_id": f"solver_{rank}",
                 "elements": [
-                    button("Introduce me", INTRODUCE, value, style="primary"),
-                    button("Not a fit", NOT_A_FIT, value),
+                    button("Introduce me", ids.INTRODUCE, value, style="primary"),
+                    button("Not a fit", ids.NOT_A_FIT, value),
                 ],
             }
         )
@@ -159,7 +155,7 @@ def build_solvers(
             {
                 "type": "actions",
                 "block_id": "share",
-                "elements": [button("Share in channel", SHARE, share_value)],
+                "elements": [button("Share in channel", ids.SHARE, share_value)],
             }
         )
     names = ", ".join(m.member_name for m in answer.solvers)
@@ -222,7 +218,7 @@ def build_no_answer(
             {
                 "type": "actions",
                 "block_id": "ask_staff",
-                "elements": [button("Ask staff", ASK_STAFF, clip(question, 1900))],
+                "elements": [button("Ask staff", ids.ASK_STAFF, clip(question, 1900))],
             }
         )
     return message(text, blocks)
@@ -301,7 +297,7 @@ def _source_menu(sources: list[Source], language: str) -> Block:
         "elements": [
             {
                 "type": "static_select",
-                "action_id": OPEN_SOURCE,
+                "action_id": ids.OPEN_SOURCE,
                 "placeholder": plain(words(language)["open_source"], OPTION_TEXT_MAX),
                 "options": [
                     {
@@ -353,10 +349,6 @@ def build_staff_question(*, asker_user_id: str, question: str, permalink: str) -
     return message(f"A member's question needs staff: {question}", [section(text)])
 
 
-INTRO_ACCEPT = "introduction_accept"
-INTRO_DECLINE = "introduction_decline"
-
-
 def build_introduction_request(request: IntroductionRequest) -> dict[str, Any]:
     """To the member's contact: who wants to talk and why, and their choice."""
     org = f" ({escape(request.asker_organisation)})" if request.asker_organisation else ""
@@ -373,8 +365,8 @@ def build_introduction_request(request: IntroductionRequest) -> dict[str, Any]:
             "type": "actions",
             "block_id": "introduction",
             "elements": [
-                button("Accept", INTRO_ACCEPT, value, style="primary"),
-                button("Not now", INTRO_DECLINE, value),
+                button("Accept", ids.INTRODUCTION_ACCEPT, value, style="primary"),
+                button("Not now", ids.INTRODUCTION_DECLINE, value),
             ],
         },
     ]
@@ -395,3 +387,50 @@ def build_introduction(request: IntroductionRequest) -> dict[str, Any]:
 
 def build_note(text: str) -> dict[str, Any]:
     return message(text, [section(text)])
+
+
+def build_introduction_asked(request: IntroductionRequest) -> dict[str, Any]:
+    """What the asker hears after *Introduce me*."""
+    if not request.new:
+        text = (
+            f"You already asked for an introduction to {request.member_name} "
+            f"({request.status.value}); I have not asked again."
+        )
+    elif request.contact_slack_user_id is None:
+        text = (
+            f"Nobody at {request.member_name} is on Slack yet: write to "
+            f"{request.contact_name} at {request.contact_email}."
+        )
+    else:
+        text = (
+            f"I've asked {request.contact_name} at {request.member_name} whether they'd like "
+            "to talk. If they accept, I'll open a conversation with you both."
+        )
+    return build_note(text)
+
+
+def build_introduction_answered(request: IntroductionRequest) -> dict[str, Any]:
+    """What replaces the request in the contact's DM once they answered."""
+    asker = request.asker_slack_user_id
+    if not request.new:
+        return build_note(f"You already answered this request ({request.status.value}).")
+    if request.accepted:
+        return build_note(f"Thanks! I've opened a conversation with <@{asker}>.")
+    return build_note(f"Noted; I've let <@{asker}> know you can't take it on now.")
+
+
+def build_introduction_declined(request: IntroductionRequest) -> dict[str, Any]:
+    """What the asker hears when the contact chose *Not now*."""
+    return build_note(
+        f"{request.contact_name} at {request.member_name} can't take this on right now. Ask me "
+        "again for other members, or ask the staff."
+    )
+
+
+def build_not_a_fit_noted(*, for_a_challenge: bool) -> dict[str, Any]:
+    later = " It is left out of later suggestions for this challenge." if for_a_challenge else ""
+    return build_note(f"Thanks, noted that this member is not a fit.{later}")
+
+
+def build_passed_to_staff() -> dict[str, Any]:
+    return build_note("I've passed your question to the cluster's staff; they will reply here.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot import ids
 from bot.blocks.common import (
     FIELD_TEXT_MAX,
     Block,
@@ -19,10 +20,10 @@ from bot.blocks.common import (
     mrkdwn,
     section,
 )
+from bot.blocks.messages import build_notice
 from bot.services.challenges import ChallengeSummary
 from bot.services.matching import SolverMatch
 
-INTERESTED_ACTION = "challenge_interested"
 SOLVERS_ON_CARD = 5
 
 
@@ -63,7 +64,7 @@ def build_challenge_card(challenge: ChallengeSummary, solvers: list[SolverMatch]
             "type": "actions",
             "block_id": f"challenge_{challenge.id}",
             "elements": [
-                button("I'm interested", INTERESTED_ACTION, str(challenge.id), style="primary")
+                button("I'm interested", ids.JOIN_FROM_CARD, str(challenge.id), style="primary")
             ],
         }
     )
@@ -92,3 +93,18 @@ def build_challenge_posted(
     )
     text = f"Challenge *{escape(challenge.title)}* (`{challenge.slug}`) is {where}."
     return message(text, [section(text)])
+
+
+# The intake modal's errors when a submission cannot be stored (shown under the title field).
+ONLY_STAFF_POST = "Only SCIC staff can post challenges."
+NOT_SAVED = "Could not save it; try again."
+
+
+def build_card_not_posted(
+    challenge: ChallengeSummary, *, channel_id: str, error: str
+) -> dict[str, Any]:
+    """For the author: the challenge is stored but Slack refused its card."""
+    return build_notice(
+        f"`{challenge.slug}` is stored, but its card could not be posted in <#{channel_id}> "
+        f"(Slack said `{error}`; is the bot in the channel?)."
+    )

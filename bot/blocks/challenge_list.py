@@ -14,8 +14,7 @@ from bot.blocks.common import (
     message,
     section,
 )
-from bot.services.challenges import ChallengePage, ChallengeSummary
-from storage.models import ChallengeStatus
+from bot.services.challenges import ChallengePage, ChallengeStatus, ChallengeSummary
 
 # A listing is a message, not a view: keep it far below the 50-block message limit.
 LISTED_MAX = 20

@@ -13,14 +13,10 @@ import json
 from datetime import date
 from typing import Any
 
+from bot import ids
 from bot.blocks.common import Block, button, context, plain, section
 from bot.services.challenges import ChallengeForm
 
-CALLBACK_ID = "challenge_new"
-VALUE = "value"  # the action id of every input in the modal
-PASTE = "paste"  # the block id (before any revision) of the pasted-text input
-PREFILL_ACTION = "challenge_prefill"
-PREFILL_BLOCK = "prefill"
 METADATA_MAX = 3000
 PASTE_MAX = 3000
 FORM_FIELDS = tuple(ChallengeForm.__dataclass_fields__)
@@ -114,7 +110,7 @@ def _input(
         "type": "input",
         "block_id": block_id,
         "label": plain(label, 2000),
-        "element": {**element, "action_id": VALUE},
+        "element": {**element, "action_id": ids.INTAKE_VALUE},
         "optional": optional,
     }
     if hint:
@@ -190,15 +186,15 @@ def build_challenge_modal(
     blocks: list[Block] = [context(note)] if note else []
     blocks += [
         _input(
-            ident(PASTE),
+            ident(ids.INTAKE_PASTE),
             "Paste a call for proposals or an e-mail",
             _text(multiline=True, max_length=PASTE_MAX, initial=pasted),
             hint="Then press the button below to fill in the form from it.",
         ),
         {
             "type": "actions",
-            "block_id": PREFILL_BLOCK,
-            "elements": [button("Fill in the form from this text", PREFILL_ACTION, "prefill")],
+            "block_id": ids.PREFILL_BLOCK,
+            "elements": [button("Fill in the form from this text", ids.PREFILL, "prefill")],
         },
         _input(ident("title"), "Title", text("title"), optional=False),
         _input(ident("description"), "Description", text("description", multiline=True)),
@@ -229,7 +225,7 @@ def build_challenge_modal(
     ]
     return {
         "type": "modal",
-        "callback_id": CALLBACK_ID,
+        "callback_id": ids.CHALLENGE_MODAL,
         "title": plain("New challenge", 24),
         "submit": plain("Post challenge", 24),
         "close": plain("Cancel", 24),
@@ -242,7 +238,7 @@ def build_challenge_loading(*, private_metadata: str = "") -> dict[str, Any]:
     """Shown at once while the assistant reads the pasted text: nothing to submit yet."""
     return {
         "type": "modal",
-        "callback_id": CALLBACK_ID,
+        "callback_id": ids.CHALLENGE_MODAL,
         "title": plain("New challenge", 24),
         "close": plain("Cancel", 24),
         "private_metadata": private_metadata[:METADATA_MAX],

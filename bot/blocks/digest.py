@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from bot import ids
 from bot.blocks.common import (
     Block,
     button,
@@ -16,12 +17,10 @@ from bot.blocks.common import (
     message,
     section,
 )
-from bot.services.digests import Audience, Digest, DigestItem
-from storage.digests import TeamEvent
-from storage.models import DigestFrequency
-
-INTERESTED_ACTION = "digest_interested"
-NOT_RELEVANT_ACTION = "digest_not_relevant"
+from bot.services.challenges import InterestOutcome, InterestResult
+from bot.services.digests.choosing import Audience, Digest, DigestItem, TeamEvent
+from bot.services.digests.feedback import FeedbackOutcome, FeedbackResult
+from bot.services.digests.subscriptions import DigestFrequency
 
 
 def _title(digest: Digest) -> str:
@@ -87,8 +86,8 @@ def _item(item: DigestItem, today: date) -> list[Block]:
             "type": "actions",
             "block_id": f"digest_{value}",
             "elements": [
-                button("Interested", INTERESTED_ACTION, value, style="primary"),
-                button("Not relevant", NOT_RELEVANT_ACTION, value),
+                button("Interested", ids.INTEREST_FROM_DIGEST, value, style="primary"),
+                button("Not relevant", ids.NOT_RELEVANT, value),
             ],
         },
     ]
@@ -183,3 +182,80 @@ def digest_text(digest: Digest) -> str:
 def build_feedback_notice(text: str) -> dict[str, Any]:
     """A private answer to a digest button; ``text`` is mrkdwn already escaped."""
     return message(text, [section(text)])
+
+
+def build_interest_noted(
+    result: InterestResult, *, organisation: str, team_channel: str | None
+) -> dict[str, Any]:
+    """The answer to *Interested* on a digest item; ``team_channel``: where the card's thread
+    was told, when the challenge has a card."""
+    title = escape(result.challenge.title) if result.challenge else ""
+    name = escape(organisation)
+    where = (
+        f" The team forms in the challenge's thread in <#{team_channel}>." if team_channel else ""
+    )
+    text = {
+        InterestOutcome.RECORDED: f"Noted: *{name}* is on the list for *{title}*.{where}",
+        InterestOutcome.ALREADY: f"*{name}* is already on the list for *{title}*.",
+        InterestOutcome.NO_ORGANISATION: "Your person record is not linked to a member "
+        "organisation, so I cannot put one on the list; ask the SCIC staff to link it.",
+        InterestOutcome.NOT_FOUND: "This challenge is no longer open to you.",
+    }[result.outcome]
+    return build_feedback_notice(text)
+
+
+def build_not_relevant_noted(result: FeedbackResult, *, organisation: str) -> dict[str, Any]:
+    """The answer to *Not relevant* on a digest item."""
+    title = escape(result.challenge.title) if result.challenge else ""
+    name = escape(organisation)
+    text = {
+        FeedbackOutcome.RECORDED: f"Noted: *{title}* will not be in *{name}*'s digests again.",
+        FeedbackOutcome.ALREADY: f"*{name}* had already said *{title}* is not relevant.",
+        FeedbackOutcome.NO_ORGANISATION: "Your person record is not linked to a member "
+        "organisation, so I cannot tell whose digests to change; ask the SCIC staff to link it.",
+        FeedbackOutcome.NOT_FOUND: "This challenge is no longer open to you.",
+    }[result.outcome]
+    return build_feedback_notice(text)
+
+
+def build_nothing_to_preview() -> dict[str, Any]:
+    text = (
+        "Nothing new for you right now, so no digest would be sent: no new challenges that fit "
+        "your organisation, no deadlines near, no team news."
+    )
+    return build_feedback_notice(text)
+
+
+def build_digest_setting(
+    frequency: DigestFrequency, *, channel: DigestFrequency | None
+) -> dict[str, Any]:
+    """`/digest`: how often the person (and, typed in a channel, that channel) gets it."""
+    text = f"You get the digest: *{frequency.value}*."
+    if channel is not None and channel is not DigestFrequency.OFF:
+        text += f" This channel gets it *{channel.value}*."
+    return build_feedback_notice(text)
+
+
+def build_frequency_changed(frequency: DigestFrequency) -> dict[str, Any]:
+    return build_feedback_notice(f"Done: you now get the digest *{frequency.value}*.")
+
+
+def build_channel_subscribed(frequency: DigestFrequency, *, new: bool) -> dict[str, Any]:
+    lead = "Done: this channel now gets" if new else "This channel gets"
+    return build_feedback_notice(f"{lead} the *{frequency.value}* digest of new public challenges.")
+
+
+def build_person_subscribed(frequency: DigestFrequency) -> dict[str, Any]:
+    return build_feedback_notice(f"Done: you get the digest *{frequency.value}*, in my DM.")
+
+
+def build_unsubscribed(*, channel: bool, stopped: bool) -> dict[str, Any]:
+    if channel:
+        text = (
+            "Done: this channel no longer gets the digest."
+            if stopped
+            else "This channel does not get the digest."
+        )
+    else:
+        text = "Done: you no longer get the digest." if stopped else "You do not get the digest."
+    return build_feedback_notice(text)

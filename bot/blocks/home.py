@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot import ids
 from bot.blocks.common import (
     Block,
     button,
@@ -17,12 +18,10 @@ from bot.blocks.common import (
     section,
 )
 from bot.services.challenges import ChallengeSummary
+from bot.services.digests.subscriptions import DigestFrequency
 from bot.services.home import HomePage, OrganisationProfile
-from bot.services.teams import PipelineRow, PipelineStage
-from storage.models import DigestFrequency
+from bot.services.teams.pipeline import PipelineRow, PipelineStage
 
-PAGE_ACTION = "home_challenges_page"
-DIGEST_ACTION = "home_digest_frequency"
 DIGEST_LABELS = {
     DigestFrequency.WEEKLY: "Weekly",
     DigestFrequency.DAILY: "Daily",
@@ -65,9 +64,9 @@ def _challenge(challenge: ChallengeSummary) -> list[Block]:
 def _pager(page: HomePage) -> list[Block]:
     elements = []
     if page.page > 0:
-        elements.append(button("Newer", PAGE_ACTION, str(page.page - 1)))
+        elements.append(button("Newer", ids.HOME_PAGE, str(page.page - 1)))
     if page.has_next_page:
-        elements.append(button("More challenges", PAGE_ACTION, str(page.page + 1)))
+        elements.append(button("More challenges", ids.HOME_PAGE, str(page.page + 1)))
     return [{"type": "actions", "block_id": "home_pager", "elements": elements}] if elements else []
 
 
@@ -84,7 +83,7 @@ def _digest(frequency: DigestFrequency) -> Block:
         },
         "accessory": {
             "type": "static_select",
-            "action_id": DIGEST_ACTION,
+            "action_id": ids.HOME_DIGEST,
             "options": options,
             "initial_option": chosen,
         },

@@ -9,24 +9,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot import ids
 from bot.blocks.common import Block, button, context, escape, message, plain, section
-from bot.services.teams import (
+from bot.blocks.messages import build_notice
+from bot.services.teams.rosters import (
     ROLE_LABELS,
+    JoinOutcome,
+    JoinResult,
     StatusChange,
     TeamChoice,
     TeamRoster,
+    TeamStatus,
     role_label,
     status_label,
 )
-from storage.models import TeamStatus
 
-ROLE_ACTION = "team_role"
-LEAVE_ACTION = "team_leave"
-STATUS_ACTION = "team_status"
-JOIN_CALLBACK = "team_join"
-TEAM_FIELD = "team"
-ROLE_FIELD = "role"
-VALUE = "value"
 NO_ROLE = "none"
 ROSTER_LINES_MAX = 40
 
@@ -53,7 +50,7 @@ def _role_options(team_id: int) -> list[dict[str, Any]]:
 def role_menu(team_id: int) -> dict[str, Any]:
     return {
         "type": "static_select",
-        "action_id": ROLE_ACTION,
+        "action_id": ids.TEAM_ROLE,
         "placeholder": plain("Your organisation's role", 150),
         "options": _role_options(team_id),
     }
@@ -64,7 +61,7 @@ def _status_menu(shown: TeamRoster) -> dict[str, Any]:
     current = next(o for o in options if o["value"].endswith(":" + shown.status.value))
     return {
         "type": "static_select",
-        "action_id": STATUS_ACTION,
+        "action_id": ids.TEAM_STATUS,
         "placeholder": plain("Team status (staff)", 150),
         "options": options,
         "initial_option": current,
@@ -90,7 +87,7 @@ def build_team_roster(shown: TeamRoster) -> dict[str, Any]:
             "block_id": f"team_{shown.team_id}",
             "elements": [
                 role_menu(shown.team_id),
-                button("Leave", LEAVE_ACTION, str(shown.team_id)),
+                button("Leave", ids.TEAM_LEAVE, str(shown.team_id)),
                 _status_menu(shown),
             ],
         },
@@ -154,24 +151,55 @@ def build_join_modal(
         section(f"*{escape(challenge_title)}* has several teams. Which one does yours join?"),
         {
             "type": "input",
-            "block_id": TEAM_FIELD,
+            "block_id": ids.JOIN_TEAM_FIELD,
             "label": plain("Team", 2000),
-            "element": {"type": "static_select", "action_id": VALUE, "options": team_options},
+            "element": {
+                "type": "static_select",
+                "action_id": ids.JOIN_VALUE,
+                "options": team_options,
+            },
         },
         {
             "type": "input",
-            "block_id": ROLE_FIELD,
+            "block_id": ids.JOIN_ROLE_FIELD,
             "optional": True,
             "label": plain("Your organisation's role", 2000),
-            "element": {"type": "static_select", "action_id": VALUE, "options": roles},
+            "element": {"type": "static_select", "action_id": ids.JOIN_VALUE, "options": roles},
         },
     ]
     return {
         "type": "modal",
-        "callback_id": JOIN_CALLBACK,
+        "callback_id": ids.TEAM_JOIN_MODAL,
         "title": plain("Join a team", 24),
         "submit": plain("Join", 24),
         "close": plain("Cancel", 24),
         "private_metadata": json.dumps(private_metadata)[:3000],
         "blocks": blocks,
     }
+
+
+JOIN_REFUSALS = {
+    JoinOutcome.NO_ORGANISATION: "Your person record is not linked to a member organisation, so "
+    "I cannot put one on the team; ask the SCIC staff to link it.",
+    JoinOutcome.NOT_FOUND: "This challenge is not open to your organisation, so I cannot put it "
+    "on the team. Ask the SCIC staff if you think it should be.",
+}
+
+
+def build_join_refused(result: JoinResult) -> dict[str, Any]:
+    """Why the organisation was not put on a team (no organisation, not visible, closed)."""
+    title = escape(result.challenge.title) if result.challenge else "this challenge"
+    default = f"*{title}* is no longer taking organisations into its teams."
+    return build_notice(JOIN_REFUSALS.get(result.outcome, default))
+
+
+def join_problem(outcome: JoinOutcome) -> str:
+    """The join modal's error under the team menu when the chosen team could not be joined."""
+    return {
+        JoinOutcome.CHOOSE_TEAM: "That team no longer takes organisations; choose another.",
+        JoinOutcome.NO_ORGANISATION: "Your person record is not linked to an organisation.",
+    }.get(outcome, "This challenge is no longer open to your organisation.")
+
+
+def build_team_left(*, organisation: str, team_label: str) -> dict[str, Any]:
+    return build_notice(f"*{escape(organisation)}* has left *{escape(team_label)}*.")

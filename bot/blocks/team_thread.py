@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.blocks.common import Block, clip, context, escape, message, section
-from bot.services.teams import MissingReport, SummaryItem, ThreadSummary
+from bot.services.teams.threads import MissingReport, SummaryItem, TeamAnswer, ThreadSummary
 
 CANDIDATES_PER_NEED = 3
 NEEDS_SHOWN = 15
@@ -104,3 +104,22 @@ def build_thread_summary(summary: ThreadSummary) -> dict[str, Any]:
     if summary.overview:
         text = escape(summary.overview)
     return message(text, blocks)
+
+
+def build_team_answer(answer: TeamAnswer) -> dict[str, Any]:
+    if isinstance(answer, MissingReport):
+        return build_missing_answer(answer)
+    return build_thread_summary(answer)
+
+
+def build_thread_restricted() -> dict[str, Any]:
+    text = (
+        "This challenge is restricted to the organisations invited to it, so I can only "
+        "answer their people here. Ask the SCIC staff if yours should be one of them."
+    )
+    return message(text, [section(text)])
+
+
+def build_thread_unreadable() -> dict[str, Any]:
+    text = "I could not read this thread (is the bot allowed to read the channel's history?)."
+    return message(text, [section(text)])

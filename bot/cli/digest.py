@@ -12,20 +12,14 @@ from bot.blocks.digest import digest_text
 from bot.cli.store import open_store, settings
 from bot.cli.terminal import err, fail, no_such_person, out
 from bot.deps import BotDeps
-from bot.services.digests import (
-    Outcome,
-    default_ranker,
-    due_digest_previews,
-    preview_for_channel,
-    preview_for_person,
-    send_due_digests,
-)
+from bot.services.digests.choosing import default_ranker, preview_for_channel, preview_for_person
+from bot.services.digests.sending import Outcome, due_digest_previews, send_due_digests
 from bot.services.identity import viewer_of
 from bot.services.llm import LanguageModel
 from bot.settings import SettingsError, slack_settings_problems
 from storage.db import session_scope
 from storage.models import DigestFrequency
-from storage.slack_queries import person_by_email
+from storage.people import person_by_email
 
 app = typer.Typer(
     help="The opportunity digest: preview it, or send the current period's now.",
@@ -63,7 +57,7 @@ def preview(
                     no_such_person(person)
                 viewer = viewer_of(found, found.slack_user_id or "")
                 who = f"{found.name} <{found.email}>"
-            rank = default_ranker(BotDeps(settings=config, engine=engine))
+            rank = default_ranker(BotDeps(settings=config, engine=engine).solver_search)
             # Read, then the transaction is over before the model writes the opening; staff
             # at the terminal asked, not the person: counted for nobody.
             digest = preview_for_person(
@@ -88,7 +82,7 @@ def send(
     config = settings()
     timezone = ZoneInfo(config.digest_timezone)
     with open_store(config) as engine:
-        rank = default_ranker(BotDeps(settings=config, engine=engine))
+        rank = default_ranker(BotDeps(settings=config, engine=engine).solver_search)
         if dry_run:
             for frequency in FREQUENCIES:
                 previews = due_digest_previews(

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.cli.store import open_store
-from bot.services.teams import PipelineRow, PipelineStage, pipeline_report
+from bot.services.teams.pipeline import PipelineRow, PipelineStage, pipeline_report
 from storage.db import session_scope
 
 app = typer.Typer()

@@ -1,15 +1,15 @@
-"""Slack listeners, one small file per callback; each package's `register` wires its own."""
+"""Slack listeners: plain functions, one small file per callback, taking what they need by name
+(Bolt injects the payload, and bot.middleware puts the bot's dependencies in the context)."""
 
 from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.deps import BotDeps
 from bot.listeners import actions, commands, events, views
 
 
-def register_listeners(app: App, deps: BotDeps) -> None:
-    events.register(app, deps)
-    commands.register(app, deps)
-    actions.register(app, deps)
-    views.register(app, deps)
+def register_listeners(app: App) -> None:
+    events.register(app)
+    commands.register(app)
+    actions.register(app)
+    views.register(app)

@@ -12,17 +12,16 @@ import logging
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy import Engine
 
-from bot.blocks.team_roster import build_team_roster
-from bot.deps import BotDeps
-from bot.services import teams
-from storage.db import session_scope
+from bot.blocks.team_roster import build_status_posted, build_team_roster
+from bot.services.teams import rosters
 
 log = logging.getLogger(__name__)
 
 
 def publish_roster(
-    deps: BotDeps,
+    engine: Engine,
     client: WebClient,
     team_id: int,
     *,
@@ -33,10 +32,9 @@ def publish_roster(
 
     ``channel``/``thread_ts`` name the card's thread when the challenge has none on record.
     """
-    with session_scope(deps.engine) as session:
-        place = teams.claim_roster_post(
-            session=session, team_id=team_id, channel_id=channel, thread_ts=thread_ts
-        )
+    place = rosters.claim_roster_post(
+        engine=engine, team_id=team_id, channel_id=channel, thread_ts=thread_ts
+    )
     if place.message_ts and place.channel_id:
         try:
             client.chat_update(
@@ -55,17 +53,29 @@ def publish_roster(
             channel=place.channel_id, thread_ts=place.thread_ts, **build_team_roster(shown)
         )
     except SlackApiError as exc:
-        with session_scope(deps.engine) as session:
-            teams.release_roster_claim(session=session, team_id=team_id)
+        rosters.release_roster_claim(engine=engine, team_id=team_id)
         log.warning("posting the roster of team %d failed: %s", team_id, exc.response.get("error"))
         return
-    with session_scope(deps.engine) as session:
-        latest = teams.remember_roster_post(
-            session=session,
-            team_id=team_id,
-            channel_id=str(posted["channel"]),
-            message_ts=str(posted["ts"]),
-        )
+    latest = rosters.remember_roster_post(
+        engine=engine,
+        team_id=team_id,
+        channel_id=str(posted["channel"]),
+        message_ts=str(posted["ts"]),
+    )
     if latest != shown:
         # Someone joined or left while the roster was being posted; their request saw no ts.
         client.chat_update(channel=posted["channel"], ts=posted["ts"], **build_team_roster(latest))
+
+
+def announce_status_change(
+    engine: Engine, client: WebClient, change: rosters.StatusChange, *, slack_user_id: str
+) -> None:
+    """A team moved to a new status (the roster's menu or `/challenge team-status`): a line in
+    the thread, then the roster updated."""
+    if change.channel_id and change.thread_ts:
+        client.chat_postMessage(
+            channel=change.channel_id,
+            thread_ts=change.thread_ts,
+            **build_status_posted(change, slack_user_id=slack_user_id),
+        )
+    publish_roster(engine, client, change.roster.team_id)

@@ -20,7 +20,7 @@ from slack_bolt.kwargs_injection import Args, build_required_kwargs
 from slack_bolt.util.utils import get_arg_names_of_callable
 
 from bot.blocks.messages import build_unknown_person
-from bot.deps import BotDeps
+from bot.settings import Settings
 
 #: Acknowledges the request (where it has to) and puts the reply where a stranger sees it.
 StrangerReply = Callable[[Args, dict[str, Any]], None]
@@ -40,9 +40,7 @@ def respond_reply(args: Args, reply: dict[str, Any]) -> None:
     args.respond(**reply)
 
 
-def people_only(
-    deps: BotDeps, reply: StrangerReply
-) -> Callable[[Callable[..., None]], Callable[..., None]]:
+def people_only(reply: StrangerReply) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Wrap a listener so that strangers get ``reply`` with `build_unknown_person` instead."""
 
     def wrap(listener: Callable[..., None]) -> Callable[..., None]:
@@ -51,7 +49,8 @@ def people_only(
         # Bolt passes everything it has in one `args`; the listener gets only what it names.
         def for_people(args: Args) -> None:
             if args.context.get("viewer") is None:
-                reply(args, build_unknown_person(staff_channel=deps.settings.staff_channel))
+                settings: Settings = args.context["settings"]
+                reply(args, build_unknown_person(staff_channel=settings.staff_channel))
                 return
             kwargs = build_required_kwargs(
                 logger=args.logger,

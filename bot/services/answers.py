@@ -15,9 +15,10 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Literal
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from bot.services.challenges import ChallengeNotFound, ChallengeSummary, find_challenge
+from bot.services.challenges import ChallengeNotFound, ChallengeSummary, challenge_seen_by
 from bot.services.identity import Viewer
 from bot.services.language import (
     Language,
@@ -40,8 +41,10 @@ from prompts import as_data
 from prompts.answer import PROMPT as ANSWER_PROMPT
 from storage import challenges as challenge_store
 from storage import clock
+from storage import members as member_store
+from storage.db import session_scope
+from storage.members import find_member, record_names
 from storage.models import OPEN_STATUSES, Challenge, ChallengeStatus, Member, Reference
-from storage.queries import find_member, record_names
 
 Intent = Literal["solvers", "challenges", "member", "unclear"]
 SourceKind = Literal["member", "reference", "challenge"]
@@ -513,7 +516,7 @@ def _sources(session: Session, answer: Answer) -> tuple[Source, ...]:
     found: list[tuple[SourceKind, str, str, str, str]] = []
     if answer.member is not None:
         profile = answer.member
-        member = challenge_store.member_by_slug_or_name(session=session, text=profile.slug)
+        member = member_store.member_by_slug_or_name(session=session, text=profile.slug)
         found.append(
             ("member", profile.slug, profile.name, _profile_text(profile), profile.website)
         )
@@ -528,7 +531,7 @@ def _sources(session: Session, answer: Answer) -> tuple[Source, ...]:
                 )
             )
     for match in answer.solvers:
-        member = challenge_store.member_by_slug_or_name(session=session, text=match.member_slug)
+        member = member_store.member_by_slug_or_name(session=session, text=match.member_slug)
         website = member.website if member else ""
         found.append(
             ("member", match.member_slug, match.member_name, _member_text(member, match), website)
@@ -677,23 +680,24 @@ def write_answer(
 
 
 def member_profile(*, session: Session, slug: str) -> MemberProfile | None:
-    member = challenge_store.member_by_slug_or_name(session=session, text=slug)
+    member = member_store.member_by_slug_or_name(session=session, text=slug)
     return _profile(member) if member is not None else None
 
 
 def open_source(
-    *, session: Session, viewer: Viewer, kind: str, key: str
+    *, engine: Engine, viewer: Viewer, kind: str, key: str
 ) -> MemberProfile | ChallengeSummary | None:
     """A cited source in full, for the viewer; None when missing or not theirs to see.
 
     The challenge is looked up again with the viewer's rights: the menu's value came from
     Slack and could name any challenge.
     """
-    if kind in ("member", "reference"):
-        return member_profile(session=session, slug=key)
-    if kind == "challenge":
-        try:
-            return find_challenge(session=session, viewer=viewer, key=key)
-        except ChallengeNotFound:
-            return None
-    return None
+    with session_scope(engine) as session:
+        if kind in ("member", "reference"):
+            return member_profile(session=session, slug=key)
+        if kind == "challenge":
+            try:
+                return challenge_seen_by(session=session, viewer=viewer, key=key)
+            except ChallengeNotFound:
+                return None
+        return None

@@ -6,17 +6,21 @@ Slack-free: the slash command, the modal, the App Home and the CLI all call thes
 from __future__ import annotations
 
 import enum
+import logging
 import re
 import unicodedata
-from dataclasses import dataclass, field
-from datetime import date
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from bot.services.identity import Viewer
-from bot.services.language import detect_language
-from bot.services.llm import LanguageModel
+from bot.services.language import LANGUAGE_NAMES, detect_language, language_name
+from bot.services.llm import LanguageModel, LanguageModelError
 from bot.services.matching import (
     SolverMatch,
     SolverSearch,
@@ -24,17 +28,33 @@ from bot.services.matching import (
     record_suggestions,
     suggest_solvers,
 )
-from bot.services.writing import write_match_reasons
+from bot.services.text import clip, one_line
+from prompts import as_data
+from prompts.match_reasons import PROMPT as MATCH_REASONS
 from storage import challenges as store
 from storage import clock
+from storage import members as member_store
 from storage.db import session_scope
-from storage.models import OPEN_STATUSES, Challenge, ChallengeStatus, Visibility
+from storage.models import OPEN_STATUSES, Challenge, Visibility
+
+# Re-exported: a challenge's status is the service's vocabulary for its callers too.
+from storage.models import ChallengeStatus as ChallengeStatus
+
+log = logging.getLogger(__name__)
 
 # Drafts are staff work in progress; members see everything else.
 MEMBER_STATUSES = tuple(s for s in ChallengeStatus if s is not ChallengeStatus.DRAFT)
 TITLE_MAX = 300
 DESCRIPTION_MAX = 3000
 SLUG_MAX = 60
+
+
+def earliest_today() -> date:
+    """Today's date somewhere on Earth (UTC-12): a deadline of 'today' is never refused as past.
+
+    Slack's date picker gives the user's local day; the bot does not know their time zone.
+    """
+    return (clock.now() - timedelta(hours=12)).date()
 
 
 class ChallengeError(Exception):
@@ -191,8 +211,12 @@ def _parse_amount(value: str | None) -> int | None:
     return int(text)
 
 
-def validate_challenge_form(form: ChallengeForm, *, today: date) -> FormCheck:
-    """Check the intake form; every problem is reported against the field it belongs to."""
+def validate_challenge_form(form: ChallengeForm, *, today: date | None = None) -> FormCheck:
+    """Check the intake form; every problem is reported against the field it belongs to.
+
+    A deadline before ``today`` (by default the earliest date anywhere on Earth) is refused.
+    """
+    today = today or earliest_today()
     errors: dict[str, str] = {}
     title = _clean(form.title)
     if not title:
@@ -264,40 +288,39 @@ def make_slug(title: str, taken: set[str]) -> str:
 # --- storing and reading ---------------------------------------------------------------------
 
 
-def create_challenge(
-    *, session: Session, draft: ChallengeDraft, author: Viewer
-) -> ChallengeSummary:
+def create_challenge(*, engine: Engine, draft: ChallengeDraft, author: Viewer) -> ChallengeSummary:
     """Store a validated draft as an open challenge, queued for the search index."""
-    if not author.is_staff:
-        raise NotStaff("Only cluster staff can post challenges.")
-    base = make_slug(draft.title, set())
-    # Suffixed slugs keep at least the first 50 characters of the base (see make_slug).
-    taken = store.slugs_starting_with(session=session, prefix=base[:50])
-    slug = make_slug(draft.title, taken)
-    owner = store.member_by_slug_or_name(session=session, text=draft.owner)
-    challenge = store.create_challenge(
-        session=session,
-        data=store.NewChallenge(
-            slug=slug,
-            title=draft.title,
-            description=draft.description,
-            owner_member_id=owner.id if owner else None,
-            owner_name=owner.name if owner else draft.owner,
-            city=draft.city,
-            country=draft.country,
-            needs=list(draft.needs),
-            tags=list(draft.tags),
-            deadline=draft.deadline,
-            budget_min=draft.budget_min,
-            budget_max=draft.budget_max,
-            visibility=draft.visibility,
-            status=ChallengeStatus.OPEN,
-            created_by_id=author.person_id,
-            # Match reasons and summaries are written in the challenge's language.
-            language=detect_language(f"{draft.title}\n{draft.description}"),
-        ),
-    )
-    return summary_of(challenge)
+    with session_scope(engine) as session:
+        if not author.is_staff:
+            raise NotStaff("Only cluster staff can post challenges.")
+        base = make_slug(draft.title, set())
+        # Suffixed slugs keep at least the first 50 characters of the base (see make_slug).
+        taken = store.slugs_starting_with(session=session, prefix=base[:50])
+        slug = make_slug(draft.title, taken)
+        owner = member_store.member_by_slug_or_name(session=session, text=draft.owner)
+        challenge = store.create_challenge(
+            session=session,
+            data=store.NewChallenge(
+                slug=slug,
+                title=draft.title,
+                description=draft.description,
+                owner_member_id=owner.id if owner else None,
+                owner_name=owner.name if owner else draft.owner,
+                city=draft.city,
+                country=draft.country,
+                needs=list(draft.needs),
+                tags=list(draft.tags),
+                deadline=draft.deadline,
+                budget_min=draft.budget_min,
+                budget_max=draft.budget_max,
+                visibility=draft.visibility,
+                status=ChallengeStatus.OPEN,
+                created_by_id=author.person_id,
+                # Match reasons and summaries are written in the challenge's language.
+                language=detect_language(f"{draft.title}\n{draft.description}"),
+            ),
+        )
+        return summary_of(challenge)
 
 
 def suggest_for_card(
@@ -340,44 +363,51 @@ def card_channel(
     return staff_channel or None
 
 
-def remember_card(*, session: Session, challenge_id: int, channel_id: str, thread_ts: str) -> None:
-    store.remember_challenge_card(
-        session=session, challenge_id=challenge_id, channel_id=channel_id, thread_ts=thread_ts
-    )
+def remember_card(*, engine: Engine, challenge_id: int, channel_id: str, thread_ts: str) -> None:
+    with session_scope(engine) as session:
+        store.remember_challenge_card(
+            session=session, challenge_id=challenge_id, channel_id=channel_id, thread_ts=thread_ts
+        )
 
 
 def list_challenges(
-    *, session: Session, viewer: Viewer, which: str = "open", limit: int = 20
+    *, engine: Engine, viewer: Viewer, which: str = "open", limit: int = 20
 ) -> ChallengePage:
     """Open challenges (or all of them) the viewer may see, newest first."""
-    statuses = _statuses_for(viewer)
-    open_on = clock.today() if which == "open" else None
-    found = store.visible_challenges(
-        session=session,
-        member_id=viewer.member_id,
-        is_staff=viewer.is_staff,
-        statuses=statuses,
-        open_on=open_on,
-        limit=limit,
-    )
-    total = store.count_visible_challenges(
-        session=session,
-        member_id=viewer.member_id,
-        is_staff=viewer.is_staff,
-        statuses=statuses,
-        open_on=open_on,
-    )
-    return ChallengePage(tuple(summary_of(c) for c in found), total, which)
+    with session_scope(engine) as session:
+        statuses = _statuses_for(viewer)
+        open_on = clock.today() if which == "open" else None
+        found = store.visible_challenges(
+            session=session,
+            member_id=viewer.member_id,
+            is_staff=viewer.is_staff,
+            statuses=statuses,
+            open_on=open_on,
+            limit=limit,
+        )
+        total = store.count_visible_challenges(
+            session=session,
+            member_id=viewer.member_id,
+            is_staff=viewer.is_staff,
+            statuses=statuses,
+            open_on=open_on,
+        )
+        return ChallengePage(tuple(summary_of(c) for c in found), total, which)
 
 
 def _statuses_for(viewer: Viewer) -> tuple[ChallengeStatus, ...]:
     return tuple(ChallengeStatus) if viewer.is_staff else MEMBER_STATUSES
 
 
-def find_challenge(*, session: Session, viewer: Viewer, key: str) -> ChallengeSummary:
+def find_challenge(*, engine: Engine, viewer: Viewer, key: str) -> ChallengeSummary:
     """A challenge by id or slug; ChallengeNotFound when missing or hidden from the viewer."""
-    challenge = _visible(session, viewer, key)
-    return summary_of(challenge)
+    with session_scope(engine) as session:
+        return challenge_seen_by(session=session, viewer=viewer, key=key)
+
+
+def challenge_seen_by(*, session: Session, viewer: Viewer, key: str) -> ChallengeSummary:
+    """`find_challenge` inside another use case's session."""
+    return summary_of(_visible(session, viewer, key))
 
 
 def _visible(session: Session, viewer: Viewer, key: str) -> Challenge:
@@ -402,31 +432,110 @@ def parse_status(text: str) -> ChallengeStatus:
 
 
 def change_status(
-    *, session: Session, viewer: Viewer, key: str, status: str
+    *, engine: Engine, viewer: Viewer, key: str, status: str
 ) -> tuple[ChallengeSummary, ChallengeStatus]:
     """Move a challenge to ``status`` (staff only); returns it and its previous status."""
-    if not viewer.is_staff:
-        raise NotStaff("Only cluster staff can change a challenge's status.")
-    new_status = parse_status(status)
-    challenge = _visible(session, viewer, key)
-    previous = challenge.status
-    store.set_challenge_status(session=session, challenge=challenge, status=new_status)
-    return summary_of(challenge), previous
+    with session_scope(engine) as session:
+        if not viewer.is_staff:
+            raise NotStaff("Only cluster staff can change a challenge's status.")
+        new_status = parse_status(status)
+        challenge = _visible(session, viewer, key)
+        previous = challenge.status
+        store.set_challenge_status(session=session, challenge=challenge, status=new_status)
+        return summary_of(challenge), previous
 
 
-def express_interest(*, session: Session, viewer: Viewer, challenge_id: int) -> InterestResult:
+def express_interest(*, engine: Engine, viewer: Viewer, challenge_id: int) -> InterestResult:
     """The viewer's organisation wants in on the challenge; saying it twice changes nothing."""
+    with session_scope(engine) as session:
+        try:
+            challenge = _visible(session, viewer, str(challenge_id))
+        except ChallengeNotFound:
+            return InterestResult(InterestOutcome.NOT_FOUND, None)
+        summary = summary_of(challenge)
+        if viewer.member_id is None:
+            return InterestResult(InterestOutcome.NO_ORGANISATION, summary)
+        added = store.add_interest(
+            session=session,
+            challenge_id=challenge.id,
+            member_id=viewer.member_id,
+            person_id=viewer.person_id,
+        )
+        return InterestResult(
+            InterestOutcome.RECORDED if added else InterestOutcome.ALREADY, summary
+        )
+
+
+# Staff read five of these on a card; the template reason is about as long.
+REASON_MAX = 200
+
+
+EVIDENCE_PER_MEMBER = 4
+
+
+DESCRIPTION_SENT = 2000
+
+
+class MemberReason(BaseModel):
+    """Why one suggested member fits the challenge."""
+
+    member: str
+    reason: str
+
+
+class MatchReasons(BaseModel):
+    """One sentence per suggested member, by the member's slug."""
+
+    reasons: list[MemberReason]
+
+
+def _challenge_data(challenge: Challenge) -> dict[str, Any]:
+    place = ", ".join(p for p in (challenge.city, challenge.region, challenge.country) if p)
+    return {
+        "title": challenge.title,
+        "description": clip(challenge.description, DESCRIPTION_SENT),
+        "needs": list(challenge.needs),
+        "place": place,
+    }
+
+
+def _member_data(match: SolverMatch) -> dict[str, Any]:
+    return {
+        "slug": match.member_slug,
+        "name": match.member_name,
+        "kind": match.kind,
+        "place": ", ".join(p for p in (match.city, match.country) if p),
+        "evidence": [
+            {"kind": e.kind, "title": e.title, "text": e.text}
+            for e in match.evidence[:EVIDENCE_PER_MEMBER]
+        ],
+    }
+
+
+def write_match_reasons(
+    llm: LanguageModel | None, challenge: Challenge, matches: Sequence[SolverMatch]
+) -> list[SolverMatch]:
+    """``matches`` with the model's reason for each member; the template reason wherever the
+    model gave none, a wrong one or failed. One call for the whole card, counted for nobody."""
+    if llm is None or not matches:
+        return list(matches)
+    language = challenge.language if challenge.language in LANGUAGE_NAMES else "en"
+    variables = {
+        "language": language_name(language),
+        "challenge": as_data(_challenge_data(challenge)),
+        "members": as_data([_member_data(m) for m in matches]),
+    }
     try:
-        challenge = _visible(session, viewer, str(challenge_id))
-    except ChallengeNotFound:
-        return InterestResult(InterestOutcome.NOT_FOUND, None)
-    summary = summary_of(challenge)
-    if viewer.member_id is None:
-        return InterestResult(InterestOutcome.NO_ORGANISATION, summary)
-    added = store.add_interest(
-        session=session,
-        challenge_id=challenge.id,
-        member_id=viewer.member_id,
-        person_id=viewer.person_id,
-    )
-    return InterestResult(InterestOutcome.RECORDED if added else InterestOutcome.ALREADY, summary)
+        answer = llm.extract(MATCH_REASONS, MatchReasons, variables, person_id=None)
+    except LanguageModelError as exc:
+        log.warning("match reasons for %s from the templates: %s", challenge.slug, exc)
+        return list(matches)
+    suggested = {m.member_slug for m in matches}
+    written: dict[str, str] = {}
+    for item in answer.reasons:
+        slug, reason = item.member.strip(), one_line(item.reason)
+        # Members the matcher did not suggest are not the model's to add; an over-long reason
+        # would not fit the card, and the template one still says something true.
+        if slug in suggested and slug not in written and 0 < len(reason) <= REASON_MAX:
+            written[slug] = reason
+    return [replace(m, reason=written.get(m.member_slug, m.reason)) for m in matches]

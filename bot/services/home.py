@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from bot.services.challenges import ChallengeSummary, summary_of
 from bot.services.identity import Viewer
 from bot.services.matching import SolverSearch, challenges_for_member
-from bot.services.teams import PipelineRow, pipeline_report
+from bot.services.teams.pipeline import PipelineRow, pipeline_report
 from storage import challenges as store
 from storage import clock
+from storage import members as member_store
+from storage import teams as team_store
+from storage.db import session_scope
 from storage.models import Challenge, DigestFrequency, Member
 
 CHALLENGES_PER_PAGE = 5
@@ -106,48 +110,49 @@ def challenges_for_home(
 
 
 def home_page(
-    *, session: Session, viewer: Viewer, page: int = 0, search: SolverSearch | None = None
+    *, engine: Engine, viewer: Viewer, page: int = 0, search: SolverSearch | None = None
 ) -> HomePage:
-    page = max(page, 0)
-    challenges, total = challenges_for_home(
-        session=session,
-        viewer=viewer,
-        search=search,
-        limit=CHALLENGES_PER_PAGE,
-        offset=page * CHALLENGES_PER_PAGE,
-    )
-    member = (
-        store.member_by_id(session=session, member_id=viewer.member_id)
-        if viewer.member_id is not None
-        else None
-    )
-    interests: list[ChallengeSummary] = []
-    teams: list[TeamSummary] = []
-    if member is not None:
-        interests = [
-            summary_of(c)
-            for c in store.interests_of_member(
-                session=session, member_id=member.id, limit=INTERESTS_SHOWN
-            )
-        ]
-        teams = [
-            TeamSummary(name=team.name, status=team.status.value, challenge_title=title)
-            for team, title in store.teams_of_member(
-                session=session, member_id=member.id, limit=TEAMS_SHOWN
-            )
-        ]
-    return HomePage(
-        viewer=viewer,
-        organisation=_profile(member) if member else None,
-        challenges=tuple(challenges),
-        challenges_total=total,
-        page=page,
-        page_size=CHALLENGES_PER_PAGE,
-        interests=tuple(interests),
-        teams=tuple(teams),
-        digest_frequency=viewer.digest_frequency,
-        pipeline=tuple(_pipeline(session, viewer)),
-    )
+    with session_scope(engine) as session:
+        page = max(page, 0)
+        challenges, total = challenges_for_home(
+            session=session,
+            viewer=viewer,
+            search=search,
+            limit=CHALLENGES_PER_PAGE,
+            offset=page * CHALLENGES_PER_PAGE,
+        )
+        member = (
+            member_store.member_by_id(session=session, member_id=viewer.member_id)
+            if viewer.member_id is not None
+            else None
+        )
+        interests: list[ChallengeSummary] = []
+        teams: list[TeamSummary] = []
+        if member is not None:
+            interests = [
+                summary_of(c)
+                for c in store.interests_of_member(
+                    session=session, member_id=member.id, limit=INTERESTS_SHOWN
+                )
+            ]
+            teams = [
+                TeamSummary(name=team.name, status=team.status.value, challenge_title=title)
+                for team, title in team_store.teams_of_member(
+                    session=session, member_id=member.id, limit=TEAMS_SHOWN
+                )
+            ]
+        return HomePage(
+            viewer=viewer,
+            organisation=_profile(member) if member else None,
+            challenges=tuple(challenges),
+            challenges_total=total,
+            page=page,
+            page_size=CHALLENGES_PER_PAGE,
+            interests=tuple(interests),
+            teams=tuple(teams),
+            digest_frequency=viewer.digest_frequency,
+            pipeline=tuple(_pipeline(session, viewer)),
+        )
 
 
 def _pipeline(session: Session, viewer: Viewer) -> list[PipelineRow]:

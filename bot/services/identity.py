@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
 
+from storage.db import session_scope
 from storage.models import DigestFrequency, Person
-from storage.slack_queries import link_slack_user, person_by_email, person_by_slack_user
+from storage.people import person_by_email
+from storage.slack import link_slack_user, person_by_slack_user
 
 
 @dataclass(frozen=True)
@@ -43,16 +45,17 @@ def viewer_of(person: Person, slack_user_id: str) -> Viewer:
 
 
 def identify_slack_user(
-    *, session: Session, slack_user_id: str, profile_email: Callable[[], str | None]
+    *, engine: Engine, slack_user_id: str, profile_email: Callable[[], str | None]
 ) -> Viewer | None:
     """The person behind a Slack user, linked by email the first time; None when unknown."""
-    person = person_by_slack_user(session=session, slack_user_id=slack_user_id)
-    if person is None:
-        email = profile_email()
-        if not email:
-            return None
-        person = person_by_email(session=session, email=email)
+    with session_scope(engine) as session:
+        person = person_by_slack_user(session=session, slack_user_id=slack_user_id)
         if person is None:
-            return None
-        link_slack_user(session=session, person_id=person.id, slack_user_id=slack_user_id)
-    return viewer_of(person, slack_user_id)
+            email = profile_email()
+            if not email:
+                return None
+            person = person_by_email(session=session, email=email)
+            if person is None:
+                return None
+            link_slack_user(session=session, person_id=person.id, slack_user_id=slack_user_id)
+        return viewer_of(person, slack_user_id)

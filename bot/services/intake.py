@@ -14,13 +14,15 @@ from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from bot.services.challenges import DESCRIPTION_MAX, TITLE_MAX, ChallengeForm, split_list
 from bot.services.llm import LanguageModel, LanguageModelError
 from prompts import as_data
 from prompts.intake import PROMPT
-from storage.queries import find_member
+from storage.db import session_scope
+from storage.members import find_member
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +67,12 @@ def prefill_from_text(
     llm: LanguageModel | None,
     text: str,
     today: date,
-    session: Session,
+    engine: Engine,
     person_id: int | None,
 ) -> Prefill:
     """The intake form pre-filled from ``text``; offline (the text as it is) when the model
-    is off or fails."""
+    is off or fails. The store is read only once the model has answered: no connection waits
+    on it."""
     if llm is None or not text.strip():
         return Prefill(offline_form(text), by_model=False)
     variables = {"today": today.isoformat(), "text": as_data(text.strip()[:TEXT_MAX])}
@@ -81,7 +84,8 @@ def prefill_from_text(
     if not extract.title.strip():
         # A model that found no challenge in the text: the person reads it themselves.
         return Prefill(offline_form(text), by_model=False)
-    return Prefill(form_of(extract, today=today, session=session), True, extract.language)
+    with session_scope(engine) as session:
+        return Prefill(form_of(extract, today=today, session=session), True, extract.language)
 
 
 def with_typed(prefill: Prefill, typed: ChallengeForm) -> ChallengeForm:

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from bot.services.identity import Viewer
 from storage import clock
+from storage import introductions as store
+from storage import members as member_store
+from storage.db import session_scope
 from storage.models import Introduction, IntroductionStatus, Member, Person
+from storage.questions import question_text
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,10 @@ class IntroductionRequest:
     asker_name: str
     asker_organisation: str
     question: str
+
+    @property
+    def accepted(self) -> bool:
+        return self.status is IntroductionStatus.ACCEPTED
 
 
 class IntroductionError(Exception):
@@ -64,53 +71,61 @@ def _request(intro: Introduction, session: Session, *, new: bool) -> Introductio
 
 
 def request_introduction(
+    *, engine: Engine, asker: Viewer, member_slug: str, question_id: int | None
+) -> IntroductionRequest:
+    """Ask to be introduced to ``member_slug`` about the logged question ``question_id`` (none:
+    an answer no question was logged for); the same request twice returns the first."""
+    with session_scope(engine) as session:
+        question = question_text(session=session, question_id=question_id)
+        return _request_introduction(
+            session=session, asker=asker, member_slug=member_slug, question=question
+        )
+
+
+def _request_introduction(
     *, session: Session, asker: Viewer, member_slug: str, question: str
 ) -> IntroductionRequest:
-    """Ask to be introduced to ``member_slug``; the same request twice returns the first."""
-    member = session.scalars(select(Member).where(Member.slug == member_slug)).first()
+    member = member_store.member_by_slug(session=session, slug=member_slug)
     if member is None:
         raise IntroductionError("That member is no longer in the cluster's records.")
     if member.id == asker.member_id:
         raise IntroductionError(f"You are at {member.name} yourself.")
-    existing = session.scalars(
-        select(Introduction).where(
-            Introduction.asker_person_id == asker.person_id, Introduction.member_id == member.id
-        )
-    ).first()
+    existing = store.introduction_between(
+        session=session, asker_person_id=asker.person_id, member_id=member.id
+    )
     if existing is not None:
         return _request(existing, session, new=False)
     contact = _contact(member, asker.person_id)
     if contact is None:
         raise IntroductionError(f"{member.name} has no contact person in the records yet.")
-    intro = Introduction(
+    intro = store.add_introduction(
+        session=session,
         asker_person_id=asker.person_id,
         member_id=member.id,
         contact_person_id=contact.id,
         question=question[:2000],
     )
-    try:
-        with session.begin_nested():
-            session.add(intro)
-    except IntegrityError:  # a double click racing this one got there first
-        return request_introduction(
+    if intro is None:  # a double click racing this one got there first
+        return _request_introduction(
             session=session, asker=asker, member_slug=member_slug, question=question
         )
     return _request(intro, session, new=True)
 
 
 def decide_introduction(
-    *, session: Session, introduction_id: int, by_slack_user_id: str, accept: bool
+    *, engine: Engine, introduction_id: int, by_slack_user_id: str, accept: bool
 ) -> IntroductionRequest:
     """The contact's answer; only they may give it, and only the first answer counts."""
-    intro = session.get(Introduction, introduction_id)
-    if intro is None:
-        raise IntroductionError("That introduction request no longer exists.")
-    contact = session.get(Person, intro.contact_person_id) if intro.contact_person_id else None
-    if contact is None or contact.slack_user_id != by_slack_user_id:
-        raise IntroductionError("Only the person who was asked can answer this request.")
-    if intro.status is not IntroductionStatus.REQUESTED:
-        return _request(intro, session, new=False)
-    intro.status = IntroductionStatus.ACCEPTED if accept else IntroductionStatus.DECLINED
-    intro.decided_at = clock.now()
-    session.flush()
-    return _request(intro, session, new=True)
+    with session_scope(engine) as session:
+        intro = store.introduction_by_id(session=session, introduction_id=introduction_id)
+        if intro is None:
+            raise IntroductionError("That introduction request no longer exists.")
+        contact = session.get(Person, intro.contact_person_id) if intro.contact_person_id else None
+        if contact is None or contact.slack_user_id != by_slack_user_id:
+            raise IntroductionError("Only the person who was asked can answer this request.")
+        if intro.status is not IntroductionStatus.REQUESTED:
+            return _request(intro, session, new=False)
+        intro.status = IntroductionStatus.ACCEPTED if accept else IntroductionStatus.DECLINED
+        intro.decided_at = clock.now()
+        session.flush()
+        return _request(intro, session, new=True)

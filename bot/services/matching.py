@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from bot.services.identity import Viewer
 from bot.services.language import SearchText, search_text
@@ -30,14 +30,17 @@ from retrieval.ranking import OwnerMatch, match_owners
 from retrieval.sync import Indexes, sync_index
 from storage import challenges as challenge_store
 from storage import clock
+from storage import members as member_store
+from storage import suggestions as suggestion_store
+from storage.db import session_scope
 from storage.models import (
     OPEN_STATUSES,
     Challenge,
     Member,
     MembershipStatus,
-    SolverSuggestion,
     SuggestionFeedback,
 )
+from storage.questions import set_question_feedback
 
 log = logging.getLogger(__name__)
 
@@ -199,11 +202,6 @@ def match_reason(evidence: Sequence[Evidence]) -> str:
     return f"{label}: {_snippet(best.text)}"
 
 
-def _members_by_id(session: Session, ids: Collection[int]) -> dict[int, Member]:
-    query = select(Member).where(Member.id.in_(list(ids))).options(selectinload(Member.people))
-    return {m.id: m for m in session.scalars(query)}
-
-
 def contacts_of(member: Member) -> tuple[Contact, ...]:
     """A member's people as contacts, those reachable on Slack first."""
     return tuple(
@@ -227,21 +225,9 @@ def _to_solver_match(member: Member, found: OwnerMatch) -> SolverMatch:
     )
 
 
-def rejected_members(*, session: Session, challenge_id: int) -> set[int]:
-    """Members people marked *Not a fit* for this challenge: later rankings leave them out."""
-    return set(
-        session.scalars(
-            select(SolverSuggestion.member_id).where(
-                SolverSuggestion.challenge_id == challenge_id,
-                SolverSuggestion.feedback == SuggestionFeedback.NOT_A_FIT,
-            )
-        )
-    )
-
-
 def members_left_out(*, session: Session, challenge: Challenge) -> set[int]:
     """Never suggested for a challenge: its owner and the members marked *Not a fit* for it."""
-    excluded = rejected_members(session=session, challenge_id=challenge.id)
+    excluded = suggestion_store.rejected_member_ids(session=session, challenge_id=challenge.id)
     if challenge.owner_member_id is not None:
         excluded.add(challenge.owner_member_id)
     return excluded
@@ -278,7 +264,9 @@ def suggest_solvers(
         lexical_query=words.lexical,
     )
     found = [f for f in found if owner_id(f.owner) not in excluded][:k]
-    members = _members_by_id(session, [owner_id(f.owner) for f in found])
+    members = member_store.members_with_people(
+        session=session, ids=[owner_id(f.owner) for f in found]
+    )
     return [
         _to_solver_match(members[owner_id(f.owner)], f)
         for f in found
@@ -290,30 +278,42 @@ def record_suggestions(
     *, session: Session, challenge: Challenge, matches: Sequence[SolverMatch]
 ) -> None:
     """Keep what was suggested for a challenge (the pipeline starts here); feedback stays."""
-    slugs = {m.member_slug: m for m in matches}
-    members = session.scalars(select(Member).where(Member.slug.in_(list(slugs))))
-    existing = {
-        s.member_id: s
-        for s in session.scalars(
-            select(SolverSuggestion).where(SolverSuggestion.challenge_id == challenge.id)
-        )
-    }
-    for member in members:
-        match = slugs[member.slug]
-        evidence = {"reason": match.reason, "evidence": [e.title or e.text for e in match.evidence]}
-        row = existing.get(member.id)
-        if row is None:
-            session.add(
-                SolverSuggestion(
-                    challenge_id=challenge.id,
-                    member_id=member.id,
-                    score=match.score,
-                    evidence=evidence,
-                )
+    suggestion_store.keep_suggestions(
+        session=session,
+        challenge_id=challenge.id,
+        suggested={
+            m.member_slug: (
+                m.score,
+                {"reason": m.reason, "evidence": [e.title or e.text for e in m.evidence]},
             )
-        else:
-            row.score, row.evidence = match.score, evidence
-    session.flush()
+            for m in matches
+        },
+    )
+
+
+def mark_not_a_fit(
+    *,
+    engine: Engine,
+    member_slug: str,
+    challenge_id: int | None,
+    question_id: int | None,
+    person_id: int | None,
+) -> None:
+    """*Not a fit* on a suggested member: kept on the challenge's suggestion, so later rankings
+    of that challenge leave the member out, and on the logged question it answered."""
+    with session_scope(engine) as session:
+        if challenge_id is not None:
+            set_feedback(
+                session=session,
+                challenge_id=challenge_id,
+                member_slug=member_slug,
+                feedback=SuggestionFeedback.NOT_A_FIT,
+                person_id=person_id,
+            )
+        if question_id is not None:
+            set_question_feedback(
+                session=session, question_id=question_id, feedback=f"not_a_fit:{member_slug}"
+            )
 
 
 def set_feedback(
@@ -325,19 +325,13 @@ def set_feedback(
     person_id: int | None,
 ) -> None:
     """Record *Introduce me* or *Not a fit* on a suggestion (creating it if it was ad hoc)."""
-    member = session.scalars(select(Member).where(Member.slug == member_slug)).one()
-    row = session.scalars(
-        select(SolverSuggestion).where(
-            SolverSuggestion.challenge_id == challenge_id,
-            SolverSuggestion.member_id == member.id,
-        )
-    ).first()
-    if row is None:
-        row = SolverSuggestion(challenge_id=challenge_id, member_id=member.id, score=0.0)
-        session.add(row)
-    row.feedback = feedback
-    row.feedback_by_id = person_id
-    session.flush()
+    suggestion_store.set_suggestion_feedback(
+        session=session,
+        challenge_id=challenge_id,
+        member_slug=member_slug,
+        feedback=feedback,
+        person_id=person_id,
+    )
 
 
 def challenge_needs(challenge: Challenge, limit: int = 6) -> list[str]:
@@ -404,7 +398,7 @@ def suggest_team(
         pick = max(candidates, key=lambda o: candidates[o])
         chosen.append(pick)
         open_needs = [n for n in open_needs if pick not in coverers[n]]
-    members = _members_by_id(session, [owner_id(o) for o in chosen])
+    members = member_store.members_with_people(session=session, ids=[owner_id(o) for o in chosen])
     best_match: dict[str, OwnerMatch] = {}
     for need in needs:
         for owner, hit in coverers[need].items():
@@ -433,7 +427,7 @@ def challenges_for_member(
 ) -> list[ChallengeFit]:
     """Open challenges that best fit a member organisation, among those the viewer may see."""
     search.catch_up()
-    member = _members_by_id(session, [member_id]).get(member_id)
+    member = member_store.members_with_people(session=session, ids=[member_id]).get(member_id)
     if member is None:
         return []
     profile = "\n".join(

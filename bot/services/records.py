@@ -13,11 +13,10 @@ from sqlalchemy.orm import Session
 import storage
 from storage import challenges as challenge_store
 from storage import clock, migrate
-from storage.db import StoreUnavailable, check_store
+from storage.db import StoreUnavailable, check_store, count_rows
+from storage.exchange import KINDS, Kind
 from storage.files import Format, RawRow, read_rows, write_records
 from storage.importing import ImportReport, export_records, import_rows
-from storage.queries import count_rows
-from storage.records import KINDS, Kind
 
 DEMO_DIR = Path(storage.__file__).parent / "demo"
 

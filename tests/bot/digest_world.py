@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.digest_delivery import SlackDigestPoster
-from bot.services.digests import Digest
+from bot.services.digests.choosing import Digest
 from bot.services.identity import Viewer
 from bot.services.matching import ChallengeFit
 from storage.digests import Subscriber

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from sqlalchemy import Engine, select
 
-from bot.services.digests import preview_for_channel
+from bot.services.digests.choosing import preview_for_channel
 from bot.services.records import load_demo
 from storage import clock as the_clock
 from storage.db import session_scope

@@ -16,7 +16,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
 from bot import jobs
-from bot.services.digests import capability_ranker
+from bot.services.digests.choosing import capability_ranker
 from bot.settings import Settings
 from standins.cluster import crowd
 from standins.digests import DigestSlack, slack_poster

@@ -8,12 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from storage.db import session_scope
+from storage.db import count_rows, session_scope
+from storage.exchange import KINDS, Kind
 from storage.files import RawRow, RecordFileError, parse_csv, parse_json, read_rows, to_csv, to_json
 from storage.importing import ImportReport, export_records, import_rows
 from storage.models import Challenge, IndexOutbox, Member, Person
-from storage.queries import count_rows
-from storage.records import KINDS, Kind
 
 MEMBERS_CSV = """slug,name,kind,country,city,size,capabilities,technologies,languages,references
 arctic-sense,ArcticSense Oy,company,Finland,Oulu,small,snow load sensing; structural monitoring,LoRaWAN;IoT,fi;en,"[{""title"": ""Roof sensors for Oulu schools"", ""year"": 2023, ""client"": ""City of Oulu""}]"

@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
 from storage.db import session_scope
+from storage.exchange import MemberRecord
 from storage.files import parse_csv, parse_json, to_csv, to_json
 from storage.importing import export_records, import_rows
 from storage.models import Member
-from storage.records import MemberRecord
 from tests.conftest import _empty_all_tables
 
 texts = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=60)

@@ -7,20 +7,18 @@ Slack and the answer may have been written for someone else in the thread.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack
 from slack_bolt.kwargs_injection import Args
 from slack_sdk import WebClient
+from sqlalchemy import Engine
 
 from bot.blocks.answers import build_member_profile, build_source_not_shown, read_source_value
 from bot.blocks.challenge_list import build_challenge_detail
-from bot.deps import BotDeps
 from bot.listeners.strangers import people_only
 from bot.services.answers import MemberProfile, open_source
 from bot.services.identity import Viewer
-from storage.db import session_scope
 
 
 def _thread_of(body: dict[str, Any]) -> str | None:
@@ -48,28 +46,25 @@ def _stranger_reply(args: Args, reply: dict[str, Any]) -> None:
     _reply_in_thread(args.client, args.body, reply)
 
 
-def make_open_source_action(deps: BotDeps) -> Callable[..., None]:
-    @people_only(deps, _stranger_reply)
-    def open_source_action(
-        ack: Ack,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: WebClient,
-        viewer: Viewer,
-    ) -> None:
-        ack()
-        if not _channel_of(body):
-            return
-        value = str((action.get("selected_option") or {}).get("value", ""))
-        kind, key = read_source_value(value)
-        with session_scope(deps.engine) as session:
-            found = open_source(session=session, viewer=viewer, kind=kind, key=key)
-        if found is None:
-            reply = build_source_not_shown()
-        elif isinstance(found, MemberProfile):
-            reply = build_member_profile(found)
-        else:
-            reply = build_challenge_detail(found)
-        _reply_in_thread(client, body, reply)
-
-    return open_source_action
+@people_only(_stranger_reply)
+def open_source_chosen(
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    viewer: Viewer,
+    engine: Engine,
+) -> None:
+    ack()
+    if not _channel_of(body):
+        return
+    value = str((action.get("selected_option") or {}).get("value", ""))
+    kind, key = read_source_value(value)
+    found = open_source(engine=engine, viewer=viewer, kind=kind, key=key)
+    if found is None:
+        reply = build_source_not_shown()
+    elif isinstance(found, MemberProfile):
+        reply = build_member_profile(found)
+    else:
+        reply = build_challenge_detail(found)
+    _reply_in_thread(client, body, reply)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, BoltContext
+from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
+from sqlalchemy import Engine
 
 from bot.blocks.challenge_modal import (
     NOTHING_PASTED_NOTE,
@@ -27,27 +27,28 @@ from bot.blocks.challenge_modal import (
     prefill_note,
     view_revision,
 )
-from bot.deps import BotDeps
 from bot.listeners.views.challenge_new import form_from_view, pasted_text
 from bot.services import intake
+from bot.services.challenges import earliest_today
 from bot.services.identity import Viewer
-from storage.db import session_scope
+from bot.services.llm import LanguageModel
 
 log = logging.getLogger(__name__)
 
 
-def read_text(deps: BotDeps, viewer: Viewer, text: str) -> intake.Prefill:
+def read_text(
+    viewer: Viewer, text: str, *, engine: Engine, llm: LanguageModel | None
+) -> intake.Prefill:
     """The pre-filled form; whatever breaks, the offline one, so the modal never stays on
     "Reading the text…"."""
     try:
-        with session_scope(deps.engine) as session:
-            return intake.prefill_from_text(
-                llm=deps.llm,
-                text=text,
-                today=deps.today(),
-                session=session,
-                person_id=viewer.person_id,
-            )
+        return intake.prefill_from_text(
+            llm=llm,
+            text=text,
+            today=earliest_today(),
+            engine=engine,
+            person_id=viewer.person_id,
+        )
     except Exception:
         log.exception("pre-filling the intake form failed; the text goes in as it is")
         return intake.Prefill(intake.offline_form(text), by_model=False)
@@ -78,65 +79,67 @@ def _update(
 
 
 def open_prefilled(
-    deps: BotDeps,
     client: WebClient,
     *,
     trigger_id: str,
     viewer: Viewer,
     text: str,
     channel_id: str,
+    engine: Engine,
+    llm: LanguageModel | None,
 ) -> None:
     """`/challenge <pasted text>`: the form filled in from ``text``, for staff."""
-    if deps.llm is None:
+    if llm is None:
         # No model to wait for: the offline pre-fill is instant, so the form opens directly.
-        prefill = read_text(deps, viewer, text)
+        prefill = read_text(viewer, text, engine=engine, llm=llm)
         view = _prefilled_modal(prefill, channel_id=channel_id, text=text, revision=1)
         client.views_open(trigger_id=trigger_id, view=view)
         return
     loading = build_challenge_loading(private_metadata=modal_metadata(channel_id, text))
     opened = client.views_open(trigger_id=trigger_id, view=loading)
     shown = opened.get("view") or {}
-    prefill = read_text(deps, viewer, text)
+    prefill = read_text(viewer, text, engine=engine, llm=llm)
     view = _prefilled_modal(prefill, channel_id=channel_id, text=text, revision=1)
     _update(client, view_id=str(shown.get("id")), hash=shown.get("hash"), view=view)
 
 
-def make_challenge_prefill_action(deps: BotDeps) -> Callable[..., None]:
-    def prefill_pressed(
-        ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
-    ) -> None:
-        ack()
-        viewer: Viewer | None = context.get("viewer")
-        view: dict[str, Any] = body.get("view") or {}
-        if viewer is None or not viewer.is_staff or not view.get("id"):
-            # Only staff are given the modal; a forged click gets no model call.
-            return
-        view_id, metadata = str(view["id"]), str(view.get("private_metadata") or "")
-        typed = form_from_view(view)
-        text = pasted_text(view).strip()
-        if not text:
-            # Same block ids: Slack keeps everything typed so far and shows the note.
-            again = build_challenge_modal(
-                private_metadata=metadata,
-                form=typed,
-                note=NOTHING_PASTED_NOTE,
-                revision=view_revision(view),
-            )
-            _update(client, view_id=view_id, hash=view.get("hash"), view=again)
-            return
-        channel_id = metadata_channel(metadata)
-        hash_ = view.get("hash")
-        if deps.llm is not None:
-            loading = build_challenge_loading(private_metadata=modal_metadata(channel_id, text))
-            shown = _update(client, view_id=view_id, hash=hash_, view=loading)
-            if shown is None:
-                return
-            hash_ = (shown.get("view") or {}).get("hash")
-        prefill = read_text(deps, viewer, text)
-        prefill = dataclasses.replace(prefill, form=intake.with_typed(prefill, typed))
-        filled = _prefilled_modal(
-            prefill, channel_id=channel_id, text=text, revision=view_revision(view) + 1
+def prefill_pressed(
+    ack: Ack,
+    body: dict[str, Any],
+    client: WebClient,
+    viewer: Viewer | None,
+    engine: Engine,
+    llm: LanguageModel | None,
+) -> None:
+    ack()
+    view: dict[str, Any] = body.get("view") or {}
+    if viewer is None or not viewer.is_staff or not view.get("id"):
+        # Only staff are given the modal; a forged click gets no model call.
+        return
+    view_id, metadata = str(view["id"]), str(view.get("private_metadata") or "")
+    typed = form_from_view(view)
+    text = pasted_text(view).strip()
+    if not text:
+        # Same block ids: Slack keeps everything typed so far and shows the note.
+        again = build_challenge_modal(
+            private_metadata=metadata,
+            form=typed,
+            note=NOTHING_PASTED_NOTE,
+            revision=view_revision(view),
         )
-        _update(client, view_id=view_id, hash=hash_, view=filled)
-
-    return prefill_pressed
+        _update(client, view_id=view_id, hash=view.get("hash"), view=again)
+        return
+    channel_id = metadata_channel(metadata)
+    hash_ = view.get("hash")
+    if llm is not None:
+        loading = build_challenge_loading(private_metadata=modal_metadata(channel_id, text))
+        shown = _update(client, view_id=view_id, hash=hash_, view=loading)
+        if shown is None:
+            return
+        hash_ = (shown.get("view") or {}).get("hash")
+    prefill = read_text(viewer, text, engine=engine, llm=llm)
+    prefill = dataclasses.replace(prefill, form=intake.with_typed(prefill, typed))
+    filled = _prefilled_modal(
+        prefill, channel_id=channel_id, text=text, revision=view_revision(view) + 1
+    )
+    _update(client, view_id=view_id, hash=hash_, view=filled)

@@ -5,23 +5,34 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, BoltContext
+from slack_bolt import Ack
 from slack_sdk import WebClient
+from sqlalchemy import Engine
 
-from bot.deps import BotDeps
 from bot.listeners.events.app_home_opened import publish_home
+from bot.services.identity import Viewer
+from bot.services.matching import SolverSearch
+from bot.settings import Settings
 
 
-def make_home_page_action(deps: BotDeps) -> Callable[..., None]:
-    def home_page_turned(
-        ack: Ack,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: WebClient,
-        context: BoltContext,
-    ) -> None:
-        ack()
-        page = int(action["value"]) if str(action.get("value", "")).isdigit() else 0
-        publish_home(deps, client, body["user"]["id"], context.get("viewer"), page)
-
-    return home_page_turned
+def home_page_turned(
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    viewer: Viewer | None,
+    settings: Settings,
+    engine: Engine,
+    open_search: Callable[[], SolverSearch],
+) -> None:
+    ack()
+    page = int(action["value"]) if str(action.get("value", "")).isdigit() else 0
+    publish_home(
+        client,
+        body["user"]["id"],
+        viewer,
+        settings=settings,
+        engine=engine,
+        open_search=open_search,
+        page=page,
+    )

@@ -7,20 +7,18 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, BoltContext, Respond
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy import Engine
 
-from bot.blocks.answers import build_staff_question
-from bot.blocks.common import message, section
-from bot.deps import BotDeps
+from bot.blocks.answers import build_not_a_fit_noted, build_passed_to_staff, build_staff_question
 from bot.listeners.commands.solvers import solvers_reply
 from bot.listeners.strangers import people_only, respond_reply
 from bot.services.identity import Viewer
-from bot.services.matching import set_feedback
-from storage.db import session_scope
-from storage.models import SuggestionFeedback
-from storage.queries import set_question_feedback
+from bot.services.llm import LanguageModel
+from bot.services.matching import SolverSearch, mark_not_a_fit
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -29,67 +27,63 @@ def _value(body: dict[str, Any]) -> str:
     return str(body["actions"][0].get("value", ""))
 
 
-def make_share_action(deps: BotDeps) -> Callable[..., None]:
-    @people_only(deps, respond_reply)
-    def share(ack: Ack, body: dict[str, Any], respond: Respond, viewer: Viewer) -> None:
-        ack()
-        reply = solvers_reply(deps, viewer, _value(body), share=False)
-        respond(response_type="in_channel", delete_original=True, **reply)
-
-    return share
-
-
-def make_not_a_fit_action(deps: BotDeps) -> Callable[..., None]:
-    def not_a_fit(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
-        ack()
-        viewer: Viewer | None = context.get("viewer")
-        value = json.loads(_value(body))
-        member, challenge, question = value["member"], value.get("challenge"), value.get("question")
-        with session_scope(deps.engine) as session:
-            if challenge is not None:
-                set_feedback(
-                    session=session,
-                    challenge_id=int(challenge),
-                    member_slug=member,
-                    feedback=SuggestionFeedback.NOT_A_FIT,
-                    person_id=viewer.person_id if viewer else None,
-                )
-            if question is not None:
-                set_question_feedback(
-                    session=session, question_id=int(question), feedback=f"not_a_fit:{member}"
-                )
-        later = " It is left out of later suggestions for this challenge." if challenge else ""
-        text = f"Thanks, noted that this member is not a fit.{later}"
-        respond(response_type="ephemeral", replace_original=False, **message(text, [section(text)]))
-
-    return not_a_fit
+@people_only(respond_reply)
+def share(
+    ack: Ack,
+    body: dict[str, Any],
+    respond: Respond,
+    viewer: Viewer,
+    settings: Settings,
+    engine: Engine,
+    llm: LanguageModel | None,
+    open_search: Callable[[], SolverSearch],
+) -> None:
+    ack()
+    reply = solvers_reply(
+        _value(body),
+        viewer=viewer,
+        share=False,
+        settings=settings,
+        engine=engine,
+        llm=llm,
+        open_search=open_search,
+    )
+    respond(response_type="in_channel", delete_original=True, **reply)
 
 
-def make_ask_staff_action(deps: BotDeps) -> Callable[..., None]:
-    def ask_staff(
-        ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
-    ) -> None:
-        ack()
-        staff_channel = deps.settings.staff_channel
-        channel = (body.get("channel") or {}).get("id", "")
-        ts = (body.get("container") or {}).get("thread_ts") or (body.get("message") or {}).get(
-            "ts", ""
-        )
-        permalink = ""
-        if channel and ts:
-            try:
-                permalink = str(
-                    client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"]
-                )
-            except SlackApiError as exc:
-                log.info("no permalink for the question: %s", exc.response.get("error"))
-        client.chat_postMessage(
-            channel=staff_channel,
-            **build_staff_question(
-                asker_user_id=body["user"]["id"], question=_value(body), permalink=permalink
-            ),
-        )
-        text = "I've passed your question to the cluster's staff; they will reply here."
-        respond(response_type="ephemeral", replace_original=False, **message(text, [section(text)]))
+def not_a_fit(
+    ack: Ack, body: dict[str, Any], respond: Respond, viewer: Viewer | None, engine: Engine
+) -> None:
+    ack()
+    value = json.loads(_value(body))
+    challenge, question = value.get("challenge"), value.get("question")
+    mark_not_a_fit(
+        engine=engine,
+        member_slug=value["member"],
+        challenge_id=int(challenge) if challenge is not None else None,
+        question_id=int(question) if question is not None else None,
+        person_id=viewer.person_id if viewer else None,
+    )
+    notice = build_not_a_fit_noted(for_a_challenge=challenge is not None)
+    respond(response_type="ephemeral", replace_original=False, **notice)
 
-    return ask_staff
+
+def ask_staff(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, settings: Settings
+) -> None:
+    ack()
+    channel = (body.get("channel") or {}).get("id", "")
+    ts = (body.get("container") or {}).get("thread_ts") or (body.get("message") or {}).get("ts", "")
+    permalink = ""
+    if channel and ts:
+        try:
+            permalink = str(client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"])
+        except SlackApiError as exc:
+            log.info("no permalink for the question: %s", exc.response.get("error"))
+    client.chat_postMessage(
+        channel=settings.staff_channel,
+        **build_staff_question(
+            asker_user_id=body["user"]["id"], question=_value(body), permalink=permalink
+        ),
+    )
+    respond(response_type="ephemeral", replace_original=False, **build_passed_to_staff())

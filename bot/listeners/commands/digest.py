@@ -8,17 +8,26 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, Respond
+from sqlalchemy import Engine
 
-from bot.blocks.digest import build_digest_message
-from bot.blocks.messages import DIGEST_USAGE, build_notice, build_usage
-from bot.deps import BotDeps
+from bot.blocks.digest import (
+    build_channel_subscribed,
+    build_digest_message,
+    build_digest_setting,
+    build_frequency_changed,
+    build_nothing_to_preview,
+    build_person_subscribed,
+    build_unsubscribed,
+)
+from bot.blocks.messages import DIGEST_USAGE, build_usage
 from bot.listeners.commands.parsing import DigestRequest, parse_digest_text
 from bot.listeners.strangers import people_only, respond_reply
-from bot.services import digest_settings as settings
-from bot.services.digests import default_ranker, preview_for_person
+from bot.services.digests import subscriptions
+from bot.services.digests.choosing import default_ranker, preview_for_person
 from bot.services.identity import Viewer
-from storage.db import session_scope
-from storage.models import DigestFrequency
+from bot.services.llm import LanguageModel
+from bot.services.matching import SolverSearch
+from bot.settings import Settings
 
 
 def in_a_channel(channel_id: str) -> bool:
@@ -26,92 +35,82 @@ def in_a_channel(channel_id: str) -> bool:
     return channel_id[:1] in ("C", "G")
 
 
-def make_digest_command(deps: BotDeps) -> Callable[..., None]:
-    rank = default_ranker(deps)
-    timezone = ZoneInfo(deps.settings.digest_timezone)
-
-    def answer(request: DigestRequest, viewer: Viewer, channel_id: str) -> dict[str, Any]:
-        channel = channel_id if in_a_channel(channel_id) else None
-        if request.action == "preview":
-            return preview(viewer)
-        with session_scope(deps.engine) as session:
-            if request.action == "show":
-                text = f"You get the digest: *{viewer.digest_frequency.value}*."
-                if channel:
-                    on = settings.channel_frequency(session=session, channel_id=channel)
-                    if on is not DigestFrequency.OFF:
-                        text += f" This channel gets it *{on.value}*."
-                return build_notice(text)
-            if request.action == "frequency":
-                chosen = settings.change_digest_frequency(
-                    session=session, viewer=viewer, text=request.frequency
-                )
-                return build_notice(f"Done: you now get the digest *{chosen.value}*.")
-            if request.action == "subscribe" and channel:
-                frequency = DigestFrequency(request.frequency or "weekly")
-                new = settings.subscribe_channel(
-                    session=session, channel_id=channel, frequency=frequency
-                )
-                lead = "Done: this channel now gets" if new else "This channel gets"
-                return build_notice(
-                    f"{lead} the *{frequency.value}* digest of new public challenges."
-                )
-            if request.action == "subscribe":
-                if request.frequency:
-                    settings.change_digest_frequency(
-                        session=session, viewer=viewer, text=request.frequency
-                    )
-                    viewer = _with(viewer, DigestFrequency(request.frequency))
-                frequency = settings.subscribe_person(session=session, viewer=viewer)
-                return build_notice(f"Done: you get the digest *{frequency.value}*, in my DM.")
-            if request.action == "unsubscribe" and channel:
-                stopped = settings.unsubscribe_channel(session=session, channel_id=channel)
-                return build_notice(
-                    "Done: this channel no longer gets the digest."
-                    if stopped
-                    else "This channel does not get the digest."
-                )
-            if request.action == "unsubscribe":
-                stopped = settings.unsubscribe_person(session=session, viewer=viewer)
-                return build_notice(
-                    "Done: you no longer get the digest."
-                    if stopped
-                    else "You do not get the digest."
-                )
-        # Help and usage are answered before this.
-        return build_usage(DIGEST_USAGE)
-
-    def preview(viewer: Viewer) -> dict[str, Any]:
-        # Read in a transaction of its own that is over before the model writes the opening,
-        # which counts against the person's daily limit: they asked for it.
-        digest = preview_for_person(
-            engine=deps.engine,
-            viewer=viewer,
-            rank=rank,
-            timezone=timezone,
-            asked_by=viewer.person_id,
-            llm=deps.llm,
+def _answer(
+    request: DigestRequest, viewer: Viewer, channel_id: str, *, engine: Engine
+) -> dict[str, Any]:
+    channel = channel_id if in_a_channel(channel_id) else None
+    if request.action == "show":
+        on = subscriptions.channel_frequency(engine=engine, channel_id=channel) if channel else None
+        return build_digest_setting(viewer.digest_frequency, channel=on)
+    if request.action == "frequency":
+        chosen = subscriptions.change_digest_frequency(
+            engine=engine, viewer=viewer, text=request.frequency
         )
-        if digest is None:
-            return build_notice(
-                "Nothing new for you right now, so no digest would be sent: no new challenges "
-                "that fit your organisation, no deadlines near, no team news."
+        return build_frequency_changed(chosen)
+    if request.action == "subscribe" and channel:
+        frequency = subscriptions.parse_frequency(request.frequency or "weekly")
+        new = subscriptions.subscribe_channel(
+            engine=engine, channel_id=channel, frequency=frequency
+        )
+        return build_channel_subscribed(frequency, new=new)
+    if request.action == "subscribe":
+        if request.frequency:
+            chosen = subscriptions.change_digest_frequency(
+                engine=engine, viewer=viewer, text=request.frequency
             )
-        return build_digest_message(digest)
-
-    @people_only(deps, respond_reply)
-    def digest_command(ack: Ack, command: dict[str, Any], respond: Respond, viewer: Viewer) -> None:
-        ack()
-        request = parse_digest_text(command.get("text", ""))
-        if request.action == "help":
-            respond(**build_usage(DIGEST_USAGE))
-        elif request.action == "usage":
-            respond(**build_usage(DIGEST_USAGE, problem=request.problem))
-        else:
-            respond(**answer(request, viewer, command.get("channel_id", "")))
-
-    return digest_command
+            viewer = dataclasses.replace(viewer, digest_frequency=chosen)
+        return build_person_subscribed(subscriptions.subscribe_person(engine=engine, viewer=viewer))
+    if request.action == "unsubscribe" and channel:
+        stopped = subscriptions.unsubscribe_channel(engine=engine, channel_id=channel)
+        return build_unsubscribed(channel=True, stopped=stopped)
+    if request.action == "unsubscribe":
+        stopped = subscriptions.unsubscribe_person(engine=engine, viewer=viewer)
+        return build_unsubscribed(channel=False, stopped=stopped)
+    # Help and usage are answered before this.
+    return build_usage(DIGEST_USAGE)
 
 
-def _with(viewer: Viewer, frequency: DigestFrequency) -> Viewer:
-    return dataclasses.replace(viewer, digest_frequency=frequency)
+def _preview(
+    viewer: Viewer,
+    *,
+    settings: Settings,
+    engine: Engine,
+    llm: LanguageModel | None,
+    open_search: Callable[[], SolverSearch],
+) -> dict[str, Any]:
+    # Read in a transaction of its own that is over before the model writes the opening,
+    # which counts against the person's daily limit: they asked for it.
+    digest = preview_for_person(
+        engine=engine,
+        viewer=viewer,
+        rank=default_ranker(open_search),
+        timezone=ZoneInfo(settings.digest_timezone),
+        asked_by=viewer.person_id,
+        llm=llm,
+    )
+    return build_nothing_to_preview() if digest is None else build_digest_message(digest)
+
+
+@people_only(respond_reply)
+def digest_command(
+    ack: Ack,
+    command: dict[str, Any],
+    respond: Respond,
+    viewer: Viewer,
+    settings: Settings,
+    engine: Engine,
+    llm: LanguageModel | None,
+    open_search: Callable[[], SolverSearch],
+) -> None:
+    ack()
+    request = parse_digest_text(command.get("text", ""))
+    if request.action == "help":
+        respond(**build_usage(DIGEST_USAGE))
+    elif request.action == "usage":
+        respond(**build_usage(DIGEST_USAGE, problem=request.problem))
+    elif request.action == "preview":
+        respond(
+            **_preview(viewer, settings=settings, engine=engine, llm=llm, open_search=open_search)
+        )
+    else:
+        respond(**_answer(request, viewer, command.get("channel_id", ""), engine=engine))

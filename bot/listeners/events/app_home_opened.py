@@ -1,39 +1,50 @@
-"""The Home tab opened: publish the person's own picture of the cluster."""
+"""The Home tab opened, or turned to another page: publish the person's own picture of the
+cluster."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import BoltContext
 from slack_sdk import WebClient
+from sqlalchemy import Engine
 
 from bot.blocks.home import build_home, build_unknown_home
-from bot.deps import BotDeps
 from bot.services.home import home_page
 from bot.services.identity import Viewer
-from storage.db import session_scope
+from bot.services.matching import SolverSearch
+from bot.settings import Settings
 
 
 def publish_home(
-    deps: BotDeps, client: WebClient, user_id: str, viewer: Viewer | None, page: int = 0
+    client: WebClient,
+    user_id: str,
+    viewer: Viewer | None,
+    *,
+    settings: Settings,
+    engine: Engine,
+    open_search: Callable[[], SolverSearch],
+    page: int = 0,
 ) -> None:
     """Shared with the Home tab's buttons, which re-publish the same view."""
     if viewer is None:
-        view = build_unknown_home(staff_channel=deps.settings.staff_channel)
+        view = build_unknown_home(staff_channel=settings.staff_channel)
     else:
-        with session_scope(deps.engine) as session:
-            view = build_home(
-                home_page(session=session, viewer=viewer, page=page, search=deps.solver_search())
-            )
+        view = build_home(home_page(engine=engine, viewer=viewer, page=page, search=open_search()))
     client.views_publish(user_id=user_id, view=view)
 
 
-def make_app_home_opened(deps: BotDeps) -> Callable[..., None]:
-    def app_home_opened(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        # The Messages tab sends the same event; only the Home tab has a view to publish.
-        if event.get("tab", "home") != "home":
-            return
-        publish_home(deps, client, event["user"], context.get("viewer"))
-
-    return app_home_opened
+def app_home_opened(
+    event: dict[str, Any],
+    client: WebClient,
+    viewer: Viewer | None,
+    settings: Settings,
+    engine: Engine,
+    open_search: Callable[[], SolverSearch],
+) -> None:
+    # The Messages tab sends the same event; only the Home tab has a view to publish.
+    if event.get("tab", "home") != "home":
+        return
+    publish_home(
+        client, event["user"], viewer, settings=settings, engine=engine, open_search=open_search
+    )

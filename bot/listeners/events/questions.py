@@ -19,6 +19,7 @@ from typing import Any
 from slack_bolt.kwargs_injection import Args
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy import Engine
 
 from bot.blocks.answers import (
     build_answer,
@@ -34,8 +35,10 @@ from bot.services import answers
 from bot.services.identity import Viewer
 from bot.services.language import detect_language
 from bot.services.llm import LanguageModel, LanguageModelError
+from bot.services.matching import SolverSearch
+from bot.settings import Settings
 from storage.db import session_scope
-from storage.queries import earlier_questions, log_question
+from storage.questions import earlier_questions, log_question
 
 log = logging.getLogger(__name__)
 WORKING_REACTION = "eyes"
@@ -276,7 +279,7 @@ def _remember(
         return None
 
 
-def is_follow_up(deps: BotDeps, event: dict[str, Any]) -> bool:
+def is_follow_up(event: dict[str, Any], engine: Engine) -> bool:
     """A plain reply in a channel thread where the bot already answered a question.
 
     Mentions are the app_mention listener's; elsewhere the bot speaks only when asked.
@@ -290,7 +293,7 @@ def is_follow_up(deps: BotDeps, event: dict[str, Any]) -> bool:
         or "<@" in event.get("text", "")
     ):
         return False
-    with session_scope(deps.engine) as session:
+    with session_scope(engine) as session:
         return bool(
             earlier_questions(session=session, channel_id=event["channel"], thread_ts=thread_ts)
         )
@@ -313,42 +316,44 @@ def _stranger_reply(args: Args, reply: dict[str, Any]) -> None:
     args.client.chat_postMessage(channel=args.event["channel"], thread_ts=thread_ts, **reply)
 
 
-def make_question_listener(deps: BotDeps) -> Callable[..., None]:
-    @people_only(deps, _stranger_reply)
-    def question(event: dict[str, Any], client: WebClient, viewer: Viewer) -> None:
-        channel = event["channel"]
-        thread_ts = _show_working(client, event)
-        text = event.get("text", "")
-        team_reply = answer_in_team_thread(
-            deps, client, viewer, text, channel=channel, thread_ts=thread_ts
-        )
-        if team_reply is None:
-            answer = find_answer(deps, viewer, text, channel=channel, thread_ts=thread_ts)
-            if deps.llm is not None and answer is not None and answer.worth_writing:
-                write_answer_in_thread(
-                    deps,
-                    deps.llm,
-                    client,
-                    viewer,
-                    text,
-                    answer,
-                    channel=channel,
-                    thread_ts=thread_ts,
-                )
-                return
-            reply = template_answer(
-                deps, viewer, text, answer, channel=channel, thread_ts=thread_ts
-            )
-        else:
-            reply = team_reply.payload
-        if team_reply is not None and team_reply.private:
-            client.chat_postEphemeral(
-                channel=channel, user=event["user"], thread_ts=thread_ts, **reply
+@people_only(_stranger_reply)
+def question(
+    event: dict[str, Any],
+    client: WebClient,
+    viewer: Viewer,
+    settings: Settings,
+    engine: Engine,
+    llm: LanguageModel | None,
+    open_search: Callable[[], SolverSearch],
+) -> None:
+    channel = event["channel"]
+    thread_ts = _show_working(client, event)
+    text = event.get("text", "")
+    team_reply = answer_in_team_thread(
+        client,
+        viewer,
+        text,
+        channel=channel,
+        thread_ts=thread_ts,
+        engine=engine,
+        llm=llm,
+        open_search=open_search,
+    )
+    deps = BotDeps(settings=settings, engine=engine, search=open_search(), llm=llm)
+    if team_reply is None:
+        answer = find_answer(deps, viewer, text, channel=channel, thread_ts=thread_ts)
+        if llm is not None and answer is not None and answer.worth_writing:
+            write_answer_in_thread(
+                deps, llm, client, viewer, text, answer, channel=channel, thread_ts=thread_ts
             )
             return
-        client.chat_postMessage(channel=channel, thread_ts=thread_ts, **reply)
-
-    return question
+        reply = template_answer(deps, viewer, text, answer, channel=channel, thread_ts=thread_ts)
+    else:
+        reply = team_reply.payload
+    if team_reply is not None and team_reply.private:
+        client.chat_postEphemeral(channel=channel, user=event["user"], thread_ts=thread_ts, **reply)
+        return
+    client.chat_postMessage(channel=channel, thread_ts=thread_ts, **reply)
 
 
 def is_direct_message(event: dict[str, Any]) -> bool:

@@ -5,19 +5,24 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy import Engine
 
-from bot.blocks.messages import build_notice
-from bot.blocks.team_thread import build_missing_answer, build_thread_summary
-from bot.deps import BotDeps
-from bot.services import teams, thread_summary
+from bot.blocks.team_thread import (
+    build_team_answer,
+    build_thread_restricted,
+    build_thread_unreadable,
+)
 from bot.services.identity import Viewer
-from bot.services.language import detect_language
-from storage.db import session_scope
+from bot.services.llm import LanguageModel
+from bot.services.matching import SolverSearch
+from bot.services.teams import threads
+from bot.services.teams.rosters import TeamNotVisible
 
 log = logging.getLogger(__name__)
 # Enough for any team discussion; a longer thread is summarised from its first pages.
@@ -31,69 +36,58 @@ class ThreadReply:
     private: bool = False  # ephemeral, to the asker only
 
 
-def fetch_thread(client: WebClient, channel: str, thread_ts: str) -> list[teams.ThreadMessage]:
-    messages: list[teams.ThreadMessage] = []
+def fetch_thread(client: WebClient, channel: str, thread_ts: str) -> list[threads.ThreadMessage]:
+    """The thread's messages, oldest first; ThreadUnreadable when Slack will not give them."""
+    messages: list[threads.ThreadMessage] = []
     cursor: str | None = None
-    for _ in range(THREAD_PAGES_MAX):
-        page = client.conversations_replies(
-            channel=channel, ts=thread_ts, limit=THREAD_PAGE_SIZE, cursor=cursor
-        )
-        for raw in page.get("messages") or []:
-            messages.append(
-                teams.ThreadMessage(
-                    user=str(raw.get("user") or ""),
-                    text=str(raw.get("text") or ""),
-                    ts=str(raw.get("ts") or ""),
-                    from_bot=bool(raw.get("bot_id")) or raw.get("subtype") == "bot_message",
-                )
+    try:
+        for _ in range(THREAD_PAGES_MAX):
+            page = client.conversations_replies(
+                channel=channel, ts=thread_ts, limit=THREAD_PAGE_SIZE, cursor=cursor
             )
-        cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
-        if not page.get("has_more") or not cursor:
-            break
+            for raw in page.get("messages") or []:
+                messages.append(
+                    threads.ThreadMessage(
+                        user=str(raw.get("user") or ""),
+                        text=str(raw.get("text") or ""),
+                        ts=str(raw.get("ts") or ""),
+                        from_bot=bool(raw.get("bot_id")) or raw.get("subtype") == "bot_message",
+                    )
+                )
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not page.get("has_more") or not cursor:
+                break
+    except SlackApiError as exc:
+        log.warning("conversations.replies failed: %s", exc.response.get("error"))
+        raise threads.ThreadUnreadable() from exc
     return messages
 
 
 def answer_in_team_thread(
-    deps: BotDeps, client: WebClient, viewer: Viewer, text: str, *, channel: str, thread_ts: str
+    client: WebClient,
+    viewer: Viewer,
+    text: str,
+    *,
+    channel: str,
+    thread_ts: str,
+    engine: Engine,
+    llm: LanguageModel | None,
+    open_search: Callable[[], SolverSearch],
 ) -> ThreadReply | None:
     """The team service's answer, or None when this is not a team request in a card's thread."""
-    intent = teams.thread_intent(text)
-    if intent is None:
-        return None
     try:
-        with session_scope(deps.engine) as session:
-            challenge = teams.challenge_for_thread(
-                session=session, viewer=viewer, channel_id=channel, thread_ts=thread_ts
-            )
-            if challenge is None:
-                return None
-            title = challenge.title
-            if intent is teams.ThreadIntent.WHO_IS_MISSING:
-                report = teams.who_is_missing(
-                    session=session,
-                    viewer=viewer,
-                    challenge=challenge,
-                    suggest_team_fn=teams.default_team_suggester(deps),
-                )
-                return ThreadReply(build_missing_answer(report))
-    except teams.TeamNotVisible:
-        text = (
-            "This challenge is restricted to the organisations invited to it, so I can only "
-            "answer their people here. Ask the SCIC staff if yours should be one of them."
+        answer = threads.answer_team_request(
+            engine=engine,
+            viewer=viewer,
+            text=text,
+            channel_id=channel,
+            thread_ts=thread_ts,
+            open_search=open_search,
+            llm=llm,
+            read_thread=lambda: fetch_thread(client, channel, thread_ts),
         )
-        return ThreadReply(build_notice(text), private=True)
-    try:
-        messages = fetch_thread(client, channel, thread_ts)
-    except SlackApiError as exc:
-        log.warning("conversations.replies failed: %s", exc.response.get("error"))
-        text = "I could not read this thread (is the bot allowed to read the channel's history?)."
-        return ThreadReply(build_notice(text), private=True)
-    summary = thread_summary.summarize_discussion(
-        deps.llm,
-        messages,
-        challenge_title=title,
-        # "tiivistä" asks for a Finnish summary (Slack markup is not read as words).
-        language=detect_language(text),
-        person_id=viewer.person_id,
-    )
-    return ThreadReply(build_thread_summary(summary))
+    except TeamNotVisible:
+        return ThreadReply(build_thread_restricted(), private=True)
+    except threads.ThreadUnreadable:
+        return ThreadReply(build_thread_unreadable(), private=True)
+    return None if answer is None else ThreadReply(build_team_answer(answer))

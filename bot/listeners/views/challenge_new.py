@@ -7,22 +7,27 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, BoltContext
+from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import ids
 from bot.blocks.challenge_card import (
+    NOT_SAVED,
+    ONLY_STAFF_POST,
+    build_card_not_posted,
     build_challenge_card,
     build_challenge_posted,
     build_thread_opener,
 )
-from bot.blocks.challenge_modal import FORM_FIELDS, PASTE, VALUE, field_of, revision_of
-from bot.blocks.messages import build_notice
-from bot.deps import BotDeps
+from bot.blocks.challenge_modal import FORM_FIELDS, field_of, revision_of
 from bot.services import challenges
 from bot.services.identity import Viewer
-from storage.db import session_scope
+from bot.services.llm import LanguageModel
+from bot.services.matching import SolverMatch, SolverSearch
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +39,7 @@ def _latest_inputs(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
     for block_id, actions in values.items():
         name, revision = field_of(block_id), revision_of(block_id)
         if name not in latest or revision >= latest[name][0]:
-            latest[name] = (revision, (actions or {}).get(VALUE) or {})
+            latest[name] = (revision, (actions or {}).get(ids.INTAKE_VALUE) or {})
     return {name: state for name, (_, state) in latest.items()}
 
 
@@ -57,7 +62,7 @@ def form_from_view(view: dict[str, Any]) -> challenges.ChallengeForm:
 
 def pasted_text(view: dict[str, Any]) -> str:
     """What the person pasted into the modal's text field, or ''."""
-    return _value(_latest_inputs(view).get(PASTE, {})) or ""
+    return _value(_latest_inputs(view).get(ids.INTAKE_PASTE, {})) or ""
 
 
 def errors_for_view(view: dict[str, Any], errors: dict[str, str]) -> dict[str, str]:
@@ -72,48 +77,33 @@ def errors_for_view(view: dict[str, Any], errors: dict[str, str]) -> dict[str, s
     return {newest.get(name, name): message for name, message in errors.items()}
 
 
-def make_challenge_submission(deps: BotDeps) -> Callable[..., None]:
-    def challenge_submitted(
-        ack: Ack,
-        body: dict[str, Any],
-        view: dict[str, Any],
-        client: WebClient,
-        context: BoltContext,
-    ) -> None:
-        check = challenges.validate_challenge_form(form_from_view(view), today=deps.today())
-        if check.draft is None:
-            ack(response_action="errors", errors=errors_for_view(view, check.errors))
-            return
-        viewer: Viewer | None = context.get("viewer")
-        if viewer is None or not viewer.is_staff:
-            refusal = {"title": "Only SCIC staff can post challenges."}
-            ack(response_action="errors", errors=errors_for_view(view, refusal))
-            return
-        try:
-            # Stored before the modal closes: if the store fails, the author still sees the form.
-            with session_scope(deps.engine) as session:
-                challenge = challenges.create_challenge(
-                    session=session, draft=check.draft, author=viewer
-                )
-        except SQLAlchemyError:
-            log.exception("storing a new challenge failed")
-            failure = {"title": "Could not save it; try again."}
-            ack(response_action="errors", errors=errors_for_view(view, failure))
-            return
-        ack()
-        _announce(deps, client, challenge, viewer, view)
-
-    return challenge_submitted
-
-
-def _announce(
-    deps: BotDeps,
-    client: WebClient,
-    challenge: challenges.ChallengeSummary,
-    author: Viewer,
+def challenge_submitted(
+    ack: Ack,
     view: dict[str, Any],
+    client: WebClient,
+    viewer: Viewer | None,
+    settings: Settings,
+    engine: Engine,
+    llm: LanguageModel | None,
+    open_search: Callable[[], SolverSearch],
 ) -> None:
-    settings = deps.settings
+    check = challenges.validate_challenge_form(form_from_view(view))
+    if check.draft is None:
+        ack(response_action="errors", errors=errors_for_view(view, check.errors))
+        return
+    if viewer is None or not viewer.is_staff:
+        refusal = {"title": ONLY_STAFF_POST}
+        ack(response_action="errors", errors=errors_for_view(view, refusal))
+        return
+    try:
+        # Stored before the modal closes: if the store fails, the author still sees the form.
+        challenge = challenges.create_challenge(engine=engine, draft=check.draft, author=viewer)
+    except SQLAlchemyError:
+        log.exception("storing a new challenge failed")
+        failure = {"title": NOT_SAVED}
+        ack(response_action="errors", errors=errors_for_view(view, failure))
+        return
+    ack()
     channel = challenges.card_channel(
         challenge,
         challenges_channel=settings.challenges_channel,
@@ -123,30 +113,39 @@ def _announce(
     if channel:
         # Its own transactions, none of them open while the model writes the reasons.
         solvers = challenges.suggest_for_card(
-            engine=deps.engine, search=deps.solver_search(), challenge=challenge, llm=deps.llm
+            engine=engine, search=open_search(), challenge=challenge, llm=llm
         )
-        try:
-            posted = client.chat_postMessage(
-                channel=channel, **build_challenge_card(challenge, solvers)
-            )
-            with session_scope(deps.engine) as session:
-                challenges.remember_card(
-                    session=session,
-                    challenge_id=challenge.id,
-                    channel_id=posted["channel"],
-                    thread_ts=posted["ts"],
-                )
-            client.chat_postMessage(
-                channel=posted["channel"], thread_ts=posted["ts"], **build_thread_opener(challenge)
-            )
-        except SlackApiError as exc:
-            error = exc.response.get("error")
-            log.warning("posting the card of %s failed: %s", challenge.slug, error)
-            note = build_notice(
-                f"`{challenge.slug}` is stored, but its card could not be posted in "
-                f"<#{channel}> (Slack said `{error}`; is the bot in the channel?)."
-            )
-    _tell_author(client, author, view, note)
+        note = _post_card(client, challenge, solvers, channel=channel, engine=engine) or note
+    _tell_author(client, viewer, view, note)
+
+
+def _post_card(
+    client: WebClient,
+    challenge: challenges.ChallengeSummary,
+    solvers: list[SolverMatch],
+    *,
+    channel: str,
+    engine: Engine,
+) -> dict[str, Any] | None:
+    """Post the card and open its thread; None when it went out, else the note for the author."""
+    try:
+        posted = client.chat_postMessage(
+            channel=channel, **build_challenge_card(challenge, solvers)
+        )
+        challenges.remember_card(
+            engine=engine,
+            challenge_id=challenge.id,
+            channel_id=posted["channel"],
+            thread_ts=posted["ts"],
+        )
+        client.chat_postMessage(
+            channel=posted["channel"], thread_ts=posted["ts"], **build_thread_opener(challenge)
+        )
+    except SlackApiError as exc:
+        error = str(exc.response.get("error"))
+        log.warning("posting the card of %s failed: %s", challenge.slug, error)
+        return build_card_not_posted(challenge, channel_id=channel, error=error)
+    return None
 
 
 def _tell_author(

@@ -5,11 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot import ids
 from bot.blocks.answers import (
-    ASK_STAFF,
-    INTRODUCE,
-    NOT_A_FIT,
-    OPEN_SOURCE,
     build_answer,
     build_no_answer,
     build_working,
@@ -72,7 +69,7 @@ def test_the_written_answer_shows_its_cited_sources_and_keeps_the_solver_buttons
         "[2] Roof load alarms (City of Oulu, 2023) – Kantava"
     )
     (menu,) = elements(message, "static_select")
-    assert menu["action_id"] == OPEN_SOURCE
+    assert menu["action_id"] == ids.OPEN_SOURCE
     assert [o["text"]["text"] for o in menu["options"]] == [
         "[1] Kantava Structural Monitoring Oy",
         "[2] Roof load alarms (City of Oulu, 2023) – Kantava",
@@ -86,8 +83,8 @@ def test_the_written_answer_shows_its_cited_sources_and_keeps_the_solver_buttons
         {"member": "kantava", "question": 7, "challenge": None}, separators=(",", ":")
     )
     assert [(b["action_id"], b["value"]) for b in buttons] == [
-        (INTRODUCE, value),
-        (NOT_A_FIT, value),
+        (ids.INTRODUCE, value),
+        (ids.NOT_A_FIT, value),
     ]
     assert "<@U0KANTAVA>" in str(message["blocks"])
 
@@ -126,7 +123,7 @@ def test_template_answers_speak_finnish_to_a_finnish_question() -> None:
     assert solvers["blocks"][0]["text"]["text"].startswith("Nämä jäsenet")
     nothing = build_no_answer("lumi", staff_channel="C0STAFF", language="fi")
     assert nothing["text"].startswith("En löytänyt tähän vastausta")
-    assert elements(nothing, "button")[0]["action_id"] == ASK_STAFF
+    assert elements(nothing, "button")[0]["action_id"] == ids.ASK_STAFF
     unclear = build_no_answer("hei", staff_channel="C0STAFF", unclear=True, language="fi")
     assert unclear["text"].startswith("En ole varma")
     line = ChallengeLine(1, "tampere-heat", "Lämpöhuiput", "Tampere", "Tampere", "FI", "open", None)

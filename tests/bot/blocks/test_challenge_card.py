@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from bot import ids
 from bot.blocks.challenge_card import (
-    INTERESTED_ACTION,
     build_challenge_card,
     build_challenge_posted,
     build_interest_note,
@@ -52,7 +52,7 @@ def test_card_has_the_facts_the_button_and_escapes_markup() -> None:
     }
     assert "50 000–120 000 EUR" in text and "2027-03-01" in text and "Kirkenes, Norway" in text
     buttons = [e for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert [(b["action_id"], b["value"]) for b in buttons] == [(INTERESTED_ACTION, "7")]
+    assert [(b["action_id"], b["value"]) for b in buttons] == [(ids.JOIN_FROM_CARD, "7")]
     assert "Suggested solvers" not in text
 
 

@@ -6,12 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot import ids
 from bot.blocks.challenge_modal import (
-    CALLBACK_ID,
-    PASTE,
-    PREFILL_ACTION,
     PREFILLED_NOTE,
-    VALUE,
     build_challenge_loading,
     build_challenge_modal,
     field_of,
@@ -45,15 +42,19 @@ def inputs(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_modal_is_valid_and_carries_the_origin() -> None:
     modal = build_challenge_modal(private_metadata='{"channel_id": "C1"}')
     assert_valid_view(modal)
-    assert modal["callback_id"] == CALLBACK_ID
+    assert modal["callback_id"] == ids.CHALLENGE_MODAL
     assert modal["private_metadata"] == '{"channel_id": "C1"}'
 
 
 def test_every_form_field_has_an_input_block_so_errors_land_on_it() -> None:
     modal = build_challenge_modal()
     block_ids = [b["block_id"] for b in modal["blocks"] if b["type"] == "input"]
-    assert block_ids == [PASTE, *ChallengeForm.__dataclass_fields__]
-    assert all(b["element"]["action_id"] == VALUE for b in modal["blocks"] if b["type"] == "input")
+    assert block_ids == [ids.INTAKE_PASTE, *ChallengeForm.__dataclass_fields__]
+    assert all(
+        b["element"]["action_id"] == ids.INTAKE_VALUE
+        for b in modal["blocks"]
+        if b["type"] == "input"
+    )
     required = {
         b["block_id"] for b in modal["blocks"] if b["type"] == "input" and not b["optional"]
     }
@@ -64,7 +65,7 @@ def test_the_paste_field_comes_first_with_the_fill_in_button_under_it() -> None:
     paste, actions, title = build_challenge_modal()["blocks"][:3]
     assert paste["label"]["text"] == "Paste a call for proposals or an e-mail"
     assert paste["optional"] and paste["element"]["multiline"]
-    assert [e["action_id"] for e in actions["elements"]] == [PREFILL_ACTION]
+    assert [e["action_id"] for e in actions["elements"]] == [ids.PREFILL]
     assert actions["elements"][0]["text"]["text"] == "Fill in the form from this text"
     assert title["block_id"] == "title"
 
@@ -87,9 +88,11 @@ def test_a_prefilled_form_shows_every_value_under_fresh_block_ids() -> None:
     note = modal["blocks"][0]
     assert note["type"] == "context" and "check every field" in note["elements"][0]["text"]
     input_ids = [b["block_id"] for b in modal["blocks"] if b["type"] == "input"]
-    assert input_ids == [f"{name}.2" for name in (PASTE, *ChallengeForm.__dataclass_fields__)]
+    assert input_ids == [
+        f"{name}.2" for name in (ids.INTAKE_PASTE, *ChallengeForm.__dataclass_fields__)
+    ]
     elements = inputs(modal)
-    assert elements[PASTE]["initial_value"] == "Call for proposals: ..."
+    assert elements[ids.INTAKE_PASTE]["initial_value"] == "Call for proposals: ..."
     for name in ("title", "description", "owner", "city", "country", "needs", "tags"):
         assert elements[name]["initial_value"] == getattr(FILLED, name), name
     assert elements["deadline"]["initial_date"] == "2026-04-15"
@@ -111,7 +114,7 @@ def test_values_slack_would_refuse_are_clipped_or_left_out() -> None:
     elements = inputs(modal)
     assert len(elements["title"]["initial_value"]) == 300
     assert len(elements["city"]["initial_value"]) == 100
-    assert len(elements[PASTE]["initial_value"]) == 3000
+    assert len(elements[ids.INTAKE_PASTE]["initial_value"]) == 3000
     assert "initial_date" not in elements["deadline"]
     assert "initial_value" not in elements["budget_min"]
 

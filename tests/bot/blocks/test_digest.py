@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.blocks.digest import (
-    INTERESTED_ACTION,
-    NOT_RELEVANT_ACTION,
-    build_digest_message,
-    digest_text,
-)
+from bot import ids
+from bot.blocks.digest import build_digest_message, digest_text
 from bot.services.challenges import ChallengeSummary
-from bot.services.digests import Audience, Digest, DigestItem
+from bot.services.digests.choosing import Audience, Digest, DigestItem
 from storage.digests import TeamEvent
 from storage.models import ChallengeStatus, DigestFrequency, TeamStatus, Visibility
 from tests.bot.block_kit import assert_valid_message
@@ -64,9 +60,9 @@ def test_the_fullest_digest_fits_in_one_valid_message() -> None:
         if b["type"] == "actions"
         for e in b["elements"]
     ]
-    ids = [str(n) for n in range(13)]
-    assert [v for a, v in buttons if a == INTERESTED_ACTION] == ids
-    assert [v for a, v in buttons if a == NOT_RELEVANT_ACTION] == ids
+    values = [str(n) for n in range(13)]
+    assert [v for a, v in buttons if a == ids.INTEREST_FROM_DIGEST] == values
+    assert [v for a, v in buttons if a == ids.NOT_RELEVANT] == values
     assert "&lt;0&gt; &amp; co" in str(message["blocks"])  # records are shown, never markup
     assert message["text"].startswith("Your weekly opportunity digest: 8 new challenges")
     assert "week 48, 2026 — for Arctic Sense Oy" in digest_text(digest)

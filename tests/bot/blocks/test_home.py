@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.blocks.home import DIGEST_ACTION, PAGE_ACTION, build_home, build_unknown_home
+from bot import ids
+from bot.blocks.home import build_home, build_unknown_home
 from bot.services.home import HomePage, OrganisationProfile, TeamSummary
 from bot.services.identity import Viewer
 from storage.models import DigestFrequency
@@ -54,11 +55,11 @@ def test_full_home_is_valid_and_pages_both_ways() -> None:
     assert "Open challenges (6–10 of 12)" in text
     buttons = [e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert [(b["action_id"], b["value"]) for b in buttons] == [
-        (PAGE_ACTION, "0"),
-        (PAGE_ACTION, "2"),
+        (ids.HOME_PAGE, "0"),
+        (ids.HOME_PAGE, "2"),
     ]
     digest = next(b for b in view["blocks"] if b.get("block_id") == "home_digest")
-    assert digest["accessory"]["action_id"] == DIGEST_ACTION
+    assert digest["accessory"]["action_id"] == ids.HOME_DIGEST
     assert digest["accessory"]["initial_option"]["value"] == "daily"
 
 

@@ -5,28 +5,14 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime
 
+from bot import ids
 from bot.blocks.home import build_home
-from bot.blocks.team_roster import (
-    LEAVE_ACTION,
-    ROLE_ACTION,
-    STATUS_ACTION,
-    build_join_modal,
-    build_team_roster,
-    parse_option_value,
-)
+from bot.blocks.team_roster import build_join_modal, build_team_roster, parse_option_value
 from bot.blocks.team_thread import build_missing_answer, build_thread_summary
 from bot.services.matching import SolverMatch
-from bot.services.teams import (
-    MissingNeed,
-    MissingReport,
-    PipelineRow,
-    PipelineStage,
-    RosterEntry,
-    SummaryItem,
-    TeamChoice,
-    TeamRoster,
-    ThreadSummary,
-)
+from bot.services.teams.pipeline import PipelineRow, PipelineStage
+from bot.services.teams.rosters import RosterEntry, TeamChoice, TeamRoster
+from bot.services.teams.threads import MissingNeed, MissingReport, SummaryItem, ThreadSummary
 from storage.models import TeamStatus
 from tests.bot.block_kit import assert_valid_message, assert_valid_view
 from tests.bot.blocks.test_home import VIEWER, page
@@ -56,7 +42,7 @@ def test_roster_has_role_menu_leave_and_status_with_the_team_in_each_value() -> 
     text = str(payload["blocks"])
     assert "Ice &lt;Kirkenes&gt; &amp; port" in text and "— Lead" in text
     controls = payload["blocks"][1]["elements"]
-    assert [c["action_id"] for c in controls] == [ROLE_ACTION, LEAVE_ACTION, STATUS_ACTION]
+    assert [c["action_id"] for c in controls] == [ids.TEAM_ROLE, ids.TEAM_LEAVE, ids.TEAM_STATUS]
     assert controls[1]["value"] == "12"
     assert controls[2]["initial_option"]["value"] == "12:proposal_in_preparation"
     assert {parse_option_value(o["value"]) for o in controls[0]["options"]} == {

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.blocks.team_thread import build_thread_summary
-from bot.services.teams import SummaryItem, ThreadSummary
+from bot.services.teams.threads import SummaryItem, ThreadSummary
 from tests.bot.block_kit import assert_valid_message
 
 AINO, EERO = "U0AINO00001", "U0EERO00001"

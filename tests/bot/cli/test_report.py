@@ -12,7 +12,7 @@ from bot.cli import app
 from standins.cluster import add_cast
 from storage.db import session_scope
 from storage.models import Interest, SolverSuggestion, Team, TeamMembership, TeamStatus
-from tests.bot.services.test_teams import challenge
+from tests.bot.services.teams.test_rosters import challenge
 
 
 def test_report_prints_each_challenges_pipeline(

@@ -15,12 +15,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import Engine, func, select
 
-from bot.blocks.answers import INTRODUCE, OPEN_SOURCE, SHARE
-from bot.blocks.challenge_card import INTERESTED_ACTION
-from bot.blocks.challenge_modal import CALLBACK_ID
-from bot.blocks.digest import INTERESTED_ACTION as DIGEST_INTERESTED_ACTION
-from bot.blocks.digest import NOT_RELEVANT_ACTION
-from bot.blocks.team_roster import JOIN_CALLBACK, LEAVE_ACTION, ROLE_ACTION, STATUS_ACTION
+from bot import ids
 from standins.cluster import STRANGER_USER
 from standins.slack import (
     BOT_USER_ID,
@@ -101,7 +96,7 @@ def open_source_in_thread(bot: RunningBot) -> SlackReply:
         "response_url": bot.fake.response_url("action"),
         "actions": [
             {
-                "action_id": OPEN_SOURCE,
+                "action_id": ids.OPEN_SOURCE,
                 "block_id": "b1",
                 "type": "static_select",
                 "selected_option": option,
@@ -145,16 +140,18 @@ ANSWERED_IN_PLACE = [
     pytest.param(command("/challenge", "list"), BY_RESPONSE_URL, id="/challenge"),
     pytest.param(command("/digest", ""), BY_RESPONSE_URL, id="/digest"),
     pytest.param(command("/solvers", "snow loads"), BY_RESPONSE_URL, id="/solvers"),
-    pytest.param(click(INTERESTED_ACTION), PRIVATELY_IN_CHANNEL, id="card interested"),
-    pytest.param(click(DIGEST_INTERESTED_ACTION), PRIVATELY_IN_CHANNEL, id="digest interested"),
-    pytest.param(click(NOT_RELEVANT_ACTION), PRIVATELY_IN_CHANNEL, id="digest not relevant"),
-    pytest.param(click(LEAVE_ACTION), PRIVATELY_IN_CHANNEL, id="team leave"),
-    pytest.param(choose(ROLE_ACTION, "1:technology"), PRIVATELY_IN_CHANNEL, id="team role"),
-    pytest.param(choose(STATUS_ACTION, "1:submitted"), PRIVATELY_IN_CHANNEL, id="team status"),
+    pytest.param(click(ids.JOIN_FROM_CARD), PRIVATELY_IN_CHANNEL, id="card interested"),
+    pytest.param(click(ids.INTEREST_FROM_DIGEST), PRIVATELY_IN_CHANNEL, id="digest interested"),
+    pytest.param(click(ids.NOT_RELEVANT), PRIVATELY_IN_CHANNEL, id="digest not relevant"),
+    pytest.param(click(ids.TEAM_LEAVE), PRIVATELY_IN_CHANNEL, id="team leave"),
+    pytest.param(choose(ids.TEAM_ROLE, "1:technology"), PRIVATELY_IN_CHANNEL, id="team role"),
+    pytest.param(choose(ids.TEAM_STATUS, "1:submitted"), PRIVATELY_IN_CHANNEL, id="team status"),
     pytest.param(
-        click(INTRODUCE, json.dumps({"member": "arctic-sense"})), BY_RESPONSE_URL, id="introduce"
+        click(ids.INTRODUCE, json.dumps({"member": "arctic-sense"})),
+        BY_RESPONSE_URL,
+        id="introduce",
     ),
-    pytest.param(click(SHARE, "snow loads"), BY_RESPONSE_URL, id="share answer"),
+    pytest.param(click(ids.SHARE, "snow loads"), BY_RESPONSE_URL, id="share answer"),
     pytest.param(
         open_source_in_thread,
         Where(
@@ -213,7 +210,10 @@ def submit_challenge(bot: RunningBot) -> SlackReply:
     values = modal_values(title="Snow loads on roofs", visibility="public")
     metadata = json.dumps({"channel_id": GENERAL_CHANNEL})
     return bot.sender.view_submission(
-        user=STRANGER_USER, callback_id=CALLBACK_ID, values=values, private_metadata=metadata
+        user=STRANGER_USER,
+        callback_id=ids.CHALLENGE_MODAL,
+        values=values,
+        private_metadata=metadata,
     )
 
 
@@ -222,7 +222,10 @@ def submit_team_choice(bot: RunningBot) -> SlackReply:
     values = {"team": {"value": {"type": "static_select", "selected_option": option}}}
     metadata = json.dumps({"challenge_id": 1, "channel": CHALLENGES_CHANNEL})
     return bot.sender.view_submission(
-        user=STRANGER_USER, callback_id=JOIN_CALLBACK, values=values, private_metadata=metadata
+        user=STRANGER_USER,
+        callback_id=ids.TEAM_JOIN_MODAL,
+        values=values,
+        private_metadata=metadata,
     )
 
 

@@ -348,13 +348,10 @@ def test_opening_a_source_checks_the_chooser_s_rights_again(
 ) -> None:
     engine, _search = answer_setup
     outsider, insider = viewer_at(engine, "parkly"), viewer_at(engine, "kaupunkidata")
-    with session_scope(engine) as session:
-        hidden = open_source(
-            session=session, viewer=outsider, kind="challenge", key="secret-parking"
-        )
-        shown = open_source(session=session, viewer=insider, kind="challenge", key="secret-parking")
-        member = open_source(session=session, viewer=outsider, kind="reference", key="kantava")
-        missing = open_source(session=session, viewer=outsider, kind="member", key="nobody")
+    hidden = open_source(engine=engine, viewer=outsider, kind="challenge", key="secret-parking")
+    shown = open_source(engine=engine, viewer=insider, kind="challenge", key="secret-parking")
+    member = open_source(engine=engine, viewer=outsider, kind="reference", key="kantava")
+    missing = open_source(engine=engine, viewer=outsider, kind="member", key="nobody")
     assert hidden is None
     assert isinstance(shown, ChallengeSummary) and shown.title == "Confidential parking pilot"
     assert isinstance(member, MemberProfile) and member.name.startswith("Kantava")

@@ -9,12 +9,12 @@ import time_machine
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
 
 from bot.blocks.challenge_list import build_challenge_detail, build_challenge_list
-from bot.services import challenges, teams
+from bot.services import challenges
 from bot.services.challenges import ChallengeForm, make_slug, validate_challenge_form
 from bot.services.identity import Viewer
+from bot.services.teams import rosters
 from standins.cluster import Cast, add_cast
 from storage.db import session_scope
 from storage.models import (
@@ -132,18 +132,17 @@ def test_any_title_gives_a_short_slug_not_yet_taken(title: str, taken: set[str])
 
 
 def create(
-    session: Session, cast: Cast, title: str, **changes: object
+    engine: Engine, cast: Cast, title: str, **changes: object
 ) -> challenges.ChallengeSummary:
     check = validate_challenge_form(ChallengeForm(title=title, **changes), today=TODAY)  # type: ignore[arg-type]
     assert check.draft is not None, check.errors
-    return challenges.create_challenge(session=session, draft=check.draft, author=staff(cast))
+    return challenges.create_challenge(engine=engine, draft=check.draft, author=staff(cast))
 
 
 def test_creating_stores_an_open_challenge_and_queues_it_for_the_index(engine: Engine) -> None:
     cast = add_cast(engine)
-    with session_scope(engine) as session:
-        first = create(session, cast, "Ice-free harbour", owner="city-of-espoo")
-        second = create(session, cast, "Ice-free harbour", owner="Kirkenes Municipality")
+    first = create(engine, cast, "Ice-free harbour", owner="city-of-espoo")
+    second = create(engine, cast, "Ice-free harbour", owner="Kirkenes Municipality")
     assert (first.slug, second.slug) == ("ice-free-harbour", "ice-free-harbour-2")
     with session_scope(engine) as session:
         stored = session.scalars(select(Challenge).order_by(Challenge.id)).all()
@@ -164,12 +163,12 @@ def test_a_challenge_is_stored_in_the_language_it_was_written_in(engine: Engine)
     cast = add_cast(engine)
     with session_scope(engine) as session:
         create(
-            session,
+            engine,
             cast,
             "Koulujen kattojen lumikuormien seuranta",
             description="Haemme kumppania, joka mittaa lumikuorman ja varoittaa ajoissa.",
         )
-        create(session, cast, "Snow load on school roofs", description="Warn us in time.")
+        create(engine, cast, "Snow load on school roofs", description="Warn us in time.")
     with session_scope(engine) as session:
         stored = session.scalars(select(Challenge.language).order_by(Challenge.id)).all()
     assert stored == ["fi", "en"]
@@ -179,73 +178,59 @@ def test_only_staff_create(engine: Engine) -> None:
     cast = add_cast(engine)
     draft = validate_challenge_form(ChallengeForm(title="t"), today=TODAY).draft
     assert draft is not None
-    with session_scope(engine) as session, pytest.raises(challenges.NotStaff):
-        challenges.create_challenge(session=session, draft=draft, author=aino(cast))
+    with pytest.raises(challenges.NotStaff):
+        challenges.create_challenge(engine=engine, draft=draft, author=aino(cast))
 
 
 def test_members_see_public_own_and_invited_challenges_never_drafts(engine: Engine) -> None:
     cast = add_cast(engine)
     with session_scope(engine) as session:
-        create(session, cast, "Public one")
-        hidden = create(session, cast, "Hidden one", visibility="restricted")
-        invited = create(session, cast, "Invited one", visibility="restricted")
+        create(engine, cast, "Public one")
+        hidden = create(engine, cast, "Hidden one", visibility="restricted")
+        invited = create(engine, cast, "Invited one", visibility="restricted")
         session.add(ChallengeAccess(challenge_id=invited.id, member_id=cast.arctic_id))
-        draft = create(session, cast, "Draft one")
+        draft = create(engine, cast, "Draft one")
         session.get_one(Challenge, draft.id).status = ChallengeStatus.DRAFT
-    with session_scope(engine) as session:
-        seen = challenges.list_challenges(session=session, viewer=aino(cast), which="all")
-        assert sorted(c.title for c in seen.challenges) == ["Invited one", "Public one"]
-        assert seen.total == 2
-        everything = challenges.list_challenges(session=session, viewer=staff(cast), which="all")
-        assert everything.total == 4
-        with pytest.raises(challenges.ChallengeNotFound, match="No challenge 'hidden-one'"):
-            challenges.find_challenge(session=session, viewer=aino(cast), key=hidden.slug)
-        assert (
-            challenges.find_challenge(session=session, viewer=staff(cast), key=str(hidden.id)).title
-            == "Hidden one"
-        )
+    seen = challenges.list_challenges(engine=engine, viewer=aino(cast), which="all")
+    assert sorted(c.title for c in seen.challenges) == ["Invited one", "Public one"]
+    assert seen.total == 2
+    everything = challenges.list_challenges(engine=engine, viewer=staff(cast), which="all")
+    assert everything.total == 4
+    with pytest.raises(challenges.ChallengeNotFound, match="No challenge 'hidden-one'"):
+        challenges.find_challenge(engine=engine, viewer=aino(cast), key=hidden.slug)
+    assert (
+        challenges.find_challenge(engine=engine, viewer=staff(cast), key=str(hidden.id)).title
+        == "Hidden one"
+    )
 
 
 def test_status_changes_need_staff_a_known_status_and_a_known_challenge(engine: Engine) -> None:
     cast = add_cast(engine)
-    with session_scope(engine) as session:
-        made = create(session, cast, "Harbour")
-    with session_scope(engine) as session:
-        with pytest.raises(challenges.NotStaff):
-            challenges.change_status(
-                session=session, viewer=aino(cast), key=made.slug, status="closed"
-            )
-        with pytest.raises(challenges.UnknownStatus, match="Use one of: draft, open"):
-            challenges.change_status(
-                session=session, viewer=staff(cast), key=made.slug, status="done"
-            )
-        with pytest.raises(challenges.ChallengeNotFound):
-            challenges.change_status(
-                session=session, viewer=staff(cast), key="999", status="closed"
-            )
-        changed, previous = challenges.change_status(
-            session=session, viewer=staff(cast), key=str(made.id), status="Teams forming"
-        )
+    made = create(engine, cast, "Harbour")
+    with pytest.raises(challenges.NotStaff):
+        challenges.change_status(engine=engine, viewer=aino(cast), key=made.slug, status="closed")
+    with pytest.raises(challenges.UnknownStatus, match="Use one of: draft, open"):
+        challenges.change_status(engine=engine, viewer=staff(cast), key=made.slug, status="done")
+    with pytest.raises(challenges.ChallengeNotFound):
+        challenges.change_status(engine=engine, viewer=staff(cast), key="999", status="closed")
+    changed, previous = challenges.change_status(
+        engine=engine, viewer=staff(cast), key=str(made.id), status="Teams forming"
+    )
     assert previous is ChallengeStatus.OPEN and changed.status is ChallengeStatus.TEAMS_FORMING
-    with session_scope(engine) as session:
-        open_now = challenges.list_challenges(session=session, viewer=aino(cast), which="open")
-        assert [c.slug for c in open_now.challenges] == ["harbour"]
+    open_now = challenges.list_challenges(engine=engine, viewer=aino(cast), which="open")
+    assert [c.slug for c in open_now.challenges] == ["harbour"]
 
 
 def test_interest_is_recorded_once_per_organisation(engine: Engine) -> None:
     cast = add_cast(engine)
-    with session_scope(engine) as session:
-        made = create(session, cast, "Harbour")
+    made = create(engine, cast, "Harbour")
     outcomes = []
     for who in (aino(cast), aino(cast), viewer(cast.staff_id)):
-        with session_scope(engine) as session:
-            outcomes.append(
-                challenges.express_interest(
-                    session=session, viewer=who, challenge_id=made.id
-                ).outcome
-            )
+        outcomes.append(
+            challenges.express_interest(engine=engine, viewer=who, challenge_id=made.id).outcome
+        )
     with session_scope(engine) as session:
-        missing = challenges.express_interest(session=session, viewer=aino(cast), challenge_id=999)
+        missing = challenges.express_interest(engine=engine, viewer=aino(cast), challenge_id=999)
         interests = session.scalars(select(Interest)).all()
     assert outcomes == ["recorded", "already", "no_organisation"]
     assert missing.outcome == "not_found"
@@ -268,35 +253,33 @@ def test_a_challenge_past_its_deadline_is_not_open_whatever_its_status(
 ) -> None:
     cast = add_cast(engine)
     today = NOW.date()
-    with session_scope(engine) as session:
-        for title, status, deadline in (
-            ("Closes today", ChallengeStatus.OPEN, today),
-            ("Closed yesterday", ChallengeStatus.OPEN, today - timedelta(days=1)),
-            ("Team late", ChallengeStatus.TEAMS_FORMING, today - timedelta(days=30)),
-            ("No deadline", ChallengeStatus.TEAMS_FORMING, None),
-        ):
-            made = create(session, cast, title)
+    for title, status, deadline in (
+        ("Closes today", ChallengeStatus.OPEN, today),
+        ("Closed yesterday", ChallengeStatus.OPEN, today - timedelta(days=1)),
+        ("Team late", ChallengeStatus.TEAMS_FORMING, today - timedelta(days=30)),
+        ("No deadline", ChallengeStatus.TEAMS_FORMING, None),
+    ):
+        made = create(engine, cast, title)
+        with session_scope(engine) as session:
             stored = session.get_one(Challenge, made.id)
             stored.status, stored.deadline = status, deadline
-    with session_scope(engine) as session:
-        listed = challenges.list_challenges(session=session, viewer=aino(cast), which="open")
-        assert sorted(c.title for c in listed.challenges) == ["Closes today", "No deadline"]
-        assert listed.total == 2
-        everything = challenges.list_challenges(session=session, viewer=aino(cast), which="all")
-        expired = {c.title: c.expired for c in everything.challenges}
-        assert expired == {
-            "Closes today": False,
-            "Closed yesterday": True,
-            "Team late": True,
-            "No deadline": False,
-        }
-        late = challenges.find_challenge(session=session, viewer=aino(cast), key="team-late")
-        assert "deadline passed (still marked teams forming)" in str(build_challenge_detail(late))
-        assert "deadline passed" not in str(build_challenge_list(listed))
-        joined = teams.join_team(session=session, viewer=aino(cast), challenge_id=late.id)
-        assert joined.outcome is teams.JoinOutcome.CLOSED
+    listed = challenges.list_challenges(engine=engine, viewer=aino(cast), which="open")
+    assert sorted(c.title for c in listed.challenges) == ["Closes today", "No deadline"]
+    assert listed.total == 2
+    everything = challenges.list_challenges(engine=engine, viewer=aino(cast), which="all")
+    expired = {c.title: c.expired for c in everything.challenges}
+    assert expired == {
+        "Closes today": False,
+        "Closed yesterday": True,
+        "Team late": True,
+        "No deadline": False,
+    }
+    late = challenges.find_challenge(engine=engine, viewer=aino(cast), key="team-late")
+    assert "deadline passed (still marked teams forming)" in str(build_challenge_detail(late))
+    assert "deadline passed" not in str(build_challenge_list(listed))
+    joined = rosters.join_team(engine=engine, viewer=aino(cast), challenge_id=late.id)
+    assert joined.outcome is rosters.JoinOutcome.CLOSED
     # A day later the one that closed today is closed too.
     clock.move_to(NOW + timedelta(days=1))
-    with session_scope(engine) as session:
-        listed = challenges.list_challenges(session=session, viewer=aino(cast), which="open")
-        assert [c.title for c in listed.challenges] == ["No deadline"]
+    listed = challenges.list_challenges(engine=engine, viewer=aino(cast), which="open")
+    assert [c.title for c in listed.challenges] == ["No deadline"]

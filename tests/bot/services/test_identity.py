@@ -19,13 +19,10 @@ def test_linked_by_email_once_then_remembered(engine: Engine) -> None:
         return "SARI.staff@scic.example"  # profiles and records differ in case
 
     for _ in range(2):
-        with session_scope(engine) as session:
-            viewer = identify_slack_user(
-                session=session, slack_user_id="U0STAFF", profile_email=email
-            )
-            assert viewer is not None
-            assert (viewer.person_id, viewer.is_staff) == (cast.staff_id, True)
-            assert viewer.member_name == "Smart City Innovation Cluster"
+        viewer = identify_slack_user(engine=engine, slack_user_id="U0STAFF", profile_email=email)
+        assert viewer is not None
+        assert (viewer.person_id, viewer.is_staff) == (cast.staff_id, True)
+        assert viewer.member_name == "Smart City Innovation Cluster"
     assert asked == ["users.info"]
     with session_scope(engine) as session:
         assert session.get_one(Person, cast.staff_id).slack_user_id == "U0STAFF"
@@ -33,28 +30,22 @@ def test_linked_by_email_once_then_remembered(engine: Engine) -> None:
 
 def test_unknown_email_or_no_email_is_nobody(engine: Engine) -> None:
     add_cast(engine)
-    with session_scope(engine) as session:
-        assert (
-            identify_slack_user(session=session, slack_user_id="U9", profile_email=lambda: None)
-            is None
-        )
-        assert (
-            identify_slack_user(
-                session=session, slack_user_id="U9", profile_email=lambda: "x@y.example"
-            )
-            is None
-        )
+    assert (
+        identify_slack_user(engine=engine, slack_user_id="U9", profile_email=lambda: None) is None
+    )
+    assert (
+        identify_slack_user(engine=engine, slack_user_id="U9", profile_email=lambda: "x@y.example")
+        is None
+    )
 
 
 def test_a_slack_id_moves_to_the_person_it_now_belongs_to(engine: Engine) -> None:
     cast = add_cast(engine)
     with session_scope(engine) as session:
         session.get_one(Person, cast.member_person_id).slack_user_id = "U0REUSED"
-    with session_scope(engine) as session:
-        # The old holder's link is found first: the link wins over the email.
-        viewer = identify_slack_user(
-            session=session,
-            slack_user_id="U0REUSED",
-            profile_email=lambda: "sari.staff@scic.example",
-        )
-        assert viewer is not None and viewer.person_id == cast.member_person_id
+    viewer = identify_slack_user(
+        engine=engine,
+        slack_user_id="U0REUSED",
+        profile_email=lambda: "sari.staff@scic.example",
+    )
+    assert viewer is not None and viewer.person_id == cast.member_person_id

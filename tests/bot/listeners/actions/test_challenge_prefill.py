@@ -8,11 +8,10 @@ from typing import Any
 
 import pytest
 
+from bot import ids
 from bot.blocks.challenge_modal import (
     NOT_READ_NOTE,
     NOTHING_PASTED_NOTE,
-    PASTE,
-    PREFILL_ACTION,
     PREFILLED_NOTE,
     build_challenge_modal,
     modal_metadata,
@@ -39,7 +38,7 @@ def shown_modal(
     modal = build_challenge_modal(private_metadata=modal_metadata(GENERAL_CHANNEL))
     option = {"text": {"type": "plain_text", "text": visibility}, "value": visibility}
     values = {
-        PASTE: {"value": {"type": "plain_text_input", "value": paste}},
+        ids.INTAKE_PASTE: {"value": {"type": "plain_text_input", "value": paste}},
         "title": {"value": {"type": "plain_text_input", "value": title or None}},
         "tags": {"value": {"type": "plain_text_input", "value": tags or None}},
         "visibility": {"value": {"type": "radio_buttons", "selected_option": option}},
@@ -52,7 +51,7 @@ def shown_modal(
 
 
 def click(bot: RunningBot, view: dict[str, Any], user: str = STAFF_USER) -> None:
-    reply = bot.sender.block_action(user=user, action_id=PREFILL_ACTION, channel=None, view=view)
+    reply = bot.sender.block_action(user=user, action_id=ids.PREFILL, channel=None, view=view)
     assert reply.status == 200
 
 
@@ -76,7 +75,7 @@ def test_the_button_shows_loading_then_the_filled_form_under_fresh_block_ids(
     input_ids = [b["block_id"] for b in form["blocks"] if b["type"] == "input"]
     assert input_ids and all(block_id.endswith(".1") for block_id in input_ids)
     shown = fields(form)
-    assert shown[PASTE] == CALL  # the pasted text stays in its field
+    assert shown[ids.INTAKE_PASTE] == CALL  # the pasted text stays in its field
     assert (shown["title"], shown["owner"], shown["budget_max"]) == (
         "Smart snow removal for Espoo's cycle routes",
         "City of Espoo",

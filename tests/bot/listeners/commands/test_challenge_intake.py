@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from bot.blocks.challenge_modal import NOT_READ_NOTE, PASTE, PREFILLED_NOTE
+from bot import ids
+from bot.blocks.challenge_modal import NOT_READ_NOTE, PREFILLED_NOTE
 from prompts.intake import PROMPT
 from standins.cluster import MEMBER_USER, STAFF_USER
 from standins.openai_server import FakeOpenAI
@@ -37,7 +38,7 @@ def test_the_loading_view_opens_at_once_then_the_model_fills_the_form(
     form = update.args["view"]
     assert_valid_view(form)
     assert fields(form) == {
-        PASTE: CALL,
+        ids.INTAKE_PASTE: CALL,
         "title": "Smart snow removal for Espoo's cycle routes",
         "description": "The City of Espoo wants sensor-based planning of snow removal.",
         "owner": "City of Espoo",

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from bot.services import teams
 from bot.services.matching import SolverMatch, TeamSuggestion
+from bot.services.teams import threads
 from standins.cluster import MEMBER_USER, STAFF_USER, Cast
 from standins.openai_server import FakeOpenAI
 from standins.slack import (
@@ -62,7 +62,7 @@ class FakeSuggester:
 @pytest.fixture
 def suggester(monkeypatch: pytest.MonkeyPatch) -> FakeSuggester:
     fake = FakeSuggester()
-    monkeypatch.setattr(teams, "default_team_suggester", lambda deps: fake)
+    monkeypatch.setattr(threads, "default_team_suggester", lambda search: fake)
     return fake
 
 

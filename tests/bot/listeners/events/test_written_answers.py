@@ -16,7 +16,7 @@ from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGenerationChunk
 from sqlalchemy import Engine, select
 
-from bot.blocks.answers import ASK_STAFF, INTRODUCE, NOT_A_FIT, OPEN_SOURCE
+from bot import ids
 from bot.listeners.events import questions
 from bot.services.llm import LanguageModel
 from standins.cluster import MEMBER_USER, STAFF_USER, Cast
@@ -102,8 +102,8 @@ def assert_template(call: ApiCall) -> None:
     """The answer as the bot gives it without a model: solvers with their buttons, no error."""
     assert TEMPLATE_INTRO in call.args["blocks"][0]["text"]["text"]
     assert "Arctic Sense Oy" in texts(call)
-    assert [a for a, _ in buttons(call)] == [INTRODUCE, NOT_A_FIT]
-    assert "error" not in texts(call).lower() and OPEN_SOURCE not in texts(call)
+    assert [a for a, _ in buttons(call)] == [ids.INTRODUCE, ids.NOT_A_FIT]
+    assert "error" not in texts(call).lower() and ids.OPEN_SOURCE not in texts(call)
 
 
 def test_a_written_answer_with_its_sources_and_the_solvers_buttons(
@@ -121,13 +121,13 @@ def test_a_written_answer_with_its_sources_and_the_solvers_buttons(
     assert blocks[0]["text"]["text"] == WRITTEN
     assert "*Sources*\n[1] Arctic Sense Oy" in texts(final)
     menu = next(b for b in blocks if b.get("block_id") == "answer_sources")["elements"][0]
-    assert menu["action_id"] == OPEN_SOURCE
+    assert menu["action_id"] == ids.OPEN_SOURCE
     assert menu["options"][0]["value"] == "member:arctic-sense:1"
     with session_scope(engine) as session:
         logged = session.scalars(select(QuestionLog)).one()
         assert logged.answer == WRITTEN and logged.answered_members[0] == "arctic-sense"
     value = f'{{"member":"arctic-sense","question":{logged.id},"challenge":null}}'
-    assert (INTRODUCE, value) in buttons(final) and (NOT_A_FIT, value) in buttons(final)
+    assert (ids.INTRODUCE, value) in buttons(final) and (ids.NOT_A_FIT, value) in buttons(final)
     (request,) = server.requests
     assert request.stream and "Write in English" in request.system
     assert "Sensors that survive Arctic winters." in request.user
@@ -136,8 +136,8 @@ def test_a_written_answer_with_its_sources_and_the_solvers_buttons(
 
 def test_the_introduce_me_button_of_a_written_answer_still_works(bot: RunningBot) -> None:
     bot.sender.message(MEMBER_USER, QUESTION)
-    value = dict(buttons(finished(bot)))[INTRODUCE]
-    bot.sender.block_action(user=STAFF_USER, action_id=INTRODUCE, value=value)
+    value = dict(buttons(finished(bot)))[ids.INTRODUCE]
+    bot.sender.block_action(user=STAFF_USER, action_id=ids.INTRODUCE, value=value)
     note = bot.fake.wait_for_method("response_url")[-1]
     assert "whether they'd like to talk" in note.args["text"]
 
@@ -226,7 +226,7 @@ def test_an_answer_citing_nothing_offers_the_staff(bot: RunningBot, server: Fake
     bot.sender.message(MEMBER_USER, QUESTION)
     final = bot.fake.wait_for_method("chat.update")[-1]
     assert "could not find an answer" in final.args["text"]
-    assert [a for a, _ in buttons(final)] == [ASK_STAFF]
+    assert [a for a, _ in buttons(final)] == [ids.ASK_STAFF]
 
 
 @SQLITE_ONLY
@@ -323,7 +323,7 @@ def test_opening_a_source_shows_it_only_to_those_who_may_see_it(
                 "response_url": bot.fake.response_url("action"),
                 "actions": [
                     {
-                        "action_id": OPEN_SOURCE,
+                        "action_id": ids.OPEN_SOURCE,
                         "block_id": "answer_sources",
                         "type": "static_select",
                         "selected_option": {

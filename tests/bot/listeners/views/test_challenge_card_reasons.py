@@ -21,7 +21,7 @@ from standins.slack import (
 from storage.db import session_scope
 from storage.llm_usage import model_calls
 from storage.models import SolverSuggestion
-from tests.bot.services.test_writing import watching
+from tests.bot.services.test_match_reasons import watching
 
 ORIGIN = json.dumps({"channel_id": GENERAL_CHANNEL})
 REASON = "Its LoRaWAN sensors already monitor bridges through Arctic winters in Oulu."

@@ -1,14 +1,16 @@
-"""Queries the Slack side of the bot needs: event receipts and linking Slack users to people."""
+"""What the Slack side keeps: which Slack user each person is, and which events were handled.
+
+Each takes the caller's session."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from storage.models import DigestFrequency, Person
+from storage.models import Person
 from storage.slack_models import SlackEventReceipt
 
 
@@ -42,13 +44,6 @@ def person_by_slack_user(*, session: Session, slack_user_id: str) -> Person | No
     return session.scalars(select(Person).where(Person.slack_user_id == slack_user_id)).first()
 
 
-def person_by_email(*, session: Session, email: str) -> Person | None:
-    """Emails are compared without case: Slack profiles and imports spell them differently."""
-    return session.scalars(
-        select(Person).where(func.lower(Person.email) == email.strip().lower())
-    ).first()
-
-
 def link_slack_user(*, session: Session, person_id: int, slack_user_id: str) -> None:
     """Remember which Slack user a person is, moving the id off anyone who held it before."""
     session.execute(
@@ -59,7 +54,3 @@ def link_slack_user(*, session: Session, person_id: int, slack_user_id: str) -> 
     session.execute(
         update(Person).where(Person.id == person_id).values(slack_user_id=slack_user_id)
     )
-
-
-def set_digest_frequency(*, session: Session, person_id: int, frequency: DigestFrequency) -> None:
-    session.execute(update(Person).where(Person.id == person_id).values(digest_frequency=frequency))

@@ -1,27 +1,45 @@
-"""Thread summaries written by the model: the discussion goes in as data, what comes back is
-checked against the thread, and the extractive summary stands in whenever the model fails."""
+"""A challenge's thread: what is asked there, who is missing, and summaries (picked from the
+messages, or written by the model with the discussion as data, checked against the thread,
+the picked summary standing in whenever the model fails)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from bot.services.llm import LanguageModel
-from bot.services.teams import SummaryItem, ThreadMessage, ThreadSummary, summarize_thread
-from bot.services.thread_summary import (
+from bot.services.matching import SolverMatch, TeamSuggestion
+from bot.services.teams import rosters, threads
+from bot.services.teams.threads import (
     THREAD_CHARS_SENT,
     THREAD_MESSAGES_SENT,
+    SummaryItem,
+    ThreadIntent,
+    ThreadMessage,
+    ThreadSummary,
     messages_for_model,
+    pick_summary,
     plain_text,
-    summarize_discussion,
+    summarize_thread,
 )
 from prompts.thread_summary import PROMPT as THREAD_SUMMARY
+from standins.cluster import add_cast
 from storage.db import session_scope
 from storage.llm_usage import model_calls
+from storage.models import (
+    Challenge,
+    Member,
+    MemberKind,
+)
+from tests.bot.services.scripted_models import Recording, answering, broken
+from tests.bot.services.teams.test_rosters import challenge
+from tests.bot.services.test_challenges import aino
 from tests.bot.services.test_llm import person
-from tests.bot.services.test_writing import Recording, answering, broken
 
 BOT, AINO, EERO, MATTI = "U0BOT000001", "U0AINO00001", "U0EERO00001", "U0MATTI0001"
 
@@ -52,7 +70,7 @@ def summary_reply(**changes: Any) -> dict[str, Any]:
 def summarize(
     model: Recording | Any, messages: list[ThreadMessage] = THREAD, **options: Any
 ) -> ThreadSummary:
-    return summarize_discussion(
+    return summarize_thread(
         LanguageModel(model),
         messages,
         challenge_title="Ice-free harbour in Kirkenes",
@@ -77,9 +95,7 @@ def test_a_question_answered_later_in_the_thread_is_not_listed_as_open() -> None
     assert summary.actions == (SummaryItem(MATTI, "Draft the budget by Friday."),)
     # The model saw the answer after the question; picking sentences gets this one wrong.
     assert [m["author"] for m in sent_messages(fake)] == [AINO, EERO, MATTI]
-    assert summarize_thread(THREAD).questions == (
-        SummaryItem(AINO, "Who knows the harbour master?"),
-    )
+    assert pick_summary(THREAD).questions == (SummaryItem(AINO, "Who knows the harbour master?"),)
     # Counted like the extractive summary: the people's messages, not the bot's or requests.
     assert (summary.messages, summary.people) == (3, (AINO, EERO, MATTI))
 
@@ -163,7 +179,7 @@ def test_the_summary_is_asked_for_in_the_requests_language_and_counted_for_the_a
 ) -> None:
     asker = person(engine)
     fake = answering(summary_reply(overview="Tiimi tarjoaa LoRaWAN-antureita."))
-    summary = summarize_discussion(
+    summary = summarize_thread(
         LanguageModel(fake, engine=engine),
         THREAD,
         challenge_title="Jäätön satama",
@@ -179,12 +195,142 @@ def test_the_summary_is_asked_for_in_the_requests_language_and_counted_for_the_a
 
 def test_any_failure_gives_the_extractive_summary() -> None:
     for model in (broken(), answering("no JSON here"), answering({"overview": "half"})):
-        assert summarize(model) == summarize_thread(THREAD)
+        assert summarize(model) == pick_summary(THREAD)
 
 
 def test_without_a_model_or_a_discussion_nothing_is_asked() -> None:
-    assert summarize_discussion(
+    assert summarize_thread(
         None, THREAD, challenge_title="T", language="en", person_id=None
-    ) == summarize_thread(THREAD)
+    ) == pick_summary(THREAD)
     fake = answering(summary_reply())
     assert summarize(fake, THREAD[:1]).messages == 0 and fake.seen == []
+
+
+def _polar(session: Session) -> None:
+    session.add(Member(slug="polar-logistics", name="Polar Logistics AS", kind=MemberKind.COMPANY))
+
+
+def test_who_is_missing_uses_the_suggestion_for_the_askers_team(engine: Engine) -> None:
+    cast = add_cast(engine)
+    cid = challenge(engine, cast)
+    asked: list[list[int]] = []
+
+    def suggest(session: Session, row: Challenge, ids: Collection[int]) -> TeamSuggestion:
+        asked.append(list(ids))
+        polar = SolverMatch(
+            "polar-logistics", "Polar Logistics AS", "company", "", "", 0.9, "ports"
+        )
+        return TeamSuggestion(
+            needs=tuple(row.needs),
+            members=(polar,),
+            covered_by={
+                "ice monitoring": ("arctic-sense",),
+                "maritime logistics": ("polar-logistics",),
+            },
+        )
+
+    rosters.join_team(engine=engine, viewer=aino(cast), challenge_id=cid)
+    with session_scope(engine) as session:
+        row = session.get_one(Challenge, cid)
+        report = threads.who_is_missing(
+            session=session, viewer=aino(cast), challenge=row, suggest_team_fn=suggest
+        )
+    assert asked == [[cast.arctic_id]]
+    assert report.covered == (("ice monitoring", ("Arctic Sense Oy",)),)
+    assert [(m.need, [c.member_name for c in m.candidates]) for m in report.missing] == [
+        ("maritime logistics", ["Polar Logistics AS"])
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("<@U0SCICBOT1> who is missing?", ThreadIntent.WHO_IS_MISSING),
+        ("<@U0SCICBOT1> Who's missing", ThreadIntent.WHO_IS_MISSING),
+        ("<@U0SCICBOT1> mitä puuttuu?", ThreadIntent.WHO_IS_MISSING),
+        ("<@U0SCICBOT1> summarize", ThreadIntent.SUMMARY),
+        ("<@U0SCICBOT1> summarise please", ThreadIntent.SUMMARY),
+        ("<@U0SCICBOT1> tiivistä", ThreadIntent.SUMMARY),
+        ("<@U0SCICBOT1> who can monitor sea ice?", None),
+        ("<@U0SCICBOT1> missing persons data", None),
+    ],
+)
+def test_thread_intents(text: str, intent: ThreadIntent | None) -> None:
+    assert threads.thread_intent(text) is intent
+
+
+def test_summary_skips_the_bot_and_requests_and_keeps_authors() -> None:
+    summary = threads.pick_summary(
+        [
+            ThreadMessage("UBOT", "Roster: we agreed nothing", "1", from_bot=True),
+            ThreadMessage(
+                "U1", "Decided: Espoo pilots it. Can VTT join?\nMatti will call VTT.", "2"
+            ),
+            ThreadMessage("U2", "teen budjetin huomenna", "3"),
+            ThreadMessage("U2", "Who will call VTT anyway?", "4"),
+            ThreadMessage("U1", "<@UBOT> summarize", "5"),
+        ]
+    )
+    assert summary.messages == 3 and summary.people == ("U1", "U2")
+    assert [(i.user, i.text) for i in summary.decisions] == [("U1", "Decided: Espoo pilots it.")]
+    assert [i.text for i in summary.questions] == ["Can VTT join?", "Who will call VTT anyway?"]
+    assert [(i.user, i.text) for i in summary.actions] == [
+        ("U1", "Matti will call VTT."),
+        ("U2", "teen budjetin huomenna"),
+    ]
+
+
+def test_who_is_missing_reads_the_matchers_answer_where_only_additions_are_named(
+    engine: Engine,
+) -> None:
+    cast = add_cast(engine)
+    cid = challenge(engine, cast, needs=["ice monitoring", "maritime logistics", "port operations"])
+
+    def suggest(session: Session, row: Challenge, ids: Collection[int]) -> TeamSuggestion:
+        polar = SolverMatch("polar-logistics", "Polar Logistics AS", "company", "", "", 0.9, "")
+        return TeamSuggestion(
+            needs=tuple(row.needs),
+            members=(polar,),
+            covered_by={"maritime logistics": ("polar-logistics",), "port operations": ()},
+            uncovered=("port operations",),
+        )
+
+    with session_scope(engine) as session:
+        report = threads.who_is_missing(
+            session=session,
+            viewer=aino(cast),
+            challenge=session.get_one(Challenge, cid),
+            suggest_team_fn=suggest,
+        )
+    assert report.covered == (("ice monitoring", ()),)
+    assert [(m.need, len(m.candidates)) for m in report.missing] == [
+        ("maritime logistics", 1),
+        ("port operations", 0),
+    ]
+
+
+def test_default_suggester_calls_the_matcher_with_the_search_it_is_given(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[dict[str, object]] = []
+
+    def fake_suggest_team(**kwargs: object) -> TeamSuggestion:
+        calls.append(kwargs)
+        return TeamSuggestion(needs=(), members=())
+
+    monkeypatch.setattr(threads, "suggest_team", fake_suggest_team)
+    search = object()
+    cast = add_cast(engine)
+    cid = challenge(engine, cast)
+    with session_scope(engine) as session:
+        row = session.get_one(Challenge, cid)
+        threads.default_team_suggester(lambda: search)(session, row, [cast.arctic_id])  # type: ignore[arg-type,return-value]
+    assert calls == [
+        {
+            "session": calls[0]["session"],
+            "search": search,
+            "challenge": calls[0]["challenge"],
+            "team_member_ids": [cast.arctic_id],
+            "max_members": 4,
+        }
+    ]

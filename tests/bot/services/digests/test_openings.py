@@ -16,15 +16,13 @@ from pydantic import Field
 from sqlalchemy import Engine, select
 
 from bot.blocks.digest import build_digest_message, digest_text
-from bot.services.digests import (
-    DigestRun,
-    Outcome,
+from bot.services.digests.choosing import (
     capability_ranker,
     preview_for_channel,
     preview_for_person,
     reading_language,
-    send_due_digests,
 )
+from bot.services.digests.sending import DigestRun, Outcome, send_due_digests
 from bot.services.identity import viewer_of
 from bot.services.llm import LanguageModel
 from standins.cluster import MEMBER_USER, Cast, add_challenge, add_member, add_person, crowd
@@ -34,7 +32,7 @@ from storage.db import make_engine, session_scope
 from storage.llm_usage import model_calls
 from storage.models import DeliveryStatus, DigestDelivery, DigestFrequency, Person
 from tests.bot.digest_world import HELSINKI
-from tests.bot.services.test_writing import Recording, answering, broken
+from tests.bot.services.scripted_models import Recording, answering, broken
 from tests.conftest import NOW
 
 INTRO = "Snow ploughing in Espoo is new this week and fits your snow work best."

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine
 
 from storage.db import session_scope
-from storage.slack_queries import forget_events_before, record_event_once
+from storage.slack import forget_events_before, record_event_once
 
 
 def test_only_the_first_delivery_of_an_event_counts(engine: Engine) -> None:

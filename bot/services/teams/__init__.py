@@ -1,0 +1,1 @@
+"""Team formation: rosters, the team's thread, and the staff pipeline."""
