@@ -16,10 +16,10 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from standins.cluster import MEMBER_USER, STAFF_USER, add_cast, add_cast_profiles
+from standins.slack import FakeSlack, SlackReply, SlackSender, modal_values, running_bot
 from storage import migrate
 from storage.db import make_engine
-from tests.bot.conftest import MEMBER_USER, STAFF_USER, add_cast
-from tests.bot.slack_harness import FakeSlack, SlackReply, SlackSender, modal_values, running_bot
 
 
 def request_kinds(sender: SlackSender) -> dict[str, Callable[[int], SlackReply]]:
@@ -67,8 +67,7 @@ def main(argv: list[str] | None = None) -> None:
         migrate.upgrade(engine)
         add_cast(engine)
         fake = FakeSlack().start()
-        fake.add_user(STAFF_USER, "sari.staff@scic.example", "Sari Staff")
-        fake.add_user(MEMBER_USER, "aino.virtanen@arcticsense.example", "Aino Virtanen")
+        add_cast_profiles(fake)
         try:
             with running_bot(engine, fake) as bot:
                 print(f"store: {engine.url.render_as_string()}  requests per type: {args.requests}")

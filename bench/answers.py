@@ -89,7 +89,8 @@ def score_question(question: dict[str, Any], shown: dict[str, Any], answer_langu
     ):
         if expected == "team":
             wanted = question.get("challenges") or []
-            scored.scores["challenge"] = float(bool(wanted) and shown.get("challenge_meant") in wanted)
+            meant = shown.get("challenge_meant")
+            scored.scores["challenge"] = float(bool(wanted) and meant in wanted)
         else:
             p, r = precision_recall(challenges, question.get("challenges") or [])
             scored.scores["precision"], scored.scores["recall"] = p, r
@@ -120,7 +121,7 @@ def demo_bot(model_dir: Path | None, day: str) -> Iterator[Any]:
     moment = datetime.fromisoformat(day).replace(hour=8, tzinfo=UTC)
     with tempfile.TemporaryDirectory() as folder, time_machine.travel(moment, tick=True):
         settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             data_dir=Path(folder),
             embedding_model_dir=model_dir,
         )
@@ -204,8 +205,9 @@ def report(scored: list[Scored], *, worst: int) -> None:
         bad = {k: round(v, 2) for k, v in s.scores.items() if v < 1}
         print(f"- {s.id} [{s.expected} -> {s.got}] {s.text[:90]!r}")
         print(f"    {bad}")
-        print(f"    shown members {s.shown['members'][:5]} challenges "
-              f"{[c['slug'] for c in s.shown['challenges']][:5]} person {s.shown['person']}")  # fmt: skip
+        listed = [c["slug"] for c in s.shown["challenges"]][:5]
+        print(f"    shown members {s.shown['members'][:5]} challenges {listed}")
+        print(f"    person {s.shown['person']}")
         expected = s.labels.get("members") or s.labels.get("challenges") or s.labels.get("person")
         print(f"    expected {expected}")
 
@@ -224,8 +226,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     questions = [q for q in data["questions"] if not args.only or q["id"] in args.only]
     started = time.monotonic()
     scored = ask_all(questions, args.model_dir, data["day"])
-    print(f"{args.question_set.name}: {len(scored)} questions in {time.monotonic() - started:.0f} s "
-          f"(embedding model: {'yes' if args.model_dir else 'no, lexical only'})\n")  # fmt: skip
+    took = time.monotonic() - started
+    model = "yes" if args.model_dir else "no, lexical only"
+    print(
+        f"{args.question_set.name}: {len(scored)} questions in {took:.0f} s (embedding model: {model})\n"
+    )
     report(scored, worst=args.worst)
     if args.json:
         args.json.write_text(

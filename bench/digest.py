@@ -22,12 +22,13 @@ from zoneinfo import ZoneInfo
 
 from bot.services.digests.choosing import capability_ranker, preview_for_channel
 from bot.services.digests.sending import Outcome, send_due_digests
+from standins.cluster import crowd
+from standins.digests import DigestSlack, slack_poster
+from standins.slack import ApiCall
 from storage import migrate
 from storage.db import make_engine, session_scope
 from storage.digests import Subscriber
 from storage.models import DigestFrequency
-from tests.bot.digest_world import DigestSlack, crowd, slack_poster
-from tests.bot.slack_harness import ApiCall
 
 
 def max_per_second(calls: list[ApiCall]) -> tuple[int, str]:

@@ -1,6 +1,6 @@
 """The language model's path end to end, against a local server speaking OpenAI's protocol.
 
-Loads the demo data into a throwaway store and index, starts `tests.openai_server.FakeOpenAI`
+Loads the demo data into a throwaway store and index, starts `standins.openai_server.FakeOpenAI`
 on a loopback port and points the bot's real `ChatOpenAI` client at it (LLM_MODEL,
 OPENAI_BASE_URL). The server's replies are scripted here, written as a model would answer the
 prompt it received; everything else is the product: retrieval, the prompts, the HTTP calls
@@ -24,17 +24,18 @@ from typing import Any
 from sqlalchemy import select
 
 from bench.crosslingual import demo_search
-from bot.console import reply_text
-from bot.services.answers import Answer, answer_question
+from bot.blocks.answer_layout import reply_text
 from bot.services.identity import Viewer, viewer_of
 from bot.services.intake import prefill_from_text
 from bot.services.llm import LanguageModel, usage_report
 from bot.services.matching import SolverSearch
+from bot.services.questions.answers import Answer
+from bot.services.questions.asking import Reply, find, write_answer_text
 from bot.services.teams.threads import ThreadMessage, summarize_thread
 from bot.settings import Settings
+from standins.openai_server import ChatRequest, FakeOpenAI
 from storage.db import session_scope
 from storage.models import Member, Person
-from tests.openai_server import ChatRequest, FakeOpenAI
 
 TODAY = date(2026, 11, 24)
 EMAIL = """From: Liisa Mäkelä <liisa.makela@espoo.fi>
@@ -75,8 +76,13 @@ def member_viewer(search: SolverSearch, slug: str) -> Viewer:
 
 
 def ask(search: SolverSearch, llm: LanguageModel, viewer: Viewer, text: str) -> Answer:
-    with session_scope(search.engine) as session:
-        return answer_question(session=session, search=search, viewer=viewer, text=text, llm=llm)
+    """The answer found for ``text`` (the model may translate a Finnish question for it)."""
+    return find(engine=search.engine, search=search, viewer=viewer, text=text, llm=llm)
+
+
+def written_reply(answer: Answer, llm: LanguageModel, viewer: Viewer) -> str:
+    """The reply as the terminal shows it: the model's text when it passes, the template under."""
+    return reply_text(Reply(answer, write_answer_text(answer, llm=llm, viewer=viewer)))
 
 
 def cited_answer(answer: Answer) -> str:
@@ -117,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"> {question}")
         answer = ask(search, llm, viewer, question)
         server.reply(cited_answer(answer), prompt_tokens=900, completion_tokens=70)
-        print(reply_text(answer, llm=llm, viewer=viewer))
+        print(written_reply(answer, llm, viewer))
         show_request(server.requests[-1])
 
         heading("2. The same in Finnish: translated for the search, answered in Finnish")
@@ -134,7 +140,7 @@ def main(argv: list[str] | None = None) -> None:
             prompt_tokens=800,
             completion_tokens=40,
         )
-        print(reply_text(answer, llm=llm, viewer=viewer))
+        print(written_reply(answer, llm, viewer))
         show_request(server.requests[-1])
 
         heading("3. Intake: a pasted e-mail pre-fills the challenge form (structured output)")
@@ -203,11 +209,11 @@ def main(argv: list[str] | None = None) -> None:
         ]
         for label, script in failures:
             script()
-            text = reply_text(answer, llm=llm, viewer=viewer)
+            text = written_reply(answer, llm, viewer)
             print(f"-- {label}: the template answer goes out:")
             print("\n".join(text.splitlines()[:2]))
         server.reply("Try Acme Snow Ltd [42].")
-        text = reply_text(answer, llm=llm, viewer=viewer)
+        text = written_reply(answer, llm, viewer)
         print(f"-- a model citing [42], a source it was not given: template again\n{text[:80]}…")
         server.fail(500, times=2)
         offline = prefill_from_text(

@@ -32,3 +32,9 @@ def people_names(
         (id, name, email, member_id, role or "", tuple(expertise or ()))
         for id, name, email, member_id, role, expertise in rows
     ]
+
+
+def first_staff_person(*, session: Session) -> Person | None:
+    return session.scalars(
+        select(Person).where(Person.is_staff.is_(True)).order_by(Person.id)
+    ).first()

@@ -1,4 +1,4 @@
-"""A SolverSearch over fresh Chroma collections, for tests of sync and matching services."""
+"""Search test helpers: records loaded through the importer, and a real `chroma run` server."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,24 +15,10 @@ import chromadb
 import pytest
 from sqlalchemy import Engine
 
-from bot.services.matching import SolverSearch
-from retrieval.embedding import Embedder
-from retrieval.index import PassageIndex
-from retrieval.sync import Indexes
 from storage.db import session_scope
 from storage.exchange import Kind
 from storage.files import parse_json
 from storage.importing import import_rows
-
-
-def fresh_search(client: Any, embedder: Embedder | None, engine: Engine) -> SolverSearch:
-    # EphemeralClients share storage within a process: every search gets its own names.
-    tag = uuid.uuid4().hex[:8]
-    indexes = Indexes(
-        members=PassageIndex(client, embedder, name=f"members-{tag}"),
-        challenges=PassageIndex(client, embedder, name=f"challenges-{tag}"),
-    )
-    return SolverSearch(indexes, engine)
 
 
 def load(engine: Engine, kind: Kind, rows: list[dict[str, Any]]) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from storage.db import session_scope
 from storage.models import DigestFrequency, Person
-from storage.people import person_by_email
+from storage.people import first_staff_person, person_by_email
 from storage.slack import link_slack_user, person_by_slack_user
 
 
@@ -59,3 +59,15 @@ def identify_slack_user(
                 return None
             link_slack_user(session=session, person_id=person.id, slack_user_id=slack_user_id)
         return viewer_of(person, slack_user_id)
+
+
+def person_at_the_terminal(*, engine: Engine, email: str | None) -> Viewer | None:
+    """Who `scic ask` and `scic console` speak as: the person with ``email``, or the first
+    staff member."""
+    with session_scope(engine) as session:
+        person = (
+            person_by_email(session=session, email=email)
+            if email
+            else first_staff_person(session=session)
+        )
+        return viewer_of(person, person.slack_user_id or "console") if person else None

@@ -283,6 +283,14 @@ def suggest_solvers(
     ]
 
 
+def rank_solvers(
+    *, engine: Engine, search: SolverSearch, text: str, k: int = 5
+) -> list[SolverMatch]:
+    """`scic match`: the k members best placed to solve ``text``, best first, with evidence."""
+    with session_scope(engine) as session:
+        return suggest_solvers(session=session, search=search, query=text, k=k)
+
+
 def record_suggestions(
     *, session: Session, challenge: Challenge, matches: Sequence[SolverMatch]
 ) -> None:

@@ -18,12 +18,13 @@ from sqlalchemy import Engine
 from bot import jobs
 from bot.services.digests.choosing import capability_ranker
 from bot.settings import Settings
+from standins.cluster import crowd
+from standins.digests import DigestSlack, slack_poster
+from standins.openai_server import FakeOpenAI
+from standins.slack import bot_settings
 from storage.digest_models import SCHEDULER_JOBS_TABLE
 from storage.models import DigestFrequency
-from tests.bot.digest_world import DigestSlack, crowd, slack_poster
-from tests.bot.slack_harness import bot_settings
 from tests.conftest import NOW
-from tests.openai_server import FakeOpenAI
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.bot.conftest import MEMBER_USER
-from tests.bot.slack_harness import RunningBot
+from standins.cluster import MEMBER_USER
+from standins.slack import RunningBot
 
 yaml = pytest.importorskip("yaml")
 MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"

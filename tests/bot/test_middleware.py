@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from bot.middleware import is_from_a_bot
+from standins.cluster import MEMBER_USER, STAFF_USER, STRANGER_USER, Cast
+from standins.slack import BOT_ID, BOT_USER_ID, RunningBot
 from storage.db import session_scope
 from storage.models import Person
 from storage.slack_models import SlackEventReceipt
-from tests.bot.conftest import MEMBER_USER, STAFF_USER, STRANGER_USER, Cast
-from tests.bot.slack_harness import BOT_ID, BOT_USER_ID, RunningBot
 
 
 def test_bot_messages_are_recognised() -> None:

@@ -7,9 +7,9 @@ import threading
 
 from sqlalchemy import Engine
 
+from standins.cluster import MEMBER_USER, Cast
+from standins.slack import FakeSlack, SlackSender, running_bot
 from storage.db import make_engine
-from tests.bot.conftest import MEMBER_USER, Cast
-from tests.bot.slack_harness import FakeSlack, SlackSender, running_bot
 
 
 def test_the_same_event_at_two_processes_is_answered_once(

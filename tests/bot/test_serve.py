@@ -13,9 +13,9 @@ from sqlalchemy import Engine
 
 from bot.serve import SlackHTTPServer, run, store_check
 from bot.settings import Settings, SettingsError
+from standins.cluster import STAFF_USER
+from standins.slack import FakeSlack, RunningBot, bot_settings, modal_values
 from storage.db import make_engine
-from tests.bot.conftest import STAFF_USER
-from tests.bot.slack_harness import FakeSlack, RunningBot, bot_settings, modal_values
 
 ACK_LIMIT = 3.0
 

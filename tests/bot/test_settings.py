@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Settings, SettingsError, require_slack_settings, slack_settings_problems
-from tests.bot.slack_harness import BOT_TOKEN, SIGNING_SECRET
+from standins.slack import BOT_TOKEN, SIGNING_SECRET
 
 
 def settings(**values: object) -> Settings:

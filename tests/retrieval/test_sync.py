@@ -15,10 +15,10 @@ from sqlalchemy import Engine, select
 
 from bot.services.matching import SolverSearch, suggest_solvers
 from retrieval.sync import Indexes, check_drift, rebuild_index
+from standins.search import FakeEmbedder, fresh_search
 from storage.db import session_scope
 from storage.models import IndexOutbox, Member, Person
-from tests.retrieval.conftest import FakeEmbedder
-from tests.search_fixtures import chroma_server, fresh_search, load  # noqa: F401
+from tests.search_fixtures import chroma_server, load  # noqa: F401
 
 MEMBERS = [
     {

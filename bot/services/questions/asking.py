@@ -295,20 +295,24 @@ def reply_to(
         operator_slug=operator_slug,
         need_only=need_only,
     )
-    written = _write(answer, llm=llm, viewer=viewer, on_draft=on_draft) if write else None
+    written = (
+        write_answer_text(answer, llm=llm, viewer=viewer, on_draft=on_draft) if write else None
+    )
     question_id = remember(
         engine=engine, viewer=viewer, thread=thread, text=text, answer=answer, written=written
     )
     return Reply(answer, written, question_id)
 
 
-def _write(
+def write_answer_text(
     answer: Answer,
     *,
     llm: LanguageModel | None,
     viewer: Viewer,
-    on_draft: Callable[[str], None] | None,
+    on_draft: Callable[[str], None] | None = None,
 ) -> WrittenAnswer | None:
+    """The model's text for ``answer`` when it writes one that passes every check; None
+    (the template answer stands) otherwise."""
     if llm is None or not answer.worth_writing:
         return None
     text = ""

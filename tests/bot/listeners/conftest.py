@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
-from tests.bot.conftest import Cast
-from tests.bot.slack_harness import FakeSlack, RunningBot, running_bot
-from tests.openai_server import FakeOpenAI
+from standins.cluster import Cast
+from standins.openai_server import FakeOpenAI
+from standins.slack import FakeSlack, RunningBot, running_bot
 
 
 @pytest.fixture

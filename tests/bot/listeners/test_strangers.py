@@ -16,10 +16,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from bot import ids
-from storage.db import session_scope
-from storage.models import Challenge, Interest, Introduction, QuestionLog, TeamMembership
-from tests.bot.conftest import STRANGER_USER
-from tests.bot.slack_harness import (
+from standins.cluster import STRANGER_USER
+from standins.slack import (
     BOT_USER_ID,
     CHALLENGES_CHANNEL,
     GENERAL_CHANNEL,
@@ -29,6 +27,8 @@ from tests.bot.slack_harness import (
     SlackReply,
     modal_values,
 )
+from storage.db import session_scope
+from storage.models import Challenge, Interest, Introduction, QuestionLog, TeamMembership
 
 POLITE = "I don't know you yet"
 ASKED_TS = "1760000400.000400"

@@ -15,6 +15,7 @@ from bot.services import challenges
 from bot.services.challenges import ChallengeForm, make_slug, validate_challenge_form
 from bot.services.identity import Viewer
 from bot.services.teams import rosters
+from standins.cluster import Cast, add_cast
 from storage.db import session_scope
 from storage.models import (
     Challenge,
@@ -25,7 +26,6 @@ from storage.models import (
     Interest,
     Visibility,
 )
-from tests.bot.conftest import Cast, add_cast
 from tests.conftest import NOW
 
 TODAY = date(2026, 11, 24)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from bot.services.identity import identify_slack_user
+from standins.cluster import add_cast
 from storage.db import session_scope
 from storage.models import Person
-from tests.bot.conftest import add_cast
 
 
 def test_linked_by_email_once_then_remembered(engine: Engine) -> None:

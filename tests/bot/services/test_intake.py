@@ -21,7 +21,7 @@ from bot.services.intake import Prefill, offline_form, prefill_from_text, with_t
 from bot.services.llm import LanguageModel
 from prompts import DATA_RULE
 from prompts.intake import PROMPT
-from tests.bot.conftest import Cast
+from standins.cluster import Cast
 
 TODAY = date(2026, 3, 2)
 

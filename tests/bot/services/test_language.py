@@ -29,10 +29,10 @@ from bot.services.matching import SolverSearch, suggest_solvers
 from bot.services.records import DEMO_DIR, load_demo
 from prompts import as_data
 from prompts.query_translation import PROMPT as QUERY_TRANSLATION
+from standins.search import fresh_search
 from storage import migrate
 from storage.db import make_engine, session_scope
 from tests.bot.services.test_llm import Broken, replies
-from tests.search_fixtures import fresh_search
 
 FINNISH = [
     "Kuka osaa kaukolämpöverkon vuodonvalvonnan?",

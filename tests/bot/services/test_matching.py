@@ -25,6 +25,7 @@ from bot.services.matching import (
 )
 from bot.services.questions.asking import find
 from retrieval.embedding import Embedder
+from standins.search import FakeEmbedder, fresh_search
 from storage.db import session_scope
 from storage.models import (
     Challenge,
@@ -34,8 +35,7 @@ from storage.models import (
     SuggestionFeedback,
 )
 from tests.conftest import NOW
-from tests.retrieval.conftest import FakeEmbedder
-from tests.search_fixtures import fresh_search, load
+from tests.search_fixtures import load
 
 MEMBERS: list[dict[str, Any]] = [
     {

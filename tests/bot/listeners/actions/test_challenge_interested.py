@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, select
 
+from standins.cluster import LONER_USER, STRANGER_USER, Cast
+from standins.slack import RunningBot
 from storage.db import session_scope
 from storage.models import Interest, TeamMembership
-from tests.bot.conftest import LONER_USER, STRANGER_USER, Cast
 from tests.bot.listeners.commands.test_challenge import add_challenge
-from tests.bot.slack_harness import RunningBot
 
 CARD_TS = "1760000100.000100"
 

@@ -16,11 +16,11 @@ from bot.blocks.challenge_modal import (
     build_challenge_modal,
     modal_metadata,
 )
+from standins.cluster import MEMBER_USER, STAFF_USER
+from standins.openai_server import FakeOpenAI
+from standins.slack import GENERAL_CHANNEL, FakeSlack, RunningBot
 from tests.bot.block_kit import assert_valid_view
-from tests.bot.conftest import MEMBER_USER, STAFF_USER
 from tests.bot.listeners.intake_world import CALL, READING, fields, note
-from tests.bot.slack_harness import GENERAL_CHANNEL, FakeSlack, RunningBot
-from tests.openai_server import FakeOpenAI
 
 SHOWN_HASH = "1760000000.hshown1"
 

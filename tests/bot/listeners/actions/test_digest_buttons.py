@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, select
 
+from standins.cluster import LONER_USER, MEMBER_USER, Cast, add_challenge
+from standins.slack import CHALLENGES_CHANNEL, RunningBot
 from storage.db import session_scope
 from storage.digest_models import DigestFeedback
 from storage.models import Interest
-from tests.bot.conftest import LONER_USER, MEMBER_USER, Cast
-from tests.bot.digest_world import add_challenge
-from tests.bot.slack_harness import CHALLENGES_CHANNEL, RunningBot
 
 DM = "D0DIRECT01"
 

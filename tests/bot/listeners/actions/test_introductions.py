@@ -7,10 +7,10 @@ import json
 from sqlalchemy import Engine, select
 
 from bot import ids
+from standins.cluster import MEMBER_USER, STAFF_USER
+from standins.slack import RunningBot
 from storage.db import session_scope
 from storage.models import Introduction, IntroductionStatus
-from tests.bot.conftest import MEMBER_USER, STAFF_USER
-from tests.bot.slack_harness import RunningBot
 
 VALUE = json.dumps({"member": "arctic-sense", "question": None, "challenge": None})
 

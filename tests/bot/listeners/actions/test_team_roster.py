@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
+from standins.cluster import MEMBER_USER, STAFF_USER, Cast
+from standins.slack import CHALLENGES_CHANNEL, STAFF_CHANNEL, ApiCall, RunningBot
 from storage.db import session_scope
 from storage.models import (
     ChallengeAccess,
@@ -22,9 +24,7 @@ from storage.models import (
     Visibility,
 )
 from tests.bot.block_kit import assert_valid_message, assert_valid_view
-from tests.bot.conftest import MEMBER_USER, STAFF_USER, Cast
 from tests.bot.listeners.commands.test_challenge import add_challenge
-from tests.bot.slack_harness import CHALLENGES_CHANNEL, STAFF_CHANNEL, ApiCall, RunningBot
 
 CARD_TS = "1760000100.000100"
 ESPOO_USER = "U0EERO00001"

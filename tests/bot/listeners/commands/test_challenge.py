@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
+from standins.cluster import MEMBER_USER, STAFF_USER, STRANGER_USER, Cast
+from standins.slack import GENERAL_CHANNEL, RunningBot
 from storage.db import session_scope
 from storage.models import Challenge, ChallengeStatus
 from tests.bot.block_kit import assert_valid_message, assert_valid_view
-from tests.bot.conftest import MEMBER_USER, STAFF_USER, STRANGER_USER, Cast
-from tests.bot.slack_harness import GENERAL_CHANNEL, RunningBot
 
 
 def add_challenge(engine: Engine, cast: Cast, slug: str, **changes: object) -> int:

@@ -12,11 +12,11 @@ import pytest
 from bot import ids
 from bot.blocks.challenge_modal import NOT_READ_NOTE, PREFILLED_NOTE
 from prompts.intake import PROMPT
+from standins.cluster import MEMBER_USER, STAFF_USER
+from standins.openai_server import FakeOpenAI
+from standins.slack import GENERAL_CHANNEL, RunningBot
 from tests.bot.block_kit import assert_valid_view
-from tests.bot.conftest import MEMBER_USER, STAFF_USER
 from tests.bot.listeners.intake_world import CALL, DEADLINE, READING, fields, note
-from tests.bot.slack_harness import GENERAL_CHANNEL, RunningBot
-from tests.openai_server import FakeOpenAI
 
 
 def test_the_loading_view_opens_at_once_then_the_model_fills_the_form(

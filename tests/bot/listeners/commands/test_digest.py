@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
+from standins.cluster import MEMBER_USER, Cast
+from standins.slack import RunningBot
 from storage.db import session_scope
 from storage.models import DigestFrequency, Person
-from tests.bot.conftest import MEMBER_USER, Cast
-from tests.bot.slack_harness import RunningBot
 
 
 def digest(bot: RunningBot, text: str) -> str:

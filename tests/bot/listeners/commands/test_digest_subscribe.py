@@ -6,11 +6,10 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from standins.cluster import MEMBER_USER, Cast, add_challenge
+from standins.slack import GENERAL_CHANNEL, RunningBot
 from storage.db import session_scope
 from storage.models import DigestFrequency, DigestSubscription, Person
-from tests.bot.conftest import MEMBER_USER, Cast
-from tests.bot.digest_world import add_challenge
-from tests.bot.slack_harness import GENERAL_CHANNEL, RunningBot
 
 DM = "D0DIRECT01"
 

@@ -6,12 +6,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from standins.cluster import MEMBER_USER, STRANGER_USER, Cast
+from standins.slack import RunningBot
 from storage.db import session_scope
 from storage.models import DigestFrequency, Interest, Person
 from tests.bot.block_kit import assert_valid_view
-from tests.bot.conftest import MEMBER_USER, STRANGER_USER, Cast
 from tests.bot.listeners.commands.test_challenge import add_challenge
-from tests.bot.slack_harness import RunningBot
 
 
 def open_home(bot: RunningBot, user: str, tab: str = "home") -> None:

@@ -12,12 +12,9 @@ from sqlalchemy.orm import Session
 
 from bot.services.matching import SolverMatch, TeamSuggestion
 from bot.services.teams import threads
-from storage.db import session_scope
-from storage.llm_usage import model_calls
-from storage.models import Challenge, Team, TeamMembership, Visibility
-from tests.bot.conftest import MEMBER_USER, STAFF_USER, Cast
-from tests.bot.listeners.commands.test_challenge import add_challenge
-from tests.bot.slack_harness import (
+from standins.cluster import MEMBER_USER, STAFF_USER, Cast
+from standins.openai_server import FakeOpenAI
+from standins.slack import (
     BOT_ID,
     BOT_USER_ID,
     CHALLENGES_CHANNEL,
@@ -25,7 +22,10 @@ from tests.bot.slack_harness import (
     ApiCall,
     RunningBot,
 )
-from tests.openai_server import FakeOpenAI
+from storage.db import session_scope
+from storage.llm_usage import model_calls
+from storage.models import Challenge, Team, TeamMembership, Visibility
+from tests.bot.listeners.commands.test_challenge import add_challenge
 
 CARD_TS = "1760000100.000100"
 POLAR = SolverMatch(

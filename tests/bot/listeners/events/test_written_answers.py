@@ -19,12 +19,12 @@ from sqlalchemy import Engine, select
 from bot import ids
 from bot.listeners.events import questions
 from bot.services.llm import LanguageModel
+from standins.cluster import MEMBER_USER, STAFF_USER, Cast
+from standins.openai_server import ChatRequest, FakeOpenAI
+from standins.slack import ApiCall, FakeSlack, RunningBot, running_bot
 from storage.db import session_scope
 from storage.models import QuestionLog, Visibility
-from tests.bot.conftest import MEMBER_USER, STAFF_USER, Cast
 from tests.bot.listeners.commands.test_challenge import add_challenge
-from tests.bot.slack_harness import ApiCall, FakeSlack, RunningBot, running_bot
-from tests.openai_server import ChatRequest, FakeOpenAI
 
 QUESTION = "who can do structural health monitoring?"
 WRITTEN = "Arctic Sense Oy builds structural health monitoring with embedded sensors [1]."

@@ -8,12 +8,9 @@ import json
 from sqlalchemy import Engine, select
 
 from bot.services.llm import LanguageModel
-from storage.db import session_scope
-from storage.llm_usage import model_calls
-from storage.models import SolverSuggestion
-from tests.bot.conftest import STAFF_USER, Cast
-from tests.bot.services.test_match_reasons import watching
-from tests.bot.slack_harness import (
+from standins.cluster import STAFF_USER, Cast
+from standins.openai_server import FakeOpenAI
+from standins.slack import (
     CHALLENGES_CHANNEL,
     GENERAL_CHANNEL,
     FakeSlack,
@@ -21,7 +18,10 @@ from tests.bot.slack_harness import (
     modal_values,
     running_bot,
 )
-from tests.openai_server import FakeOpenAI
+from storage.db import session_scope
+from storage.llm_usage import model_calls
+from storage.models import SolverSuggestion
+from tests.bot.services.test_match_reasons import watching
 
 ORIGIN = json.dumps({"channel_id": GENERAL_CHANNEL})
 REASON = "Its LoRaWAN sensors already monitor bridges through Arctic winters in Oulu."

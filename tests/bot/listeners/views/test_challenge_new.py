@@ -11,11 +11,8 @@ from sqlalchemy import Engine, func, select
 from bot.blocks.challenge_modal import build_challenge_modal
 from bot.listeners.views.challenge_new import errors_for_view, form_from_view, pasted_text
 from bot.services.challenges import ChallengeForm
-from storage.db import session_scope
-from storage.models import Challenge, Visibility
-from tests.bot.block_kit import assert_valid_message
-from tests.bot.conftest import MEMBER_USER, STAFF_USER, Cast
-from tests.bot.slack_harness import (
+from standins.cluster import MEMBER_USER, STAFF_USER, Cast
+from standins.slack import (
     CHALLENGES_CHANNEL,
     GENERAL_CHANNEL,
     STAFF_CHANNEL,
@@ -23,6 +20,9 @@ from tests.bot.slack_harness import (
     SlackReply,
     modal_values,
 )
+from storage.db import session_scope
+from storage.models import Challenge, Visibility
+from tests.bot.block_kit import assert_valid_message
 
 ORIGIN = json.dumps({"channel_id": GENERAL_CHANNEL})
 

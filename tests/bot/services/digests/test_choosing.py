@@ -11,6 +11,7 @@ from bot.blocks.digest import digest_text
 from bot.services.digests import choosing
 from bot.services.digests.choosing import Audience, build_digest, period_key
 from bot.services.identity import viewer_of
+from standins.cluster import add_challenge, add_channel, add_member, add_person
 from storage import digests as store
 from storage.db import session_scope
 from storage.models import (
@@ -23,16 +24,7 @@ from storage.models import (
     TeamStatusChange,
     Visibility,
 )
-from tests.bot.digest_world import (
-    HELSINKI,
-    TODAY,
-    WEEK,
-    FakeRanker,
-    add_challenge,
-    add_channel,
-    add_member,
-    add_person,
-)
+from tests.bot.digest_world import HELSINKI, TODAY, WEEK, FakeRanker
 from tests.conftest import NOW
 
 

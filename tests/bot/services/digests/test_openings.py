@@ -25,21 +25,14 @@ from bot.services.digests.choosing import (
 from bot.services.digests.sending import DigestRun, Outcome, send_due_digests
 from bot.services.identity import viewer_of
 from bot.services.llm import LanguageModel
+from standins.cluster import MEMBER_USER, Cast, add_challenge, add_member, add_person, crowd
+from standins.digests import DigestSlack, slack_poster
+from standins.slack import FakeSlack, RunningBot, running_bot
 from storage.db import make_engine, session_scope
 from storage.llm_usage import model_calls
 from storage.models import DeliveryStatus, DigestDelivery, DigestFrequency, Person
-from tests.bot.conftest import MEMBER_USER, Cast
-from tests.bot.digest_world import (
-    HELSINKI,
-    DigestSlack,
-    add_challenge,
-    add_member,
-    add_person,
-    crowd,
-    slack_poster,
-)
+from tests.bot.digest_world import HELSINKI
 from tests.bot.services.scripted_models import Recording, answering, broken
-from tests.bot.slack_harness import FakeSlack, RunningBot, running_bot
 from tests.conftest import NOW
 
 INTRO = "Snow ploughing in Espoo is new this week and fits your snow work best."

@@ -19,6 +19,8 @@ from sqlalchemy import Engine, select
 from bot.services.digests import sending
 from bot.services.digests.choosing import capability_ranker
 from bot.services.digests.sending import LEASE, DigestRun, Outcome, send_due_digests
+from standins.cluster import add_challenge, add_channel, add_member, add_person, crowd
+from standins.digests import DigestSlack, slack_poster
 from storage import digests as store
 from storage.db import make_engine, session_scope
 from storage.models import (
@@ -26,21 +28,7 @@ from storage.models import (
     DigestDelivery,
     DigestFrequency,
 )
-from tests.bot.digest_world import (
-    HELSINKI,
-    TODAY,
-    WEEK,
-    Crash,
-    CrashingPoster,
-    DigestSlack,
-    FakeRanker,
-    add_challenge,
-    add_channel,
-    add_member,
-    add_person,
-    crowd,
-    slack_poster,
-)
+from tests.bot.digest_world import HELSINKI, TODAY, WEEK, Crash, CrashingPoster, FakeRanker
 from tests.conftest import NOW
 
 pytestmark = pytest.mark.usefixtures("clock")

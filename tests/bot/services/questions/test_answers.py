@@ -29,12 +29,11 @@ from bot.services.questions.answers import (
 )
 from bot.services.questions.asking import Reply, find
 from prompts import as_data
+from standins.search import FakeEmbedder, fresh_search
 from storage.db import session_scope
 from storage.models import DigestFrequency, Member
 from tests.bot.block_kit import assert_valid_message
 from tests.bot.services.test_matching import populate, viewer_at
-from tests.retrieval.conftest import FakeEmbedder
-from tests.search_fixtures import fresh_search
 
 
 @pytest.fixture

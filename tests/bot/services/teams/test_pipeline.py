@@ -9,6 +9,7 @@ from sqlalchemy import Engine, select
 
 from bot.services.home import home_page
 from bot.services.teams import pipeline, rosters
+from standins.cluster import add_cast
 from storage.db import session_scope
 from storage.models import (
     ChallengeStatus,
@@ -16,7 +17,6 @@ from storage.models import (
     SuggestionFeedback,
     Team,
 )
-from tests.bot.conftest import add_cast
 from tests.bot.services.teams.test_rosters import T0, challenge, espoo
 from tests.bot.services.test_challenges import aino, staff
 

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, select
 from bot.services.identity import Viewer
 from bot.services.teams import rosters
 from bot.services.teams.rosters import JoinOutcome
+from standins.cluster import Cast, add_cast
 from storage.db import session_scope
 from storage.models import (
     Challenge,
@@ -27,7 +28,6 @@ from storage.models import (
     TeamStatusChange,
     Visibility,
 )
-from tests.bot.conftest import Cast, add_cast
 from tests.bot.services.test_challenges import aino, staff, viewer
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -28,6 +28,7 @@ from bot.services.teams.threads import (
     summarize_thread,
 )
 from prompts.thread_summary import PROMPT as THREAD_SUMMARY
+from standins.cluster import add_cast
 from storage.db import session_scope
 from storage.llm_usage import model_calls
 from storage.models import (
@@ -35,7 +36,6 @@ from storage.models import (
     Member,
     MemberKind,
 )
-from tests.bot.conftest import add_cast
 from tests.bot.services.scripted_models import Recording, answering, broken
 from tests.bot.services.teams.test_rosters import challenge
 from tests.bot.services.test_challenges import aino

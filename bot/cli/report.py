@@ -1,8 +1,4 @@
-"""`scic report`: the staff pipeline per challenge, from suggested solvers to won or lost.
-
-A Typer sub-app so the main CLI can mount it (`app.command("report")(report_cli.report)`, or
-`app.add_typer(report_cli.app)`); it opens the store itself and shares nothing else with it.
-"""
+"""`scic report`: the staff pipeline per challenge, from suggested solvers to won or lost."""
 
 from __future__ import annotations
 
@@ -14,18 +10,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bot.services import records
+from bot.cli.store import open_store
 from bot.services.teams.pipeline import PipelineRow, PipelineStage, pipeline_report
-from bot.settings import SettingsError, load_settings
-from storage.db import StoreUnavailable, make_engine, session_scope
+from storage.db import session_scope
 
-app = typer.Typer(
-    name="report",
-    help="Reports for the cluster's staff.",
-    pretty_exceptions_enable=False,
-    add_completion=False,
-    rich_markup_mode=None,
-)
+app = typer.Typer()
 STAGES = ("suggested", "introduced", "interested", "team_formed", "submitted", "won", "lost")
 STAGE_TITLES = ("Suggested", "Introduced", "Interested", "Team formed", "Submitted", "Won", "Lost")
 
@@ -73,18 +62,8 @@ def report(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Per challenge: suggested → introduced → interested → team formed → submitted → won/lost."""
-    err = Console(stderr=True, soft_wrap=True)
-    try:
-        engine = make_engine(load_settings().store_url)
-        try:
-            records.require_schema(engine)
-            with session_scope(engine) as session:
-                rows = pipeline_report(session=session)
-        finally:
-            engine.dispose()
-    except (SettingsError, StoreUnavailable) as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False)
-        raise typer.Exit(2) from None
+    with open_store() as engine, session_scope(engine) as session:
+        rows = pipeline_report(session=session)
     if active:
         rows = [r for r in rows if r.active]
     if as_json:
@@ -93,4 +72,5 @@ def report(
     if not rows:
         typer.echo("No challenges to report yet.")
         return
+    # Wide enough for the seven stages side by side, whatever the terminal says.
     Console(width=160).print(pipeline_table(rows))

@@ -19,7 +19,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, SecretStr
 
-from tests.openai_server import FakeOpenAI
+from standins.openai_server import FakeOpenAI
 
 MODEL = "gpt-4o-mini"
 LONG_ANSWER = "The cluster has three open challenges and two new solvers this week."

@@ -6,20 +6,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import typer
 from sqlalchemy import Engine, func, select
 from sqlalchemy.pool import QueuePool
 from typer.testing import CliRunner
 
-from bot.digest_cli import digest_app
+from bot.cli import app
+from standins.cluster import add_challenge, add_member, add_person
+from standins.openai_server import ChatRequest, FakeOpenAI
 from storage.db import make_engine, session_scope
 from storage.llm_usage import model_calls
 from storage.models import DigestDelivery
-from tests.bot.digest_world import add_challenge, add_member, add_person
-from tests.openai_server import ChatRequest, FakeOpenAI
-
-cli = typer.Typer()
-cli.add_typer(digest_app, name="digest")
 
 
 @pytest.fixture(autouse=True)
@@ -29,7 +25,7 @@ def store_url(engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
 
 
 def run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, ["digest", *args])
+    result = CliRunner().invoke(app, ["digest", *args])
     return result.exit_code, result.output
 
 
@@ -98,7 +94,7 @@ def test_no_store_connection_is_held_while_the_model_writes_the_previews_opening
         engines.append(make_engine(url))
         return engines[-1]
 
-    monkeypatch.setattr("bot.digest_cli.make_engine", remembered)
+    monkeypatch.setattr("bot.cli.store.make_engine", remembered)
     held: list[int] = []
 
     def opening(request: ChatRequest) -> str:

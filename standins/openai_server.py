@@ -1,4 +1,4 @@
-"""A stand-in for the OpenAI chat-completions API on a loopback port, for the LLM layer's tests.
+"""A stand-in for the OpenAI chat-completions API on a loopback port, for tests and benchmarks.
 
 `FakeOpenAI` answers `POST /v1/chat/completions` (plain or streamed) from a FIFO script of
 replies, errors, stalls and broken answers, records every request, and needs no internet.
@@ -196,7 +196,7 @@ class FakeOpenAI:
         status: int = 200,
         content_type: str = "text/html",
     ) -> FakeOpenAI:
-        """Answer the next request with a body that is no chat completion, as a broken proxy would."""
+        """Answer the next request with a body that is no chat completion, as broken proxies do."""
         return self._push(_Garbage(body, status, content_type))
 
     def stream_then_break(self, text: str) -> FakeOpenAI:

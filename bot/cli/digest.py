@@ -1,59 +1,39 @@
-"""`scic digest preview|send`: a digest in the terminal, or a digest run now.
-
-A Typer sub-app; bot.cli mounts it with ``app.add_typer(digest_app, name="digest")``.
-"""
+"""`scic digest preview|send`: a digest in the terminal, or a digest run now."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.console import Console
-from sqlalchemy import Engine
 
 from bot import jobs
 from bot.blocks.digest import digest_text
+from bot.cli.store import open_store, settings
+from bot.cli.terminal import err, fail, no_such_person, out
 from bot.deps import BotDeps
-from bot.services import records
 from bot.services.digests.choosing import default_ranker, preview_for_channel, preview_for_person
 from bot.services.digests.sending import Outcome, due_digest_previews, send_due_digests
 from bot.services.identity import viewer_of
 from bot.services.llm import LanguageModel
-from bot.settings import Settings, SettingsError, load_settings, slack_settings_problems
-from storage.db import make_engine, session_scope
+from bot.settings import SettingsError, slack_settings_problems
+from storage.db import session_scope
 from storage.models import DigestFrequency
 from storage.people import person_by_email
 
-digest_app = typer.Typer(
+app = typer.Typer(
     help="The opportunity digest: preview it, or send the current period's now.",
     no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
 )
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 FREQUENCIES = (DigestFrequency.WEEKLY, DigestFrequency.DAILY)
 
 
-@contextmanager
-def _store(settings: Settings) -> Iterator[Engine]:
-    engine = make_engine(settings.store_url)
-    try:
-        records.require_schema(engine)
-        yield engine
-    finally:
-        engine.dispose()
+def show(text: str) -> None:
+    # As the lines Slack would show: never wrapped at the terminal's width.
+    out.print(text, soft_wrap=True, highlight=False, markup=False)
 
 
-def _stop(message: str) -> typer.Exit:
-    err.print(f"[red]Error:[/red] {message}", highlight=False)
-    return typer.Exit(2)
-
-
-@digest_app.command()
+@app.command()
 def preview(
     person: Annotated[
         str | None,
@@ -63,21 +43,21 @@ def preview(
     ] = None,
 ) -> None:
     """Print the digest as it would go out now; sends nothing and records nothing."""
-    settings = load_settings()
-    timezone = ZoneInfo(settings.digest_timezone)
-    with _store(settings) as engine:
+    if person is not None and not person.strip():
+        fail("--person needs an email; leave it out for a channel's digest")
+    config = settings()
+    timezone = ZoneInfo(config.digest_timezone)
+    with open_store(config) as engine:
         # Its calls are logged like any other; the preview itself records nothing.
-        llm = LanguageModel.from_settings(settings, engine)
+        llm = LanguageModel.from_settings(config, engine)
         if person:
             with session_scope(engine) as session:
                 found = person_by_email(session=session, email=person)
                 if found is None:
-                    raise _stop(
-                        f"no person with the email {person!r}; `scic import people` adds them"
-                    )
+                    no_such_person(person)
                 viewer = viewer_of(found, found.slack_user_id or "")
                 who = f"{found.name} <{found.email}>"
-            rank = default_ranker(BotDeps(settings=settings, engine=engine).solver_search)
+            rank = default_ranker(BotDeps(settings=config, engine=engine).solver_search)
             # Read, then the transaction is over before the model writes the opening; staff
             # at the terminal asked, not the person: counted for nobody.
             digest = preview_for_person(
@@ -87,47 +67,46 @@ def preview(
             digest = preview_for_channel(engine=engine, channel_id=None, timezone=timezone, llm=llm)
             who = "a channel"
     if digest is None:
-        out.print(f"Nothing to say to {who} right now: no digest would be sent.", highlight=False)
+        show(f"Nothing to say to {who} right now: no digest would be sent.")
         return
-    out.print(digest_text(digest), highlight=False, markup=False)
+    show(digest_text(digest))
 
 
-@digest_app.command()
+@app.command()
 def send(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="List who would get what; send nothing.")
     ] = False,
 ) -> None:
     """Send this period's weekly and daily digests to everyone who has not had theirs."""
-    settings = load_settings()
-    timezone = ZoneInfo(settings.digest_timezone)
-    with _store(settings) as engine:
-        rank = default_ranker(BotDeps(settings=settings, engine=engine).solver_search)
+    config = settings()
+    timezone = ZoneInfo(config.digest_timezone)
+    with open_store(config) as engine:
+        rank = default_ranker(BotDeps(settings=config, engine=engine).solver_search)
         if dry_run:
             for frequency in FREQUENCIES:
                 previews = due_digest_previews(
                     engine=engine, rank=rank, frequency=frequency, timezone=timezone
                 )
                 with_news = [(s, d) for s, d in previews if d is not None]
-                out.print(
+                show(
                     f"{frequency.value}: {len(with_news)} of {len(previews)} due subscribers "
                     "would get a digest"
                 )
                 for subscriber, digest in with_news:
                     assert digest is not None
                     to = subscriber.slack_channel_id or subscriber.slack_user_id
-                    out.print(
+                    show(
                         f"  → {to}: {len(digest.fits)} new, {len(digest.deadlines)} deadlines, "
-                        f"{len(digest.team_news)} team updates",
-                        highlight=False,
+                        f"{len(digest.team_news)} team updates"
                     )
             return
         problems = [
-            p for p in slack_settings_problems(settings) if p.startswith(("SLACK_BOT", "SLACK_API"))
+            p for p in slack_settings_problems(config) if p.startswith(("SLACK_BOT", "SLACK_API"))
         ]
         if problems:
             raise SettingsError("cannot send digests: " + "; ".join(problems))
-        runtime = jobs.build_runtime(settings, engine)
+        runtime = jobs.build_runtime(config, engine)
         failed = 0
         for frequency in FREQUENCIES:
             run = send_due_digests(
@@ -140,6 +119,6 @@ def send(
                 llm=runtime.llm,
             )
             failed += run.count(Outcome.FAILED)
-            out.print(run.summary(), highlight=False)
+            show(run.summary())
         if failed:
             err.print(f"{failed} digests failed; the next run retries them (see the log)")

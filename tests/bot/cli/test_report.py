@@ -1,4 +1,4 @@
-"""`scic report` (bot.report_cli): the pipeline table staff read, on both stores."""
+"""`scic report`: the pipeline table staff read, on both stores."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from bot.report_cli import app
+from bot.cli import app
+from standins.cluster import add_cast
 from storage.db import session_scope
 from storage.models import Interest, SolverSuggestion, Team, TeamMembership, TeamStatus
-from tests.bot.conftest import add_cast
 from tests.bot.services.teams.test_rosters import challenge
 
 
@@ -32,12 +32,12 @@ def test_report_prints_each_challenges_pipeline(
     monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
     runner = CliRunner()
 
-    table = runner.invoke(app, [])
+    table = runner.invoke(app, ["report"])
     assert table.exit_code == 0, table.output
     assert "busy-harbour" in table.output and "quiet-square" in table.output
     assert "Team formed" in table.output
 
-    as_json = runner.invoke(app, ["--json", "--active"])
+    as_json = runner.invoke(app, ["report", "--json", "--active"])
     assert as_json.exit_code == 0, as_json.output
     rows = json.loads(as_json.output)
     assert [r["slug"] for r in rows] == ["busy-harbour"]
@@ -52,5 +52,5 @@ def test_report_on_a_store_without_tables_says_what_to_do(
     tmp_path: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/empty.db")
-    result = CliRunner().invoke(app, [])
+    result = CliRunner().invoke(app, ["report"])
     assert result.exit_code == 2 and "scic init" in result.output

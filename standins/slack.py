@@ -1,4 +1,4 @@
-"""A stand-in for Slack in both directions, for tests and the ack benchmark.
+"""A stand-in for Slack in both directions, for the tests and the benchmarks.
 
 `FakeSlack` is a local HTTP server answering the Web API calls the bot makes (and the
 `response_url` of slash commands) with realistic JSON, recording every call. `SlackSender`
@@ -32,8 +32,7 @@ from bot.serve import EVENTS_PATH, SlackHTTPServer, start_http_server, store_che
 from bot.services.llm import LanguageModel
 from bot.services.matching import SolverSearch
 from bot.settings import Settings
-from tests.retrieval.conftest import FakeEmbedder
-from tests.search_fixtures import fresh_search
+from standins.search import FakeEmbedder, fresh_search
 
 BOT_TOKEN = "xoxb-1111111111-2222222222222-AbCdEfGhIjKlMnOpQrStUvWx"
 SIGNING_SECRET = "0123456789abcdef0123456789abcdef"

@@ -1,0 +1,70 @@
+"""`scic bench ...`: the benchmarks in `bench/`, which print figures and are run on purpose."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot.cli.store import settings
+from bot.cli.terminal import fail
+
+app = typer.Typer(
+    help="Benchmarks: they print figures and are run on purpose, never as tests.",
+    no_args_is_help=True,
+)
+
+
+def _model_dir_args() -> list[str]:
+    model_dir = settings().embedding_model_dir
+    return ["--model-dir", str(model_dir)] if model_dir else []
+
+
+@app.command("expertise")
+def bench_expertise(
+    dataset: Annotated[
+        Path, typer.Option(help="The expertise dataset folder (archives/, submissions.json...).")
+    ],
+    out: Annotated[Path, typer.Option(help="Where to write {expertId: {paperId: score}}.")] = Path(
+        "predictions.json"
+    ),
+    ablation: Annotated[
+        bool, typer.Option(help="Print the ablation table instead (no predictions file).")
+    ] = False,
+) -> None:
+    """Who-can-solve matching on real ground truth: loss, easy/hard accuracy, MRR, recall."""
+    from bench import expertise
+
+    if not (dataset / "evaluations.tsv").is_file():
+        fail(f"{dataset} is not an expertise dataset folder (no evaluations.tsv)")
+    args = [str(dataset), "--out", str(out), *_model_dir_args()]
+    expertise.main([*args, "--ablation"] if ablation else args)
+
+
+@app.command("speed")
+def bench_speed() -> None:
+    """Indexing throughput against Chroma's stock embedder, query latency at 1k-100k, memory."""
+    from bench import speed
+
+    speed.main(_model_dir_args())
+
+
+@app.command("ack")
+def bench_ack(
+    requests: Annotated[int, typer.Option(min=1, help="Requests per request type.")] = 100,
+) -> None:
+    """Slack acknowledgement times of every request type, through a real HTTP port."""
+    from bench import ack
+
+    ack.main(["--requests", str(requests)])
+
+
+@app.command("digest")
+def bench_digest(
+    subscribers: Annotated[int, typer.Option(min=1, help="People plus channels.")] = 1000,
+) -> None:
+    """Send the digest to many subscribers through the Slack stand-in; time and pacing."""
+    from bench import digest
+
+    digest.main(["--subscribers", str(subscribers)])

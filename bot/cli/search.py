@@ -1,0 +1,168 @@
+"""`scic reindex|match|ask|console`: the search index, and the bot's answers in the terminal."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy import Engine
+
+from bot.cli.store import open_search, open_store, settings
+from bot.cli.terminal import fail, no_such_person, out, progress_bar
+
+if TYPE_CHECKING:
+    from bot.services.identity import Viewer
+
+app = typer.Typer()
+
+
+@app.command()
+def reindex(
+    check: Annotated[
+        bool, typer.Option(help="Only report drift between store and index; exit 1 if any.")
+    ] = False,
+) -> None:
+    """Rebuild the search index from the store, or check that it agrees with the store."""
+    from retrieval.sync import check_drift, rebuild_index
+
+    with open_store() as engine, open_search(engine) as search:
+        if check:
+            drift = check_drift(engine=engine, indexes=search.indexes)
+            for label, ids in (
+                ("missing from the index", drift.missing),
+                ("stale in the index", drift.stale),
+                ("in the index but not in the store", drift.ghosts),
+            ):
+                if ids:
+                    out.print(f"{len(ids)} passages {label}, e.g. {', '.join(ids[:3])}")
+            if not drift.clean:
+                raise typer.Exit(1)
+            out.print("The index agrees with the store.")
+            return
+        with progress_bar() as bar:
+            task = bar.add_task("Indexing passages", total=None)
+            total = rebuild_index(
+                engine=engine,
+                indexes=search.indexes,
+                on_progress=lambda done, n: bar.update(task, completed=done, total=n),
+            )
+    mode = "dense + lexical" if search.dense else "LEXICAL ONLY (no embedding model)"
+    out.print(f"Indexed {total} passages ({mode}).")
+
+
+@app.command("match")
+def match_(
+    text: Annotated[str, typer.Argument(help="The problem, in a few words or a paragraph.")],
+    k: Annotated[int, typer.Option("--k", min=1, max=50, help="How many members.")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Rank the member organisations best placed to solve TEXT, with the evidence."""
+    from bot.services.matching import rank_solvers
+
+    if not text.strip():
+        fail('give the problem to match, e.g. scic match "snow load on school roofs"')
+    with open_store() as engine, open_search(engine) as search:
+        matches = rank_solvers(engine=engine, search=search, text=text, k=k)
+    if as_json:
+        print(json.dumps([asdict(m) for m in matches], ensure_ascii=False, indent=2))
+        return
+    if not matches:
+        out.print("No member matches that yet. Try other words, or ask the staff.")
+        return
+    table = Table("#", "member", "score", "why", "contact", title=f"Who can solve: {text}")
+    for rank, m in enumerate(matches, start=1):
+        contact = m.contacts[0] if m.contacts else None
+        table.add_row(
+            str(rank),
+            f"{m.member_name}\n[dim]{m.city}, {m.country}[/dim]",
+            f"{m.score:.3f}",
+            m.reason,
+            f"{contact.name}\n[dim]{contact.email}[/dim]" if contact else "",
+        )
+    out.print(table)
+
+
+def terminal_viewer(engine: Engine, as_email: str | None) -> Viewer:
+    """Who the terminal speaks as: ``--as EMAIL``, or the first staff member."""
+    from bot.cli.conversation import console_viewer
+
+    if as_email is not None and not as_email.strip():
+        fail("--as needs an email, e.g. --as mikko.laine@espoo.example")
+    viewer = console_viewer(engine, as_email)
+    if viewer is None and as_email:
+        no_such_person(as_email)
+    if viewer is None:
+        fail("no person with staff rights in the store; `scic import people` adds them")
+    return viewer
+
+
+@app.command()
+def ask(
+    text: Annotated[str, typer.Argument(help="A question, as you would ask the bot in Slack.")],
+    as_email: Annotated[
+        str | None, typer.Option("--as", help="Ask as this person (default: a staff member).")
+    ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print what was understood and shown: intent, language, members and "
+            "challenges listed (in order), and the text.",
+        ),
+    ] = False,
+) -> None:
+    """Ask the bot one question and print its answer (written by the model when one is set)."""
+    from bot.blocks.answer_layout import reply_text
+    from bot.cli.conversation import ask_once
+    from bot.services.llm import LanguageModel
+    from bot.services.questions.asking import reply_json
+
+    if not text.strip():
+        fail('give a question, e.g. scic ask "who can solve snow load on school roofs?"')
+    config = settings()
+    with open_store(config) as engine:
+        viewer = terminal_viewer(engine, as_email)
+        llm = LanguageModel.from_settings(config, engine)
+        with open_search(engine, config) as search:
+            reply = ask_once(
+                engine=engine,
+                search=search,
+                viewer=viewer,
+                text=text,
+                llm=llm,
+                operator_slug=config.operator_member,
+            )
+    shown = reply_text(reply)
+    if as_json:
+        print(json.dumps(reply_json(reply, shown), ensure_ascii=False, indent=2))
+    else:
+        out.print(shown, highlight=False, markup=False)
+
+
+@app.command()
+def console(
+    as_email: Annotated[
+        str | None, typer.Option("--as", help="Talk as this person (default: a staff member).")
+    ] = None,
+) -> None:
+    """Talk to the bot in the terminal: the same answers as in Slack, no Slack needed."""
+    from bot.cli.conversation import run_console, terminal_reader
+    from bot.services.llm import LanguageModel
+
+    config = settings()
+    with open_store(config) as engine:
+        viewer = terminal_viewer(engine, as_email)
+        llm = LanguageModel.from_settings(config, engine)
+        with open_search(engine, config) as search:
+            run_console(
+                engine=engine,
+                search=search,
+                viewer=viewer,
+                read=terminal_reader(),
+                out=out,
+                llm=llm,
+                operator_slug=config.operator_member,
+            )

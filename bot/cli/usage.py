@@ -1,0 +1,55 @@
+"""`scic usage`: the language model's calls, failures and tokens per day and task."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from bot.cli.store import open_store
+from bot.cli.terminal import out
+from storage.db import session_scope
+
+app = typer.Typer()
+
+
+@app.command()
+def usage(
+    days: Annotated[int, typer.Option(min=1, max=366, help="How many days back.")] = 7,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """The language model's calls and tokens per day and task (empty when LLM_MODEL is off)."""
+    from bot.services.llm import usage_report
+
+    with open_store() as engine, session_scope(engine) as session:
+        rows = usage_report(session=session, days=days)
+    if as_json:
+        print(json.dumps([asdict(r) for r in rows], indent=2))
+        return
+    if not rows:
+        out.print(f"No language model calls in the last {days} days.")
+        return
+    table = Table(
+        "day",
+        "task",
+        "calls",
+        "failed",
+        "over limit",
+        "tokens in",
+        "tokens out",
+        title=f"Language model use, last {days} days (UTC)",
+    )
+    for r in rows:
+        table.add_row(
+            r.day,
+            r.task,
+            str(r.calls),
+            str(r.failed),
+            str(r.limited),
+            str(r.input_tokens),
+            str(r.output_tokens),
+        )
+    out.print(table)

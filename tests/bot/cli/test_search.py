@@ -1,0 +1,39 @@
+"""`scic match|ask|reindex` in a real process: ranked solvers, an answer, drift found and mended."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+
+from tests.bot.cli.running import EXAMPLES, scic, url_of
+
+
+def test_match_ask_and_reindex_check_find_drift_and_repair_it(
+    engine: Engine, tmp_path: Path
+) -> None:
+    url = url_of(engine)
+    lexical = {"DATA_DIR": str(tmp_path / "data"), "EMBEDDING_MODEL_DIR": ""}
+    for kind, name in (("members", "members.csv"), ("people", "people.csv")):
+        scic("import", kind, str(EXAMPLES / name), url=url, cwd=tmp_path)
+
+    found = scic("match", "snow load sensing on roofs", "--json", url=url, cwd=tmp_path, **lexical)
+    assert found.returncode == 0, found.stderr
+    first = json.loads(found.stdout)[0]
+    assert first["member_slug"] == "arctic-sense"
+    assert first["contacts"][0]["email"] == "aino.virtanen@arcticsense.example"
+    assert "LEXICAL-ONLY" in found.stderr  # said loudly when the model is missing
+
+    asker = ("--as", "mikko.laine@espoo.example")
+    asked = scic("ask", "what does ArcticSense do?", *asker, url=url, cwd=tmp_path, **lexical)
+    assert asked.returncode == 0 and "Roof sensors for Oulu schools" in asked.stdout
+
+    assert scic("reindex", "--check", url=url, cwd=tmp_path, **lexical).returncode == 0
+    with engine.begin() as connection:  # a change that bypasses the ORM, so no outbox row
+        connection.execute(text("UPDATE member SET description = 'Changed behind our back.'"))
+    drift = scic("reindex", "--check", url=url, cwd=tmp_path, **lexical)
+    assert drift.returncode == 1 and "stale in the index" in drift.stdout
+    rebuilt = scic("reindex", url=url, cwd=tmp_path, **lexical)
+    assert rebuilt.returncode == 0 and "Indexed" in rebuilt.stdout
+    assert scic("reindex", "--check", url=url, cwd=tmp_path, **lexical).returncode == 0
