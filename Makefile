@@ -19,6 +19,11 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed ## create .venv with the bot and its development tools
 
 demo: install ## load the demo data, ask a sample question, then run the bot (or its console)
+	@# The settings make found are kept in .env, so `.venv/bin/scic ...` behaves the same later.
+	@if [ -n "$$EMBEDDING_MODEL_DIR" ] && ! grep -qs '^EMBEDDING_MODEL_DIR=' .env; then \
+		echo "EMBEDDING_MODEL_DIR=$$EMBEDDING_MODEL_DIR" >> .env; \
+		echo "Saved EMBEDDING_MODEL_DIR=$$EMBEDDING_MODEL_DIR in .env"; \
+	fi
 	$(BIN)/scic init --demo
 	$(BIN)/scic stats
 	$(BIN)/scic ask "Who can warn us before too much snow piles up on school roofs?"

@@ -228,9 +228,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     scored = ask_all(questions, args.model_dir, data["day"])
     took = time.monotonic() - started
     model = "yes" if args.model_dir else "no, lexical only"
-    print(
-        f"{args.question_set.name}: {len(scored)} questions in {took:.0f} s (embedding model: {model})\n"
-    )
+    name = args.question_set.name
+    print(f"{name}: {len(scored)} questions in {took:.0f} s (embedding model: {model})\n")
     report(scored, worst=args.worst)
     if args.json:
         args.json.write_text(

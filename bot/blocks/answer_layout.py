@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.blocks.common import clip, escape
-from bot.blocks.phrases import closing, phrase, status_name
-from bot.services.matching import Contact, SolverMatch
+from bot.blocks.phrases import PHRASES, closing, phrase, status_name
+from bot.services.matching import Contact, Evidence, SolverMatch
 from bot.services.questions.answers import Answer, ChallengeLine, MemberProfile
 from bot.services.questions.asking import Reply
 from bot.services.questions.understanding import Filters
@@ -38,6 +38,27 @@ def contact_text(contact: Contact) -> str:
     return f"{escape(contact.name)}{role} – {escape(contact.email)}"
 
 
+def evidence_text(language: str, evidence: Evidence, *, title: str = "") -> str:
+    """What matched, named by its kind in the reader's language: "Reference: Roof load alarms
+    for Oulu schools", "Tarpeet: lake water quality monitoring; ..." (``title``, the
+    challenge's own, is not repeated)."""
+    kind = evidence.kind if f"evidence_{evidence.kind}" in PHRASES["en"] else "description"
+    label = phrase(language, f"evidence_{kind}")
+    if evidence.kind == "reference" and evidence.title:
+        return f"{label}: {evidence.title}"
+    text = evidence.text
+    own = title or evidence.title
+    if own and text.startswith(own):
+        text = text[len(own) :].lstrip(" .:–-,")
+        if evidence.kind == "person" and ". " in text:
+            # "Marta Ruiz, Research Services Manager. urban mobility research; ..."
+            role, text = text.split(". ", 1)
+            return f"{label}: {clip(text, 140)} ({evidence.title}, {role})"
+    if not text:
+        return ""  # the passage only repeats the challenge's title
+    return f"{label}: {clip(text, 140)}"
+
+
 def challenge_item(line: ChallengeLine, language: str) -> str:
     where = ", ".join(x for x in (line.city, line.country) if x)
     facts = [escape(line.owner_name)] if line.owner_name else []
@@ -48,8 +69,9 @@ def challenge_item(line: ChallengeLine, language: str) -> str:
     text = f"*{escape(line.title)}* (`{line.slug}`)\n" + " · ".join(facts)
     if line.team:
         text += "\n" + phrase(language, "team_line", names=escape(", ".join(line.team)))
-    if line.reason:
-        text += f"\n_{escape(clip(line.reason, 200))}_"
+    matched = evidence_text(language, line.evidence, title=line.title) if line.evidence else ""
+    if matched:
+        text += f"\n_{escape(matched)}_"
     return text
 
 
@@ -60,12 +82,9 @@ def _solver_parts(answer: Answer, matches: tuple[SolverMatch, ...]) -> list[Part
         where = ", ".join(x for x in (match.city, match.country) if x)
         lines = [
             f"*{rank}. {escape(match.member_name)}*" + (f"  ·  {escape(where)}" if where else ""),
-            escape(match.reason),
+            escape(_reason(match, language)),
         ]
-        evidence = [
-            f"_{escape(clip(e.title or e.text, 120))}_"
-            for e in match.evidence[1 : 1 + SOLVER_EVIDENCE]
-        ]
+        evidence = [f"_{escape(clip(named, 80))}_" for named in _further(match)]
         if evidence:
             lines.append(f"{phrase(language, 'also')}: " + "; ".join(evidence))
         contacts = ", ".join(contact_text(c) for c in match.contacts[:2])
@@ -73,6 +92,22 @@ def _solver_parts(answer: Answer, matches: tuple[SolverMatch, ...]) -> list[Part
             lines.append(f"{phrase(language, 'contact')}: {contacts}")
         parts.append(Part("solver", "\n".join(lines), solver=match, rank=rank))
     return parts
+
+
+def _reason(match: SolverMatch, language: str) -> str:
+    return (evidence_text(language, match.evidence[0]) if match.evidence else "") or match.reason
+
+
+def _further(match: SolverMatch) -> list[str]:
+    """The further evidence by name: references, capabilities and technologies that matched
+    (a profile's or a person's passage is already the reason or the contacts), each once."""
+    named: dict[str, str] = {}
+    for e in match.evidence[1:]:
+        name = e.title if e.kind == "reference" else e.title or e.text
+        if e.kind in ("reference", "capability", "technology") and name:
+            named.setdefault(name.lower(), name)
+    shown = _reason(match, "en").lower()
+    return [name for key, name in named.items() if key not in shown][:SOLVER_EVIDENCE]
 
 
 def _listing_heading(filters: Filters, language: str, topic: str) -> str:
@@ -165,7 +200,21 @@ def member_parts(m: MemberProfile, language: str) -> list[Part]:
 def _solvers_parts(answer: Answer, staff_channel: str) -> list[Part]:
     language = answer.language
     understood = answer.question
-    if not answer.solvers:
+    if not answer.solvers and answer.own_fit is not None:
+        # Only the asker's own organisation fits: say so, not "nobody".
+        parts = [
+            Part(
+                "heading",
+                phrase(
+                    language,
+                    "own_fit_only",
+                    organisation=f"*{escape(answer.own_fit.member_name)}*",
+                    need=_need(answer),
+                    reason=escape(_reason(answer.own_fit, language)),
+                ),
+            )
+        ]
+    elif not answer.solvers:
         if understood.filters.local and understood.filters.place:
             text = phrase(
                 language,
@@ -183,7 +232,7 @@ def _solvers_parts(answer: Answer, staff_channel: str) -> list[Part]:
         else:
             heading = phrase(language, "solvers", need=_need(answer))
         parts = [Part("heading", heading), *_solver_parts(answer, answer.solvers)]
-    if answer.own_fit is not None:
+    if answer.own_fit is not None and answer.solvers:
         parts.append(
             Part(
                 "note",
@@ -191,7 +240,7 @@ def _solvers_parts(answer: Answer, staff_channel: str) -> list[Part]:
                     language,
                     "own_fit",
                     organisation=f"*{escape(answer.own_fit.member_name)}*",
-                    reason=escape(answer.own_fit.reason),
+                    reason=escape(_reason(answer.own_fit, language)),
                 ),
             )
         )

@@ -17,8 +17,18 @@ PHRASES: dict[str, dict[str, str]] = {
         "solvers_none": "I found no member whose records fit {need}. The staff may know someone",
         "solvers_none_local": "I found no member based in {place} whose records fit {need}.",
         "own_fit": "Your own organisation, {organisation}, fits this too: {reason}",
+        "own_fit_only": "In the cluster's records only your own organisation, {organisation}, "
+        "fits {need}: {reason}. Ask the staff if you are looking for partners outside it.",
         "related": "Open challenges on the same need:",
         "also": "Also",
+        # what matched, by the kind of passage
+        "evidence_capability": "Capability",
+        "evidence_technology": "Technologies",
+        "evidence_reference": "Reference",
+        "evidence_description": "Profile",
+        "evidence_person": "Expertise",
+        "evidence_need": "It asks for",
+        "evidence_challenge": "About",
         "contact": "Contact",
         "introduce": "Introduce me",
         "not_a_fit": "Not a fit",
@@ -88,6 +98,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "• tell me about the <topic> challenge — when does it close?\n"
         "• what does <a member> do? / who is <a person>?\n"
         "• put together a team for <a need or challenge>",
+        "which_member": "Which organisation do you mean? Name it, for example: “who should I "
+        "talk to at Kantava?”",
         "off_topic": "That's outside what I can help with: I answer from the cluster's "
         "records: who could solve a problem, open challenges, what fits your organisation, "
         "and who our members and people are.",
@@ -96,15 +108,24 @@ PHRASES: dict[str, dict[str, str]] = {
         "open_source": "Open a source",
     },
     "fi": {
-        "solvers": "Nämä jäsenet voisivat parhaiten auttaa tässä: {need}",
+        "solvers": "Parhaiten sopivat jäsenet haulle ”{need}”:",
         "solvers_for_challenge": "Jäsenet, jotka voisivat auttaa haasteessa {title}:",
-        "solvers_none": "En löytänyt jäsentä, jonka tiedot sopisivat tähän: {need}. "
+        "solvers_none": "En löytänyt jäsentä, jonka tiedot sopisivat hakuun ”{need}”. "
         "Henkilökunta voi tietää jonkun",
         "solvers_none_local": "En löytänyt paikkakunnalla {place} toimivaa jäsentä, jonka "
-        "tiedot sopisivat tähän: {need}.",
+        "tiedot sopisivat hakuun ”{need}”.",
         "own_fit": "Myös oma organisaatiosi {organisation} sopisi tähän: {reason}",
+        "own_fit_only": "Klusterin tiedoissa hakuun ”{need}” sopii vain oma organisaatiosi "
+        "{organisation}: {reason}. Kysy henkilökunnalta, jos etsit kumppaneita sen ulkopuolelta.",
         "related": "Avoimet haasteet samasta tarpeesta:",
         "also": "Lisäksi",
+        "evidence_capability": "Osaaminen",
+        "evidence_technology": "Teknologiat",
+        "evidence_reference": "Referenssi",
+        "evidence_description": "Profiili",
+        "evidence_person": "Asiantuntemus",
+        "evidence_need": "Tarpeet",
+        "evidence_challenge": "Kuvaus",
         "contact": "Yhteyshenkilö",
         "introduce": "Esittele minut",
         "not_a_fit": "Ei sovi",
@@ -168,6 +189,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "• kerro <aihe>-haasteesta – milloin se sulkeutuu?\n"
         "• mitä <jäsen> tekee? / kuka on <henkilö>?\n"
         "• kokoa tiimi <tarpeeseen tai haasteeseen>",
+        "which_member": "Mitä organisaatiota tarkoitat? Mainitse se, esimerkiksi: ”kehen "
+        "Kantavalla kannattaa olla yhteydessä?”",
         "off_topic": "Tämä ei kuulu siihen, missä voin auttaa: vastaan klusterin tiedoista, "
         "eli kuka voisi ratkaista ongelman, mitkä haasteet ovat auki, mikä sopii "
         "organisaatiollesi ja keitä jäsenemme ja ihmisemme ovat.",

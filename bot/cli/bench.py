@@ -68,3 +68,30 @@ def bench_digest(
     from bench import digest
 
     digest.main(["--subscribers", str(subscribers)])
+
+
+@app.command("answers")
+def bench_answers(
+    question_set: Annotated[
+        Path,
+        typer.Option(
+            "--set",
+            help="A labelled question set (bench/questions/answers_dev.json by default).",
+        ),
+    ] = Path("bench/questions/answers_dev.json"),
+    worst: Annotated[
+        int, typer.Option(min=0, help="How many of the worst questions to show.")
+    ] = 15,
+    only: Annotated[
+        list[str] | None, typer.Option(help="Ask only these question ids (repeatable).")
+    ] = None,
+) -> None:
+    """Questions over the demo data: per intent, understood, nDCG@5, precision/recall, language."""
+    from bench import answers
+
+    if not question_set.is_file():
+        fail(f"{question_set} is not a question set (a JSON file with questions)")
+    args = ["--set", str(question_set), "--worst", str(worst), *_model_dir_args()]
+    for question_id in only or ():
+        args += ["--only", question_id]
+    answers.main(args)

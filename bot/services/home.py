@@ -89,6 +89,7 @@ def challenges_for_home(
             member_id=viewer.member_id,
             viewer=viewer,
             limit=10_000,
+            within=None,
         )
         page = [session.get(Challenge, f.challenge_id) for f in fits[offset : offset + limit]]
         return [summary_of(c) for c in page if c is not None], len(fits)

@@ -99,6 +99,8 @@ class ChallengeFit:
     reason: str
     #: the member's place among the challenge's best solvers (1: the best placed)
     rank: int = 0
+    #: the member's passage the reason quotes, for answers that name it in the asker's language
+    evidence: Evidence | None = None
 
 
 KIND_LABELS = {
@@ -469,8 +471,9 @@ def cover_needs(
 
 def related_challenges(
     *, search: SolverSearch, text: str, ids: Collection[int]
-) -> list[tuple[int, float, str]]:
-    """Challenges among ``ids`` that are about ``text``, best first: (id, score, what matched).
+) -> list[tuple[int, float, Evidence | None]]:
+    """Challenges among ``ids`` that are about ``text``, best first: (id, score, the passage of
+    the challenge that matched best).
 
     Only real matches: a need unlike any challenge gets none.
     """
@@ -489,8 +492,8 @@ def related_challenges(
     for match in found:
         cid = owner_id(match.owner)
         if cid in wanted and is_relevant(search, match.score, against="challenges"):
-            evidence = tuple(_evidence(e) for e in match.evidence)
-            out.append((cid, round(match.score, 4), _fit_reason(evidence)))
+            best = _evidence(match.evidence[0]) if match.evidence else None
+            out.append((cid, round(match.score, 4), best))
     return out
 
 
@@ -506,9 +509,11 @@ def challenges_for_member(
     member_id: int,
     viewer: Viewer | None,
     limit: int = 10,
+    within: int | None = FIT_RANK,
 ) -> list[ChallengeFit]:
     """Open challenges that fit a member organisation, among those the viewer may see: the
-    ones whose best solvers include the member, best placed first.
+    ones whose best ``within`` solvers include the member, best placed first (``within``
+    None: every open challenge, best placed first, for browsing).
 
     Every open challenge is scored against every member in one pass (`score_owners`), so a
     challenge written in Finnish is read in English (the glossary) as on its card.
@@ -533,8 +538,8 @@ def challenges_for_member(
     placed: list[tuple[int, float, Challenge]] = []
     for challenge in visible:
         qid = str(challenge.id)
-        mine = scores.get(me, {}).get(qid)
-        if mine is None or not is_relevant(search, mine):
+        mine = scores.get(me, {}).get(qid, 0.0)
+        if within is not None and not is_relevant(search, mine):
             continue
         rejected = rejected_member_ids(session=session, challenge_id=challenge.id)
         better = sum(
@@ -545,7 +550,7 @@ def challenges_for_member(
             and owner_id(owner) != challenge.owner_member_id
             and by_query.get(qid, 0.0) > mine
         )
-        if better < FIT_RANK:
+        if within is None or better < within:
             placed.append((better + 1, mine, challenge))
     placed.sort(key=lambda p: (p[0], -p[1]))
     fits = []
@@ -556,7 +561,8 @@ def challenges_for_member(
             top_k=1,
             where={"member_id": member_id},
         )
-        reason = match_reason(tuple(_evidence(e) for e in evidence[0].evidence)) if evidence else ""
+        quoted = tuple(_evidence(e) for e in evidence[0].evidence) if evidence else ()
+        reason = match_reason(quoted) if evidence else ""
         fits.append(
             ChallengeFit(
                 challenge_id=challenge.id,
@@ -565,13 +571,7 @@ def challenges_for_member(
                 score=round(score, 4),
                 reason=reason,
                 rank=rank,
+                evidence=quoted[0] if quoted else None,
             )
         )
     return fits
-
-
-def _fit_reason(evidence: Sequence[Evidence]) -> str:
-    if not evidence:
-        return "It is close to your organisation's profile."
-    best = evidence[0]
-    return f"It asks for: {_snippet(best.text)}"

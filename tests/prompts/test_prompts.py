@@ -12,6 +12,7 @@ TASKS = {
     "digest_intro",
     "match_reasons",
     "query_translation",
+    "question_reading",
     "thread_summary",
 }
 # What code fills into the rules: its own words (a language's name, today's date, which kind

@@ -34,6 +34,7 @@ from bot.services.llm import LanguageModel, LanguageModelError
 from bot.services.matching import (
     KIND_LABELS,
     Contact,
+    Evidence,
     SolverMatch,
     SolverSearch,
     TeamSuggestion,
@@ -87,8 +88,9 @@ class ChallengeLine:
     closes_in: int | None = None
     #: the organisations on its team(s), in the order they joined
     team: tuple[str, ...] = ()
-    #: why it fits (a fit listing), or what matched (a solver answer's related challenges)
-    reason: str = ""
+    #: what matched: the member's passage (a fit listing), or the challenge's own (a listing
+    #: on a topic, a solver answer's related challenges)
+    evidence: Evidence | None = None
 
 
 @dataclass(frozen=True)
@@ -257,7 +259,9 @@ def _team_names(session: Session, challenge_id: int) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def challenge_line(session: Session, c: Challenge, *, reason: str = "") -> ChallengeLine:
+def challenge_line(
+    session: Session, c: Challenge, *, evidence: Evidence | None = None
+) -> ChallengeLine:
     today = clock.today()
     expired = _expired(c, today)
     open_now = c.is_open_on(today)
@@ -275,7 +279,7 @@ def challenge_line(session: Session, c: Challenge, *, reason: str = "") -> Chall
         needs=tuple(c.needs),
         closes_in=(c.deadline - today).days if c.deadline and open_now else None,
         team=_team_names(session, c.id),
-        reason=reason,
+        evidence=evidence,
     )
 
 
@@ -345,14 +349,14 @@ def _list_challenges(
     if filters.deadline_to is not None:
         start = filters.deadline_from or date.min
         found = [c for c in found if c.deadline and start <= c.deadline <= filters.deadline_to]
-    reasons: dict[int, str] = {}
+    matched: dict[int, Evidence | None] = {}
     if understood.need and found:
         ranked = related_challenges(search=search, text=understood.need, ids=[c.id for c in found])
-        reasons = {cid: reason for cid, _, reason in ranked}
+        matched = {cid: evidence for cid, _, evidence in ranked}
         terms = topic_terms(understood.need)
-        found = [c for c in found if c.id in reasons or is_about(c, terms)]
+        found = [c for c in found if c.id in matched or is_about(c, terms)]
     found.sort(key=_by_closing_date)
-    lines = [challenge_line(session, c, reason=reasons.get(c.id, "")) for c in found[:LISTED_MAX]]
+    lines = [challenge_line(session, c, evidence=matched.get(c.id)) for c in found[:LISTED_MAX]]
     return lines, len(found)
 
 
@@ -502,8 +506,8 @@ def _solvers(
         )
         by_id = {c.id: c for c in visible}
         related = tuple(
-            challenge_line(session, by_id[cid], reason=reason)
-            for cid, _, reason in ranked[:RELATED_SHOWN]
+            challenge_line(session, by_id[cid], evidence=evidence)
+            for cid, _, evidence in ranked[:RELATED_SHOWN]
         )
     return Answer(understood, solvers=solvers, own_fit=own_fit, related=related)
 
@@ -643,7 +647,7 @@ def find_answer(
         for fit in fits[:8]:
             challenge = session.get(Challenge, fit.challenge_id)
             if challenge is not None and challenge.owner_member_id != member_id:
-                lines.append(challenge_line(session, challenge, reason=fit.reason))
+                lines.append(challenge_line(session, challenge, evidence=fit.evidence))
         lines.sort(key=lambda line: (line.closes_in is None, line.closes_in or 0))
         named = vocabulary.member(member_id)
         return Answer(

@@ -30,6 +30,7 @@ from bot.services.questions.answers import (
     with_sources,
     written_answer,
 )
+from bot.services.questions.model_reading import read_with_model
 from bot.services.questions.understanding import Understood, clean, understand, without_place
 from bot.services.questions.vocabulary import VOCABULARIES, Vocabulary, stems_of
 from retrieval.profiles import owner_id
@@ -166,8 +167,15 @@ def read_question(
     text: str,
     earlier: Sequence[str] = (),
     vocabulary: Vocabulary | None = None,
+    llm: LanguageModel | None = None,
 ) -> Understood:
-    """What ``text`` asks, with the thread's ``earlier`` messages (oldest first) as memory."""
+    """What ``text`` asks, with the thread's ``earlier`` messages (oldest first) as memory.
+
+    A language model reads the message only when the offline reading is a guess (a pasted
+    brief, a bare phrase, what looked off-topic): asking words and record names decide the
+    rest at no cost. Its reading is resolved against the records, the offline one kept on any
+    failure."""
+    search.catch_up()
     vocabulary = vocabulary or VOCABULARIES.get(engine)
     recognizer = SearchRecognizer(search, vocabulary)
     today = clock.today()
@@ -182,12 +190,26 @@ def read_question(
             asker_member_id=viewer.member_id,
             is_staff=viewer.is_staff,
         )
-    return understand(
+    offline = understand(
         text,
         vocabulary=vocabulary,
         recognizer=recognizer,
         today=today,
         earlier=previous,
+        asker_member_id=viewer.member_id,
+        is_staff=viewer.is_staff,
+    )
+    if llm is None or offline.settled:
+        return offline
+    return read_with_model(
+        llm,
+        offline,
+        message=clean(text),
+        earlier=[clean(e) for e in earlier],
+        vocabulary=vocabulary,
+        recognizer=recognizer,
+        today=today,
+        person_id=viewer.person_id,
         asker_member_id=viewer.member_id,
         is_staff=viewer.is_staff,
     )
@@ -232,6 +254,7 @@ def find(
             text=text,
             earlier=earlier,
             vocabulary=vocabulary,
+            llm=llm,
         )
     searched = _searched(understood, llm=llm, viewer=viewer, english_only=search.english_only)
     with session_scope(engine) as session:

@@ -5,18 +5,20 @@ A word is corrected only when neither the records nor everyday English or Finnis
 (wordfreq's frequencies), or when it is a rare word next to a word the records use ("leek"
 by "leak"); never when it is a Finnish inflection or compound of a known word (Finnish piles
 endings onto stems, so an unknown long word is usually a form of a known one). The nearest
-known word within one edit (two for long words) wins, the commonest on a tie. Capitalised
-words are names and left alone.
+known word within one edit (two for long words) wins, the records' words before everyday
+English ones ("flodding" is "flooding", though the records only say "flood"), the commonest on a
+tie. Capitalised words are names and left alone.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import cache
 
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
-from wordfreq import zipf_frequency
+from wordfreq import top_n_list, zipf_frequency
 
 from bot.services.language import ASKING_WORDS
 
@@ -111,6 +113,13 @@ PREFIX = 6
 # wordfreq's Zipf scale: 3.5 is a word most people know; below 2 it is hardly a word at all.
 EVERYDAY = 3.5
 RARE = 1.5
+# Everyday English words a misspelling may be meant as, though the records never use them.
+EVERYDAY_WORDS = 30_000
+
+
+@cache
+def _everyday_english() -> tuple[str, ...]:
+    return tuple(w for w in top_n_list("en", EVERYDAY_WORDS) if w.isalpha() and len(w) >= 4)
 
 
 class Speller:
@@ -128,13 +137,17 @@ class Speller:
     def _everyday(word: str, at_least: float) -> bool:
         return max(zipf_frequency(word, "en"), zipf_frequency(word, "fi")) >= at_least
 
-    def correct(self, text: str) -> str:
-        """``text`` with its unknown words spelt as the nearest known word, where one is near."""
+    def correct(self, text: str, language: str = "en") -> str:
+        """``text`` with its unknown words spelt as the nearest known word, where one is near.
+
+        Everyday words are candidates only in English: an unknown Finnish word is far more
+        often an inflection than a typo."""
         if not self.words:
             return text
-        return _WORD.sub(self._fix, text)
+        english = language == "en"
+        return _WORD.sub(lambda match: self._fix(match, english=english), text)
 
-    def _fix(self, match: re.Match[str]) -> str:
+    def _fix(self, match: re.Match[str], *, english: bool) -> str:
         token = match.group(0)
         word = token.lower()
         if len(word) < 4 or token[:1].isupper() or self._known(word):
@@ -151,7 +164,23 @@ class Speller:
         if rare:
             # A real but rare word ("leek") only gives way to one the records use often.
             found = [f for f in found if self.words.get(f[0], 0) >= 2]
+        elif english:
+            found += process.extract(
+                word,
+                _everyday_english(),
+                scorer=DamerauLevenshtein.distance,
+                score_cutoff=limit,
+                limit=4,
+            )
         if not found:
             return token
-        best = min(found, key=lambda f: (f[1], -self.words.get(f[0], 1)))
+        best = min(
+            found,
+            key=lambda f: (
+                f[1],
+                f[0] not in self.words and f[0] not in ASKING_VOCABULARY,
+                -self.words.get(f[0], 0),
+                -zipf_frequency(f[0], "en"),
+            ),
+        )
         return str(best[0])

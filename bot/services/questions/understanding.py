@@ -24,7 +24,13 @@ from typing import Literal, Protocol, TypeVar
 from rapidfuzz import fuzz
 
 from bot.services.language import ASKING_WORDS, Language, detect_language
-from bot.services.questions.vocabulary import NamedChallenge, NamedMember, NamedPerson, Vocabulary
+from bot.services.questions.vocabulary import (
+    STEM,
+    NamedChallenge,
+    NamedMember,
+    NamedPerson,
+    Vocabulary,
+)
 
 Intent = Literal["solvers", "challenge", "challenges", "fit", "member", "person", "team", "other"]
 INTENTS: tuple[Intent, ...] = (
@@ -38,7 +44,7 @@ INTENTS: tuple[Intent, ...] = (
     "other",
 )
 #: What an `other` message is: small talk gets its own short answer.
-OtherKind = Literal["greeting", "thanks", "help", "bye", "off_topic", "empty"]
+OtherKind = Literal["greeting", "thanks", "help", "bye", "off_topic", "empty", "which_member"]
 #: What a question about one challenge wants to know; "" is everything.
 Aspect = Literal["", "deadline", "status", "team", "needs"]
 
@@ -95,6 +101,9 @@ class Understood:
     follows_up: bool = False
     #: "fit" for the asker's own organisation (no member was named).
     for_asker: bool = False
+    #: False when the reading is a guess (no asking words decided it: a pasted brief, a bare
+    #: phrase, something that looked off-topic), which a language model may read better.
+    settled: bool = True
 
 
 class Recognizer(Protocol):
@@ -576,7 +585,7 @@ def understand(
     """
     written = clean(message)
     language = detect_language(written) if written else "en"
-    text = vocabulary.speller.correct(written)
+    text = vocabulary.speller.correct(written, language)
     other = _other_kind(text)
     if other is not None:
         return Understood("other", language, written, other=other)
@@ -592,6 +601,9 @@ def understand(
     people = [
         p for p in find_people(written, vocabulary) if not any(p.name == m.name for m in members)
     ]
+    if not members and not people and _asks_whom_there(text):
+        # "Who should I talk to there?" with no organisation named, or none earlier.
+        return Understood("other", language, written, other="which_member")
     asked_name = _member_question_name(written)
     has_challenge_word = bool(CHALLENGE_WORD.search(text))
     plural = bool(CHALLENGE_PLURAL.search(text))
@@ -617,7 +629,9 @@ def understand(
     # A pasted brief or e-mail is a need, however it is worded: who could do it.
     if len(re.findall(r"\w+", text)) >= BRIEF_WORDS:
         intent: Intent = "team" if TEAM_CUE.search(text) else "solvers"
-        return Understood(intent, language, written, need=_need(text), filters=filters)
+        return Understood(
+            intent, language, written, need=_need(text), filters=filters, settled=False
+        )
 
     # Which challenges fit an organisation: ours, or one named (a team request is not one).
     if (
@@ -660,8 +674,9 @@ def understand(
         return Understood(
             "challenge", language, written, challenge_id=specific.id, aspect=_aspect(text)
         )
-    if specific is not None and solver_cue:
-        # "Who could help Espoo with the cloudburst challenge?": solvers for that challenge.
+    if specific is not None and solver_cue and referred:
+        # "Who could help Espoo with the cloudburst challenge?": solvers for that challenge;
+        # "who can help with leak detection?" stays a need, however like one challenge it is.
         return Understood(
             "solvers", language, written, need=specific.title, challenge_id=specific.id,
             filters=filters,
@@ -684,11 +699,18 @@ def understand(
     short_question = WH_QUESTION.match(text) and len(re.findall(r"\w+", text)) <= 6
     if short_question and not solver_cue and not NEED_STATEMENT.search(text):
         # "What's the weather?", "where is the printer?": nothing the records answer.
-        return Understood("other", language, written, other="off_topic")
+        return Understood("other", language, written, other="off_topic", settled=False)
     need = _need(text)
     if recognizer.off_topic(without_place(need, filters.place)):
-        return Understood("other", language, written, other="off_topic")
-    return Understood("solvers", language, written, need=need, filters=_with_kinds(filters, text))
+        return Understood("other", language, written, other="off_topic", settled=False)
+    return Understood(
+        "solvers",
+        language,
+        written,
+        need=need,
+        filters=_with_kinds(filters, text),
+        settled=solver_cue,
+    )
 
 
 PARTNERS_FOR = _words(r"\b(partners?|kumppan\w*)\b")
@@ -722,6 +744,22 @@ ROLES = {
 
 def _asks_for_a_contact(text: str) -> bool:
     return bool(CONTACT_CUE.search(text))
+
+
+THERE = _words(
+    r"\b(there|them|they|their|that (one|company|organi[sz]ation)|siellä|heillä|heidän|heihin|"
+    r"heille|niillä|niihin|sinne|tuolla)\b"
+)
+
+
+def _asks_whom_there(text: str) -> bool:
+    """A contact question about an organisation it does not name ("who should I contact
+    there?", "kehen otan yhteyttä?"), as opposed to "who handles leak detection?"."""
+    cue = CONTACT_CUE.search(text)
+    if cue is None:
+        return False
+    rest = re.findall(r"\w+", text[: cue.start()] + " " + text[cue.end() :])
+    return bool(THERE.search(text)) or len(rest) <= 2
 
 
 def _person_at(member_id: int, text: str, language: Language, vocabulary: Vocabulary) -> Understood:
@@ -819,9 +857,27 @@ def _specific_challenge(
     if plural or not matches:
         return None
     cued = bool(SPECIFIC_CUE.search(text) or CHALLENGE_WORD.search(text))
-    if recognizer.is_specific(matches, cued=cued):
-        return vocabulary.challenge(matches[0][0])
+    if not recognizer.is_specific(matches, cued=cued):
+        return None
+    best = vocabulary.challenge(matches[0][0])
+    if best is None or cued or _names_it(text, best, visible):
+        return best
+    # Nothing says "the challenge" and no name of it is used: "flooding sensors for
+    # underpasses" is a need (its solvers' answer lists the challenge as related), not a
+    # request for the one challenge that is most like it.
     return None
+
+
+def _names_it(text: str, challenge: NamedChallenge, visible: Sequence[NamedChallenge]) -> bool:
+    """Whether ``text`` uses a name only this challenge (or one other) goes by: a capitalised
+    word of its title, slug or place ("Kera", "Hiedanranta", "Aviapolis")."""
+    for token in re.findall(r"\b[A-ZÅÄÖ][\w-]{2,}", text):
+        stem = token.lower()[:STEM]
+        if token.lower() in ASKING_WORDS or stem not in challenge.stems:
+            continue
+        if sum(stem in c.stems for c in visible) <= 2:
+            return True
+    return False
 
 
 _LISTING_WORDS = re.compile(
@@ -885,8 +941,13 @@ def _continue(earlier: Understood, text: str, language: Language, filters: Filte
         sizes=filters.sizes or earlier.filters.sizes,
         kinds=_with_kinds(filters, text).kinds or earlier.filters.kinds,
     )
+    need = earlier.need
+    if filters.place and earlier.filters.place and filters.place != earlier.filters.place:
+        # "and in Madrid?" after "flooding in Nusantara": flooding, now in Madrid.
+        need = without_place(need, earlier.filters.place)
     return replace(
         earlier,
+        need=need,
         text=f"{earlier.text} {text}",
         # "entä Espoossa?" is too short to tell its language: the thread's goes on.
         language=language if len(re.findall(r"\w+", text)) >= 4 else earlier.language,

@@ -178,6 +178,10 @@ def _member_names(name: str, slug: str, places: frozenset[str] = frozenset()) ->
     ):
         # "Insinööritoimisto Kaari Oy" is "Kaari" to everyone.
         names.append(slug_first.capitalize())
+    words = short.split() if short else []
+    if len(words) >= 2 and min(len(w) for w in words[:2]) <= 4:
+        # "Polar SAR Analytics" is written "PolarSAR" too (its people's e-mails say so).
+        names.append(words[0] + words[1])
     slug_words = slug.replace("-", " ")
     if slug_words.lower() not in (n.lower() for n in names):
         names.append(slug_words)

@@ -132,7 +132,7 @@ def test_the_template_stays_under_the_written_answer() -> None:
 
 def test_template_answers_speak_finnish_to_a_finnish_question() -> None:
     solvers = build_answer(solver_answer("fi"), staff_channel="C0STAFF")
-    assert solvers["blocks"][0]["text"]["text"].startswith("Nämä jäsenet")
+    assert solvers["blocks"][0]["text"]["text"].startswith("Parhaiten sopivat jäsenet")
     assert [b["text"]["text"] for b in elements(solvers, "button")] == ["Esittele minut", "Ei sovi"]
     nothing = build_no_answer("lumi", staff_channel="C0STAFF", language="fi")
     assert nothing["text"].startswith("En löytänyt jäsentä")

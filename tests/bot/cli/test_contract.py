@@ -86,6 +86,10 @@ GARBLED: dict[tuple[str, ...], list[tuple[list[str], str]]] = {
     ("bench", "speed"): [(["fast"], EXTRA)],
     ("bench", "ack"): [(["--requests", "0"], "greater than or equal to 1")],
     ("bench", "digest"): [(["--subscribers", "all"], NOT_INT)],
+    ("bench", "answers"): [
+        (["--set", "nowhere.json"], "nowhere.json is not a question set"),
+        (["--worst", "some"], NOT_INT),
+    ],
 }
 
 # Per command that opens the store: arguments that would work on a good store.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from typer.testing import CliRunner
 from bot.cli import app
 from standins.cluster import add_challenge, add_member, add_person
 from standins.openai_server import ChatRequest, FakeOpenAI
+from storage import clock
 from storage.db import make_engine, session_scope
 from storage.llm_usage import model_calls
 from storage.models import DigestDelivery
@@ -34,14 +34,15 @@ def test_preview_and_dry_run_print_the_digest_and_send_nothing(engine: Engine) -
         member = add_member(session, "arctic", name="Arctic Oy", capabilities=["ice sensors"])
         add_person(session, "aino@arctic.example", member, "U0AINO")
         add_challenge(
-            session, "kirkenes-ice", title="Ice sensors in Kirkenes", created_at=datetime.now(UTC)
+            session, "kirkenes-ice", title="Ice sensors in Kirkenes", created_at=clock.now()
         )
     code, output = run("preview")
     assert code == 0 and "The cluster's weekly opportunity digest" in output
     assert "Ice sensors in Kirkenes [kirkenes-ice]" in output
     code, output = run("preview", "--person", "AINO@arctic.example")
     assert code == 0 and "New challenges that fit Arctic Oy" in output
-    assert "why: It asks for: Ice sensors in Kirkenes" in output
+    # Why it fits, from the organisation's own profile: its capability that matched.
+    assert "why: Capability: ice sensors" in output
     code, output = run("send", "--dry-run")
     assert code == 0 and "weekly: 1 of 1 due subscribers would get a digest" in output
     assert "→ U0AINO: 1 new, 0 deadlines, 0 team updates" in output
@@ -62,7 +63,7 @@ def test_with_a_language_model_the_preview_opens_with_its_lines(
         member = add_member(session, "arctic", name="Arctic Oy", capabilities=["ice sensors"])
         add_person(session, "aino@arctic.example", member, "U0AINO")
         add_challenge(
-            session, "kirkenes-ice", title="Ice sensors in Kirkenes", created_at=datetime.now(UTC)
+            session, "kirkenes-ice", title="Ice sensors in Kirkenes", created_at=clock.now()
         )
     with FakeOpenAI() as server:
         monkeypatch.setenv("LLM_MODEL", "test-model")
@@ -86,7 +87,7 @@ def test_no_store_connection_is_held_while_the_model_writes_the_previews_opening
         member = add_member(session, "arctic", name="Arctic Oy", capabilities=["ice sensors"])
         add_person(session, "aino@arctic.example", member, "U0AINO")
         add_challenge(
-            session, "kirkenes-ice", title="Ice sensors in Kirkenes", created_at=datetime.now(UTC)
+            session, "kirkenes-ice", title="Ice sensors in Kirkenes", created_at=clock.now()
         )
     engines: list[Engine] = []
 

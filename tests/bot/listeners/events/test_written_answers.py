@@ -19,7 +19,7 @@ from sqlalchemy import Engine, select
 from bot import ids
 from bot.listeners.events import questions
 from bot.services.llm import LanguageModel
-from standins.cluster import MEMBER_USER, STAFF_USER, Cast
+from standins.cluster import LONER_USER, MEMBER_USER, STAFF_USER, Cast
 from standins.openai_server import ChatRequest, FakeOpenAI
 from standins.slack import ApiCall, FakeSlack, RunningBot, running_bot
 from storage.db import session_scope
@@ -28,7 +28,10 @@ from tests.bot.listeners.commands.test_challenge import add_challenge
 
 QUESTION = "who can do structural health monitoring?"
 WRITTEN = "Arctic Sense Oy builds structural health monitoring with embedded sensors [1]."
-TEMPLATE_INTRO = "These members look best placed to solve"
+TEMPLATE_INTRO = "These members look best placed to help with"
+# Someone with no organisation of their own asks: Aino's Arctic Sense, the only solver in the
+# cast, is never suggested to Aino herself.
+ASKER = LONER_USER
 # How the bot copes with the model does not depend on the store: those tests run on SQLite only
 # (the store's side of answers runs on both in tests/bot/services/test_answers.py).
 SQLITE_ONLY = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
@@ -109,7 +112,7 @@ def assert_template(call: ApiCall) -> None:
 def test_a_written_answer_with_its_sources_and_the_solvers_buttons(
     bot: RunningBot, server: FakeOpenAI, engine: Engine
 ) -> None:
-    bot.sender.message(MEMBER_USER, QUESTION)
+    bot.sender.message(ASKER, QUESTION)
     final = finished(bot)
     reaction, first, *updates = bot.fake.settle()
     assert (reaction.method, first.method) == ("reactions.add", "chat.postMessage")
@@ -135,7 +138,9 @@ def test_a_written_answer_with_its_sources_and_the_solvers_buttons(
 
 
 def test_the_introduce_me_button_of_a_written_answer_still_works(bot: RunningBot) -> None:
-    bot.sender.message(MEMBER_USER, QUESTION)
+    bot.sender.message(MEMBER_USER, "hello")  # Aino of Arctic Sense is on Slack
+    bot.fake.wait_for_method("chat.postMessage")
+    bot.sender.message(ASKER, QUESTION)
     value = dict(buttons(finished(bot)))[ids.INTRODUCE]
     bot.sender.block_action(user=STAFF_USER, action_id=ids.INTRODUCE, value=value)
     note = bot.fake.wait_for_method("response_url")[-1]
@@ -162,7 +167,7 @@ def test_a_streamed_answer_is_shown_as_it_is_written_at_a_bounded_rate(
     words = " ".join(["Arctic Sense Oy monitors structures"] * 6) + " [1]."
     chat = Slow(messages=iter([AIMessage(content=words)]))
     with running_bot(engine, fake_slack, llm=LanguageModel(chat)) as bot:
-        bot.sender.message(MEMBER_USER, QUESTION)
+        bot.sender.message(ASKER, QUESTION)
         final = finished(bot)
     posted = bot.fake.calls_to("chat.postMessage")[0]
     updates = bot.fake.calls_to("chat.update")
@@ -179,7 +184,7 @@ def test_a_streamed_answer_is_shown_as_it_is_written_at_a_bounded_rate(
 @SQLITE_ONLY
 def test_a_rate_limited_model_is_retried_and_answers(bot: RunningBot, server: FakeOpenAI) -> None:
     server.fail(429, retry_after=0.05)
-    bot.sender.message(MEMBER_USER, QUESTION)
+    bot.sender.message(ASKER, QUESTION)
     final = finished(bot)
     assert final.args["blocks"][0]["text"]["text"] == WRITTEN
     assert len(server.requests) == 2
@@ -199,7 +204,7 @@ def test_a_failing_model_leaves_the_template_answer_in_the_same_message(
     bot: RunningBot, server: FakeOpenAI, breakage: Any
 ) -> None:
     breakage(server)
-    bot.sender.message(MEMBER_USER, QUESTION)
+    bot.sender.message(ASKER, QUESTION)
     bot.fake.wait_for_method("chat.update")
     bot.fake.settle()
     assert len(bot.fake.calls_to("chat.postMessage")) == 1  # nothing else posted
@@ -213,7 +218,7 @@ def test_a_model_citing_what_it_was_not_given_leaves_the_template(
     bot: RunningBot, server: FakeOpenAI
 ) -> None:
     server.responder = lambda request: "Evil Corp is who you want [7]."
-    bot.sender.message(MEMBER_USER, QUESTION)
+    bot.sender.message(ASKER, QUESTION)
     final = bot.fake.wait_for_method("chat.update")[-1]
     bot.fake.settle()
     assert_template(final)
@@ -221,12 +226,17 @@ def test_a_model_citing_what_it_was_not_given_leaves_the_template(
 
 
 @SQLITE_ONLY
-def test_an_answer_citing_nothing_offers_the_staff(bot: RunningBot, server: FakeOpenAI) -> None:
+def test_a_written_answer_citing_nothing_leaves_the_records_found(
+    bot: RunningBot, server: FakeOpenAI
+) -> None:
+    # The model says the records do not answer, though they hold a member who fits: the
+    # members found are shown (the template), not the model's shrug.
     server.responder = lambda request: "The records do not say who monitors structures."
-    bot.sender.message(MEMBER_USER, QUESTION)
-    final = bot.fake.wait_for_method("chat.update")[-1]
-    assert "could not find an answer" in final.args["text"]
-    assert [a for a, _ in buttons(final)] == [ids.ASK_STAFF]
+    bot.sender.message(ASKER, QUESTION)
+    final = finished(bot)
+    assert "do not say" not in texts(final)
+    assert_template(final)
+    assert ids.INTRODUCE in [a for a, _ in buttons(final)]
 
 
 @SQLITE_ONLY
@@ -235,7 +245,7 @@ def test_a_stalled_model_times_out_into_the_template_and_the_ack_is_fast(
 ) -> None:
     server.stall(5)
     with llm_bot(engine, fake_slack, server, llm_timeout=0.5, llm_max_retries=0) as bot:
-        reply = bot.sender.message(MEMBER_USER, QUESTION)
+        reply = bot.sender.message(ASKER, QUESTION)
         assert reply.status == 200 and reply.seconds < 0.4
         posted = bot.fake.wait_for_method("chat.postMessage")[0]
         final = bot.fake.wait_for_method("chat.update", timeout=3)[-1]
@@ -250,7 +260,7 @@ def test_the_ack_comes_before_a_slow_model_answers(
     server.stall(1.0)
     with llm_bot(engine, fake_slack, server, llm_timeout=5) as bot:
         sent = time.monotonic()
-        reply = bot.sender.message(MEMBER_USER, QUESTION)
+        reply = bot.sender.message(ASKER, QUESTION)
         assert reply.status == 200 and reply.seconds < 0.4
         first = bot.fake.wait_for_method("chat.postMessage")[0]
         assert first.at - sent < 0.5  # "Looking through…" is there before the model answers
@@ -264,7 +274,7 @@ def test_without_a_model_the_answer_is_the_template(
     engine: Engine, fake_slack: FakeSlack, cast: Cast
 ) -> None:
     with running_bot(engine, fake_slack) as bot:
-        bot.sender.message(MEMBER_USER, QUESTION)
+        bot.sender.message(ASKER, QUESTION)
         bot.fake.wait_for_method("chat.postMessage")
         visible = bot.fake.settle()
     assert [c.method for c in visible] == ["reactions.add", "chat.postMessage"]
@@ -282,9 +292,7 @@ def test_a_finnish_question_is_answered_in_finnish(bot: RunningBot, server: Fake
         return "Arctic Sense Oy tekee rakenteiden kunnonvalvontaa [1]."
 
     server.responder = answer
-    bot.sender.message(
-        MEMBER_USER, "kuka osaa rakenteiden kunnonvalvonnan structural health monitoring?"
-    )
+    bot.sender.message(ASKER, "kuka osaa rakenteiden kunnonvalvonnan structural health monitoring?")
     first = bot.fake.wait_for_method("chat.postMessage")[0]
     final = finished(bot)
     assert first.args["text"] == "Käyn läpi klusterin tietoja…"
@@ -356,7 +364,7 @@ def test_answers_being_written_never_hold_back_another_request_s_ack(
         server.stall(2.0)
     with llm_bot(engine, fake_slack, server, llm_timeout=5, llm_max_concurrent=8) as bot:
         for _ in range(8):
-            assert bot.sender.message(MEMBER_USER, QUESTION).status == 200
+            assert bot.sender.message(ASKER, QUESTION).status == 200
         server.wait_for_requests(8, timeout=5)
         reply = bot.sender.command("/digest", "help", user=MEMBER_USER)
         assert reply.status == 200 and reply.seconds < 1.0
@@ -383,7 +391,7 @@ def test_an_answer_slack_will_not_update_is_posted_instead(
 ) -> None:
     fake_slack.fail("chat.update", "message_not_found")
     with llm_bot(engine, fake_slack, server) as bot:
-        bot.sender.message(MEMBER_USER, QUESTION)
+        bot.sender.message(ASKER, QUESTION)
         posts = bot.fake.wait_for_method("chat.postMessage", count=2)
     assert posts[0].args["text"] != posts[1].args["text"]
     assert posts[1].args["thread_ts"] == posts[0].args["thread_ts"]

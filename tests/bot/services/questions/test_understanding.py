@@ -1,0 +1,263 @@
+"""Reading a whole message for what it asks, in Finnish and English, without a store: the
+records' names and places come from a small hand-made vocabulary, the challenge matches from a
+recognizer that knows a few phrases."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import ClassVar
+
+import pytest
+
+from bot.services.questions.spelling import Speller
+from bot.services.questions.understanding import Understood, clean, understand
+from bot.services.questions.vocabulary import (
+    NamedChallenge,
+    NamedMember,
+    NamedPerson,
+    Vocabulary,
+    _member_names,
+)
+
+TODAY = date(2026, 12, 7)  # a Monday
+
+
+def member(id: int, slug: str, name: str, city: str, kind: str = "company") -> NamedMember:
+    return NamedMember(
+        id, slug, name, _member_names(name, slug), city, "Finland", kind, "small", True
+    )
+
+
+def challenge(
+    id: int, slug: str, title: str, city: str, *, restricted: bool = False, owner: int | None = None
+) -> NamedChallenge:
+    return NamedChallenge(
+        id, slug, title, city, "Finland", "", f"City of {city}", owner, "open",
+        date(2027, 1, 20), restricted, frozenset(),
+    )  # fmt: skip
+
+
+MEMBERS = (
+    member(1, "kantava-structural", "Kantava Structural Monitoring Oy", "Oulu"),
+    member(2, "aquasense-nordic", "AquaSense Nordic Oy", "Espoo"),
+    member(3, "kaari-engineering", "Insinööritoimisto Kaari Oy", "Helsinki"),
+    member(4, "city-of-tampere", "City of Tampere", "Tampere", kind="city"),
+    member(5, "barents-marine", "Barents Marine Tech AS", "Kirkenes"),
+)
+PEOPLE = (
+    NamedPerson(10, "Tuomas Ström", "tuomas.strom@polarsar.example", None, "CTO"),
+    NamedPerson(
+        11,
+        "Kaisa Ojala",
+        "kaisa@kaari.example",
+        3,
+        "Chief Product Officer",
+        ("environmental impact assessment",),
+    ),
+    NamedPerson(12, "Pekka Kallio", "pekka@kaari.example", 3, "Managing Director"),
+)
+CHALLENGES = (
+    challenge(20, "tampere-roof-snow-safety", "Talven kattoturvallisuus", "Tampere"),
+    challenge(21, "kirkenes-port-sea-ice", "Sea ice awareness for Kirkenes port", "Kirkenes"),
+    challenge(22, "espoo-home-care-falls", "Kotihoidon kaatumiset", "Espoo", restricted=True),
+)
+WORDS = {
+    w: 3
+    for w in [
+        "help",
+        "leak",
+        "detection",
+        "water",
+        "pipes",
+        "snow",
+        "load",
+        "roofs",
+        "challenge",
+        "challenges",
+        "heat",
+        "district",
+        "heating",
+        "sensors",
+        "port",
+        "ice",
+        "team",
+        "deadline",
+        "quality",
+        "lake",
+    ]
+}
+VOCABULARY = Vocabulary(
+    members=MEMBERS,
+    people=PEOPLE,
+    challenges=CHALLENGES,
+    places={
+        "tampere": "Tampere",
+        "kirkenes": "Kirkenes",
+        "espoo": "Espoo",
+        "oulu": "Oulu",
+        "helsinki": "Helsinki",
+        "kirkkoniemi": "Kirkenes",
+    },
+    words=WORDS,
+    speller=Speller(WORDS),
+)
+
+
+class Recognizer:
+    """Knows which challenge a few phrases mean; everything else matches weakly or nothing."""
+
+    PHRASES: ClassVar[dict[str, int]] = {
+        "snow on school roofs": 20,
+        "lumikuorma": 20,
+        "sea-ice": 21,
+        "sea ice": 21,
+        "harbour ice": 21,
+        "home care": 22,
+    }
+    OFF_TOPIC = ("weather", "printer", "laptop", "poem", "lunch", "pizza")
+
+    def challenge_matches(self, text: str) -> list[tuple[int, float]]:
+        lowered = text.lower()
+        for phrase, cid in self.PHRASES.items():
+            if phrase in lowered:
+                others = [c.id for c in CHALLENGES if c.id != cid]
+                return [(cid, 2.0), *((o, 0.5) for o in others)]
+        return [(c.id, 0.4) for c in CHALLENGES]
+
+    def is_specific(self, matches: Sequence[tuple[int, float]], *, cued: bool) -> bool:
+        return bool(matches) and matches[0][1] >= 1.5
+
+    def off_topic(self, need: str) -> bool:
+        return any(word in need.lower() for word in self.OFF_TOPIC)
+
+
+def read(
+    text: str,
+    earlier: Understood | None = None,
+    *,
+    member_id: int | None = 2,
+    staff: bool = False,
+) -> Understood:
+    return understand(
+        text,
+        vocabulary=VOCABULARY,
+        recognizer=Recognizer(),
+        today=TODAY,
+        earlier=earlier,
+        asker_member_id=member_id,
+        is_staff=staff,
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "language"),
+    [
+        ("<@U0BOT> who can solve snow load on flat roofs?", "solvers", "en"),
+        ("kuka osaa kaukolämmön vuodonvalvonnan?", "solvers", "fi"),
+        ("We need early warnings for flooding near the river", "solvers", "en"),
+        ("tell me about the one about snow on school roofs", "challenge", "en"),
+        ("the Kirkenes sea-ice one – when does it close?", "challenge", "en"),
+        ("Voitko kertoa lisää siitä lumikuorma-haasteesta?", "challenge", "fi"),
+        ("which challenges are open in Kirkenes?", "challenges", "en"),
+        ("mitkä haasteet ovat auki Tampereella?", "challenges", "fi"),
+        ("which challenges have a deadline this month?", "challenges", "en"),
+        ("list the challenges we lost", "challenges", "en"),
+        ("what challenges fit AquaSense?", "fit", "en"),
+        ("mitkä haasteet sopisivat meille?", "fit", "fi"),
+        ("what does Kantava do?", "member", "en"),
+        ("Kerro vähän Kantavasta", "member", "fi"),
+        ("who is tuomas strom", "person", "en"),
+        ("Kuka Kaarella tekee ympäristövaikutusten arviointeja?", "person", "fi"),
+        ("put together a team for the Kirkenes sea ice challenge", "team", "en"),
+        ("tarvitaan konsortio katujen liukkauden ennustamiseen", "team", "fi"),
+        ("hi", "other", "en"),
+        ("kiitos", "other", "fi"),
+        ("hyvää huomenta 🙂", "other", "fi"),
+        ("thanks, that's useful 👍", "other", "en"),
+        ("hepl", "other", "en"),
+        ("whats the weather", "other", "en"),
+        ("my printer does not print, who do I call?", "other", "en"),
+    ],
+)
+def test_the_whole_message_is_read_for_what_it_asks(text: str, intent: str, language: str) -> None:
+    understood = read(text)
+    assert (understood.intent, understood.language) == (intent, language)
+
+
+def test_names_are_found_with_typos_accents_and_finnish_endings() -> None:
+    assert read("what does Kantava do?").member_id == 1
+    assert read("mitkä haasteet sopisivat AquaSenselle?", member_id=1).member_id == 2
+    assert read("who is tuomas strom").person_id == 10  # "Ström" without the dots
+    assert read("Kuka Kaarella tekee ympäristövaikutusten arviointeja?").person_id == 11
+    # A place is not a member: "Tampere" names the city, not City of Tampere's profile.
+    assert read("mikä sää on huomenna Tampereella?").intent == "other"
+
+
+def test_what_is_asked_of_one_challenge_is_kept() -> None:
+    when = read("the Kirkenes sea-ice one – when does it close?")
+    assert (when.challenge_id, when.aspect) == (21, "deadline")
+    about = read("tell me about the one about snow on school roofs")
+    assert (about.challenge_id, about.aspect) == (20, "")
+
+
+def test_a_restricted_challenge_is_not_recognised_for_someone_who_may_not_see_it() -> None:
+    assert read("what about the home care challenge?", member_id=1).challenge_id is None
+    assert read("what about the home care challenge?", staff=True).challenge_id == 22
+
+
+def test_listing_filters_come_from_the_message() -> None:
+    month = read("which challenges have a deadline this month?").filters
+    assert (month.deadline_from, month.deadline_to) == (TODAY, date(2026, 12, 31))
+    soon = read("mitkä haasteet sulkeutuvat pian?").filters
+    assert soon.deadline_to == date(2026, 12, 21)
+    week = read("what closes this week?").filters
+    assert week.deadline_to == date(2026, 12, 13)
+    assert read("list the challenges we lost").filters.statuses == ("lost",)
+    assert read("mitkä haasteet voitettiin?").filters.statuses == ("won",)
+    assert read("which challenges are open in Kirkkoniemi?").filters.place == "Kirkenes"
+
+
+def test_a_follow_up_continues_the_earlier_question_only_when_it_reads_as_one() -> None:
+    first = read("who can solve leak detection in water pipes?")
+    more = read("and in Tampere?", earlier=first)
+    assert more.follows_up and more.intent == "solvers"
+    assert (more.need, more.filters.place, more.filters.local) == (first.need, "Tampere", True)
+    smaller = read("what about smaller companies?", earlier=first)
+    assert smaller.follows_up and smaller.filters.sizes == ("micro", "small")
+    listing = read("mitkä haasteet ovat auki Tampereella?")
+    other_place = read("entä Espoossa?", earlier=listing)
+    assert (other_place.intent, other_place.filters.place) == ("challenges", "Espoo")
+    assert other_place.language == "fi"  # too short to tell: the thread's language goes on
+    # A new question after a challenge question starts anew.
+    new = read("which members are based in Kirkenes?", earlier=listing)
+    assert not new.follows_up and new.intent == "solvers"
+    assert (new.need, new.filters.place, new.filters.local) == ("", "Kirkenes", True)
+    thanks = read("kiitos!", earlier=first)
+    assert thanks.intent == "other" and not thanks.follows_up
+
+
+def test_misspelt_asking_words_are_read_right_but_names_are_left_alone() -> None:
+    typo = read("who can hepl with leek detection in water pipes")
+    assert (typo.intent, typo.need) == ("solvers", "leak detection in water pipes")
+    assert read("which chalenges are open in Kirkenes?").intent == "challenges"
+    assert Speller(WORDS).correct("Kantava and leek") == "Kantava and leak"
+
+
+def test_a_pasted_brief_is_one_need_however_it_is_worded() -> None:
+    brief = (
+        "Forwarding this from the city:\n\nThe city wants to detect leaks in its water pipes "
+        "before they burst, to monitor the lake water quality in real time, and to warn "
+        "residents when the water is unsafe. The pilot should start in spring, run for a year "
+        "in three districts, and report to the water utility every week. What do you think, "
+        "who could we put forward for this?"
+    )
+    understood = read(brief)
+    assert understood.intent == "solvers"
+    assert "water pipes" in understood.need and "lake water quality" in understood.need
+
+
+def test_mentions_and_links_are_not_part_of_the_message() -> None:
+    assert clean("<@U0BOT> see <https://x.example|the brief>\n and <#C123|general>") == (
+        "see the brief and general"
+    )
