@@ -427,7 +427,15 @@ def cover_needs(
     team = {member_owner(i) for i in team_member_ids}
     coverers: dict[str, dict[str, OwnerMatch]] = {}
     for need in needs:
-        found = match_owners(search.indexes.members, need, top_k=12, where=SOLVER_FILTER)
+        # A Finnish need is read in English by the embedding model, as a question is.
+        words = search_text(need)
+        found = match_owners(
+            search.indexes.members,
+            words.dense,
+            top_k=12,
+            where=SOLVER_FILTER,
+            lexical_query=words.lexical,
+        )
         found = [f for f in found if owner_id(f.owner) not in excluded or f.owner in team]
         if not found or not is_relevant(search, found[0].score):
             coverers[need] = {}

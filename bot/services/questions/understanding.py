@@ -177,8 +177,17 @@ SOLVER_CUE = _words(
     r"expertise (in|on|for)|experience (in|with|of)|help (us|me) with|kuka|ketkä|kenellä|keneltä|"
     r"kenet|kehen|kenen puoleen|tarvitsemme|tarvitaan|tarvitsen|etsimme|etsin|haemme|etsitään|"
     r"löytyykö|onko (joku|jollain|jollakin|kellään)|osaako|osaisiko|mikä (yritys|jäsen|"
-    r"organisaatio|firma)|mitkä (yritykset|jäsenet|organisaatiot)|suosittele|suosittelisitko|"
-    r"auttaa meitä|apua (meille )?\w*)\b"
+    r"organisaatio|firma)|mitkä (yritykset|jäsenet|organisaatiot)|suosittel\w*|keitä|ketä|"
+    r"tarvitsisimme|tarvitsisin|tarvittaisiin|auttaa meitä|apua (meille )?\w*)\b"
+)
+# Everyday matters people ask any bot about: games, lunch, the office's IT, today's weather.
+SMALL_TALK = _words(
+    r"\b(hockey|ice hockey|football|soccer|jääkiek\w*|jalkapallo\w*|futis\w*|ottelu\w*|"
+    r"who won (the|last|yesterday)|kuka voitti|lunch|lounas\w*|lounaa\w*|ruokalist\w*|"
+    r"canteen|ruokala\w*|printer|tulostin\w*|vpn|wi-?fi|password|salasan\w*|laptop|"
+    r"läppär\w*|(weather|sää|säätä) (today|tomorrow|tänään|huomenna|nyt|now)|"
+    r"(today|tomorrow|tänään|huomenna)\W+(\w+\W+){0,3}(weather|sää|säätä)|"
+    r"(weather|sää) (is|on) (it|se)? ?(today|tomorrow|tänään|huomenna))\b"
 )
 NEED_STATEMENT = _words(
     r"\b(we need|we want|we plan|we are planning|we're planning|our city|our municipality|"
@@ -231,6 +240,14 @@ MEMBER_QUESTION = (
     _words(r"^what (?:does|do|is|are) (?P<name>.+?)(?: do| doing| about| up to| offer)?\s*\?*$"),
     _words(r"^(?:tell me|tell us) (?:more )?(?:about|abt|re) (?P<name>.+?)\s*\?*$"),
     _words(r"^(?:who|what) (?:is|are) (?P<name>.+?)\s*\?*$"),
+    _words(
+        r"^what (?:kind of )?(?:company|firm|organi[sz]ation|startup|member) (?:is|are) "
+        r"(?P<name>.+?)\s*\?*$"
+    ),
+    _words(
+        r"^(?:mikä|millainen|minkälainen) (?:firma|yritys|yhtiö|organisaatio|toimija|jäsen) on "
+        r"(?P<name>.+?)\s*\?*$"
+    ),
     _words(r"^(?:info|information|details|profile) (?:on|about|of) (?P<name>.+?)\s*\?*$"),
     _words(r"^(?:how (?:can|do) (?:i|we) (?:reach|contact)) (?P<name>.+?)\s*\?*$"),
     _words(r"^mitä (?P<name>.+?) (?:tekee|tekevät|tarjoaa|tarjoavat|on)\s*\?*$"),
@@ -249,7 +266,7 @@ WH_QUESTION = _words(
 )
 
 STATUS_WORDS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
-    (_words(r"\b(won|winning|voitet\w*|voitimme|voittaneet)\b"), ("won",)),
+    (_words(r"\b(won(?!['’]t)|winning|voitet\w*|voitimme|voittaneet)\b"), ("won",)),
     (_words(r"\b(lost|lose|losing|hävit\w*|hävisimme|hävitty\w*|hävityt)\b"), ("lost",)),
     (
         _words(r"\b(closed|ended|expired|finished|past|suljet\w*|päättyneet|päättynyt|menneet)\b"),
@@ -557,11 +574,40 @@ ASKING = re.compile(
 )
 
 
+NEED_OPENING = _words(
+    r"^(?:(?:we|i) (?:would |'d )?(?:need|want|are looking for|'re looking for|am looking for)|"
+    r"looking for|tarvitsisimme|tarvitsemme|tarvitsisin|tarvitsen|tarvitaan|etsimme|etsin|"
+    r"haemme)\s+(?:to find |to |someone (?:to|who can) |a partner (?:for|to) )?"
+)
+
+
 def _need(text: str) -> str:
-    """The part of a solver question that is the need: the text after the asking words."""
-    asking = ASKING.match(text.strip())
-    need = text.strip()[asking.end() :] if asking else text.strip()
+    """The part of a solver question that is the need: without the asking words before it
+    ("who can help with", "tarvitsisimme") or the short question after it ("Keitä
+    suosittelet?", "who in the cluster does this?")."""
+    whole = text.strip()
+    sentences = re.split(r"(?<=[.!?])\s+", whole)
+    if len(sentences) > 1:
+        last = sentences[-1]
+        if len(re.findall(r"\w+", last)) <= 8 and SOLVER_CUE.search(last):
+            whole = " ".join(sentences[:-1])
+    asking = ASKING.match(whole)
+    need = whole[asking.end() :] if asking else whole
+    opening = NEED_OPENING.match(need)
+    if opening and len(need) > opening.end():
+        need = need[opening.end() :]
+    # "(a) consortium for / tiimi ..." says how, not what: the team answer says it already.
+    team = TEAM_OPENING.match(need)
+    if team and len(need) > team.end():
+        need = need[team.end() :]
     return need.strip(" ?!.") or text.strip(" ?!.")
+
+
+TEAM_OPENING = _words(
+    r"^(?:(?:to )?(?:put together|assemble|build|form|find) )?(?:a |an |the )?(?:team|consortium|"
+    r"group of (?:members|companies|partners)|partners?)(?: (?:for|to|on|that can|who can))?\s+|"
+    r"^(?:konsorti\w*|tiimi\w*|kumppan\w*|ryhmä\w*)\s+"
+)
 
 
 def _visible(challenge: NamedChallenge, asker_member_id: int | None, is_staff: bool) -> bool:
@@ -646,6 +692,10 @@ def understand(
             "fit", language, written, member_id=asker_member_id, filters=filters, for_asker=True
         )
 
+    if SMALL_TALK.search(text) and not re.search(r"\b(challenges?|haaste\w*)\b", text, re.I):
+        # "Kuka voitti eilen jääkiekossa?": asking words, but about nothing the records hold
+        # (the glossary would read "jää" as ice and find sea-ice researchers).
+        return Understood("other", language, written, other="off_topic", settled=False)
     visible = [c for c in vocabulary.challenges if _visible(c, asker_member_id, is_staff)]
     visible_ids = {c.id for c in visible}
     matches = [
@@ -759,6 +809,10 @@ def _asks_whom_there(text: str) -> bool:
     if cue is None:
         return False
     rest = re.findall(r"\w+", text[: cue.start()] + " " + text[cue.end() :])
+    if len(rest) > 8:
+        return (
+            False  # a need with a contact question at its end ("...who in the cluster does this?")
+        )
     return bool(THERE.search(text)) or len(rest) <= 2
 
 
