@@ -68,6 +68,8 @@ class Filters:
     sizes: tuple[str, ...] = ()
     #: Member kinds asked for ("companies only").
     kinds: tuple[str, ...] = ()
+    #: Only challenges published on or after this day ("anything new?").
+    published_from: date | None = None
 
     @property
     def any(self) -> bool:
@@ -79,6 +81,7 @@ class Filters:
             or self.sizes
             or self.kinds
             or self.local
+            or self.published_from
         )
 
 
@@ -204,6 +207,13 @@ CHALLENGE_PLURAL = _words(
     r"haasteiden|haasteissa|haasteisiin|haasteille|mahdollisuudet|mahdollisuuksia|"
     r"kilpailutuksia|kilpailutukset|tarjouspyyntöjä|tarjouspyynnöt)\b"
 )
+#: How far back "new" reaches.
+NEW_DAYS = 14
+NEWS = _words(
+    r"^(?:(?:so|ok|hi|hey|moi|hei)[,!.\s]+)*(?:anything new|any news|what'?s new|what is new|"
+    r"whats new|news|mitä uutta|onko (?:mitään )?uutta|uutisia|uusia haasteita)\b[\s?!.]*"
+    r"(?:(?:this|last) week|today|tällä viikolla|tänään)?[\s?!.]*$"
+)
 LIST_CUE = _words(
     r"\b(which|what|list|show|any|are there|is there|open|currently|right now|ongoing|"
     r"active|mitkä|mitä|millaisia|onko|listaa|näytä|auki|avoinna|avoimet|avoimia|käynnissä|"
@@ -214,7 +224,7 @@ SPECIFIC_CUE = _words(
     r"this challenge|that challenge|se \w+|siitä|hanke\w*|juttu\w*|projekti\w*|"
     r"how did .* go|miten .* meni|what happened (to|with)|mitä .* tapahtui|budget|budjetti|"
     r"the one about|about the|tell me (more )?about|details? (of|on|about)|info(rmation)? "
-    r"(on|about)|when does|when is|deadline (of|for)|status of|who is on|who's on|"
+    r"(on|about)|when does|when is|deadline (of|for)|status of|who is on|who'?s on|who are on|"
     r"team (for|on)|is it still open|still open|does it close|closes? when|kerro|tietoa|"
     r"tiedot|milloin|sulkeutuu|päättyy|umpeutuu|takaraja|määräaika|kuka on mukana|"
     r"tiimi\w*|[\w-]+-haaste\w*|haaste(en|esta|essa)?\b(?! ?\w*t\b))"
@@ -233,7 +243,7 @@ TEAM_CUE = _words(
     r"tiimi\w*|konsorti\w*|ryhmä\w*|kokoa\w*|muodosta\w*|kumppaniporuk\w*)\b"
 )
 TEAM_STATUS_QUESTION = _words(
-    r"\b(who is on|who's on|which team|any team|is there a team|team yet|has a team|"
+    r"\b(who is on|who'?s on|who are on|which team|any team|is there a team|team yet|has a team|"
     r"where are we|kuka on mukana|ketkä ovat|onko tiimi\w*|onko sillä tiimi\w*)\b"
 )
 MEMBER_QUESTION = (
@@ -575,9 +585,12 @@ ASKING = re.compile(
 
 
 NEED_OPENING = _words(
-    r"^(?:(?:we|i) (?:would |'d )?(?:need|want|are looking for|'re looking for|am looking for)|"
+    r"^(?:(?:can|could|would) (?:you|u) (?:please |pls )?(?:recommend|suggest|find|name|point "
+    r"(?:me|us) to)(?: (?:someone|somebody|anyone|a member|a company|members|companies|"
+    r"partners?|experts?))?(?: (?:for|to|who|that|with))?|"
+    r"(?:(?:we|i) (?:would |'d )?(?:need|want|are looking for|'re looking for|am looking for)|"
     r"looking for|tarvitsisimme|tarvitsemme|tarvitsisin|tarvitsen|tarvitaan|etsimme|etsin|"
-    r"haemme)\s+(?:to find |to |someone (?:to|who can) |a partner (?:for|to) )?"
+    r"haemme))\s+(?:to find |to |someone (?:to|who can) |a partner (?:for|to) )?"
 )
 
 
@@ -636,6 +649,10 @@ def understand(
     if other is not None:
         return Understood("other", language, written, other=other)
     filters = _filters(text, vocabulary, today)
+    if NEWS.match(text):
+        # "Anything new?": the open challenges published in the last two weeks.
+        recent = replace(filters, published_from=today - timedelta(days=NEW_DAYS))
+        return Understood("challenges", language, written, filters=recent)
     members = find_members(written, vocabulary)
     if earlier is not None:
         if _asks_for_a_contact(text) and not members and earlier.member_id is not None:
@@ -870,8 +887,8 @@ def _with_kinds(filters: Filters, text: str) -> Filters:
 def _asks_about_challenge(text: str) -> bool:
     return bool(
         re.search(
-            r"\b(when|deadline|status|close|closes|closing|open|who is on|who's on|team|needs|"
-            r"milloin|takaraja|tilanne|sulkeutuu|päättyy|auki|tiimi|tarpeet)\b",
+            r"\b(when|deadline|status|close|closes|closing|open|who is on|who'?s on|who are on|"
+            r"team|needs|milloin|takaraja|tilanne|sulkeutuu|päättyy|auki|tiimi|tarpeet)\b",
             text,
             re.IGNORECASE,
         )
@@ -883,7 +900,9 @@ def _aspect(text: str) -> Aspect:
     if re.search(r"\b(when|deadline|close|closes|closing|due|milloin|takaraja|sulkeutuu|päättyy|"
                  r"määräaika)\b", lowered):  # fmt: skip
         return "deadline"
-    if re.search(r"\b(who is on|who's on|team|tiimi\w*|kuka on mukana|ketkä ovat)\b", lowered):
+    if re.search(
+        r"\b(who is on|who'?s on|who are on|team|tiimi\w*|kuka on mukana|ketkä ovat)\b", lowered
+    ):
         return "team"
     if re.search(r"\b(status|still open|is it open|tilanne|vielä auki)\b", lowered):
         return "status"
@@ -994,6 +1013,7 @@ def _continue(earlier: Understood, text: str, language: Language, filters: Filte
         deadline_to=filters.deadline_to or earlier.filters.deadline_to,
         sizes=filters.sizes or earlier.filters.sizes,
         kinds=_with_kinds(filters, text).kinds or earlier.filters.kinds,
+        published_from=filters.published_from or earlier.filters.published_from,
     )
     need = earlier.need
     if filters.place and earlier.filters.place and filters.place != earlier.filters.place:
