@@ -20,6 +20,8 @@ from bot.services.questions.understanding import Filters
 
 PartKind = Literal["heading", "item", "solver", "note", "context"]
 SOLVER_EVIDENCE = 2
+# A need longer than this (a pasted brief) is not repeated in the answer's heading.
+LONG_NEED = 160
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,8 @@ def _listing_heading(filters: Filters, language: str, topic: str) -> str:
         which = phrase(language, "about", which=which, topic=escape(clip(topic, 80)))
     if filters.deadline_to is not None:
         which = phrase(language, "closing_by", which=which, day=filters.deadline_to.isoformat())
+    if filters.without_team:
+        which = phrase(language, "without_team", which=which)
     return which
 
 
@@ -139,7 +143,9 @@ def layout(answer: Answer, *, staff_channel: str = "") -> list[Part]:
     understood = answer.question
     intent = understood.intent
     if intent == "other":
-        return [Part("heading", phrase(language, understood.other or "help"))]
+        # An empty message ("?", only a mention) gets the help text.
+        kind = understood.other if understood.other not in (None, "empty") else "help"
+        return [Part("heading", phrase(language, kind))]
     if intent == "member":
         if answer.member is None:
             return [Part("heading", phrase(language, "member_unknown"))]
@@ -231,6 +237,8 @@ def _solvers_parts(answer: Answer, staff_channel: str) -> list[Part]:
     else:
         if understood.challenge_id is not None:
             heading = phrase(language, "solvers_for_challenge", title=_need(answer))
+        elif len(understood.need) > LONG_NEED:
+            heading = phrase(language, "solvers_brief")  # a pasted brief is not repeated
         else:
             heading = phrase(language, "solvers", need=_need(answer))
         parts = [Part("heading", heading), *_solver_parts(answer, answer.solvers)]

@@ -14,6 +14,7 @@ PHRASES: dict[str, dict[str, str]] = {
         # solvers
         "solvers": "These members look best placed to help with {need}:",
         "solvers_for_challenge": "Members who could help with the challenge {title}:",
+        "solvers_brief": "These members look best placed to help with what you sent:",
         "solvers_none": "I found no member whose records fit {need}. The staff may know someone",
         "solvers_none_local": "I found no member based in {place} whose records fit {need}.",
         "own_fit": "Your own organisation, {organisation}, fits this too: {reason}",
@@ -45,6 +46,7 @@ PHRASES: dict[str, dict[str, str]] = {
         # listings
         "open_challenges": "Open challenges",
         "new_challenges": "Open challenges published since {day}",
+        "without_team": "{which} that nobody has joined yet",
         "challenges": "Challenges",
         "status_challenges": "{status} challenges",
         "in_place": "{which} in {place}",
@@ -111,6 +113,7 @@ PHRASES: dict[str, dict[str, str]] = {
     "fi": {
         "solvers": "Parhaiten sopivat jäsenet haulle ”{need}”:",
         "solvers_for_challenge": "Jäsenet, jotka voisivat auttaa haasteessa {title}:",
+        "solvers_brief": "Nämä jäsenet sopisivat parhaiten lähettämääsi tarpeeseen:",
         "solvers_none": "En löytänyt jäsentä, jonka tiedot sopisivat hakuun ”{need}”. "
         "Henkilökunta voi tietää jonkun",
         "solvers_none_local": "En löytänyt paikkakunnalla {place} toimivaa jäsentä, jonka "
@@ -141,6 +144,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "team_line": "tiimissä: {names}",
         "open_challenges": "Avoimet haasteet",
         "new_challenges": "Avoimet haasteet, julkaistu {day} alkaen",
+        "without_team": "{which}, joihin kukaan ei ole vielä liittynyt",
         "challenges": "Haasteet",
         "status_challenges": "{status}: haasteet",
         "in_place": "{which} – {place}",

@@ -352,6 +352,8 @@ def _list_challenges(
     if filters.published_from is not None:
         since = filters.published_from
         found = [c for c in found if c.created_at.date() >= since]
+    if filters.without_team:
+        found = [c for c in found if not _team_names(session, c.id)]
     matched: dict[int, Evidence | None] = {}
     if understood.need and found:
         ranked = related_challenges(search=search, text=understood.need, ids=[c.id for c in found])

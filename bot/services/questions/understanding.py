@@ -70,6 +70,8 @@ class Filters:
     kinds: tuple[str, ...] = ()
     #: Only challenges published on or after this day ("anything new?").
     published_from: date | None = None
+    #: Only challenges nobody has joined yet ("which challenges have no team yet?").
+    without_team: bool = False
 
     @property
     def any(self) -> bool:
@@ -82,6 +84,7 @@ class Filters:
             or self.kinds
             or self.local
             or self.published_from
+            or self.without_team
         )
 
 
@@ -243,7 +246,8 @@ TEAM_CUE = _words(
     r"tiimi\w*|konsorti\w*|ryhmä\w*|kokoa\w*|muodosta\w*|kumppaniporuk\w*)\b"
 )
 TEAM_STATUS_QUESTION = _words(
-    r"\b(who is on|who'?s on|who are on|which team|any team|is there a team|team yet|has a team|"
+    r"\b(who is on|who'?s on|who are on|who is working on|who'?s working on|who are working on|"
+    r"which team|any team|is there a team|team yet|has a team|kuka tekee|ketkä tekevät|"
     r"where are we|kuka on mukana|ketkä ovat|onko tiimi\w*|onko sillä tiimi\w*)\b"
 )
 MEMBER_QUESTION = (
@@ -308,13 +312,26 @@ MONTHS = {
 CLOSING_SOON_DAYS = 14
 # A message this long is a pasted brief or e-mail, not a question about the records.
 BRIEF_WORDS = 45
+# ...or this many in at least BRIEF_SENTENCES sentences: a pasted call is short and plain.
+SHORT_BRIEF_WORDS = 30
+BRIEF_SENTENCES = 3
+
+
+def _is_brief(text: str) -> bool:
+    """A pasted brief, call or e-mail rather than a question."""
+    words = len(re.findall(r"\w+", text))
+    if words >= BRIEF_WORDS:
+        return True
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+    return words >= SHORT_BRIEF_WORDS and len(sentences) >= BRIEF_SENTENCES
 
 
 def _deadline_window(text: str, today: date) -> tuple[date | None, date | None]:
     lowered = text.lower()
     month_end = (today.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     if re.search(r"\bthis week\b|\btällä viikolla\b|\bviikon (loppuun|sisällä)\b", lowered):
-        return today, today + timedelta(days=6 - today.weekday())
+        # The coming seven days: on a Sunday "this week" would otherwise be today alone.
+        return today, today + timedelta(days=6)
     if re.search(r"\bnext week\b|\bensi viikolla\b", lowered):
         start = today + timedelta(days=7 - today.weekday())
         return start, start + timedelta(days=6)
@@ -535,7 +552,14 @@ def _filters(text: str, vocabulary: Vocabulary, today: date) -> Filters:
         deadline_from=start,
         deadline_to=end,
         sizes=_sizes(text),
+        without_team=bool(NO_TEAM.search(text)),
     )
+
+
+NO_TEAM = _words(
+    r"\b(no team|without (a )?team|no one has joined|nobody (has )?joined|no takers|"
+    r"ei (vielä |ole )?(\w+ )?tiimiä|ilman tiimiä|vailla tiimiä|tiimittöm\w*)\b"
+)
 
 
 def _member_question_name(text: str) -> str:
@@ -599,6 +623,10 @@ def _need(text: str) -> str:
     ("who can help with", "tarvitsisimme") or the short question after it ("Keitä
     suosittelet?", "who in the cluster does this?")."""
     whole = text.strip()
+    # "Pasting a request we got from Inari: ..." introduces the need; it is not part of it.
+    intro = re.match(r"^[^:\n]{3,120}:\s+", whole)
+    if intro and len(whole) > intro.end() + 20 and len(intro.group(0).split()) <= 14:
+        whole = whole[intro.end() :]
     sentences = re.split(r"(?<=[.!?])\s+", whole)
     if len(sentences) > 1:
         last = sentences[-1]
@@ -690,7 +718,7 @@ def understand(
         return Understood("member", language, written, member_id=named_member.id)
 
     # A pasted brief or e-mail is a need, however it is worded: who could do it.
-    if len(re.findall(r"\w+", text)) >= BRIEF_WORDS:
+    if _is_brief(text):
         intent: Intent = "team" if TEAM_CUE.search(text) else "solvers"
         return Understood(
             intent, language, written, need=_need(text), filters=filters, settled=False
@@ -719,6 +747,9 @@ def understand(
         (cid, score) for cid, score in recognizer.challenge_matches(text) if cid in visible_ids
     ]
     specific = _specific_challenge(text, vocabulary, visible, matches, recognizer, plural)
+    if specific is not None and filters.place and not _is_in(specific, filters.place):
+        # "The City of Oulu seeks partners for ...": not the Espoo challenge most like it.
+        specific = None
     solver_cue = bool(SOLVER_CUE.search(text))
 
     # A team or consortium (or partners) for a named challenge, or for a need.
@@ -888,7 +919,8 @@ def _asks_about_challenge(text: str) -> bool:
     return bool(
         re.search(
             r"\b(when|deadline|status|close|closes|closing|open|who is on|who'?s on|who are on|"
-            r"team|needs|milloin|takaraja|tilanne|sulkeutuu|päättyy|auki|tiimi|tarpeet)\b",
+            r"working on|team|needs|milloin|takaraja|tilanne|sulkeutuu|päättyy|auki|tiimi|"
+            r"tarpeet|mukana)\b",
             text,
             re.IGNORECASE,
         )
@@ -901,7 +933,8 @@ def _aspect(text: str) -> Aspect:
                  r"määräaika)\b", lowered):  # fmt: skip
         return "deadline"
     if re.search(
-        r"\b(who is on|who'?s on|who are on|team|tiimi\w*|kuka on mukana|ketkä ovat)\b", lowered
+        r"\b(who is on|who'?s on|who are on|working on|team|tiimi\w*|kuka on mukana|ketkä ovat)\b",
+        lowered,
     ):
         return "team"
     if re.search(r"\b(status|still open|is it open|tilanne|vielä auki)\b", lowered):
@@ -909,6 +942,14 @@ def _aspect(text: str) -> Aspect:
     if re.search(r"\b(needs?|missing|tarpee\w*|puuttuu)\b", lowered):
         return "needs"
     return ""
+
+
+def _is_in(challenge: NamedChallenge, place: str) -> bool:
+    wanted = place.lower()
+    return any(
+        value and (wanted == value.lower() or wanted in value.lower())
+        for value in (challenge.city, challenge.region, challenge.country, challenge.owner_name)
+    )
 
 
 def _specific_challenge(
@@ -961,7 +1002,8 @@ _LISTING_WORDS = re.compile(
     r"onko|ovat|on|auki|avoinna|avoimet|avoimia|kaikki|tällä|hetkellä|tässä|kuussa|ensi|"
     r"viikolla|näytä|listaa|joissa|jotka|liittyvät|liittyen|koskien|aiheesta|aiheena|"
     r"voitetut|hävityt|suljetut|pian|sulkeutuvat|takaraja|meillä|mahdollisuu\w*|proposals?|"
-    r"decisions?|waiting|ehdotu\w*|päätö\w*|odottaa|odottavat|related|liittyv\w*)\b",
+    r"decisions?|waiting|ehdotu\w*|päätö\w*|odottaa|odottavat|related|liittyv\w*|teams?|"
+    r"yet|no|without|nobody|joined|tiimi\w*|vielä|ilman|vailla|ei|ole)\b",
     re.IGNORECASE,
 )
 
@@ -1014,6 +1056,7 @@ def _continue(earlier: Understood, text: str, language: Language, filters: Filte
         sizes=filters.sizes or earlier.filters.sizes,
         kinds=_with_kinds(filters, text).kinds or earlier.filters.kinds,
         published_from=filters.published_from or earlier.filters.published_from,
+        without_team=filters.without_team or earlier.filters.without_team,
     )
     need = earlier.need
     if filters.place and earlier.filters.place and filters.place != earlier.filters.place:

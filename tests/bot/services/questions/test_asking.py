@@ -7,6 +7,7 @@ import chromadb
 import pytest
 from sqlalchemy import Engine, func, select
 
+from bot.blocks.answer_layout import reply_text
 from bot.services.llm import LanguageModel
 from bot.services.matching import SolverSearch
 from bot.services.questions.asking import (
@@ -218,3 +219,9 @@ def test_what_asking_words_decide_never_reaches_the_model(
 def _questions(engine: Engine) -> int:
     with session_scope(engine) as session:
         return session.scalar(select(func.count()).select_from(QuestionLog)) or 0
+
+
+def test_an_empty_message_gets_the_help_text(store: tuple[Engine, SolverSearch]) -> None:
+    engine, search = store
+    reply = reply_to(engine=engine, search=search, viewer=viewer_at(engine, "parkly"), text="?")
+    assert reply_text(reply).startswith("I answer from the cluster's own records.")

@@ -350,3 +350,43 @@ def test_misspelt_words_may_be_everyday_english_the_records_never_use() -> None:
     assert speller.correct("flodding near the port") == "flooding near the port"
     assert speller.correct("vuotojen havaitseminen", "fi") == "vuotojen havaitseminen"
     assert speller.correct("whos on the team") == "whos on the team"
+
+
+def test_listing_filters_members_ask_for() -> None:
+    no_team = read("which challenges have no team yet?")
+    assert (no_team.intent, no_team.filters.without_team, no_team.need) == ("challenges", True, "")
+    # "This week" on a Sunday is the coming seven days, not the day itself.
+    sunday = understand(
+        "what is closing this week",
+        vocabulary=VOCABULARY,
+        recognizer=Recognizer(),
+        today=date(2026, 12, 6),
+    )
+    assert (sunday.filters.deadline_from, sunday.filters.deadline_to) == (
+        date(2026, 12, 6),
+        date(2026, 12, 12),
+    )
+
+
+def test_who_works_on_a_challenge_asks_for_its_team() -> None:
+    understood = read("who is working on the Kirkenes sea ice challenge?")
+    assert (understood.intent, understood.challenge_id, understood.aspect) == (
+        "challenge",
+        21,
+        "team",
+    )
+
+
+def test_a_pasted_call_is_a_need_however_short_and_wherever_it_is() -> None:
+    call = read(
+        "Pasting a call: The City of Oulu seeks partners to monitor sea ice in its harbour in "
+        "winter 2027. The pilot needs buoys, satellite images and a live map for the port. "
+        "Budget 400 000 EUR."
+    )
+    # Like the Kirkenes sea-ice challenge, but in Oulu: solvers for the call, not that one.
+    assert (call.intent, call.challenge_id) == ("solvers", None)
+    assert call.need.startswith("The City of Oulu seeks partners")
+
+
+def test_an_empty_message_is_answered_with_help() -> None:
+    assert read("?").other == "empty"
