@@ -946,9 +946,17 @@ def _aspect(text: str) -> Aspect:
 
 def _is_in(challenge: NamedChallenge, place: str) -> bool:
     wanted = place.lower()
+    if wanted[:STEM] in challenge.stems:
+        return True  # a district its title names ("Aviapolis", "Hiedanranta")
     return any(
         value and (wanted == value.lower() or wanted in value.lower())
-        for value in (challenge.city, challenge.region, challenge.country, challenge.owner_name)
+        for value in (
+            challenge.city,
+            challenge.region,
+            challenge.country,
+            challenge.owner_name,
+            challenge.title,
+        )
     )
 
 
