@@ -18,7 +18,7 @@ from bot.services.questions.answers import Answer, ChallengeLine, MemberProfile
 from bot.services.questions.asking import Reply
 from bot.services.questions.understanding import Filters
 
-PartKind = Literal["heading", "item", "solver", "note", "context"]
+PartKind = Literal["heading", "item", "solver", "note", "context", "divider"]
 SOLVER_EVIDENCE = 2
 # A need longer than this (a pasted brief) is not repeated in the answer's heading.
 LONG_NEED = 160
@@ -149,7 +149,10 @@ def layout(answer: Answer, *, staff_channel: str = "") -> list[Part]:
     if intent == "member":
         if answer.member is None:
             return [Part("heading", phrase(language, "member_unknown"))]
-        return member_parts(answer.member, language)
+        parts = member_parts(answer.member, language)
+        for other in answer.also_members:
+            parts += [Part("divider", ""), *member_parts(other, language)]
+        return parts
     if intent == "person":
         if answer.person is None:
             return [Part("heading", phrase(language, "member_unknown"))]
@@ -372,6 +375,9 @@ def plain_text(parts: list[Part]) -> str:
     """The paragraphs for a terminal: markup and Slack's escapes undone."""
     lines = []
     for part in parts:
+        if part.kind == "divider":
+            lines.append("")
+            continue
         text = (
             part.text.replace("*", "")
             .replace("_", "")

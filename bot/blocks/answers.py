@@ -39,6 +39,12 @@ def solver_value(match: SolverMatch, question_id: int | None, challenge_id: int 
     )
 
 
+def _block(part: Part) -> Block:
+    if part.kind == "divider":
+        return divider()
+    return context(part.text) if part.kind == "context" else section(part.text)
+
+
 def _blocks(
     parts: list[Part],
     *,
@@ -49,7 +55,7 @@ def _blocks(
 ) -> list[Block]:
     blocks: list[Block] = []
     for part in parts:
-        blocks.append(context(part.text) if part.kind == "context" else section(part.text))
+        blocks.append(_block(part))
         if part.kind == "solver" and part.solver is not None and with_actions:
             value = solver_value(part.solver, question_id, challenge_id)
             blocks.append(

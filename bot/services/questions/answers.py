@@ -174,6 +174,8 @@ class Answer:
     total: int = 0
     challenge: ChallengeDetail | None = None
     member: MemberProfile | None = None
+    #: further members the question named, each profiled after ``member``
+    also_members: tuple[MemberProfile, ...] = ()
     person: PersonProfile | None = None
     team: TeamSuggestion | None = None
     #: the asker's own organisation, when it would have been suggested itself
@@ -219,7 +221,7 @@ class Answer:
     def members_listed(self) -> tuple[str, ...]:
         """The member organisations the answer names, in order (slugs)."""
         if self.member is not None:
-            return (self.member.slug,)
+            return (self.member.slug, *(m.slug for m in self.also_members))
         if self.team is not None:
             return tuple(m.member_slug for m in self.team.members)
         return tuple(m.member_slug for m in self.solvers)
@@ -631,7 +633,12 @@ def find_answer(
         return Answer(understood)
     if intent == "member" and understood.member_id is not None:
         member = session.get(Member, understood.member_id)
-        return Answer(understood, member=_profile(member) if member else None)
+        others = [session.get(Member, i) for i in understood.also_member_ids]
+        return Answer(
+            understood,
+            member=_profile(member) if member else None,
+            also_members=tuple(_profile(m) for m in others if m is not None),
+        )
     if intent == "person" and understood.person_id is not None:
         return Answer(understood, person=_person_profile(session, understood.person_id))
     if intent == "challenge" and understood.challenge_id is not None:
@@ -836,8 +843,8 @@ def _detail_text(detail: ChallengeDetail) -> str:
 def _sources(session: Session, answer: Answer) -> tuple[Source, ...]:
     """The records ``answer`` holds, numbered from 1; nothing the viewer was not shown."""
     found: list[tuple[SourceKind, str, str, str, str]] = []
-    if answer.member is not None:
-        profile = answer.member
+    profiles = (answer.member, *answer.also_members) if answer.member is not None else ()
+    for profile in profiles:
         member = member_store.member_by_slug_or_name(session=session, text=profile.slug)
         found.append(
             ("member", profile.slug, profile.name, _profile_text(profile), profile.website)

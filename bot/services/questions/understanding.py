@@ -107,6 +107,8 @@ class Understood:
     follows_up: bool = False
     #: "fit" for the asker's own organisation (no member was named).
     for_asker: bool = False
+    #: Further members a "member" question names ("compare Kitka and FleetPulse").
+    also_member_ids: tuple[int, ...] = ()
     #: False when the reading is a guess (no asking words decided it: a pasted brief, a bare
     #: phrase, something that looked off-topic), which a language model may read better.
     settled: bool = True
@@ -556,6 +558,8 @@ def _filters(text: str, vocabulary: Vocabulary, today: date) -> Filters:
     )
 
 
+# How many members one "compare A, B and C" answer shows.
+MEMBERS_COMPARED = 3
 NO_TEAM = _words(
     r"\b(no team|without (a )?team|no one has joined|nobody (has )?joined|no takers|"
     r"ei (vielä |ole )?(\w+ )?tiimiä|ilman tiimiä|vailla tiimiä|tiimittöm\w*)\b"
@@ -793,7 +797,13 @@ def understand(
             "solvers", language, written, need="", filters=replace(filters, local=True)
         )
     if named_member is not None and not solver_cue and not NEED_STATEMENT.search(text):
-        return Understood("member", language, written, member_id=named_member.id)
+        return Understood(
+            "member",
+            language,
+            written,
+            member_id=named_member.id,
+            also_member_ids=tuple(m.id for m in members[1:MEMBERS_COMPARED]),
+        )
     short_question = WH_QUESTION.match(text) and len(re.findall(r"\w+", text)) <= 6
     if short_question and not solver_cue and not NEED_STATEMENT.search(text):
         # "What's the weather?", "where is the printer?": nothing the records answer.

@@ -225,3 +225,20 @@ def test_an_empty_message_gets_the_help_text(store: tuple[Engine, SolverSearch])
     engine, search = store
     reply = reply_to(engine=engine, search=search, viewer=viewer_at(engine, "parkly"), text="?")
     assert reply_text(reply).startswith("I answer from the cluster's own records.")
+
+
+def test_comparing_members_profiles_each(store: tuple[Engine, SolverSearch]) -> None:
+    engine, search = store
+    reply = reply_to(
+        engine=engine,
+        search=search,
+        viewer=viewer_at(engine, "parkly"),
+        text="compare Kantava and Kaupunkidata",
+    )
+    assert reply.answer.members_listed == ("kantava", "kaupunkidata")
+    text = reply_text(reply)
+    assert text.index("Kantava Structural Monitoring Oy") < text.index("Kaupunkidata")
+    assert {s.key for s in reply.answer.sources if s.kind == "member"} >= {
+        "kantava",
+        "kaupunkidata",
+    }
