@@ -106,6 +106,25 @@ PHRASES: dict[str, dict[str, str]] = {
         "working": "Looking through the cluster's records…",
         "sources": "Sources",
         "open_source": "Open a source",
+        # thread summaries (the picked sentences themselves stay as written)
+        "summary_title": "Summary of the thread so far",
+        "summary_messages_one": "{n} message from {people}",
+        "summary_messages_other": "{n} messages from {people}",
+        "summary_decisions": "Decisions",
+        "summary_questions": "Open questions",
+        "summary_actions": "Who does what",
+        "summary_none": "none so far",
+        "summary_picked": "Picked from the messages as written; nothing is rephrased.",
+        "summary_written": "Written by the language model from the thread's messages; check "
+        "the messages themselves before relying on it.",
+        "summary_empty": "Nobody has written in this thread yet, so there is nothing to summarise.",
+        "summary_counts": "Summary: {counts}",
+        "decisions_one": "{n} decision",
+        "decisions_other": "{n} decisions",
+        "open_questions_one": "{n} open question",
+        "open_questions_other": "{n} open questions",
+        "tasks_one": "{n} task",
+        "tasks_other": "{n} tasks",
     },
     "fi": {
         "solvers": "Parhaiten sopivat jäsenet haulle ”{need}”:",
@@ -197,6 +216,24 @@ PHRASES: dict[str, dict[str, str]] = {
         "working": "Käyn läpi klusterin tietoja…",
         "sources": "Lähteet",
         "open_source": "Avaa lähde",
+        "summary_title": "Yhteenveto ketjusta tähän asti",
+        "summary_messages_one": "{n} viesti – {people}",
+        "summary_messages_other": "{n} viestiä – {people}",
+        "summary_decisions": "Päätökset",
+        "summary_questions": "Avoimet kysymykset",
+        "summary_actions": "Kuka tekee mitä",
+        "summary_none": "ei vielä yhtään",
+        "summary_picked": "Poimittu viesteistä sellaisenaan; mitään ei ole muotoiltu uudelleen.",
+        "summary_written": "Kielimallin kirjoittama ketjun viestien pohjalta; tarkista "
+        "viesteistä ennen kuin luotat siihen.",
+        "summary_empty": "Ketjussa ei ole vielä viestejä, joten tiivistettävää ei ole.",
+        "summary_counts": "Yhteenveto: {counts}",
+        "decisions_one": "{n} päätös",
+        "decisions_other": "{n} päätöstä",
+        "open_questions_one": "{n} avoin kysymys",
+        "open_questions_other": "{n} avointa kysymystä",
+        "tasks_one": "{n} tehtävä",
+        "tasks_other": "{n} tehtävää",
     },
 }
 
@@ -230,6 +267,14 @@ STATUS_NAMES: dict[str, dict[str, str]] = {
         "dissolved": "purettu",
     },
 }
+
+
+def counted(language: str, key: str, n: int, **values: object) -> str:
+    """``n`` of something with the right plural: the phrase ``{key}_one`` for exactly one,
+    else ``{key}_other`` ("1 decision", "2 decisions"; "1 päätös", "0 päätöstä"). English and
+    Finnish both take the singular for exactly one and the plural (Finnish: the partitive
+    after a numeral) for every other number, zero included."""
+    return phrase(language, f"{key}_one" if n == 1 else f"{key}_other", n=n, **values)
 
 
 def phrase(language: str, key: str, **values: object) -> str:

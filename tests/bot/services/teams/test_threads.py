@@ -135,6 +135,47 @@ def test_items_naming_people_who_are_not_in_the_thread_are_dropped() -> None:
     assert summary.actions == (SummaryItem(MATTI, "Call the harbour master."),)
 
 
+def test_sentences_end_where_they_end_not_at_abbreviations_in_either_language() -> None:
+    thread = [
+        said(
+            AINO,
+            "Decision: we apply as one consortium and Al-Bina Digital Construction Co. leads "
+            "it. I will ask Dr. Smith of Nordic Sensors Ltd. to join. Who writes the budget?",
+            1,
+        ),
+        said(
+            EERO,
+            "Päätettiin, että esim. Kantava Oy ym. kumppanit tekevät pilotin. Hoidan mm. "
+            "yhteydet Espoon kaupunkiin. Kuka kirjoittaa hakemuksen?",
+            2,
+        ),
+    ]
+    summary = pick_summary(thread)
+    assert summary.decisions == (
+        SummaryItem(
+            AINO,
+            "Decision: we apply as one consortium and Al-Bina Digital Construction Co. leads it.",
+        ),
+        SummaryItem(EERO, "Päätettiin, että esim. Kantava Oy ym. kumppanit tekevät pilotin."),
+    )
+    assert summary.actions == (
+        SummaryItem(AINO, "I will ask Dr. Smith of Nordic Sensors Ltd. to join."),
+        SummaryItem(EERO, "Hoidan mm. yhteydet Espoon kaupunkiin."),
+    )
+    assert summary.questions == (
+        SummaryItem(AINO, "Who writes the budget?"),
+        SummaryItem(EERO, "Kuka kirjoittaa hakemuksen?"),
+    )
+
+
+def test_a_written_item_or_overview_too_long_to_show_whole_is_not_shown_cut() -> None:
+    wordy = "Draft the budget " + "and check it again " * 20 + "by Friday."
+    summary = summarize(answering(summary_reply(actions=[{"owner": MATTI, "text": wordy}])))
+    assert summary.written and summary.actions == ()
+    # An overview too long to show whole: the picked summary instead.
+    assert summarize(answering(summary_reply(overview="x " * 400))) == pick_summary(THREAD)
+
+
 def test_lists_are_capped_like_the_extractive_summary() -> None:
     many = [{"owner": MATTI, "text": f"Task {n}."} for n in range(25)]
     summary = summarize(answering(summary_reply(actions=many)))
