@@ -24,9 +24,9 @@ from bot.services.llm import LanguageModel, LanguageModelError
 from bot.services.matching import (
     SolverMatch,
     SolverSearch,
-    is_relevant,
+    TeamSuggestion,
     record_suggestions,
-    suggest_solvers,
+    suggest_team,
 )
 from bot.services.text import clip, one_line
 from prompts import as_data
@@ -328,10 +328,11 @@ def suggest_for_card(
     engine: Engine,
     search: SolverSearch,
     challenge: ChallengeSummary,
-    k: int = 5,
     llm: LanguageModel | None = None,
-) -> list[SolverMatch]:
-    """The members suggested on a new challenge's card, remembered for the pipeline.
+) -> TeamSuggestion:
+    """The members suggested on a new challenge's card, remembered for the pipeline: the
+    matching service's cover of the challenge's needs (`suggest_team`), the very computation
+    "who is missing?" asks later, so a need gets the same best member in both places.
 
     With a language model each says in a sentence why it fits (staff work: counted for
     nobody); any member the model gives no usable sentence keeps its template reason. The
@@ -341,16 +342,15 @@ def suggest_for_card(
     with session_scope(engine) as session:
         record = session.get(Challenge, challenge.id)
         if record is None:
-            return []
-        found = suggest_solvers(session=session, search=search, query=record, k=k)
-        found = [m for m in found if is_relevant(search, m.score)]
+            return TeamSuggestion(needs=(), members=())
+        found = suggest_team(session=session, search=search, challenge=record)
     # The record's columns stay loaded after the session closes (expire_on_commit is off).
-    found = write_match_reasons(llm, record, found)
+    found = replace(found, members=tuple(write_match_reasons(llm, record, found.members)))
     # What is stored is what the card shows: the model's reason where it gave one.
     with session_scope(engine) as session:
         record = session.get(Challenge, challenge.id)
         if record is not None:
-            record_suggestions(session=session, challenge=record, matches=found)
+            record_suggestions(session=session, challenge=record, matches=found.members)
     return found
 
 

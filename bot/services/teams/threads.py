@@ -79,22 +79,19 @@ def who_is_missing(
     suggestion = suggest_team_fn(session, challenge, [e.member_id for e in entries])
     needs = suggestion.needs or tuple(challenge.needs)
     team_names = {e.member_slug: e.member_name for e in entries}
+    suggested = {m.member_slug: m for m in suggestion.members}
     covered: list[tuple[str, tuple[str, ...]]] = []
     missing: list[MissingNeed] = []
     for need in needs:
-        by = suggestion.covered_by.get(need, ())
-        ours = tuple(team_names[slug] for slug in by if slug in team_names)
-        candidates = tuple(
-            m for m in suggestion.members if m.member_slug in by and m.member_slug not in team_names
-        )
-        if ours:
+        ours = tuple(team_names.get(s, s) for s in suggestion.team_covers.get(need, ()))
+        if need in suggestion.team_covers:
             covered.append((need, ours))
-        elif candidates or need in suggestion.uncovered:
-            missing.append(MissingNeed(need, candidates))
-        else:
-            # matching.suggest_team names only the members it adds: a need neither they nor
-            # "uncovered" mention is one the current team already covers.
-            covered.append((need, ()))
+            continue
+        # The same cover as the challenge's card, best member first.
+        candidates = tuple(
+            suggested[slug] for slug in suggestion.covered_by.get(need, ()) if slug in suggested
+        )
+        missing.append(MissingNeed(need, candidates))
     return MissingReport(
         challenge_title=challenge.title,
         team_label=shown.label if shown else "Team",

@@ -52,10 +52,14 @@ class FakeSuggester:
         return TeamSuggestion(
             needs=("ice monitoring", "maritime logistics", "port operations"),
             members=(POLAR,),
-            # As matching.suggest_team answers: only the members it adds are named; "ice
-            # monitoring" is covered by the current team, so it is neither here nor uncovered.
-            covered_by={"maritime logistics": ("polar-logistics",), "port operations": ()},
+            # As matching.suggest_team answers: "ice monitoring" is covered by the team.
+            covered_by={
+                "ice monitoring": (),
+                "maritime logistics": ("polar-logistics",),
+                "port operations": (),
+            },
             uncovered=("port operations",),
+            team_covers={"ice monitoring": ("arctic-sense",)},
         )
 
 
@@ -116,7 +120,7 @@ def test_who_is_missing_lists_uncovered_needs_and_who_could_cover_them(
     text = str(answer.args["blocks"])
     assert "*maritime logistics* — could be covered by *Polar Logistics AS*" in text
     assert "*port operations* — nobody in the cluster's records covers it yet" in text
-    assert "Covered: ice monitoring (the team)" in text
+    assert "Covered: ice monitoring (Arctic Sense Oy)" in text
     assert answer.args["text"] == "Not covered yet: maritime logistics, port operations"
     assert suggester.asked == [[cast.arctic_id]]
 

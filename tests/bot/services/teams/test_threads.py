@@ -264,10 +264,8 @@ def test_who_is_missing_uses_the_suggestion_for_the_askers_team(engine: Engine) 
         return TeamSuggestion(
             needs=tuple(row.needs),
             members=(polar,),
-            covered_by={
-                "ice monitoring": ("arctic-sense",),
-                "maritime logistics": ("polar-logistics",),
-            },
+            covered_by={"ice monitoring": (), "maritime logistics": ("polar-logistics",)},
+            team_covers={"ice monitoring": ("arctic-sense",)},
         )
 
     rosters.join_team(engine=engine, viewer=aino(cast), challenge_id=cid)
@@ -321,7 +319,7 @@ def test_summary_skips_the_bot_and_requests_and_keeps_authors() -> None:
     ]
 
 
-def test_who_is_missing_reads_the_matchers_answer_where_only_additions_are_named(
+def test_who_is_missing_lists_every_need_the_team_does_not_cover_best_member_first(
     engine: Engine,
 ) -> None:
     cast = add_cast(engine)
@@ -329,11 +327,18 @@ def test_who_is_missing_reads_the_matchers_answer_where_only_additions_are_named
 
     def suggest(session: Session, row: Challenge, ids: Collection[int]) -> TeamSuggestion:
         polar = SolverMatch("polar-logistics", "Polar Logistics AS", "company", "", "", 0.9, "")
+        ports = SolverMatch("harbour-ops", "Harbour Ops AS", "company", "", "", 0.8, "")
         return TeamSuggestion(
             needs=tuple(row.needs),
-            members=(polar,),
-            covered_by={"maritime logistics": ("polar-logistics",), "port operations": ()},
+            members=(ports, polar),
+            covered_by={
+                "ice monitoring": (),
+                "maritime logistics": ("polar-logistics", "harbour-ops"),
+                "port operations": (),
+            },
             uncovered=("port operations",),
+            # A team member the asker's organisation does not know by name still counts.
+            team_covers={"ice monitoring": ("arctic-sense",)},
         )
 
     with session_scope(engine) as session:
@@ -343,10 +348,10 @@ def test_who_is_missing_reads_the_matchers_answer_where_only_additions_are_named
             challenge=session.get_one(Challenge, cid),
             suggest_team_fn=suggest,
         )
-    assert report.covered == (("ice monitoring", ()),)
-    assert [(m.need, len(m.candidates)) for m in report.missing] == [
-        ("maritime logistics", 1),
-        ("port operations", 0),
+    assert report.covered == (("ice monitoring", ("arctic-sense",)),)
+    assert [(m.need, [c.member_slug for c in m.candidates]) for m in report.missing] == [
+        ("maritime logistics", ["polar-logistics", "harbour-ops"]),
+        ("port operations", []),
     ]
 
 
