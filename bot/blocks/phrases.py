@@ -125,6 +125,16 @@ PHRASES: dict[str, dict[str, str]] = {
         "open_questions_other": "{n} open questions",
         "tasks_one": "{n} task",
         "tasks_other": "{n} tasks",
+        # a challenge's dates (the daily lifecycle job, staff moving a deadline)
+        "notice_closed": "The deadline of *{title}* passed on {day}, so the challenge is now "
+        "*{status}*.",
+        "notice_closed_hint": "Staff can give it a later deadline with "
+        "`/challenge deadline {slug} YYYY-MM-DD`.",
+        "notice_reminder": "Reminder: *{title}* {closes} (deadline {day}).",
+        "notice_reminder_why": "Your organisation said it wants in; the proposal is due by then.",
+        "deadline_moved": "{who} moved the deadline of *{title}* to {day}{was}.",
+        "deadline_was": " (it was {day})",
+        "deadline_reopened": "The challenge is open again.",
     },
     "fi": {
         "solvers": "Parhaiten sopivat jäsenet haulle ”{need}”:",
@@ -234,6 +244,16 @@ PHRASES: dict[str, dict[str, str]] = {
         "open_questions_other": "{n} avointa kysymystä",
         "tasks_one": "{n} tehtävä",
         "tasks_other": "{n} tehtävää",
+        "notice_closed": "Haasteen *{title}* määräaika umpeutui {day}, joten haasteen tila on "
+        "nyt *{status}*.",
+        "notice_closed_hint": "Henkilökunta voi antaa sille uuden määräajan komennolla "
+        "`/challenge deadline {slug} VVVV-KK-PP`.",
+        "notice_reminder": "Muistutus: *{title}* {closes} (määräaika {day}).",
+        "notice_reminder_why": "Organisaatiosi kertoi olevansa kiinnostunut; ehdotuksen on "
+        "oltava valmis siihen mennessä.",
+        "deadline_moved": "{who} siirsi haasteen *{title}* määräajan päivään {day}{was}.",
+        "deadline_was": " (aiemmin {day})",
+        "deadline_reopened": "Haaste on taas auki.",
     },
 }
 

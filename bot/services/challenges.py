@@ -138,6 +138,12 @@ class ChallengeSummary:
     thread_ts: str | None
     #: Its status says open but its deadline has passed: shown and treated as closed.
     expired: bool = False
+    #: Where the daily job moves it once its deadline has passed (staff choose).
+    after_deadline: ChallengeStatus = ChallengeStatus.CLOSED
+    #: The day the daily job closed it because its deadline had passed; None otherwise.
+    deadline_closed_on: date | None = None
+    #: The language it is written in ("fi" or "en"): its thread is told things in it.
+    language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -181,6 +187,9 @@ def summary_of(challenge: Challenge) -> ChallengeSummary:
         channel_id=challenge.slack_channel_id,
         thread_ts=challenge.slack_thread_ts,
         expired=challenge.status in OPEN_STATUSES and not challenge.is_open_on(clock.today()),
+        after_deadline=challenge.status_after_deadline,
+        deadline_closed_on=challenge.deadline_closed_on,
+        language=challenge.language,
     )
 
 
@@ -442,7 +451,75 @@ def change_status(
         challenge = _visible(session, viewer, key)
         previous = challenge.status
         store.set_challenge_status(session=session, challenge=challenge, status=new_status)
+        # Staff's own word: a later deadline no longer reopens it as the job's doing.
+        challenge.deadline_closed_on = None
         return summary_of(challenge), previous
+
+
+@dataclass(frozen=True)
+class DeadlineChange:
+    challenge: ChallengeSummary
+    previous: date | None
+    #: The deadline had closed the challenge, and the new one opened it again.
+    reopened: bool
+
+
+def move_deadline(*, engine: Engine, viewer: Viewer, key: str, deadline: str) -> DeadlineChange:
+    """Give a challenge a new deadline (staff only). A challenge the daily job closed because
+    its deadline had passed opens again (teams forming when it has a team still in the
+    running); one staff closed by hand stays as they left it."""
+    with session_scope(engine) as session:
+        if not viewer.is_staff:
+            raise NotStaff("Only cluster staff can move a challenge's deadline.")
+        try:
+            day = date.fromisoformat(deadline.strip())
+        except ValueError:
+            raise ChallengeError(
+                f"{deadline.strip()!r} is no date; write it as YYYY-MM-DD, e.g. 2027-01-31."
+            ) from None
+        if day < earliest_today():
+            raise ChallengeError(f"{day.isoformat()} is in the past; pick a later day.")
+        challenge = _visible(session, viewer, key)
+        previous = challenge.deadline
+        reopened = (
+            challenge.deadline_closed_on is not None
+            and challenge.status is challenge.status_after_deadline
+        )
+        challenge.deadline = day
+        challenge.deadline_closed_on = None
+        if reopened:
+            running = store.has_team_in_the_running(session=session, challenge_id=challenge.id)
+            challenge.status = ChallengeStatus.TEAMS_FORMING if running else ChallengeStatus.OPEN
+        session.flush()  # the search index hears of it too (storage.outbox)
+        return DeadlineChange(summary_of(challenge), previous, reopened)
+
+
+#: Where staff may have the daily job move a challenge once its deadline has passed.
+AFTER_DEADLINE = (
+    ChallengeStatus.CLOSED,
+    ChallengeStatus.PROPOSAL_SUBMITTED,
+    ChallengeStatus.WON,
+    ChallengeStatus.LOST,
+)
+
+
+def set_status_after_deadline(
+    *, engine: Engine, viewer: Viewer, key: str, status: str
+) -> ChallengeSummary:
+    """Choose where the daily job moves the challenge once its deadline has passed (staff)."""
+    with session_scope(engine) as session:
+        if not viewer.is_staff:
+            raise NotStaff("Only cluster staff can choose what a deadline does to a challenge.")
+        wanted = parse_status(status)
+        if wanted not in AFTER_DEADLINE:
+            allowed = ", ".join(s.value for s in AFTER_DEADLINE)
+            raise UnknownStatus(
+                f"A passed deadline cannot make a challenge {wanted.value}. Use one of: {allowed}."
+            )
+        challenge = _visible(session, viewer, key)
+        challenge.status_after_deadline = wanted
+        session.flush()
+        return summary_of(challenge)
 
 
 def express_interest(*, engine: Engine, viewer: Viewer, challenge_id: int) -> InterestResult:
