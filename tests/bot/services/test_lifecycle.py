@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select
 from bot.blocks.lifecycle import build_notice
 from bot.services import challenges
 from bot.services.digests.sending import DeliveryFailed
+from bot.services.identity import Viewer
 from bot.services.lifecycle import Notice, NoticeKind, run_lifecycle
 from standins.cluster import add_member, add_person
 from storage.db import session_scope
@@ -115,7 +116,7 @@ def status_of(engine: Engine, challenge_id: int) -> tuple[ChallengeStatus, date 
         return row.status, row.deadline_closed_on
 
 
-def staff() -> challenges.Viewer:
+def staff() -> Viewer:
     return viewer(1, staff=True)
 
 
