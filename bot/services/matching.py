@@ -107,6 +107,9 @@ class ChallengeFit:
     rank: int = 0
     #: the member's passage the reason quotes, for answers that name it in the asker's language
     evidence: Evidence | None = None
+    #: every passage of the member's profile that matched, best first (``evidence`` is the
+    #: first): a digest says why it fits from the best two
+    supporting: tuple[Evidence, ...] = ()
 
 
 KIND_LABELS = {
@@ -618,6 +621,7 @@ def challenges_for_member(
                 reason=reason,
                 rank=rank,
                 evidence=quoted[0] if quoted else None,
+                supporting=quoted,
             )
         )
     return fits
