@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from abc import abstractmethod
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -79,6 +81,11 @@ class Embedder(EmbeddingFunction[Documents]):
         return "cosine"
 
 
+# Query vectors kept per process (about 1.5 KB each), and the largest batch looked up there.
+CACHE_SIZE = 8192
+CACHED_BATCH = 512
+
+
 @register_embedding_function
 class MiniLMEmbedder(Embedder):
     """all-MiniLM-L6-v2 on onnxruntime, batched with dynamic padding.
@@ -124,6 +131,8 @@ class MiniLMEmbedder(Embedder):
             providers=["CPUExecutionProvider"],
         )
         self._input_names = {i.name for i in self._session.get_inputs()}
+        self._cache: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
+        self._cache_lock = threading.Lock()
         self.key = "minilm-l6-v2-384"
 
     def count_tokens(self, text: str) -> int:
@@ -133,8 +142,28 @@ class MiniLMEmbedder(Embedder):
         return self.max_length
 
     def embed(self, texts: Sequence[str]) -> Vectors:
+        """One normalised vector per text. Small batches (queries, a challenge's needs, the
+        open challenges a fit or a digest scores) are served from a bounded cache: the same
+        texts come back with every question about them; bulk indexing bypasses it."""
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
+        if len(texts) > CACHED_BATCH:
+            return self._embed(texts)
+        with self._cache_lock:
+            known = {t: self._cache[t] for t in texts if t in self._cache}
+            for t in known:
+                self._cache.move_to_end(t)
+        missing = list(dict.fromkeys(t for t in texts if t not in known))
+        if missing:
+            fresh = self._embed(missing)
+            with self._cache_lock:
+                for t, vector in zip(missing, fresh, strict=True):
+                    known[t] = self._cache[t] = vector
+                while len(self._cache) > CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        return np.stack([known[t] for t in texts]).astype(np.float32, copy=False)
+
+    def _embed(self, texts: Sequence[str]) -> Vectors:
         encodings = self._tokenizer.encode_batch(list(texts))
         lengths = np.array([len(e.ids) for e in encodings])
         # Sorting by length keeps each batch's padding (wasted compute) small.

@@ -47,13 +47,13 @@ def evidence_text(language: str, evidence: Evidence, *, title: str = "") -> str:
     if evidence.kind == "reference" and evidence.title:
         return f"{label}: {evidence.title}"
     text = evidence.text
-    own = title or evidence.title
-    if own and text.startswith(own):
-        text = text[len(own) :].lstrip(" .:–-,")
-        if evidence.kind == "person" and ". " in text:
-            # "Marta Ruiz, Research Services Manager. urban mobility research; ..."
-            role, text = text.split(". ", 1)
-            return f"{label}: {clip(text, 140)} ({evidence.title}, {role})"
+    for own in (evidence.title, title):
+        if own and text.startswith(own):
+            text = text[len(own) :].lstrip(" .:–-,")
+            if evidence.kind == "person" and ". " in text:
+                # "Marta Ruiz, Research Services Manager. urban mobility research; ..."
+                role, text = text.split(". ", 1)
+                return f"{label}: {clip(text, 140)} ({evidence.title}, {role})"
     if not text:
         return ""  # the passage only repeats the challenge's title
     return f"{label}: {clip(text, 140)}"
@@ -116,6 +116,8 @@ def _listing_heading(filters: Filters, language: str, topic: str) -> str:
         which = phrase(language, "status_challenges", status=names.capitalize())
     elif filters.every_status:
         which = phrase(language, "challenges")
+    elif filters.published_from is not None:
+        which = phrase(language, "new_challenges", day=filters.published_from.isoformat())
     else:
         which = phrase(language, "open_challenges")
     if filters.place:

@@ -44,6 +44,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "team_line": "team: {names}",
         # listings
         "open_challenges": "Open challenges",
+        "new_challenges": "Open challenges published since {day}",
         "challenges": "Challenges",
         "status_challenges": "{status} challenges",
         "in_place": "{which} in {place}",
@@ -209,6 +210,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "deadline_passed": "määräaika umpeutui {day}",
         "team_line": "tiimissä: {names}",
         "open_challenges": "Avoimet haasteet",
+        "new_challenges": "Avoimet haasteet, julkaistu {day} alkaen",
         "challenges": "Haasteet",
         "status_challenges": "{status}: haasteet",
         "in_place": "{which} – {place}",

@@ -129,6 +129,11 @@ SOLVER_FILTER = {
 }
 
 
+FitScores = dict[str, dict[str, float]]
+# How many fit matrices a process keeps (one per set of challenges its askers may see).
+FIT_SCORES_KEPT = 8
+
+
 class SolverSearch:
     """The indexes and the matcher, opened once per process and shared by every caller."""
 
@@ -136,6 +141,9 @@ class SolverSearch:
         self.indexes = indexes
         self.engine = engine
         self._sync_lock = threading.Lock()
+        # Fit matrices per set of challenges (see _fit_scores), dropped when the index changes.
+        self._fit_scores: dict[tuple[tuple[int, str], ...], FitScores] = {}
+        self._fit_lock = threading.Lock()
 
     @classmethod
     def open(cls, settings: Settings, engine: Engine) -> SolverSearch:
@@ -161,7 +169,11 @@ class SolverSearch:
     def catch_up(self) -> int:
         """Apply changes queued in the store; cheap (one small query) when there are none."""
         with self._sync_lock:
-            return sync_index(engine=self.engine, indexes=self.indexes)
+            applied = sync_index(engine=self.engine, indexes=self.indexes)
+        if applied:
+            with self._fit_lock:
+                self._fit_scores.clear()
+        return applied
 
 
 def chroma_client(settings: Settings) -> Any:
@@ -440,7 +452,15 @@ def cover_needs(
     coverers: dict[str, dict[str, OwnerMatch]] = {}
     by_team: dict[str, list[str]] = {}
     for need in needs:
-        found = match_owners(search.indexes.members, need, top_k=12, where=SOLVER_FILTER)
+        # A Finnish need is read in English by the embedding model, as a question is.
+        words = search_text(need)
+        found = match_owners(
+            search.indexes.members,
+            words.dense,
+            top_k=12,
+            where=SOLVER_FILTER,
+            lexical_query=words.lexical,
+        )
         eligible = [f for f in found if owner_id(f.owner) not in excluded]
         coverers[need] = {}
         if eligible and is_relevant(search, eligible[0].score):
@@ -549,6 +569,37 @@ def related_challenges(
 # A challenge fits a member when the member is among the best few solvers for it: the same
 # ranking, read the other way, that suggests solvers on the challenge's card.
 FIT_RANK = 5
+# ...or among the best NEED_FIT_RANK for one of its needs.
+NEED_FIT_RANK = 2
+
+
+def _place(mine: dict[str, float], rivals: Sequence[dict[str, float]], query: str) -> int:
+    """The member's place (1: the best) for ``query`` among ``rivals``."""
+    score = mine.get(query, 0.0)
+    return 1 + sum(1 for by_query in rivals if by_query.get(query, 0.0) > score)
+
+
+def _fit_scores(search: SolverSearch, challenges: Sequence[Challenge]) -> FitScores:
+    """``{member owner: {query id: score}}`` for each challenge (its id) and each of its needs
+    ("id:n"): one matrix a digest run or a burst of "what fits us?" computes once. It is kept
+    until the index changes (``catch_up``) or the challenges do."""
+    key = tuple((c.id, str(c.updated_at)) for c in challenges)
+    with search._fit_lock:
+        cached = search._fit_scores.get(key)
+    if cached is not None:
+        return cached
+    queries = {str(c.id): search_text(challenge_query(c)).dense for c in challenges}
+    # Each need too: a member who is among the very best for one need of a challenge fits it,
+    # as a team is made of members covering one need each.
+    for c in challenges:
+        for n, need in enumerate(challenge_needs(c)):
+            queries[f"{c.id}:{n}"] = search_text(need).dense
+    scores = score_owners(search.indexes.members, queries, where=SOLVER_FILTER)
+    with search._fit_lock:
+        if len(search._fit_scores) >= FIT_SCORES_KEPT:
+            search._fit_scores.pop(next(iter(search._fit_scores)))
+        search._fit_scores[key] = scores
+    return scores
 
 
 def challenges_for_member(
@@ -581,32 +632,39 @@ def challenges_for_member(
     ]
     if not visible:
         return []
-    queries = {str(c.id): search_text(challenge_query(c)).dense for c in visible}
-    scores = score_owners(search.indexes.members, queries, where=SOLVER_FILTER)
+    scores = _fit_scores(search, visible)
     me = member_owner(member_id)
-    placed: list[tuple[int, float, Challenge]] = []
+    mine = scores.get(me, {})
+    placed: list[tuple[int, float, Challenge, str]] = []
     for challenge in visible:
         qid = str(challenge.id)
-        mine = scores.get(me, {}).get(qid, 0.0)
-        if within is not None and not is_relevant(search, mine):
-            continue
         rejected = rejected_member_ids(session=session, challenge_id=challenge.id)
-        better = sum(
-            1
+        rivals = [
+            by_query
             for owner, by_query in scores.items()
             if owner != me
             and owner_id(owner) not in rejected
             and owner_id(owner) != challenge.owner_member_id
-            and by_query.get(qid, 0.0) > mine
+        ]
+        rank = _place(mine, rivals, qid)
+        needs = challenge_needs(challenge)
+        by_need = sorted(
+            (_place(mine, rivals, f"{qid}:{n}"), need)
+            for n, need in enumerate(needs)
+            if is_relevant(search, mine.get(f"{qid}:{n}", 0.0))
         )
-        if within is None or better < within:
-            placed.append((better + 1, mine, challenge))
+        whole = challenge_query(challenge)
+        if within is None or (is_relevant(search, mine.get(qid, 0.0)) and rank <= within):
+            placed.append((rank, mine.get(qid, 0.0), challenge, whole))
+        elif by_need and by_need[0][0] <= NEED_FIT_RANK:
+            # Fits through one need: placed after the whole-challenge fits, quoting that need.
+            placed.append((within + by_need[0][0], mine.get(qid, 0.0), challenge, by_need[0][1]))
     placed.sort(key=lambda p: (p[0], -p[1]))
     fits = []
-    for rank, score, challenge in placed[:limit]:
+    for rank, score, challenge, matched in placed[:limit]:
         evidence = match_owners(
             search.indexes.members,
-            queries[str(challenge.id)],
+            search_text(matched).dense,
             top_k=1,
             where={"member_id": member_id},
         )

@@ -349,6 +349,9 @@ def _list_challenges(
     if filters.deadline_to is not None:
         start = filters.deadline_from or date.min
         found = [c for c in found if c.deadline and start <= c.deadline <= filters.deadline_to]
+    if filters.published_from is not None:
+        since = filters.published_from
+        found = [c for c in found if c.created_at.date() >= since]
     matched: dict[int, Evidence | None] = {}
     if understood.need and found:
         ranked = related_challenges(search=search, text=understood.need, ids=[c.id for c in found])

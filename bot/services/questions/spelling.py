@@ -80,6 +80,20 @@ ASKING_VOCABULARY = frozenset(
         "who",
         "whom",
         "whose",
+        # contractions typed without the apostrophe
+        "whos",
+        "whats",
+        "wheres",
+        "whens",
+        "hows",
+        "thats",
+        "theres",
+        "dont",
+        "doesnt",
+        "cant",
+        "wont",
+        "isnt",
+        "arent",
         "question",
         "answer",
         "weather",
@@ -163,7 +177,7 @@ class Speller:
         )
         if rare:
             # A real but rare word ("leek") only gives way to one the records use often.
-            found = [f for f in found if self.words.get(f[0], 0) >= 2]
+            found = [f for f in found if self.words.get(f[0], 0) >= 2 or f[0] in ASKING_VOCABULARY]
         elif english:
             found += process.extract(
                 word,

@@ -68,6 +68,8 @@ class Filters:
     sizes: tuple[str, ...] = ()
     #: Member kinds asked for ("companies only").
     kinds: tuple[str, ...] = ()
+    #: Only challenges published on or after this day ("anything new?").
+    published_from: date | None = None
 
     @property
     def any(self) -> bool:
@@ -79,6 +81,7 @@ class Filters:
             or self.sizes
             or self.kinds
             or self.local
+            or self.published_from
         )
 
 
@@ -177,8 +180,17 @@ SOLVER_CUE = _words(
     r"expertise (in|on|for)|experience (in|with|of)|help (us|me) with|kuka|ketkä|kenellä|keneltä|"
     r"kenet|kehen|kenen puoleen|tarvitsemme|tarvitaan|tarvitsen|etsimme|etsin|haemme|etsitään|"
     r"löytyykö|onko (joku|jollain|jollakin|kellään)|osaako|osaisiko|mikä (yritys|jäsen|"
-    r"organisaatio|firma)|mitkä (yritykset|jäsenet|organisaatiot)|suosittele|suosittelisitko|"
-    r"auttaa meitä|apua (meille )?\w*)\b"
+    r"organisaatio|firma)|mitkä (yritykset|jäsenet|organisaatiot)|suosittel\w*|keitä|ketä|"
+    r"tarvitsisimme|tarvitsisin|tarvittaisiin|auttaa meitä|apua (meille )?\w*)\b"
+)
+# Everyday matters people ask any bot about: games, lunch, the office's IT, today's weather.
+SMALL_TALK = _words(
+    r"\b(hockey|ice hockey|football|soccer|jääkiek\w*|jalkapallo\w*|futis\w*|ottelu\w*|"
+    r"who won (the|last|yesterday)|kuka voitti|lunch|lounas\w*|lounaa\w*|ruokalist\w*|"
+    r"canteen|ruokala\w*|printer|tulostin\w*|vpn|wi-?fi|password|salasan\w*|laptop|"
+    r"läppär\w*|(weather|sää|säätä) (today|tomorrow|tänään|huomenna|nyt|now)|"
+    r"(today|tomorrow|tänään|huomenna)\W+(\w+\W+){0,3}(weather|sää|säätä)|"
+    r"(weather|sää) (is|on) (it|se)? ?(today|tomorrow|tänään|huomenna))\b"
 )
 NEED_STATEMENT = _words(
     r"\b(we need|we want|we plan|we are planning|we're planning|our city|our municipality|"
@@ -195,6 +207,13 @@ CHALLENGE_PLURAL = _words(
     r"haasteiden|haasteissa|haasteisiin|haasteille|mahdollisuudet|mahdollisuuksia|"
     r"kilpailutuksia|kilpailutukset|tarjouspyyntöjä|tarjouspyynnöt)\b"
 )
+#: How far back "new" reaches.
+NEW_DAYS = 14
+NEWS = _words(
+    r"^(?:(?:so|ok|hi|hey|moi|hei)[,!.\s]+)*(?:anything new|any news|what'?s new|what is new|"
+    r"whats new|news|mitä uutta|onko (?:mitään )?uutta|uutisia|uusia haasteita)\b[\s?!.]*"
+    r"(?:(?:this|last) week|today|tällä viikolla|tänään)?[\s?!.]*$"
+)
 LIST_CUE = _words(
     r"\b(which|what|list|show|any|are there|is there|open|currently|right now|ongoing|"
     r"active|mitkä|mitä|millaisia|onko|listaa|näytä|auki|avoinna|avoimet|avoimia|käynnissä|"
@@ -205,7 +224,7 @@ SPECIFIC_CUE = _words(
     r"this challenge|that challenge|se \w+|siitä|hanke\w*|juttu\w*|projekti\w*|"
     r"how did .* go|miten .* meni|what happened (to|with)|mitä .* tapahtui|budget|budjetti|"
     r"the one about|about the|tell me (more )?about|details? (of|on|about)|info(rmation)? "
-    r"(on|about)|when does|when is|deadline (of|for)|status of|who is on|who's on|"
+    r"(on|about)|when does|when is|deadline (of|for)|status of|who is on|who'?s on|who are on|"
     r"team (for|on)|is it still open|still open|does it close|closes? when|kerro|tietoa|"
     r"tiedot|milloin|sulkeutuu|päättyy|umpeutuu|takaraja|määräaika|kuka on mukana|"
     r"tiimi\w*|[\w-]+-haaste\w*|haaste(en|esta|essa)?\b(?! ?\w*t\b))"
@@ -224,13 +243,21 @@ TEAM_CUE = _words(
     r"tiimi\w*|konsorti\w*|ryhmä\w*|kokoa\w*|muodosta\w*|kumppaniporuk\w*)\b"
 )
 TEAM_STATUS_QUESTION = _words(
-    r"\b(who is on|who's on|which team|any team|is there a team|team yet|has a team|"
+    r"\b(who is on|who'?s on|who are on|which team|any team|is there a team|team yet|has a team|"
     r"where are we|kuka on mukana|ketkä ovat|onko tiimi\w*|onko sillä tiimi\w*)\b"
 )
 MEMBER_QUESTION = (
     _words(r"^what (?:does|do|is|are) (?P<name>.+?)(?: do| doing| about| up to| offer)?\s*\?*$"),
     _words(r"^(?:tell me|tell us) (?:more )?(?:about|abt|re) (?P<name>.+?)\s*\?*$"),
     _words(r"^(?:who|what) (?:is|are) (?P<name>.+?)\s*\?*$"),
+    _words(
+        r"^what (?:kind of )?(?:company|firm|organi[sz]ation|startup|member) (?:is|are) "
+        r"(?P<name>.+?)\s*\?*$"
+    ),
+    _words(
+        r"^(?:mikä|millainen|minkälainen) (?:firma|yritys|yhtiö|organisaatio|toimija|jäsen) on "
+        r"(?P<name>.+?)\s*\?*$"
+    ),
     _words(r"^(?:info|information|details|profile) (?:on|about|of) (?P<name>.+?)\s*\?*$"),
     _words(r"^(?:how (?:can|do) (?:i|we) (?:reach|contact)) (?P<name>.+?)\s*\?*$"),
     _words(r"^mitä (?P<name>.+?) (?:tekee|tekevät|tarjoaa|tarjoavat|on)\s*\?*$"),
@@ -249,7 +276,7 @@ WH_QUESTION = _words(
 )
 
 STATUS_WORDS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
-    (_words(r"\b(won|winning|voitet\w*|voitimme|voittaneet)\b"), ("won",)),
+    (_words(r"\b(won(?!['’]t)|winning|voitet\w*|voitimme|voittaneet)\b"), ("won",)),
     (_words(r"\b(lost|lose|losing|hävit\w*|hävisimme|hävitty\w*|hävityt)\b"), ("lost",)),
     (
         _words(r"\b(closed|ended|expired|finished|past|suljet\w*|päättyneet|päättynyt|menneet)\b"),
@@ -557,11 +584,43 @@ ASKING = re.compile(
 )
 
 
+NEED_OPENING = _words(
+    r"^(?:(?:can|could|would) (?:you|u) (?:please |pls )?(?:recommend|suggest|find|name|point "
+    r"(?:me|us) to)(?: (?:someone|somebody|anyone|a member|a company|members|companies|"
+    r"partners?|experts?))?(?: (?:for|to|who|that|with))?|"
+    r"(?:(?:we|i) (?:would |'d )?(?:need|want|are looking for|'re looking for|am looking for)|"
+    r"looking for|tarvitsisimme|tarvitsemme|tarvitsisin|tarvitsen|tarvitaan|etsimme|etsin|"
+    r"haemme))\s+(?:to find |to |someone (?:to|who can) |a partner (?:for|to) )?"
+)
+
+
 def _need(text: str) -> str:
-    """The part of a solver question that is the need: the text after the asking words."""
-    asking = ASKING.match(text.strip())
-    need = text.strip()[asking.end() :] if asking else text.strip()
+    """The part of a solver question that is the need: without the asking words before it
+    ("who can help with", "tarvitsisimme") or the short question after it ("Keitä
+    suosittelet?", "who in the cluster does this?")."""
+    whole = text.strip()
+    sentences = re.split(r"(?<=[.!?])\s+", whole)
+    if len(sentences) > 1:
+        last = sentences[-1]
+        if len(re.findall(r"\w+", last)) <= 8 and SOLVER_CUE.search(last):
+            whole = " ".join(sentences[:-1])
+    asking = ASKING.match(whole)
+    need = whole[asking.end() :] if asking else whole
+    opening = NEED_OPENING.match(need)
+    if opening and len(need) > opening.end():
+        need = need[opening.end() :]
+    # "(a) consortium for / tiimi ..." says how, not what: the team answer says it already.
+    team = TEAM_OPENING.match(need)
+    if team and len(need) > team.end():
+        need = need[team.end() :]
     return need.strip(" ?!.") or text.strip(" ?!.")
+
+
+TEAM_OPENING = _words(
+    r"^(?:(?:to )?(?:put together|assemble|build|form|find) )?(?:a |an |the )?(?:team|consortium|"
+    r"group of (?:members|companies|partners)|partners?)(?: (?:for|to|on|that can|who can))?\s+|"
+    r"^(?:konsorti\w*|tiimi\w*|kumppan\w*|ryhmä\w*)\s+"
+)
 
 
 def _visible(challenge: NamedChallenge, asker_member_id: int | None, is_staff: bool) -> bool:
@@ -590,6 +649,10 @@ def understand(
     if other is not None:
         return Understood("other", language, written, other=other)
     filters = _filters(text, vocabulary, today)
+    if NEWS.match(text):
+        # "Anything new?": the open challenges published in the last two weeks.
+        recent = replace(filters, published_from=today - timedelta(days=NEW_DAYS))
+        return Understood("challenges", language, written, filters=recent)
     members = find_members(written, vocabulary)
     if earlier is not None:
         if _asks_for_a_contact(text) and not members and earlier.member_id is not None:
@@ -646,6 +709,10 @@ def understand(
             "fit", language, written, member_id=asker_member_id, filters=filters, for_asker=True
         )
 
+    if SMALL_TALK.search(text) and not re.search(r"\b(challenges?|haaste\w*)\b", text, re.I):
+        # "Kuka voitti eilen jääkiekossa?": asking words, but about nothing the records hold
+        # (the glossary would read "jää" as ice and find sea-ice researchers).
+        return Understood("other", language, written, other="off_topic", settled=False)
     visible = [c for c in vocabulary.challenges if _visible(c, asker_member_id, is_staff)]
     visible_ids = {c.id for c in visible}
     matches = [
@@ -759,6 +826,10 @@ def _asks_whom_there(text: str) -> bool:
     if cue is None:
         return False
     rest = re.findall(r"\w+", text[: cue.start()] + " " + text[cue.end() :])
+    if len(rest) > 8:
+        return (
+            False  # a need with a contact question at its end ("...who in the cluster does this?")
+        )
     return bool(THERE.search(text)) or len(rest) <= 2
 
 
@@ -816,8 +887,8 @@ def _with_kinds(filters: Filters, text: str) -> Filters:
 def _asks_about_challenge(text: str) -> bool:
     return bool(
         re.search(
-            r"\b(when|deadline|status|close|closes|closing|open|who is on|who's on|team|needs|"
-            r"milloin|takaraja|tilanne|sulkeutuu|päättyy|auki|tiimi|tarpeet)\b",
+            r"\b(when|deadline|status|close|closes|closing|open|who is on|who'?s on|who are on|"
+            r"team|needs|milloin|takaraja|tilanne|sulkeutuu|päättyy|auki|tiimi|tarpeet)\b",
             text,
             re.IGNORECASE,
         )
@@ -829,7 +900,9 @@ def _aspect(text: str) -> Aspect:
     if re.search(r"\b(when|deadline|close|closes|closing|due|milloin|takaraja|sulkeutuu|päättyy|"
                  r"määräaika)\b", lowered):  # fmt: skip
         return "deadline"
-    if re.search(r"\b(who is on|who's on|team|tiimi\w*|kuka on mukana|ketkä ovat)\b", lowered):
+    if re.search(
+        r"\b(who is on|who'?s on|who are on|team|tiimi\w*|kuka on mukana|ketkä ovat)\b", lowered
+    ):
         return "team"
     if re.search(r"\b(status|still open|is it open|tilanne|vielä auki)\b", lowered):
         return "status"
@@ -940,6 +1013,7 @@ def _continue(earlier: Understood, text: str, language: Language, filters: Filte
         deadline_to=filters.deadline_to or earlier.filters.deadline_to,
         sizes=filters.sizes or earlier.filters.sizes,
         kinds=_with_kinds(filters, text).kinds or earlier.filters.kinds,
+        published_from=filters.published_from or earlier.filters.published_from,
     )
     need = earlier.need
     if filters.place and earlier.filters.place and filters.place != earlier.filters.place:

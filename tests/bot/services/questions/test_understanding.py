@@ -261,3 +261,92 @@ def test_mentions_and_links_are_not_part_of_the_message() -> None:
     assert clean("<@U0BOT> see <https://x.example|the brief>\n and <#C123|general>") == (
         "see the brief and general"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "need"),
+    [
+        ("who can help with leak detection in water pipes?", "leak detection in water pipes"),
+        ("can u recomend someone for leak detection?", "leak detection"),
+        (
+            "Tarvitsisimme vuodonvalvontaa kaukolämpöverkkoon. Keitä suosittelet?",
+            "vuodonvalvontaa kaukolämpöverkkoon",
+        ),
+        (
+            "we need a consortium for district heating leak detection",
+            "district heating leak detection",
+        ),
+        (
+            "tarvitaan konsortio katujen liukkauden ennustamiseen",
+            "katujen liukkauden ennustamiseen",
+        ),
+    ],
+)
+def test_the_need_is_what_is_left_without_the_asking_words(text: str, need: str) -> None:
+    assert read(text).need == need
+
+
+def test_a_need_like_a_challenge_is_still_a_need_unless_the_challenge_is_meant() -> None:
+    # The recognizer matches "sea ice" to the Kirkenes challenge strongly, but nothing says
+    # "the challenge" and no name only it goes by is used: the asker wants solvers.
+    bare = read("who can do sea ice monitoring for ships?")
+    assert (bare.intent, bare.challenge_id) == ("solvers", None)
+    assert bare.need == "sea ice monitoring for ships"
+    named = read("who could help with the Kirkenes sea ice challenge?")
+    assert (named.intent, named.challenge_id) == ("solvers", 21)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kuka voitti eilen jääkiekossa?",
+        "who won the hockey game yesterday?",
+        "my laptop won't connect to the VPN, who do I call?",
+        "what's for lunch today?",
+    ],
+)
+def test_everyday_matters_are_off_topic_though_asked_like_needs(text: str) -> None:
+    understood = read(text)
+    assert (understood.intent, understood.other) == ("other", "off_topic")
+    assert not understood.settled, "a language model may read it better"
+
+
+def test_a_contact_question_without_an_organisation_asks_which_one() -> None:
+    assert read("who should I talk to there?").other == "which_member"
+    # After "what does Kantava do?" the organisation is Kantava (no people of its own here).
+    after_a_member = read("who should I talk to there?", read("what does Kantava do?"))
+    assert (after_a_member.intent, after_a_member.member_id) == ("member", 1)
+    long_need = read(
+        "we need sensors that survive the winter on bridges and report strain every hour. "
+        "who in the cluster does this?"
+    )
+    assert long_need.intent == "solvers"
+
+
+def test_anything_new_lists_what_was_published_lately() -> None:
+    for text in ("anything new?", "mitä uutta?", "whats new this week"):
+        understood = read(text)
+        assert understood.intent == "challenges"
+        assert understood.filters.published_from == date(2026, 11, 23)
+    later = read("and in Espoo?", read("anything new?"))
+    assert later.filters.place == "Espoo" and later.filters.published_from is not None
+
+
+def test_a_follow_up_in_another_place_drops_the_earlier_place_from_the_need() -> None:
+    first = read("who can do leak detection in Tampere?")
+    assert first.filters.place == "Tampere"
+    then = read("and in Kirkenes?", first)
+    assert then.follows_up and then.filters.place == "Kirkenes"
+    assert "Tampere" not in then.need and "leak detection" in then.need
+
+
+def test_team_status_questions_typed_without_apostrophes() -> None:
+    understood = read("whos on the kirkenes sea ice challenge team")
+    assert (understood.intent, understood.challenge_id) == ("challenge", 21)
+
+
+def test_misspelt_words_may_be_everyday_english_the_records_never_use() -> None:
+    speller = Speller(WORDS)
+    assert speller.correct("flodding near the port") == "flooding near the port"
+    assert speller.correct("vuotojen havaitseminen", "fi") == "vuotojen havaitseminen"
+    assert speller.correct("whos on the team") == "whos on the team"
