@@ -59,7 +59,8 @@ class ChannelPacer:
             self._sleep(slot - now)
 
 
-def _error(exc: Exception) -> str:
+def slack_error(exc: Exception) -> str:
+    """What Slack (or the network) said, short enough for a log line and the delivery log."""
     if isinstance(exc, SlackApiError):
         return str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
     return f"{type(exc).__name__}: {exc}"
@@ -100,7 +101,7 @@ class SlackDigestPoster:
                 **payload,
             )
         except (SlackApiError, OSError) as exc:
-            raise DeliveryFailed(_error(exc)) from exc
+            raise DeliveryFailed(slack_error(exc)) from exc
         return str(response["ts"])
 
     def find_posted(self, subscriber: Subscriber, period: str, since: datetime) -> str | None:
@@ -123,7 +124,7 @@ class SlackDigestPoster:
                 "cannot check whether digest %s reached subscription %d: %s",
                 period,
                 subscriber.subscription_id,
-                _error(exc),
+                slack_error(exc),
             )
             return None
         for found in response.get("messages") or []:

@@ -42,6 +42,12 @@ JOIN_TEAM_FIELD = "team"
 JOIN_ROLE_FIELD = "role"
 JOIN_VALUE = "value"
 
+# --- the staff view of a challenge (`/challenge show`, seen only by the staff member) ---------
+#: The deadline's date picker: a later day extends it (and reopens a challenge it closed).
+CHALLENGE_DEADLINE = "challenge_deadline"
+#: Where the daily job moves the challenge once its deadline has passed.
+CHALLENGE_AFTER_DEADLINE = "challenge_after_deadline"
+
 # --- the Home tab ----------------------------------------------------------------------------
 HOME_PAGE = "home_challenges_page"
 HOME_DIGEST = "home_digest_frequency"

@@ -1,12 +1,16 @@
-"""Scheduled jobs: the opportunity digests, run by APScheduler with its jobs kept in the store.
+"""Scheduled jobs: the opportunity digests and the challenges' lifecycle, run by APScheduler
+with its jobs kept in the store.
 
-Three jobs, each with a stable id and ``replace_existing=True`` so every start (and every bot
+Four jobs, each with a stable id and ``replace_existing=True`` so every start (and every bot
 process) rewrites the same rows instead of adding copies:
 
 - ``digest-weekly`` on DIGEST_CRON (default Mondays 09:00) in DIGEST_TIMEZONE;
 - ``digest-daily`` at the same time of day, every day, for daily subscribers;
 - ``digest-retry`` every half hour: retries the current periods' failed deliveries and takes
-  over those a crashed run left pending, without starting a period that was never started.
+  over those a crashed run left pending, without starting a period that was never started;
+- ``challenge-lifecycle`` on LIFECYCLE_CRON (default every day at 07:00, before the digests):
+  closes the challenges whose deadline has passed, tells their threads and the staff channel,
+  and reminds the interested a week and a day before a deadline (bot.services.lifecycle).
 
 A run missed while no bot was up goes out late, once, when one starts within
 DIGEST_GRACE_HOURS (``coalesce`` folds several missed runs into one). APScheduler itself forgets
@@ -15,7 +19,8 @@ now), so `start_scheduler` reads the stored next run time first and keeps it whe
 
 APScheduler does not coordinate schedulers sharing a job store: with several bot processes each
 may run the same job. That is safe by design: whether a subscriber gets a digest is decided by
-the delivery log (bot.services.digests), not by the scheduler.
+the delivery log (bot.services.digests), and whether a notice goes out by the notice log
+(bot.services.lifecycle), not by the scheduler.
 """
 
 from __future__ import annotations
@@ -37,8 +42,10 @@ from sqlalchemy import Engine
 from bot.app import build_web_client
 from bot.deps import BotDeps
 from bot.digest_delivery import SlackDigestPoster
+from bot.lifecycle_delivery import SlackNoticePoster
 from bot.services.digests.choosing import ChallengeRanker, default_ranker
 from bot.services.digests.sending import DigestPoster, send_due_digests
+from bot.services.lifecycle import NoticePoster, run_lifecycle
 from bot.services.llm import LanguageModel
 from bot.services.matching import SolverSearch
 from bot.settings import Settings
@@ -51,9 +58,11 @@ log = logging.getLogger(__name__)
 WEEKLY_JOB = "digest-weekly"
 DAILY_JOB = "digest-daily"
 RETRY_JOB = "digest-retry"
+LIFECYCLE_JOB = "challenge-lifecycle"
 RETRY_EVERY = timedelta(minutes=30)
 # Referenced by name: the stored job must not pickle settings (and so the bot token).
 JOB_FUNCTION = "bot.jobs:run_digest_job"
+LIFECYCLE_FUNCTION = "bot.jobs:run_lifecycle_job"
 ALL = "all"
 # Several recipients at once; each channel still gets at most one message a second.
 SEND_WORKERS = 4
@@ -76,6 +85,37 @@ class DigestRuntime:
 
 
 _runtime: DigestRuntime | None = None
+
+
+@dataclass(frozen=True)
+class LifecycleRuntime:
+    """What the lifecycle run needs in this process; set by `start_scheduler`, never stored."""
+
+    engine: Engine
+    poster: NoticePoster
+    staff_channel: str
+
+
+_lifecycle: LifecycleRuntime | None = None
+
+
+def build_lifecycle_runtime(
+    settings: Settings, engine: Engine, *, client: WebClient | None = None
+) -> LifecycleRuntime:
+    return LifecycleRuntime(
+        engine=engine,
+        poster=SlackNoticePoster(client or build_web_client(settings)),
+        staff_channel=settings.staff_channel,
+    )
+
+
+def run_lifecycle_job() -> None:
+    """The scheduled job: close what the deadline closed, remind, send the notices."""
+    runtime = _lifecycle
+    if runtime is None:
+        log.error("lifecycle job ran before start_scheduler set up this process; skipped")
+        return
+    run_lifecycle(engine=runtime.engine, poster=runtime.poster, staff_channel=runtime.staff_channel)
 
 
 def build_runtime(
@@ -150,6 +190,21 @@ def digest_jobs(settings: Settings) -> dict[str, tuple[Any, list[Any]]]:
     }
 
 
+def scheduled_jobs(settings: Settings) -> dict[str, tuple[str, Any, list[Any]]]:
+    """Every job: id -> (the function's name, trigger, arguments)."""
+    jobs: dict[str, tuple[str, Any, list[Any]]] = {
+        job_id: (JOB_FUNCTION, trigger, args)
+        for job_id, (trigger, args) in digest_jobs(settings).items()
+    }
+    timezone = ZoneInfo(settings.digest_timezone)
+    jobs[LIFECYCLE_JOB] = (
+        LIFECYCLE_FUNCTION,
+        crontab_trigger(settings.lifecycle_cron, timezone),
+        [],
+    )
+    return jobs
+
+
 def _missed_run(scheduler: BackgroundScheduler, job_id: str, now: datetime) -> datetime | None:
     """The stored job's next run time when it has passed: a run missed while the bot was down."""
     try:
@@ -161,10 +216,17 @@ def _missed_run(scheduler: BackgroundScheduler, job_id: str, now: datetime) -> d
     return next_run if next_run is not None and next_run <= now else None
 
 
-def start_scheduler(settings: Settings, runtime: DigestRuntime) -> BackgroundScheduler:
-    """Start the digest jobs in this process; the caller shuts the scheduler down."""
-    global _runtime
+def start_scheduler(
+    settings: Settings, runtime: DigestRuntime, lifecycle: LifecycleRuntime | None = None
+) -> BackgroundScheduler:
+    """Start the jobs in this process; the caller shuts the scheduler down.
+
+    ``lifecycle``: the lifecycle job's parts (by default, posting with the digests' engine
+    through a Web client built from the settings).
+    """
+    global _runtime, _lifecycle
     _runtime = runtime
+    _lifecycle = lifecycle or build_lifecycle_runtime(settings, runtime.engine)
     timezone = ZoneInfo(settings.digest_timezone)
     # APScheduler takes whole seconds, at least one.
     grace = max(1, int(settings.digest_grace_hours * 3600))
@@ -178,13 +240,13 @@ def start_scheduler(settings: Settings, runtime: DigestRuntime) -> BackgroundSch
     # Paused: the stored jobs are read before they are replaced, and nothing runs in between.
     scheduler.start(paused=True)
     now = clock.now().astimezone(timezone)
-    for job_id, (trigger, args) in digest_jobs(settings).items():
+    for job_id, (function, trigger, args) in scheduled_jobs(settings).items():
         missed = _missed_run(scheduler, job_id, now)
         kept: dict[str, Any] = {"next_run_time": missed} if missed else {}
         if missed:
             log.info("job %s missed its run at %s; it runs now if within the grace", job_id, missed)
         scheduler.add_job(
-            JOB_FUNCTION,
+            function,
             trigger=trigger,
             args=args,
             id=job_id,
@@ -197,9 +259,10 @@ def start_scheduler(settings: Settings, runtime: DigestRuntime) -> BackgroundSch
         )
     scheduler.resume()
     log.info(
-        "digest scheduler started: weekly at %r, daily at %r (%s)",
+        "scheduler started: weekly digest at %r, daily at %r, lifecycle at %r (%s)",
         settings.digest_cron,
         every_day(settings.digest_cron),
+        settings.lifecycle_cron,
         settings.digest_timezone,
     )
     return scheduler

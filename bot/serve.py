@@ -180,6 +180,7 @@ def run(settings: Settings, *, host: str = "0.0.0.0") -> None:
     scheduler = jobs.start_scheduler(
         settings,
         jobs.build_runtime(settings, engine, client=app.client, search=search, llm=llm),
+        jobs.build_lifecycle_runtime(settings, engine, client=app.client),
     )
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler

@@ -117,13 +117,19 @@ class Settings(BaseSettings):
         ge=0,
         description="How late a digest run missed while the bot was down may still go out.",
     )
+    # The daily lifecycle job: challenges past their deadline closed, reminders sent.
+    lifecycle_cron: str = Field(
+        default="0 7 * * *",
+        description="When the daily lifecycle job runs (crontab, in DIGEST_TIMEZONE): it closes "
+        "challenges whose deadline has passed and sends the deadline reminders.",
+    )
 
     @field_validator("embedding_model_dir", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("digest_cron", mode="after")
+    @field_validator("digest_cron", "lifecycle_cron", mode="after")
     @classmethod
     def _crontab(cls, value: str) -> str:
         fields = value.split()

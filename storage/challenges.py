@@ -19,6 +19,8 @@ from storage.models import (
     ChallengeAccess,
     ChallengeStatus,
     Interest,
+    Team,
+    TeamStatus,
     Visibility,
 )
 
@@ -154,6 +156,21 @@ def set_challenge_status(
 ) -> None:
     challenge.status = status
     session.flush()  # queues the index update, like every ORM change (storage.outbox)
+
+
+def has_team_in_the_running(*, session: Session, challenge_id: int) -> bool:
+    """Whether one of the challenge's teams is still forming or preparing its proposal."""
+    return (
+        session.scalar(
+            select(Team.id)
+            .where(
+                Team.challenge_id == challenge_id,
+                Team.status.in_([TeamStatus.FORMING, TeamStatus.PROPOSAL_IN_PREPARATION]),
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def set_challenge_dates(

@@ -280,6 +280,16 @@ class Challenge(Timestamped, Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     slack_channel_id: Mapped[str | None] = mapped_column(String(32))
     slack_thread_ts: Mapped[str | None] = mapped_column(String(32))
+    #: Where the daily lifecycle job moves the challenge once its deadline has passed (staff
+    #: choose; closed unless they said otherwise).
+    status_after_deadline: Mapped[ChallengeStatus] = mapped_column(
+        _enum(ChallengeStatus, "challenge_status_after_deadline"),
+        default=ChallengeStatus.CLOSED,
+        server_default=ChallengeStatus.CLOSED.value,
+    )
+    #: The day the lifecycle job moved it there because its deadline had passed; None when its
+    #: status was set by hand. A later deadline given by staff reopens such a challenge.
+    deadline_closed_on: Mapped[date | None] = mapped_column(Date)
 
     owner_member: Mapped[Member | None] = relationship(foreign_keys=[owner_member_id])
     created_by: Mapped[Person | None] = relationship(foreign_keys=[created_by_id])

@@ -7,6 +7,7 @@ from typing import Any
 from bot import ids
 from bot.blocks.common import (
     FIELD_TEXT_MAX,
+    SECTION_TEXT_MAX,
     Block,
     button,
     clip,
@@ -22,7 +23,7 @@ from bot.blocks.common import (
 )
 from bot.blocks.messages import build_notice
 from bot.services.challenges import ChallengeSummary
-from bot.services.matching import SolverMatch
+from bot.services.matching import TeamSuggestion
 
 SOLVERS_ON_CARD = 5
 
@@ -38,14 +39,28 @@ def _facts(challenge: ChallengeSummary) -> Block:
     return {"type": "section", "fields": [mrkdwn(f, FIELD_TEXT_MAX) for f in facts]}
 
 
-def _solvers(solvers: list[SolverMatch]) -> list[Block]:
-    if not solvers:
+def _solvers(suggestion: TeamSuggestion) -> list[Block]:
+    """Who could take the challenge on, each with the needs it covers: the same cover "who is
+    missing?" answers from in the thread."""
+    if not suggestion.members:
         return []
-    lines = [f"• *{escape(s.member_name)}* — {escape(s.reason)}" for s in solvers[:SOLVERS_ON_CARD]]
-    return [section("*Suggested solvers*\n" + "\n".join(lines))]
+    covers: dict[str, list[str]] = {}
+    for need in suggestion.needs:
+        for slug in suggestion.covered_by.get(need, ()):
+            covers.setdefault(slug, []).append(need)
+    lines = []
+    for solver in suggestion.members[:SOLVERS_ON_CARD]:
+        needs = covers.get(solver.member_slug, [])
+        what = f" (covers {escape(', '.join(needs))})" if needs else ""
+        lines.append(f"• *{escape(solver.member_name)}*{what} — {escape(solver.reason)}")
+    blocks = [section(clip("*Suggested solvers*\n" + "\n".join(lines), SECTION_TEXT_MAX))]
+    if suggestion.uncovered:
+        nobody = "Nobody in the cluster's records covers yet: " + "; ".join(suggestion.uncovered)
+        blocks.append(context(clip(escape(nobody), SECTION_TEXT_MAX)))
+    return blocks
 
 
-def build_challenge_card(challenge: ChallengeSummary, solvers: list[SolverMatch]) -> dict[str, Any]:
+def build_challenge_card(challenge: ChallengeSummary, solvers: TeamSuggestion) -> dict[str, Any]:
     """The card: what the challenge is, who might solve it, and the *I'm interested* button."""
     blocks: list[Block] = [header(challenge.title)]
     if challenge.description:

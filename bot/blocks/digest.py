@@ -9,6 +9,7 @@ from bot import ids
 from bot.blocks.common import (
     Block,
     button,
+    clip,
     context,
     divider,
     escape,
@@ -17,150 +18,200 @@ from bot.blocks.common import (
     message,
     section,
 )
+from bot.blocks.phrases import counted, phrase, status_name
 from bot.services.challenges import InterestOutcome, InterestResult
 from bot.services.digests.choosing import Audience, Digest, DigestItem, TeamEvent
 from bot.services.digests.feedback import FeedbackOutcome, FeedbackResult
 from bot.services.digests.subscriptions import DigestFrequency
+from bot.services.matching import Evidence
+from bot.services.teams.rosters import role_label
+from bot.services.text import one_line
+
+# A quoted passage of the reader's profile is kept to this in the reason.
+REASON_TEXT_MAX = 90
 
 
 def _title(digest: Digest) -> str:
     how = "daily" if digest.frequency is DigestFrequency.DAILY else "weekly"
-    if digest.audience is Audience.CHANNEL:
-        return f"The cluster's {how} opportunity digest"
-    return f"Your {how} opportunity digest"
+    key = f"digest_{how}_channel" if digest.audience is Audience.CHANNEL else f"digest_{how}"
+    return phrase(digest.language, key)
 
 
 def _when(digest: Digest) -> str:
     if digest.frequency is DigestFrequency.DAILY:
         return digest.period
     year, _, week = digest.period.partition("-W")
-    return f"week {int(week)}, {year}" if week.isdigit() else digest.period
+    if not week.isdigit():
+        return digest.period
+    return phrase(digest.language, "digest_week", week=int(week), year=year)
 
 
-def deadline_phrase(deadline: date | None, today: date) -> str:
+def deadline_phrase(deadline: date | None, today: date, language: str = "en") -> str:
+    """When an open challenge closes, counted from ``today``: "deadline 2026-12-01 (in 6
+    days)"; a digest lists only challenges open on its day, so none has passed."""
     if deadline is None:
-        return "no deadline"
+        return phrase(language, "no_deadline")
     days = (deadline - today).days
     if days < 0:
-        return f"deadline passed ({deadline.isoformat()})"
-    when = {0: "today", 1: "tomorrow"}.get(days, f"in {days} days")
-    return f"deadline {deadline.isoformat()} ({when})"
+        return phrase(language, "deadline_passed", day=deadline.isoformat())
+    if days in (0, 1):
+        when = phrase(language, "today" if days == 0 else "tomorrow")
+    else:
+        when = counted(language, "in_days", days)
+    return phrase(language, "digest_deadline_in", day=deadline.isoformat(), when=when)
+
+
+def news_line(event: TeamEvent, *, markup: bool = True, language: str = "en") -> str:
+    """One line of team news; ``markup`` False gives plain text for the terminal."""
+    bold = (lambda t: f"*{escape(t)}*") if markup else (lambda t: t)
+    text = (lambda t: escape(t)) if markup else (lambda t: t)
+    name, title = text(event.member_name), bold(event.challenge_title)
+    if event.kind == "joined":
+        if event.role:
+            role = text(role_label(event.role))
+            return phrase(language, "news_joined_as", name=name, title=title, role=role)
+        return phrase(language, "news_joined", name=name, title=title)
+    if event.kind == "status":
+        new = status_name(language, _status(event.to_status))
+        if event.from_status:
+            old = status_name(language, _status(event.from_status))
+            return phrase(language, "news_moved", title=title, old=old, new=new)
+        return phrase(language, "news_moved_to", title=title, new=new)
+    return phrase(language, "news_interest", name=name, title=title)
 
 
 def _status(value: Any) -> str:
-    return str(getattr(value, "value", value) or "").replace("_", " ")
+    return str(getattr(value, "value", value) or "")
 
 
-def news_line(event: TeamEvent, *, markup: bool = True) -> str:
-    """One line of team news; ``markup`` False gives plain text for the terminal."""
-    bold = (lambda t: f"*{escape(t)}*") if markup else (lambda t: t)
-    name = escape(event.member_name) if markup else event.member_name
-    title = bold(event.challenge_title)
-    if event.kind == "joined":
-        role = f" as {escape(event.role) if markup else event.role}" if event.role else ""
-        return f"{name} joined the team for {title}{role}"
-    if event.kind == "status":
-        moved = f"from {_status(event.from_status)} " if event.from_status else ""
-        return f"{title}: the team moved {moved}to {_status(event.to_status)}"
-    return f"{name} is interested in {title}"
+def _quoted(text: str) -> str:
+    return clip(one_line(text), REASON_TEXT_MAX)
 
 
-def _item_text(item: DigestItem, today: date) -> str:
+def _reason(evidence: Evidence, language: str) -> str:
+    """One matched passage of the reader's own profile, named for them: "your reference
+    “Roof load alarms for Oulu schools”"; '' for a passage that says nothing but the name."""
+    if evidence.kind == "reference" and evidence.title:
+        return phrase(language, "why_reference", text=_quoted(evidence.title))
+    if evidence.kind in ("capability", "technology"):
+        return phrase(language, f"why_{evidence.kind}", text=_quoted(evidence.text))
+    if evidence.kind == "person" and evidence.title:
+        name = evidence.title.split(",")[0]
+        own = evidence.text.removeprefix(evidence.title).lstrip(" .:")
+        return phrase(language, "why_person", name=name, text=_quoted(own or evidence.text))
+    text = evidence.text
+    if evidence.title and text.startswith(evidence.title):
+        text = text[len(evidence.title) :].lstrip(" .:–-,")
+    return phrase(language, "why_description", text=_quoted(text)) if text.strip() else ""
+
+
+def why_it_fits(item: DigestItem, language: str) -> str:
+    """Why the challenge is in the reader's digest, from their own profile, in their
+    language: "Why it fits: your reference “X” and your capability “Y”."; '' for a channel."""
+    said = [r for r in (_reason(e, language) for e in item.evidence) if r]
+    if said:
+        reasons = phrase(language, "why_and").join(said)
+        return phrase(language, "why_fits", reasons=reasons)
+    return phrase(language, "why_followed") if item.followed else ""
+
+
+def _item_text(item: DigestItem, digest: Digest) -> str:
     challenge = item.challenge
     facts = [
         escape(format_place(challenge.city, challenge.country)),
-        deadline_phrase(challenge.deadline, today),
+        deadline_phrase(challenge.deadline, digest.today, digest.language),
     ]
     lines = [f"*{escape(challenge.title)}* · `{challenge.slug}`"]
-    if item.reason:
-        lines.append(f"_{escape(item.reason)}_")
+    why = why_it_fits(item, digest.language)
+    if why:
+        lines.append(f"_{escape(why)}_")
     lines.append(" · ".join(facts))
     return "\n".join(lines)
 
 
-def _item(item: DigestItem, today: date) -> list[Block]:
+def _item(item: DigestItem, digest: Digest) -> list[Block]:
     value = str(item.challenge.id)
+    language = digest.language
     return [
-        section(_item_text(item, today)),
+        section(_item_text(item, digest)),
         {
             "type": "actions",
             "block_id": f"digest_{value}",
             "elements": [
-                button("Interested", ids.INTEREST_FROM_DIGEST, value, style="primary"),
-                button("Not relevant", ids.NOT_RELEVANT, value),
+                button(
+                    phrase(language, "interested"),
+                    ids.INTEREST_FROM_DIGEST,
+                    value,
+                    style="primary",
+                ),
+                button(phrase(language, "not_relevant"), ids.NOT_RELEVANT, value),
             ],
         },
     ]
 
 
 def _counts(digest: Digest) -> str:
+    language = digest.language
     parts = []
     if digest.fits:
-        parts.append(f"{len(digest.fits)} new challenge{'s' * (len(digest.fits) != 1)}")
+        parts.append(counted(language, "digest_new", len(digest.fits)))
     if digest.deadlines:
-        parts.append(f"{len(digest.deadlines)} deadline{'s' * (len(digest.deadlines) != 1)} soon")
+        parts.append(counted(language, "digest_soon", len(digest.deadlines)))
     if digest.team_news:
-        parts.append(f"{len(digest.team_news)} team update{'s' * (len(digest.team_news) != 1)}")
+        parts.append(counted(language, "digest_updates", len(digest.team_news)))
     return ", ".join(parts)
 
 
-def _fits_heading(digest: Digest) -> str:
+def _fits_heading(digest: Digest, *, markup: bool = True) -> str:
     if digest.audience is Audience.PERSON and digest.organisation:
-        return f"*New challenges that fit {escape(digest.organisation)}*"
-    return "*New open challenges*"
+        name = escape(digest.organisation) if markup else digest.organisation
+        return phrase(digest.language, "digest_fits_for", organisation=name)
+    return phrase(digest.language, "digest_fits_open")
 
 
 def build_digest_message(digest: Digest) -> dict[str, Any]:
-    """The digest: at most 8 + 5 challenges of 2 blocks each and ~8 more, within Slack's 50."""
+    """The digest in the reader's language: at most 8 + 5 challenges of 2 blocks each and ~8
+    more, within Slack's 50."""
+    language = digest.language
     blocks: list[Block] = [header(_title(digest))]
     about = [_when(digest)]
     if digest.audience is Audience.PERSON and digest.organisation:
-        about.append(f"for {escape(digest.organisation)}")
+        about.append(phrase(language, "digest_for", organisation=escape(digest.organisation)))
     blocks.append(context(" · ".join(about)))
     if digest.intro:
         blocks.append(section(escape(digest.intro)))
     if digest.fits:
-        blocks.append(section(_fits_heading(digest)))
+        blocks.append(section(f"*{_fits_heading(digest)}*"))
         for item in digest.fits:
-            blocks.extend(_item(item, digest.today))
+            blocks.extend(_item(item, digest))
     if digest.deadlines:
         blocks.append(divider())
-        blocks.append(section("*Deadlines in the next two weeks*"))
+        blocks.append(section(f"*{phrase(language, 'digest_deadlines')}*"))
         for item in digest.deadlines:
-            blocks.extend(_item(item, digest.today))
+            blocks.extend(_item(item, digest))
     if digest.team_news:
         blocks.append(divider())
-        lines = "\n".join(f"• {news_line(e)}" for e in digest.team_news)
-        blocks.append(section(f"*Your teams since the last digest*\n{lines}"))
-    where = (
-        "`/digest unsubscribe` in this channel"
-        if digest.audience is Audience.CHANNEL
-        else ("`/digest frequency weekly|daily|off` or my Home tab")
+        lines = "\n".join(f"• {news_line(e, language=language)}" for e in digest.team_news)
+        blocks.append(section(f"*{phrase(language, 'digest_news')}*\n{lines}"))
+    where = phrase(
+        language,
+        "digest_change_channel" if digest.audience is Audience.CHANNEL else "digest_change_person",
     )
-    blocks.append(
-        context(
-            "*Not relevant* keeps a challenge out of your organisation's digests. "
-            f"Change this digest with {where}."
-        )
-    )
+    blocks.append(context(phrase(language, "digest_footer", where=where)))
     return message(f"{_title(digest)}: {_counts(digest)}", blocks)
 
 
 def digest_text(digest: Digest) -> str:
     """The same digest as plain text, for `scic digest preview` and the dry run."""
+    language = digest.language
     lines = [f"{_title(digest)} — {_when(digest)}"]
     if digest.audience is Audience.PERSON and digest.organisation:
-        lines[0] += f" — for {digest.organisation}"
+        lines[0] += " — " + phrase(language, "digest_for", organisation=digest.organisation)
     if digest.intro:
         lines += ["", digest.intro]
     sections: list[tuple[str, tuple[DigestItem, ...]]] = [
-        (
-            f"New challenges that fit {digest.organisation}"
-            if digest.audience is Audience.PERSON and digest.organisation
-            else "New open challenges",
-            digest.fits,
-        ),
-        ("Deadlines in the next two weeks", digest.deadlines),
+        (_fits_heading(digest, markup=False), digest.fits),
+        (phrase(language, "digest_deadlines"), digest.deadlines),
     ]
     for heading, items in sections:
         if not items:
@@ -169,13 +220,14 @@ def digest_text(digest: Digest) -> str:
         for item in items:
             c = item.challenge
             lines.append(f"  • {c.title} [{c.slug}]")
-            if item.reason:
-                lines.append(f"    why: {item.reason}")
+            why = why_it_fits(item, language)
+            if why:
+                lines.append(f"    {why}")
             place = format_place(c.city, c.country)
-            lines.append(f"    {place} · {deadline_phrase(c.deadline, digest.today)}")
+            lines.append(f"    {place} · {deadline_phrase(c.deadline, digest.today, language)}")
     if digest.team_news:
-        lines += ["", "Your teams since the last digest"]
-        lines += [f"  • {news_line(e, markup=False)}" for e in digest.team_news]
+        lines += ["", phrase(language, "digest_news")]
+        lines += [f"  • {news_line(e, markup=False, language=language)}" for e in digest.team_news]
     return "\n".join(lines)
 
 

@@ -13,8 +13,13 @@ CHALLENGE_USAGE = "\n".join(
         "• `/challenge <pasted call for proposals or e-mail>` — the same form, filled in from "
         "the text for you to check (staff)",
         "• `/challenge list [open|all]` — list open challenges, or all of them",
-        "• `/challenge show <id or slug>` — one challenge in full",
+        "• `/challenge show <id or slug>` — one challenge in full (for staff, with its deadline, "
+        "what the deadline does and its teams' statuses to change)",
         "• `/challenge status <id or slug> <status>` — change its status (staff)",
+        "• `/challenge deadline <id or slug> YYYY-MM-DD` — move its deadline; a challenge its "
+        "deadline closed opens again (staff)",
+        "• `/challenge after-deadline <id or slug> closed|proposal_submitted|won|lost` — where "
+        "the challenge goes when its deadline passes (staff; closed unless chosen)",
         "• `/challenge team-status <id or slug> <status> [team]` — move a team to forming, "
         "proposal_in_preparation, submitted, won, lost or dissolved (staff)",
         "• `/challenge team new <id or slug> [name]` — open a competing team (staff)",

@@ -1,7 +1,8 @@
 """A team's roster in its challenge's thread, the notes around it, and the team-choice modal.
 
-The roster carries its own controls: a role menu and *Leave* for the organisations on it, and
-a status menu that only staff may use (anyone can open it; the listener refuses others).
+The roster carries only the controls of the organisations on it (a role menu and *Leave*);
+everyone in the channel sees it, so the staff's team status menu is not on it but in the staff
+view of `/challenge show`, which only the staff member asking sees.
 """
 
 from __future__ import annotations
@@ -56,13 +57,14 @@ def role_menu(team_id: int) -> dict[str, Any]:
     }
 
 
-def _status_menu(shown: TeamRoster) -> dict[str, Any]:
+def status_menu(shown: TeamRoster) -> dict[str, Any]:
+    """The team's status, for staff only: drawn in the staff view, never on the roster."""
     options = [_option(option_value(shown.team_id, s.value), status_label(s)) for s in TeamStatus]
     current = next(o for o in options if o["value"].endswith(":" + shown.status.value))
     return {
         "type": "static_select",
         "action_id": ids.TEAM_STATUS,
-        "placeholder": plain("Team status (staff)", 150),
+        "placeholder": plain("Team status", 150),
         "options": options,
         "initial_option": current,
     }
@@ -88,7 +90,6 @@ def build_team_roster(shown: TeamRoster) -> dict[str, Any]:
             "elements": [
                 role_menu(shown.team_id),
                 button("Leave", ids.TEAM_LEAVE, str(shown.team_id)),
-                _status_menu(shown),
             ],
         },
         context(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blocks.common import Block, clip, context, escape, message, section
+from bot.blocks.common import SECTION_TEXT_MAX, Block, clip, context, escape, message, section
+from bot.blocks.phrases import counted, phrase
 from bot.services.teams.threads import MissingReport, SummaryItem, TeamAnswer, ThreadSummary
 
 CANDIDATES_PER_NEED = 3
@@ -49,58 +50,63 @@ def build_missing_answer(report: MissingReport) -> dict[str, Any]:
     return message(f"Not covered yet: {needs}", blocks)
 
 
-HEADINGS = {
-    "en": {
-        "title": "Summary of the thread so far",
-        "count": "{count} messages from {people}",
-        "decisions": "Decisions",
-        "questions": "Open questions",
-        "actions": "Who does what",
-        "none": "none so far",
-        "picked": "Picked from the messages as written; nothing is rephrased.",
-        "written": "Written by the language model from the thread's messages; check the "
-        "messages themselves before relying on it.",
-    },
-    "fi": {
-        "title": "Yhteenveto ketjusta tähän asti",
-        "count": "{count} viestiä, kirjoittajat {people}",
-        "decisions": "Päätökset",
-        "questions": "Avoimet kysymykset",
-        "actions": "Kuka tekee mitä",
-        "none": "ei vielä yhtään",
-        "picked": "Poimittu viesteistä sellaisenaan; mitään ei ole muotoiltu uudelleen.",
-        "written": "Kielimallin kirjoittama ketjun viestien pohjalta; tarkista viesteistä "
-        "ennen kuin luotat siihen.",
-    },
-}
+def _sections(heading: str, lines: list[str]) -> list[Block]:
+    """``heading`` and its lines in as many sections as Slack's 3,000 characters need: a line
+    is never cut (one longer than a section runs on into the next, split between words)."""
+    texts: list[str] = []
+    current = heading
+    for line in lines:
+        candidate = f"{current}\n{line}"
+        if len(candidate) <= SECTION_TEXT_MAX:
+            current = candidate
+            continue
+        if len(line) <= SECTION_TEXT_MAX:
+            texts.append(current)
+            current = line
+            continue
+        while len(candidate) > SECTION_TEXT_MAX:
+            cut = candidate.rfind(" ", 0, SECTION_TEXT_MAX)
+            cut = cut if cut > 0 else SECTION_TEXT_MAX
+            texts.append(candidate[:cut])
+            candidate = candidate[cut:].lstrip()
+        current = candidate
+    texts.append(current)
+    return [section(text) for text in texts]
 
 
-def _items(title: str, items: tuple[SummaryItem, ...], none: str) -> Block:
-    lines = [f"• <@{i.user}>: {escape(clip(i.text, 280))}" for i in items]
-    return section(clip(f"*{title}*\n" + ("\n".join(lines) or none), 3000))
+def _items(heading: str, items: tuple[SummaryItem, ...], none: str) -> list[Block]:
+    if not items:
+        return [section(f"*{heading}*\n{none}")]
+    return _sections(f"*{heading}*", [f"• <@{i.user}>: {escape(i.text)}" for i in items])
 
 
 def build_thread_summary(summary: ThreadSummary) -> dict[str, Any]:
+    """The summary in the language it was asked in; picked sentences are shown whole and as
+    written, whatever their language."""
+    language = summary.language
     if not summary.messages:
-        text = "Nobody has written in this thread yet, so there is nothing to summarise."
+        text = phrase(language, "summary_empty")
         return message(text, [section(text)])
-    # Only a written summary is in the asker's language; the picked sentences are as written.
-    words = HEADINGS.get(summary.language, HEADINGS["en"]) if summary.written else HEADINGS["en"]
     people = " ".join(f"<@{p}>" for p in summary.people[:20])
-    count = words["count"].format(count=summary.messages, people=people)
-    blocks: list[Block] = [section(f"*{words['title']}* ({count})")]
+    count = counted(language, "summary_messages", summary.messages, people=people)
+    blocks: list[Block] = [section(f"*{phrase(language, 'summary_title')}* ({count})")]
     if summary.overview:
-        blocks.append(section(clip(escape(summary.overview), 3000)))
+        blocks.append(section(escape(summary.overview)))
+    none = phrase(language, "summary_none")
     blocks += [
-        _items(words["decisions"], summary.decisions, words["none"]),
-        _items(words["questions"], summary.questions, words["none"]),
-        _items(words["actions"], summary.actions, words["none"]),
-        context(words["written"] if summary.written else words["picked"]),
+        *_items(phrase(language, "summary_decisions"), summary.decisions, none),
+        *_items(phrase(language, "summary_questions"), summary.questions, none),
+        *_items(phrase(language, "summary_actions"), summary.actions, none),
+        context(phrase(language, "summary_written" if summary.written else "summary_picked")),
     ]
-    text = (
-        f"Summary: {len(summary.decisions)} decisions, {len(summary.questions)} open questions, "
-        f"{len(summary.actions)} tasks"
+    counts = ", ".join(
+        [
+            counted(language, "decisions", len(summary.decisions)),
+            counted(language, "open_questions", len(summary.questions)),
+            counted(language, "tasks", len(summary.actions)),
+        ]
     )
+    text = phrase(language, "summary_counts", counts=counts)
     if summary.overview:
         text = escape(summary.overview)
     return message(text, blocks)

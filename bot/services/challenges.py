@@ -24,9 +24,9 @@ from bot.services.llm import LanguageModel, LanguageModelError
 from bot.services.matching import (
     SolverMatch,
     SolverSearch,
-    is_relevant,
+    TeamSuggestion,
     record_suggestions,
-    suggest_solvers,
+    suggest_team,
 )
 from bot.services.text import clip, one_line
 from prompts import as_data
@@ -138,6 +138,12 @@ class ChallengeSummary:
     thread_ts: str | None
     #: Its status says open but its deadline has passed: shown and treated as closed.
     expired: bool = False
+    #: Where the daily job moves it once its deadline has passed (staff choose).
+    after_deadline: ChallengeStatus = ChallengeStatus.CLOSED
+    #: The day the daily job closed it because its deadline had passed; None otherwise.
+    deadline_closed_on: date | None = None
+    #: The language it is written in ("fi" or "en"): its thread is told things in it.
+    language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -181,6 +187,9 @@ def summary_of(challenge: Challenge) -> ChallengeSummary:
         channel_id=challenge.slack_channel_id,
         thread_ts=challenge.slack_thread_ts,
         expired=challenge.status in OPEN_STATUSES and not challenge.is_open_on(clock.today()),
+        after_deadline=challenge.status_after_deadline,
+        deadline_closed_on=challenge.deadline_closed_on,
+        language=challenge.language,
     )
 
 
@@ -328,10 +337,11 @@ def suggest_for_card(
     engine: Engine,
     search: SolverSearch,
     challenge: ChallengeSummary,
-    k: int = 5,
     llm: LanguageModel | None = None,
-) -> list[SolverMatch]:
-    """The members suggested on a new challenge's card, remembered for the pipeline.
+) -> TeamSuggestion:
+    """The members suggested on a new challenge's card, remembered for the pipeline: the
+    matching service's cover of the challenge's needs (`suggest_team`), the very computation
+    "who is missing?" asks later, so a need gets the same best member in both places.
 
     With a language model each says in a sentence why it fits (staff work: counted for
     nobody); any member the model gives no usable sentence keeps its template reason. The
@@ -341,16 +351,15 @@ def suggest_for_card(
     with session_scope(engine) as session:
         record = session.get(Challenge, challenge.id)
         if record is None:
-            return []
-        found = suggest_solvers(session=session, search=search, query=record, k=k)
-        found = [m for m in found if is_relevant(search, m.score)]
+            return TeamSuggestion(needs=(), members=())
+        found = suggest_team(session=session, search=search, challenge=record)
     # The record's columns stay loaded after the session closes (expire_on_commit is off).
-    found = write_match_reasons(llm, record, found)
+    found = replace(found, members=tuple(write_match_reasons(llm, record, found.members)))
     # What is stored is what the card shows: the model's reason where it gave one.
     with session_scope(engine) as session:
         record = session.get(Challenge, challenge.id)
         if record is not None:
-            record_suggestions(session=session, challenge=record, matches=found)
+            record_suggestions(session=session, challenge=record, matches=found.members)
     return found
 
 
@@ -442,7 +451,75 @@ def change_status(
         challenge = _visible(session, viewer, key)
         previous = challenge.status
         store.set_challenge_status(session=session, challenge=challenge, status=new_status)
+        # Staff's own word: a later deadline no longer reopens it as the job's doing.
+        challenge.deadline_closed_on = None
         return summary_of(challenge), previous
+
+
+@dataclass(frozen=True)
+class DeadlineChange:
+    challenge: ChallengeSummary
+    previous: date | None
+    #: The deadline had closed the challenge, and the new one opened it again.
+    reopened: bool
+
+
+def move_deadline(*, engine: Engine, viewer: Viewer, key: str, deadline: str) -> DeadlineChange:
+    """Give a challenge a new deadline (staff only). A challenge the daily job closed because
+    its deadline had passed opens again (teams forming when it has a team still in the
+    running); one staff closed by hand stays as they left it."""
+    with session_scope(engine) as session:
+        if not viewer.is_staff:
+            raise NotStaff("Only cluster staff can move a challenge's deadline.")
+        try:
+            day = date.fromisoformat(deadline.strip())
+        except ValueError:
+            raise ChallengeError(
+                f"{deadline.strip()!r} is no date; write it as YYYY-MM-DD, e.g. 2027-01-31."
+            ) from None
+        if day < earliest_today():
+            raise ChallengeError(f"{day.isoformat()} is in the past; pick a later day.")
+        challenge = _visible(session, viewer, key)
+        previous = challenge.deadline
+        reopened = (
+            challenge.deadline_closed_on is not None
+            and challenge.status is challenge.status_after_deadline
+        )
+        challenge.deadline = day
+        challenge.deadline_closed_on = None
+        if reopened:
+            running = store.has_team_in_the_running(session=session, challenge_id=challenge.id)
+            challenge.status = ChallengeStatus.TEAMS_FORMING if running else ChallengeStatus.OPEN
+        session.flush()  # the search index hears of it too (storage.outbox)
+        return DeadlineChange(summary_of(challenge), previous, reopened)
+
+
+#: Where staff may have the daily job move a challenge once its deadline has passed.
+AFTER_DEADLINE = (
+    ChallengeStatus.CLOSED,
+    ChallengeStatus.PROPOSAL_SUBMITTED,
+    ChallengeStatus.WON,
+    ChallengeStatus.LOST,
+)
+
+
+def set_status_after_deadline(
+    *, engine: Engine, viewer: Viewer, key: str, status: str
+) -> ChallengeSummary:
+    """Choose where the daily job moves the challenge once its deadline has passed (staff)."""
+    with session_scope(engine) as session:
+        if not viewer.is_staff:
+            raise NotStaff("Only cluster staff can choose what a deadline does to a challenge.")
+        wanted = parse_status(status)
+        if wanted not in AFTER_DEADLINE:
+            allowed = ", ".join(s.value for s in AFTER_DEADLINE)
+            raise UnknownStatus(
+                f"A passed deadline cannot make a challenge {wanted.value}. Use one of: {allowed}."
+            )
+        challenge = _visible(session, viewer, key)
+        challenge.status_after_deadline = wanted
+        session.flush()
+        return summary_of(challenge)
 
 
 def express_interest(*, engine: Engine, viewer: Viewer, challenge_id: int) -> InterestResult:

@@ -80,12 +80,18 @@ class SolverMatch:
 
 @dataclass(frozen=True)
 class TeamSuggestion:
-    """Members that together cover a challenge's needs, and the needs nobody covers."""
+    """Members that together cover a challenge's needs, and the needs nobody covers.
+
+    ``covered_by``: for every need, the suggested members (slugs) who cover it, best first (none
+    for a need the current team covers); ``team_covers``: the needs the current team already
+    covers, and which of its members (slugs) do.
+    """
 
     needs: tuple[str, ...]
     members: tuple[SolverMatch, ...]
     covered_by: dict[str, tuple[str, ...]] = field(default_factory=dict)
     uncovered: tuple[str, ...] = ()
+    team_covers: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,9 @@ class ChallengeFit:
     rank: int = 0
     #: the member's passage the reason quotes, for answers that name it in the asker's language
     evidence: Evidence | None = None
+    #: every passage of the member's profile that matched, best first (``evidence`` is the
+    #: first): a digest says why it fits from the best two
+    supporting: tuple[Evidence, ...] = ()
 
 
 KIND_LABELS = {
@@ -431,13 +440,17 @@ def cover_needs(
     """Members that together cover ``needs`` (greedy set cover), and the needs nobody covers.
 
     A need counts as covered by a member scoring within COVER_RATIO of the need's best match
-    (itself a real match); members in ``excluded`` are never picked, and needs the current
-    team (``team_member_ids``) covers are not asked for again.
+    (itself a real match); members in ``excluded`` are never picked. The cover is chosen the
+    same way whoever is on the team already, so a need gets the same best member on the
+    challenge's card (no team yet) and in "who is missing?" later: the current team
+    (``team_member_ids``) only takes off what it covers itself, and the members who then
+    cover nothing still missing.
     """
     search.catch_up()
     needs = list(needs)
     team = {member_owner(i) for i in team_member_ids}
     coverers: dict[str, dict[str, OwnerMatch]] = {}
+    by_team: dict[str, list[str]] = {}
     for need in needs:
         # A Finnish need is read in English by the embedding model, as a question is.
         words = search_text(need)
@@ -448,20 +461,72 @@ def cover_needs(
             where=SOLVER_FILTER,
             lexical_query=words.lexical,
         )
-        found = [f for f in found if owner_id(f.owner) not in excluded or f.owner in team]
-        if not found or not is_relevant(search, found[0].score):
-            coverers[need] = {}
-            continue
-        best = found[0].score
-        coverers[need] = {f.owner: f for f in found if f.score >= COVER_RATIO * best}
-    covered_by_team = {n for n, who in coverers.items() if team & who.keys()}
-    open_needs = [n for n in needs if n not in covered_by_team and coverers[n]]
+        eligible = [f for f in found if owner_id(f.owner) not in excluded]
+        coverers[need] = {}
+        if eligible and is_relevant(search, eligible[0].score):
+            best = eligible[0].score
+            coverers[need] = {f.owner: f for f in eligible if f.score >= COVER_RATIO * best}
+        # The team's own members count for the team even when they are left out of
+        # suggestions (the challenge's owner on its team, say).
+        ours = [f for f in found if f.owner in team]
+        if ours and is_relevant(search, found[0].score):
+            by_team[need] = [f.owner for f in ours if f.score >= COVER_RATIO * found[0].score]
+        by_team[need] = [*by_team.get(need, []), *(o for o in coverers[need] if o in team)]
+    chosen = _greedy_cover(coverers, needs, max_members)
+    team_covered = {n for n in needs if by_team.get(n)}
+    still_open = [n for n in needs if n not in team_covered]
+    wanted = [o for o in chosen if o not in team and any(o in coverers[n] for n in still_open)]
+    members = member_store.members_with_people(
+        session=session, ids=[owner_id(o) for o in wanted] + [owner_id(o) for o in team]
+    )
+    slug_of = {member_owner(m.id): m.slug for m in members.values()}
+    best_match: dict[str, OwnerMatch] = {}
+    for need in still_open:
+        for owner, hit in coverers[need].items():
+            if owner in wanted and (owner not in best_match or hit.score > best_match[owner].score):
+                best_match[owner] = hit
+    suggestions = tuple(
+        _to_solver_match(members[owner_id(o)], best_match[o])
+        for o in wanted
+        if owner_id(o) in members
+    )
+    covered_by = {
+        need: tuple(
+            slug_of[o]
+            for o in sorted(coverers[need], key=lambda o: -coverers[need][o].score)
+            if o in wanted and o in slug_of
+        )
+        if need in still_open
+        else ()
+        for need in needs
+    }
+    team_covers = {
+        need: tuple(dict.fromkeys(slug_of[o] for o in by_team[need] if o in slug_of))
+        for need in needs
+        if need in team_covered
+    }
+    uncovered = tuple(n for n in still_open if not covered_by[n])
+    return TeamSuggestion(
+        needs=tuple(needs),
+        members=suggestions,
+        covered_by=covered_by,
+        uncovered=uncovered,
+        team_covers=team_covers,
+    )
+
+
+def _greedy_cover(
+    coverers: dict[str, dict[str, OwnerMatch]], needs: Sequence[str], max_members: int
+) -> list[str]:
+    """Up to ``max_members`` owners, each the one covering most of the needs still open (ties:
+    the higher total score), until every need that anyone covers is covered."""
+    open_needs = [n for n in needs if coverers[n]]
     chosen: list[str] = []
     while open_needs and len(chosen) < max_members:
         candidates: dict[str, tuple[int, float]] = {}
         for need in open_needs:
             for owner, hit in coverers[need].items():
-                if owner in team or owner in chosen:
+                if owner in chosen:
                     continue
                 count, total = candidates.get(owner, (0, 0.0))
                 candidates[owner] = (count + 1, total + hit.score)
@@ -470,23 +535,7 @@ def cover_needs(
         pick = max(candidates, key=lambda o: candidates[o])
         chosen.append(pick)
         open_needs = [n for n in open_needs if pick not in coverers[n]]
-    members = member_store.members_with_people(session=session, ids=[owner_id(o) for o in chosen])
-    best_match: dict[str, OwnerMatch] = {}
-    for need in needs:
-        for owner, hit in coverers[need].items():
-            if owner in chosen and (owner not in best_match or hit.score > best_match[owner].score):
-                best_match[owner] = hit
-    suggestions = tuple(
-        _to_solver_match(members[owner_id(o)], best_match[o])
-        for o in chosen
-        if owner_id(o) in members
-    )
-    slug_of = {member_owner(m.id): m.slug for m in members.values()}
-    covered_by = {need: tuple(slug_of[o] for o in chosen if o in coverers[need]) for need in needs}
-    uncovered = tuple(n for n in needs if n not in covered_by_team and not covered_by[n])
-    return TeamSuggestion(
-        needs=tuple(needs), members=suggestions, covered_by=covered_by, uncovered=uncovered
-    )
+    return chosen
 
 
 def related_challenges(
@@ -630,6 +679,7 @@ def challenges_for_member(
                 reason=reason,
                 rank=rank,
                 evidence=quoted[0] if quoted else None,
+                supporting=quoted,
             )
         )
     return fits

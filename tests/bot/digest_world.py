@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot.digest_delivery import SlackDigestPoster
 from bot.services.digests.choosing import Digest
 from bot.services.identity import Viewer
-from bot.services.matching import ChallengeFit
+from bot.services.matching import ChallengeFit, Evidence
 from storage.digests import Subscriber
 from storage.models import Challenge
 from tests.conftest import NOW
@@ -57,7 +57,17 @@ class FakeRanker:
     fits: dict[int, list[ChallengeFit]] = field(default_factory=dict)
 
     def add(self, member_id: int, challenge: Challenge, reason: str, score: float = 1.0) -> None:
-        fit = ChallengeFit(challenge.id, challenge.slug, challenge.title, score, reason)
+        """``reason``: the organisation's capability that matched, as the matcher quotes it."""
+        matched = (Evidence(kind="capability", title="", text=reason),)
+        fit = ChallengeFit(
+            challenge.id,
+            challenge.slug,
+            challenge.title,
+            score,
+            f"Capability: {reason}",
+            evidence=matched[0],
+            supporting=matched,
+        )
         self.fits.setdefault(member_id, []).append(fit)
 
     def __call__(

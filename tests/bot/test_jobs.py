@@ -13,17 +13,18 @@ import time_machine
 from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from bot import jobs
 from bot.services.digests.choosing import capability_ranker
 from bot.settings import Settings
-from standins.cluster import crowd
+from standins.cluster import add_challenge, crowd
 from standins.digests import DigestSlack, slack_poster
 from standins.openai_server import FakeOpenAI
 from standins.slack import bot_settings
+from storage.db import session_scope
 from storage.digest_models import SCHEDULER_JOBS_TABLE
-from storage.models import DigestFrequency
+from storage.models import Challenge, ChallengeStatus, DigestFrequency
 from tests.conftest import NOW
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -47,7 +48,9 @@ def runtime(engine: Engine, slack: DigestSlack) -> jobs.DigestRuntime:
     )
 
 
-def store_missed_run(engine: Engine, settings: Settings, missed_at: datetime) -> None:
+def store_missed_run(
+    engine: Engine, settings: Settings, missed_at: datetime, job_id: str = jobs.WEEKLY_JOB
+) -> None:
     """What a bot that was down at the fire time leaves in the store: a next run in the past.
 
     Written through the job store alone: a started scheduler would process the job on its way
@@ -56,15 +59,15 @@ def store_missed_run(engine: Engine, settings: Settings, missed_at: datetime) ->
     scheduler = BackgroundScheduler(timezone=HELSINKI)
     store = SQLAlchemyJobStore(engine=engine, tablename=SCHEDULER_JOBS_TABLE)
     store.start(scheduler, "default")
-    trigger, args = jobs.digest_jobs(settings)[jobs.WEEKLY_JOB]
+    function, trigger, args = jobs.scheduled_jobs(settings)[job_id]
     job = Job(
         scheduler,
-        id=jobs.WEEKLY_JOB,
-        func=jobs.JOB_FUNCTION,
+        id=job_id,
+        func=function,
         trigger=trigger,
         args=args,
         kwargs={},
-        name=jobs.WEEKLY_JOB,
+        name=job_id,
         executor="default",
         misfire_grace_time=3600,
         coalesce=True,
@@ -92,7 +95,9 @@ def test_jobs_have_stable_ids_and_restarting_replaces_them(
         scheduler = jobs.start_scheduler(settings, runtime(engine, slack))
         found = {job.id: job for job in scheduler.get_jobs()}
         scheduler.shutdown(wait=False)
-    assert sorted(found) == [jobs.DAILY_JOB, jobs.RETRY_JOB, jobs.WEEKLY_JOB]
+    assert sorted(found) == sorted(
+        [jobs.DAILY_JOB, jobs.RETRY_JOB, jobs.WEEKLY_JOB, jobs.LIFECYCLE_JOB]
+    )
     weekly = found[jobs.WEEKLY_JOB]
     assert weekly.coalesce is True and weekly.misfire_grace_time == 12 * 3600
     assert (weekly.next_run_time.weekday(), weekly.next_run_time.hour) == (1, 8)
@@ -155,3 +160,42 @@ def test_the_scheduled_run_opens_each_digest_with_the_models_lines(
         assert len(server.requests) == 2
     assert [intro in str(d["blocks"]) for d in slack.digests()] == [True, True]
     assert jobs.build_runtime(settings_for(slack), engine).llm is None
+
+
+def test_the_lifecycle_job_runs_daily_and_a_missed_run_closes_and_tells_once(
+    engine: Engine, slack: DigestSlack, clock: time_machine.Traveller
+) -> None:
+    with session_scope(engine) as session:
+        add_challenge(
+            session,
+            "kera-heat",
+            deadline=NOW.date() - timedelta(days=1),
+            slack_channel_id="C0CHALLENGE",
+            slack_thread_ts="1760000100.000100",
+        )
+    settings = settings_for(slack, staff_channel="C0STAFF0001", lifecycle_cron="30 6 * * *")
+    function, trigger, _ = jobs.scheduled_jobs(settings)[jobs.LIFECYCLE_JOB]
+    assert function == jobs.LIFECYCLE_FUNCTION
+    # Every day at 06:30 in the digests' time zone.
+    assert trigger.get_next_fire_time(None, NOW) == datetime(2026, 11, 26, 6, 30, tzinfo=HELSINKI)
+    store_missed_run(engine, settings, NOW - timedelta(hours=1), job_id=jobs.LIFECYCLE_JOB)
+    lifecycle = jobs.build_lifecycle_runtime(settings, engine)
+    # Two processes starting on the same store: the missed run is run by both, told once.
+    first = jobs.start_scheduler(settings, runtime(engine, slack), lifecycle)
+    second = jobs.start_scheduler(settings, runtime(engine, slack), lifecycle)
+    try:
+        slack.wait_for(lambda _: len(slack.digests()) >= 2, timeout=10)
+        slack.settle(quiet=0.5)
+    finally:
+        first.shutdown(wait=True)
+        second.shutdown(wait=True)
+    posted = [
+        (c.args["channel"], c.args.get("thread_ts")) for c in slack.calls_to("chat.postMessage")
+    ]
+    assert sorted(posted, key=str) == [
+        ("C0CHALLENGE", "1760000100.000100"),
+        ("C0STAFF0001", None),
+    ]
+    with session_scope(engine) as session:
+        (row,) = session.scalars(select(Challenge))
+        assert (row.status, row.deadline_closed_on) == (ChallengeStatus.CLOSED, NOW.date())

@@ -8,6 +8,7 @@ from bot import ids
 from bot.listeners.actions.answer_sources import open_source_chosen
 from bot.listeners.actions.challenge_interested import join_from_card
 from bot.listeners.actions.challenge_prefill import prefill_pressed
+from bot.listeners.actions.challenge_staff import after_deadline_chosen, deadline_picked
 from bot.listeners.actions.digest_interested import interest_from_digest
 from bot.listeners.actions.digest_not_relevant import not_relevant
 from bot.listeners.actions.home_digest import home_digest_chosen
@@ -29,6 +30,8 @@ def register(app: App) -> None:
     app.action(ids.TEAM_ROLE)(team_role_chosen)
     app.action(ids.TEAM_LEAVE)(team_left)
     app.action(ids.TEAM_STATUS)(team_status_chosen)
+    app.action(ids.CHALLENGE_DEADLINE)(deadline_picked)
+    app.action(ids.CHALLENGE_AFTER_DEADLINE)(after_deadline_chosen)
     app.action(ids.HOME_PAGE)(home_page_turned)
     app.action(ids.HOME_DIGEST)(home_digest_chosen)
     app.action(ids.INTEREST_FROM_DIGEST)(interest_from_digest)

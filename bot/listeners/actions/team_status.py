@@ -1,4 +1,5 @@
-"""The staff-only status menu on a roster: the change is stored, posted in the thread, shown."""
+"""The team status menu of the staff view (`/challenge show`, seen only by the staff member):
+the change is stored, posted in the thread, and the roster updated."""
 
 from __future__ import annotations
 

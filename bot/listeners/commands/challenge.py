@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 
 from bot.blocks.challenge_list import (
+    build_after_deadline_set,
     build_challenge_detail,
     build_challenge_list,
     build_status_changed,
@@ -22,15 +23,19 @@ from bot.blocks.messages import (
     build_usage,
 )
 from bot.listeners.actions.challenge_prefill import open_prefilled
+from bot.listeners.actions.challenge_staff import announce_deadline
 from bot.listeners.commands.challenge_team import answer_team_request
 from bot.listeners.commands.parsing import ChallengeRequest, parse_challenge_text
 from bot.listeners.strangers import people_only, respond_reply
 from bot.services import challenges
 from bot.services.identity import Viewer
 from bot.services.llm import LanguageModel
+from bot.services.teams import rosters
 
 
-def _answer(request: ChallengeRequest, *, viewer: Viewer, engine: Engine) -> dict[str, Any]:
+def _answer(
+    request: ChallengeRequest, *, viewer: Viewer, engine: Engine, client: WebClient
+) -> dict[str, Any]:
     if request.action == "help":
         return build_usage(CHALLENGE_USAGE)
     if request.action == "usage":
@@ -41,13 +46,33 @@ def _answer(request: ChallengeRequest, *, viewer: Viewer, engine: Engine) -> dic
             return build_challenge_list(page)
         if request.action == "show":
             found = challenges.find_challenge(engine=engine, viewer=viewer, key=request.key)
-            return build_challenge_detail(found)
+            # Staff alone see this answer: their controls go into it, never onto the card.
+            teams = (
+                rosters.rosters_of_challenge(engine=engine, viewer=viewer, challenge_id=found.id)
+                if viewer.is_staff
+                else None
+            )
+            return build_challenge_detail(found, staff_teams=teams)
+        if request.action == "deadline":
+            change = challenges.move_deadline(
+                engine=engine, viewer=viewer, key=request.key, deadline=request.status
+            )
+            return announce_deadline(client, change, slack_user_id=viewer.slack_user_id)
+        if request.action == "after_deadline":
+            chosen = challenges.set_status_after_deadline(
+                engine=engine, viewer=viewer, key=request.key, status=request.status
+            )
+            return build_after_deadline_set(chosen)
         changed, previous = challenges.change_status(
             engine=engine, viewer=viewer, key=request.key, status=request.status
         )
         return build_status_changed(changed, previous=previous)
     except challenges.NotStaff:
-        return build_not_staff(what="change a challenge's status")
+        what = {
+            "deadline": "move a challenge's deadline",
+            "after_deadline": "choose what a deadline does to a challenge",
+        }.get(request.action, "change a challenge's status")
+        return build_not_staff(what=what)
     except challenges.ChallengeError as exc:
         return build_notice(str(exc))
 
@@ -67,7 +92,7 @@ def challenge_command(
     if request.action in ("team_status", "team_new"):
         respond(**answer_team_request(request, viewer=viewer, client=client, engine=engine))
     elif request.action not in ("new", "intake"):
-        respond(**_answer(request, viewer=viewer, engine=engine))
+        respond(**_answer(request, viewer=viewer, engine=engine, client=client))
     elif not viewer.is_staff:
         respond(**build_not_staff(what="post challenges"))
     elif request.action == "intake":

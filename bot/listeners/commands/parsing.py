@@ -6,7 +6,17 @@ from dataclasses import dataclass
 from typing import Literal
 
 ChallengeAction = Literal[
-    "new", "intake", "list", "show", "status", "team_status", "team_new", "help", "usage"
+    "new",
+    "intake",
+    "list",
+    "show",
+    "status",
+    "deadline",
+    "after_deadline",
+    "team_status",
+    "team_new",
+    "help",
+    "usage",
 ]
 # Text this long (or of several lines) that is no command is a pasted call or e-mail.
 INTAKE_MIN_WORDS = 6
@@ -17,14 +27,15 @@ class ChallengeRequest:
     action: ChallengeAction
     key: str = ""
     which: str = "open"
-    status: str = ""
+    status: str = ""  # status, after-deadline: the status; deadline: the new day
     team: str = ""  # team-status: which team (number or name); team new: the new team's name
     problem: str = ""  # for "usage": what was wrong with the text
     text: str = ""  # for "intake": the pasted call for proposals or e-mail
 
 
 def parse_challenge_text(text: str) -> ChallengeRequest:
-    """`/challenge [new|list [open|all]|show <id>|status <id> <status>|help]`, for teams
+    """`/challenge [new|list [open|all]|show <id>|status <id> <status>|deadline <id> <day>|
+    after-deadline <id> <status>|help]`, for teams
     `team-status <id> <status> [team]` and `team new <id> [name]`, and `/challenge [new]
     <pasted text>` to pre-fill the new-challenge form from a call for proposals or e-mail."""
     words = text.split()
@@ -74,6 +85,19 @@ def _parse_command(text: str, words: list[str]) -> ChallengeRequest:
             return ChallengeRequest("status", key=args[0], status=" ".join(args[1:]))
         return ChallengeRequest(
             "usage", problem="Say which and to what: `/challenge status <id or slug> <status>`."
+        )
+    if verb == "deadline":
+        if len(args) == 2:
+            return ChallengeRequest("deadline", key=args[0], status=args[1])
+        return ChallengeRequest(
+            "usage", problem="Say which and when: `/challenge deadline <id or slug> YYYY-MM-DD`."
+        )
+    if verb in ("after-deadline", "after_deadline"):
+        if len(args) == 2:
+            return ChallengeRequest("after_deadline", key=args[0], status=args[1])
+        return ChallengeRequest(
+            "usage",
+            problem="Say which and to what: `/challenge after-deadline <id or slug> <status>`.",
         )
     if verb in ("team-status", "team_status", "teamstatus"):
         if len(args) >= 2:

@@ -26,7 +26,7 @@ from bot.blocks.challenge_modal import FORM_FIELDS, field_of, revision_of
 from bot.services import challenges
 from bot.services.identity import Viewer
 from bot.services.llm import LanguageModel
-from bot.services.matching import SolverMatch, SolverSearch
+from bot.services.matching import SolverSearch, TeamSuggestion
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ def challenge_submitted(
 def _post_card(
     client: WebClient,
     challenge: challenges.ChallengeSummary,
-    solvers: list[SolverMatch],
+    solvers: TeamSuggestion,
     *,
     channel: str,
     engine: Engine,

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,7 @@ from bot.services.challenges import (
 from bot.services.identity import Viewer, viewer_of
 from bot.services.language import language_name
 from bot.services.llm import LanguageModel, LanguageModelError
-from bot.services.matching import ChallengeFit, SolverSearch, challenges_for_member
+from bot.services.matching import ChallengeFit, Evidence, SolverSearch, challenges_for_member
 from bot.services.text import clip, one_line
 from prompts import as_data
 from prompts.digest_intro import PROMPT as DIGEST_INTRO
@@ -112,6 +112,10 @@ def capability_ranker(
         text = _words([challenge.title, challenge.description, *challenge.needs, *challenge.tags])
         matched = [o for o in offers if _words([o]) and _words([o]) <= text]
         if matched:
+            kinds = {c: "capability" for c in member.capabilities}
+            supporting = tuple(
+                Evidence(kind=kinds.get(m, "technology"), title="", text=m) for m in matched
+            )
             fits.append(
                 ChallengeFit(
                     challenge_id=challenge.id,
@@ -119,6 +123,8 @@ def capability_ranker(
                     title=challenge.title,
                     score=float(len(matched)),
                     reason="matches your " + ", ".join(matched[:3]),
+                    evidence=supporting[0],
+                    supporting=supporting,
                 )
             )
     fits.sort(key=lambda f: -f.score)
@@ -136,7 +142,11 @@ class Audience(enum.StrEnum):
 @dataclass(frozen=True)
 class DigestItem:
     challenge: ChallengeSummary
-    reason: str = ""
+    #: Why it fits the reader's organisation: the passages of its own profile that matched,
+    #: best first (the message says it in the reader's language). None for a channel.
+    evidence: tuple[Evidence, ...] = ()
+    #: The organisation is on it already (a deadline of a challenge it follows).
+    followed: bool = False
 
 
 @dataclass(frozen=True)
@@ -188,22 +198,27 @@ def build_person_digest(
         is_staff=viewer.is_staff,
         open_on=today,
     )
-    fits = [
-        DigestItem(summary_of(found[f.challenge_id]), f.reason)
-        for f in ranked
-        if f.challenge_id in found and found[f.challenge_id].created_at > since
-    ][:FITS_SHOWN]
+    fits = by_closing_date(
+        [
+            DigestItem(summary_of(found[f.challenge_id]), _why(f))
+            for f in ranked
+            if f.challenge_id in found and found[f.challenge_id].created_at > since
+        ][:FITS_SHOWN]
+    )
     shown = {i.challenge.id for i in fits}
-    followed = set(found) | store.engaged_challenge_ids(session=session, member_id=member_id)
-    reasons = {f.challenge_id: f.reason for f in ranked}
+    engaged = store.engaged_challenge_ids(session=session, member_id=member_id)
+    followed = set(found) | engaged
+    why = {f.challenge_id: _why(f) for f in ranked}
     deadlines = [
-        DigestItem(summary_of(c), reasons.get(c.id, "your organisation is on it"))
+        DigestItem(summary_of(c), why.get(c.id, ()), followed=c.id in engaged)
         for c in _deadlines(session, viewer, today, public_only=False)
         if c.id in followed and c.id not in shown and c.id not in unwanted
     ][:DEADLINES_SHOWN]
-    news = store.team_events_since(
-        session=session, member_id=member_id, since=since, limit=NEWS_SHOWN
-    )
+    news = latest_steps(
+        store.team_events_since(
+            session=session, member_id=member_id, since=since, limit=NEWS_SHOWN * 5
+        )
+    )[:NEWS_SHOWN]
     if not (fits or deadlines or news):
         return None
     member = session.get(Member, member_id)
@@ -218,6 +233,47 @@ def build_person_digest(
         team_news=tuple(news),
         language=reading_language(member.languages if member else []),
     )
+
+
+# Why a challenge fits is said from this many of the organisation's matched passages.
+REASONS_SHOWN = 2
+
+
+def _why(fit: ChallengeFit) -> tuple[Evidence, ...]:
+    """The organisation's own passages that matched, best first, one per passage."""
+    found = fit.supporting or ((fit.evidence,) if fit.evidence else ())
+    seen: dict[tuple[str, str], Evidence] = {}
+    for evidence in found:
+        seen.setdefault((evidence.kind, evidence.title or evidence.text), evidence)
+    return tuple(seen.values())[:REASONS_SHOWN]
+
+
+def by_closing_date(items: Iterable[DigestItem]) -> list[DigestItem]:
+    """Soonest deadline first, those without one last; ties keep their order (best fit)."""
+    return sorted(
+        items, key=lambda i: (i.challenge.deadline is None, i.challenge.deadline or date.max)
+    )
+
+
+# An organisation's steps on a challenge, in the pipeline's order: it says it is interested,
+# then joins a team (joining records the interest too). Leaving the team removes the join.
+_STEP_ORDER = {"interest": 0, "joined": 1}
+
+
+def latest_steps(events: Iterable[TeamEvent]) -> list[TeamEvent]:
+    """Each organisation once per challenge with the furthest step it has taken ("joined"
+    rather than also "is interested"), and each team's latest move; newest first."""
+    latest: dict[tuple[str, str, str], TeamEvent] = {}
+    for event in events:
+        if event.kind == "status":
+            key = ("status", event.challenge_title, event.team_name)
+        else:
+            key = ("member", event.challenge_title, event.member_name)
+        rank = (_STEP_ORDER.get(event.kind, 0), event.at)
+        kept = latest.get(key)
+        if kept is None or rank > (_STEP_ORDER.get(kept.kind, 0), kept.at):
+            latest[key] = event
+    return sorted(latest.values(), key=lambda e: e.at, reverse=True)
 
 
 def reading_language(languages: Iterable[str]) -> str:
@@ -268,7 +324,7 @@ def build_channel_digest(
         frequency=frequency,
         period=period,
         today=today,
-        fits=tuple(DigestItem(summary_of(c)) for c in new),
+        fits=tuple(by_closing_date(DigestItem(summary_of(c)) for c in new)),
         deadlines=tuple(DigestItem(summary_of(c)) for c in deadlines[:DEADLINES_SHOWN]),
     )
 
@@ -313,7 +369,9 @@ def build_digest(
         session=session, subscription_id=subscriber.subscription_id, period=period
     )
     since = previous or now - period_length(frequency)
-    today = now.astimezone(timezone).date()
+    # The reader's day, or the store's (UTC) day when that is later: nothing listed as open may
+    # be closed by the rule that a challenge is open through its deadline day, UTC.
+    today = max(now.astimezone(timezone).date(), now.astimezone(UTC).date())
     if subscriber.person_id is None:
         return build_channel_digest(
             session=session, frequency=frequency, period=period, since=since, today=today
@@ -434,7 +492,8 @@ def _digest_item(item: DigestItem) -> dict[str, Any]:
         "place": ", ".join(p for p in (challenge.city, challenge.country) if p),
         "deadline": challenge.deadline.isoformat() if challenge.deadline else None,
         "needs": list(challenge.needs),
-        "why_it_fits": item.reason or None,
+        "why_it_fits": [{"kind": e.kind, "title": e.title, "text": e.text} for e in item.evidence]
+        or None,
         "description": clip(challenge.description, 400),
     }
 

@@ -428,6 +428,16 @@ def change_team_status_by_key(
         return _status_change(session, viewer, _pick_team(teams, rosters, team), wanted)
 
 
+def rosters_of_challenge(*, engine: Engine, viewer: Viewer, challenge_id: int) -> list[TeamRoster]:
+    """The challenge's teams (staff only: for the staff view's status menus)."""
+    with session_scope(engine) as session:
+        if not viewer.is_staff:
+            raise TeamNotStaff("Only SCIC staff can change teams.")
+        challenge = _visible_challenge(session, viewer, challenge_id)
+        teams = store.teams_of_challenge(session=session, challenge_id=challenge.id)
+        return [roster_of_team(session, t) for t in teams]
+
+
 def create_extra_team(
     *, engine: Engine, viewer: Viewer, challenge_key: str, name: str = ""
 ) -> TeamRoster:

@@ -19,7 +19,7 @@ from bot.services.language import detect_language, language_name
 from bot.services.llm import LanguageModel, LanguageModelError
 from bot.services.matching import SolverMatch, SolverSearch, TeamSuggestion, suggest_team
 from bot.services.teams.rosters import challenge_for_thread, roster_of_team
-from bot.services.text import clip, one_line
+from bot.services.text import clip, one_line, sentences
 from prompts import as_data
 from prompts.thread_summary import PROMPT as THREAD_SUMMARY
 from storage import teams as store
@@ -79,22 +79,19 @@ def who_is_missing(
     suggestion = suggest_team_fn(session, challenge, [e.member_id for e in entries])
     needs = suggestion.needs or tuple(challenge.needs)
     team_names = {e.member_slug: e.member_name for e in entries}
+    suggested = {m.member_slug: m for m in suggestion.members}
     covered: list[tuple[str, tuple[str, ...]]] = []
     missing: list[MissingNeed] = []
     for need in needs:
-        by = suggestion.covered_by.get(need, ())
-        ours = tuple(team_names[slug] for slug in by if slug in team_names)
-        candidates = tuple(
-            m for m in suggestion.members if m.member_slug in by and m.member_slug not in team_names
-        )
-        if ours:
+        ours = tuple(team_names.get(s, s) for s in suggestion.team_covers.get(need, ()))
+        if need in suggestion.team_covers:
             covered.append((need, ours))
-        elif candidates or need in suggestion.uncovered:
-            missing.append(MissingNeed(need, candidates))
-        else:
-            # matching.suggest_team names only the members it adds: a need neither they nor
-            # "uncovered" mention is one the current team already covers.
-            covered.append((need, ()))
+            continue
+        # The same cover as the challenge's card, best member first.
+        candidates = tuple(
+            suggested[slug] for slug in suggestion.covered_by.get(need, ()) if slug in suggested
+        )
+        missing.append(MissingNeed(need, candidates))
     return MissingReport(
         challenge_title=challenge.title,
         team_label=shown.label if shown else "Team",
@@ -203,9 +200,6 @@ _ACTION = re.compile(
 _ACTION_NAME = re.compile(r"(<@[A-Z0-9]+>|\b[A-ZÅÄÖ][\w-]+) will\b")
 
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
-
-
 def _is_action(sentence: str) -> bool:
     if _ACTION_NAME.search(sentence):
         return True
@@ -241,15 +235,18 @@ def people_in(messages: Sequence[ThreadMessage]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(m.user for m in messages))
 
 
-def pick_summary(messages: Sequence[ThreadMessage]) -> ThreadSummary:
-    """Decisions, open questions and who does what, picked from people's own sentences."""
+def pick_summary(messages: Sequence[ThreadMessage], *, language: str = "en") -> ThreadSummary:
+    """Decisions, open questions and who does what, picked from people's own sentences, each
+    whole (a sentence splitter that knows both languages' abbreviations reads the messages).
+
+    ``language``: the request's, for the headings; each message is split by its own language.
+    """
     decisions: list[SummaryItem] = []
     questions: list[SummaryItem] = []
     actions: list[SummaryItem] = []
     said = discussion(messages)
     for message in said:
-        for raw in _SENTENCE.split(message.text):
-            sentence = raw.strip()
+        for sentence in sentences(message.text, detect_language(message.text)):
             if len(sentence) < 3:
                 continue
             item = SummaryItem(message.user, sentence)
@@ -265,6 +262,7 @@ def pick_summary(messages: Sequence[ThreadMessage]) -> ThreadSummary:
         decisions=tuple(decisions[-SUMMARY_ITEMS_MAX:]),
         questions=tuple(questions[-SUMMARY_ITEMS_MAX:]),
         actions=tuple(actions[-SUMMARY_ITEMS_MAX:]),
+        language=language,
     )
 
 
@@ -348,10 +346,11 @@ def _items(
 ) -> tuple[SummaryItem, ...]:
     items = []
     for who, text in found:
-        user, said = _user_id(who), clip(one_line(text), SUMMARY_ITEM_MAX)
+        user, said = _user_id(who), one_line(text)
         # Someone who neither wrote in the thread nor was mentioned there is made up (or was
-        # put there by a message asking for it): the item goes.
-        if user in people and said:
+        # put there by a message asking for it): the item goes. So does an "item" too long to
+        # be one: it is never shown cut.
+        if user in people and said and len(said) <= SUMMARY_ITEM_MAX:
             items.append(SummaryItem(user, said))
     return tuple(items[:limit])
 
@@ -372,6 +371,10 @@ def write_summary(
         "messages": as_data(messages_for_model(said)),
     }
     answer = llm.extract(THREAD_SUMMARY, WrittenSummary, variables, person_id=person_id)
+    overview = one_line(answer.overview)
+    if len(overview) > OVERVIEW_MAX:
+        # Shown whole or not at all: the picked summary stands in.
+        raise LanguageModelError(f"the summary's overview is {len(overview)} characters long")
     people = {m.user for m in said} | {u for m in said for u in mentioned_users(m.text)}
     return ThreadSummary(
         messages=len(said),
@@ -379,7 +382,7 @@ def write_summary(
         decisions=_items([(p.author, p.text) for p in answer.decisions], people),
         questions=_items([(p.author, p.text) for p in answer.open_questions], people),
         actions=_items([(a.owner, a.text) for a in answer.actions], people),
-        overview=clip(one_line(answer.overview), OVERVIEW_MAX),
+        overview=overview,
         written=True,
         language=language,
     )
@@ -395,7 +398,7 @@ def summarize_thread(
 ) -> ThreadSummary:
     """The model's summary when there is a model and it answers; else the extractive one."""
     if llm is None or not discussion(messages):
-        return pick_summary(messages)
+        return pick_summary(messages, language=language)
     try:
         return write_summary(
             llm,
@@ -406,7 +409,7 @@ def summarize_thread(
         )
     except LanguageModelError as exc:
         log.warning("thread summary picked from the messages: %s", exc)
-        return pick_summary(messages)
+        return pick_summary(messages, language=language)
 
 
 class ThreadUnreadable(Exception):

@@ -11,9 +11,11 @@ from bot.blocks.challenge_card import (
     build_interest_note,
 )
 from bot.services.challenges import ChallengeSummary
-from bot.services.matching import SolverMatch
+from bot.services.matching import SolverMatch, TeamSuggestion
 from storage.models import ChallengeStatus, Visibility
 from tests.bot.block_kit import assert_valid_message
+
+NOBODY = TeamSuggestion(needs=(), members=())
 
 
 def summary(**changes: object) -> ChallengeSummary:
@@ -40,7 +42,7 @@ def summary(**changes: object) -> ChallengeSummary:
 
 
 def test_card_has_the_facts_the_button_and_escapes_markup() -> None:
-    card = build_challenge_card(summary(), [])
+    card = build_challenge_card(summary(), NOBODY)
     assert_valid_message(card)
     text = str(card["blocks"])
     # mrkdwn text is escaped, so a record never turns into a Slack link or mention.
@@ -56,20 +58,36 @@ def test_card_has_the_facts_the_button_and_escapes_markup() -> None:
     assert "Suggested solvers" not in text
 
 
-def test_card_lists_suggested_solvers_when_the_hook_gives_some() -> None:
-    solver = SolverMatch(
-        member_slug="arctic-sense",
-        member_name="Arctic Sense Oy",
-        kind="company",
-        city="Oulu",
-        country="Finland",
-        score=0.9,
-        reason="ice sensing references in Svalbard",
+def solver(slug: str, name: str, reason: str) -> SolverMatch:
+    return SolverMatch(slug, name, "company", "Oulu", "Finland", 0.9, reason)
+
+
+def test_card_lists_the_suggested_cover_with_the_needs_each_member_covers() -> None:
+    cover = TeamSuggestion(
+        needs=("ice monitoring", "maritime logistics", "port <operations>"),
+        members=(
+            solver("arctic-sense", "Arctic Sense Oy", "ice sensing references in Svalbard"),
+            solver("polar", "Polar Logistics AS", "Reference: winter port logistics"),
+        ),
+        covered_by={
+            "ice monitoring": ("arctic-sense",),
+            "maritime logistics": ("polar", "arctic-sense"),
+            "port <operations>": (),
+        },
+        uncovered=("port <operations>",),
     )
-    card = build_challenge_card(summary(), [solver] * 8)
+    card = build_challenge_card(summary(), cover)
     assert_valid_message(card)
     section = next(b for b in card["blocks"] if "Suggested solvers" in str(b))
-    assert section["text"]["text"].count("Arctic Sense Oy") == 5  # the card stays short
+    assert section["text"]["text"] == (
+        "*Suggested solvers*\n"
+        "• *Arctic Sense Oy* (covers ice monitoring, maritime logistics) — ice sensing "
+        "references in Svalbard\n"
+        "• *Polar Logistics AS* (covers maritime logistics) — Reference: winter port logistics"
+    )
+    assert "Nobody in the cluster's records covers yet: port &lt;operations&gt;" in str(
+        card["blocks"]
+    )
 
 
 def test_huge_records_stay_within_block_kit_limits() -> None:
@@ -77,7 +95,12 @@ def test_huge_records_stay_within_block_kit_limits() -> None:
         summary(
             title="T" * 400, description="D" * 9000, needs=tuple(f"need {i}" for i in range(500))
         ),
-        [],
+        TeamSuggestion(
+            needs=tuple(f"need {i}" for i in range(500)),
+            members=tuple(solver(f"m{i}", "M" * 200, "R" * 200) for i in range(4)),
+            covered_by={f"need {i}": (f"m{i % 4}",) for i in range(500)},
+            uncovered=tuple(f"need {i}" * 20 for i in range(500)),
+        ),
     )
     assert_valid_message(card)
 

@@ -8,6 +8,7 @@ from bot import ids
 from bot.blocks.digest import build_digest_message, digest_text
 from bot.services.challenges import ChallengeSummary
 from bot.services.digests.choosing import Audience, Digest, DigestItem
+from bot.services.matching import Evidence
 from storage.digests import TeamEvent
 from storage.models import ChallengeStatus, DigestFrequency, TeamStatus, Visibility
 from tests.bot.block_kit import assert_valid_message
@@ -44,7 +45,10 @@ def test_the_fullest_digest_fits_in_one_valid_message() -> None:
         period="2026-W48",
         today=TODAY,
         organisation="Arctic Sense Oy",
-        fits=tuple(DigestItem(summary(n), "matches " + "y" * 2000) for n in range(8)),
+        fits=tuple(
+            DigestItem(summary(n), (Evidence("capability", "", "matches " + "y" * 2000),) * 2)
+            for n in range(8)
+        ),
         deadlines=tuple(DigestItem(summary(n)) for n in range(8, 13)),
         team_news=tuple(
             TeamEvent("status", at, "T" * 300, "", from_status=None, to_status=TeamStatus.WON)
@@ -90,7 +94,9 @@ def test_the_models_opening_sits_under_the_title_and_the_digest_stays_valid() ->
         period="2026-W48",
         today=TODAY,
         organisation="Arctic Sense Oy",
-        fits=tuple(DigestItem(summary(n), "matches") for n in range(8)),
+        fits=tuple(
+            DigestItem(summary(n), (Evidence("capability", "", "matches"),)) for n in range(8)
+        ),
         deadlines=tuple(DigestItem(summary(n)) for n in range(8, 13)),
         team_news=tuple(
             TeamEvent("status", at, "T", "", from_status=None, to_status=TeamStatus.WON)
@@ -109,3 +115,67 @@ def test_the_models_opening_sits_under_the_title_and_the_digest_stays_valid() ->
     }
     lines = digest_text(digest).splitlines()
     assert lines[1:3] == ["", "Two <new> challenges fit your sensors & one deadline is near."]
+
+
+KANTAVA_REFERENCE = Evidence(
+    "reference",
+    "Roof load alarms for Oulu schools",
+    "Roof load alarms for Oulu schools. Wireless sensors warned caretakers.",
+)
+KANTAVA_CAPABILITY = Evidence("capability", "", "snow load sensing on flat roofs")
+
+
+def person_digest(language: str, **changes: object) -> Digest:
+    values: dict[str, object] = {
+        "audience": Audience.PERSON,
+        "frequency": DigestFrequency.WEEKLY,
+        "period": "2026-W48",
+        "today": TODAY,
+        "organisation": "Kantava Oy",
+        "fits": (DigestItem(summary(3), (KANTAVA_REFERENCE, KANTAVA_CAPABILITY)),),
+        "language": language,
+    }
+    return Digest(**(values | changes))  # type: ignore[arg-type]
+
+
+def test_each_item_says_why_it_fits_from_the_readers_own_profile_in_their_language() -> None:
+    english = digest_text(person_digest("en"))
+    assert (
+        "Why it fits: your reference “Roof load alarms for Oulu schools” and your capability "
+        "“snow load sensing on flat roofs”." in english
+    )
+    finnish = build_digest_message(person_digest("fi"))
+    assert_valid_message(finnish)
+    shown = str(finnish["blocks"])
+    assert (
+        "Miksi sopii: referenssinne ”Roof load alarms for Oulu schools” ja osaamisenne "
+        "”snow load sensing on flat roofs”." in shown
+    )
+    assert "Uudet haasteet, jotka sopivat organisaatiolle Kantava Oy" in shown
+    assert "määräaika 2026-11-28 (3 päivän päästä)" in shown
+    assert "Kiinnostaa" in shown and "Ei relevantti" in shown
+    # A profile passage that is only the organisation's name says nothing: left out.
+    named = Evidence("description", "Kantava Oy", "Kantava Oy")
+    bare = digest_text(person_digest("en", fits=(DigestItem(summary(3), (named,)),)))
+    assert "Why it fits" not in bare
+
+
+def test_plurals_are_right_in_both_languages() -> None:
+    at = datetime(2026, 11, 24, tzinfo=UTC)
+    news = TeamEvent("joined", at, "Ice", "Team", member_name="Arctic Oy")
+    one = {"fits": (DigestItem(summary(3)),), "deadlines": (DigestItem(summary(4)),)}
+    assert build_digest_message(person_digest("en", **one, team_news=(news,)))["text"].endswith(
+        ": 1 new challenge, 1 deadline soon, 1 team update"
+    )
+    assert build_digest_message(person_digest("fi", **one, team_news=(news,)))["text"].endswith(
+        ": 1 uusi haaste, 1 määräaika lähellä, 1 tiimiuutinen"
+    )
+    two = {"fits": (DigestItem(summary(3)),) * 2, "deadlines": (DigestItem(summary(4)),) * 3}
+    assert build_digest_message(person_digest("en", **two))["text"].endswith(
+        ": 2 new challenges, 3 deadlines soon"
+    )
+    assert build_digest_message(person_digest("fi", **two))["text"].endswith(
+        ": 2 uutta haastetta, 3 määräaikaa lähellä"
+    )
+    tomorrow = digest_text(person_digest("en", fits=(DigestItem(summary(1)),)))
+    assert "deadline 2026-11-26 (tomorrow)" in tomorrow

@@ -36,15 +36,16 @@ def roster(entries: int = 2, **changes: object) -> TeamRoster:
     return TeamRoster(**(values | changes))  # type: ignore[arg-type]
 
 
-def test_roster_has_role_menu_leave_and_status_with_the_team_in_each_value() -> None:
+def test_roster_has_role_menu_and_leave_with_the_team_in_each_value_and_no_staff_menu() -> None:
     payload = build_team_roster(roster())
     assert_valid_message(payload)
     text = str(payload["blocks"])
     assert "Ice &lt;Kirkenes&gt; &amp; port" in text and "— Lead" in text
     controls = payload["blocks"][1]["elements"]
-    assert [c["action_id"] for c in controls] == [ids.TEAM_ROLE, ids.TEAM_LEAVE, ids.TEAM_STATUS]
+    # Everyone in the channel sees the roster: the staff's status menu is not on it.
+    assert [c["action_id"] for c in controls] == [ids.TEAM_ROLE, ids.TEAM_LEAVE]
+    assert ids.TEAM_STATUS not in text and "staff" not in text.lower()
     assert controls[1]["value"] == "12"
-    assert controls[2]["initial_option"]["value"] == "12:proposal_in_preparation"
     assert {parse_option_value(o["value"]) for o in controls[0]["options"]} == {
         (12, role)
         for role in ("lead", "technology", "pilot_site", "research_partner", "other", "none")

@@ -42,7 +42,7 @@ def test_preview_and_dry_run_print_the_digest_and_send_nothing(engine: Engine) -
     code, output = run("preview", "--person", "AINO@arctic.example")
     assert code == 0 and "New challenges that fit Arctic Oy" in output
     # Why it fits, from the organisation's own profile: its capability that matched.
-    assert "why: Capability: ice sensors" in output
+    assert "Why it fits: your capability “ice sensors”" in output
     code, output = run("send", "--dry-run")
     assert code == 0 and "weekly: 1 of 1 due subscribers would get a digest" in output
     assert "→ U0AINO: 1 new, 0 deadlines, 0 team updates" in output

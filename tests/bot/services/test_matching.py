@@ -385,3 +385,26 @@ def test_a_challenge_past_its_deadline_fits_nobody_and_is_not_listed_open(
     assert [c.slug for c in listed.challenges] == ["tampere-heat-peaks"]
     statuses = {c.slug: c.status for c in every.challenges}
     assert statuses["espoo-winter-roofs"] == "deadline_passed"
+
+
+def test_a_fit_carries_the_members_own_passages_that_matched(
+    real_search: SolverSearch, engine: Engine
+) -> None:
+    kantava = viewer_at(engine, "kantava")
+    with session_scope(engine) as session:
+        (roofs,) = [
+            f
+            for f in challenges_for_member(
+                session=session,
+                search=real_search,
+                member_id=kantava.member_id or 0,
+                viewer=kantava,
+            )
+            if f.slug == "espoo-winter-roofs"
+        ]
+    # Kantava's own evidence (its roof reference, its snow load capability), never the
+    # challenge's text: a digest says why it fits from these.
+    assert roofs.supporting and roofs.supporting[0] == roofs.evidence
+    own = {e.title or e.text for e in roofs.supporting}
+    assert own & {"Roof load alarms for Oulu schools", "snow load sensing on flat roofs"}
+    assert all("Espoo wants" not in e.text for e in roofs.supporting)

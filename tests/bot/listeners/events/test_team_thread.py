@@ -52,10 +52,14 @@ class FakeSuggester:
         return TeamSuggestion(
             needs=("ice monitoring", "maritime logistics", "port operations"),
             members=(POLAR,),
-            # As matching.suggest_team answers: only the members it adds are named; "ice
-            # monitoring" is covered by the current team, so it is neither here nor uncovered.
-            covered_by={"maritime logistics": ("polar-logistics",), "port operations": ()},
+            # As matching.suggest_team answers: "ice monitoring" is covered by the team.
+            covered_by={
+                "ice monitoring": (),
+                "maritime logistics": ("polar-logistics",),
+                "port operations": (),
+            },
             uncovered=("port operations",),
+            team_covers={"ice monitoring": ("arctic-sense",)},
         )
 
 
@@ -116,7 +120,7 @@ def test_who_is_missing_lists_uncovered_needs_and_who_could_cover_them(
     text = str(answer.args["blocks"])
     assert "*maritime logistics* — could be covered by *Polar Logistics AS*" in text
     assert "*port operations* — nobody in the cluster's records covers it yet" in text
-    assert "Covered: ice monitoring (the team)" in text
+    assert "Covered: ice monitoring (Arctic Sense Oy)" in text
     assert answer.args["text"] == "Not covered yet: maritime logistics, port operations"
     assert suggester.asked == [[cast.arctic_id]]
 
@@ -175,14 +179,23 @@ def test_summary_picks_decisions_questions_and_tasks_with_their_authors(
     answer = reply(bot)
     assert answer.args["thread_ts"] == CARD_TS
     blocks = [b["text"]["text"] for b in answer.args["blocks"] if b["type"] == "section"]
-    assert "4 messages from <@U0AINO00001> <@U0EERO00001> <@U0MATTI0001>" in blocks[0]
+    # The bot's own words in the request's language; the picked sentences as written.
+    finnish = request_text == "tiivistä"
+    people = "<@U0AINO00001> <@U0EERO00001> <@U0MATTI0001>"
+    counted = f"4 viestiä – {people}" if finnish else f"4 messages from {people}"
+    assert counted in blocks[0]
+    headings = (
+        ("Päätökset", "Avoimet kysymykset", "Kuka tekee mitä")
+        if finnish
+        else ("Decisions", "Open questions", "Who does what")
+    )
     assert blocks[1] == (
-        "*Decisions*\n• <@U0AINO00001>: We agreed to bid with LoRaWAN sensors.\n"
+        f"*{headings[0]}*\n• <@U0AINO00001>: We agreed to bid with LoRaWAN sensors.\n"
         "• <@U0MATTI0001>: Päätettiin että Espoo on pilottikohde."
     )
-    assert blocks[2] == "*Open questions*\n• <@U0AINO00001>: Who knows the harbour master?"
+    assert blocks[2] == f"*{headings[1]}*\n• <@U0AINO00001>: Who knows the harbour master?"
     assert blocks[3] == (
-        "*Who does what*\n• <@U0EERO00001>: I'll draft the budget by Friday.\n"
+        f"*{headings[2]}*\n• <@U0EERO00001>: I'll draft the budget by Friday.\n"
         "• <@U0MATTI0001>: Hoidan yhteydet satamaan."
     )
     replies = bot.fake.calls_to("conversations.replies")

@@ -24,6 +24,8 @@ from storage.models import SolverSuggestion
 from tests.bot.services.test_match_reasons import watching
 
 ORIGIN = json.dumps({"channel_id": GENERAL_CHANNEL})
+# The card names the needs each suggested member covers: the cover "who is missing?" uses too.
+COVERS = "(covers structural health monitoring, embedded sensors)"
 REASON = "Its LoRaWAN sensors already monitor bridges through Arctic winters in Oulu."
 
 
@@ -60,7 +62,7 @@ def test_the_card_shows_the_models_reason_for_each_suggested_solver(
         }
     )
     solvers = post_challenge(llm_bot)
-    assert f"• *Arctic Sense Oy* — {REASON}" in solvers
+    assert f"• *Arctic Sense Oy* {COVERS} — {REASON}" in solvers
     assert "nordic" not in solvers.lower()
     (request,) = server.requests
     assert request.response_format is not None and "Write in English" in request.system
@@ -81,7 +83,8 @@ def test_when_the_model_fails_the_card_keeps_the_template_reasons(
     solvers = post_challenge(llm_bot)
     # The matcher's own reason: the strongest evidence, named by its kind.
     assert solvers == (
-        "*Suggested solvers*\n• *Arctic Sense Oy* — Capability: structural health monitoring"
+        f"*Suggested solvers*\n• *Arctic Sense Oy* {COVERS} — Capability: structural health "
+        "monitoring"
     )
     assert len(server.requests) == 2  # the call and its one retry
 
@@ -94,7 +97,7 @@ def test_no_store_connection_is_held_while_the_model_writes_the_reasons(
     model = watching(engine, {"reasons": [{"member": "arctic-sense", "reason": REASON}]})
     with running_bot(engine, fake_slack, llm=LanguageModel(model, engine=engine)) as bot:
         solvers = post_challenge(bot)
-    assert f"• *Arctic Sense Oy* — {REASON}" in solvers
+    assert f"• *Arctic Sense Oy* {COVERS} — {REASON}" in solvers
     assert model.held == [0]
     with session_scope(engine) as session:
         # Stored after the model answered: the reason staff saw on the card.

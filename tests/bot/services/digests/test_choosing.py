@@ -4,6 +4,7 @@ channel's new public challenges."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
@@ -103,22 +104,21 @@ def test_a_person_hears_of_new_fitting_challenges_deadlines_and_team_news(
             today=TODAY,
         )
     assert digest is not None and digest.audience is Audience.PERSON
-    assert [(i.challenge.slug, i.reason) for i in digest.fits] == [
-        ("ice-sensors", "reason for ice-sensors"),
-        ("allowed-port", "reason for allowed-port"),
+    assert [(i.challenge.slug, [e.text for e in i.evidence]) for i in digest.fits] == [
+        ("ice-sensors", ["reason for ice-sensors"]),
+        ("allowed-port", ["reason for allowed-port"]),
     ]
     assert [i.challenge.slug for i in digest.deadlines] == ["soon"]
+    # Tampere joined the team and said it is interested: named once, with the further step.
     news = [(e.kind, e.member_name) for e in digest.team_news]
-    assert sorted(news) == [
-        ("interest", "City of Tampere"),
-        ("joined", "City of Tampere"),
-        ("status", ""),
-    ]
+    assert sorted(news) == [("joined", "City of Tampere"), ("status", "")]
     text = digest_text(digest)
     assert "for Arctic Sense Oy" in text and "Ice sensors for Kirkenes" in text
     assert "City of Tampere joined the team for Soon as pilot site" in text
     assert "the team moved from forming to submitted" in text
     assert "deadline 2026-11-28 (in 3 days)" in text
+    assert "Why it fits: your capability “reason for ice-sensors”." in text
+    assert "is interested" not in text
     assert "secret-port" not in text and "unwanted" not in text and "old-bridge" not in text
 
 
@@ -140,3 +140,36 @@ def test_a_channel_hears_of_new_public_challenges_only(engine: Engine) -> None:
     assert digest is not None and digest.audience is Audience.CHANNEL
     assert [i.challenge.slug for i in digest.fits] == ["public-new"]
     assert digest.deadlines == () and digest.team_news == ()
+
+
+def test_fits_are_only_open_on_the_day_sent_and_soonest_closing_first(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        arctic = add_member(session, "arctic-sense", name="Arctic Sense Oy")
+        aino = add_person(session, "aino@arctic.example", arctic, "U0AINO")
+        rank = FakeRanker()
+        # Ranked best first by fit; the digest lists them by closing date.
+        for slug, days in (("far", 40), ("none", None), ("soon", 5), ("passed", -1), ("today", 0)):
+            deadline = TODAY + timedelta(days=days) if days is not None else None
+            rank.add(arctic.id, add_challenge(session, slug, deadline=deadline), f"fit {slug}")
+        subscriber = store.Subscriber(0, aino.id, "U0AINO", None)
+        # 01:30 UTC is still the day before in New York: the store's day (UTC) decides what
+        # is open, so "today" there, whose deadline is the UTC day before, is not listed.
+        new_york = ZoneInfo("America/New_York")
+        late = datetime.combine(TODAY + timedelta(days=1), datetime.min.time(), UTC) + timedelta(
+            hours=1, minutes=30
+        )
+        for now, timezone, expected in (
+            (NOW, HELSINKI, ["today", "soon", "far", "none"]),
+            (late, new_york, ["soon", "far", "none"]),
+        ):
+            digest = build_digest(
+                session=session,
+                subscriber=subscriber,
+                frequency=DigestFrequency.WEEKLY,
+                rank=rank,
+                now=now,
+                timezone=timezone,
+            )
+            assert digest is not None
+            assert [i.challenge.slug for i in digest.fits] == expected
+            assert "passed" not in digest_text(digest)

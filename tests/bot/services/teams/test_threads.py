@@ -135,6 +135,47 @@ def test_items_naming_people_who_are_not_in_the_thread_are_dropped() -> None:
     assert summary.actions == (SummaryItem(MATTI, "Call the harbour master."),)
 
 
+def test_sentences_end_where_they_end_not_at_abbreviations_in_either_language() -> None:
+    thread = [
+        said(
+            AINO,
+            "Decision: we apply as one consortium and Al-Bina Digital Construction Co. leads "
+            "it. I will ask Dr. Smith of Nordic Sensors Ltd. to join. Who writes the budget?",
+            1,
+        ),
+        said(
+            EERO,
+            "Päätettiin, että esim. Kantava Oy ym. kumppanit tekevät pilotin. Hoidan mm. "
+            "yhteydet Espoon kaupunkiin. Kuka kirjoittaa hakemuksen?",
+            2,
+        ),
+    ]
+    summary = pick_summary(thread)
+    assert summary.decisions == (
+        SummaryItem(
+            AINO,
+            "Decision: we apply as one consortium and Al-Bina Digital Construction Co. leads it.",
+        ),
+        SummaryItem(EERO, "Päätettiin, että esim. Kantava Oy ym. kumppanit tekevät pilotin."),
+    )
+    assert summary.actions == (
+        SummaryItem(AINO, "I will ask Dr. Smith of Nordic Sensors Ltd. to join."),
+        SummaryItem(EERO, "Hoidan mm. yhteydet Espoon kaupunkiin."),
+    )
+    assert summary.questions == (
+        SummaryItem(AINO, "Who writes the budget?"),
+        SummaryItem(EERO, "Kuka kirjoittaa hakemuksen?"),
+    )
+
+
+def test_a_written_item_or_overview_too_long_to_show_whole_is_not_shown_cut() -> None:
+    wordy = "Draft the budget " + "and check it again " * 20 + "by Friday."
+    summary = summarize(answering(summary_reply(actions=[{"owner": MATTI, "text": wordy}])))
+    assert summary.written and summary.actions == ()
+    # An overview too long to show whole: the picked summary instead.
+    assert summarize(answering(summary_reply(overview="x " * 400))) == pick_summary(THREAD)
+
+
 def test_lists_are_capped_like_the_extractive_summary() -> None:
     many = [{"owner": MATTI, "text": f"Task {n}."} for n in range(25)]
     summary = summarize(answering(summary_reply(actions=many)))
@@ -223,10 +264,8 @@ def test_who_is_missing_uses_the_suggestion_for_the_askers_team(engine: Engine) 
         return TeamSuggestion(
             needs=tuple(row.needs),
             members=(polar,),
-            covered_by={
-                "ice monitoring": ("arctic-sense",),
-                "maritime logistics": ("polar-logistics",),
-            },
+            covered_by={"ice monitoring": (), "maritime logistics": ("polar-logistics",)},
+            team_covers={"ice monitoring": ("arctic-sense",)},
         )
 
     rosters.join_team(engine=engine, viewer=aino(cast), challenge_id=cid)
@@ -280,7 +319,7 @@ def test_summary_skips_the_bot_and_requests_and_keeps_authors() -> None:
     ]
 
 
-def test_who_is_missing_reads_the_matchers_answer_where_only_additions_are_named(
+def test_who_is_missing_lists_every_need_the_team_does_not_cover_best_member_first(
     engine: Engine,
 ) -> None:
     cast = add_cast(engine)
@@ -288,11 +327,18 @@ def test_who_is_missing_reads_the_matchers_answer_where_only_additions_are_named
 
     def suggest(session: Session, row: Challenge, ids: Collection[int]) -> TeamSuggestion:
         polar = SolverMatch("polar-logistics", "Polar Logistics AS", "company", "", "", 0.9, "")
+        ports = SolverMatch("harbour-ops", "Harbour Ops AS", "company", "", "", 0.8, "")
         return TeamSuggestion(
             needs=tuple(row.needs),
-            members=(polar,),
-            covered_by={"maritime logistics": ("polar-logistics",), "port operations": ()},
+            members=(ports, polar),
+            covered_by={
+                "ice monitoring": (),
+                "maritime logistics": ("polar-logistics", "harbour-ops"),
+                "port operations": (),
+            },
             uncovered=("port operations",),
+            # A team member the asker's organisation does not know by name still counts.
+            team_covers={"ice monitoring": ("arctic-sense",)},
         )
 
     with session_scope(engine) as session:
@@ -302,10 +348,10 @@ def test_who_is_missing_reads_the_matchers_answer_where_only_additions_are_named
             challenge=session.get_one(Challenge, cid),
             suggest_team_fn=suggest,
         )
-    assert report.covered == (("ice monitoring", ()),)
-    assert [(m.need, len(m.candidates)) for m in report.missing] == [
-        ("maritime logistics", 1),
-        ("port operations", 0),
+    assert report.covered == (("ice monitoring", ("arctic-sense",)),)
+    assert [(m.need, [c.member_slug for c in m.candidates]) for m in report.missing] == [
+        ("maritime logistics", ["polar-logistics", "harbour-ops"]),
+        ("port operations", []),
     ]
 
 
