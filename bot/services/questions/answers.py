@@ -404,13 +404,10 @@ def _challenge_detail(
             session=session, search=search, challenge=challenge, team_member_ids=on_team
         )
         names = {m.member_slug: m.member_name for m in suggestion.members}
-        covered_by_team = (
-            set(suggestion.needs) - set(suggestion.covered_by) - set(suggestion.uncovered)
-        )
         missing = tuple(
             MissingNeed(need, tuple(names[s] for s in suggestion.covered_by.get(need, ())))
             for need in suggestion.needs
-            if need not in covered_by_team
+            if need not in suggestion.team_covers
             and (need in suggestion.uncovered or suggestion.covered_by.get(need))
         )
     return ChallengeDetail(
