@@ -273,14 +273,24 @@ def suggest_solvers(
     k: int = 5,
     exclude_member_ids: Collection[int] = (),
     searched: SearchText | None = None,
+    based_in: str = "",
 ) -> list[SolverMatch]:
     """The k member organisations best placed to solve ``query``, best first, with evidence.
 
     For a challenge, its owner and the members marked *Not a fit* for it are left out. A
     Finnish query is searched in English too (`search_text`); ``searched`` overrides how
-    (the model's translation, or the benchmark's as-is variant).
+    (the model's translation, or the benchmark's as-is variant). ``based_in``: only members
+    whose city or country that is (as the records spell it).
     """
     search.catch_up()
+    where: dict[str, Any] = SOLVER_FILTER
+    if based_in:
+        where = {
+            "$and": [
+                *SOLVER_FILTER["$and"],
+                {"$or": [{"city": based_in}, {"country": based_in}]},
+            ]
+        }
     excluded = set(exclude_member_ids)
     if isinstance(query, Challenge):
         excluded |= members_left_out(session=session, challenge=query)
@@ -292,7 +302,7 @@ def suggest_solvers(
         search.indexes.members,
         words.dense,
         top_k=k + len(excluded),
-        where=SOLVER_FILTER,
+        where=where,
         lexical_query=words.lexical,
     )
     found = [f for f in found if owner_id(f.owner) not in excluded][:k]
@@ -307,11 +317,29 @@ def suggest_solvers(
 
 
 def rank_solvers(
-    *, engine: Engine, search: SolverSearch, text: str, k: int = 5
+    *, engine: Engine, search: SolverSearch, text: str, k: int = 5, operator_slug: str = ""
 ) -> list[SolverMatch]:
-    """`scic match`: the k members best placed to solve ``text``, best first, with evidence."""
+    """`scic match`: the k members best placed to solve ``text``, best first, with evidence.
+
+    ``text`` is read as the bot reads a need (`read_need`): spelt right, without asking words
+    or the places it names, unless it asks for members based there; the operator
+    (``operator_slug``, the cluster itself) is never a solver.
+    """
+    from bot.services.questions.needs import read_need
+    from bot.services.questions.vocabulary import VOCABULARIES
+
+    vocabulary = VOCABULARIES.get(engine)
+    need = read_need(text, vocabulary)
+    left_out = {m.id for m in vocabulary.members if operator_slug and m.slug == operator_slug}
     with session_scope(engine) as session:
-        return suggest_solvers(session=session, search=search, query=text, k=k)
+        return suggest_solvers(
+            session=session,
+            search=search,
+            query=need.text,
+            k=k,
+            exclude_member_ids=left_out,
+            based_in=need.place if need.local else "",
+        )
 
 
 def record_suggestions(
