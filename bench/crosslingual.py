@@ -33,6 +33,7 @@ from bot.services.language import (
 )
 from bot.services.matching import SolverSearch, suggest_solvers
 from bot.services.records import load_demo
+from bot.services.renderings import glossary_renderings
 from retrieval.embedding import load_embedder
 from retrieval.index import PassageIndex
 from retrieval.sync import Indexes
@@ -115,7 +116,7 @@ def load_queries(path: Path = QUERIES) -> list[QueryPair]:
 
 
 @contextmanager
-def demo_search(model_dir: Path | None) -> Iterator[SolverSearch]:
+def demo_search(model_dir: Path | None, renderings: bool = True) -> Iterator[SolverSearch]:
     """The demo data in a throwaway SQLite store and Chroma index, searched as the bot does."""
     with tempfile.TemporaryDirectory(prefix="scic-crosslingual-") as folder:
         engine = make_engine(f"sqlite:///{Path(folder) / 'scic.db'}")
@@ -126,9 +127,12 @@ def demo_search(model_dir: Path | None) -> Iterator[SolverSearch]:
             embedder = load_embedder(model_dir)
             client = chromadb.PersistentClient(path=str(Path(folder) / "chroma"))
             tag = uuid.uuid4().hex[:8]
+            renderer = glossary_renderings if renderings else None
             indexes = Indexes(
-                members=PassageIndex(client, embedder, name=f"members-{tag}"),
-                challenges=PassageIndex(client, embedder, name=f"challenges-{tag}"),
+                members=PassageIndex(client, embedder, name=f"members-{tag}", renderer=renderer),
+                challenges=PassageIndex(
+                    client, embedder, name=f"challenges-{tag}", renderer=renderer
+                ),
             )
             search = SolverSearch(indexes, engine)
             search.catch_up()
@@ -305,10 +309,15 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--queries", type=Path, action="append", default=None)
     parser.add_argument("--verbose", action="store_true", help="ranks per query and the texts")
+    parser.add_argument(
+        "--no-renderings",
+        action="store_true",
+        help="index the records in their own language only (as before the renderings)",
+    )
     args: Any = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     pairs = [p for path in args.queries or (QUERIES, PROFILE_QUERIES) for p in load_queries(path)]
-    with demo_search(args.model_dir) as search:
+    with demo_search(args.model_dir, renderings=not args.no_renderings) as search:
         rankings = rank_all(search, pairs)
         results = {name: score(found, pairs) for name, found in rankings.items()}
         print(report(results, pairs, dense=search.dense))

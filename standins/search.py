@@ -14,6 +14,7 @@ import numpy as np
 from sqlalchemy import Engine
 
 from bot.services.matching import SolverSearch
+from bot.services.renderings import glossary_renderings
 from retrieval.embedding import Embedder, Vectors
 from retrieval.index import PassageIndex
 from retrieval.lexical import terms
@@ -53,7 +54,9 @@ def fresh_search(client: Any, embedder: Embedder | None, engine: Engine) -> Solv
     # EphemeralClients share storage within a process: every search gets its own names.
     tag = uuid.uuid4().hex[:8]
     indexes = Indexes(
-        members=PassageIndex(client, embedder, name=f"members-{tag}"),
-        challenges=PassageIndex(client, embedder, name=f"challenges-{tag}"),
+        members=PassageIndex(client, embedder, name=f"members-{tag}", renderer=glossary_renderings),
+        challenges=PassageIndex(
+            client, embedder, name=f"challenges-{tag}", renderer=glossary_renderings
+        ),
     )
     return SolverSearch(indexes, engine)

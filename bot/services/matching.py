@@ -20,9 +20,11 @@ from sqlalchemy.orm import Session
 
 from bot.services.identity import Viewer
 from bot.services.language import SearchText, search_text
+from bot.services.llm import LanguageModel
+from bot.services.renderings import ModelRenderings, glossary_renderings
 from bot.settings import Settings
 from retrieval.embedding import Embedder, OpenAIEmbedder, load_embedder
-from retrieval.index import PassageIndex
+from retrieval.index import PassageIndex, Renderer
 from retrieval.passages import split_sentences
 from retrieval.profiles import member_owner, owner_id
 from retrieval.ranking import Evidence as RankedEvidence
@@ -149,9 +151,13 @@ class SolverSearch:
     def open(cls, settings: Settings, engine: Engine) -> SolverSearch:
         client = chroma_client(settings)
         embedder = make_embedder(settings)
+        # Records are indexed in both languages (see renderings.py): with the language model's
+        # English for Finnish texts when one is configured, else the glossary's terms.
+        llm = LanguageModel.from_settings(settings, engine)
+        renderer: Renderer = ModelRenderings(llm) if llm is not None else glossary_renderings
         indexes = Indexes(
-            members=PassageIndex(client, embedder, name="members"),
-            challenges=PassageIndex(client, embedder, name="challenges"),
+            members=PassageIndex(client, embedder, name="members", renderer=renderer),
+            challenges=PassageIndex(client, embedder, name="challenges", renderer=renderer),
         )
         search = cls(indexes, engine)
         search.catch_up()
@@ -317,13 +323,20 @@ def suggest_solvers(
 
 
 def rank_solvers(
-    *, engine: Engine, search: SolverSearch, text: str, k: int = 5, operator_slug: str = ""
+    *,
+    engine: Engine,
+    search: SolverSearch,
+    text: str,
+    k: int = 5,
+    operator_slug: str = "",
+    floor: bool = True,
 ) -> list[SolverMatch]:
     """`scic match`: the k members best placed to solve ``text``, best first, with evidence.
 
     ``text`` is read as the bot reads a need (`read_need`): spelt right, without asking words
     or the places it names, unless it asks for members based there; the operator
-    (``operator_slug``, the cluster itself) is never a solver.
+    (``operator_slug``, the cluster itself) is never a solver. Matches below the relevance
+    floor (`is_relevant`) are left out unless ``floor`` is False (the floor's benchmark).
     """
     from bot.services.questions.needs import read_need
     from bot.services.questions.vocabulary import VOCABULARIES
@@ -332,7 +345,7 @@ def rank_solvers(
     need = read_need(text, vocabulary)
     left_out = {m.id for m in vocabulary.members if operator_slug and m.slug == operator_slug}
     with session_scope(engine) as session:
-        return suggest_solvers(
+        found = suggest_solvers(
             session=session,
             search=search,
             query=need.text,
@@ -340,6 +353,7 @@ def rank_solvers(
             exclude_member_ids=left_out,
             based_in=need.place if need.local else "",
         )
+    return [m for m in found if not floor or is_relevant(search, m.score)]
 
 
 def record_suggestions(

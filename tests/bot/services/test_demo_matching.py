@@ -50,13 +50,14 @@ def test_a_place_in_the_need_does_not_outweigh_the_need(demo_search: SolverSearc
 
 
 def test_local_presence_is_a_filter_only_when_asked_for(demo_search: SolverSearch) -> None:
-    anywhere = ranked(demo_search, "snow clearing robots in Kirkenes")
-    based = ranked(demo_search, "companies based in Kirkenes that can do snow clearing")
+    anywhere = ranked(demo_search, "microgrid design for a remote site in Kirkenes")
+    based = ranked(demo_search, "companies based in Kirkenes that design microgrids")
     with session_scope(demo_search.engine) as session:
         from storage.models import Member
 
         city = {m.slug: m.city for m in session.query(Member).all()}
     assert based and all(city[s] == "Kirkenes" for s in based), based
+    assert based[0] == "arctic-microgrid", based
     # Asked without "based in", the place is where the work is: members anywhere.
     assert any(city[s] != "Kirkenes" for s in anywhere), anywhere
 
@@ -68,3 +69,20 @@ def test_a_misspelt_need_finds_the_same_member(demo_search: SolverSearch) -> Non
     assert ranked(demo_search, "who can help with leak detection in water pipes")[0] == (
         "aguas-inteligentes"
     )
+
+
+@pytest.mark.parametrize(
+    ("need", "member"),
+    [
+        # English needs, members that describe themselves in Finnish
+        ("work order management for property maintenance", "huoltovuoro"),
+        ("district heating demand response in apartment buildings", "lampoverkko"),
+        # a Finnish need, a Finnish profile (the need is embedded in English)
+        ("kaukolämmön kysyntäjousto kerrostaloissa", "lampoverkko"),
+        ("kiinteistöhuollon työnohjaus", "huoltovuoro"),
+    ],
+)
+def test_a_member_is_found_whatever_the_language_of_its_profile(
+    demo_search: SolverSearch, need: str, member: str
+) -> None:
+    assert member in ranked(demo_search, need, k=3)
