@@ -183,7 +183,15 @@ class PassageIndex:
 
     def delete_owner(self, owner: str) -> None:
         """Remove every passage of ``owner``."""
-        self.collection.delete(where={"owner": owner})
+        self.delete_owners([owner])
+
+    def delete_owners(self, owners: Sequence[str]) -> None:
+        """Remove every passage of each of ``owners`` (a few Chroma calls, not one each)."""
+        if not owners:
+            return
+        for start in range(0, len(owners), 500):
+            group = list(owners[start : start + 500])
+            self.collection.delete(where={"owner": {"$in": group}})
         self._bump_revision()
 
     def clear(self) -> None:

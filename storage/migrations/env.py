@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import Engine
 
 import storage.digest_models  # registers the digest tables on Base.metadata
+import storage.index_models  # registers the index lease on Base.metadata
 import storage.lifecycle_models  # registers the challenge notices on Base.metadata
 import storage.slack_models  # noqa: F401  (registers the Slack tables on Base.metadata)
 from storage.models import Base
