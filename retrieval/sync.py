@@ -31,6 +31,7 @@ from retrieval.profiles import (
 )
 from storage.challenges import challenges_by_id
 from storage.db import session_scope
+from storage.lexical import rewrite_texts
 from storage.members import members_with_profiles
 from storage.outbox import (
     CHALLENGE,
@@ -217,6 +218,9 @@ def _rebuild(
     indexes: Indexes,
     on_progress: Callable[[int, int], None] | None,
 ) -> int:
+    with session_scope(engine) as session:
+        # The store's full-text texts too: a store upgraded to them starts with none.
+        rewrite_texts(session=session, everything=True)
     with session_scope(engine) as session:
         # Changes queued after this point are applied by the next sync, not lost.
         last_id = last_index_change_id(session=session)

@@ -49,10 +49,15 @@ def _changed_keys(objects: Iterable[Any]) -> set[tuple[str, int]]:
     return keys
 
 
+def changed_search_keys(session: Session) -> set[tuple[str, int]]:
+    """(MEMBER or CHALLENGE, id) of every searchable record the flush under way changed."""
+    dirty = (obj for obj in session.dirty if session.is_modified(obj, include_collections=False))
+    return _changed_keys([*session.new, *dirty, *session.deleted])
+
+
 @event.listens_for(Session, "after_flush")
 def _queue_index_changes(session: Session, _context: UOWTransaction) -> None:
-    dirty = (obj for obj in session.dirty if session.is_modified(obj, include_collections=False))
-    keys = _changed_keys([*session.new, *dirty, *session.deleted])
+    keys = changed_search_keys(session)
     if keys:
         now = clock.now()
         session.connection().execute(

@@ -24,6 +24,7 @@ from bot.services.identity import Viewer
 from bot.services.language import SearchText, search_text
 from bot.settings import Settings
 from retrieval.embedding import Embedder, OpenAIEmbedder, load_embedder
+from retrieval.fulltext import FullTextSearch
 from retrieval.index import PassageIndex
 from retrieval.passages import split_sentences
 from retrieval.profiles import member_owner, owner_id
@@ -35,6 +36,7 @@ from storage import clock
 from storage import members as member_store
 from storage import suggestions as suggestion_store
 from storage.db import session_scope
+from storage.lexical import CHALLENGES, MEMBERS
 from storage.models import (
     Challenge,
     Member,
@@ -170,8 +172,12 @@ class SolverSearch:
         client = chroma_client(settings)
         embedder = make_embedder(settings)
         indexes = Indexes(
-            members=PassageIndex(client, embedder, name="members"),
-            challenges=PassageIndex(client, embedder, name="challenges"),
+            members=PassageIndex(
+                client, embedder, name="members", fulltext=FullTextSearch(engine, MEMBERS)
+            ),
+            challenges=PassageIndex(
+                client, embedder, name="challenges", fulltext=FullTextSearch(engine, CHALLENGES)
+            ),
         )
         search = cls(indexes, engine, question_budget=settings.index_wait_ms / 1000)
         if catch_up:
