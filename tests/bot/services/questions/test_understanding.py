@@ -244,6 +244,14 @@ def test_misspelt_asking_words_are_read_right_but_names_are_left_alone() -> None
     assert Speller(WORDS).correct("Kantava and leek") == "Kantava and leak"
 
 
+def test_a_misspelt_question_frame_is_not_read_as_a_record_word() -> None:
+    # "coud" is one edit from both "could" and "cloud"; the records talking about the
+    # cloud must not turn the question into "who cloud help with ...".
+    speller = Speller({**WORDS, "cloud": 7})
+    assert speller.correct("who coud hepl with snow load") == "who could help with snow load"
+    assert speller.correct("a private clod service") == "a private cloud service"
+
+
 def test_a_pasted_brief_is_one_need_however_it_is_worded() -> None:
     brief = (
         "Forwarding this from the city:\n\nThe city wants to detect leaks in its water pipes "
