@@ -24,6 +24,7 @@ from typing import Any
 
 import chromadb
 
+from bench.expertise import DEFAULT_POSTGRES, LEXICAL_ENGINES, scratch_store
 from bot.services.language import (
     Language,
     SearchText,
@@ -35,10 +36,11 @@ from bot.services.matching import SolverSearch, suggest_solvers
 from bot.services.records import load_demo
 from bot.services.renderings import glossary_renderings
 from retrieval.embedding import load_embedder
+from retrieval.fulltext import FullTextSearch
 from retrieval.index import PassageIndex
 from retrieval.sync import Indexes
-from storage import migrate
-from storage.db import make_engine, session_scope
+from storage.db import session_scope
+from storage.lexical import CHALLENGES, MEMBERS
 
 QUERIES = Path(__file__).with_name("crosslingual_queries.json")
 #: Needs whose members describe themselves in Finnish: English asks across languages.
@@ -116,29 +118,46 @@ def load_queries(path: Path = QUERIES) -> list[QueryPair]:
 
 
 @contextmanager
-def demo_search(model_dir: Path | None, renderings: bool = True) -> Iterator[SolverSearch]:
-    """The demo data in a throwaway SQLite store and Chroma index, searched as the bot does."""
-    with tempfile.TemporaryDirectory(prefix="scic-crosslingual-") as folder:
-        engine = make_engine(f"sqlite:///{Path(folder) / 'scic.db'}")
-        try:
-            migrate.upgrade(engine)
-            with session_scope(engine) as session:
-                load_demo(session=session)
-            embedder = load_embedder(model_dir)
-            client = chromadb.PersistentClient(path=str(Path(folder) / "chroma"))
-            tag = uuid.uuid4().hex[:8]
-            renderer = glossary_renderings if renderings else None
-            indexes = Indexes(
-                members=PassageIndex(client, embedder, name=f"members-{tag}", renderer=renderer),
-                challenges=PassageIndex(
-                    client, embedder, name=f"challenges-{tag}", renderer=renderer
-                ),
-            )
-            search = SolverSearch(indexes, engine)
-            search.catch_up()
-            yield search
-        finally:
-            engine.dispose()
+def demo_search(
+    model_dir: Path | None,
+    lexical: str = "sqlite",
+    postgres: str = DEFAULT_POSTGRES,
+    renderings: bool = True,
+) -> Iterator[SolverSearch]:
+    """The demo data in a throwaway store (SQLite, or a scratch PostgreSQL database) and
+    Chroma index, searched as the bot does (``lexical`` "memory": with the in-memory BM25
+    the bot used before its store's full-text search)."""
+    with (
+        tempfile.TemporaryDirectory(prefix="scic-crosslingual-") as folder,
+        scratch_store("postgresql" if lexical == "postgresql" else "sqlite", postgres) as engine,
+    ):
+        assert engine is not None
+        with session_scope(engine) as session:
+            load_demo(session=session)
+        embedder = load_embedder(model_dir)
+        client = chromadb.PersistentClient(path=str(Path(folder) / "chroma"))
+        tag = uuid.uuid4().hex[:8]
+        store = lexical != "memory"
+        renderer = glossary_renderings if renderings else None
+        indexes = Indexes(
+            members=PassageIndex(
+                client,
+                embedder,
+                name=f"members-{tag}",
+                fulltext=FullTextSearch(engine, MEMBERS) if store else None,
+                renderer=renderer,
+            ),
+            challenges=PassageIndex(
+                client,
+                embedder,
+                name=f"challenges-{tag}",
+                fulltext=FullTextSearch(engine, CHALLENGES) if store else None,
+                renderer=renderer,
+            ),
+        )
+        search = SolverSearch(indexes, engine)
+        search.catch_up()
+        yield search
 
 
 def ranked_slugs(
@@ -308,6 +327,8 @@ def main(argv: list[str] | None = None) -> None:
         help="folder with the all-MiniLM-L6-v2 model.onnx (default: EMBEDDING_MODEL_DIR)",
     )
     parser.add_argument("--queries", type=Path, action="append", default=None)
+    parser.add_argument("--lexical", default="sqlite", choices=LEXICAL_ENGINES)
+    parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="PostgreSQL server URL")
     parser.add_argument("--verbose", action="store_true", help="ranks per query and the texts")
     parser.add_argument(
         "--no-renderings",
@@ -317,7 +338,9 @@ def main(argv: list[str] | None = None) -> None:
     args: Any = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     pairs = [p for path in args.queries or (QUERIES, PROFILE_QUERIES) for p in load_queries(path)]
-    with demo_search(args.model_dir, renderings=not args.no_renderings) as search:
+    with demo_search(
+        args.model_dir, args.lexical, args.postgres, renderings=not args.no_renderings
+    ) as search:
         rankings = rank_all(search, pairs)
         results = {name: score(found, pairs) for name, found in rankings.items()}
         print(report(results, pairs, dense=search.dense))

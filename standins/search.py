@@ -16,9 +16,11 @@ from sqlalchemy import Engine
 from bot.services.matching import SolverSearch
 from bot.services.renderings import glossary_renderings
 from retrieval.embedding import Embedder, Vectors
+from retrieval.fulltext import FullTextSearch
 from retrieval.index import PassageIndex
 from retrieval.lexical import terms
 from retrieval.sync import Indexes
+from storage.lexical import CHALLENGES, MEMBERS
 
 
 class FakeEmbedder(Embedder):
@@ -54,9 +56,19 @@ def fresh_search(client: Any, embedder: Embedder | None, engine: Engine) -> Solv
     # EphemeralClients share storage within a process: every search gets its own names.
     tag = uuid.uuid4().hex[:8]
     indexes = Indexes(
-        members=PassageIndex(client, embedder, name=f"members-{tag}", renderer=glossary_renderings),
+        members=PassageIndex(
+            client,
+            embedder,
+            name=f"members-{tag}",
+            fulltext=FullTextSearch(engine, MEMBERS),
+            renderer=glossary_renderings,
+        ),
         challenges=PassageIndex(
-            client, embedder, name=f"challenges-{tag}", renderer=glossary_renderings
+            client,
+            embedder,
+            name=f"challenges-{tag}",
+            fulltext=FullTextSearch(engine, CHALLENGES),
+            renderer=glossary_renderings,
         ),
     )
     return SolverSearch(indexes, engine)
