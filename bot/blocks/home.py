@@ -17,6 +17,7 @@ from bot.blocks.common import (
     plain,
     section,
 )
+from bot.blocks.profile import build_profile_button
 from bot.services.challenges import ChallengeSummary
 from bot.services.digests.subscriptions import DigestFrequency
 from bot.services.home import HomePage, OrganisationProfile
@@ -47,7 +48,16 @@ def _organisation(profile: OrganisationProfile | None) -> list[Block]:
         lines.append("*Capabilities:* " + escape(", ".join(profile.capabilities)))
     if profile.technologies:
         lines.append("*Technologies:* " + escape(", ".join(profile.technologies)))
-    return [section("\n".join(lines))]
+    blocks = [section("\n".join(lines))]
+    if profile.editable and profile.member_id:
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": "home_profile",
+                "elements": [build_profile_button(profile.member_id)],
+            }
+        )
+    return blocks
 
 
 def _challenge(challenge: ChallengeSummary) -> list[Block]:

@@ -17,7 +17,7 @@ from storage import clock
 from storage import members as member_store
 from storage import teams as team_store
 from storage.db import session_scope
-from storage.models import Challenge, DigestFrequency, Member
+from storage.models import Challenge, DigestFrequency, Member, MembershipStatus
 
 CHALLENGES_PER_PAGE = 5
 INTERESTS_SHOWN = 10
@@ -35,6 +35,9 @@ class OrganisationProfile:
     description: str
     capabilities: tuple[str, ...]
     technologies: tuple[str, ...]
+    #: The member's id, and whether its people may edit its profile (not a former member's).
+    member_id: int = 0
+    editable: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,8 @@ def _profile(member: Member) -> OrganisationProfile:
         description=member.description,
         capabilities=tuple(member.capabilities),
         technologies=tuple(member.technologies),
+        member_id=member.id,
+        editable=member.membership_status is not MembershipStatus.FORMER,
     )
 
 

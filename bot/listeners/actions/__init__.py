@@ -18,6 +18,7 @@ from bot.listeners.actions.introductions import (
     decline_introduction,
     introduce,
 )
+from bot.listeners.actions.profile_buttons import profile_edit_pressed
 from bot.listeners.actions.solver_buttons import ask_staff, not_a_fit, share
 from bot.listeners.actions.team_leave import team_left
 from bot.listeners.actions.team_role import team_role_chosen
@@ -43,3 +44,4 @@ def register(app: App) -> None:
     app.action(ids.INTRODUCTION_ACCEPT)(accept_introduction)
     app.action(ids.INTRODUCTION_DECLINE)(decline_introduction)
     app.action(ids.OPEN_SOURCE)(open_source_chosen)
+    app.action(ids.PROFILE_EDIT)(profile_edit_pressed)
