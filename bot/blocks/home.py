@@ -100,6 +100,28 @@ def _digest(frequency: DigestFrequency) -> Block:
     }
 
 
+def _nudges(*, on: bool) -> Block:
+    options = [
+        {"text": plain("On", 75), "value": "on"},
+        {"text": plain("Off", 75), "value": "off"},
+    ]
+    return {
+        "type": "section",
+        "block_id": "home_nudges",
+        "text": {
+            "type": "mrkdwn",
+            "text": "*Profile reminders*\nA message when your organisation's profile has not "
+            "been looked at for a long time.",
+        },
+        "accessory": {
+            "type": "static_select",
+            "action_id": ids.HOME_NUDGES,
+            "options": options,
+            "initial_option": options[0] if on else options[1],
+        },
+    }
+
+
 def _stage(name: str, stage: PipelineStage) -> str:
     day = f" ({stage.first_at.date().isoformat()})" if stage.first_at and stage.count else ""
     return f"{name} {stage.count}{day}"
@@ -155,6 +177,8 @@ def build_home(page: HomePage) -> dict[str, Any]:
     blocks.append(section("*Teams*\n" + ("\n".join(teams) or "No teams yet.")))
     blocks.append(divider())
     blocks.append(_digest(page.digest_frequency))
+    if page.organisation is not None:
+        blocks.append(_nudges(on=page.profile_nudges))
     if page.viewer.is_staff:
         blocks.extend(_pipeline(page.pipeline))
     return {"type": "home", "callback_id": "home", "blocks": blocks}

@@ -15,6 +15,7 @@ from bot.services.teams.pipeline import PipelineRow, pipeline_report
 from storage import challenges as store
 from storage import clock
 from storage import members as member_store
+from storage import profiles as profile_store
 from storage import teams as team_store
 from storage.db import session_scope
 from storage.models import Challenge, DigestFrequency, Member, MembershipStatus
@@ -59,6 +60,8 @@ class HomePage:
     teams: tuple[TeamSummary, ...]
     digest_frequency: DigestFrequency
     pipeline: tuple[PipelineRow, ...] = ()  # staff only: challenges with something going on
+    #: Whether the person gets profile nudges (bot.services.nudges).
+    profile_nudges: bool = True
 
     @property
     def has_next_page(self) -> bool:
@@ -158,6 +161,9 @@ def home_page(
             teams=tuple(teams),
             digest_frequency=viewer.digest_frequency,
             pipeline=tuple(_pipeline(session, viewer)),
+            profile_nudges=not profile_store.nudges_off(
+                session=session, person_id=viewer.person_id
+            ),
         )
 
 

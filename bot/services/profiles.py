@@ -495,10 +495,15 @@ def confirm_profile(*, engine: Engine, viewer: Viewer, member_id: int) -> Profil
         return _draft(session, member, editor)
 
 
-def not_now(*, engine: Engine, viewer: Viewer, member_id: int) -> None:
+def not_now(*, engine: Engine, viewer: Viewer, member_id: int) -> ProfileDraft:
     """*Not now* on a nudge: noted; the next period's nudge comes as usual."""
     with session_scope(engine) as session:
+        member = store.member_for_profile(session=session, member_id=member_id)
+        if member is None:
+            raise ProfileNotFound("no_member", key=str(member_id))
+        _allowed(viewer, member)
         store.answer_nudges(session=session, member_id=member_id, answer="not_now")
+        return _draft(session, member, session.get(Person, viewer.person_id))
 
 
 # --- the audit trail --------------------------------------------------------------------------
