@@ -226,3 +226,13 @@ def set_nudges(*, session: Session, person_id: int, on: bool) -> None:
     elif not on and found is None:
         session.add(ProfileNudgeOptOut(person_id=person_id))
     session.flush()
+
+
+def active_member_ids(*, session: Session) -> list[int]:
+    return list(
+        session.scalars(
+            select(Member.id)
+            .where(Member.membership_status == MembershipStatus.ACTIVE)
+            .order_by(Member.name)
+        )
+    )

@@ -17,7 +17,7 @@ from bot.blocks.common import (
     plain,
     section,
 )
-from bot.blocks.profile import build_profile_button
+from bot.blocks.profile import build_impact_section, build_profile_button
 from bot.services.challenges import ChallengeSummary
 from bot.services.digests.subscriptions import DigestFrequency
 from bot.services.home import HomePage, OrganisationProfile
@@ -148,6 +148,8 @@ def _pipeline(rows: tuple[PipelineRow, ...]) -> list[Block]:
 def build_home(page: HomePage) -> dict[str, Any]:
     """The Home tab view; at most ~57 blocks whatever the data, well within Slack's 100."""
     blocks: list[Block] = [header(f"Hello, {page.viewer.name}"), *_organisation(page.organisation)]
+    if page.impact is not None:
+        blocks.append(build_impact_section(page.impact))
     blocks.append(divider())
     first = page.page * page.page_size + 1
     title = "Open challenges"

@@ -15,6 +15,7 @@ from typing import Any
 
 from bot import ids
 from bot.blocks.common import Block, button, context, escape, message, plain, section
+from bot.services.impact import ProfileImpact
 from bot.services.profiles import (
     DESCRIPTION_MAX,
     REFERENCE_CLIENT_MAX,
@@ -49,6 +50,8 @@ PROFILE_PHRASES: dict[str, dict[str, str]] = {
         "no_organisation": "Your person record is not linked to a member organisation; ask the "
         "SCIC staff to link it.",
         "history_staff_only": "Only the SCIC staff can see a profile's history.",
+        "impact_not_yours": "Only the organisation's own people and the SCIC staff can see "
+        "these numbers.",
         "saved": "Saved {member}'s profile ({fields}). It is searchable now.",
         "unchanged": "Nothing changed in {member}'s profile.",
         "confirmed": "Thanks! {member}'s profile is marked as still true.",
@@ -76,6 +79,8 @@ PROFILE_PHRASES: dict[str, dict[str, str]] = {
         "no_organisation": "Henkilötietojasi ei ole liitetty jäsenorganisaatioon; pyydä SCIC:n "
         "henkilökuntaa liittämään ne.",
         "history_staff_only": "Vain SCIC:n henkilökunta näkee profiilin historian.",
+        "impact_not_yours": "Vain organisaation omat ihmiset ja SCIC:n henkilökunta näkevät "
+        "nämä luvut.",
         "saved": "{member}: profiili tallennettu ({fields}). Se on nyt haettavissa.",
         "unchanged": "{member}: profiilissa ei muuttunut mitään.",
         "confirmed": "Kiitos! {member}: profiili on merkitty yhä paikkansapitäväksi.",
@@ -344,3 +349,50 @@ def build_profile_history(member_name: str, rows: list[ProfileChangeRow]) -> dic
 
 def build_profile_button(member_id: int) -> dict[str, Any]:
     return button("Edit our profile", ids.PROFILE_EDIT, str(member_id))
+
+
+# --- why the profile matters ----------------------------------------------------------------
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def impact_lines(impact: ProfileImpact) -> list[str]:
+    """The numbers in a few lines (mrkdwn): the Home tab and `/profile impact` show them."""
+    if impact.suggested:
+        times = "once" if impact.suggested == 1 else f"*{impact.suggested}* times"
+        lines = [f"Suggested {times} in the last {impact.days} days"]
+        if impact.topics:
+            lines[0] += ", for: " + " · ".join(f"_{escape(t)}_" for t in impact.topics)
+    else:
+        lines = [
+            f"Not suggested in the last {impact.days} days. Profiles that name their capabilities "
+            "and references are found more often."
+        ]
+    if impact.introductions:
+        lines.append(
+            f"*{impact.introductions}* introduction{'s' if impact.introductions != 1 else ''} "
+            f"asked for ({impact.introductions_accepted} accepted)."
+        )
+    for miss in impact.misses:
+        line = f"• You were {ordinal(miss.rank)} for _{escape(miss.need)}_"
+        if miss.missing:
+            line += "; your profile does not mention " + ", ".join(
+                f"*{escape(m)}*" for m in miss.missing
+            )
+        lines.append(line + ".")
+    return lines
+
+
+def build_impact_section(impact: ProfileImpact) -> Block:
+    title = "*Why your profile matters*"
+    if impact.misses:
+        title += " (and the searches it narrowly missed)"
+    return section(title + "\n" + "\n".join(impact_lines(impact)))
+
+
+def build_impact_message(impact: ProfileImpact) -> dict[str, Any]:
+    text = f"*{escape(impact.member_name)}*: " + "\n".join(impact_lines(impact))
+    return message(f"{impact.member_name}: why the profile matters", [section(text)])

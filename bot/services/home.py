@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 
 from bot.services.challenges import ChallengeSummary, summary_of
 from bot.services.identity import Viewer
+from bot.services.impact import ProfileImpact, member_impact
 from bot.services.matching import SolverSearch, challenges_for_member
+from bot.services.profiles import ProfileError
 from bot.services.teams.pipeline import PipelineRow, pipeline_report
 from storage import challenges as store
 from storage import clock
@@ -62,6 +64,8 @@ class HomePage:
     pipeline: tuple[PipelineRow, ...] = ()  # staff only: challenges with something going on
     #: Whether the person gets profile nudges (bot.services.nudges).
     profile_nudges: bool = True
+    #: Why the organisation's profile matters (bot.services.impact); None without one.
+    impact: ProfileImpact | None = None
 
     @property
     def has_next_page(self) -> bool:
@@ -119,8 +123,25 @@ def challenges_for_home(
 
 
 def home_page(
-    *, engine: Engine, viewer: Viewer, page: int = 0, search: SolverSearch | None = None
+    *,
+    engine: Engine,
+    viewer: Viewer,
+    page: int = 0,
+    search: SolverSearch | None = None,
+    operator_member: str = "",
 ) -> HomePage:
+    impact = None
+    if search is not None and viewer.member_id is not None:
+        try:
+            impact = member_impact(
+                engine=engine,
+                search=search,
+                viewer=viewer,
+                member_id=viewer.member_id,
+                operator_member=operator_member,
+            )
+        except ProfileError:
+            impact = None  # a member record gone since the viewer was read
     with session_scope(engine) as session:
         page = max(page, 0)
         challenges, total = challenges_for_home(
@@ -164,6 +185,7 @@ def home_page(
             profile_nudges=not profile_store.nudges_off(
                 session=session, person_id=viewer.person_id
             ),
+            impact=impact if member is not None and member.slug != operator_member else None,
         )
 
 
