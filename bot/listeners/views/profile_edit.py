@@ -23,7 +23,7 @@ from bot.blocks.profile import (
     refusal_text,
     when,
 )
-from bot.services import profiles
+from bot.services import impact, profiles
 from bot.services.identity import Viewer
 from bot.services.matching import SolverSearch
 
@@ -130,6 +130,7 @@ def profile_submitted(
         # INDEX_WAIT_MS allows a question (one member's passages take a moment; it waits only
         # while another process holds the index lease).
         open_search().index_all()
+        impact.forget_rankings()
     try:
         client.chat_postMessage(
             channel=viewer.slack_user_id,
