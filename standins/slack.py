@@ -54,6 +54,12 @@ VISIBLE_METHODS = frozenset(
         "views.publish",
         "reactions.add",
         "response_url",
+        "assistant.threads.setStatus",
+        "assistant.threads.setTitle",
+        "assistant.threads.setSuggestedPrompts",
+        "chat.startStream",
+        "chat.appendStream",
+        "chat.stopStream",
     }
 )
 
@@ -289,6 +295,13 @@ class FakeSlack:
             return {"ok": True, "messages": found, "has_more": False}
         if method in ("reactions.add", "response_url"):
             return {"ok": True}
+        if method.startswith("assistant.threads."):
+            # setStatus, setTitle, setSuggestedPrompts: Slack answers ok and nothing else.
+            return {"ok": True}
+        if method == "chat.startStream":
+            return {"ok": True, "channel": args.get("channel"), "ts": self._next_ts()}
+        if method in ("chat.appendStream", "chat.stopStream"):
+            return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
         return {"ok": False, "error": "unknown_method"}
 
 
@@ -412,6 +425,34 @@ class SlackSender:
         }
         event |= options.pop("extra", {})
         return self.event(event, **options)
+
+    def assistant_thread_started(
+        self,
+        user: str,
+        *,
+        channel: str = "D0DIRECT01",
+        thread_ts: str | None = None,
+        **options: Any,
+    ) -> SlackReply:
+        """A person opened a new thread in the bot's assistant container (Slack's AI app view)."""
+        ts = thread_ts or f"{int(time.time())}.{next(self._ids):06d}"
+        event = {
+            "type": "assistant_thread_started",
+            "assistant_thread": {
+                "user_id": user,
+                "context": {"channel_id": GENERAL_CHANNEL, "team_id": TEAM_ID},
+                "channel_id": channel,
+                "thread_ts": ts,
+            },
+            "event_ts": ts,
+        }
+        return self.event(event, **options)
+
+    def assistant_message(
+        self, user: str, text: str, *, thread_ts: str, channel: str = "D0DIRECT01", **options: Any
+    ) -> SlackReply:
+        """A person's message in an assistant thread: a DM message with a thread_ts."""
+        return self.message(user, text, channel=channel, extra={"thread_ts": thread_ts}, **options)
 
     def command(
         self, command: str, text: str, *, user: str, channel: str = GENERAL_CHANNEL, **options: Any

@@ -163,8 +163,33 @@ def question(
     llm: LanguageModel | None,
     open_search: Callable[[], SolverSearch],
 ) -> None:
-    channel = event["channel"]
     thread_ts = _show_working(client, event)
+    answer_in_thread(
+        event,
+        client,
+        viewer,
+        thread_ts=thread_ts,
+        settings=settings,
+        engine=engine,
+        llm=llm,
+        open_search=open_search,
+    )
+
+
+def answer_in_thread(
+    event: dict[str, Any],
+    client: WebClient,
+    viewer: Viewer,
+    *,
+    thread_ts: str,
+    settings: Settings,
+    engine: Engine,
+    llm: LanguageModel | None,
+    open_search: Callable[[], SolverSearch],
+) -> None:
+    """Everything after the working sign, the same for a mention, a DM and a message in the
+    assistant container: a team request, else the question service's answer in the thread."""
+    channel = event["channel"]
     text = event.get("text", "")
     team_reply = answer_in_team_thread(
         client,
