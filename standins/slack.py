@@ -64,11 +64,17 @@ VISIBLE_METHODS = frozenset(
 )
 
 
+# Slack's streaming methods: a stream Slack refused to start shows nothing to anyone.
+STREAM_METHODS = frozenset({"chat.startStream", "chat.appendStream", "chat.stopStream"})
+
+
 @dataclass(frozen=True)
 class ApiCall:
     method: str
     args: dict[str, Any]
     at: float
+    #: Slack answered ok=false (or 429).
+    refused: bool = False
 
 
 @dataclass
@@ -85,6 +91,9 @@ class FakeSlack:
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     # The hash of each open modal, as views.open and views.update return it.
     view_hashes: dict[str, str] = field(default_factory=dict)
+    #: Whether this workspace has Slack's streaming methods (chat.startStream...); without
+    #: them chat.startStream answers unknown_method, as Slack does for a method it lacks.
+    streaming: bool = True
     _server: ThreadingHTTPServer | None = None
 
     # --- control ------------------------------------------------------------------------------
@@ -122,7 +131,23 @@ class FakeSlack:
             return [c for c in self.calls if c.method in methods]
 
     def visible_calls(self) -> list[ApiCall]:
-        return self.calls_to(*VISIBLE_METHODS)
+        return [
+            c
+            for c in self.calls_to(*VISIBLE_METHODS)
+            if not (c.refused and c.method in STREAM_METHODS)
+        ]
+
+    def streamed_text(self) -> str:
+        """The markdown text of every stream chunk Slack accepted, in order."""
+        text = ""
+        for call in self.calls_to(*STREAM_METHODS):
+            if call.refused:
+                continue
+            text += str(call.args.get("markdown_text") or "")
+            for chunk in call.args.get("chunks") or []:
+                if chunk.get("type") == "markdown_text":
+                    text += str(chunk.get("text", ""))
+        return text
 
     def wait_for(
         self, predicate: Callable[[list[ApiCall]], bool], timeout: float = 5.0
@@ -214,9 +239,12 @@ class FakeSlack:
         self, method: str, args: dict[str, Any]
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         with self._lock:
-            self.calls.append(ApiCall(method, args, time.monotonic()))
             retry_after = self._rate_limited.pop(method, None)
             error = self._errors.get(method)
+            if method == "chat.startStream" and not self.streaming:
+                error = error or "unknown_method"
+            refused = retry_after is not None or bool(error)
+            self.calls.append(ApiCall(method, args, time.monotonic(), refused))
         if retry_after is not None:
             return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)}
         if error:

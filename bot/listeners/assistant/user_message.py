@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from slack_bolt import BoltContext
 from slack_bolt.context.set_status import SetStatus
 from slack_bolt.context.set_title import SetTitle
 from slack_bolt.kwargs_injection import Args
@@ -65,6 +66,7 @@ def _name_thread(
 @people_only(_stranger_reply)
 def user_message(
     event: dict[str, Any],
+    context: BoltContext,
     client: WebClient,
     set_status: SetStatus,
     set_title: SetTitle,
@@ -82,6 +84,7 @@ def user_message(
         client,
         viewer,
         thread_ts=thread_ts,
+        team_id=context.team_id,
         settings=settings,
         engine=engine,
         llm=llm,
