@@ -94,6 +94,8 @@ class FakeSlack:
     #: Whether this workspace has Slack's streaming methods (chat.startStream...); without
     #: them chat.startStream answers unknown_method, as Slack does for a method it lacks.
     streaming: bool = True
+    #: What apps.connections.open hands out: the Socket Mode server's URL (standins.socket_mode).
+    socket_url: str = ""
     _server: ThreadingHTTPServer | None = None
 
     # --- control ------------------------------------------------------------------------------
@@ -323,6 +325,10 @@ class FakeSlack:
             return {"ok": True, "messages": found, "has_more": False}
         if method in ("reactions.add", "response_url"):
             return {"ok": True}
+        if method == "apps.connections.open":
+            if not self.socket_url:
+                return {"ok": False, "error": "not_allowed_token_type"}
+            return {"ok": True, "url": self.socket_url}
         if method.startswith("assistant.threads."):
             # setStatus, setTitle, setSuggestedPrompts: Slack answers ok and nothing else.
             return {"ok": True}
