@@ -19,6 +19,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from sqlalchemy import Engine
 
+from bot.app import LISTENER_THREADS
 from bot.services.slack_events import first_delivery
 from bot.settings import Settings
 
@@ -29,15 +30,27 @@ PING_INTERVAL = 10.0
 
 class OnceSocketModeHandler(SocketModeHandler):
     def __init__(self, app: App, app_token: str, engine: Engine, ping_interval: float) -> None:
-        super().__init__(app, app_token, ping_interval=ping_interval)
+        # Envelopes are acknowledged on these threads once the middleware has run (the
+        # listeners' work goes on on Bolt's own threads); as many as HTTP mode would have, so
+        # that a slow store or users.info call does not queue other envelopes' acks.
+        super().__init__(app, app_token, ping_interval=ping_interval, concurrency=LISTENER_THREADS)
         self.engine = engine
 
     def handle(self, client: BaseSocketModeClient, req: SocketModeRequest) -> None:
-        if not first_delivery(engine=self.engine, event_id=f"envelope:{req.envelope_id}"):
+        if not self._first(req.envelope_id):
             log.info("envelope %s was already handled; acknowledging it again", req.envelope_id)
             client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
             return
         super().handle(client, req)  # type: ignore[arg-type]
+
+    def _first(self, envelope_id: str) -> bool:
+        try:
+            return first_delivery(engine=self.engine, event_id=f"envelope:{envelope_id}")
+        except Exception:
+            # A store that cannot take the claim now must not leave the envelope unanswered
+            # (Slack would deliver it again); events are still kept to one by their event id.
+            log.exception("could not claim envelope %s; handling it anyway", envelope_id)
+            return True
 
 
 def socket_mode_handler(
