@@ -99,6 +99,11 @@ class Settings(BaseSettings):
         default="https://slack.com/api/",
         description="Base URL of Slack's Web API (enterprise proxies, tests).",
     )
+    slack_streaming: bool = Field(
+        default=True,
+        description="Stream written answers with Slack's chat.startStream/appendStream/"
+        "stopStream; false: edit a draft with chat.update (a proxy without those methods).",
+    )
     challenges_channel: str = Field(
         default="", description="Channel ID where challenge cards are posted."
     )

@@ -53,11 +53,15 @@ def bench_speed() -> None:
 @app.command("ack")
 def bench_ack(
     requests: Annotated[int, typer.Option(min=1, help="Requests per request type.")] = 100,
+    socket_mode: Annotated[
+        bool, typer.Option("--socket-mode", help="Over Socket Mode instead of HTTP.")
+    ] = False,
 ) -> None:
-    """Slack acknowledgement times of every request type, through a real HTTP port."""
+    """Slack acknowledgement times of every request type, through a real HTTP port or over
+    Socket Mode, and whether repeated deliveries are answered once."""
     from bench import ack
 
-    ack.main(["--requests", str(requests)])
+    ack.main(["--requests", str(requests), *(["--socket-mode"] if socket_mode else [])])
 
 
 @app.command("digest")
