@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 from typing import Any, TypeVar
 
@@ -50,6 +50,14 @@ class LanguageModelError(Exception):
 
 class DailyLimitReached(LanguageModelError):
     """The person used their tokens for today; the model is not called."""
+
+
+class AnswerDropped(LanguageModelError):
+    """The model answered, but its text failed ``check`` (one of `guards.CHECKS`): not shown."""
+
+    def __init__(self, check: str, reason: str) -> None:
+        super().__init__(f"{check}: {reason}")
+        self.check = check
 
 
 @dataclass(frozen=True)
@@ -179,13 +187,23 @@ class LanguageModel:
         return text
 
     def stream(
-        self, prompt: Prompt, variables: Mapping[str, str], *, person_id: int | None = None
+        self,
+        prompt: Prompt,
+        variables: Mapping[str, str],
+        *,
+        person_id: int | None = None,
+        check: Callable[[str, bool], None] | None = None,
     ) -> Iterator[str]:
-        """The model's text piece by piece, as it arrives; raises on failure at any point."""
+        """The model's text piece by piece, as it arrives; raises on failure at any point.
+
+        ``check(text so far, final)`` runs before each piece is yielded and once on the whole
+        text; the `AnswerDropped` it raises is recorded as "dropped" by that check, and a text
+        that passes the final check as "shown".
+        """
         messages = self._start(prompt, variables, person_id)
         joined: AIMessageChunk | None = None
         parts: list[str] = []
-        outcome = "failed"
+        outcome, dropped_by = "failed", ""
         # Held while the stream is read, including while the caller posts each piece to Slack.
         with self._slot():
             started = time.monotonic()
@@ -197,17 +215,27 @@ class LanguageModel:
                     piece = _text(chunk.content)
                     if piece:
                         parts.append(piece)
+                        if check is not None:
+                            check("".join(parts), False)
                         yield piece
-                if not "".join(parts).strip():
+                text = "".join(parts)
+                if not text.strip():
                     raise LanguageModelError("the model answered with no text")
-                outcome = "ok"
+                if check is not None:
+                    check(text, True)
+                outcome = "ok" if check is None else "shown"
+            except AnswerDropped as exc:
+                outcome, dropped_by = "dropped", exc.check
+                raise
             except LanguageModelError:
                 raise
             except Exception as exc:
                 raise _as_model_error(exc) from exc
             finally:
-                usage = _usage(joined, messages, "".join(parts))
-                self._finish(prompt, person_id, started, usage, outcome)
+                # Nothing came back: the server was not reached or answered nothing, and a
+                # call that cost nothing is charged nothing.
+                usage = Usage(0, 0) if joined is None else _usage(joined, messages, "".join(parts))
+                self._finish(prompt, person_id, started, usage, outcome, dropped_by)
 
     def extract(
         self,
@@ -281,17 +309,24 @@ class LanguageModel:
         return messages
 
     def _finish(
-        self, prompt: Prompt, person_id: int | None, started: float, usage: Usage, outcome: str
+        self,
+        prompt: Prompt,
+        person_id: int | None,
+        started: float,
+        usage: Usage,
+        outcome: str,
+        dropped_by: str = "",
     ) -> None:
         duration_ms = int((time.monotonic() - started) * 1000)
         # Counts and outcome only: prompts and answers hold members' messages.
         log.info(
-            "language model: task=%s prompt=v%s model=%s outcome=%s tokens_in=%d "
+            "language model: task=%s prompt=v%s model=%s outcome=%s%s tokens_in=%d "
             "tokens_out=%d ms=%d",
             prompt.name,
             prompt.version,
             self.model_name,
             outcome,
+            f" dropped_by={dropped_by}" if dropped_by else "",
             usage.input_tokens,
             usage.output_tokens,
             duration_ms,
@@ -310,6 +345,7 @@ class LanguageModel:
                     output_tokens=usage.output_tokens,
                     outcome=outcome,
                     duration_ms=duration_ms,
+                    dropped_by=dropped_by,
                 )
         except Exception:
             # The bookkeeping must not cost the person their answer.
@@ -318,31 +354,56 @@ class LanguageModel:
 
 @dataclass(frozen=True)
 class UsageRow:
-    """One day's calls for one task: how many, how they ended, and the tokens they used."""
+    """One day's calls for one task: how many, how they ended, and the tokens they used.
+
+    ``shown``: written answers that passed every check; ``dropped``: answers a check refused,
+    counted per check in ``dropped_by``; ``skipped``: calls never sent (the question's time
+    budget was spent, or the circuit breaker was open after repeated failures).
+    """
 
     day: str
     task: str
     calls: int
+    shown: int
+    dropped: int
     failed: int
     limited: int
+    skipped: int
     input_tokens: int
     output_tokens: int
+    dropped_by: dict[str, int] = field(default_factory=dict)
 
 
 def usage_report(*, session: Session, days: int) -> list[UsageRow]:
     """The language model's use per UTC day and task over the last ``days`` days, newest first."""
     since = start_of_day(clock.now() - timedelta(days=days - 1))
     rows: dict[tuple[str, str], list[int]] = {}
+    checks: dict[tuple[str, str], dict[str, int]] = {}
     for call in model_calls_since(session=session, since=since):
         key = (call.created_at.astimezone(UTC).date().isoformat(), call.task)
-        counts = rows.setdefault(key, [0, 0, 0, 0, 0])
+        counts = rows.setdefault(key, [0] * 8)
         counts[0] += 1
-        counts[1] += call.outcome == "failed"
-        counts[2] += call.outcome == "limited"
-        counts[3] += call.input_tokens
-        counts[4] += call.output_tokens
+        for i, outcome in enumerate(("shown", "dropped", "failed", "limited", "skipped"), 1):
+            counts[i] += call.outcome == outcome
+        counts[6] += call.input_tokens
+        counts[7] += call.output_tokens
+        if call.outcome == "dropped":
+            by = checks.setdefault(key, {})
+            by[call.dropped_by] = by.get(call.dropped_by, 0) + 1
     return [
-        UsageRow(day, task, *counts)
+        UsageRow(
+            day,
+            task,
+            calls=counts[0],
+            shown=counts[1],
+            dropped=counts[2],
+            failed=counts[3],
+            limited=counts[4],
+            skipped=counts[5],
+            input_tokens=counts[6],
+            output_tokens=counts[7],
+            dropped_by=dict(sorted(checks.get((day, task), {}).items())),
+        )
         for (day, task), counts in sorted(rows.items(), key=lambda item: (item[0][0], item[0][1]))[
             ::-1
         ]

@@ -345,15 +345,14 @@ def write_answer_text(
         for text in stream_written_answer(llm=llm, answer=answer, viewer=viewer):
             if on_draft is not None:
                 on_draft(text)
-        written = written_answer(text, answer)
+        return written_answer(text, answer)
     except LanguageModelError as exc:
+        # Dropped by a check or failed: the template answer, members and all, stands alone.
         log.info("written answer not used, template instead: %s", exc)
         return None
     except Exception:
         log.exception("writing an answer failed, template instead")
         return None
-    # Text citing no source says the records do not answer; the records found still do.
-    return written if written.answers_the_question else None
 
 
 def remember(
