@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 from typing import Any, TypeVar
 
+import httpx2
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.utils.function_calling import convert_to_openai_tool
@@ -25,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from bot.services.deadlines import DEADLINES, DeadlineTransport
 from bot.settings import Settings, llm_settings_problems
 from prompts import Prompt
 from storage import clock
@@ -40,8 +42,20 @@ log = logging.getLogger(__name__)
 Schema = TypeVar("Schema", bound=BaseModel)
 # How long a call waits for one of the LLM_MAX_CONCURRENT slots before the template answers.
 SLOT_WAIT = 5.0
+# Servers that answer a structured-output request (a JSON schema) with one of these do not do
+# structured output (llama.cpp's server says 500): they are not asked for it again for an hour.
+SCHEMA_REFUSED = frozenset({400, 422, 500, 501})
+SCHEMA_RECHECK = 3600.0
 # When a server sends no token counts (some local servers), about four characters a token.
 CHARS_PER_TOKEN = 4
+
+
+class _Question(threading.local):
+    #: monotonic time by which the question this thread answers must be done with the model
+    deadline: float | None = None
+
+
+_QUESTION = _Question()
 
 
 class LanguageModelError(Exception):
@@ -119,7 +133,49 @@ def build_chat_model(settings: Settings) -> BaseChatModel:
         # honouring Retry-After.
         max_retries=settings.llm_max_retries,
         stream_usage=True,
+        # Holds every request to the call's deadline, whatever the server sends.
+        http_client=httpx2.Client(transport=DeadlineTransport(), timeout=settings.llm_timeout),
     )
+
+
+class CircuitBreaker:
+    """After ``failures`` failed calls in a row, no call for ``cooldown`` seconds: the
+    templates answer at once instead of each question waiting out a dead server. Then one
+    call is let through; its success closes the breaker, its failure opens it again."""
+
+    def __init__(
+        self, failures: int, cooldown: float, now: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.failures, self.cooldown, self.now = failures, cooldown, now
+        self._failed = 0
+        self._open_until: float | None = None
+        self._lock = threading.Lock()
+
+    def allow(self) -> bool:
+        with self._lock:
+            if self._open_until is None:
+                return True
+            if self.now() < self._open_until:
+                return False
+            # Half open: this call tries the server; others wait for its verdict.
+            self._open_until = self.now() + self.cooldown
+            return True
+
+    def succeeded(self) -> None:
+        with self._lock:
+            self._failed, self._open_until = 0, None
+
+    def failed(self) -> None:
+        with self._lock:
+            self._failed += 1
+            if self.failures and self._failed >= self.failures:
+                if self._open_until is None:
+                    log.warning(
+                        "language model failed %d times in a row: templates only for %.0f s",
+                        self._failed,
+                        self.cooldown,
+                    )
+                self._open_until = self.now() + self.cooldown
 
 
 class LanguageModel:
@@ -135,6 +191,8 @@ class LanguageModel:
         max_retries: int = 2,
         daily_tokens_per_user: int = 0,
         max_concurrent: int = 4,
+        question_budget: float = 30.0,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self.chat = chat
         # A cap on calls in flight: a burst of questions waits its turn briefly, then gets the
@@ -143,9 +201,13 @@ class LanguageModel:
         self.engine = engine
         self.model_name = model_name or type(chat).__name__
         self.daily_tokens_per_user = daily_tokens_per_user
-        # A streamed answer has no single request to time out; it may take as long as a call
-        # with all its retries would.
+        # One call may take as long as a request with all its retries would; a question's
+        # calls together (translation, reading, the answer) at most ``question_budget``.
         self.stream_deadline = timeout * (max_retries + 1)
+        self.question_budget = question_budget
+        self.breaker = breaker or CircuitBreaker(3, 60.0)
+        #: when the server last refused structured output (monotonic); None: it has not
+        self.schema_refused_at: float | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, engine: Engine | None) -> LanguageModel | None:
@@ -164,7 +226,58 @@ class LanguageModel:
             max_retries=settings.llm_max_retries,
             daily_tokens_per_user=settings.llm_daily_tokens_per_user,
             max_concurrent=settings.llm_max_concurrent,
+            question_budget=settings.llm_question_budget,
+            breaker=CircuitBreaker(settings.llm_breaker_failures, settings.llm_breaker_cooldown),
         )
+
+    # --- the time a question may spend on the model -------------------------------------------
+
+    @contextmanager
+    def question(self) -> Iterator[None]:
+        """Every call made inside shares one wall-clock budget of ``question_budget`` seconds
+        (translation, reading, retries, the streamed answer); a call once it is spent is not
+        made. Nested uses keep the outer budget."""
+        if _QUESTION.deadline is not None:
+            yield
+            return
+        _QUESTION.deadline = time.monotonic() + self.question_budget
+        try:
+            yield
+        finally:
+            _QUESTION.deadline = None
+
+    @contextmanager
+    def _deadline(self, prompt: Prompt, person_id: int | None) -> Iterator[float]:
+        """The call's deadline, set for the HTTP transport; no call once time or the breaker
+        says so (recorded as skipped: nothing was sent, nothing is charged)."""
+        now = time.monotonic()
+        deadline = now + self.stream_deadline
+        if _QUESTION.deadline is not None:
+            deadline = min(deadline, _QUESTION.deadline)
+        if deadline <= now:
+            self._finish(prompt, person_id, now, Usage(0, 0), "skipped")
+            raise LanguageModelError("the question's time for the model is spent")
+        if not self.breaker.allow():
+            self._finish(prompt, person_id, now, Usage(0, 0), "skipped")
+            raise LanguageModelError("the model failed repeatedly; templates for a while")
+        outer, DEADLINES.call = DEADLINES.call, deadline
+        try:
+            yield deadline
+        finally:
+            DEADLINES.call = outer
+
+    def _outcome(self, outcome: str) -> None:
+        """Tell the breaker how the server did: a dropped answer is the server working."""
+        if outcome == "failed":
+            self.breaker.failed()
+        elif outcome in ("ok", "shown", "dropped"):
+            self.breaker.succeeded()
+
+    @property
+    def structured_output(self) -> bool:
+        """Whether to ask the server for structured output: not for an hour after a refusal."""
+        refused = self.schema_refused_at
+        return refused is None or time.monotonic() - refused >= SCHEMA_RECHECK
 
     # --- the three kinds of call ------------------------------------------------------------
 
@@ -173,7 +286,7 @@ class LanguageModel:
     ) -> str:
         """The model's text for the filled ``prompt``."""
         messages = self._start(prompt, variables, person_id)
-        with self._slot():
+        with self._deadline(prompt, person_id) as deadline, self._slot(deadline):
             started = time.monotonic()
             try:
                 reply = self.chat.invoke(messages)
@@ -205,11 +318,11 @@ class LanguageModel:
         parts: list[str] = []
         outcome, dropped_by = "failed", ""
         # Held while the stream is read, including while the caller posts each piece to Slack.
-        with self._slot():
+        with self._deadline(prompt, person_id) as deadline, self._slot(deadline):
             started = time.monotonic()
             try:
                 for chunk in self.chat.stream(messages):
-                    if time.monotonic() - started > self.stream_deadline:
+                    if time.monotonic() > deadline:
                         raise LanguageModelError("the streamed answer took too long")
                     joined = chunk if joined is None else joined + chunk
                     piece = _text(chunk.content)
@@ -245,15 +358,29 @@ class LanguageModel:
         *,
         person_id: int | None = None,
     ) -> Schema:
-        """The model's answer as ``schema``, asked for as structured output (JSON schema)."""
+        """The model's answer as ``schema``, asked for as structured output (JSON schema).
+
+        A server that refused a schema (llama.cpp's answers HTTP 500) is not asked for one again
+        for SCHEMA_RECHECK seconds: the callers' templates answer at once.
+        """
         messages = self._start(prompt, variables, person_id)
+        if not self.structured_output:
+            self._finish(prompt, person_id, time.monotonic(), Usage(0, 0), "skipped")
+            raise LanguageModelError("the server does not do structured output")
         text = ""
         reply: Any = None
-        with self._slot():
+        with self._deadline(prompt, person_id) as deadline, self._slot(deadline):
             started = time.monotonic()
             try:
                 reply = self.chat.bind(response_format=response_format(schema)).invoke(messages)
             except Exception as exc:
+                if getattr(exc, "status_code", None) in SCHEMA_REFUSED:
+                    log.warning(
+                        "the model's server refused structured output (HTTP %s): intake, "
+                        "translation and summaries use their templates for an hour",
+                        getattr(exc, "status_code", None),
+                    )
+                    self.schema_refused_at = time.monotonic()
                 self._finish(prompt, person_id, started, Usage(0, 0), "failed")
                 raise _as_model_error(exc) from exc
         try:
@@ -271,9 +398,11 @@ class LanguageModel:
     # --- bounds and bookkeeping -------------------------------------------------------------
 
     @contextmanager
-    def _slot(self) -> Iterator[None]:
-        """One of the calls allowed in flight, waited for at most SLOT_WAIT seconds."""
-        if not self._slots.acquire(timeout=SLOT_WAIT):
+    def _slot(self, deadline: float) -> Iterator[None]:
+        """One of the calls allowed in flight, waited for at most SLOT_WAIT seconds (and never
+        past the call's deadline)."""
+        wait = max(0.0, min(SLOT_WAIT, deadline - time.monotonic()))
+        if not self._slots.acquire(timeout=wait):
             raise LanguageModelError("the language model is busy with other answers")
         try:
             yield
@@ -317,6 +446,7 @@ class LanguageModel:
         outcome: str,
         dropped_by: str = "",
     ) -> None:
+        self._outcome(outcome)
         duration_ms = int((time.monotonic() - started) * 1000)
         # Counts and outcome only: prompts and answers hold members' messages.
         log.info(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -307,20 +308,23 @@ def reply_to(
     and benchmarks); ``on_draft`` hears "" when the model starts writing, then the written
     answer as it grows."""
     memory = list(earlier) if earlier is not None else thread_memory(engine=engine, thread=thread)
-    answer = find(
-        engine=engine,
-        search=search,
-        viewer=viewer,
-        text=text,
-        earlier=memory,
-        llm=llm,
-        shared=thread.shared if thread else False,
-        operator_slug=operator_slug,
-        need_only=need_only,
-    )
-    written = (
-        write_answer_text(answer, llm=llm, viewer=viewer, on_draft=on_draft) if write else None
-    )
+    # One wall-clock budget for every model call the question makes: reading, translation,
+    # the written answer and their retries.
+    with llm.question() if llm is not None else nullcontext():
+        answer = find(
+            engine=engine,
+            search=search,
+            viewer=viewer,
+            text=text,
+            earlier=memory,
+            llm=llm,
+            shared=thread.shared if thread else False,
+            operator_slug=operator_slug,
+            need_only=need_only,
+        )
+        written = (
+            write_answer_text(answer, llm=llm, viewer=viewer, on_draft=on_draft) if write else None
+        )
     question_id = remember(
         engine=engine, viewer=viewer, thread=thread, text=text, answer=answer, written=written
     )
