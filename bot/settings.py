@@ -75,7 +75,7 @@ class Settings(BaseSettings):
         default=30,
         gt=0,
         le=600,
-        description="Seconds one question may spend on the model in all (translation, "
+        description="Seconds one question may spend in model calls in all (translation, "
         "retries, the streamed answer); then the template answer goes out.",
     )
     llm_breaker_failures: int = Field(

@@ -51,8 +51,9 @@ CHARS_PER_TOKEN = 4
 
 
 class _Question(threading.local):
-    #: monotonic time by which the question this thread answers must be done with the model
-    deadline: float | None = None
+    #: seconds the question this thread answers may still spend in model calls; None: no
+    #: question (each call has only its own limit)
+    left: float | None = None
 
 
 _QUESTION = _Question()
@@ -234,37 +235,40 @@ class LanguageModel:
 
     @contextmanager
     def question(self) -> Iterator[None]:
-        """Every call made inside shares one wall-clock budget of ``question_budget`` seconds
-        (translation, reading, retries, the streamed answer); a call once it is spent is not
-        made. Nested uses keep the outer budget."""
-        if _QUESTION.deadline is not None:
+        """Every call made inside shares one budget of ``question_budget`` seconds of wall
+        clock spent in model calls (reading, translation, retries, the streamed answer): the
+        model adds at most that to the question's wait. A call once it is spent is not made.
+        Nested uses keep the outer budget."""
+        if _QUESTION.left is not None:
             yield
             return
-        _QUESTION.deadline = time.monotonic() + self.question_budget
+        _QUESTION.left = self.question_budget
         try:
             yield
         finally:
-            _QUESTION.deadline = None
+            _QUESTION.left = None
 
     @contextmanager
     def _deadline(self, prompt: Prompt, person_id: int | None) -> Iterator[float]:
         """The call's deadline, set for the HTTP transport; no call once time or the breaker
         says so (recorded as skipped: nothing was sent, nothing is charged)."""
         now = time.monotonic()
-        deadline = now + self.stream_deadline
-        if _QUESTION.deadline is not None:
-            deadline = min(deadline, _QUESTION.deadline)
-        if deadline <= now:
+        left = self.stream_deadline
+        if _QUESTION.left is not None:
+            left = min(left, _QUESTION.left)
+        if left <= 0:
             self._finish(prompt, person_id, now, Usage(0, 0), "skipped")
             raise LanguageModelError("the question's time for the model is spent")
         if not self.breaker.allow():
             self._finish(prompt, person_id, now, Usage(0, 0), "skipped")
             raise LanguageModelError("the model failed repeatedly; templates for a while")
-        outer, DEADLINES.call = DEADLINES.call, deadline
+        outer, DEADLINES.call = DEADLINES.call, now + left
         try:
-            yield deadline
+            yield now + left
         finally:
             DEADLINES.call = outer
+            if _QUESTION.left is not None:
+                _QUESTION.left -= time.monotonic() - now
 
     def _outcome(self, outcome: str) -> None:
         """Tell the breaker how the server did: a dropped answer is the server working."""
