@@ -270,11 +270,12 @@ class LanguageModel:
             if _QUESTION.left is not None:
                 _QUESTION.left -= time.monotonic() - now
 
-    def _outcome(self, outcome: str) -> None:
-        """Tell the breaker how the server did: a dropped answer is the server working."""
-        if outcome == "failed":
+    def _outcome(self, outcome: str, *, answered: bool) -> None:
+        """Tell the breaker how the server did: an answer the checks dropped, or JSON of the
+        wrong shape, is the server working (the model is what failed)."""
+        if outcome == "failed" and not answered:
             self.breaker.failed()
-        elif outcome in ("ok", "shown", "dropped"):
+        elif outcome in ("ok", "shown", "dropped", "failed"):
             self.breaker.succeeded()
 
     @property
@@ -392,7 +393,8 @@ class LanguageModel:
             parsed = schema.model_validate(parse_json_markdown(text))
         except (ValueError, ValidationError) as exc:
             # Garbage or JSON of the wrong shape: the tokens were spent all the same.
-            self._finish(prompt, person_id, started, _usage(_ai(reply), messages, text), "failed")
+            usage = _usage(_ai(reply), messages, text)
+            self._finish(prompt, person_id, started, usage, "failed", answered=True)
             raise LanguageModelError(
                 f"the model's answer is not a valid {schema.__name__}"
             ) from exc
@@ -449,8 +451,10 @@ class LanguageModel:
         usage: Usage,
         outcome: str,
         dropped_by: str = "",
+        *,
+        answered: bool = False,
     ) -> None:
-        self._outcome(outcome)
+        self._outcome(outcome, answered=answered)
         duration_ms = int((time.monotonic() - started) * 1000)
         # Counts and outcome only: prompts and answers hold members' messages.
         log.info(

@@ -972,7 +972,10 @@ def stream_written_answer(
     text = ""
     for piece in llm.stream(ANSWER_PROMPT, variables, person_id=viewer.person_id, check=check):
         text += piece
-        yield canonical_citations(text)
+        # A draft shows only its whole words, the ones the checks have read.
+        drafted = canonical_citations(text)
+        yield drafted[: max(drafted.rfind(" "), drafted.rfind("\n"), 0)]
+    yield canonical_citations(text)  # the whole text, once it passed every check
 
 
 def written_answer(text: str, answer: Answer) -> WrittenAnswer:

@@ -22,7 +22,7 @@ from bot.settings import Settings
 from standins.openai_server import FakeOpenAI
 from storage.db import session_scope
 from storage.llm_usage import model_calls
-from tests.bot.services.test_llm import ECHO, VARIABLES, Broken
+from tests.bot.services.test_llm import ECHO, VARIABLES, Broken, replies
 
 SERVER_HOLDS = 30.0  # how long each misbehaving server would keep a call open
 BUDGET = 1.0
@@ -184,3 +184,13 @@ def test_a_server_refusing_json_schema_is_not_asked_again(
     with model.question(), pytest.raises(LanguageModelError):
         model.extract(ECHO, Translation, VARIABLES)
     assert len(server.requests) == 4 + 3  # after the plain answer, three more
+
+
+def test_a_model_writing_bad_json_does_not_open_the_breaker() -> None:
+    # The server answers; the model is what fails: answers in plain text must still be tried.
+    chat = replies("not json", "not json", "not json", "Kantava senses snow loads [1].")
+    model = LanguageModel(chat, breaker=CircuitBreaker(2, 60.0, now=Clock()))
+    for _ in range(3):
+        with pytest.raises(LanguageModelError, match="not a valid"):
+            model.extract(ECHO, Translation, VARIABLES)
+    assert model.write(ECHO, VARIABLES) == "Kantava senses snow loads [1]."
