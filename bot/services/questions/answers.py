@@ -932,6 +932,7 @@ def grounds_of(answer: Answer) -> Grounds:
         asked=(answer.asked or answer.question.text, *answer.earlier, ANSWER_PROMPT.system),
         language=answer.language,
         unseen_names=answer.unseen_names,
+        names=tuple(s.label for s in sources),
     )
 
 

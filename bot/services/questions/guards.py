@@ -104,6 +104,12 @@ class Grounds:
     language: Language
     #: names of records in the store that neither the sources nor the question mention
     unseen_names: tuple[str, ...] = ()
+    #: the sources' own names and titles, kept as spelt in an answer in either language
+    names: tuple[str, ...] = ()
+
+    @cached_property
+    def name_words(self) -> frozenset[str]:
+        return frozenset(_WORD.findall("\n".join(self.names).lower()))
 
     @cached_property
     def _split(self) -> tuple[str, str]:
@@ -266,8 +272,15 @@ def check_length(text: str) -> None:
 
 
 def check_language(text: str, grounds: Grounds) -> None:
-    """The answer is in the question's language (when its words clearly say which)."""
+    """The answer is in the question's language (when its words clearly say which).
+
+    Names and titles the sources hold are left out first: the prompt says to keep them as
+    spelt, and "Winter roof safety for public buildings" reads as English inside a Finnish
+    answer."""
     plain = _URL.sub(" ", _EMAIL.sub(" ", _CITATION.sub(" ", text)))
+    plain = " ".join(
+        word for word in _WORD.findall(plain) if word.lower() not in grounds.name_words
+    )
     if len(_WORD.findall(plain)) < LANGUAGE_MIN_WORDS:
         return
     written_in = clear_language(plain)

@@ -50,6 +50,12 @@ def test_a_grounded_answer_passes_every_check(answer_setup: tuple[Engine, object
         "Holmberg [1]."
     )
     assert written_by(scripted(text), finnish).cited == (1, 2)
+    # A record's English title, kept as spelt, does not make a Finnish answer English.
+    challenges = asked(engine, search, "mitä avoimia haasteita Espoossa on?")
+    title = "Winter roof safety for public buildings"
+    assert challenges.language == "fi" and title in challenges.sources[0].label
+    text = f"{title} on avoinna Espoossa [1]."  # without the title, too short to tell
+    assert written_by(scripted(text), challenges).cited == (1,)
 
 
 def test_the_model_that_obeys_a_planted_instruction_is_caught(
