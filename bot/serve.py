@@ -163,8 +163,11 @@ def run(settings: Settings, *, host: str = "0.0.0.0") -> None:
     engine = make_engine(settings.store_url)
     records.require_schema(engine)
     forget_old_event_receipts(engine)
-    # Opened (and caught up with the store) before Slack can send the first question.
-    search = SolverSearch.open(settings, engine)
+    # Opened before Slack can send the first question; a backlog in the outbox (an import run
+    # with --no-index, another process's writes) is applied by the background indexer, not by
+    # the questions.
+    search = SolverSearch.open(settings, engine, catch_up=False)
+    indexer = search.start_indexer()
     # One language model for the app and the digests (None: templates only, said once).
     llm = LanguageModel.from_settings(settings, engine)
     log.info(
@@ -190,6 +193,7 @@ def run(settings: Settings, *, host: str = "0.0.0.0") -> None:
             SocketModeHandler(app, settings.slack_app_token).start()  # type: ignore[no-untyped-call]
         finally:
             scheduler.shutdown(wait=False)
+            indexer.stop()
         return
     server = SlackHTTPServer(
         (host, settings.port), app, {"store": store_check(engine), "index": index_check(search)}
@@ -206,5 +210,6 @@ def run(settings: Settings, *, host: str = "0.0.0.0") -> None:
         pass
     finally:
         scheduler.shutdown(wait=False)
+        indexer.stop()
         server.server_close()
         engine.dispose()

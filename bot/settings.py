@@ -33,6 +33,13 @@ class Settings(BaseSettings):
         default="",
         description="URL of a Chroma server (http://host:port); empty means embedded Chroma.",
     )
+    index_wait_ms: int = Field(
+        default=200,
+        ge=0,
+        le=60_000,
+        description="Milliseconds of queued indexing a question may do before it is answered "
+        "from what is indexed; 0: questions never index (the background indexer does).",
+    )
     embeddings: Literal["local", "openai"] = Field(
         default="local", description="local: all-MiniLM-L6-v2 in ONNX; openai: an API."
     )

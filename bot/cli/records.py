@@ -58,9 +58,8 @@ def init(
             with session_scope(engine) as session:
                 for report in records.load_demo(session=session):
                     print_report(report)
-            with open_search(engine) as search:
-                mode = "dense + lexical" if search.dense else "LEXICAL ONLY (no embedding model)"
-                out.print(f"Search index up to date ({mode}).")
+    if demo:
+        index_changes()
 
 
 @app.command("import")
@@ -75,12 +74,20 @@ def import_(
         bool, typer.Option(help="Import the good rows and report the bad ones.")
     ] = False,
     dry_run: Annotated[bool, typer.Option(help="Report what would change; write nothing.")] = False,
+    no_index: Annotated[
+        bool,
+        typer.Option(
+            "--no-index",
+            help="Leave the search index to `scic serve`'s background indexer or `scic reindex`.",
+        ),
+    ] = False,
 ) -> None:
     """Import members, people or challenges from CSV or JSON, upserting by natural key.
 
     Keys: members by slug, people by email, challenges by slug. A file with any bad row is
     rejected whole (each problem named by row, field and reason) unless --skip-invalid.
     Import members first, then people, then challenges: later kinds refer to earlier ones.
+    What was imported is then indexed for search (unless --no-index).
 
     \b
     members:    slug, name, kind, country, city, size, website, description, capabilities,
@@ -126,6 +133,23 @@ def import_(
         raise typer.Exit(1)
     if dry_run:
         out.print("Dry run: nothing was written.")
+    elif not no_index and (report.created or report.updated):
+        index_changes()
+
+
+def index_changes() -> None:
+    """Index what the store queued for the search index, with a progress bar."""
+    with (
+        open_store() as engine,
+        open_search(engine, catch_up=False) as search,
+        progress_bar() as bar,
+    ):
+        task = bar.add_task("Indexing for search", total=None)
+        done = search.index_all(
+            on_progress=lambda n, total: bar.update(task, completed=n, total=total)
+        )
+    mode = "dense + lexical" if search.dense else "LEXICAL ONLY (no embedding model)"
+    out.print(f"Search index up to date: {done} records indexed ({mode}).")
 
 
 @app.command()

@@ -14,7 +14,7 @@ import logging
 import math
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Engine
@@ -269,7 +269,10 @@ def find(
             operator_slug=operator_slug,
             shared=shared,
         )
-        return with_sources(session, answer, asked=clean(text), earlier=[clean(e) for e in earlier])
+        answer = with_sources(
+            session, answer, asked=clean(text), earlier=[clean(e) for e in earlier]
+        )
+    return replace(answer, index_behind=search.behind)
 
 
 def _searched(
