@@ -28,7 +28,6 @@ import hashlib
 import json
 import random
 import re
-import resource
 import statistics
 import subprocess
 import sys
@@ -152,7 +151,11 @@ def synthetic_members(n: int, start: int = 0, seed: int = 5) -> list[dict[str, A
 
 
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    # VmHWM, not ru_maxrss: a child started by exec inherits its parent's ru_maxrss.
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def _import(engine: Engine, rows: list[dict[str, Any]]) -> float:
@@ -208,18 +211,17 @@ def _open(engine: Engine, chroma: Path, embedder: Embedder, budget: float) -> An
 
 
 SECOND_PROCESS = """
-import resource, sys, time, json
+import sys, time, json
 started = float(sys.argv[1])
 from pathlib import Path
 from retrieval.embedding import MiniLMEmbedder
 from storage.db import make_engine
-from bench.scale import _open, _ask
+from bench.scale import _open, _ask, _peak_mb
 engine = make_engine(sys.argv[2])
 search = _open(engine, Path(sys.argv[3]), MiniLMEmbedder(Path(sys.argv[4])), 0.2)
 first = _ask(search, sys.argv[5])
 ready = time.time() - started
-print(json.dumps({"ready_s": ready, "first_ms": first,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+print(json.dumps({"ready_s": ready, "first_ms": first, "peak_mb": _peak_mb()}))
 """
 
 
