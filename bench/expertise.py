@@ -246,6 +246,11 @@ def _build(index: PassageIndex, data: Dataset, embedder: Embedder | None) -> flo
     started = time.perf_counter()
     passages = profile_passages(data, embedder)
     index.upsert(passages)
+    _build_texts(index, data)
+    return time.perf_counter() - started
+
+
+def _build_texts(index: PassageIndex, data: Dataset) -> None:
     if index.fulltext is not None:
         # The store's texts, one per profile paper (as the bot keeps one per reference),
         # keyed as profile_passages keys the paper's passages.
@@ -261,7 +266,6 @@ def _build(index: PassageIndex, data: Dataset, embedder: Embedder | None) -> flo
         ]
         with session_scope(index.fulltext.engine) as session:
             session.execute(insert(LexicalRecord), rows)
-    return time.perf_counter() - started
 
 
 def _complete(predictions: Predictions, data: Dataset) -> Predictions:
@@ -318,13 +322,22 @@ def run_expertise_ablation(
     embedder = load_embedder(model_dir)
     rows: dict[str, dict[str, float]] = {}
     queries = challenge_texts(data)
-    for engine in list(engines) or [lexical]:
-        with _bench_index(embedder, engine, postgres) as index:
-            _build(index, data, embedder)
-            for name in names:
-                predictions = _complete(score_owners(index, queries, config=VARIANTS[name]), data)
-                label = f"{name} [{engine}]" if engines else name
-                rows[label] = evaluate(predictions, data.ratings)
+    with _bench_index(embedder, "memory") as index:
+        _build(index, data, embedder)  # the vectors, once
+        for engine in list(engines) or [lexical]:
+            with scratch_store(engine, postgres) as store:
+                if store is not None:
+                    index.fulltext = FullTextSearch(store, MEMBERS)
+                    _build_texts(index, data)
+                print(f"{engine}: scoring", flush=True)
+                for name in names:
+                    predictions = _complete(
+                        score_owners(index, queries, config=VARIANTS[name]), data
+                    )
+                    label = f"{name} [{engine}]" if engines else name
+                    rows[label] = evaluate(predictions, data.ratings)
+                    print(label, rows[label], flush=True)
+                index.fulltext = None
     print(format_table({**BASELINES, **rows}, title="variant"))
     return rows
 

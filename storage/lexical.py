@@ -200,27 +200,16 @@ def count_texts(*, session: Session, collection: str) -> int:
 
 
 def _pg_idf(session: Session, collection: str, words: Sequence[str]) -> tuple[int, list[float]]:
-    records = (
-        session.scalar(
-            select(func.count())
-            .select_from(LexicalRecord)
-            .where(LexicalRecord.collection == collection)
-        )
-        or 0
+    """BM25's idf of each word in ``collection``: one pass over the stored vectors."""
+    counts = ", ".join(
+        f"count(*) FILTER (WHERE {_PG_VECTOR} @@ {_pg_term(n)})" for n in range(len(words))
     )
-    idf = []
-    for n, word in enumerate(words):
-        df = (
-            session.scalar(
-                text(
-                    f"SELECT count(*) FROM lexical_record WHERE collection = :c "
-                    f"AND {_PG_VECTOR} @@ {_pg_term(n)}"
-                ),
-                {"c": collection, f"w{n}": word},
-            )
-            or 0
-        )
-        idf.append(math.log(1.0 + (records - df + 0.5) / (df + 0.5)))
+    params: dict[str, Any] = {"c": collection, **{f"w{n}": w for n, w in enumerate(words)}}
+    row = session.execute(
+        text(f"SELECT count(*), {counts} FROM lexical_record WHERE collection = :c"), params
+    ).one()
+    records, frequencies = int(row[0]), [int(x) for x in row[1:]]
+    idf = [math.log(1.0 + (records - df + 0.5) / (df + 0.5)) for df in frequencies]
     return records, idf
 
 
