@@ -20,6 +20,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from bot.socket_mode import PING_INTERVAL
 from standins.cluster import MEMBER_USER, STAFF_USER, add_cast, add_cast_profiles
 from standins.slack import FakeSlack, SlackReply, SlackSender, modal_values, running_bot
 from standins.socket_mode import SocketModeSender, socket_mode_bot
@@ -118,7 +119,11 @@ def main(argv: list[str] | None = None) -> None:
         add_cast(engine)
         fake = FakeSlack().start()
         add_cast_profiles(fake)
-        connected = socket_mode_bot(engine, fake) if args.socket_mode else running_bot(engine, fake)
+        connected = (
+            socket_mode_bot(engine, fake, ping_interval=PING_INTERVAL)
+            if args.socket_mode
+            else running_bot(engine, fake)
+        )
         try:
             with connected as bot:
                 mode = "Socket Mode" if args.socket_mode else "HTTP"

@@ -120,12 +120,17 @@ def test_a_modal_submission_gets_its_errors_in_the_ack_or_is_stored(
 
 
 @SQLITE_ONLY
-def test_a_dropped_connection_is_opened_again_and_answers_go_on(bot: SocketModeBot) -> None:
-    bot.socket.drop()
-    bot.socket.wait_connected(2)
-    assert len(bot.fake.calls_to("apps.connections.open")) == 2  # a fresh URL for each
-    assert mention(bot) < ACK_SECONDS
-    answer = bot.fake.wait_for_method("chat.postMessage")[0]
+def test_a_dropped_connection_is_opened_again_and_answers_go_on(
+    engine: Engine, fake_slack: FakeSlack, cast: Cast
+) -> None:
+    # slack_sdk's client notices a dead connection by its unanswered pings: a short interval
+    # makes it notice within seconds.
+    with socket_mode_bot(engine, fake_slack, ping_interval=0.5) as bot:
+        bot.socket.drop()
+        bot.socket.wait_connected(2)
+        assert len(bot.fake.calls_to("apps.connections.open")) == 2  # a fresh URL for each
+        assert mention(bot) < ACK_SECONDS
+        answer = bot.fake.wait_for_method("chat.postMessage")[0]
     assert answer.args["thread_ts"] == MENTION_TS
 
 
