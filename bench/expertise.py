@@ -293,6 +293,11 @@ def _build(index: PassageIndex, data: Dataset, embedder: Embedder | None) -> flo
     started = time.perf_counter()
     passages = profile_passages(data, embedder)
     index.upsert(passages)
+    _build_texts(index, data)
+    return time.perf_counter() - started
+
+
+def _build_texts(index: PassageIndex, data: Dataset) -> None:
     if index.fulltext is not None:
         # The store's texts, one per profile paper (as the bot keeps one per reference),
         # keyed as profile_passages keys the paper's passages.
@@ -308,7 +313,6 @@ def _build(index: PassageIndex, data: Dataset, embedder: Embedder | None) -> flo
         ]
         with session_scope(index.fulltext.engine) as session:
             session.execute(insert(LexicalRecord), rows)
-    return time.perf_counter() - started
 
 
 def _complete(predictions: Predictions, data: Dataset) -> Predictions:
