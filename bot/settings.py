@@ -119,6 +119,11 @@ class Settings(BaseSettings):
         default="https://slack.com/api/",
         description="Base URL of Slack's Web API (enterprise proxies, tests).",
     )
+    slack_streaming: bool = Field(
+        default=True,
+        description="Stream written answers with Slack's chat.startStream/appendStream/"
+        "stopStream; false: edit a draft with chat.update (a proxy without those methods).",
+    )
     challenges_channel: str = Field(
         default="", description="Channel ID where challenge cards are posted."
     )
@@ -150,13 +155,25 @@ class Settings(BaseSettings):
         description="When the daily lifecycle job runs (crontab, in DIGEST_TIMEZONE): it closes "
         "challenges whose deadline has passed and sends the deadline reminders.",
     )
+    # Profile nudges: a profile nobody looked at for this long gets one DM to its people.
+    profile_nudge_days: int = Field(
+        default=180,
+        ge=1,
+        description="Days a member's profile may go untouched before its people get a nudge "
+        "(and between two nudges).",
+    )
+    profile_nudge_cron: str = Field(
+        default="0 10 * * *",
+        description="When the profile nudge job looks for untouched profiles (crontab, in "
+        "DIGEST_TIMEZONE).",
+    )
 
     @field_validator("embedding_model_dir", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("digest_cron", "lifecycle_cron", mode="after")
+    @field_validator("digest_cron", "lifecycle_cron", "profile_nudge_cron", mode="after")
     @classmethod
     def _crontab(cls, value: str) -> str:
         fields = value.split()

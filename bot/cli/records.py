@@ -11,7 +11,7 @@ from rich.table import Table
 
 from bot.cli.store import open_search, open_store
 from bot.cli.terminal import err, fail, out, progress_bar
-from bot.services import records
+from bot.services import profiles, records
 from storage.db import session_scope
 from storage.files import detect_format
 from storage.importing import ImportReport
@@ -23,6 +23,13 @@ class RecordKind(enum.StrEnum):
     members = "members"
     people = "people"
     challenges = "challenges"
+
+
+class ExportKind(enum.StrEnum):
+    members = "members"
+    people = "people"
+    challenges = "challenges"
+    profile_changes = "profile-changes"
 
 
 class FileFormat(enum.StrEnum):
@@ -154,7 +161,10 @@ def index_changes() -> None:
 
 @app.command()
 def export(
-    kind: Annotated[RecordKind, typer.Argument(help="What to export.")],
+    kind: Annotated[
+        ExportKind,
+        typer.Argument(help="What to export; profile-changes: the profiles' audit trail."),
+    ],
     file: Annotated[
         Path, typer.Argument(help="A .csv or .json file to write.", show_default=False)
     ],
@@ -163,12 +173,18 @@ def export(
         typer.Option("--format", help="Override the format told by the file name."),
     ] = None,
 ) -> None:
-    """Export members, people or challenges in the format `scic import` reads."""
+    """Export members, people or challenges in the format `scic import` reads, or the audit
+    trail of members' profile edits (profile-changes: who, when, which fields, before, after)."""
     if not file.name:  # an empty argument: Path("") is the current folder
         fail(f"give the file to write, e.g. scic export {kind.value} {kind.value}.csv")
     fmt = detect_format(file, format.value if format else None)
+    if kind is ExportKind.profile_changes:
+        with open_store() as engine:
+            count = profiles.export_profile_changes(engine=engine, path=file, fmt=fmt)
+        out.print(f"Wrote {count} profile changes to {file}")
+        return
     with open_store() as engine, session_scope(engine) as session:
-        count = records.export_file(session=session, kind=kind.value, path=file, fmt=fmt)
+        count = records.export_file(session=session, kind=kind.value, path=file, fmt=fmt)  # type: ignore[arg-type]
     out.print(f"Wrote {count} {kind.value} to {file}")
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 import storage.digest_models  # registers the digest tables on Base.metadata
 import storage.index_models  # registers the index lease on Base.metadata
 import storage.lifecycle_models  # registers the challenge notices on Base.metadata
+import storage.profile_models  # registers the profile audit trail and nudges on Base.metadata
 import storage.slack_models  # noqa: F401  (registers the Slack tables on Base.metadata)
 from storage.lexical import not_the_engines_own
 from storage.models import Base

@@ -355,6 +355,14 @@ def _list_challenges(
         found = [c for c in found if c.created_at.date() >= since]
     if filters.without_team:
         found = [c for c in found if not _team_names(session, c.id)]
+    if filters.own_teams:
+        own = (
+            team_store.teams_of_member(session=session, member_id=viewer.member_id, limit=500)
+            if viewer.member_id is not None
+            else []
+        )
+        on = {team.challenge_id for team, _title in own}
+        found = [c for c in found if c.id in on]
     matched: dict[int, Evidence | None] = {}
     if understood.need and found:
         ranked = related_challenges(search=search, text=understood.need, ids=[c.id for c in found])

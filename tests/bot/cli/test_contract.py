@@ -69,7 +69,11 @@ GARBLED: dict[tuple[str, ...], list[tuple[list[str], str]]] = {
         (["--as", UNKNOWN], f"no person with the email '{UNKNOWN}'"),
     ],
     ("serve",): [(["now"], EXTRA), ([], "cannot start the Slack bot: SLACK_BOT_TOKEN is required")],
-    ("report",): [(["busy-harbour"], EXTRA), (["--active=yes"], "does not take a value")],
+    ("report",): [
+        (["busy-harbour"], "'busy-harbour' is not one of 'pipeline', 'members'"),
+        (["members", "busy-harbour"], EXTRA),
+        (["--active=yes"], "does not take a value"),
+    ],
     ("digest", "preview"): [
         (["--person"], "'--person' requires an argument"),
         (["--person", ""], "--person needs an email"),
@@ -86,6 +90,11 @@ GARBLED: dict[tuple[str, ...], list[tuple[list[str], str]]] = {
     ("bench", "speed"): [(["fast"], EXTRA)],
     ("bench", "ack"): [(["--requests", "0"], "greater than or equal to 1")],
     ("bench", "digest"): [(["--subscribers", "all"], NOT_INT)],
+    ("bench", "scale"): [
+        (["--size", "0"], "greater than or equal to 1"),
+        (["--store", "oracle"], "--store must be sqlite or postgresql"),
+        ([], "the scale benchmark needs the MiniLM files"),
+    ],
     ("bench", "answers"): [
         (["--set", "nowhere.json"], "nowhere.json is not a question set"),
         (["--worst", "some"], NOT_INT),

@@ -47,6 +47,8 @@ def server() -> Iterator[FakeOpenAI]:
 
 def llm_bot(engine: Engine, fake: FakeSlack, server: FakeOpenAI, **settings: Any) -> Any:
     values: dict[str, Any] = {
+        # The draft-editing path (test_streamed_answers.py has Slack's streaming methods).
+        "slack_streaming": False,
         "llm_model": "test-model",
         "openai_base_url": server.base_url,
         "llm_timeout": 1,
@@ -167,7 +169,7 @@ def test_a_streamed_answer_is_shown_as_it_is_written_at_a_bounded_rate(
     monkeypatch.setattr(questions, "DRAFT_PACE", questions.DraftPace(0.0))
     words = " ".join(["Arctic Sense Oy monitors structures"] * 6) + " [1]."
     chat = Slow(messages=iter([AIMessage(content=words)]))
-    with running_bot(engine, fake_slack, llm=LanguageModel(chat)) as bot:
+    with running_bot(engine, fake_slack, llm=LanguageModel(chat), slack_streaming=False) as bot:
         bot.sender.message(ASKER, QUESTION)
         final = finished(bot)
     posted = bot.fake.calls_to("chat.postMessage")[0]
