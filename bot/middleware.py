@@ -79,6 +79,14 @@ def make_event_deduplication(deps: BotDeps) -> Callable[..., BoltResponse | None
     return skip_retried_events
 
 
+def assistant_thread_user(body: dict[str, Any]) -> str | None:
+    """Who opened an assistant thread: Bolt finds no user in that event, it sits in the
+    thread (``event.assistant_thread.user_id``)."""
+    thread = _event(body).get("assistant_thread")
+    user_id = thread.get("user_id") if isinstance(thread, dict) else None
+    return user_id if isinstance(user_id, str) and user_id else None
+
+
 def _profile_email(client: WebClient, user_id: str) -> Callable[[], str | None]:
     def fetch() -> str | None:
         try:
@@ -97,9 +105,11 @@ def make_identification(deps: BotDeps) -> Callable[..., None]:
     unknown_until: dict[str, float] = {}
     lock = threading.Lock()
 
-    def identify_person(context: BoltContext, client: WebClient, next: Next) -> None:
+    def identify_person(
+        context: BoltContext, body: dict[str, Any], client: WebClient, next: Next
+    ) -> None:
         """Put the Viewer (or None for a stranger) in ``context["viewer"]`` for the listeners."""
-        user_id = context.user_id
+        user_id = context.user_id or assistant_thread_user(body)
         context["viewer"] = None
         if user_id:
             with lock:

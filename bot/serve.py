@@ -186,11 +186,11 @@ def run(settings: Settings, *, host: str = "0.0.0.0") -> None:
         jobs.build_lifecycle_runtime(settings, engine, client=app.client),
     )
     if settings.socket_mode:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+        from bot.socket_mode import socket_mode_handler
 
         log.info("SCIC Bot connecting to Slack in Socket Mode")
         try:
-            SocketModeHandler(app, settings.slack_app_token).start()  # type: ignore[no-untyped-call]
+            socket_mode_handler(app, settings, engine).start()  # type: ignore[no-untyped-call]
         finally:
             scheduler.shutdown(wait=False)
             indexer.stop()

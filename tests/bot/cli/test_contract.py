@@ -99,6 +99,12 @@ GARBLED: dict[tuple[str, ...], list[tuple[list[str], str]]] = {
         (["--set", "nowhere.json"], "nowhere.json is not a question set"),
         (["--worst", "some"], NOT_INT),
     ],
+    ("bench", "llm"): [
+        ([], "give --base-url and --model"),
+        (["--model", "smollm2"], "give --base-url and --model"),
+        (["--stand-in", "lazy"], "--stand-in is one of"),
+        (["--stand-in", "hang", "--set", "nowhere.json"], "nowhere.json is not a question set"),
+    ],
 }
 
 # Per command that opens the store: arguments that would work on a good store.
