@@ -113,6 +113,8 @@ def main(argv: list[str] | None = None) -> None:
             openai_base_url=server.base_url,
             llm_timeout=2,
             llm_max_retries=1,
+            # Each fallback below is shown on its own: no circuit breaker between them.
+            llm_breaker_failures=0,
         )
         llm = LanguageModel.from_settings(settings, search.engine)
         assert llm is not None
@@ -226,7 +228,8 @@ def main(argv: list[str] | None = None) -> None:
         with session_scope(search.engine) as session:
             for row in usage_report(session=session, days=1):
                 print(
-                    f"  {row.task:<18} calls {row.calls:>2}  failed {row.failed:>2}  "
+                    f"  {row.task:<18} calls {row.calls:>2}  shown {row.shown:>2}  "
+                    f"dropped {row.dropped:>2} {row.dropped_by or ''}  failed {row.failed:>2}  "
                     f"tokens in {row.input_tokens:>5} out {row.output_tokens:>4}"
                 )
         print(f"  the server answered {len(server.requests)} requests")
