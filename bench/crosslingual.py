@@ -84,6 +84,9 @@ VARIANTS = (
     Variant("Finnish, translated*", "fi", lambda p: search_text(p.fi, english=p.en)),
     Variant("English as-is (the bot)", "en", lambda p: SearchText(p.en, p.en, "en")),
     Variant("English + terms, to both", "en", lambda p: _expanded(p.en, "en")),
+    Variant(
+        "English, + terms to BM25", "en", lambda p: SearchText(p.en, expand_query(p.en, "en"), "en")
+    ),
 )
 
 

@@ -86,3 +86,12 @@ def test_a_member_is_found_whatever_the_language_of_its_profile(
     demo_search: SolverSearch, need: str, member: str
 ) -> None:
     assert member in ranked(demo_search, need, k=3)
+
+
+def test_nothing_fits_small_talk_while_clear_needs_clear_the_floor(
+    demo_search: SolverSearch,
+) -> None:
+    assert ranked(demo_search, "who won the champions league final?") == []
+    assert ranked(demo_search, "the printer on the 3rd floor is jammed again") == []
+    assert ranked(demo_search, "kuka osaa tunnistaa ikäihmisten kaatumiset kotona ilman kameroita?")
+    assert ranked(demo_search, "who can do street lights that dim according to traffic?")
