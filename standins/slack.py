@@ -583,7 +583,6 @@ def running_bot(
         host="127.0.0.1",
         port=0,
         health_checks={"store": store_check(engine)},
-        poll_interval=0.05,
     )
     try:
         sender = SlackSender(f"http://127.0.0.1:{server.port}", fake)
