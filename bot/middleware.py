@@ -8,6 +8,7 @@ identified once for every listener (``viewer``).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -62,21 +63,31 @@ def provide_dependencies(deps: BotDeps) -> Callable[..., None]:
     return dependencies
 
 
+def delivery_key(body: dict[str, Any]) -> str | None:
+    """What makes a request one of a kind: an event's id (Slack retries events with the same
+    id), or the trigger id every slash command and interaction carries (a replayed request
+    carries the same one). None for requests that have neither."""
+    event_id = body.get("event_id")
+    if body.get("type") == "event_callback" and isinstance(event_id, str) and event_id:
+        return event_id
+    trigger_id = body.get("trigger_id")
+    if isinstance(trigger_id, str) and trigger_id:
+        key = f"trigger:{trigger_id}"
+        # Receipts keep 64 characters; Slack's trigger ids are about 45.
+        return key if len(key) <= 64 else "trigger:" + hashlib.sha256(key.encode()).hexdigest()
+    return None
+
+
 def make_event_deduplication(deps: BotDeps) -> Callable[..., BoltResponse | None]:
-    def skip_retried_events(body: dict[str, Any], next: Next) -> BoltResponse | None:
-        event_id = body.get("event_id")
-        retried = (
-            body.get("type") == "event_callback"
-            and isinstance(event_id, str)
-            and not first_delivery(engine=deps.engine, event_id=event_id)
-        )
-        if retried:
-            log.info("event %s was already handled; skipping Slack's retry", event_id)
+    def skip_repeated_deliveries(body: dict[str, Any], next: Next) -> BoltResponse | None:
+        key = delivery_key(body)
+        if key is not None and not first_delivery(engine=deps.engine, event_id=key):
+            log.info("%s was already handled; skipping the repeat", key)
             return BoltResponse(status=200, body="")
         next()
         return None
 
-    return skip_retried_events
+    return skip_repeated_deliveries
 
 
 def _profile_email(client: WebClient, user_id: str) -> Callable[[], str | None]:

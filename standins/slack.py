@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import random
 import threading
 import time
 import urllib.error
@@ -336,6 +337,12 @@ class SlackSender:
     fake: FakeSlack
     signing_secret: str = SIGNING_SECRET
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    # Slack's trigger ids are unique across the workspace; a sender's own prefix keeps two
+    # senders (two bot processes on one store) from sending the same one by accident.
+    _trigger_prefix: str = field(default_factory=lambda: str(random.randrange(10**6, 10**7)))
+
+    def new_trigger_id(self) -> str:
+        return f"{self._trigger_prefix}{next(self._ids)}.1111.abcdef"
 
     def post(
         self,
@@ -430,7 +437,7 @@ class SlackSender:
             "api_app_id": "A0SCICAPP1",
             "is_enterprise_install": "false",
             "response_url": self.fake.response_url(f"cmd{n}"),
-            "trigger_id": f"{n}.1111.abcdef",
+            "trigger_id": self.new_trigger_id(),
         }
         return self.post(
             urllib.parse.urlencode(form), "application/x-www-form-urlencoded", **options
@@ -467,7 +474,7 @@ class SlackSender:
             "api_app_id": "A0SCICAPP1",
             "token": "legacy-verification-token",
             "team": {"id": TEAM_ID, "domain": "scic"},
-            "trigger_id": f"{next(self._ids)}.1111.abcdef",
+            "trigger_id": self.new_trigger_id(),
             "actions": [action],
         }
         if channel:
@@ -503,7 +510,7 @@ class SlackSender:
             "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
             "api_app_id": "A0SCICAPP1",
             "token": "legacy-verification-token",
-            "trigger_id": f"{next(self._ids)}.1111.abcdef",
+            "trigger_id": self.new_trigger_id(),
             "view": {
                 "id": "V0VIEW0001",
                 "team_id": TEAM_ID,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import urllib.parse
+
 from sqlalchemy import Engine
 
 from bot.middleware import is_from_a_bot
@@ -89,3 +91,40 @@ def test_a_stranger_is_not_looked_up_again_at_once(bot: RunningBot) -> None:
     answers = bot.fake.wait_for_method("response_url", count=3)
     assert all("I don't know you yet" in a.args["text"] for a in answers)
     assert len(bot.fake.calls_to("users.info")) == 1
+
+
+def test_a_replayed_command_or_interaction_does_nothing_the_second_time(
+    bot: RunningBot,
+) -> None:
+    # The exact bytes again, freshly signed: same trigger_id.
+    form = urllib.parse.urlencode(
+        {
+            "team_id": "T0SCIC0001",
+            "channel_id": "C0GENERAL01",
+            "user_id": STAFF_USER,
+            "command": "/challenge",
+            "text": "list",
+            "response_url": bot.fake.response_url("replayed"),
+            "trigger_id": "98765.4321.replayed",
+        }
+    )
+    for _ in range(3):
+        assert bot.sender.post(form, "application/x-www-form-urlencoded").status == 200
+    bot.fake.wait_for_method("response_url")
+    payload = {
+        "type": "block_actions",
+        "user": {"id": STAFF_USER, "username": "staff", "team_id": "T0SCIC0001"},
+        "team": {"id": "T0SCIC0001", "domain": "scic"},
+        "trigger_id": "98765.4322.replayed",
+        "actions": [
+            {"action_id": "home_challenges_page", "block_id": "b1", "type": "button", "value": "0"}
+        ],
+        "container": {"type": "view", "view_id": "V0VIEW0001"},
+        "view": {"id": "V0VIEW0001", "type": "home"},
+    }
+    for _ in range(2):
+        assert bot.sender.interaction(payload).status == 200
+    bot.fake.wait_for_method("views.publish")
+    bot.fake.settle(quiet=0.5)
+    assert len(bot.fake.calls_to("response_url")) == 1
+    assert len(bot.fake.calls_to("views.publish")) == 1
