@@ -80,6 +80,9 @@ ASKING_VOCABULARY = frozenset(
         "who",
         "whom",
         "whose",
+        "could",
+        "would",
+        "should",
         # contractions typed without the apostrophe
         "whos",
         "whats",
@@ -123,6 +126,9 @@ ASKING_VOCABULARY = frozenset(
         "takaraja",
     ]
 )
+# The words a question is framed with: on a tie they beat the records' words, or "who coud
+# help" would read "who cloud help" in a cluster whose records talk about the cloud.
+FRAME_WORDS = frozenset(["could", "would", "should", "help"])
 PREFIX = 6
 # wordfreq's Zipf scale: 3.5 is a word most people know; below 2 it is hardly a word at all.
 EVERYDAY = 3.5
@@ -192,6 +198,7 @@ class Speller:
             found,
             key=lambda f: (
                 f[1],
+                f[0] not in FRAME_WORDS,
                 f[0] not in self.words and f[0] not in ASKING_VOCABULARY,
                 -self.words.get(f[0], 0),
                 -zipf_frequency(f[0], "en"),

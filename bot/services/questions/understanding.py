@@ -276,6 +276,10 @@ FOLLOW_UP = _words(
     r"^(and|what about|how about|or|also|but|only|just|same|now|then|entä|ja|mites|"
     r"miten olisi|kuin myös|mutta|pelkästään|vain|sama|myös|entäs)\b"
 )
+OPEN_ASK = _words(
+    r"^(what|whats|what's|what is|anything|is anything|is there anything|mitä|mikä|onko mitään)"
+    r"( on| is)? (still |currently |now )?(open|auki|avoinna)\b"
+)
 WH_QUESTION = _words(
     r"^(what|whats|what's|when|where|how|why|is|are|do|does|can you|could you|will|mikä|mitä|"
     r"milloin|missä|miten|miksi|onko|ovatko|voitko|osaatko)\b"
@@ -804,6 +808,9 @@ def understand(
             member_id=named_member.id,
             also_member_ids=tuple(m.id for m in members[1:MEMBERS_COMPARED]),
         )
+    if OPEN_ASK.match(text):
+        # "Whats open in Neom?", "mitä on auki?": the open challenges, though the word is missing.
+        return Understood("challenges", language, written, need="", filters=filters)
     short_question = WH_QUESTION.match(text) and len(re.findall(r"\w+", text)) <= 6
     if short_question and not solver_cue and not NEED_STATEMENT.search(text):
         # "What's the weather?", "where is the printer?": nothing the records answer.
@@ -1021,7 +1028,8 @@ _LISTING_WORDS = re.compile(
     r"viikolla|näytä|listaa|joissa|jotka|liittyvät|liittyen|koskien|aiheesta|aiheena|"
     r"voitetut|hävityt|suljetut|pian|sulkeutuvat|takaraja|meillä|mahdollisuu\w*|proposals?|"
     r"decisions?|waiting|ehdotu\w*|päätö\w*|odottaa|odottavat|related|liittyv\w*|teams?|"
-    r"yet|no|without|nobody|joined|tiimi\w*|vielä|ilman|vailla|ei|ole)\b",
+    r"yet|no|without|nobody|joined|tiimi\w*|vielä|ilman|vailla|ei|ole|still|remain\w*|"
+    r"restricted|that)\b",
     re.IGNORECASE,
 )
 

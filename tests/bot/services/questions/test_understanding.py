@@ -5,6 +5,7 @@ recognizer that knows a few phrases."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from typing import ClassVar
 
@@ -244,6 +245,14 @@ def test_misspelt_asking_words_are_read_right_but_names_are_left_alone() -> None
     assert Speller(WORDS).correct("Kantava and leek") == "Kantava and leak"
 
 
+def test_a_misspelt_question_frame_is_not_read_as_a_record_word() -> None:
+    # "coud" is one edit from both "could" and "cloud"; the records talking about the
+    # cloud must not turn the question into "who cloud help with ...".
+    speller = Speller({**WORDS, "cloud": 7})
+    assert speller.correct("who coud hepl with snow load") == "who could help with snow load"
+    assert speller.correct("a private clod service") == "a private cloud service"
+
+
 def test_a_pasted_brief_is_one_need_however_it_is_worded() -> None:
     brief = (
         "Forwarding this from the city:\n\nThe city wants to detect leaks in its water pipes "
@@ -350,6 +359,34 @@ def test_misspelt_words_may_be_everyday_english_the_records_never_use() -> None:
     assert speller.correct("flodding near the port") == "flooding near the port"
     assert speller.correct("vuotojen havaitseminen", "fi") == "vuotojen havaitseminen"
     assert speller.correct("whos on the team") == "whos on the team"
+
+
+def test_what_is_open_somewhere_lists_its_open_challenges() -> None:
+    for question, place in [
+        ("whats open in kirkenes", "Kirkenes"),
+        ("What's open in Espoo?", "Espoo"),
+        ("mitä on auki Tampereella?", "Tampere"),
+    ]:
+        understood = read(question)
+        assert (understood.intent, understood.filters.place, understood.need) == (
+            "challenges",
+            place,
+            "",
+        ), question
+    assert read("whats the weather in Espoo").intent == "other"
+
+
+def test_words_about_what_is_listed_are_not_its_topic() -> None:
+    # The records use "still" ("still in use"); it is not what the challenges are about.
+    vocabulary = replace(VOCABULARY, words={**WORDS, "still": 4, "restricted": 2})
+    understood = understand(
+        "list the restricted challenges that are still open",
+        vocabulary=vocabulary,
+        recognizer=Recognizer(),
+        today=TODAY,
+        is_staff=True,
+    )
+    assert (understood.intent, understood.need) == ("challenges", "")
 
 
 def test_listing_filters_members_ask_for() -> None:
