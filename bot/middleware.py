@@ -2,8 +2,9 @@
 
 Order matters: the bot's dependencies go into Bolt's context first (listeners take them by
 name: ``settings``, ``engine``, ``llm``, ``open_search``), then other bots are dropped, then
-Slack's retried events (before anything is looked up twice), then the Slack user is
-identified once for every listener (``viewer``).
+Slack's retried events and replayed commands and interactions (before anything is looked
+up twice). Nothing here is slow: who the Slack user is (``viewer``) is looked up only after
+the acknowledgement, by the listener wrappers in `bot.listeners.strangers`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.deps import BotDeps
-from bot.services.identity import identify_slack_user
+from bot.services.identity import IdentityUnavailable, Viewer, identify_slack_user
 from bot.services.slack_events import first_delivery
 
 log = logging.getLogger(__name__)
@@ -93,10 +94,17 @@ def make_event_deduplication(deps: BotDeps) -> Callable[..., BoltResponse | None
 def _profile_email(client: WebClient, user_id: str) -> Callable[[], str | None]:
     def fetch() -> str | None:
         try:
+            # The client retries 429 (after Retry-After), 5xx and dropped connections itself.
             response = client.users_info(user=user_id)
         except SlackApiError as exc:
-            log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
-            return None
+            error = exc.response.get("error")
+            if error in ("user_not_found", "users_not_found"):
+                return None
+            log.warning("users.info failed for %s: %s", user_id, error)
+            raise IdentityUnavailable(f"users.info failed: {error}") from exc
+        except OSError as exc:
+            log.warning("users.info failed for %s: %s", user_id, type(exc).__name__)
+            raise IdentityUnavailable(f"users.info failed: {type(exc).__name__}") from exc
         profile = (response.get("user") or {}).get("profile") or {}
         email = profile.get("email")
         return email if isinstance(email, str) and email else None
@@ -107,27 +115,42 @@ def _profile_email(client: WebClient, user_id: str) -> Callable[[], str | None]:
 def make_identification(deps: BotDeps) -> Callable[..., None]:
     unknown_until: dict[str, float] = {}
     lock = threading.Lock()
+    # One lookup per user at a time: requests are acknowledged before they are identified, so
+    # a user's quick clicks would otherwise each ask users.info before the first link is kept.
+    user_locks = [threading.Lock() for _ in range(64)]
 
-    def identify_person(context: BoltContext, client: WebClient, next: Next) -> None:
-        """Put the Viewer (or None for a stranger) in ``context["viewer"]`` for the listeners."""
-        user_id = context.user_id
-        context["viewer"] = None
-        if user_id:
+    def identify(client: WebClient, user_id: str) -> Viewer | None:
+        with user_locks[hash(user_id) % len(user_locks)]:
             with lock:
-                stranger = unknown_until.get(user_id, 0.0) > time.monotonic()
-            if not stranger:
-                viewer = identify_slack_user(
-                    engine=deps.engine,
-                    slack_user_id=user_id,
-                    profile_email=_profile_email(client, user_id),
-                )
-                context["viewer"] = viewer
-                if viewer is None:
-                    with lock:
-                        unknown_until[user_id] = time.monotonic() + UNKNOWN_USER_TTL
+                if unknown_until.get(user_id, 0.0) > time.monotonic():
+                    return None
+            viewer = identify_slack_user(
+                engine=deps.engine,
+                slack_user_id=user_id,
+                profile_email=_profile_email(client, user_id),
+            )
+            if viewer is None:
+                with lock:
+                    unknown_until[user_id] = time.monotonic() + UNKNOWN_USER_TTL
+            return viewer
+
+    def provide_identification(context: BoltContext, client: WebClient, next: Next) -> None:
+        """Put ``context["identify_viewer"]`` in the context: a function the listener calls
+        after the acknowledgement (see `bot.listeners.strangers`), since it may read the store
+        and ask Slack's users.info. It returns the Viewer, None for a stranger, or raises
+        IdentityUnavailable; the answer is kept for the rest of the request."""
+        user_id = context.user_id
+        found: list[Viewer | None] = []
+
+        def identify_viewer() -> Viewer | None:
+            if not found:
+                found.append(identify(client, user_id) if user_id else None)
+            return found[0]
+
+        context["identify_viewer"] = identify_viewer
         next()
 
-    return identify_person
+    return provide_identification
 
 
 def register(app: App, deps: BotDeps) -> None:

@@ -74,6 +74,10 @@ class FakeSlack:
     calls: list[ApiCall] = field(default_factory=list)
     _rate_limited: dict[str, int] = field(default_factory=dict)
     _errors: dict[str, str] = field(default_factory=dict)
+    # Methods answering HTTP 5xx: how many more times, and with which status.
+    _server_errors: dict[str, list[int]] = field(default_factory=dict)
+    # Methods whose calls wait until the event is set (a slow or stuck Slack).
+    _holds: dict[str, threading.Event] = field(default_factory=dict)
     # conversations.replies answers, by (channel, thread ts): the messages as Slack returns them.
     threads: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -106,6 +110,18 @@ class FakeSlack:
         """The next call of ``method`` gets 429 with Retry-After, as Slack's limiter answers."""
         with self._lock:
             self._rate_limited[method] = retry_after
+
+    def server_error(self, method: str, times: int = 1, status: int = 500) -> None:
+        """The next ``times`` calls of ``method`` get HTTP ``status`` (Slack having a bad time)."""
+        with self._lock:
+            self._server_errors.setdefault(method, []).extend([status] * times)
+
+    def hold(self, method: str) -> threading.Event:
+        """Calls of ``method`` wait (recorded first) until the returned event is set."""
+        released = threading.Event()
+        with self._lock:
+            self._holds[method] = released
+        return released
 
     def fail(self, method: str, error: str) -> None:
         """Every call of ``method`` answers ok=false with ``error`` (e.g. not_in_channel)."""
@@ -212,6 +228,13 @@ class FakeSlack:
             self.calls.append(ApiCall(method, args, time.monotonic()))
             retry_after = self._rate_limited.pop(method, None)
             error = self._errors.get(method)
+            statuses = self._server_errors.get(method)
+            server_error = statuses.pop(0) if statuses else None
+            held = self._holds.get(method)
+        if held is not None:
+            held.wait(timeout=30)
+        if server_error is not None:
+            return server_error, {"ok": False, "error": "internal_error"}, {}
         if retry_after is not None:
             return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)}
         if error:

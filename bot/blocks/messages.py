@@ -57,6 +57,15 @@ def build_unknown_person(*, staff_channel: str) -> dict[str, Any]:
     return message(text, [section(text)])
 
 
+def build_identity_unavailable() -> dict[str, Any]:
+    """Slack would not say who someone is just now: they are not a stranger, only unchecked."""
+    text = (
+        "Sorry, I could not check who you are with Slack just now, so I did nothing. "
+        "Please try again in a minute."
+    )
+    return message(text, [section(text)])
+
+
 def build_not_staff(*, what: str) -> dict[str, Any]:
     text = (
         f"Only SCIC staff can {what}. If you have a challenge for the cluster, tell the staff "

@@ -128,3 +128,41 @@ def test_a_replayed_command_or_interaction_does_nothing_the_second_time(
     bot.fake.settle(quiet=0.5)
     assert len(bot.fake.calls_to("response_url")) == 1
     assert len(bot.fake.calls_to("views.publish")) == 1
+
+
+def test_a_new_user_is_acknowledged_before_slack_says_who_they_are(bot: RunningBot) -> None:
+    released = bot.fake.hold("users.info")
+    try:
+        # Acknowledged while users.info is still stuck: the lookup comes after the ack.
+        event = bot.sender.message(MEMBER_USER, "who can do structural health monitoring?")
+        command = bot.sender.command("/challenge", "list", user=MEMBER_USER)
+        assert (event.status, command.status) == (200, 200)
+        assert bot.fake.calls_to("chat.postMessage", "response_url") == []
+    finally:
+        released.set()
+    answer = bot.fake.wait_for_method("chat.postMessage")[0]
+    assert "Arctic Sense Oy" in answer.args["text"]
+    bot.fake.wait_for_method("response_url")
+
+
+def test_a_failed_identity_lookup_is_retried_not_taken_for_a_stranger(bot: RunningBot) -> None:
+    bot.fake.server_error("users.info", times=1, status=500)
+    bot.sender.message(MEMBER_USER, "who can do structural health monitoring?")
+    answer = bot.fake.wait_for_method("chat.postMessage")[0]
+    assert "Arctic Sense Oy" in answer.args["text"]
+    assert len(bot.fake.calls_to("users.info")) == 2
+
+
+def test_slack_failing_to_say_who_someone_is_gets_try_again_not_the_stranger_reply(
+    bot: RunningBot, engine: Engine
+) -> None:
+    bot.fake.fail("users.info", "fatal_error")
+    bot.sender.message(MEMBER_USER, "who can do structural health monitoring?")
+    reply = bot.fake.wait_for_method("chat.postMessage")[0]
+    assert "could not check who you are" in reply.args["text"]
+    assert "I don't know you yet" not in reply.args["text"]
+    # Not remembered as a stranger: once Slack answers, the same person is served.
+    bot.fake._errors.clear()
+    bot.sender.message(MEMBER_USER, "who can do structural health monitoring?")
+    answers = bot.fake.wait_for_method("chat.postMessage", count=2)
+    assert "Arctic Sense Oy" in answers[1].args["text"]
