@@ -10,6 +10,7 @@ the acknowledgement, by the listener wrappers in `bot.listeners.strangers`.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
 import time
@@ -27,6 +28,8 @@ from bot.services.slack_events import first_delivery
 log = logging.getLogger(__name__)
 
 Next = Callable[[], None]
+# Context key of a question's delivery that this bot takes up again (`bot.recovery`).
+REDELIVERY = "scic_redelivery"
 # How long to remember that a Slack user is not in the records, so that a stranger clicking
 # around does not cost a users.info call per click; staff adding them shows within a minute.
 UNKNOWN_USER_TTL = 60.0
@@ -79,10 +82,33 @@ def delivery_key(body: dict[str, Any]) -> str | None:
     return None
 
 
+def is_a_question(body: dict[str, Any]) -> bool:
+    """A mention of the bot or a person's DM to it: a delivery kept until it is answered.
+    (Follow-ups in channel threads are answered too, but not taken up again after a failure:
+    telling them apart needs the store.)"""
+    event = _event(body)
+    if body.get("type") != "event_callback" or not event.get("user") or is_from_a_bot(body):
+        return False
+    if event.get("type") == "app_mention":
+        return True
+    return (
+        event.get("type") == "message"
+        and event.get("channel_type") == "im"
+        and not event.get("subtype")
+    )
+
+
 def make_event_deduplication(deps: BotDeps) -> Callable[..., BoltResponse | None]:
-    def skip_repeated_deliveries(body: dict[str, Any], next: Next) -> BoltResponse | None:
+    def skip_repeated_deliveries(
+        body: dict[str, Any], context: BoltContext, next: Next
+    ) -> BoltResponse | None:
+        if context.get(REDELIVERY):
+            # Taken up again by this bot (`bot.recovery`): already recorded, not a repeat.
+            next()
+            return None
         key = delivery_key(body)
-        if key is not None and not first_delivery(engine=deps.engine, event_id=key):
+        kept = json.dumps(body) if is_a_question(body) else None
+        if key is not None and not first_delivery(engine=deps.engine, event_id=key, body=kept):
             log.info("%s was already handled; skipping the repeat", key)
             return BoltResponse(status=200, body="")
         next()

@@ -36,6 +36,7 @@ from uvicorn.supervisors import Multiprocess
 
 from bot import jobs
 from bot.app import build_app
+from bot.recovery import QuestionRecovery
 from bot.services import records
 from bot.services.llm import LanguageModel
 from bot.services.matching import SolverSearch
@@ -383,17 +384,20 @@ class RunningParts:
     search: SolverSearch
     app: App
     scheduler: Any
+    recovery: QuestionRecovery
 
     def health_checks(self) -> dict[str, HealthCheck]:
         return {"store": store_check(self.engine), "index": index_check(self.search)}
 
     def close(self) -> None:
+        self.recovery.stop()
         self.scheduler.shutdown(wait=False)
         self.engine.dispose()
 
 
 def open_bot(settings: Settings) -> RunningParts:
-    """Open everything one bot process needs, checking the token with Slack (auth.test)."""
+    """Open everything one bot process needs, checking the token with Slack (auth.test), and
+    start its scheduler and its question recovery."""
     engine = make_engine(settings.store_url)
     records.require_schema(engine)
     forget_old_event_receipts(engine)
@@ -417,7 +421,11 @@ def open_bot(settings: Settings) -> RunningParts:
         jobs.build_runtime(settings, engine, client=app.client, search=search, llm=llm),
         jobs.build_lifecycle_runtime(settings, engine, client=app.client),
     )
-    return RunningParts(engine=engine, search=search, app=app, scheduler=scheduler)
+    # Questions acknowledged before a crash or an outage, answered now (and every few seconds).
+    recovery = QuestionRecovery(app, engine).start()
+    return RunningParts(
+        engine=engine, search=search, app=app, scheduler=scheduler, recovery=recovery
+    )
 
 
 def worker_app() -> SlackASGIApp:

@@ -26,6 +26,9 @@ def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
+    # Readers and the writer no longer block each other: under a burst of questions each
+    # answer's few writes (claim, log, done) otherwise hit "database is locked".
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
 

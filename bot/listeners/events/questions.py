@@ -19,14 +19,15 @@ from slack_bolt.kwargs_injection import Args
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.blocks.answers import (
     build_answer,
-    build_no_answer,
     build_working,
     build_written_answer,
     build_written_draft,
 )
+from bot.blocks.messages import build_answer_failed
 from bot.listeners.events.team_thread import answer_in_team_thread
 from bot.listeners.strangers import people_only
 from bot.services.identity import Viewer
@@ -35,7 +36,9 @@ from bot.services.llm import LanguageModel
 from bot.services.matching import SolverSearch
 from bot.services.questions.asking import Reply, Thread, asked_in_thread, reply_to
 from bot.services.questions.understanding import clean
+from bot.services.slack_events import question_answered, take_question
 from bot.settings import Settings
+from storage.db import StoreUnavailable
 
 log = logging.getLogger(__name__)
 WORKING_REACTION = "eyes"
@@ -133,11 +136,22 @@ def _show_working(client: WebClient, event: dict[str, Any]) -> str:
     return str(event.get("thread_ts") or ts)
 
 
+def _question_id(body: dict[str, Any]) -> str | None:
+    event_id = body.get("event_id")
+    return event_id if isinstance(event_id, str) and event_id else None
+
+
 def _stranger_reply(args: Args, reply: dict[str, Any]) -> None:
     # Events are acknowledged by Bolt; a stranger sees the same reaction, then the reply.
     assert args.event is not None
+    engine: Engine = args.context["engine"]
+    event_id = _question_id(args.body)
+    if event_id and not take_question(engine=engine, event_id=event_id):
+        return
     thread_ts = _show_working(args.client, args.event)
     args.client.chat_postMessage(channel=args.event["channel"], thread_ts=thread_ts, **reply)
+    if event_id:
+        question_answered(engine=engine, event_id=event_id)
 
 
 def _payload(reply: Reply, settings: Settings) -> dict[str, Any]:
@@ -156,6 +170,7 @@ def _payload(reply: Reply, settings: Settings) -> dict[str, Any]:
 @people_only(_stranger_reply)
 def question(
     event: dict[str, Any],
+    body: dict[str, Any],
     client: WebClient,
     viewer: Viewer,
     settings: Settings,
@@ -163,6 +178,13 @@ def question(
     llm: LanguageModel | None,
     open_search: Callable[[], SolverSearch],
 ) -> None:
+    """Answer once: the delivery is taken (in any process) before the work and marked answered
+    after it. A failure that retrying mends (the store, Slack refusing the answer) leaves it
+    to be taken up again (`bot.recovery`); any other failure is said as an error."""
+    event_id = _question_id(body)
+    if event_id and not take_question(engine=engine, event_id=event_id):
+        log.info("question %s is answered, or being answered elsewhere", event_id)
+        return
     channel = event["channel"]
     thread_ts = _show_working(client, event)
     text = event.get("text", "")
@@ -183,28 +205,34 @@ def question(
             )
         else:
             client.chat_postMessage(channel=channel, thread_ts=thread_ts, **team_reply.payload)
-        return
-    asked = clean(text)
-    draft = DraftMessage(client, channel, thread_ts, detect_language(asked) if asked else "en")
-    try:
-        reply = reply_to(
-            engine=engine,
-            search=open_search(),
-            viewer=viewer,
-            text=text,
-            thread=Thread(channel, thread_ts),
-            llm=llm,
-            operator_slug=settings.operator_member,
-            on_draft=draft.show,
-        )
-        payload = _payload(reply, settings)
-    except Exception:
-        log.exception("answering a question failed")
-        # Never silence: whatever broke, the asker hears that the bot could not answer.
-        payload = build_no_answer(
-            asked, staff_channel=settings.staff_channel, language=draft.language
-        )
-    draft.finish(payload)
+    else:
+        asked = clean(text)
+        draft = DraftMessage(client, channel, thread_ts, detect_language(asked) if asked else "en")
+        try:
+            reply = reply_to(
+                engine=engine,
+                search=open_search(),
+                viewer=viewer,
+                text=text,
+                thread=Thread(channel, thread_ts),
+                llm=llm,
+                operator_slug=settings.operator_member,
+                on_draft=draft.show,
+            )
+            payload = _payload(reply, settings)
+        except (SQLAlchemyError, StoreUnavailable) as exc:
+            log.warning(
+                "the store failed while answering (%s); the question is answered once it is back",
+                type(exc).__name__,
+            )
+            return
+        except Exception:
+            log.exception("answering a question failed")
+            # Never silence, and never "no answer in the records" for what was an error.
+            payload = build_answer_failed()
+        draft.finish(payload)
+    if event_id:
+        question_answered(engine=engine, event_id=event_id)
 
 
 def is_direct_message(event: dict[str, Any]) -> bool:
