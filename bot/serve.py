@@ -20,6 +20,7 @@ import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import h11
@@ -71,10 +72,22 @@ def store_check(engine: Engine) -> HealthCheck:
     return lambda: check_store(engine)
 
 
-def index_check(search: SolverSearch) -> HealthCheck:
+def index_check(search: SolverSearch, folder: Path | None = None) -> HealthCheck:
+    """The index for real: its folder (embedded Chroma) is there, and both collections can
+    be read (a heartbeat alone answers from memory even when the files are gone or corrupt)."""
+
     def check() -> None:
-        # A heartbeat touches Chroma (embedded or server) for real; it raises when it is down.
+        if folder is not None and not (folder / "chroma.sqlite3").is_file():
+            raise RuntimeError(f"the index folder {folder} is missing; run `scic reindex`")
         search.indexes.members.client.heartbeat()
+        for index in (search.indexes.members, search.indexes.challenges):
+            try:
+                index.count()
+            except Exception as exc:
+                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise RuntimeError(
+                    f"the {index.name} collection cannot be read ({reason}); run `scic reindex`"
+                ) from exc
 
     return check
 
@@ -385,9 +398,13 @@ class RunningParts:
     app: App
     scheduler: Any
     recovery: QuestionRecovery
+    index_folder: Path | None
 
     def health_checks(self) -> dict[str, HealthCheck]:
-        return {"store": store_check(self.engine), "index": index_check(self.search)}
+        return {
+            "store": store_check(self.engine),
+            "index": index_check(self.search, self.index_folder),
+        }
 
     def close(self) -> None:
         self.recovery.stop()
@@ -424,7 +441,12 @@ def open_bot(settings: Settings) -> RunningParts:
     # Questions acknowledged before a crash or an outage, answered now (and every few seconds).
     recovery = QuestionRecovery(app, engine).start()
     return RunningParts(
-        engine=engine, search=search, app=app, scheduler=scheduler, recovery=recovery
+        engine=engine,
+        search=search,
+        app=app,
+        scheduler=scheduler,
+        recovery=recovery,
+        index_folder=None if settings.chroma_url else settings.chroma_path,
     )
 
 

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import http.client
 import json
+import shutil
 import socket
 import threading
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
+import chromadb
 import pytest
 from sqlalchemy import Engine
 
 from bot import serve
-from bot.serve import SlackHTTPServer, run, store_check
+from bot.serve import SlackHTTPServer, index_check, run, store_check
 from bot.settings import Settings, SettingsError
 from standins.cluster import STAFF_USER
+from standins.search import FakeEmbedder, fresh_search
 from standins.slack import FakeSlack, RunningBot, bot_settings, modal_values
 from storage.db import make_engine
 
@@ -242,3 +246,20 @@ def test_several_workers_need_a_chroma_server(fake_slack: FakeSlack) -> None:
     settings = bot_settings(fake_slack, serve_workers=2)
     with pytest.raises(SettingsError, match="SERVE_WORKERS above 1 needs CHROMA_URL"):
         run(settings)
+
+
+def test_healthz_reads_the_index_for_real(bot: RunningBot, engine: Engine, tmp_path: Path) -> None:
+    folder = tmp_path / "chroma"
+    search = fresh_search(chromadb.PersistentClient(path=str(folder)), FakeEmbedder(), engine)
+    bot.server.health_checks["index"] = index_check(search, folder)
+    assert get(bot.url + "/healthz") == (200, {"status": "ok", "store": "ok", "index": "ok"})
+
+    with (folder / "chroma.sqlite3").open("r+b") as file:
+        file.write(b"\x00garbage" * 1024)
+    status, body = get(bot.url + "/healthz")
+    assert status == 503 and body["status"] == "unavailable"
+    assert "cannot be read" in body["index"] and "scic reindex" in body["index"]
+
+    shutil.rmtree(folder)
+    status, body = get(bot.url + "/healthz")
+    assert status == 503 and "is missing" in body["index"]
