@@ -129,7 +129,8 @@ def demo_bot(model_dir: Path | None, day: str) -> Iterator[Any]:
         migrate.upgrade(engine)
         with session_scope(engine) as session:
             load_demo(session=session)
-        search = SolverSearch.open(settings, engine)
+        search = SolverSearch.open(settings, engine, catch_up=False)
+        search.index_all()
         try:
             yield engine, search, settings
         finally:

@@ -24,14 +24,16 @@ from typing import Any
 
 import chromadb
 
+from bench.expertise import DEFAULT_POSTGRES, LEXICAL_ENGINES, scratch_store
 from bot.services.language import Language, SearchText, expand_query, search_text
 from bot.services.matching import SolverSearch, suggest_solvers
 from bot.services.records import load_demo
 from retrieval.embedding import load_embedder
+from retrieval.fulltext import FullTextSearch
 from retrieval.index import PassageIndex
 from retrieval.sync import Indexes
-from storage import migrate
-from storage.db import make_engine, session_scope
+from storage.db import session_scope
+from storage.lexical import CHALLENGES, MEMBERS
 
 QUERIES = Path(__file__).with_name("crosslingual_queries.json")
 # Deep enough that a relevant member ranked below the top 5 still counts towards MRR.
@@ -107,26 +109,40 @@ def load_queries(path: Path = QUERIES) -> list[QueryPair]:
 
 
 @contextmanager
-def demo_search(model_dir: Path | None) -> Iterator[SolverSearch]:
-    """The demo data in a throwaway SQLite store and Chroma index, searched as the bot does."""
-    with tempfile.TemporaryDirectory(prefix="scic-crosslingual-") as folder:
-        engine = make_engine(f"sqlite:///{Path(folder) / 'scic.db'}")
-        try:
-            migrate.upgrade(engine)
-            with session_scope(engine) as session:
-                load_demo(session=session)
-            embedder = load_embedder(model_dir)
-            client = chromadb.PersistentClient(path=str(Path(folder) / "chroma"))
-            tag = uuid.uuid4().hex[:8]
-            indexes = Indexes(
-                members=PassageIndex(client, embedder, name=f"members-{tag}"),
-                challenges=PassageIndex(client, embedder, name=f"challenges-{tag}"),
-            )
-            search = SolverSearch(indexes, engine)
-            search.catch_up()
-            yield search
-        finally:
-            engine.dispose()
+def demo_search(
+    model_dir: Path | None, lexical: str = "sqlite", postgres: str = DEFAULT_POSTGRES
+) -> Iterator[SolverSearch]:
+    """The demo data in a throwaway store (SQLite, or a scratch PostgreSQL database) and
+    Chroma index, searched as the bot does (``lexical`` "memory": with the in-memory BM25
+    the bot used before its store's full-text search)."""
+    with (
+        tempfile.TemporaryDirectory(prefix="scic-crosslingual-") as folder,
+        scratch_store("postgresql" if lexical == "postgresql" else "sqlite", postgres) as engine,
+    ):
+        assert engine is not None
+        with session_scope(engine) as session:
+            load_demo(session=session)
+        embedder = load_embedder(model_dir)
+        client = chromadb.PersistentClient(path=str(Path(folder) / "chroma"))
+        tag = uuid.uuid4().hex[:8]
+        store = lexical != "memory"
+        indexes = Indexes(
+            members=PassageIndex(
+                client,
+                embedder,
+                name=f"members-{tag}",
+                fulltext=FullTextSearch(engine, MEMBERS) if store else None,
+            ),
+            challenges=PassageIndex(
+                client,
+                embedder,
+                name=f"challenges-{tag}",
+                fulltext=FullTextSearch(engine, CHALLENGES) if store else None,
+            ),
+        )
+        search = SolverSearch(indexes, engine)
+        search.catch_up()
+        yield search
 
 
 def ranked_slugs(
@@ -239,11 +255,13 @@ def main(argv: list[str] | None = None) -> None:
         help="folder with the all-MiniLM-L6-v2 model.onnx (default: EMBEDDING_MODEL_DIR)",
     )
     parser.add_argument("--queries", type=Path, default=QUERIES)
+    parser.add_argument("--lexical", default="sqlite", choices=LEXICAL_ENGINES)
+    parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="PostgreSQL server URL")
     parser.add_argument("--verbose", action="store_true", help="ranks per query and the texts")
     args: Any = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     pairs = load_queries(args.queries)
-    with demo_search(args.model_dir) as search:
+    with demo_search(args.model_dir, args.lexical, args.postgres) as search:
         results = evaluate(search, pairs)
         print(report(results, pairs, dense=search.dense))
         if args.verbose:

@@ -7,6 +7,12 @@ configuration, through a real Chroma-backed PassageIndex) scores every expert fo
 paper. Prints the README's metrics beside its baselines.
 
     python -m bench.expertise DATASET_DIR [--out predictions.json] [--ablation]
+    python -m bench.expertise DATASET_DIR --compare-lexical [--postgres URL]
+
+``--lexical`` picks the lexical engine: ``sqlite`` (FTS5, the bot's default store), ``postgresql``
+(full-text search, english + finnish; a scratch database on the ``--postgres`` server) or
+``memory`` (the in-memory BM25 the bot used before). ``--compare-lexical`` prints the variants
+that use lexical search once per engine.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import argparse
 import itertools
 import json
 import logging
+import tempfile
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
@@ -24,11 +31,18 @@ from pathlib import Path
 from typing import Any
 
 import chromadb
+from sqlalchemy import Engine, create_engine, insert, text
+from sqlalchemy.engine import make_url
 
 from retrieval.embedding import Embedder, load_embedder
+from retrieval.fulltext import FullTextSearch
 from retrieval.index import PassageIndex
 from retrieval.passages import Passage, passages_from_text
 from retrieval.ranking import VARIANTS, score_owners
+from storage import migrate
+from storage.db import make_engine, session_scope
+from storage.index_models import LexicalRecord
+from storage.lexical import MEMBERS
 
 logger = logging.getLogger(__name__)
 
@@ -176,21 +190,77 @@ def format_table(rows: Mapping[str, Mapping[str, float]], title: str = "method")
     return "\n".join([head, rule, *body])
 
 
+LEXICAL_ENGINES = ("sqlite", "postgresql", "memory")
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
 @contextmanager
-def _bench_index(embedder: Embedder | None) -> Iterator[PassageIndex]:
+def scratch_store(lexical: str, postgres: str) -> Iterator[Engine | None]:
+    """A migrated, empty store for the lexical texts (None for the in-memory BM25)."""
+    if lexical == "memory":
+        yield None
+        return
+    if lexical == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            engine = make_engine(f"sqlite:///{Path(folder) / 'bench.db'}")
+            migrate.upgrade(engine)
+            try:
+                yield engine
+            finally:
+                engine.dispose()
+        return
+    admin = create_engine(postgres, isolation_level="AUTOCOMMIT")
+    name = f"scic_bench_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(make_url(postgres).set(database=name).render_as_string(False))
+    try:
+        migrate.upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def _bench_index(
+    embedder: Embedder | None, lexical: str = "sqlite", postgres: str = DEFAULT_POSTGRES
+) -> Iterator[PassageIndex]:
     # A fresh, uniquely named collection: EphemeralClients in one process share storage.
     client = chromadb.EphemeralClient()
-    index = PassageIndex(client, embedder, name=f"bench-{uuid.uuid4().hex[:8]}")
-    try:
-        yield index
-    finally:
-        for name in (index.name, f"{index.name}-revision"):
-            client.delete_collection(name)
+    with scratch_store(lexical, postgres) as engine:
+        fulltext = FullTextSearch(engine, MEMBERS) if engine is not None else None
+        index = PassageIndex(
+            client, embedder, name=f"bench-{uuid.uuid4().hex[:8]}", fulltext=fulltext
+        )
+        try:
+            yield index
+        finally:
+            for name in (index.name, f"{index.name}-revision"):
+                client.delete_collection(name)
 
 
 def _build(index: PassageIndex, data: Dataset, embedder: Embedder | None) -> float:
     started = time.perf_counter()
-    index.upsert(profile_passages(data, embedder))
+    passages = profile_passages(data, embedder)
+    index.upsert(passages)
+    if index.fulltext is not None:
+        # The store's texts, one per profile paper (as the bot keeps one per reference),
+        # keyed as profile_passages keys the paper's passages.
+        rows = [
+            {
+                "key": f"{expert}/{n}-{pid}",
+                "owner": expert,
+                "collection": MEMBERS,
+                "body": f"{title}. {abstract}" if abstract else title,
+            }
+            for expert, papers in data.profiles.items()
+            for n, (pid, title, abstract) in enumerate(papers)
+        ]
+        with session_scope(index.fulltext.engine) as session:
+            session.execute(insert(LexicalRecord), rows)
     return time.perf_counter() - started
 
 
@@ -204,13 +274,19 @@ def _complete(predictions: Predictions, data: Dataset) -> Predictions:
 
 
 def run_expertise_benchmark(
-    dataset_dir: Path, out: Path, model_dir: Path | None, variant: str = "fused"
+    dataset_dir: Path,
+    out: Path,
+    model_dir: Path | None,
+    variant: str = "fused",
+    *,
+    lexical: str = "sqlite",
+    postgres: str = DEFAULT_POSTGRES,
 ) -> dict[str, float]:
     """Score every expert for every paper with ``variant``, write them, print the metrics."""
     config = VARIANTS[variant]
     data = load_dataset(dataset_dir)
     embedder = load_embedder(model_dir) if config.use_dense else None
-    with _bench_index(embedder) as index:
+    with _bench_index(embedder, lexical, postgres) as index:
         build_s = _build(index, data, embedder)
         started = time.perf_counter()
         predictions = _complete(score_owners(index, challenge_texts(data), config=config), data)
@@ -227,19 +303,28 @@ def run_expertise_benchmark(
 
 
 def run_expertise_ablation(
-    dataset_dir: Path, model_dir: Path | None, variants: Iterable[str] | None = None
+    dataset_dir: Path,
+    model_dir: Path | None,
+    variants: Iterable[str] | None = None,
+    *,
+    lexical: str = "sqlite",
+    postgres: str = DEFAULT_POSTGRES,
+    engines: Iterable[str] = (),
 ) -> dict[str, dict[str, float]]:
-    """One metrics row per ranking variant, all over one index built once."""
+    """One metrics row per ranking variant, all over one index built once (per lexical
+    engine: with ``engines``, each variant once per engine, rows labelled with it)."""
     names = list(variants or VARIANTS)
     data = load_dataset(dataset_dir)
     embedder = load_embedder(model_dir)
     rows: dict[str, dict[str, float]] = {}
     queries = challenge_texts(data)
-    with _bench_index(embedder) as index:
-        _build(index, data, embedder)
-        for name in names:
-            predictions = _complete(score_owners(index, queries, config=VARIANTS[name]), data)
-            rows[name] = evaluate(predictions, data.ratings)
+    for engine in list(engines) or [lexical]:
+        with _bench_index(embedder, engine, postgres) as index:
+            _build(index, data, embedder)
+            for name in names:
+                predictions = _complete(score_owners(index, queries, config=VARIANTS[name]), data)
+                label = f"{name} [{engine}]" if engines else name
+                rows[label] = evaluate(predictions, data.ratings)
     print(format_table({**BASELINES, **rows}, title="variant"))
     return rows
 
@@ -251,12 +336,38 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model-dir", type=Path, default=None)
     parser.add_argument("--variant", default="fused", choices=sorted(VARIANTS))
     parser.add_argument("--ablation", action="store_true")
+    parser.add_argument("--lexical", default="sqlite", choices=LEXICAL_ENGINES)
+    parser.add_argument(
+        "--postgres", default=DEFAULT_POSTGRES, help="server for --lexical postgresql"
+    )
+    parser.add_argument(
+        "--compare-lexical",
+        action="store_true",
+        help="the variants that use lexical search, once per engine",
+    )
     args: Any = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    if args.ablation:
-        run_expertise_ablation(args.dataset_dir, args.model_dir)
+    if args.compare_lexical:
+        run_expertise_ablation(
+            args.dataset_dir,
+            args.model_dir,
+            ["fused", "lexical", "passage-only"],
+            postgres=args.postgres,
+            engines=LEXICAL_ENGINES,
+        )
+    elif args.ablation:
+        run_expertise_ablation(
+            args.dataset_dir, args.model_dir, lexical=args.lexical, postgres=args.postgres
+        )
     else:
-        run_expertise_benchmark(args.dataset_dir, args.out, args.model_dir, args.variant)
+        run_expertise_benchmark(
+            args.dataset_dir,
+            args.out,
+            args.model_dir,
+            args.variant,
+            lexical=args.lexical,
+            postgres=args.postgres,
+        )
 
 
 if __name__ == "__main__":

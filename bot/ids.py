@@ -51,3 +51,14 @@ CHALLENGE_AFTER_DEADLINE = "challenge_after_deadline"
 # --- the Home tab ----------------------------------------------------------------------------
 HOME_PAGE = "home_challenges_page"
 HOME_DIGEST = "home_digest_frequency"
+
+# --- members' own profiles (`/profile`, the Home tab, nudges) ---------------------------------
+PROFILE_MODAL = "profile_edit"
+#: The action id of every input in the profile modal (its block id names the field).
+PROFILE_VALUE = "value"
+#: *Edit our profile* (Home tab, a nudge's *Edit*); the value is the member's id.
+PROFILE_EDIT = "profile_edit_open"
+PROFILE_STILL_TRUE = "profile_still_true"
+PROFILE_NOT_NOW = "profile_not_now"
+#: The Home tab's menu turning profile nudges on or off for the person.
+HOME_NUDGES = "home_profile_nudges"

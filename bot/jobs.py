@@ -1,7 +1,7 @@
 """Scheduled jobs: the opportunity digests and the challenges' lifecycle, run by APScheduler
 with its jobs kept in the store.
 
-Four jobs, each with a stable id and ``replace_existing=True`` so every start (and every bot
+Five jobs, each with a stable id and ``replace_existing=True`` so every start (and every bot
 process) rewrites the same rows instead of adding copies:
 
 - ``digest-weekly`` on DIGEST_CRON (default Mondays 09:00) in DIGEST_TIMEZONE;
@@ -11,6 +11,9 @@ process) rewrites the same rows instead of adding copies:
 - ``challenge-lifecycle`` on LIFECYCLE_CRON (default every day at 07:00, before the digests):
   closes the challenges whose deadline has passed, tells their threads and the staff channel,
   and reminds the interested a week and a day before a deadline (bot.services.lifecycle).
+- ``profile-nudges`` on PROFILE_NUDGE_CRON (default every day at 10:00): one DM to the people
+  of each member whose profile nobody has looked at for PROFILE_NUDGE_DAYS, once per
+  organisation and period (bot.services.nudges).
 
 A run missed while no bot was up goes out late, once, when one starts within
 DIGEST_GRACE_HOURS (``coalesce`` folds several missed runs into one). APScheduler itself forgets
@@ -43,11 +46,13 @@ from bot.app import build_web_client
 from bot.deps import BotDeps
 from bot.digest_delivery import SlackDigestPoster
 from bot.lifecycle_delivery import SlackNoticePoster
+from bot.nudge_delivery import SlackNudgePoster
 from bot.services.digests.choosing import ChallengeRanker, default_ranker
 from bot.services.digests.sending import DigestPoster, send_due_digests
 from bot.services.lifecycle import NoticePoster, run_lifecycle
 from bot.services.llm import LanguageModel
 from bot.services.matching import SolverSearch
+from bot.services.nudges import NudgePoster, NudgeRun, send_due_nudges
 from bot.settings import Settings
 from storage import clock
 from storage.digest_models import SCHEDULER_JOBS_TABLE
@@ -59,10 +64,12 @@ WEEKLY_JOB = "digest-weekly"
 DAILY_JOB = "digest-daily"
 RETRY_JOB = "digest-retry"
 LIFECYCLE_JOB = "challenge-lifecycle"
+NUDGE_JOB = "profile-nudges"
 RETRY_EVERY = timedelta(minutes=30)
 # Referenced by name: the stored job must not pickle settings (and so the bot token).
 JOB_FUNCTION = "bot.jobs:run_digest_job"
 LIFECYCLE_FUNCTION = "bot.jobs:run_lifecycle_job"
+NUDGE_FUNCTION = "bot.jobs:run_nudge_job"
 ALL = "all"
 # Several recipients at once; each channel still gets at most one message a second.
 SEND_WORKERS = 4
@@ -116,6 +123,50 @@ def run_lifecycle_job() -> None:
         log.error("lifecycle job ran before start_scheduler set up this process; skipped")
         return
     run_lifecycle(engine=runtime.engine, poster=runtime.poster, staff_channel=runtime.staff_channel)
+
+
+@dataclass(frozen=True)
+class NudgeRuntime:
+    """What the profile nudge run needs in this process; set by `start_scheduler`."""
+
+    engine: Engine
+    poster: NudgePoster
+    days: int
+    operator_member: str
+
+
+_nudges: NudgeRuntime | None = None
+
+
+def build_nudge_runtime(
+    settings: Settings, engine: Engine, *, client: WebClient | None = None
+) -> NudgeRuntime:
+    return NudgeRuntime(
+        engine=engine,
+        poster=SlackNudgePoster(client or build_web_client(settings)),
+        days=settings.profile_nudge_days,
+        operator_member=settings.operator_member,
+    )
+
+
+def run_nudges(runtime: NudgeRuntime) -> NudgeRun:
+    return send_due_nudges(
+        engine=runtime.engine,
+        poster=runtime.poster,
+        days=runtime.days,
+        operator_member=runtime.operator_member,
+    )
+
+
+def run_nudge_job() -> None:
+    """The scheduled job: nudge the people of every profile left untouched too long."""
+    runtime = _nudges
+    if runtime is None:
+        log.error("nudge job ran before start_scheduler set up this process; skipped")
+        return
+    run = run_nudges(runtime)
+    if run.sent or run.failed:
+        log.info("profile nudges: %d sent, %d failed", len(run.sent), len(run.failed))
 
 
 def build_runtime(
@@ -202,6 +253,7 @@ def scheduled_jobs(settings: Settings) -> dict[str, tuple[str, Any, list[Any]]]:
         crontab_trigger(settings.lifecycle_cron, timezone),
         [],
     )
+    jobs[NUDGE_JOB] = (NUDGE_FUNCTION, crontab_trigger(settings.profile_nudge_cron, timezone), [])
     return jobs
 
 
@@ -217,16 +269,20 @@ def _missed_run(scheduler: BackgroundScheduler, job_id: str, now: datetime) -> d
 
 
 def start_scheduler(
-    settings: Settings, runtime: DigestRuntime, lifecycle: LifecycleRuntime | None = None
+    settings: Settings,
+    runtime: DigestRuntime,
+    lifecycle: LifecycleRuntime | None = None,
+    nudges: NudgeRuntime | None = None,
 ) -> BackgroundScheduler:
     """Start the jobs in this process; the caller shuts the scheduler down.
 
     ``lifecycle``: the lifecycle job's parts (by default, posting with the digests' engine
     through a Web client built from the settings).
     """
-    global _runtime, _lifecycle
+    global _runtime, _lifecycle, _nudges
     _runtime = runtime
     _lifecycle = lifecycle or build_lifecycle_runtime(settings, runtime.engine)
+    _nudges = nudges or build_nudge_runtime(settings, runtime.engine)
     timezone = ZoneInfo(settings.digest_timezone)
     # APScheduler takes whole seconds, at least one.
     grace = max(1, int(settings.digest_grace_hours * 3600))

@@ -399,6 +399,7 @@ class RunningParts:
     scheduler: Any
     recovery: QuestionRecovery
     index_folder: Path | None
+    indexer: Any
 
     def health_checks(self) -> dict[str, HealthCheck]:
         return {
@@ -409,6 +410,7 @@ class RunningParts:
     def close(self) -> None:
         self.recovery.stop()
         self.scheduler.shutdown(wait=False)
+        self.indexer.stop()
         self.engine.dispose()
 
 
@@ -418,8 +420,11 @@ def open_bot(settings: Settings) -> RunningParts:
     engine = make_engine(settings.store_url)
     records.require_schema(engine)
     forget_old_event_receipts(engine)
-    # Opened (and caught up with the store) before Slack can send the first question.
-    search = SolverSearch.open(settings, engine)
+    # Opened before Slack can send the first question; a backlog in the outbox (an import run
+    # with --no-index, another process's writes) is applied by the background indexer, not by
+    # the questions.
+    search = SolverSearch.open(settings, engine, catch_up=False)
+    indexer = search.start_indexer()
     # One language model for the app and the digests (None: templates only, said once).
     llm = LanguageModel.from_settings(settings, engine)
     log.info(
@@ -430,6 +435,7 @@ def open_bot(settings: Settings) -> RunningParts:
         # auth.test now: a revoked or mistyped token stops start-up instead of the first reply.
         app = build_app(settings, engine, search=search, llm=llm, verify_token=True)
     except BoltError as exc:
+        indexer.stop()
         engine.dispose()
         raise SettingsError(f"Slack refused SLACK_BOT_TOKEN ({exc})") from exc
     # The digests run in every bot process; the delivery log keeps them to one per subscriber.
@@ -447,6 +453,7 @@ def open_bot(settings: Settings) -> RunningParts:
         scheduler=scheduler,
         recovery=recovery,
         index_folder=None if settings.chroma_url else settings.chroma_path,
+        indexer=indexer,
     )
 
 

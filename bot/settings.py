@@ -33,6 +33,13 @@ class Settings(BaseSettings):
         default="",
         description="URL of a Chroma server (http://host:port); empty means embedded Chroma.",
     )
+    index_wait_ms: int = Field(
+        default=200,
+        ge=0,
+        le=60_000,
+        description="Milliseconds of queued indexing a question may do before it is answered "
+        "from what is indexed; 0: questions never index (the background indexer does).",
+    )
     embeddings: Literal["local", "openai"] = Field(
         default="local", description="local: all-MiniLM-L6-v2 in ONNX; openai: an API."
     )
@@ -133,13 +140,25 @@ class Settings(BaseSettings):
         description="When the daily lifecycle job runs (crontab, in DIGEST_TIMEZONE): it closes "
         "challenges whose deadline has passed and sends the deadline reminders.",
     )
+    # Profile nudges: a profile nobody looked at for this long gets one DM to its people.
+    profile_nudge_days: int = Field(
+        default=180,
+        ge=1,
+        description="Days a member's profile may go untouched before its people get a nudge "
+        "(and between two nudges).",
+    )
+    profile_nudge_cron: str = Field(
+        default="0 10 * * *",
+        description="When the profile nudge job looks for untouched profiles (crontab, in "
+        "DIGEST_TIMEZONE).",
+    )
 
     @field_validator("embedding_model_dir", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("digest_cron", "lifecycle_cron", mode="after")
+    @field_validator("digest_cron", "lifecycle_cron", "profile_nudge_cron", mode="after")
     @classmethod
     def _crontab(cls, value: str) -> str:
         fields = value.split()

@@ -3,9 +3,10 @@
 Every passage is stored twice over in one collection: the passage itself (``level`` =
 "passage", the unit shown as evidence) and, when it has several sentences, each sentence
 ("sentence", ``parent`` = passage id) so the matcher can find one sentence that answers one
-aspect of a need. The BM25 index lives in memory and is rebuilt from the collection's
-documents whenever a shared revision marker changes, so processes sharing a Chroma server
-agree without talking to each other.
+aspect of a need. The bot's lexical search lives in the store (``fulltext``, see
+`retrieval.fulltext`); without a store (benchmarks, the index's own tests) a BM25 index lives
+in memory and is rebuilt from the collection's documents whenever a shared revision marker
+changes, so processes sharing a Chroma server agree without talking to each other.
 
 Without an embedder the index is lexical-only: Chroma still stores the passages (it is the
 shared, persistent copy the BM25 index is rebuilt from), each with a tiny placeholder
@@ -26,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from retrieval.embedding import Embedder, Vectors
+from retrieval.fulltext import FullTextSearch
 from retrieval.lexical import LexicalIndex
 from retrieval.passages import MetadataValue, Passage, split_sentences
 
@@ -98,9 +100,18 @@ class PassageIndex:
     the model starts a fresh collection (filled by a reindex) instead of mixing vectors.
     """
 
-    def __init__(self, client: Any, embedder: Embedder | None, name: str = "passages") -> None:
+    def __init__(
+        self,
+        client: Any,
+        embedder: Embedder | None,
+        name: str = "passages",
+        fulltext: FullTextSearch | None = None,
+    ) -> None:
         self.client = client
         self.embedder = embedder
+        #: lexical search in the store (the bot's); None: the in-memory BM25 below, rebuilt
+        #: from the collection (an index without a store: benchmarks, the index's own tests)
+        self.fulltext = fulltext
         suffix = embedder.key if embedder is not None else "lexical"
         self.name = f"{name}-{suffix}"
         self.collection: Any = client.get_or_create_collection(
@@ -183,7 +194,15 @@ class PassageIndex:
 
     def delete_owner(self, owner: str) -> None:
         """Remove every passage of ``owner``."""
-        self.collection.delete(where={"owner": owner})
+        self.delete_owners([owner])
+
+    def delete_owners(self, owners: Sequence[str]) -> None:
+        """Remove every passage of each of ``owners`` (a few Chroma calls, not one each)."""
+        if not owners:
+            return
+        for start in range(0, len(owners), 500):
+            group = list(owners[start : start + 500])
+            self.collection.delete(where={"owner": {"$in": group}})
         self._bump_revision()
 
     def clear(self) -> None:
@@ -207,7 +226,8 @@ class PassageIndex:
 
     def owners(self) -> list[str]:
         """Every owner with at least one passage, sorted."""
-        return sorted(set(self.lexical().owners))
+        pages = self._pages(where={"level": "passage"}, include=["metadatas"])
+        return sorted({str(m["owner"]) for rows in pages for m in rows["metadatas"]})
 
     def embed_query(self, texts: Sequence[str]) -> Vectors:
         """Embed query texts with the index's embedder (dense mode only)."""
@@ -281,6 +301,15 @@ class PassageIndex:
         vectors: list[Any] = []
         if owner_list is None:
             pages = self._pages(where=_and(where), include=include)
+        elif self.fulltext is not None:
+            # No in-memory view to know the records' ids by: ask Chroma by owner.
+            pages = (
+                self.collection.get(
+                    where=_and({"owner": {"$in": owner_list[i : i + 500]}}, where),
+                    include=include,
+                )
+                for i in range(0, len(owner_list), 500)
+            )
         else:
             # Fetching by id is far faster than a metadata $in filter; the ids of each
             # owner's records are known from the (revision-checked) lexical view.
@@ -333,6 +362,16 @@ class PassageIndex:
                 )
                 self._lexical_revision = revision
             return self._lexical
+
+    def allowed_owners(self, owners: Iterable[str], where: Where) -> set[str]:
+        """Those of ``owners`` with a passage matching a Chroma filter."""
+        owner_list = sorted(set(owners))
+        out: set[str] = set()
+        for i in range(0, len(owner_list), 500):
+            clause = _and({"level": "passage"}, {"owner": {"$in": owner_list[i : i + 500]}}, where)
+            rows = self.collection.get(where=clause, include=["metadatas"])
+            out.update(str(m["owner"]) for m in rows["metadatas"])
+        return out
 
     def allowed_ids(self, where: Where) -> set[str]:
         """Passage ids matching a Chroma filter (Chroma's own filter semantics)."""

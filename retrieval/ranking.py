@@ -25,6 +25,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from retrieval.fulltext import FullTextResult
 from retrieval.index import Entries, PassageIndex, Where
 from retrieval.lexical import LexicalResult
 from retrieval.passages import split_sentences, split_text
@@ -247,6 +248,7 @@ def _score(
     row_sentence = np.zeros(n_rows)
     row_lexical = np.zeros(n_rows)
     lexical_result: LexicalResult | None = None
+    fulltext: FullTextResult | None = None
     lexical_position: dict[str, int] = {}
 
     dense_on = query.chunk_vectors is not None and entries.embeddings is not None
@@ -278,7 +280,11 @@ def _score(
             row_sentence = s_sims.max(axis=0)
             total += config.sentence_weight * sentence_part
 
-    if config.use_lexical or not dense_on:
+    if (config.use_lexical or not dense_on) and index.fulltext is not None:
+        fulltext = index.fulltext.search(query.words, owners=set(entries.owners))
+        for i in passage_rows:
+            row_lexical[i] = fulltext.z(record_of(entries.ids[i]))
+    elif config.use_lexical or not dense_on:
         view = index.lexical()
         lexical_result = view.index.search(query.words)
         z = _lexical_z(lexical_result)
@@ -286,6 +292,7 @@ def _score(
         for i in passage_rows:
             pos = view.position.get(entries.ids[i])
             row_lexical[i] = z[pos] if pos is not None else 0.0
+    if config.use_lexical or not dense_on:
         record_lexical = _record_max(row_lexical[None, passage_rows], of_row, len(record_owners))
         lexical_part = _pool(
             record_lexical, p_table, config.passage_pooling, config.passage_k, 1.0
@@ -332,6 +339,8 @@ def _score(
             if lexical_result is not None and pos is not None
             else []
         )
+        if fulltext is not None and record_of(pid) in fulltext.hits:
+            terms = fulltext.matched_terms(entries.documents[i])
         meta = entries.metadatas[i]
         by_owner.setdefault(entries.owners[i], []).append(
             Evidence(
@@ -372,7 +381,15 @@ def _candidate_owners(
         # sentences is near any part of the query.
         for hits in index.dense_search(vectors, n=config.candidates, where=where, level=None):
             owners.update(h.owner for h in hits)
-    if config.use_lexical or query.chunk_vectors is None:
+    if (config.use_lexical or query.chunk_vectors is None) and index.fulltext is not None:
+        # The best texts, as many owners as vector search brings, then the filter (Chroma's).
+        ranked: dict[str, None] = {}
+        for hit in index.fulltext.search(query.words).best(4 * config.candidates):
+            ranked.setdefault(hit.owner)
+        found = list(ranked)
+        permitted = index.allowed_owners(found, where) if where else set(found)
+        owners.update([o for o in found if o in permitted][: config.candidates])
+    elif config.use_lexical or query.chunk_vectors is None:
         view = index.lexical()
         scores = view.index.search(query.words).scores
         if len(scores) == 0:

@@ -15,9 +15,11 @@ from sqlalchemy import Engine
 
 from bot.services.matching import SolverSearch
 from retrieval.embedding import Embedder, Vectors
+from retrieval.fulltext import FullTextSearch
 from retrieval.index import PassageIndex
 from retrieval.lexical import terms
 from retrieval.sync import Indexes
+from storage.lexical import CHALLENGES, MEMBERS
 
 
 class FakeEmbedder(Embedder):
@@ -53,7 +55,14 @@ def fresh_search(client: Any, embedder: Embedder | None, engine: Engine) -> Solv
     # EphemeralClients share storage within a process: every search gets its own names.
     tag = uuid.uuid4().hex[:8]
     indexes = Indexes(
-        members=PassageIndex(client, embedder, name=f"members-{tag}"),
-        challenges=PassageIndex(client, embedder, name=f"challenges-{tag}"),
+        members=PassageIndex(
+            client, embedder, name=f"members-{tag}", fulltext=FullTextSearch(engine, MEMBERS)
+        ),
+        challenges=PassageIndex(
+            client,
+            embedder,
+            name=f"challenges-{tag}",
+            fulltext=FullTextSearch(engine, CHALLENGES),
+        ),
     )
     return SolverSearch(indexes, engine)

@@ -10,12 +10,15 @@ and the index update is repaired on the next sync.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, event, func, insert, inspect, select
+from sqlalchemy import delete, event, func, insert, inspect, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, UOWTransaction
 
 from storage import clock
+from storage.index_models import IndexLease
 from storage.models import (
     Challenge,
     IndexOutbox,
@@ -46,10 +49,15 @@ def _changed_keys(objects: Iterable[Any]) -> set[tuple[str, int]]:
     return keys
 
 
+def changed_search_keys(session: Session) -> set[tuple[str, int]]:
+    """(MEMBER or CHALLENGE, id) of every searchable record the flush under way changed."""
+    dirty = (obj for obj in session.dirty if session.is_modified(obj, include_collections=False))
+    return _changed_keys([*session.new, *dirty, *session.deleted])
+
+
 @event.listens_for(Session, "after_flush")
 def _queue_index_changes(session: Session, _context: UOWTransaction) -> None:
-    dirty = (obj for obj in session.dirty if session.is_modified(obj, include_collections=False))
-    keys = _changed_keys([*session.new, *dirty, *session.deleted])
+    keys = changed_search_keys(session)
     if keys:
         now = clock.now()
         session.connection().execute(
@@ -70,3 +78,54 @@ def last_index_change_id(*, session: Session) -> int:
 def forget_index_changes(*, session: Session, up_to_id: int) -> None:
     """Drop queued changes the index has caught up with; later ones stay queued."""
     session.execute(delete(IndexOutbox).where(IndexOutbox.id <= up_to_id))
+
+
+def count_pending_index_changes(*, session: Session) -> int:
+    """How many records (not outbox rows: a record changed twice counts once) wait for the
+    index."""
+    queued = select(IndexOutbox.entity, IndexOutbox.entity_key).distinct().subquery()
+    return session.scalar(select(func.count()).select_from(queued)) or 0
+
+
+OUTBOX_LEASE = "outbox"
+
+
+def take_index_lease(
+    *, session: Session, holder: str, seconds: float, name: str = OUTBOX_LEASE
+) -> bool:
+    """Take (or renew) the lease on applying the outbox; False when another holder has it.
+
+    One UPDATE decides, atomically on SQLite and PostgreSQL: the lease is ours when it is
+    already ours or has run out. The row is created by the first taker.
+    """
+    now = clock.now()
+    expires = now + timedelta(seconds=seconds)
+    taken = session.execute(
+        update(IndexLease)
+        .where(
+            IndexLease.name == name,
+            or_(IndexLease.holder == holder, IndexLease.expires_at < now),
+        )
+        .values(holder=holder, expires_at=expires)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(taken, "rowcount", 0) == 1:
+        return True
+    if session.get(IndexLease, name) is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(IndexLease(name=name, holder=holder, expires_at=expires))
+    except IntegrityError:  # another writer created it first: theirs
+        return False
+    return True
+
+
+def release_index_lease(*, session: Session, holder: str, name: str = OUTBOX_LEASE) -> None:
+    """Give the lease up at once (it would run out anyway)."""
+    session.execute(
+        update(IndexLease)
+        .where(IndexLease.name == name, IndexLease.holder == holder)
+        .values(expires_at=clock.now() - timedelta(seconds=1))
+        .execution_options(synchronize_session=False)
+    )

@@ -138,7 +138,16 @@ def _need(answer: Answer) -> str:
 
 
 def layout(answer: Answer, *, staff_channel: str = "") -> list[Part]:
-    """The answer's paragraphs, in the asker's language."""
+    """The answer's paragraphs, in the asker's language, and one line at the end when the
+    search index was still behind the records."""
+    parts = _paragraphs(answer, staff_channel)
+    if answer.index_behind and answer.intent != "other":
+        n = answer.index_behind
+        parts.append(Part("context", phrase(answer.language, "index_behind", n=n)))
+    return parts
+
+
+def _paragraphs(answer: Answer, staff_channel: str) -> list[Part]:
     language = answer.language
     understood = answer.question
     intent = understood.intent

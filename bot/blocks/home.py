@@ -17,6 +17,7 @@ from bot.blocks.common import (
     plain,
     section,
 )
+from bot.blocks.profile import build_impact_section, build_profile_button
 from bot.services.challenges import ChallengeSummary
 from bot.services.digests.subscriptions import DigestFrequency
 from bot.services.home import HomePage, OrganisationProfile
@@ -47,7 +48,16 @@ def _organisation(profile: OrganisationProfile | None) -> list[Block]:
         lines.append("*Capabilities:* " + escape(", ".join(profile.capabilities)))
     if profile.technologies:
         lines.append("*Technologies:* " + escape(", ".join(profile.technologies)))
-    return [section("\n".join(lines))]
+    blocks = [section("\n".join(lines))]
+    if profile.editable and profile.member_id:
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": "home_profile",
+                "elements": [build_profile_button(profile.member_id)],
+            }
+        )
+    return blocks
 
 
 def _challenge(challenge: ChallengeSummary) -> list[Block]:
@@ -90,6 +100,28 @@ def _digest(frequency: DigestFrequency) -> Block:
     }
 
 
+def _nudges(*, on: bool) -> Block:
+    options = [
+        {"text": plain("On", 75), "value": "on"},
+        {"text": plain("Off", 75), "value": "off"},
+    ]
+    return {
+        "type": "section",
+        "block_id": "home_nudges",
+        "text": {
+            "type": "mrkdwn",
+            "text": "*Profile reminders*\nA message when your organisation's profile has not "
+            "been looked at for a long time.",
+        },
+        "accessory": {
+            "type": "static_select",
+            "action_id": ids.HOME_NUDGES,
+            "options": options,
+            "initial_option": options[0] if on else options[1],
+        },
+    }
+
+
 def _stage(name: str, stage: PipelineStage) -> str:
     day = f" ({stage.first_at.date().isoformat()})" if stage.first_at and stage.count else ""
     return f"{name} {stage.count}{day}"
@@ -116,6 +148,8 @@ def _pipeline(rows: tuple[PipelineRow, ...]) -> list[Block]:
 def build_home(page: HomePage) -> dict[str, Any]:
     """The Home tab view; at most ~57 blocks whatever the data, well within Slack's 100."""
     blocks: list[Block] = [header(f"Hello, {page.viewer.name}"), *_organisation(page.organisation)]
+    if page.impact is not None:
+        blocks.append(build_impact_section(page.impact))
     blocks.append(divider())
     first = page.page * page.page_size + 1
     title = "Open challenges"
@@ -145,6 +179,8 @@ def build_home(page: HomePage) -> dict[str, Any]:
     blocks.append(section("*Teams*\n" + ("\n".join(teams) or "No teams yet.")))
     blocks.append(divider())
     blocks.append(_digest(page.digest_frequency))
+    if page.organisation is not None:
+        blocks.append(_nudges(on=page.profile_nudges))
     if page.viewer.is_staff:
         blocks.extend(_pipeline(page.pipeline))
     return {"type": "home", "callback_id": "home", "blocks": blocks}

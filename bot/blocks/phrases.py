@@ -21,6 +21,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "own_fit_only": "In the cluster's records only your own organisation, {organisation}, "
         "fits {need}: {reason}. Ask the staff if you are looking for partners outside it.",
         "related": "Open challenges on the same need:",
+        "index_behind": "The search index is still taking in {n} recently changed records; "
+        "this answer comes from what it holds so far.",
         "also": "Also",
         # what matched, by the kind of passage
         "evidence_capability": "Capability",
@@ -192,6 +194,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "own_fit_only": "Klusterin tiedoissa hakuun ”{need}” sopii vain oma organisaatiosi "
         "{organisation}: {reason}. Kysy henkilökunnalta, jos etsit kumppaneita sen ulkopuolelta.",
         "related": "Avoimet haasteet samasta tarpeesta:",
+        "index_behind": "Hakuhakemisto ottaa vielä vastaan {n} äskettäin muuttunutta "
+        "tietuetta; vastaus perustuu siihen, mitä siinä on nyt.",
         "also": "Lisäksi",
         "evidence_capability": "Osaaminen",
         "evidence_technology": "Teknologiat",

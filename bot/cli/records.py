@@ -12,7 +12,7 @@ from rich.table import Table
 
 from bot.cli.store import open_search, open_store
 from bot.cli.terminal import err, fail, out, progress_bar
-from bot.services import records
+from bot.services import profiles, records
 from storage.db import session_scope
 from storage.files import detect_format
 from storage.importing import ImportReport
@@ -24,6 +24,13 @@ class RecordKind(enum.StrEnum):
     members = "members"
     people = "people"
     challenges = "challenges"
+
+
+class ExportKind(enum.StrEnum):
+    members = "members"
+    people = "people"
+    challenges = "challenges"
+    profile_changes = "profile-changes"
 
 
 class FileFormat(enum.StrEnum):
@@ -59,9 +66,8 @@ def init(
             with session_scope(engine) as session:
                 for report in records.load_demo(session=session):
                     print_report(report)
-            with open_search(engine) as search:
-                mode = "dense + lexical" if search.dense else "LEXICAL ONLY (no embedding model)"
-                out.print(f"Search index up to date ({mode}).")
+    if demo:
+        index_changes()
 
 
 @app.command("import")
@@ -76,12 +82,20 @@ def import_(
         bool, typer.Option(help="Import the good rows and report the bad ones.")
     ] = False,
     dry_run: Annotated[bool, typer.Option(help="Report what would change; write nothing.")] = False,
+    no_index: Annotated[
+        bool,
+        typer.Option(
+            "--no-index",
+            help="Leave the search index to `scic serve`'s background indexer or `scic reindex`.",
+        ),
+    ] = False,
 ) -> None:
     """Import members, people or challenges from CSV or JSON, upserting by natural key.
 
     Keys: members by slug, people by email, challenges by slug. A file with any bad row is
     rejected whole (each problem named by row, field and reason) unless --skip-invalid.
     Import members first, then people, then challenges: later kinds refer to earlier ones.
+    What was imported is then indexed for search (unless --no-index).
 
     \b
     members:    slug, name, kind, country, city, size, website, description, capabilities,
@@ -129,6 +143,23 @@ def import_(
         raise typer.Exit(1)
     if dry_run:
         out.print("Dry run: nothing was written.")
+    elif not no_index and (report.created or report.updated):
+        index_changes()
+
+
+def index_changes() -> None:
+    """Index what the store queued for the search index, with a progress bar."""
+    with (
+        open_store() as engine,
+        open_search(engine, catch_up=False) as search,
+        progress_bar() as bar,
+    ):
+        task = bar.add_task("Indexing for search", total=None)
+        done = search.index_all(
+            on_progress=lambda n, total: bar.update(task, completed=n, total=total)
+        )
+    mode = "dense + lexical" if search.dense else "LEXICAL ONLY (no embedding model)"
+    out.print(f"Search index up to date: {done} records indexed ({mode}).")
 
 
 def _tell_about_formulas(file: Path) -> None:
@@ -148,7 +179,10 @@ def _tell_about_formulas(file: Path) -> None:
 
 @app.command()
 def export(
-    kind: Annotated[RecordKind, typer.Argument(help="What to export.")],
+    kind: Annotated[
+        ExportKind,
+        typer.Argument(help="What to export; profile-changes: the profiles' audit trail."),
+    ],
     file: Annotated[
         Path, typer.Argument(help="A .csv or .json file to write.", show_default=False)
     ],
@@ -157,12 +191,18 @@ def export(
         typer.Option("--format", help="Override the format told by the file name."),
     ] = None,
 ) -> None:
-    """Export members, people or challenges in the format `scic import` reads."""
+    """Export members, people or challenges in the format `scic import` reads, or the audit
+    trail of members' profile edits (profile-changes: who, when, which fields, before, after)."""
     if not file.name:  # an empty argument: Path("") is the current folder
         fail(f"give the file to write, e.g. scic export {kind.value} {kind.value}.csv")
     fmt = detect_format(file, format.value if format else None)
+    if kind is ExportKind.profile_changes:
+        with open_store() as engine:
+            count = profiles.export_profile_changes(engine=engine, path=file, fmt=fmt)
+        out.print(f"Wrote {count} profile changes to {file}")
+        return
     with open_store() as engine, session_scope(engine) as session:
-        count = records.export_file(session=session, kind=kind.value, path=file, fmt=fmt)
+        count = records.export_file(session=session, kind=kind.value, path=file, fmt=fmt)  # type: ignore[arg-type]
     out.print(f"Wrote {count} {kind.value} to {file}")
 
 

@@ -41,10 +41,13 @@ def open_store(given: Settings | None = None, *, migrate: bool = False) -> Itera
 
 
 @contextmanager
-def open_search(engine: Engine, given: Settings | None = None) -> Iterator[SolverSearch]:
-    """The search index over ``engine``, caught up with the store before the first query."""
+def open_search(
+    engine: Engine, given: Settings | None = None, *, catch_up: bool = True
+) -> Iterator[SolverSearch]:
+    """The search index over ``engine``, caught up with the store as far as one question may
+    wait (``catch_up`` False: not at all, the caller indexes everything itself)."""
     from bot.services.matching import SolverSearch
 
-    with err.status("Opening the search index (catching up with the store)…"):
-        search = SolverSearch.open(given or settings(), engine)
+    with err.status("Opening the search index…"):
+        search = SolverSearch.open(given or settings(), engine, catch_up=catch_up)
     yield search

@@ -10,14 +10,17 @@ from sqlalchemy.orm import Session
 
 from bot.services.challenges import ChallengeSummary, summary_of
 from bot.services.identity import Viewer
+from bot.services.impact import ProfileImpact, member_impact
 from bot.services.matching import SolverSearch, challenges_for_member
+from bot.services.profiles import ProfileError
 from bot.services.teams.pipeline import PipelineRow, pipeline_report
 from storage import challenges as store
 from storage import clock
 from storage import members as member_store
+from storage import profiles as profile_store
 from storage import teams as team_store
 from storage.db import session_scope
-from storage.models import Challenge, DigestFrequency, Member
+from storage.models import Challenge, DigestFrequency, Member, MembershipStatus
 
 CHALLENGES_PER_PAGE = 5
 INTERESTS_SHOWN = 10
@@ -35,6 +38,9 @@ class OrganisationProfile:
     description: str
     capabilities: tuple[str, ...]
     technologies: tuple[str, ...]
+    #: The member's id, and whether its people may edit its profile (not a former member's).
+    member_id: int = 0
+    editable: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,10 @@ class HomePage:
     teams: tuple[TeamSummary, ...]
     digest_frequency: DigestFrequency
     pipeline: tuple[PipelineRow, ...] = ()  # staff only: challenges with something going on
+    #: Whether the person gets profile nudges (bot.services.nudges).
+    profile_nudges: bool = True
+    #: Why the organisation's profile matters (bot.services.impact); None without one.
+    impact: ProfileImpact | None = None
 
     @property
     def has_next_page(self) -> bool:
@@ -72,6 +82,8 @@ def _profile(member: Member) -> OrganisationProfile:
         description=member.description,
         capabilities=tuple(member.capabilities),
         technologies=tuple(member.technologies),
+        member_id=member.id,
+        editable=member.membership_status is not MembershipStatus.FORMER,
     )
 
 
@@ -111,8 +123,25 @@ def challenges_for_home(
 
 
 def home_page(
-    *, engine: Engine, viewer: Viewer, page: int = 0, search: SolverSearch | None = None
+    *,
+    engine: Engine,
+    viewer: Viewer,
+    page: int = 0,
+    search: SolverSearch | None = None,
+    operator_member: str = "",
 ) -> HomePage:
+    impact = None
+    if search is not None and viewer.member_id is not None:
+        try:
+            impact = member_impact(
+                engine=engine,
+                search=search,
+                viewer=viewer,
+                member_id=viewer.member_id,
+                operator_member=operator_member,
+            )
+        except ProfileError:
+            impact = None  # a member record gone since the viewer was read
     with session_scope(engine) as session:
         page = max(page, 0)
         challenges, total = challenges_for_home(
@@ -153,6 +182,10 @@ def home_page(
             teams=tuple(teams),
             digest_frequency=viewer.digest_frequency,
             pipeline=tuple(_pipeline(session, viewer)),
+            profile_nudges=not profile_store.nudges_off(
+                session=session, person_id=viewer.person_id
+            ),
+            impact=impact if member is not None and member.slug != operator_member else None,
         )
 
 

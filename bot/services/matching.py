@@ -9,30 +9,34 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Collection, Sequence
+import time
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlparse
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.services.identity import Viewer
 from bot.services.language import SearchText, search_text
 from bot.settings import Settings
 from retrieval.embedding import Embedder, OpenAIEmbedder, load_embedder
+from retrieval.fulltext import FullTextSearch
 from retrieval.index import PassageIndex
 from retrieval.passages import split_sentences
 from retrieval.profiles import member_owner, owner_id
 from retrieval.ranking import Evidence as RankedEvidence
 from retrieval.ranking import OwnerMatch, match_owners, score_owners
-from retrieval.sync import Indexes, sync_index
+from retrieval.sync import Indexes, pending_changes, sync_index
 from storage import challenges as challenge_store
 from storage import clock
 from storage import members as member_store
 from storage import suggestions as suggestion_store
 from storage.db import session_scope
+from storage.lexical import CHALLENGES, MEMBERS
 from storage.models import (
     Challenge,
     Member,
@@ -134,27 +138,50 @@ FitScores = dict[str, dict[str, float]]
 FIT_SCORES_KEPT = 8
 
 
-class SolverSearch:
-    """The indexes and the matcher, opened once per process and shared by every caller."""
+# While the index is behind, a process indexes on the question path at most this often
+# (seconds), so a question that searches several times still waits for one budget only.
+QUESTION_RETRY = 1.0
 
-    def __init__(self, indexes: Indexes, engine: Engine) -> None:
+
+class SolverSearch:
+    """The indexes and the matcher, opened once per process and shared by every caller.
+
+    ``question_budget``: how many seconds of queued indexing a question may do before it is
+    answered from what is indexed (None: all of it, for tests and benchmarks that load records
+    and ask at once). ``behind`` is how many changed records the index still lacks.
+    """
+
+    def __init__(
+        self, indexes: Indexes, engine: Engine, *, question_budget: float | None = None
+    ) -> None:
         self.indexes = indexes
         self.engine = engine
+        self.question_budget = question_budget
+        self.behind = 0
         self._sync_lock = threading.Lock()
+        self._last_try = -1e9
         # Fit matrices per set of challenges (see _fit_scores), dropped when the index changes.
         self._fit_scores: dict[tuple[tuple[int, str], ...], FitScores] = {}
         self._fit_lock = threading.Lock()
+        self._indexer: BackgroundIndexer | None = None
 
     @classmethod
-    def open(cls, settings: Settings, engine: Engine) -> SolverSearch:
+    def open(cls, settings: Settings, engine: Engine, *, catch_up: bool = True) -> SolverSearch:
+        """The process's search, caught up as far as one question's budget allows: a long
+        backlog is left to `index_all` (the import, the background indexer, `scic reindex`)."""
         client = chroma_client(settings)
         embedder = make_embedder(settings)
         indexes = Indexes(
-            members=PassageIndex(client, embedder, name="members"),
-            challenges=PassageIndex(client, embedder, name="challenges"),
+            members=PassageIndex(
+                client, embedder, name="members", fulltext=FullTextSearch(engine, MEMBERS)
+            ),
+            challenges=PassageIndex(
+                client, embedder, name="challenges", fulltext=FullTextSearch(engine, CHALLENGES)
+            ),
         )
-        search = cls(indexes, engine)
-        search.catch_up()
+        search = cls(indexes, engine, question_budget=settings.index_wait_ms / 1000)
+        if catch_up:
+            search.catch_up()
         return search
 
     @property
@@ -167,13 +194,92 @@ class SolverSearch:
         return not isinstance(self.indexes.members.embedder, OpenAIEmbedder)
 
     def catch_up(self) -> int:
-        """Apply changes queued in the store; cheap (one small query) when there are none."""
-        with self._sync_lock:
-            applied = sync_index(engine=self.engine, indexes=self.indexes)
+        """Apply changes queued in the store, for at most ``question_budget`` seconds; cheap
+        (one small query) when there are none. Never waits for another thread or process
+        that is indexing: the answer then comes from what is indexed, and ``behind`` says how
+        much is missing."""
+        budget = self.question_budget
+        pending = pending_changes(engine=self.engine)
+        applied = 0
+        due = budget is None or (budget > 0 and time.monotonic() - self._last_try >= QUESTION_RETRY)
+        if pending and due and self._sync_lock.acquire(blocking=budget is None):
+            try:
+                self._last_try = time.monotonic()
+                applied = sync_index(engine=self.engine, indexes=self.indexes, budget=budget)
+            except SQLAlchemyError as exc:
+                if budget is None:
+                    raise
+                # A writer holding the store (a long import on SQLite): answer from the index.
+                log.warning("could not catch the index up now (%s); answering from it", exc)
+            finally:
+                self._sync_lock.release()
+            pending = pending_changes(engine=self.engine)
+        self.behind = pending
         if applied:
-            with self._fit_lock:
-                self._fit_scores.clear()
+            self._forget_fit_scores()
         return applied
+
+    def index_all(self, on_progress: Callable[[int, int], None] | None = None) -> int:
+        """Apply everything queued, however long it takes (an import, `scic init --demo`,
+        `scic reindex`), waiting for another process that holds the index lease.
+        ``on_progress(done, total)`` counts records; returns the number refreshed."""
+        total = pending_changes(engine=self.engine)
+        applied = 0
+
+        def progress(done: int) -> None:
+            if on_progress:
+                on_progress(applied + done, max(total, applied + done))
+
+        while total:
+            with self._sync_lock:
+                applied += sync_index(
+                    engine=self.engine, indexes=self.indexes, on_progress=progress
+                )
+            if not pending_changes(engine=self.engine):
+                break
+            time.sleep(0.5)  # another process holds the lease: it is indexing these
+        self.behind = pending_changes(engine=self.engine)
+        if applied:
+            self._forget_fit_scores()
+        return applied
+
+    def start_indexer(self, interval: float = 2.0) -> BackgroundIndexer:
+        """Apply the outbox in a background thread every ``interval`` seconds (`scic serve`)."""
+        if self._indexer is None:
+            self._indexer = BackgroundIndexer(self, interval)
+            self._indexer.start()
+        return self._indexer
+
+    def _forget_fit_scores(self) -> None:
+        with self._fit_lock:
+            self._fit_scores.clear()
+
+
+class BackgroundIndexer(threading.Thread):
+    """Applies what writers queued (another process's import, a Slack modal...) between
+    questions, so a question finds the index caught up instead of doing the work itself."""
+
+    def __init__(self, search: SolverSearch, interval: float) -> None:
+        super().__init__(name="search-indexer", daemon=True)
+        self.search = search
+        self.interval = interval
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                with self.search._sync_lock:
+                    applied = sync_index(engine=self.search.engine, indexes=self.search.indexes)
+                if applied:
+                    self.search._forget_fit_scores()
+                    log.info("background indexer applied %d changed records", applied)
+            except Exception:  # the next round retries: the outbox keeps the changes
+                log.exception("background indexing failed; retrying")
+            self._stopped.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.join(timeout=30)
 
 
 def chroma_client(settings: Settings) -> Any:

@@ -96,7 +96,7 @@ def test_jobs_have_stable_ids_and_restarting_replaces_them(
         found = {job.id: job for job in scheduler.get_jobs()}
         scheduler.shutdown(wait=False)
     assert sorted(found) == sorted(
-        [jobs.DAILY_JOB, jobs.RETRY_JOB, jobs.WEEKLY_JOB, jobs.LIFECYCLE_JOB]
+        [jobs.DAILY_JOB, jobs.RETRY_JOB, jobs.WEEKLY_JOB, jobs.LIFECYCLE_JOB, jobs.NUDGE_JOB]
     )
     weekly = found[jobs.WEEKLY_JOB]
     assert weekly.coalesce is True and weekly.misfire_grace_time == 12 * 3600

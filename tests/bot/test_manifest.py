@@ -31,7 +31,7 @@ def test_requests_go_to_the_one_endpoint_and_interactivity_is_on() -> None:
 
 def test_every_slash_command_in_the_manifest_is_answered(bot: RunningBot) -> None:
     commands = [c["command"] for c in manifest()["features"]["slash_commands"]]
-    assert sorted(commands) == ["/challenge", "/digest", "/solvers"]
+    assert sorted(commands) == ["/challenge", "/digest", "/profile", "/solvers"]
     for command in commands:
         assert bot.sender.command(command, "help", user=MEMBER_USER).status == 200
     bot.fake.wait_for_method("response_url", count=len(commands))

@@ -18,6 +18,12 @@ from bot.listeners.actions.introductions import (
     decline_introduction,
     introduce,
 )
+from bot.listeners.actions.profile_buttons import profile_edit_pressed
+from bot.listeners.actions.profile_nudges import (
+    home_nudges_chosen,
+    profile_not_now,
+    profile_still_true,
+)
 from bot.listeners.actions.solver_buttons import ask_staff, not_a_fit, share
 from bot.listeners.actions.team_leave import team_left
 from bot.listeners.actions.team_role import team_role_chosen
@@ -43,3 +49,7 @@ def register(app: App) -> None:
     app.action(ids.INTRODUCTION_ACCEPT)(accept_introduction)
     app.action(ids.INTRODUCTION_DECLINE)(decline_introduction)
     app.action(ids.OPEN_SOURCE)(open_source_chosen)
+    app.action(ids.PROFILE_EDIT)(profile_edit_pressed)
+    app.action(ids.PROFILE_STILL_TRUE)(profile_still_true)
+    app.action(ids.PROFILE_NOT_NOW)(profile_not_now)
+    app.action(ids.HOME_NUDGES)(home_nudges_chosen)

@@ -31,7 +31,15 @@ def publish_home(
     if viewer is None:
         view = build_unknown_home(staff_channel=settings.staff_channel)
     else:
-        view = build_home(home_page(engine=engine, viewer=viewer, page=page, search=open_search()))
+        view = build_home(
+            home_page(
+                engine=engine,
+                viewer=viewer,
+                page=page,
+                search=open_search(),
+                operator_member=settings.operator_member,
+            )
+        )
     client.views_publish(user_id=user_id, view=view)
 
 

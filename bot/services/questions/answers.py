@@ -192,6 +192,8 @@ class Answer:
     #: names of members and challenges in the store that neither the sources nor the question
     #: mention: a written answer that names one is not from its sources
     unseen_names: tuple[str, ...] = ()
+    #: changed records the search index had not caught up with when this was answered
+    index_behind: int = 0
 
     @property
     def intent(self) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Engine
@@ -268,7 +268,10 @@ def find(
             operator_slug=operator_slug,
             shared=shared,
         )
-        return with_sources(session, answer, asked=clean(text), earlier=[clean(e) for e in earlier])
+        answer = with_sources(
+            session, answer, asked=clean(text), earlier=[clean(e) for e in earlier]
+        )
+    return replace(answer, index_behind=search.behind)
 
 
 def _searched(

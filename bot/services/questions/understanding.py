@@ -1113,3 +1113,9 @@ def without_place(text: str, place: str) -> str:
             continue
         kept.append(token)
     return " ".join(kept).strip(" ,") or text
+
+
+def need_of(text: str) -> str:
+    """The need a solver question asks about, without its asking words: what the Home tab's
+    "why your profile matters" names as the question's topic."""
+    return _need(text)

@@ -69,7 +69,11 @@ GARBLED: dict[tuple[str, ...], list[tuple[list[str], str]]] = {
         (["--as", UNKNOWN], f"no person with the email '{UNKNOWN}'"),
     ],
     ("serve",): [(["now"], EXTRA), ([], "cannot start the Slack bot: SLACK_BOT_TOKEN is required")],
-    ("report",): [(["busy-harbour"], EXTRA), (["--active=yes"], "does not take a value")],
+    ("report",): [
+        (["busy-harbour"], "'busy-harbour' is not one of 'pipeline', 'members'"),
+        (["members", "busy-harbour"], EXTRA),
+        (["--active=yes"], "does not take a value"),
+    ],
     ("digest", "preview"): [
         (["--person"], "'--person' requires an argument"),
         (["--person", ""], "--person needs an email"),

@@ -16,7 +16,7 @@ def test_match_ask_and_reindex_check_find_drift_and_repair_it(
     url = url_of(engine)
     lexical = {"DATA_DIR": str(tmp_path / "data"), "EMBEDDING_MODEL_DIR": ""}
     for kind, name in (("members", "members.csv"), ("people", "people.csv")):
-        scic("import", kind, str(EXAMPLES / name), url=url, cwd=tmp_path)
+        scic("import", kind, str(EXAMPLES / name), url=url, cwd=tmp_path, **lexical)
 
     found = scic("match", "snow load sensing on roofs", "--json", url=url, cwd=tmp_path, **lexical)
     assert found.returncode == 0, found.stderr

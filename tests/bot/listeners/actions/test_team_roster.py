@@ -105,6 +105,8 @@ def test_first_interest_posts_the_roster_and_later_ones_update_it_in_place(
     )
     assert "Arctic Sense Oy" in text_of(update) and "City of Espoo" in text_of(update)
     assert_valid_message(update.args)
+    # Espoo's own note comes after the update; wait for it, or it could pass for the next one.
+    bot.fake.wait_for_method("chat.postEphemeral", count=2)
 
     # The same click again: told privately, nothing posted, updated or stored twice.
     click(bot, MEMBER_USER, challenge_id)

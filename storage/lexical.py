@@ -1,0 +1,304 @@
+"""Full-text search in the store's own engine, over texts kept in the same transaction as the
+records they come from.
+
+Every searchable text of a member (its description, each capability, its technologies, each
+reference, each person's expertise) and of a challenge (its description, its needs) is a row
+of ``lexical_record``, keyed as the search index's passages are ("member:12:capability:0"). A
+listener rewrites a changed record's rows just before its transaction commits, so the lexical
+side is never behind the store, in any process. SQLite searches them with FTS5 (BM25), and
+PostgreSQL with its full-text search over the ``english`` and ``finnish`` configurations at
+once, each word weighted by its rarity (an idf) as BM25 does.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import bindparam, delete, event, func, insert, select, text
+from sqlalchemy.orm import Session, UOWTransaction, selectinload
+
+from storage.index_models import LexicalRecord
+from storage.models import Challenge, Member
+from storage.outbox import CHALLENGE, MEMBER, changed_search_keys
+
+MEMBERS = "members"
+CHALLENGES = "challenges"
+_PENDING = "scic_lexical_pending"
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class SearchableText:
+    key: str
+    owner: str
+    collection: str
+    body: str
+
+
+def _body(title: str, body: str) -> str:
+    # As the index's passages read: the title gives a short text its context.
+    if title and not body.startswith(title):
+        return f"{title}. {body}" if body else title
+    return body
+
+
+def member_texts(member: Member) -> list[SearchableText]:
+    """The searchable texts of a member (the same records `retrieval.profiles` cuts passages
+    from; a test keeps the two in step)."""
+    owner = f"member:{member.id}"
+    texts = [(f"{owner}:description", member.name, member.description)]
+    texts += [(f"{owner}:capability:{n}", "", c) for n, c in enumerate(member.capabilities)]
+    if member.technologies:
+        texts.append((f"{owner}:technologies", "", "; ".join(member.technologies)))
+    for reference in member.references:
+        where = ", ".join(str(x) for x in (reference.client, reference.year) if x)
+        body = f"{reference.description} ({where})" if where else reference.description
+        texts.append((f"{owner}:reference:{reference.position}", reference.title, body))
+    for person in sorted(member.people, key=lambda p: p.email):
+        if person.expertise:
+            title = f"{person.name}, {person.role}" if person.role else person.name
+            texts.append((f"{owner}:person:{person.id}", title, "; ".join(person.expertise)))
+    return [
+        SearchableText(key, owner, MEMBERS, _body(title, body))
+        for key, title, body in texts
+        if title or body
+    ]
+
+
+def challenge_texts(challenge: Challenge) -> list[SearchableText]:
+    owner = f"challenge:{challenge.id}"
+    texts = [(f"{owner}:description", challenge.title, challenge.description)]
+    if challenge.needs:
+        texts.append((f"{owner}:needs", challenge.title, "; ".join(challenge.needs)))
+    return [
+        SearchableText(key, owner, CHALLENGES, _body(title, body))
+        for key, title, body in texts
+        if title or body
+    ]
+
+
+def rewrite_texts(
+    *,
+    session: Session,
+    member_ids: Collection[int] = (),
+    challenge_ids: Collection[int] = (),
+    everything: bool = False,
+) -> int:
+    """Replace the searchable texts of the given records (all records with ``everything``)
+    with what the store holds now; returns the number of texts written."""
+    written = 0
+    connection = session.connection()
+    if everything:
+        connection.execute(delete(LexicalRecord))
+        member_ids = list(session.scalars(select(Member.id)))
+        challenge_ids = list(session.scalars(select(Challenge.id)))
+    for ids, prefix, load in (
+        (sorted(member_ids), "member:", _members),
+        (sorted(challenge_ids), "challenge:", _challenges),
+    ):
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            if not everything:
+                owners = [f"{prefix}{i}" for i in chunk]
+                connection.execute(delete(LexicalRecord).where(LexicalRecord.owner.in_(owners)))
+            rows = [
+                {"key": t.key, "owner": t.owner, "collection": t.collection, "body": t.body}
+                for record in load(session, chunk)
+                for t in (member_texts(record) if prefix == "member:" else challenge_texts(record))
+            ]
+            if rows:
+                connection.execute(insert(LexicalRecord), rows)
+            written += len(rows)
+    return written
+
+
+def _members(session: Session, ids: Sequence[int]) -> Iterable[Any]:
+    query = (
+        select(Member)
+        .options(selectinload(Member.references), selectinload(Member.people))
+        .where(Member.id.in_(ids))
+        .execution_options(populate_existing=True)
+    )
+    return session.scalars(query)
+
+
+def _challenges(session: Session, ids: Sequence[int]) -> Iterable[Any]:
+    query = select(Challenge).where(Challenge.id.in_(ids))
+    return session.scalars(query.execution_options(populate_existing=True))
+
+
+@event.listens_for(Session, "after_flush")
+def _note_changed_records(session: Session, _context: UOWTransaction) -> None:
+    keys = changed_search_keys(session)
+    if keys:
+        session.info.setdefault(_PENDING, set()).update(keys)
+
+
+@event.listens_for(Session, "before_commit")
+def _rewrite_changed_texts(session: Session) -> None:
+    # The commit's own flush comes after this event: flush first, so nothing is missed.
+    session.flush()
+    keys: set[tuple[str, int]] = session.info.pop(_PENDING, set())
+    if keys:
+        rewrite_texts(
+            session=session,
+            member_ids={k for e, k in keys if e == MEMBER},
+            challenge_ids={k for e, k in keys if e == CHALLENGE},
+        )
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_changed_records(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+# -- searching --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LexicalHit:
+    key: str
+    owner: str
+    score: float
+
+
+@dataclass(frozen=True)
+class LexicalStats:
+    """Over one collection: how many texts, and the sum and sum of squares of the scores of
+    those a query matched (the rest score 0), to standardise scores without fetching them all."""
+
+    records: int
+    total: float
+    squares: float
+
+
+def _fts5_query(stems: Sequence[str]) -> str:
+    # Each term quoted (FTS5 syntax cannot leak in); prefix-matched, as the stems are prefixes
+    # of the words they stand for ("kaukolä" for "kaukolämpöverkon", "sensor" for "sensors").
+    parts = []
+    for stem in dict.fromkeys(stems):
+        quoted = '"' + stem.replace('"', '""') + '"'
+        parts.append(quoted + "*" if len(stem) >= 4 else quoted)
+    return " OR ".join(parts)
+
+
+_PG_VECTOR = "(to_tsvector('english', body) || to_tsvector('finnish', body))"
+
+
+def _pg_term(n: int) -> str:
+    return f"(plainto_tsquery('english', :w{n}) || plainto_tsquery('finnish', :w{n}))"
+
+
+def count_texts(*, session: Session, collection: str) -> int:
+    """How many searchable texts ``collection`` holds."""
+    query = select(func.count()).select_from(LexicalRecord)
+    return session.scalar(query.where(LexicalRecord.collection == collection)) or 0
+
+
+def _pg_idf(session: Session, collection: str, words: Sequence[str]) -> tuple[int, list[float]]:
+    records = (
+        session.scalar(
+            select(func.count())
+            .select_from(LexicalRecord)
+            .where(LexicalRecord.collection == collection)
+        )
+        or 0
+    )
+    idf = []
+    for n, word in enumerate(words):
+        df = (
+            session.scalar(
+                text(
+                    f"SELECT count(*) FROM lexical_record WHERE collection = :c "
+                    f"AND {_PG_VECTOR} @@ {_pg_term(n)}"
+                ),
+                {"c": collection, f"w{n}": word},
+            )
+            or 0
+        )
+        idf.append(math.log(1.0 + (records - df + 0.5) / (df + 0.5)))
+    return records, idf
+
+
+def search_texts(
+    *,
+    session: Session,
+    collection: str,
+    words: Sequence[str],
+    stems: Sequence[str],
+    owners: Collection[str] | None = None,
+    limit: int | None = None,
+) -> list[LexicalHit]:
+    """The texts of ``collection`` matching any of the query's ``words`` (PostgreSQL, read
+    by both configurations) or ``stems`` (SQLite FTS5, as prefixes), best first, with a
+    score (higher is better; 0 for no match, so not returned). ``owners`` limits the search
+    to those owners' texts."""
+    words = list(dict.fromkeys(w for w in words if w))
+    if not words or not stems:
+        return []
+    params: dict[str, Any] = {"c": collection}
+    owner_clause = ""
+    if owners is not None:
+        if not owners:
+            return []
+        owner_clause = " AND r.owner IN :owners"
+        params["owners"] = sorted(owners)
+    limit_clause = f" LIMIT {int(limit)}" if limit is not None else ""
+    if session.get_bind().dialect.name == "postgresql":
+        _, idf = _pg_idf(session, collection, words)
+        score = " + ".join(
+            f"{idf[n]!r} * ts_rank({_PG_VECTOR}, {_pg_term(n)}, 1)" for n in range(len(words))
+        )
+        anything = " || ".join(_pg_term(n) for n in range(len(words)))
+        params.update({f"w{n}": w for n, w in enumerate(words)})
+        statement = text(
+            f"SELECT r.key, r.owner, {score} AS score FROM lexical_record r "
+            f"WHERE r.collection = :c AND {_PG_VECTOR.replace('body', 'r.body')} @@ ({anything})"
+            f"{owner_clause} ORDER BY score DESC, r.key{limit_clause}"
+        )
+    else:
+        params["q"] = _fts5_query(stems)
+        statement = text(
+            "SELECT r.key, r.owner, -bm25(lexical_record_fts) AS score "
+            "FROM lexical_record_fts JOIN lexical_record r ON r.id = lexical_record_fts.rowid "
+            f"WHERE lexical_record_fts MATCH :q AND r.collection = :c{owner_clause} "
+            f"ORDER BY score DESC, r.key{limit_clause}"
+        )
+    if owners is not None:
+        statement = statement.bindparams(bindparam("owners", expanding=True))
+    rows = session.execute(statement, params)
+    return [LexicalHit(str(k), str(o), float(s)) for k, o, s in rows if s and s > 0]
+
+
+def search_stats(
+    *, session: Session, collection: str, words: Sequence[str], stems: Sequence[str]
+) -> LexicalStats:
+    """How many texts ``collection`` holds and the sums over the query's matching texts."""
+    hits = search_texts(session=session, collection=collection, words=words, stems=stems)
+    records = (
+        session.scalar(
+            select(func.count())
+            .select_from(LexicalRecord)
+            .where(LexicalRecord.collection == collection)
+        )
+        or 0
+    )
+    return LexicalStats(
+        records=records,
+        total=sum(h.score for h in hits),
+        squares=sum(h.score * h.score for h in hits),
+    )
+
+
+def not_the_engines_own(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Alembic's schema comparison leaves out what the full-text engines keep themselves (the
+    FTS5 table and its shadow tables, PostgreSQL's expression index), which no model
+    describes."""
+    if type_ == "table" and (name or "").startswith("lexical_record_fts"):
+        return False
+    return not (type_ == "index" and name == "ix_lexical_record_search")

@@ -1,0 +1,88 @@
+"""Questions while the search index is behind the store: answered at once from what is
+indexed, saying so in one line; the background indexer of `scic serve` catches up."""
+
+from __future__ import annotations
+
+import time
+
+import chromadb
+from sqlalchemy import Engine
+
+from bot.blocks.answer_layout import reply_text
+from bot.services.matching import SolverSearch
+from bot.services.questions.asking import reply_to
+from retrieval.sync import pending_changes
+from standins.search import FakeEmbedder, fresh_search
+from tests.bot.services.test_matching import populate, viewer_at
+from tests.search_fixtures import load
+
+NEW_MEMBER = {
+    "slug": "glacier-labs",
+    "name": "Glacier Labs",
+    "kind": "company",
+    "description": "Permafrost monitoring for Arctic ports.",
+    "capabilities": ["permafrost thaw monitoring"],
+}
+
+
+def waiting_search(engine: Engine) -> SolverSearch:
+    """A process whose questions never index (INDEX_WAIT_MS=0)."""
+    search = fresh_search(chromadb.EphemeralClient(), FakeEmbedder(), engine)
+    search.question_budget = 0.0
+    return search
+
+
+def ask(engine: Engine, search: SolverSearch, text: str) -> str:
+    reply = reply_to(engine=engine, search=search, viewer=viewer_at(engine, None), text=text)
+    return reply_text(reply)
+
+
+def test_an_answer_says_in_one_line_that_the_index_is_behind(engine: Engine) -> None:
+    populate(engine)
+    search = waiting_search(engine)
+    search.index_all()
+    load(engine, "members", [NEW_MEMBER])  # another process wrote it, with --no-index
+    behind = ask(engine, search, "who can do permafrost thaw monitoring?")
+    assert "Glacier Labs" not in behind  # answered from what is indexed...
+    assert behind.count("still taking in 1 recently changed records") == 1  # ...and says so
+    assert pending_changes(engine=engine) == 1  # the question did not index it
+
+    search.index_all()
+    caught_up = ask(engine, search, "who can do permafrost thaw monitoring?")
+    assert "Glacier Labs" in caught_up
+    assert "still taking in" not in caught_up
+
+
+def test_a_finnish_answer_says_it_in_finnish(engine: Engine) -> None:
+    populate(engine)
+    search = waiting_search(engine)
+    search.index_all()
+    load(engine, "members", [NEW_MEMBER])
+    text = ask(engine, search, "kuka osaa lumikuorman mittauksen tasakatoilla?")
+    assert "Hakuhakemisto ottaa vielä vastaan" in text
+
+
+def test_a_question_within_its_budget_indexes_a_small_change_itself(engine: Engine) -> None:
+    populate(engine)
+    search = fresh_search(chromadb.EphemeralClient(), FakeEmbedder(), engine)
+    search.index_all()
+    search.question_budget = 5.0  # one record takes milliseconds: well within it
+    load(engine, "members", [NEW_MEMBER])
+    answer = ask(engine, search, "who can do permafrost thaw monitoring?")
+    assert "Glacier Labs" in answer and "still taking in" not in answer
+
+
+def test_the_background_indexer_applies_what_other_processes_queued(engine: Engine) -> None:
+    populate(engine)
+    search = waiting_search(engine)
+    indexer = search.start_indexer(interval=0.05)
+    try:
+        load(engine, "members", [NEW_MEMBER])
+        deadline = time.monotonic() + 30
+        while pending_changes(engine=engine) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        indexer.stop()
+    assert not indexer.is_alive()
+    answer = ask(engine, search, "who can do permafrost thaw monitoring?")
+    assert "Glacier Labs" in answer and "still taking in" not in answer

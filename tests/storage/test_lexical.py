@@ -1,0 +1,144 @@
+"""Full-text search in the store: its texts change in the same transaction as the records, and
+both engines (SQLite FTS5, PostgreSQL with the english and finnish configurations) find what
+the matcher needs. Every test runs on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, select
+
+from retrieval.lexical import stem, words
+from retrieval.profiles import member_passages
+from retrieval.ranking import record_of
+from storage.db import session_scope
+from storage.index_models import LexicalRecord
+from storage.lexical import MEMBERS, member_texts, search_texts
+from storage.models import Member, Person
+from tests.search_fixtures import load
+
+HEATWISE = {
+    "slug": "heatwise",
+    "name": "Heatwise Oy",
+    "kind": "company",
+    "description": "Energy engineering consultancy.",
+    "capabilities": ["kaukolämpöverkko optimointi", "waste heat recovery"],
+    "references": [{"title": "Espoo heat pumps", "description": "Sea water heat pumps."}],
+}
+PARKLY = {
+    "slug": "parkly",
+    "name": "Parkly",
+    "kind": "company",
+    "description": "Smart parking for cities.",
+    "capabilities": ["parking sensors", "parking guidance apps", "energy data"],
+}
+
+
+def found(engine: Engine, query: str) -> list[str]:
+    """The owners' slugs of the texts ``query`` matches, best first (each owner once)."""
+    query_words = words(query)
+    with session_scope(engine) as session:
+        hits = search_texts(
+            session=session,
+            collection=MEMBERS,
+            words=query_words,
+            stems=[stem(w) for w in query_words],
+        )
+        slugs = {i: s for i, s in session.execute(select(Member.id, Member.slug))}
+    owners = list(dict.fromkeys(h.owner for h in hits))
+    return [slugs[int(o.split(":")[1])] for o in owners]
+
+
+def texts(engine: Engine) -> dict[str, str]:
+    with session_scope(engine) as session:
+        return {r.key: r.body for r in session.scalars(select(LexicalRecord))}
+
+
+def test_texts_are_the_records_the_index_cuts_passages_from(engine: Engine) -> None:
+    load(engine, "members", [HEATWISE])
+    load(
+        engine,
+        "people",
+        [
+            {
+                "email": "a@h.fi",
+                "name": "Aino",
+                "organisation": "heatwise",
+                "expertise": ["geothermal drilling"],
+            }
+        ],
+    )
+    with session_scope(engine) as session:
+        member = session.scalars(select(Member)).one()
+        passages = member_passages(member, max_tokens=256)
+        assert {t.key for t in member_texts(member)} == {record_of(p.id) for p in passages}
+        assert set(texts(engine)) == {record_of(p.id) for p in passages}
+
+
+def test_texts_change_in_the_same_transaction_as_the_record(engine: Engine) -> None:
+    load(engine, "members", [HEATWISE, PARKLY])
+    assert found(engine, "parking sensors")[0] == "parkly"
+
+    load(engine, "members", [dict(PARKLY, capabilities=["electric scooter fleets"])])
+    assert "parkly" not in found(engine, "parking sensors guidance")[1:]  # only its description
+    assert found(engine, "scooter")[0] == "parkly"
+
+    with session_scope(engine) as session:
+        session.delete(session.scalars(select(Member).where(Member.slug == "parkly")).one())
+    assert found(engine, "scooter") == []
+    assert not any(
+        k.startswith("member:") and "parkly" in v.lower() for k, v in texts(engine).items()
+    )
+
+
+def test_a_rolled_back_change_leaves_no_text(engine: Engine) -> None:
+    with pytest.raises(RuntimeError), session_scope(engine) as session:
+        session.add(Member(slug="ghost", name="Ghost Oy", kind="company", description="Spectres."))
+        session.flush()
+        raise RuntimeError("the import failed half way")
+    assert texts(engine) == {}
+    assert found(engine, "spectres") == []
+
+
+def test_a_person_s_expertise_is_part_of_the_member_s_texts(engine: Engine) -> None:
+    load(engine, "members", [HEATWISE, PARKLY])
+    load(
+        engine,
+        "people",
+        [
+            {
+                "email": "a@h.fi",
+                "name": "Aino",
+                "organisation": "heatwise",
+                "expertise": ["hydrogen electrolysers"],
+            }
+        ],
+    )
+    assert found(engine, "hydrogen electrolysers") == ["heatwise"]
+    with session_scope(engine) as session:
+        session.delete(session.scalars(select(Person)).one())
+    assert found(engine, "hydrogen electrolysers") == []
+
+
+def test_inflected_finnish_and_plural_english_words_are_found(engine: Engine) -> None:
+    load(engine, "members", [HEATWISE, PARKLY])
+    assert found(engine, "kaukolämpöverkon optimointiin") == ["heatwise"]
+    assert found(engine, "parking sensor")[0] == "parkly"
+    assert found(engine, "heat pump")[0] == "heatwise"
+
+
+def test_a_rare_word_counts_more_than_a_common_one(engine: Engine) -> None:
+    others = [
+        dict(PARKLY, slug=f"energy-{n}", name=f"Energy {n}", capabilities=["energy audits"])
+        for n in range(6)
+    ]
+    load(engine, "members", [HEATWISE, PARKLY, *others])
+    # "energy" is everywhere, "guidance" only at Parkly: Parkly first.
+    assert found(engine, "energy guidance")[0] == "parkly"
+
+
+@pytest.mark.parametrize(
+    "query", ['"parking', "parking AND", "NEAR(parking sensors)", "park* OR -x", "(x", "ääö'"]
+)
+def test_query_syntax_in_a_question_is_read_as_words(engine: Engine, query: str) -> None:
+    load(engine, "members", [PARKLY])
+    found(engine, query)  # no error: the engines' query languages never see raw text
