@@ -59,11 +59,13 @@ VISIBLE_METHODS = frozenset(
 )
 
 
-@dataclass(frozen=True)
+@dataclass
 class ApiCall:
     method: str
     args: dict[str, Any]
     at: float
+    # The HTTP status the stand-in answered with (0 until it has answered).
+    status: int = 0
 
 
 @dataclass
@@ -74,7 +76,7 @@ class FakeSlack:
     calls: list[ApiCall] = field(default_factory=list)
     _rate_limited: dict[str, int] = field(default_factory=dict)
     _errors: dict[str, str] = field(default_factory=dict)
-    # Methods answering HTTP 5xx: how many more times, and with which status.
+    # Methods answering HTTP 5xx (or 429, stored as -Retry-After): the statuses still to come.
     _server_errors: dict[str, list[int]] = field(default_factory=dict)
     # Methods whose calls wait until the event is set (a slow or stuck Slack).
     _holds: dict[str, threading.Event] = field(default_factory=dict)
@@ -110,6 +112,11 @@ class FakeSlack:
         """The next call of ``method`` gets 429 with Retry-After, as Slack's limiter answers."""
         with self._lock:
             self._rate_limited[method] = retry_after
+
+    def rate_limit(self, method: str, times: int, retry_after: int = 1) -> None:
+        """The next ``times`` calls of ``method`` get 429 with Retry-After (a 429 storm)."""
+        with self._lock:
+            self._server_errors.setdefault(method, []).extend([-retry_after] * times)
 
     def server_error(self, method: str, times: int = 1, status: int = 500) -> None:
         """The next ``times`` calls of ``method`` get HTTP ``status`` (Slack having a bad time)."""
@@ -224,8 +231,15 @@ class FakeSlack:
     def _record(
         self, method: str, args: dict[str, Any]
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        call = ApiCall(method, args, time.monotonic())
+        status, body, headers = self._respond(call)
+        call.status = status
+        return status, body, headers
+
+    def _respond(self, call: ApiCall) -> tuple[int, dict[str, Any], dict[str, str]]:
+        method, args = call.method, call.args
         with self._lock:
-            self.calls.append(ApiCall(method, args, time.monotonic()))
+            self.calls.append(call)
             retry_after = self._rate_limited.pop(method, None)
             error = self._errors.get(method)
             statuses = self._server_errors.get(method)
@@ -233,6 +247,9 @@ class FakeSlack:
             held = self._holds.get(method)
         if held is not None:
             held.wait(timeout=30)
+        if server_error is not None and server_error <= 0:  # a 429 from `rate_limit`
+            headers = {"Retry-After": str(-server_error)}
+            return 429, {"ok": False, "error": "ratelimited"}, headers
         if server_error is not None:
             return server_error, {"ok": False, "error": "internal_error"}, {}
         if retry_after is not None:

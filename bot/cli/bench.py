@@ -95,3 +95,11 @@ def bench_answers(
     for question_id in only or ():
         args += ["--only", question_id]
     answers.main(args)
+
+
+@app.command("load")
+def bench_load() -> None:
+    """Signed questions through the real server under load and a 429 storm: acks, answers."""
+    from bench import load
+
+    load.main([])
