@@ -25,9 +25,16 @@ from typing import Any
 import chromadb
 
 from bench.expertise import DEFAULT_POSTGRES, LEXICAL_ENGINES, scratch_store
-from bot.services.language import Language, SearchText, expand_query, search_text
+from bot.services.language import (
+    Language,
+    SearchText,
+    detect_language,
+    expand_query,
+    search_text,
+)
 from bot.services.matching import SolverSearch, suggest_solvers
 from bot.services.records import load_demo
+from bot.services.renderings import glossary_renderings
 from retrieval.embedding import load_embedder
 from retrieval.fulltext import FullTextSearch
 from retrieval.index import PassageIndex
@@ -36,6 +43,8 @@ from storage.db import session_scope
 from storage.lexical import CHALLENGES, MEMBERS
 
 QUERIES = Path(__file__).with_name("crosslingual_queries.json")
+#: Needs whose members describe themselves in Finnish: English asks across languages.
+PROFILE_QUERIES = Path(__file__).with_name("crosslingual_profiles.json")
 # Deep enough that a relevant member ranked below the top 5 still counts towards MRR.
 DEPTH = 50
 
@@ -110,7 +119,10 @@ def load_queries(path: Path = QUERIES) -> list[QueryPair]:
 
 @contextmanager
 def demo_search(
-    model_dir: Path | None, lexical: str = "sqlite", postgres: str = DEFAULT_POSTGRES
+    model_dir: Path | None,
+    lexical: str = "sqlite",
+    postgres: str = DEFAULT_POSTGRES,
+    renderings: bool = True,
 ) -> Iterator[SolverSearch]:
     """The demo data in a throwaway store (SQLite, or a scratch PostgreSQL database) and
     Chroma index, searched as the bot does (``lexical`` "memory": with the in-memory BM25
@@ -126,18 +138,21 @@ def demo_search(
         client = chromadb.PersistentClient(path=str(Path(folder) / "chroma"))
         tag = uuid.uuid4().hex[:8]
         store = lexical != "memory"
+        renderer = glossary_renderings if renderings else None
         indexes = Indexes(
             members=PassageIndex(
                 client,
                 embedder,
                 name=f"members-{tag}",
                 fulltext=FullTextSearch(engine, MEMBERS) if store else None,
+                renderer=renderer,
             ),
             challenges=PassageIndex(
                 client,
                 embedder,
                 name=f"challenges-{tag}",
                 fulltext=FullTextSearch(engine, CHALLENGES) if store else None,
+                renderer=renderer,
             ),
         )
         search = SolverSearch(indexes, engine)
@@ -164,6 +179,19 @@ def score(rankings: Sequence[Sequence[str]], pairs: Sequence[QueryPair]) -> Scor
     return Scores(tuple(ranks), tuple(recalls))
 
 
+Rankings = dict[str, list[list[str]]]
+
+
+def rank_all(
+    search: SolverSearch,
+    pairs: Sequence[QueryPair],
+    variants: Sequence[Variant] = VARIANTS,
+    rank: Callable[[SolverSearch, str, SearchText], list[str]] = ranked_slugs,
+) -> Rankings:
+    """Each variant's ranking of the members for each pair."""
+    return {v.name: [rank(search, v.asked(p), v.text(p)) for p in pairs] for v in variants}
+
+
 def evaluate(
     search: SolverSearch,
     pairs: Sequence[QueryPair],
@@ -171,8 +199,52 @@ def evaluate(
     rank: Callable[[SolverSearch, str, SearchText], list[str]] = ranked_slugs,
 ) -> dict[str, Scores]:
     return {
-        v.name: score([rank(search, v.asked(p), v.text(p)) for p in pairs], pairs) for v in variants
+        name: score(found, pairs) for name, found in rank_all(search, pairs, variants, rank).items()
     }
+
+
+def profile_languages(search: SolverSearch) -> dict[str, Language]:
+    """The language each member describes itself in (its description and capabilities)."""
+    from storage.models import Member
+
+    with session_scope(search.engine) as session:
+        return {
+            m.slug: detect_language(f"{m.description} {' '.join(m.capabilities)}")
+            for m in session.query(Member).all()
+        }
+
+
+#: The product's own way of asking in each language.
+BOT_VARIANTS = {"English as-is (the bot)": "en", "Finnish, glossary (the bot)": "fi"}
+
+
+def across_languages(
+    rankings: Rankings, pairs: Sequence[QueryPair], profiles: dict[str, Language]
+) -> dict[str, Scores]:
+    """MRR of the bot's variants split by whether the relevant member describes itself in the
+    language asked in (within) or the other one (across). A pair counts once on each side it
+    has relevant members on; the other side's relevant members are left out of its ranking."""
+    out: dict[str, Scores] = {}
+    for name, language in BOT_VARIANTS.items():
+        if name not in rankings:
+            continue
+        for side in ("within", "across"):
+            ranks: list[int | None] = []
+            recalls: list[float] = []
+            for ranking, pair in zip(rankings[name], pairs, strict=True):
+                wanted = {
+                    s
+                    for s in pair.relevant
+                    if (profiles.get(s, "en") == language) == (side == "within")
+                }
+                if not wanted:
+                    continue
+                others = pair.relevant - wanted
+                kept = [s for s in ranking if s not in others]
+                ranks.append(next((i + 1 for i, s in enumerate(kept) if s in wanted), None))
+                recalls.append(len(wanted & set(kept[:5])) / len(wanted))
+            out[f"{name}, {side} the language"] = Scores(tuple(ranks), tuple(recalls))
+    return out
 
 
 def _ratio(value: float, base: float) -> str:
@@ -254,16 +326,31 @@ def main(argv: list[str] | None = None) -> None:
         else None,
         help="folder with the all-MiniLM-L6-v2 model.onnx (default: EMBEDDING_MODEL_DIR)",
     )
-    parser.add_argument("--queries", type=Path, default=QUERIES)
+    parser.add_argument("--queries", type=Path, action="append", default=None)
     parser.add_argument("--lexical", default="sqlite", choices=LEXICAL_ENGINES)
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="PostgreSQL server URL")
     parser.add_argument("--verbose", action="store_true", help="ranks per query and the texts")
+    parser.add_argument(
+        "--no-renderings",
+        action="store_true",
+        help="index the records in their own language only (as before the renderings)",
+    )
     args: Any = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    pairs = load_queries(args.queries)
-    with demo_search(args.model_dir, args.lexical, args.postgres) as search:
-        results = evaluate(search, pairs)
+    pairs = [p for path in args.queries or (QUERIES, PROFILE_QUERIES) for p in load_queries(path)]
+    with demo_search(
+        args.model_dir, args.lexical, args.postgres, renderings=not args.no_renderings
+    ) as search:
+        rankings = rank_all(search, pairs)
+        results = {name: score(found, pairs) for name, found in rankings.items()}
         print(report(results, pairs, dense=search.dense))
+        print()
+        print(
+            table(
+                across_languages(rankings, pairs, profile_languages(search)),
+                "The bot's MRR within and across the language of the member's profile",
+            )
+        )
         if args.verbose:
             print(details(results, pairs))
 

@@ -18,15 +18,17 @@ that use lexical search once per engine.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import logging
+import random
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +40,7 @@ from retrieval.embedding import Embedder, load_embedder
 from retrieval.fulltext import FullTextSearch
 from retrieval.index import PassageIndex
 from retrieval.passages import Passage, passages_from_text
-from retrieval.ranking import VARIANTS, score_owners
+from retrieval.ranking import VARIANTS, OwnerMatch, RankingConfig, owner_signals, score_owners
 from storage import migrate
 from storage.db import make_engine, session_scope
 from storage.index_models import LexicalRecord
@@ -132,50 +134,95 @@ def challenge_texts(data: Dataset) -> dict[str, str]:
     return {pid: f"{t}. {a}" if a else t for pid, (t, a) in data.papers.items()}
 
 
-def evaluate(predictions: Predictions, ratings: Ratings) -> dict[str, float]:
-    """Loss, easy/hard accuracy (upstream definitions) and MRR, recall@5/10 over experts."""
-    loss = max_loss = 0.0
-    easy = easy_total = hard = hard_total = 0
+@dataclass
+class Tally:
+    """The sums the metrics are ratios of; tallies of disjoint sets of experts add up."""
+
+    loss: float = 0.0
+    max_loss: float = 0.0
+    easy: int = 0
+    easy_total: int = 0
+    hard: int = 0
+    hard_total: int = 0
+    papers: int = 0
+    mrr: float = 0.0
+    r5: float = 0.0
+    r10: float = 0.0
+
+    def __add__(self, other: Tally) -> Tally:
+        return Tally(
+            *(getattr(self, f.name) + getattr(other, f.name) for f in dataclasses.fields(self))
+        )
+
+    def metrics(self) -> dict[str, float]:
+        n = max(self.papers, 1)
+        return {
+            "loss": self.loss / self.max_loss if self.max_loss else 0.5,
+            "easy": self.easy / self.easy_total if self.easy_total else 0.0,
+            "hard": self.hard / self.hard_total if self.hard_total else 0.0,
+            "mrr": self.mrr / n,
+            "r5": self.r5 / n,
+            "r10": self.r10 / n,
+        }
+
+
+def tally(
+    predictions: Predictions, ratings: Ratings, experts: Iterable[str] | None = None
+) -> Tally:
+    """The metrics' sums over ``experts``' ratings (all of them by default).
+
+    Loss and easy/hard pairs are each expert's own. For the ranking metrics a paper counts
+    when one of ``experts`` rated it ≥ 4, and that expert's rank among the whole pool leaves
+    out the paper's other relevant experts (they are right answers too): over all experts
+    that is the usual first-relevant rank, and tallies of disjoint folds add up to it.
+    """
+    chosen = set(ratings if experts is None else experts)
+    out = Tally()
     relevant: dict[str, set[str]] = {}
     for expert, rated in ratings.items():
+        for paper, rating in rated.items():
+            if rating >= 4:
+                relevant.setdefault(paper, set()).add(expert)
+        if expert not in chosen:
+            continue
         pred = predictions[expert]
         for p1, p2 in itertools.combinations(rated, 2):
             true_diff = rated[p1] - rated[p2]
             pred_diff = pred[p1] - pred[p2]
-            max_loss += abs(true_diff)
+            out.max_loss += abs(true_diff)
             if pred_diff * true_diff == 0:
-                loss += abs(true_diff) / 2
+                out.loss += abs(true_diff) / 2
             elif pred_diff * true_diff < 0:
-                loss += abs(true_diff)
+                out.loss += abs(true_diff)
             lo, hi = sorted((rated[p1], rated[p2]))
             if lo == hi:
                 continue
             if lo >= 4:
-                hard_total += 1
-                hard += pred_diff * true_diff > 0
+                out.hard_total += 1
+                out.hard += pred_diff * true_diff > 0
             if hi >= 4 and lo <= 2:
-                easy_total += 1
-                easy += pred_diff * true_diff > 0
-        for paper, rating in rated.items():
-            if rating >= 4:
-                relevant.setdefault(paper, set()).add(expert)
-    experts = sorted(predictions)
-    mrr = r5 = r10 = 0.0
+                out.easy_total += 1
+                out.easy += pred_diff * true_diff > 0
+    pool = sorted(predictions)
     for paper, good in relevant.items():
-        ranked = sorted(experts, key=lambda e: (-predictions[e][paper], e))
-        ranks = [ranked.index(e) + 1 for e in good]
-        mrr += 1.0 / min(ranks)
-        r5 += sum(r <= 5 for r in ranks) / len(good)
-        r10 += sum(r <= 10 for r in ranks) / len(good)
-    n = max(len(relevant), 1)
-    return {
-        "loss": loss / max_loss if max_loss else 0.5,
-        "easy": easy / easy_total if easy_total else 0.0,
-        "hard": hard / hard_total if hard_total else 0.0,
-        "mrr": mrr / n,
-        "r5": r5 / n,
-        "r10": r10 / n,
-    }
+        mine = good & chosen
+        if not mine:
+            continue
+        others = [(-predictions[e][paper], e) for e in pool if e not in good]
+        # Rank among the pool less the other relevant experts: ``experts``' own relevant
+        # ones still rank each other.
+        keys = sorted((-predictions[e][paper], e) for e in mine)
+        ranks = [n + 1 + sum(o < key for o in others) for n, key in enumerate(keys)]
+        out.papers += 1
+        out.mrr += 1.0 / min(ranks)
+        out.r5 += sum(r <= 5 for r in ranks) / len(mine)
+        out.r10 += sum(r <= 10 for r in ranks) / len(mine)
+    return out
+
+
+def evaluate(predictions: Predictions, ratings: Ratings) -> dict[str, float]:
+    """Loss, easy/hard accuracy (upstream definitions) and MRR, recall@5/10 over experts."""
+    return tally(predictions, ratings).metrics()
 
 
 def format_table(rows: Mapping[str, Mapping[str, float]], title: str = "method") -> str:
@@ -246,6 +293,11 @@ def _build(index: PassageIndex, data: Dataset, embedder: Embedder | None) -> flo
     started = time.perf_counter()
     passages = profile_passages(data, embedder)
     index.upsert(passages)
+    _build_texts(index, data)
+    return time.perf_counter() - started
+
+
+def _build_texts(index: PassageIndex, data: Dataset) -> None:
     if index.fulltext is not None:
         # The store's texts, one per profile paper (as the bot keeps one per reference),
         # keyed as profile_passages keys the paper's passages.
@@ -261,7 +313,6 @@ def _build(index: PassageIndex, data: Dataset, embedder: Embedder | None) -> flo
         ]
         with session_scope(index.fulltext.engine) as session:
             session.execute(insert(LexicalRecord), rows)
-    return time.perf_counter() - started
 
 
 def _complete(predictions: Predictions, data: Dataset) -> Predictions:
@@ -302,6 +353,134 @@ def run_expertise_benchmark(
     return metrics
 
 
+#: What cross-validation chooses among, for each variant: its signals' weights (recombined
+#: from one scoring run, so the grid costs nothing). Fixed before any figure was read.
+LEXICAL_WEIGHTS = (0.005, 0.01, 0.02, 0.03, 0.05, 0.08)
+SENTENCE_WEIGHTS = (0.25, 0.5, 1.0, 1.5, 2.0)
+FOLDS = 5
+SEED = 12
+
+
+def settings_grid(config: RankingConfig) -> list[RankingConfig]:
+    """The settings of ``config``'s variant that cross-validation chooses among: the weight of
+    each signal the variant uses (a variant without a signal keeps it off)."""
+    both = config.use_dense and config.use_lexical
+    lexical = LEXICAL_WEIGHTS if both else (config.lexical_weight,)
+    sentence = SENTENCE_WEIGHTS if config.use_dense and config.sentence_weight > 0 else (0.0,)
+    return [
+        replace(config, lexical_weight=lw, sentence_weight=sw) for lw in lexical for sw in sentence
+    ]
+
+
+def expert_folds(experts: Iterable[str], folds: int = FOLDS, seed: int = SEED) -> list[list[str]]:
+    """``experts`` dealt into ``folds`` folds in a fixed shuffled order."""
+    order = sorted(experts)
+    random.Random(seed).shuffle(order)
+    return [sorted(order[n::folds]) for n in range(folds)]
+
+
+def objective(metrics: Mapping[str, float]) -> float:
+    """What a setting is chosen by: MRR minus loss (both targets, equal weight)."""
+    return metrics["mrr"] - metrics["loss"]
+
+
+@dataclass(frozen=True)
+class CrossValidated:
+    """One variant's figures: with its setting chosen on all experts and measured on them
+    (in-sample), and with each fold measured under the setting chosen on the other folds."""
+
+    in_sample: dict[str, float]
+    held_out: dict[str, float]
+    chosen_in_sample: RankingConfig
+    chosen_per_fold: tuple[RankingConfig, ...]
+
+
+def cross_validate(
+    candidates: Sequence[tuple[RankingConfig, Predictions]],
+    ratings: Ratings,
+    folds: Sequence[Sequence[str]],
+) -> CrossValidated:
+    """Choose a setting per fold on the training folds only; pool the held-out folds."""
+    tallies = [[tally(pred, ratings, fold) for fold in folds] for _, pred in candidates]
+
+    def best(parts: Sequence[Tally]) -> int:
+        # The first best in grid order: ties go to the smaller weights.
+        scores = [objective(part.metrics()) for part in parts]
+        return scores.index(max(scores))
+
+    held_out = Tally()
+    chosen: list[RankingConfig] = []
+    for f in range(len(folds)):
+        training = [sum((t for n, t in enumerate(row) if n != f), Tally()) for row in tallies]
+        pick = best(training)
+        chosen.append(candidates[pick][0])
+        held_out = held_out + tallies[pick][f]
+    whole = [tally(pred, ratings) for _, pred in candidates]
+    pick = best(whole)
+    return CrossValidated(
+        in_sample=whole[pick].metrics(),
+        held_out=held_out.metrics(),
+        chosen_in_sample=candidates[pick][0],
+        chosen_per_fold=tuple(chosen),
+    )
+
+
+def _weights(config: RankingConfig) -> str:
+    parts = []
+    if config.use_dense and config.use_lexical:
+        parts.append(f"lex {config.lexical_weight:g}")
+    if config.use_dense and config.sentence_weight > 0:
+        parts.append(f"sent {config.sentence_weight:g}")
+    return ", ".join(parts) or "-"
+
+
+def format_crossval(rows: Mapping[str, CrossValidated]) -> str:
+    """In-sample and held-out loss and MRR per variant, beside the fixed baselines."""
+    width = max(len("variant"), *(len(k) for k in rows), *(len(k) for k in BASELINES))
+    head = (
+        f"| {'variant':<{width}} | loss in | loss out | MRR in | MRR out | "
+        "chosen in-sample | chosen per held-out fold |"
+    )
+    rule = f"|{'-' * (width + 2)}|---------|----------|--------|---------|---|---|"
+    body = [
+        f"| {name:<{width}} | {m['loss']:.3f} | {m['loss']:.3f} | {m['mrr']:.3f} | "
+        f"{m['mrr']:.3f} | (none) | (none) |"
+        for name, m in BASELINES.items()
+    ]
+    for name, cv in rows.items():
+        per_fold = "; ".join(_weights(c) for c in cv.chosen_per_fold)
+        body.append(
+            f"| {name:<{width}} | {cv.in_sample['loss']:.3f} | {cv.held_out['loss']:.3f} | "
+            f"{cv.in_sample['mrr']:.3f} | {cv.held_out['mrr']:.3f} | "
+            f"{_weights(cv.chosen_in_sample)} | {per_fold} |"
+        )
+    return "\n".join([head, rule, *body])
+
+
+def _candidates(
+    signals: Mapping[str, Mapping[str, OwnerMatch]],
+    dense_on: bool,
+    grid: Sequence[RankingConfig],
+    data: Dataset,
+) -> list[tuple[RankingConfig, Predictions]]:
+    return [
+        (
+            config,
+            _complete(
+                {
+                    owner: {
+                        qid: config.combine(m.dense, m.sentence, m.lexical, dense_on=dense_on)
+                        for qid, m in by_query.items()
+                    }
+                    for owner, by_query in signals.items()
+                },
+                data,
+            ),
+        )
+        for config in grid
+    ]
+
+
 def run_expertise_ablation(
     dataset_dir: Path,
     model_dir: Path | None,
@@ -310,23 +489,43 @@ def run_expertise_ablation(
     lexical: str = "sqlite",
     postgres: str = DEFAULT_POSTGRES,
     engines: Iterable[str] = (),
-) -> dict[str, dict[str, float]]:
-    """One metrics row per ranking variant, all over one index built once (per lexical
-    engine: with ``engines``, each variant once per engine, rows labelled with it)."""
+    folds: int = FOLDS,
+    seed: int = SEED,
+) -> tuple[dict[str, dict[str, float]], dict[str, CrossValidated]]:
+    """Per ranking variant, over one index built once (per lexical engine: with ``engines``,
+    each variant once per engine, rows labelled with it): its metrics with today's settings,
+    and its cross-validated figures (settings chosen per fold on the other folds)."""
     names = list(variants or VARIANTS)
     data = load_dataset(dataset_dir)
     embedder = load_embedder(model_dir)
     rows: dict[str, dict[str, float]] = {}
+    crossval: dict[str, CrossValidated] = {}
     queries = challenge_texts(data)
+    split = expert_folds(data.ratings, folds, seed)
     for engine in list(engines) or [lexical]:
         with _bench_index(embedder, engine, postgres) as index:
             _build(index, data, embedder)
             for name in names:
-                predictions = _complete(score_owners(index, queries, config=VARIANTS[name]), data)
+                config = VARIANTS[name]
                 label = f"{name} [{engine}]" if engines else name
-                rows[label] = evaluate(predictions, data.ratings)
+                grid = settings_grid(config)
+                # One scoring run with every signal the grid weighs; weights applied after.
+                scoring = replace(config, sentence_weight=max(s.sentence_weight for s in grid))
+                signals, dense_on = owner_signals(index, queries, config=scoring)
+                today, *_ = _candidates(signals, dense_on, [config], data)
+                rows[label] = evaluate(today[1], data.ratings)
+                crossval[label] = cross_validate(
+                    _candidates(signals, dense_on, grid, data), data.ratings, split
+                )
+    print("Today's settings")
     print(format_table({**BASELINES, **rows}, title="variant"))
-    return rows
+    print()
+    print(
+        f"Cross-validated: {folds} folds of experts (seed {seed}); per fold the weights are "
+        "chosen on the other folds by MRR - loss"
+    )
+    print(format_crossval(crossval))
+    return rows, crossval
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -336,6 +535,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model-dir", type=Path, default=None)
     parser.add_argument("--variant", default="fused", choices=sorted(VARIANTS))
     parser.add_argument("--ablation", action="store_true")
+    parser.add_argument("--folds", type=int, default=FOLDS)
+    parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--lexical", default="sqlite", choices=LEXICAL_ENGINES)
     parser.add_argument(
         "--postgres", default=DEFAULT_POSTGRES, help="server for --lexical postgresql"
@@ -357,7 +558,12 @@ def main(argv: list[str] | None = None) -> None:
         )
     elif args.ablation:
         run_expertise_ablation(
-            args.dataset_dir, args.model_dir, lexical=args.lexical, postgres=args.postgres
+            args.dataset_dir,
+            args.model_dir,
+            lexical=args.lexical,
+            postgres=args.postgres,
+            folds=args.folds,
+            seed=args.seed,
         )
     else:
         run_expertise_benchmark(

@@ -117,6 +117,14 @@ def make_event_deduplication(deps: BotDeps) -> Callable[..., BoltResponse | None
     return skip_repeated_deliveries
 
 
+def assistant_thread_user(body: dict[str, Any]) -> str | None:
+    """Who opened an assistant thread: Bolt finds no user in that event, it sits in the
+    thread (``event.assistant_thread.user_id``)."""
+    thread = _event(body).get("assistant_thread")
+    user_id = thread.get("user_id") if isinstance(thread, dict) else None
+    return user_id if isinstance(user_id, str) and user_id else None
+
+
 def _profile_email(client: WebClient, user_id: str) -> Callable[[], str | None]:
     def fetch() -> str | None:
         try:
@@ -160,12 +168,15 @@ def make_identification(deps: BotDeps) -> Callable[..., None]:
                     unknown_until[user_id] = time.monotonic() + UNKNOWN_USER_TTL
             return viewer
 
-    def provide_identification(context: BoltContext, client: WebClient, next: Next) -> None:
+    def provide_identification(
+        context: BoltContext, body: dict[str, Any], client: WebClient, next: Next
+    ) -> None:
         """Put ``context["identify_viewer"]`` in the context: a function the listener calls
         after the acknowledgement (see `bot.listeners.strangers`), since it may read the store
         and ask Slack's users.info. It returns the Viewer, None for a stranger, or raises
         IdentityUnavailable; the answer is kept for the rest of the request."""
-        user_id = context.user_id
+        # An assistant thread's opener is not where Bolt looks for a user.
+        user_id = context.user_id or assistant_thread_user(body)
         found: list[Viewer | None] = []
 
         def identify_viewer() -> Viewer | None:

@@ -485,11 +485,11 @@ def run(settings: Settings) -> None:
         return
     parts = open_bot(settings)
     if settings.socket_mode:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+        from bot.socket_mode import socket_mode_handler
 
         log.info("SCIC Bot connecting to Slack in Socket Mode")
         try:
-            SocketModeHandler(parts.app, settings.slack_app_token).start()  # type: ignore[no-untyped-call]
+            socket_mode_handler(parts.app, settings, parts.engine).start()  # type: ignore[no-untyped-call]
         finally:
             parts.close()
         return

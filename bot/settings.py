@@ -78,6 +78,26 @@ class Settings(BaseSettings):
         le=64,
         description="Model calls one process makes at once; more wait (a few seconds at most).",
     )
+    llm_question_budget: float = Field(
+        default=30,
+        gt=0,
+        le=600,
+        description="Seconds one question may spend in model calls in all (translation, "
+        "retries, the streamed answer); then the template answer goes out.",
+    )
+    llm_breaker_failures: int = Field(
+        default=3,
+        ge=0,
+        le=100,
+        description="Failed model calls in a row after which the templates answer at once "
+        "for LLM_BREAKER_COOLDOWN seconds; 0: never.",
+    )
+    llm_breaker_cooldown: float = Field(
+        default=60,
+        ge=0,
+        le=3600,
+        description="Seconds the templates answer at once after repeated model failures.",
+    )
     llm_daily_tokens_per_user: int = Field(
         default=50_000,
         ge=0,
@@ -98,6 +118,11 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(
         default="https://slack.com/api/",
         description="Base URL of Slack's Web API (enterprise proxies, tests).",
+    )
+    slack_streaming: bool = Field(
+        default=True,
+        description="Stream written answers with Slack's chat.startStream/appendStream/"
+        "stopStream; false: edit a draft with chat.update (a proxy without those methods).",
     )
     challenges_channel: str = Field(
         default="", description="Channel ID where challenge cards are posted."

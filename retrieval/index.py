@@ -8,6 +8,12 @@ aspect of a need. The bot's lexical search lives in the store (``fulltext``, see
 in memory and is rebuilt from the collection's documents whenever a shared revision marker
 changes, so processes sharing a Chroma server agree without talking to each other.
 
+Records are indexed in both languages when the index has a ``renderer``: a Finnish passage is
+embedded by its English rendering (the English-only model reads no Finnish), and BM25 reads
+each passage with its rendering in the other language, so an English need finds a Finnish
+profile and a Finnish need an English one. The rendering is computed when the passage is
+written (that is, when its record changes) and stored in its metadata.
+
 Without an embedder the index is lexical-only: Chroma still stores the passages (it is the
 shared, persistent copy the BM25 index is rebuilt from), each with a tiny placeholder
 vector derived from its id; those vectors are never searched.
@@ -19,7 +25,7 @@ import hashlib
 import logging
 import threading
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,9 +43,45 @@ Where = Mapping[str, Any]
 
 # Keys the index writes into each record's metadata; a passage's own metadata may not use them.
 RESERVED_KEYS = frozenset(
-    {"owner", "kind", "title", "hash", "level", "parent", "sentence_level", "sentences"}
+    {
+        "owner",
+        "kind",
+        "title",
+        "hash",
+        "level",
+        "parent",
+        "sentence_level",
+        "sentences",
+        "text_language",
+        "rendering",
+    }
 )
 _PAGE = 2000
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """A text's language and its words in the other language ("" when there are none)."""
+
+    language: str
+    text: str
+
+
+#: Renders a batch of texts (passages, sentences) in the other language.
+Renderer = Callable[[Sequence[str]], list[Rendering]]
+
+
+def searched_document(document: str, metadata: Mapping[str, Any]) -> str:
+    """What BM25 reads for a record: its text and its rendering in the other language."""
+    rendering = str(metadata.get("rendering", ""))
+    return f"{document}\n{rendering}" if rendering else document
+
+
+def _embedded(document: str, rendering: Rendering | None) -> str:
+    # The model reads English only: a Finnish text is embedded by its English rendering.
+    if rendering is not None and rendering.language == "fi" and rendering.text:
+        return rendering.text
+    return document
 
 
 @dataclass(frozen=True)
@@ -106,12 +148,15 @@ class PassageIndex:
         embedder: Embedder | None,
         name: str = "passages",
         fulltext: FullTextSearch | None = None,
+        renderer: Renderer | None = None,
     ) -> None:
         self.client = client
         self.embedder = embedder
         #: lexical search in the store (the bot's); None: the in-memory BM25 below, rebuilt
         #: from the collection (an index without a store: benchmarks, the index's own tests)
         self.fulltext = fulltext
+        #: renders each text in the other language when it is written (see the module's doc)
+        self.renderer = renderer
         suffix = embedder.key if embedder is not None else "lexical"
         self.name = f"{name}-{suffix}"
         self.collection: Any = client.get_or_create_collection(
@@ -142,6 +187,7 @@ class PassageIndex:
         ids: list[str] = []
         docs: list[str] = []
         metas: list[dict[str, MetadataValue]] = []
+        rendered: list[Rendering | None] = []
         for p in passages:
             clash = RESERVED_KEYS & p.metadata.keys()
             if clash:
@@ -171,7 +217,18 @@ class PassageIndex:
                     ids.append(f"{p.id}::s{n}")
                     docs.append(sentence)
                     metas.append({**base, "level": "sentence", "sentence_level": True})
-        vectors = self._embed_documents(ids, docs)
+        if self.renderer is not None:
+            renderings = self.renderer(docs)
+            for meta, rendering in zip(metas, renderings, strict=True):
+                meta["text_language"] = rendering.language
+                if rendering.text:
+                    meta["rendering"] = rendering.text
+            rendered = list(renderings)
+        else:
+            rendered = [None] * len(docs)
+        vectors = self._embed_documents(
+            ids, [_embedded(d, r) for d, r in zip(docs, rendered, strict=True)]
+        )
         step = self._batch_size()
         for start in range(0, len(ids), step):
             end = start + step
@@ -354,7 +411,12 @@ class PassageIndex:
                         [rid, *(f"{rid}::s{k}" for k in range(n))]
                     )
                 self._lexical = LexicalView(
-                    index=LexicalIndex(entries.documents),
+                    index=LexicalIndex(
+                        [
+                            searched_document(d, m)
+                            for d, m in zip(entries.documents, entries.metadatas, strict=True)
+                        ]
+                    ),
                     ids=entries.ids,
                     owners=entries.owners,
                     position={rid: i for i, rid in enumerate(entries.ids)},

@@ -55,6 +55,12 @@ class RankingConfig:
     #: evidence passages returned per owner
     evidence: int = 3
 
+    def combine(self, dense: float, sentence: float, lexical: float, *, dense_on: bool) -> float:
+        """An owner's score from its three signals (lexical-only runs rank by BM25 alone)."""
+        if not dense_on:
+            return lexical
+        return dense + self.sentence_weight * sentence + self.lexical_weight * lexical
+
 
 DEFAULT_CONFIG = RankingConfig()
 
@@ -436,6 +442,27 @@ def match_owners(
     return _score(index, entries, prepared, config, with_evidence=True, top_k=top_k)
 
 
+def owner_signals(
+    index: PassageIndex,
+    queries: Mapping[str, str],
+    *,
+    where: Where | None = None,
+    config: RankingConfig = DEFAULT_CONFIG,
+) -> tuple[dict[str, dict[str, OwnerMatch]], bool]:
+    """``{owner: {query id: match}}`` for every owner and query, with each signal apart, and
+    whether the dense signals were on. ``config.combine`` turns the parts into a score under
+    other weights without scoring again (the benchmark's cross-validation does)."""
+    ids = list(queries)
+    prepared = _prepare(index, [queries[i] for i in ids], config)
+    dense = any(q.chunk_vectors is not None for q in prepared)
+    entries = index.entries(where=where, embeddings=dense)
+    out: dict[str, dict[str, OwnerMatch]] = {}
+    for qid, query in zip(ids, prepared, strict=True):
+        for match in _score(index, entries, query, config, with_evidence=False):
+            out.setdefault(match.owner, {})[qid] = match
+    return out, dense
+
+
 def score_owners(
     index: PassageIndex,
     queries: Mapping[str, str],
@@ -448,12 +475,8 @@ def score_owners(
     Reads the collection once, then scores each query exactly; used by the benchmark
     and by jobs that rank many challenges for many members (digests).
     """
-    ids = list(queries)
-    prepared = _prepare(index, [queries[i] for i in ids], config)
-    dense = any(q.chunk_vectors is not None for q in prepared)
-    entries = index.entries(where=where, embeddings=dense)
-    out: dict[str, dict[str, float]] = {}
-    for qid, query in zip(ids, prepared, strict=True):
-        for match in _score(index, entries, query, config, with_evidence=False):
-            out.setdefault(match.owner, {})[qid] = match.score
-    return out
+    signals, _ = owner_signals(index, queries, where=where, config=config)
+    return {
+        owner: {qid: match.score for qid, match in by_query.items()}
+        for owner, by_query in signals.items()
+    }

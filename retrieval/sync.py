@@ -147,6 +147,8 @@ def sync_index(
                 if not take_index_lease(session=session, holder=WRITER, seconds=LEASE_SECONDS):
                     log.warning("lost the index lease; another writer carries on")
                     return refreshed
+                # Read before the records: every row up to here is covered by what is read next.
+                high = last_index_change_id(session=session)
                 changes = pending_index_changes(session=session, limit=size)
                 if not changes:
                     return refreshed
@@ -158,13 +160,18 @@ def sync_index(
                     member_ids=member_ids,
                     challenge_ids=challenge_ids,
                 )
-                last_id = changes[-1].id
             # A record gone from the store gets no passages: its owner is emptied, no ghosts.
             owners = [member_owner(i) for i in member_ids]
             owners += [challenge_owner(i) for i in challenge_ids]
             indexes.replace_owners({owner: wanted.get(owner, []) for owner in owners})
             with session_scope(engine) as session:
-                forget_index_changes(session=session, up_to_id=last_id)
+                # A record changed in several flushes has several rows: all go at once.
+                forget_index_changes(
+                    session=session,
+                    up_to_id=high,
+                    records=[(MEMBER, i) for i in member_ids]
+                    + [(CHALLENGE, i) for i in challenge_ids],
+                )
             refreshed += len(owners)
             if on_progress:
                 on_progress(refreshed)

@@ -131,7 +131,24 @@ class _Break:
     text: str
 
 
-_Step = _Reply | _Fail | _Stall | _Garbage | _Break
+@dataclass(frozen=True)
+class _KeepAlive:
+    """Headers, then a keep-alive every ``every`` seconds for ``seconds`` (llama.cpp's server
+    pings every 15 s while it thinks), or nothing at all when ``silent`` (a hung server), then
+    the connection closes."""
+
+    seconds: float
+    every: float
+    silent: bool
+
+
+@dataclass(frozen=True)
+class _Trickle:
+    text: str
+    every: float
+
+
+_Step = _Reply | _Fail | _Stall | _Garbage | _Break | _KeepAlive | _Trickle
 
 
 def _default_responder(request: ChatRequest) -> str:
@@ -144,6 +161,9 @@ class FakeOpenAI:
 
     responder: Callable[[ChatRequest], str] = _default_responder
     models: tuple[str, ...] = (DEFAULT_MODEL,)
+    #: answer every structured-output request (a JSON schema) with HTTP 500, as llama.cpp's
+    #: server does
+    refuse_schema: bool = False
     requests: list[ChatRequest] = field(default_factory=list)
     _script: deque[_Step] = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -202,6 +222,19 @@ class FakeOpenAI:
     def stream_then_break(self, text: str) -> FakeOpenAI:
         """Start answering the next request with ``text``, then drop the connection midway."""
         return self._push(_Break(text))
+
+    def keep_alive(self, seconds: float, *, every: float = 0.05) -> FakeOpenAI:
+        """Answer the next request with headers and then only keep-alive bytes (an SSE comment
+        when it streams, a space in a JSON body otherwise) for ``seconds``, then hang up."""
+        return self._push(_KeepAlive(seconds, every, silent=False))
+
+    def hang(self, seconds: float) -> FakeOpenAI:
+        """Answer the next request's headers, then send nothing for ``seconds``, then hang up."""
+        return self._push(_KeepAlive(seconds, seconds, silent=True))
+
+    def trickle(self, text: str, *, every: float = 0.05) -> FakeOpenAI:
+        """Answer the next request with ``text`` a character at a time, ``every`` seconds apart."""
+        return self._push(_Trickle(text, every))
 
     @property
     def pending(self) -> int:
@@ -311,6 +344,11 @@ class FakeOpenAI:
                 self._answer(request)
 
             def _answer(self, request: ChatRequest) -> None:
+                schema = (request.response_format or {}).get("type") == "json_schema"
+                if fake.refuse_schema and schema:
+                    message = "Either 'json_schema' or 'grammar' can be specified, not both"
+                    self._send_json(500, _error_body(500, message))
+                    return
                 step = fake._next_step()
                 while isinstance(step, _Stall):
                     # An Event instead of sleep, so that stop() cuts the stall short.
@@ -331,6 +369,10 @@ class FakeOpenAI:
                     )
                 elif isinstance(step, _Garbage):
                     self._send(step.status, step.body, step.content_type)
+                elif isinstance(step, _KeepAlive):
+                    self._send_keep_alive(request, step)
+                elif isinstance(step, _Trickle):
+                    self._send_trickle(request, step)
                 else:
                     self._send_broken(request, step)
 
@@ -378,6 +420,45 @@ class FakeOpenAI:
                     self._write_chunk(event)
                 self._write_chunk(b"data: [DONE]\n\n")
                 self.wfile.write(b"0\r\n\r\n")
+
+            def _start_json_body(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+
+            def _send_keep_alive(self, request: ChatRequest, step: _KeepAlive) -> None:
+                if request.stream:
+                    self._start_stream()
+                else:
+                    self._start_json_body()
+                ping = b": ping\n\n" if request.stream else b" "
+                ends = time.monotonic() + step.seconds
+                while time.monotonic() < ends:
+                    if fake._stopping.wait(min(step.every, max(0.0, ends - time.monotonic()))):
+                        break
+                    if not step.silent and time.monotonic() < ends:
+                        self._write_chunk(ping)
+                self.close_connection = True
+
+            def _send_trickle(self, request: ChatRequest, step: _Trickle) -> None:
+                reply = _Reply(step.text, 0, 0)
+                if request.stream:
+                    self._start_stream()
+                    body = (
+                        b"".join(_sse_piece(fake, request, char) for char in step.text)
+                        + b"data: [DONE]\n\n"
+                    )
+                else:
+                    self._start_json_body()
+                    body = json.dumps(fake._completion(request, reply)).encode()
+                for i in range(len(body)):
+                    if fake._stopping.wait(step.every):
+                        break
+                    self._write_chunk(body[i : i + 1])
+                else:
+                    self.wfile.write(b"0\r\n\r\n")
+                self.close_connection = True
 
             def _send_broken(self, request: ChatRequest, step: _Break) -> None:
                 reply = _Reply(step.text, 0, 0)
@@ -499,6 +580,13 @@ class FakeOpenAI:
         yield chunk({}, "stop")
         if request.include_usage:
             yield _sse(base | {"choices": [], "usage": _usage(step)})
+
+
+def _sse_piece(fake: FakeOpenAI, request: ChatRequest, piece: str) -> bytes:
+    """One streamed chunk carrying ``piece`` of the answer."""
+    events = fake._stream_events(request, _Reply(piece, 0, 0))
+    next(events)  # the role chunk
+    return next(events)
 
 
 def _pieces(text: str) -> list[str]:

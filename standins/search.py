@@ -14,6 +14,7 @@ import numpy as np
 from sqlalchemy import Engine
 
 from bot.services.matching import SolverSearch
+from bot.services.renderings import glossary_renderings
 from retrieval.embedding import Embedder, Vectors
 from retrieval.fulltext import FullTextSearch
 from retrieval.index import PassageIndex
@@ -56,13 +57,18 @@ def fresh_search(client: Any, embedder: Embedder | None, engine: Engine) -> Solv
     tag = uuid.uuid4().hex[:8]
     indexes = Indexes(
         members=PassageIndex(
-            client, embedder, name=f"members-{tag}", fulltext=FullTextSearch(engine, MEMBERS)
+            client,
+            embedder,
+            name=f"members-{tag}",
+            fulltext=FullTextSearch(engine, MEMBERS),
+            renderer=glossary_renderings,
         ),
         challenges=PassageIndex(
             client,
             embedder,
             name=f"challenges-{tag}",
             fulltext=FullTextSearch(engine, CHALLENGES),
+            renderer=glossary_renderings,
         ),
     )
     return SolverSearch(indexes, engine)

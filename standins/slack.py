@@ -55,8 +55,18 @@ VISIBLE_METHODS = frozenset(
         "views.publish",
         "reactions.add",
         "response_url",
+        "assistant.threads.setStatus",
+        "assistant.threads.setTitle",
+        "assistant.threads.setSuggestedPrompts",
+        "chat.startStream",
+        "chat.appendStream",
+        "chat.stopStream",
     }
 )
+
+
+# Slack's streaming methods: a stream Slack refused to start shows nothing to anyone.
+STREAM_METHODS = frozenset({"chat.startStream", "chat.appendStream", "chat.stopStream"})
 
 
 @dataclass
@@ -64,6 +74,8 @@ class ApiCall:
     method: str
     args: dict[str, Any]
     at: float
+    #: Slack answered ok=false (or 429, or 5xx).
+    refused: bool = False
     # The HTTP status the stand-in answered with (0 until it has answered).
     status: int = 0
 
@@ -86,6 +98,11 @@ class FakeSlack:
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     # The hash of each open modal, as views.open and views.update return it.
     view_hashes: dict[str, str] = field(default_factory=dict)
+    #: Whether this workspace has Slack's streaming methods (chat.startStream...); without
+    #: them chat.startStream answers unknown_method, as Slack does for a method it lacks.
+    streaming: bool = True
+    #: What apps.connections.open hands out: the Socket Mode server's URL (standins.socket_mode).
+    socket_url: str = ""
     _server: ThreadingHTTPServer | None = None
 
     # --- control ------------------------------------------------------------------------------
@@ -140,7 +157,23 @@ class FakeSlack:
             return [c for c in self.calls if c.method in methods]
 
     def visible_calls(self) -> list[ApiCall]:
-        return self.calls_to(*VISIBLE_METHODS)
+        return [
+            c
+            for c in self.calls_to(*VISIBLE_METHODS)
+            if not (c.refused and c.method in STREAM_METHODS)
+        ]
+
+    def streamed_text(self) -> str:
+        """The markdown text of every stream chunk Slack accepted, in order."""
+        text = ""
+        for call in self.calls_to(*STREAM_METHODS):
+            if call.refused:
+                continue
+            text += str(call.args.get("markdown_text") or "")
+            for chunk in call.args.get("chunks") or []:
+                if chunk.get("type") == "markdown_text":
+                    text += str(chunk.get("text", ""))
+        return text
 
     def wait_for(
         self, predicate: Callable[[list[ApiCall]], bool], timeout: float = 5.0
@@ -239,12 +272,15 @@ class FakeSlack:
     def _respond(self, call: ApiCall) -> tuple[int, dict[str, Any], dict[str, str]]:
         method, args = call.method, call.args
         with self._lock:
-            self.calls.append(call)
             retry_after = self._rate_limited.pop(method, None)
             error = self._errors.get(method)
+            if method == "chat.startStream" and not self.streaming:
+                error = error or "unknown_method"
             statuses = self._server_errors.get(method)
             server_error = statuses.pop(0) if statuses else None
             held = self._holds.get(method)
+            call.refused = retry_after is not None or bool(error) or server_error is not None
+            self.calls.append(call)
         if held is not None:
             held.wait(timeout=30)
         if server_error is not None and server_error <= 0:  # a 429 from `rate_limit`
@@ -330,6 +366,17 @@ class FakeSlack:
             return {"ok": True, "messages": found, "has_more": False}
         if method in ("reactions.add", "response_url"):
             return {"ok": True}
+        if method == "apps.connections.open":
+            if not self.socket_url:
+                return {"ok": False, "error": "not_allowed_token_type"}
+            return {"ok": True, "url": self.socket_url}
+        if method.startswith("assistant.threads."):
+            # setStatus, setTitle, setSuggestedPrompts: Slack answers ok and nothing else.
+            return {"ok": True}
+        if method == "chat.startStream":
+            return {"ok": True, "channel": args.get("channel"), "ts": self._next_ts()}
+        if method in ("chat.appendStream", "chat.stopStream"):
+            return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
         return {"ok": False, "error": "unknown_method"}
 
 
@@ -459,6 +506,34 @@ class SlackSender:
         }
         event |= options.pop("extra", {})
         return self.event(event, **options)
+
+    def assistant_thread_started(
+        self,
+        user: str,
+        *,
+        channel: str = "D0DIRECT01",
+        thread_ts: str | None = None,
+        **options: Any,
+    ) -> SlackReply:
+        """A person opened a new thread in the bot's assistant container (Slack's AI app view)."""
+        ts = thread_ts or f"{int(time.time())}.{next(self._ids):06d}"
+        event = {
+            "type": "assistant_thread_started",
+            "assistant_thread": {
+                "user_id": user,
+                "context": {"channel_id": GENERAL_CHANNEL, "team_id": TEAM_ID},
+                "channel_id": channel,
+                "thread_ts": ts,
+            },
+            "event_ts": ts,
+        }
+        return self.event(event, **options)
+
+    def assistant_message(
+        self, user: str, text: str, *, thread_ts: str, channel: str = "D0DIRECT01", **options: Any
+    ) -> SlackReply:
+        """A person's message in an assistant thread: a DM message with a thread_ts."""
+        return self.message(user, text, channel=channel, extra={"thread_ts": thread_ts}, **options)
 
     def command(
         self, command: str, text: str, *, user: str, channel: str = GENERAL_CHANNEL, **options: Any

@@ -30,8 +30,9 @@ class LexicalRecord(Base):
     needs...), kept by `storage.lexical` in the same transaction as the record itself.
 
     The store's full-text engine indexes ``body``: SQLite FTS5 (the ``lexical_record_fts``
-    table, kept in step by triggers) and PostgreSQL full-text search (an expression index over
-    the ``english`` and ``finnish`` configurations). Both are created by migration 0007.
+    table, kept in step by triggers) and PostgreSQL full-text search (a generated ``tsvector``
+    column over the ``english`` and ``finnish`` configurations, with a GIN index). Both are
+    created by migration 0007.
     """
 
     __tablename__ = "lexical_record"

@@ -185,7 +185,8 @@ def _fts5_query(stems: Sequence[str]) -> str:
     return " OR ".join(parts)
 
 
-_PG_VECTOR = "(to_tsvector('english', body) || to_tsvector('finnish', body))"
+#: A stored, generated column on PostgreSQL only (migration 0007): no model declares it.
+_PG_VECTOR = "search_vector"
 
 
 def _pg_term(n: int) -> str:
@@ -199,27 +200,16 @@ def count_texts(*, session: Session, collection: str) -> int:
 
 
 def _pg_idf(session: Session, collection: str, words: Sequence[str]) -> tuple[int, list[float]]:
-    records = (
-        session.scalar(
-            select(func.count())
-            .select_from(LexicalRecord)
-            .where(LexicalRecord.collection == collection)
-        )
-        or 0
+    """BM25's idf of each word in ``collection``: one pass over the stored vectors."""
+    counts = ", ".join(
+        f"count(*) FILTER (WHERE {_PG_VECTOR} @@ {_pg_term(n)})" for n in range(len(words))
     )
-    idf = []
-    for n, word in enumerate(words):
-        df = (
-            session.scalar(
-                text(
-                    f"SELECT count(*) FROM lexical_record WHERE collection = :c "
-                    f"AND {_PG_VECTOR} @@ {_pg_term(n)}"
-                ),
-                {"c": collection, f"w{n}": word},
-            )
-            or 0
-        )
-        idf.append(math.log(1.0 + (records - df + 0.5) / (df + 0.5)))
+    params: dict[str, Any] = {"c": collection, **{f"w{n}": w for n, w in enumerate(words)}}
+    row = session.execute(
+        text(f"SELECT count(*), {counts} FROM lexical_record WHERE collection = :c"), params
+    ).one()
+    records, frequencies = int(row[0]), [int(x) for x in row[1:]]
+    idf = [math.log(1.0 + (records - df + 0.5) / (df + 0.5)) for df in frequencies]
     return records, idf
 
 
@@ -256,7 +246,7 @@ def search_texts(
         params.update({f"w{n}": w for n, w in enumerate(words)})
         statement = text(
             f"SELECT r.key, r.owner, {score} AS score FROM lexical_record r "
-            f"WHERE r.collection = :c AND {_PG_VECTOR.replace('body', 'r.body')} @@ ({anything})"
+            f"WHERE r.collection = :c AND r.{_PG_VECTOR} @@ ({anything})"
             f"{owner_clause} ORDER BY score DESC, r.key{limit_clause}"
         )
     else:
@@ -297,8 +287,10 @@ def not_the_engines_own(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
     """Alembic's schema comparison leaves out what the full-text engines keep themselves (the
-    FTS5 table and its shadow tables, PostgreSQL's expression index), which no model
-    describes."""
+    FTS5 table and its shadow tables, PostgreSQL's generated tsvector column and its index),
+    which no model describes."""
     if type_ == "table" and (name or "").startswith("lexical_record_fts"):
+        return False
+    if type_ == "column" and name == _PG_VECTOR:
         return False
     return not (type_ == "index" and name == "ix_lexical_record_search")

@@ -21,6 +21,7 @@ def record_model_call(
     output_tokens: int,
     outcome: str,
     duration_ms: int,
+    dropped_by: str = "",
 ) -> LanguageModelCall:
     call = LanguageModelCall(
         person_id=person_id,
@@ -31,6 +32,7 @@ def record_model_call(
         output_tokens=max(0, output_tokens),
         outcome=outcome,
         duration_ms=max(0, duration_ms),
+        dropped_by=dropped_by[:32],
     )
     session.add(call)
     session.flush()

@@ -476,8 +476,12 @@ class LanguageModelCall(Base):
     prompt_version: Mapped[str] = mapped_column(String(16), default="")
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
-    # ok, failed (the template went out instead) or limited (over the daily limit, not called)
+    # ok (used), shown (a written answer that passed every check), dropped (it failed one:
+    # see dropped_by), failed (the template went out instead), limited (over the daily
+    # limit) or skipped (not sent: the time budget was spent or the circuit breaker open)
     outcome: Mapped[str] = mapped_column(String(16), default="ok")
+    #: the check (`bot.services.questions.guards.CHECKS`) that dropped a written answer
+    dropped_by: Mapped[str] = mapped_column(String(32), default="", server_default="")
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 

@@ -75,9 +75,24 @@ def last_index_change_id(*, session: Session) -> int:
     return session.scalar(select(func.max(IndexOutbox.id))) or 0
 
 
-def forget_index_changes(*, session: Session, up_to_id: int) -> None:
-    """Drop queued changes the index has caught up with; later ones stay queued."""
-    session.execute(delete(IndexOutbox).where(IndexOutbox.id <= up_to_id))
+def forget_index_changes(
+    *, session: Session, up_to_id: int, records: Iterable[tuple[str, int]] | None = None
+) -> None:
+    """Drop queued changes the index has caught up with (only those of ``records`` when
+    given); later ones stay queued."""
+    query = delete(IndexOutbox).where(IndexOutbox.id <= up_to_id)
+    if records is None:
+        session.execute(query)
+        return
+    by_entity: dict[str, list[str]] = {}
+    for entity, key in records:
+        by_entity.setdefault(entity, []).append(str(key))
+    for entity, keys in by_entity.items():
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            session.execute(
+                query.where(IndexOutbox.entity == entity, IndexOutbox.entity_key.in_(chunk))
+            )
 
 
 def count_pending_index_changes(*, session: Session) -> int:

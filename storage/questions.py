@@ -62,3 +62,13 @@ def question_asked_by(*, session: Session, question_id: int) -> int | None:
 def question_text(*, session: Session, question_id: int | None) -> str:
     entry = session.get(QuestionLog, question_id) if question_id is not None else None
     return entry.question if entry is not None else ""
+
+
+def latest_question_by(*, session: Session, person_id: int) -> str | None:
+    """The last question ``person_id`` asked anywhere, or None: the language they write in."""
+    return session.scalars(
+        select(QuestionLog.question)
+        .where(QuestionLog.person_id == person_id)
+        .order_by(QuestionLog.id.desc())
+        .limit(1)
+    ).first()

@@ -113,7 +113,9 @@ def _further(match: SolverMatch) -> list[str]:
 
 
 def _listing_heading(filters: Filters, language: str, topic: str) -> str:
-    if filters.statuses:
+    if filters.own_teams:
+        which = phrase(language, "own_teams")
+    elif filters.statuses:
         names = ", ".join(status_name(language, s) for s in filters.statuses[:2])
         which = phrase(language, "status_challenges", status=names.capitalize())
     elif filters.every_status:

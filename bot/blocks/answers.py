@@ -227,15 +227,33 @@ def build_written_answer(
     The text is escaped like any record: a model talked into writing <!channel> or a link
     shows the characters, it does not ping or link.
     """
+    blocks: list[Block] = [
+        section(escape(written.text)),
+        *build_below_written_answer(
+            answer, written, staff_channel=staff_channel, question_id=question_id
+        ),
+    ]
+    # The notification text is mrkdwn too: escaped, so "<!channel>" in an answer pings nobody.
+    return message(clip(escape(written.text), 300), blocks[:ANSWER_BLOCKS_MAX])
+
+
+def build_below_written_answer(
+    answer: Answer,
+    written: WrittenAnswer,
+    *,
+    staff_channel: str,
+    question_id: int | None = None,
+) -> list[Block]:
+    """What goes under the model's text: the sources it cites, then the template answer with
+    the solvers' buttons (a streamed answer gets these when its stream stops)."""
     cited = [s for s in answer.sources if s.number in written.cited]
-    blocks: list[Block] = [section(escape(written.text))]
+    blocks: list[Block] = []
     if cited:
         blocks += [_footnote(cited, answer.language), _source_menu(cited, answer.language)]
     blocks.append(divider())
     template = build_answer(answer, staff_channel=staff_channel, question_id=question_id)
     blocks += template["blocks"]
-    # The notification text is mrkdwn too: escaped, so "<!channel>" in an answer pings nobody.
-    return message(clip(escape(written.text), 300), blocks[:ANSWER_BLOCKS_MAX])
+    return blocks[: ANSWER_BLOCKS_MAX - 1]
 
 
 def build_source_not_shown() -> dict[str, Any]:

@@ -53,11 +53,15 @@ def bench_speed() -> None:
 @app.command("ack")
 def bench_ack(
     requests: Annotated[int, typer.Option(min=1, help="Requests per request type.")] = 100,
+    socket_mode: Annotated[
+        bool, typer.Option("--socket-mode", help="Over Socket Mode instead of HTTP.")
+    ] = False,
 ) -> None:
-    """Slack acknowledgement times of every request type, through a real HTTP port."""
+    """Slack acknowledgement times of every request type, through a real HTTP port or over
+    Socket Mode, and whether repeated deliveries are answered once."""
     from bench import ack
 
-    ack.main(["--requests", str(requests)])
+    ack.main(["--requests", str(requests), *(["--socket-mode"] if socket_mode else [])])
 
 
 @app.command("digest")
@@ -95,6 +99,66 @@ def bench_answers(
     for question_id in only or ():
         args += ["--only", question_id]
     answers.main(args)
+
+
+@app.command("llm")
+def bench_llm(
+    base_url: Annotated[
+        str, typer.Option(help="An OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1.")
+    ] = "",
+    model: Annotated[str, typer.Option(help="The model name the endpoint serves.")] = "",
+    stand_in: Annotated[
+        str,
+        typer.Option(
+            help="Instead of an endpoint, the local stand-in playing a model: grounded, "
+            "obedient (obeys planted instructions), keep-alive or hang."
+        ),
+    ] = "",
+    limit: Annotated[int, typer.Option(min=1, help="Ask the first N questions of the set.")] = 40,
+    budget: Annotated[
+        float, typer.Option(min=0.1, help="Seconds per question for the model.")
+    ] = 30.0,
+    question_set: Annotated[
+        Path, typer.Option("--set", help="A question set (bench/questions/answers_dev.json).")
+    ] = Path("bench/questions/answers_dev.json"),
+) -> None:
+    """What a language model adds: written answers shown, dropped per check or failed, members
+    kept, and the added wait (median, p95), with and without the model on the same questions."""
+    from bench import llm
+
+    if not stand_in and not (base_url and model):
+        fail("give --base-url and --model (an OpenAI-compatible endpoint), or --stand-in")
+    if stand_in and stand_in not in llm.STAND_INS:
+        fail(f"--stand-in is one of {', '.join(llm.STAND_INS)}")
+    if not question_set.is_file():
+        fail(f"{question_set} is not a question set (a JSON file with questions)")
+    args = ["--set", str(question_set), "--limit", str(limit), "--budget", str(budget)]
+    args += ["--stand-in", stand_in] if stand_in else ["--base-url", base_url, "--model", model]
+    llm.main([*args, *_model_dir_args()])
+
+
+@app.command("scale")
+def bench_scale(
+    sizes: Annotated[
+        list[int] | None, typer.Option("--size", min=1, help="Members (repeatable).")
+    ] = None,
+    store: Annotated[
+        str, typer.Option(help="sqlite, or postgresql (TEST_POSTGRES_URL's server).")
+    ] = "sqlite",
+    later_import: Annotated[
+        int, typer.Option(min=0, help="Members imported afterwards, before the first question.")
+    ] = 5000,
+) -> None:
+    """Import, indexing, question p50/p95, memory and a second process's start at 1k-100k."""
+    from bench import scale
+
+    if store not in ("sqlite", "postgresql"):
+        fail(f"--store must be sqlite or postgresql, not {store!r}")
+    model = _model_dir_args()
+    if not model:
+        fail("the scale benchmark needs the MiniLM files: set EMBEDDING_MODEL_DIR")
+    chosen = [str(s) for s in (sizes or [1000, 10000, 100000])]
+    scale.main([*model, "--sizes", *chosen, "--store", store, "--later-import", str(later_import)])
 
 
 @app.command("load")

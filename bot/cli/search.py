@@ -102,7 +102,13 @@ def match_(
     if not text.strip():
         fail('give the problem to match, e.g. scic match "snow load on school roofs"')
     with open_store() as engine, open_search(engine) as search:
-        matches = rank_solvers(engine=engine, search=search, text=text, k=k)
+        matches = rank_solvers(
+            engine=engine,
+            search=search,
+            text=text,
+            k=k,
+            operator_slug=settings().operator_member,
+        )
     if as_json:
         print(json.dumps([asdict(m) for m in matches], ensure_ascii=False, indent=2))
         return

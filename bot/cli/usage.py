@@ -1,4 +1,5 @@
-"""`scic usage`: the language model's calls, failures and tokens per day and task."""
+"""`scic usage`: the language model's calls per day and task: written answers shown, dropped
+(by which check), failed or never sent, and the tokens used."""
 
 from __future__ import annotations
 
@@ -36,18 +37,25 @@ def usage(
         "day",
         "task",
         "calls",
+        "shown",
+        "dropped (by check)",
         "failed",
+        "skipped",
         "over limit",
         "tokens in",
         "tokens out",
         title=f"Language model use, last {days} days (UTC)",
     )
     for r in rows:
+        checks = ", ".join(f"{check} {n}" for check, n in r.dropped_by.items())
         table.add_row(
             r.day,
             r.task,
             str(r.calls),
+            str(r.shown),
+            f"{r.dropped} ({checks})" if checks else str(r.dropped),
             str(r.failed),
+            str(r.skipped),
             str(r.limited),
             str(r.input_tokens),
             str(r.output_tokens),

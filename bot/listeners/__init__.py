@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import actions, commands, events, views
+from bot.listeners import actions, assistant, commands, events, views
 
 
 def register_listeners(app: App) -> None:
+    assistant.register(app)
     events.register(app)
     commands.register(app)
     actions.register(app)

@@ -10,15 +10,17 @@ What is never shown: who asked (only the need a question asked about, without it
 words), and a restricted challenge to anyone not let in (a card suggestion for one is not
 counted, and a question's topic naming one is left out). A narrow miss is the member's rank
 when the question's need is searched again now, just below the members the answer listed:
-the profile as it is today, so a miss fixed by an edit disappears.
+the profile as it is today, so an edit shows in the next numbers.
 """
 
 from __future__ import annotations
 
 import re
+import threading
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -32,11 +34,11 @@ from storage import clock
 from storage import impact as store
 from storage import profiles as profile_store
 from storage.db import session_scope
-from storage.models import Member, MembershipStatus
+from storage.models import Member, MemberKind, MembershipStatus
 
 WINDOW_DAYS = 30
-#: The latest questions searched again for narrow misses (each search takes ~50 ms).
-QUESTIONS_RANKED = 20
+#: The latest questions searched again for narrow misses.
+QUESTIONS_RANKED = 12
 #: How far below the members an answer listed a rank still counts as a narrow miss.
 MISS_DEPTH = 5
 TOPICS_SHOWN = 6
@@ -94,16 +96,40 @@ def topic_of(question: str) -> str:
     return ASKING_LEFT.sub("", need).strip(" ?!.") or need
 
 
+#: How long a need's ranking is reused (each search costs 50-300 ms; the Home tab of every
+#: person of every member asks for the same latest needs). A save in this process forgets them
+#: at once (`forget_rankings`); another process's save shows within this time.
+RANKING_TTL = timedelta(minutes=15)
+# Per search (a process has one; tests many), so a ranking never outlives its index.
+_rankings: weakref.WeakKeyDictionary[
+    SolverSearch, dict[tuple[str, str], tuple[datetime, list[str]]]
+]
+_rankings = weakref.WeakKeyDictionary()
+_rankings_lock = threading.Lock()
+
+
+def forget_rankings() -> None:
+    """Profiles changed: the next numbers search the needs again."""
+    with _rankings_lock:
+        for kept in _rankings.values():
+            kept.clear()
+
+
 def _ranking(session: Session, search: SolverSearch, operator_member: str) -> Ranking:
     """Member slugs best first for a need, searched once per need however many members ask."""
-    cache: dict[str, list[str]] = {}
     depth = 10 + MISS_DEPTH
 
     def ranked(need: str) -> list[str]:
-        if need not in cache:
-            found = suggest_solvers(session=session, search=search, query=need, k=depth + 1)
-            cache[need] = [m.member_slug for m in found if m.member_slug != operator_member]
-        return cache[need]
+        key, now = (operator_member, need.casefold()), clock.now()
+        with _rankings_lock:
+            kept = _rankings.setdefault(search, {}).get(key)
+        if kept is not None and now - kept[0] < RANKING_TTL:
+            return kept[1]
+        found = suggest_solvers(session=session, search=search, query=need, k=depth + 1)
+        slugs = [m.member_slug for m in found if m.member_slug != operator_member]
+        with _rankings_lock:
+            _rankings.setdefault(search, {})[key] = (now, slugs)
+        return slugs
 
     return ranked
 
@@ -176,7 +202,11 @@ def _impact(
     )
     known = profile_words(member)
     misses: dict[str, NarrowMiss] = {}
-    for question, listed in questions[:QUESTIONS_RANKED]:
+    # Cities, regions and members not active are never suggested as solvers: nothing to miss.
+    solver = member.kind not in (MemberKind.CITY, MemberKind.REGION) and (
+        member.membership_status is MembershipStatus.ACTIVE
+    )
+    for question, listed in questions[:QUESTIONS_RANKED] if solver else []:
         need = topic_of(question)
         if member.slug in listed or need.casefold() in misses or _names_hidden(need, hidden):
             continue

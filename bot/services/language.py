@@ -143,6 +143,20 @@ def detect_language(text: str) -> Language:
     return "fi" if finnish >= english + FINNISH_MARGIN else "en"
 
 
+def clear_language(text: str) -> Language | None:
+    """The language ``text`` clearly reads as; None when the evidence is too thin to tell.
+
+    Used to refuse a written answer in the wrong language: a short answer made mostly of
+    names must not be refused on a guess either way.
+    """
+    finnish, english = _scores(text)
+    if finnish >= english + FINNISH_MARGIN:
+        return "fi"
+    if english >= finnish + FINNISH_MARGIN:
+        return "en"
+    return None
+
+
 # -- expansion ----------------------------------------------------------------------------
 
 # Stems shorter than this only match at the start of a word: "jää" (ice) begins

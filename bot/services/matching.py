@@ -22,10 +22,12 @@ from sqlalchemy.orm import Session
 
 from bot.services.identity import Viewer
 from bot.services.language import SearchText, search_text
+from bot.services.llm import LanguageModel
+from bot.services.renderings import ModelRenderings, glossary_renderings
 from bot.settings import Settings
 from retrieval.embedding import Embedder, OpenAIEmbedder, load_embedder
 from retrieval.fulltext import FullTextSearch
-from retrieval.index import PassageIndex
+from retrieval.index import PassageIndex, Renderer
 from retrieval.passages import split_sentences
 from retrieval.profiles import member_owner, owner_id
 from retrieval.ranking import Evidence as RankedEvidence
@@ -171,12 +173,24 @@ class SolverSearch:
         backlog is left to `index_all` (the import, the background indexer, `scic reindex`)."""
         client = chroma_client(settings)
         embedder = make_embedder(settings)
+        # Records are indexed in both languages (see renderings.py): with the language model's
+        # English for Finnish texts when one is configured, else the glossary's terms.
+        llm = LanguageModel.from_settings(settings, engine)
+        renderer: Renderer = ModelRenderings(llm) if llm is not None else glossary_renderings
         indexes = Indexes(
             members=PassageIndex(
-                client, embedder, name="members", fulltext=FullTextSearch(engine, MEMBERS)
+                client,
+                embedder,
+                name="members",
+                fulltext=FullTextSearch(engine, MEMBERS),
+                renderer=renderer,
             ),
             challenges=PassageIndex(
-                client, embedder, name="challenges", fulltext=FullTextSearch(engine, CHALLENGES)
+                client,
+                embedder,
+                name="challenges",
+                fulltext=FullTextSearch(engine, CHALLENGES),
+                renderer=renderer,
             ),
         )
         search = cls(indexes, engine, question_budget=settings.index_wait_ms / 1000)
@@ -379,14 +393,24 @@ def suggest_solvers(
     k: int = 5,
     exclude_member_ids: Collection[int] = (),
     searched: SearchText | None = None,
+    based_in: str = "",
 ) -> list[SolverMatch]:
     """The k member organisations best placed to solve ``query``, best first, with evidence.
 
     For a challenge, its owner and the members marked *Not a fit* for it are left out. A
     Finnish query is searched in English too (`search_text`); ``searched`` overrides how
-    (the model's translation, or the benchmark's as-is variant).
+    (the model's translation, or the benchmark's as-is variant). ``based_in``: only members
+    whose city or country that is (as the records spell it).
     """
     search.catch_up()
+    where: dict[str, Any] = SOLVER_FILTER
+    if based_in:
+        where = {
+            "$and": [
+                *SOLVER_FILTER["$and"],
+                {"$or": [{"city": based_in}, {"country": based_in}]},
+            ]
+        }
     excluded = set(exclude_member_ids)
     if isinstance(query, Challenge):
         excluded |= members_left_out(session=session, challenge=query)
@@ -398,7 +422,7 @@ def suggest_solvers(
         search.indexes.members,
         words.dense,
         top_k=k + len(excluded),
-        where=SOLVER_FILTER,
+        where=where,
         lexical_query=words.lexical,
     )
     found = [f for f in found if owner_id(f.owner) not in excluded][:k]
@@ -413,11 +437,37 @@ def suggest_solvers(
 
 
 def rank_solvers(
-    *, engine: Engine, search: SolverSearch, text: str, k: int = 5
+    *,
+    engine: Engine,
+    search: SolverSearch,
+    text: str,
+    k: int = 5,
+    operator_slug: str = "",
+    floor: bool = True,
 ) -> list[SolverMatch]:
-    """`scic match`: the k members best placed to solve ``text``, best first, with evidence."""
+    """`scic match`: the k members best placed to solve ``text``, best first, with evidence.
+
+    ``text`` is read as the bot reads a need (`read_need`): spelt right, without asking words
+    or the places it names, unless it asks for members based there; the operator
+    (``operator_slug``, the cluster itself) is never a solver. Matches below the relevance
+    floor (`is_relevant`) are left out unless ``floor`` is False (the floor's benchmark).
+    """
+    from bot.services.questions.needs import read_need
+    from bot.services.questions.vocabulary import VOCABULARIES
+
+    vocabulary = VOCABULARIES.get(engine)
+    need = read_need(text, vocabulary)
+    left_out = {m.id for m in vocabulary.members if operator_slug and m.slug == operator_slug}
     with session_scope(engine) as session:
-        return suggest_solvers(session=session, search=search, query=text, k=k)
+        found = suggest_solvers(
+            session=session,
+            search=search,
+            query=need.text,
+            k=k,
+            exclude_member_ids=left_out,
+            based_in=need.place if need.local else "",
+        )
+    return [m for m in found if not floor or is_relevant(search, m.score)]
 
 
 def record_suggestions(

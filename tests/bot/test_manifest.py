@@ -42,6 +42,7 @@ def test_every_subscribed_event_is_handled(bot: RunningBot) -> None:
     assert sorted(events) == [
         "app_home_opened",
         "app_mention",
+        "assistant_thread_started",
         "message.channels",
         "message.groups",
         "message.im",
@@ -87,3 +88,15 @@ def test_every_subscribed_event_is_handled(bot: RunningBot) -> None:
     )
     bot.fake.settle()
     assert len(bot.fake.calls_to("chat.postMessage")) == 3
+    # assistant_thread_started (and message.im in its thread): the assistant container.
+    sender.assistant_thread_started(MEMBER_USER, thread_ts="2.1")
+    bot.fake.wait_for_method("assistant.threads.setSuggestedPrompts")
+    sender.assistant_message(MEMBER_USER, "hi", thread_ts="2.1")
+    bot.fake.wait_for_method("assistant.threads.setStatus")
+    bot.fake.wait_for_method("chat.postMessage", count=5)
+
+
+def test_the_assistant_container_is_on_with_its_scope() -> None:
+    data = manifest()
+    assert data["features"]["assistant_view"]["assistant_description"]
+    assert "assistant:write" in data["oauth_config"]["scopes"]["bot"]

@@ -13,12 +13,13 @@ from unittest import mock
 import chromadb
 import pytest
 import time_machine
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from retrieval.embedding import Vectors
 from retrieval.sync import LEASE_SECONDS, Indexes, check_drift, pending_changes, sync_index
 from standins.search import FakeEmbedder, fresh_search
 from storage.db import session_scope
+from storage.models import IndexOutbox
 from storage.outbox import release_index_lease, take_index_lease
 from tests.search_fixtures import load
 
@@ -109,3 +110,18 @@ def test_a_crash_half_way_through_a_backlog_loses_nothing(engine: Engine) -> Non
     assert pending_changes(engine=engine) == 6  # the first batch of 4 landed, 6 still queued
     assert sync_index(engine=engine, indexes=both) == 6  # the lease was given back on the way
     assert check_drift(engine=engine, indexes=both).clean
+
+
+def test_a_record_queued_several_times_leaves_the_outbox_at_once(engine: Engine) -> None:
+    with_references = [
+        dict(m, references=[{"title": "Oulu roofs", "description": "Snow load sensors."}])
+        for m in members(3)
+    ]
+    load(engine, "members", with_references)
+    load(engine, "members", [dict(with_references[0], description="Changed again.")])
+    with session_scope(engine) as session:
+        rows = len(session.scalars(select(IndexOutbox)).all())
+    assert rows > 3  # the first member is queued more than once
+    both = indexes(engine, FakeEmbedder())
+    assert sync_index(engine=engine, indexes=both, batch=1, budget=0.0) == 1
+    assert pending_changes(engine=engine) == 2  # every row of the first record went with it

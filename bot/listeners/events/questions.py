@@ -3,30 +3,37 @@
 A team request in a challenge card's thread ("who is missing?", "summarize") goes to the team
 service (`team_thread`); everything else to the question service (`questions.asking`), which
 remembers the thread, answers from the records and logs the question. With a language model,
-a first message goes out when the model starts writing and the written answer streams into
-it; the finished message always holds the template answer too.
+the written answer streams into the thread with Slack's streaming methods (`StreamedMessage`),
+or, where Slack will not stream (or SLACK_STREAMING is off), into a first message edited as
+the model writes (`DraftMessage`); the finished message always holds the template answer too.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from slack_bolt import BoltContext
 from slack_bolt.kwargs_injection import Args
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.chat_stream import ChatStream
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.blocks.answers import (
     build_answer,
+    build_below_written_answer,
     build_working,
     build_written_answer,
     build_written_draft,
 )
+from bot.blocks.common import escape
 from bot.blocks.messages import build_answer_failed
 from bot.listeners.events.team_thread import answer_in_team_thread
 from bot.listeners.strangers import people_only
@@ -42,6 +49,11 @@ from storage.db import StoreUnavailable
 
 log = logging.getLogger(__name__)
 WORKING_REACTION = "eyes"
+# Characters of a written answer slack_sdk's ChatStream gathers before each chat.appendStream:
+# a few words each time, well within Slack's rate limits for a long answer.
+STREAM_BUFFER = 120
+# Where a sentence of the written answer ends: a stop and a space, or a line break.
+SENTENCE_END = re.compile(r"[.!?…:]\)?\s+|\n+")
 # Seconds between updates of a message while its answer is written: Slack allows chat.update
 # about 50 times a minute, and a few words more each time is all a reader needs.
 UPDATE_INTERVAL = 1.5
@@ -98,8 +110,9 @@ class DraftMessage:
             # A skipped progress update costs nothing: the final one carries it all.
             log.info("could not update the answer's draft: %s", exc)
 
-    def finish(self, payload: dict[str, Any]) -> None:
+    def finish(self, ending: Ending) -> None:
         """The final answer in place of the draft; posted anew if Slack will not update it."""
+        payload = ending.payload
         if self.ts is not None:
             try:
                 self.client.chat_update(channel=self.channel, ts=self.ts, **payload)
@@ -107,6 +120,118 @@ class DraftMessage:
             except Exception as exc:
                 log.warning("could not finish the answer in place (%s), posting it instead", exc)
         self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts, **payload)
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How an answer ends: the whole message, and for a written answer its text and what goes
+    under it (what a stream still lacks when it stops)."""
+
+    payload: dict[str, Any]
+    written: str | None = None
+    below: list[dict[str, Any]] | None = None
+
+
+class StreamedMessage:
+    """The written answer streamed with Slack's own methods (chat.startStream, appendStream,
+    stopStream, through slack_sdk's `WebClient.chat_stream`), the sources and the solvers'
+    buttons added when the stream stops.
+
+    Where Slack will not start a stream (an error from chat.startStream: a workspace or proxy
+    without the methods) the draft editing of `DraftMessage` takes over for this answer. Text
+    once streamed cannot be taken back, so only whole sentences that passed the checks go out,
+    and when the final answer is not what was streamed (a later sentence failed a check, and
+    the template answer stands) the message is replaced with chat.update.
+    """
+
+    def __init__(
+        self,
+        client: WebClient,
+        channel: str,
+        thread_ts: str,
+        language: str,
+        *,
+        recipient_user_id: str,
+        recipient_team_id: str | None,
+    ) -> None:
+        self.client, self.channel, self.thread_ts = client, channel, thread_ts
+        self.recipient_user_id, self.recipient_team_id = recipient_user_id, recipient_team_id
+        self.draft = DraftMessage(client, channel, thread_ts, language)
+        self.stream: ChatStream | None = None
+        #: The (escaped) text handed to the stream so far, sent or still in its buffer.
+        self.sent = ""
+        #: The stream takes no more text: Slack refused an append, or the text was rewritten.
+        self.broken = False
+        self.fell_back = False
+
+    @property
+    def language(self) -> str:
+        return self.draft.language
+
+    def show(self, text: str) -> None:
+        if self.fell_back:
+            self.draft.show(text)
+            return
+        shown = escape(text)
+        if self.broken or not shown.startswith(self.sent):
+            self.broken = True
+            return
+        # Whole sentences only: one is streamed once it is complete and its citations and
+        # names have passed the checks (a citation of no source ends a sentence before Slack
+        # sees it), and the text up to it can no longer change.
+        ends = [m.end() for m in SENTENCE_END.finditer(shown)]
+        ready = shown[: ends[-1]] if ends else ""
+        if len(ready) <= len(self.sent):
+            return
+        first = self.stream is None
+        stream = self.stream or self._open()
+        try:
+            # The first sentence starts the stream at once (chunks, even none, make ChatStream
+            # send its buffer): the reader sees the answer begin, and a workspace that cannot
+            # stream is known early enough for the drafts to take over.
+            stream.append(markdown_text=ready[len(self.sent) :], chunks=[] if first else None)
+        except Exception as exc:
+            if stream.ts is None:
+                log.info("Slack will not stream the answer (%s); editing a draft instead", exc)
+                self.fell_back, self.stream = True, None
+                self.draft.show("")
+                self.draft.show(text)
+            else:
+                log.info("Slack refused more of the streamed answer: %s", exc)
+                self.broken = True
+            return
+        self.sent = ready
+
+    def finish(self, ending: Ending) -> None:
+        written = escape(ending.written) if ending.written is not None else None
+        if self.fell_back or (self.stream is None and written is None):
+            # Drafts, or a template answer with nothing streamed: one message, as ever.
+            self.draft.finish(ending)
+            return
+        stream = self.stream or self._open()
+        try:
+            if written is not None and not self.broken and written.startswith(self.sent):
+                # The rest of the text, the sources and the buttons (a one-sentence answer
+                # starts and stops its stream here).
+                stream.stop(markdown_text=written[len(self.sent) :], blocks=ending.below)
+                return
+            if stream.ts is not None:
+                stream.stop()
+        except Exception as exc:
+            log.warning("could not finish the answer's stream (%s); sending it whole", exc)
+        # What was streamed is not the answer (or nothing could be): the whole answer.
+        self.draft.ts = stream.ts
+        self.draft.finish(ending)
+
+    def _open(self) -> ChatStream:
+        self.stream = self.client.chat_stream(
+            channel=self.channel,
+            thread_ts=self.thread_ts,
+            recipient_user_id=self.recipient_user_id,
+            recipient_team_id=self.recipient_team_id,
+            buffer_size=STREAM_BUFFER,
+        )
+        return self.stream
 
 
 def is_follow_up(event: dict[str, Any], engine: Engine) -> bool:
@@ -154,23 +279,26 @@ def _stranger_reply(args: Args, reply: dict[str, Any]) -> None:
         question_answered(engine=engine, event_id=event_id)
 
 
-def _payload(reply: Reply, settings: Settings) -> dict[str, Any]:
+def _ending(reply: Reply, settings: Settings) -> Ending:
+    staff, question_id = settings.staff_channel, reply.question_id
     if reply.written is not None:
-        return build_written_answer(
-            reply.answer,
-            reply.written,
-            staff_channel=settings.staff_channel,
-            question_id=reply.question_id,
+        return Ending(
+            build_written_answer(
+                reply.answer, reply.written, staff_channel=staff, question_id=question_id
+            ),
+            reply.written.text,
+            build_below_written_answer(
+                reply.answer, reply.written, staff_channel=staff, question_id=question_id
+            ),
         )
-    return build_answer(
-        reply.answer, staff_channel=settings.staff_channel, question_id=reply.question_id
-    )
+    return Ending(build_answer(reply.answer, staff_channel=staff, question_id=question_id))
 
 
 @people_only(_stranger_reply)
 def question(
     event: dict[str, Any],
     body: dict[str, Any],
+    context: BoltContext,
     client: WebClient,
     viewer: Viewer,
     settings: Settings,
@@ -185,8 +313,38 @@ def question(
     if event_id and not take_question(engine=engine, event_id=event_id):
         log.info("question %s is answered, or being answered elsewhere", event_id)
         return
-    channel = event["channel"]
     thread_ts = _show_working(client, event)
+    answered = answer_in_thread(
+        event,
+        client,
+        viewer,
+        thread_ts=thread_ts,
+        team_id=context.team_id,
+        settings=settings,
+        engine=engine,
+        llm=llm,
+        open_search=open_search,
+    )
+    if answered and event_id:
+        question_answered(engine=engine, event_id=event_id)
+
+
+def answer_in_thread(
+    event: dict[str, Any],
+    client: WebClient,
+    viewer: Viewer,
+    *,
+    thread_ts: str,
+    team_id: str | None,
+    settings: Settings,
+    engine: Engine,
+    llm: LanguageModel | None,
+    open_search: Callable[[], SolverSearch],
+) -> bool:
+    """Everything after the working sign, the same for a mention, a DM and a message in the
+    assistant container: a team request, else the question service's answer in the thread.
+    False when the store failed: nothing was posted, the question waits for `bot.recovery`."""
+    channel = event["channel"]
     text = event.get("text", "")
     team_reply = answer_in_team_thread(
         client,
@@ -205,34 +363,45 @@ def question(
             )
         else:
             client.chat_postMessage(channel=channel, thread_ts=thread_ts, **team_reply.payload)
-    else:
-        asked = clean(text)
-        draft = DraftMessage(client, channel, thread_ts, detect_language(asked) if asked else "en")
-        try:
-            reply = reply_to(
-                engine=engine,
-                search=open_search(),
-                viewer=viewer,
-                text=text,
-                thread=Thread(channel, thread_ts),
-                llm=llm,
-                operator_slug=settings.operator_member,
-                on_draft=draft.show,
-            )
-            payload = _payload(reply, settings)
-        except (SQLAlchemyError, StoreUnavailable) as exc:
-            log.warning(
-                "the store failed while answering (%s); the question is answered once it is back",
-                type(exc).__name__,
-            )
-            return
-        except Exception:
-            log.exception("answering a question failed")
-            # Never silence, and never "no answer in the records" for what was an error.
-            payload = build_answer_failed()
-        draft.finish(payload)
-    if event_id:
-        question_answered(engine=engine, event_id=event_id)
+        return True
+    asked = clean(text)
+    language = detect_language(asked) if asked else "en"
+    draft: DraftMessage | StreamedMessage = (
+        StreamedMessage(
+            client,
+            channel,
+            thread_ts,
+            language,
+            recipient_user_id=event["user"],
+            recipient_team_id=team_id,
+        )
+        if settings.slack_streaming
+        else DraftMessage(client, channel, thread_ts, language)
+    )
+    try:
+        reply = reply_to(
+            engine=engine,
+            search=open_search(),
+            viewer=viewer,
+            text=text,
+            thread=Thread(channel, thread_ts),
+            llm=llm,
+            operator_slug=settings.operator_member,
+            on_draft=draft.show,
+        )
+        ending = _ending(reply, settings)
+    except (SQLAlchemyError, StoreUnavailable) as exc:
+        log.warning(
+            "the store failed while answering (%s); the question is answered once it is back",
+            type(exc).__name__,
+        )
+        return False
+    except Exception:
+        log.exception("answering a question failed")
+        # Never silence, and never "no answer in the records" for what was an error.
+        ending = Ending(build_answer_failed())
+    draft.finish(ending)
+    return True
 
 
 def is_direct_message(event: dict[str, Any]) -> bool:

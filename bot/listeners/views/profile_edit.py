@@ -24,7 +24,7 @@ from bot.blocks.profile import (
     when,
 )
 from bot.listeners.strangers import identified
-from bot.services import profiles
+from bot.services import impact, profiles
 from bot.services.identity import Viewer
 from bot.services.matching import SolverSearch
 
@@ -128,9 +128,11 @@ def profile_submitted(
         return
     ack()
     if saved.fields:
-        # Searchable at once: the save queued the member in the outbox; apply it now rather
-        # than on the next search.
-        open_search().catch_up()
+        # Searchable at once: the save queued the member in the outbox; apply it now, whatever
+        # INDEX_WAIT_MS allows a question (one member's passages take a moment; it waits only
+        # while another process holds the index lease).
+        open_search().index_all()
+        impact.forget_rankings()
     try:
         client.chat_postMessage(
             channel=viewer.slack_user_id,

@@ -6,8 +6,8 @@ mentioned), one challenge with its status, deadline, team and the needs nobody c
 listings sorted by closing date (never an expired challenge as open), the challenges that fit
 an organisation, a member's or a person's profile, a team for a need or a challenge, and a
 short answer for everything else. The records found become numbered sources; with a language
-model, `stream_written_answer` has it write the answer from those sources alone, and
-`written_answer` refuses one that cites anything else.
+model, `stream_written_answer` has it write the answer from those sources alone, and the
+checks in `guards` drop one that says anything its sources do not hold.
 """
 
 from __future__ import annotations
@@ -48,6 +48,8 @@ from bot.services.matching import (
     suggest_solvers,
     suggest_team,
 )
+from bot.services.questions import guards
+from bot.services.questions.guards import Grounds
 from bot.services.questions.understanding import Filters, Understood, without_place
 from bot.services.questions.vocabulary import Vocabulary
 from bot.services.teams.rosters import roster_of_team
@@ -242,11 +244,6 @@ class WrittenAnswer:
     text: str
     cited: tuple[int, ...]
 
-    @property
-    def answers_the_question(self) -> bool:
-        # An answer without a single citation is the model saying the records do not tell.
-        return bool(self.cited)
-
 
 # --- challenges as answers show them ---------------------------------------------------------
 
@@ -358,6 +355,14 @@ def _list_challenges(
         found = [c for c in found if c.created_at.date() >= since]
     if filters.without_team:
         found = [c for c in found if not _team_names(session, c.id)]
+    if filters.own_teams:
+        own = (
+            team_store.teams_of_member(session=session, member_id=viewer.member_id, limit=500)
+            if viewer.member_id is not None
+            else []
+        )
+        on = {team.challenge_id for team, _title in own}
+        found = [c for c in found if c.id in on]
     matched: dict[int, Evidence | None] = {}
     if understood.need and found:
         ranked = related_challenges(search=search, text=understood.need, ids=[c.id for c in found])
@@ -712,16 +717,6 @@ def _unseen_names(
     )
 
 
-def _named_outside_sources(text: str, answer: Answer) -> list[str]:
-    lowered = text.lower()
-    return [
-        name
-        for name in answer.unseen_names
-        if name.lower() in lowered
-        and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE)
-    ]
-
-
 # --- sources: what a written answer may cite ----------------------------------------------------
 
 
@@ -925,20 +920,30 @@ def canonical_citations(text: str) -> str:
 
 
 def check_citations(text: str, sources: Sequence[Source]) -> tuple[int, ...]:
-    """The source numbers ``text`` cites, in order; LanguageModelError when one is no source.
+    """The source numbers ``text`` cites, in order; `AnswerDropped` when one is no source.
 
     An answer citing a number it was not given is quoting something that is not in the
     asker's records (or obeying a record that told it to): it is not shown.
     """
-    known = {s.number for s in sources}
-    cited = tuple(dict.fromkeys(int(n) for n in _CITATION.findall(canonical_citations(text))))
-    unknown = [n for n in cited if n not in known]
-    if unknown:
-        raise LanguageModelError(
-            f"the written answer cites {', '.join(f'[{n}]' for n in unknown)}, "
-            f"which {'is' if len(unknown) == 1 else 'are'} not among its {len(known)} sources"
-        )
-    return cited
+    numbers = frozenset(s.number for s in sources)
+    return guards.check_citations(canonical_citations(text), Grounds(numbers, (), (), "en"))
+
+
+def grounds_of(answer: Answer) -> Grounds:
+    """What a written answer to ``answer`` may draw on, for the checks in `guards`."""
+    sources = answer.sources
+    return Grounds(
+        numbers=frozenset(s.number for s in sources),
+        sources=tuple(
+            guards.sources_text(
+                [s.label for s in sources], [s.text for s in sources], [s.url for s in sources]
+            )
+        ),
+        asked=(answer.asked or answer.question.text, *answer.earlier, ANSWER_PROMPT.system),
+        language=answer.language,
+        unseen_names=answer.unseen_names,
+        names=tuple(s.label for s in sources),
+    )
 
 
 def answer_variables(answer: Answer, *, today: date) -> dict[str, str]:
@@ -962,44 +967,34 @@ def stream_written_answer(
 ) -> Iterator[str]:
     """The model's answer from ``answer``'s sources: the text so far, after every piece.
 
-    Raises LanguageModelError at any point (limits, timeouts, a broken stream, a citation of a
-    number that is no source); the caller checks the final text with `written_answer` before
-    showing it as the answer.
+    Raises LanguageModelError at any point (limits, timeouts, a broken stream) and
+    `AnswerDropped` as soon as the text fails one of the checks in `guards` (a draft that
+    fails is never shown, and the rest of it is not worth waiting for); the text yielded last
+    has passed them all.
     """
     if not answer.worth_writing:
         raise LanguageModelError("nothing found to write an answer from")
     variables = answer_variables(answer, today=today or clock.today())
+    grounds = grounds_of(answer)
+
+    def check(text: str, final: bool) -> None:
+        guards.check_written(canonical_citations(text).strip(), grounds, final=final)
+
     text = ""
-    for piece in llm.stream(ANSWER_PROMPT, variables, person_id=viewer.person_id):
+    for piece in llm.stream(ANSWER_PROMPT, variables, person_id=viewer.person_id, check=check):
         text += piece
-        so_far = canonical_citations(text)
-        # Stop at the first citation of no source or name of an unseen record: that text is
-        # never shown, not even as a draft, and the rest of it is not worth waiting for.
-        check_citations(so_far, answer.sources)
-        check_names(so_far, answer)
-        yield so_far
+        # A draft shows only its whole words, the ones the checks have read.
+        drafted = canonical_citations(text)
+        yield drafted[: max(drafted.rfind(" "), drafted.rfind("\n"), 0)]
+    yield canonical_citations(text)  # the whole text, once it passed every check
 
 
 def written_answer(text: str, answer: Answer) -> WrittenAnswer:
-    """The model's final text, checked against the sources (LanguageModelError if it fails)."""
+    """The model's final text, checked (`AnswerDropped` naming the check it fails)."""
     text = canonical_citations(text).strip()
     if not text:
         raise LanguageModelError("the model wrote nothing")
-    check_names(text, answer)
-    return WrittenAnswer(text, check_citations(text, answer.sources))
-
-
-def check_names(text: str, answer: Answer) -> None:
-    """LanguageModelError when ``text`` names a member or challenge none of its sources holds.
-
-    The model was told to name nothing else; one that does is guessing from general
-    knowledge, or naming a record the asker may not see.
-    """
-    named = _named_outside_sources(text, answer)
-    if named:
-        raise LanguageModelError(
-            f"the written answer names {len(named)} record(s) that are not among its sources"
-        )
+    return WrittenAnswer(text, guards.check_written(text, grounds_of(answer), final=True))
 
 
 def write_answer(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -310,20 +311,23 @@ def reply_to(
     and benchmarks); ``on_draft`` hears "" when the model starts writing, then the written
     answer as it grows."""
     memory = list(earlier) if earlier is not None else thread_memory(engine=engine, thread=thread)
-    answer = find(
-        engine=engine,
-        search=search,
-        viewer=viewer,
-        text=text,
-        earlier=memory,
-        llm=llm,
-        shared=thread.shared if thread else False,
-        operator_slug=operator_slug,
-        need_only=need_only,
-    )
-    written = (
-        write_answer_text(answer, llm=llm, viewer=viewer, on_draft=on_draft) if write else None
-    )
+    # One wall-clock budget for every model call the question makes: reading, translation,
+    # the written answer and their retries.
+    with llm.question() if llm is not None else nullcontext():
+        answer = find(
+            engine=engine,
+            search=search,
+            viewer=viewer,
+            text=text,
+            earlier=memory,
+            llm=llm,
+            shared=thread.shared if thread else False,
+            operator_slug=operator_slug,
+            need_only=need_only,
+        )
+        written = (
+            write_answer_text(answer, llm=llm, viewer=viewer, on_draft=on_draft) if write else None
+        )
     question_id = remember(
         engine=engine, viewer=viewer, thread=thread, text=text, answer=answer, written=written
     )
@@ -348,15 +352,14 @@ def write_answer_text(
         for text in stream_written_answer(llm=llm, answer=answer, viewer=viewer):
             if on_draft is not None:
                 on_draft(text)
-        written = written_answer(text, answer)
+        return written_answer(text, answer)
     except LanguageModelError as exc:
+        # Dropped by a check or failed: the template answer, members and all, stands alone.
         log.info("written answer not used, template instead: %s", exc)
         return None
     except Exception:
         log.exception("writing an answer failed, template instead")
         return None
-    # Text citing no source says the records do not answer; the records found still do.
-    return written if written.answers_the_question else None
 
 
 def remember(

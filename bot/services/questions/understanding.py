@@ -72,6 +72,8 @@ class Filters:
     published_from: date | None = None
     #: Only challenges nobody has joined yet ("which challenges have no team yet?").
     without_team: bool = False
+    #: Only challenges the asker's organisation is on a team for ("my teams").
+    own_teams: bool = False
 
     @property
     def any(self) -> bool:
@@ -85,6 +87,7 @@ class Filters:
             or self.local
             or self.published_from
             or self.without_team
+            or self.own_teams
         )
 
 
@@ -218,6 +221,12 @@ NEWS = _words(
     r"^(?:(?:so|ok|hi|hey|moi|hei)[,!.\s]+)*(?:anything new|any news|what'?s new|what is new|"
     r"whats new|news|mitä uutta|onko (?:mitään )?uutta|uutisia|uusia haasteita)\b[\s?!.]*"
     r"(?:(?:this|last) week|today|tällä viikolla|tänään)?[\s?!.]*$"
+)
+# "My teams", "which teams are we on?", "missä tiimeissä olemme mukana?": the challenges the
+# asker's organisation is on a team for (plural "teams": "our team" is about one challenge).
+OWN_TEAMS = _words(
+    r"\b((my|our) teams|which teams (am i|are we|is my \w+|does my \w+)|teams (am i|are we) "
+    r"(on|in|part of)|(missä|missä kaikissa) tiimeissä|tiimi(ni|mme)|tiimeissämme)\b"
 )
 LIST_CUE = _words(
     r"\b(which|what|list|show|any|are there|is there|open|currently|right now|ongoing|"
@@ -689,6 +698,10 @@ def understand(
         # "Anything new?": the open challenges published in the last two weeks.
         recent = replace(filters, published_from=today - timedelta(days=NEW_DAYS))
         return Understood("challenges", language, written, filters=recent)
+    if OWN_TEAMS.search(text):
+        # Every status: a team that submitted, won or lost is still the asker's team.
+        own = replace(filters, own_teams=True, every_status=not filters.statuses)
+        return Understood("challenges", language, written, filters=own)
     members = find_members(written, vocabulary)
     if earlier is not None:
         if _asks_for_a_contact(text) and not members and earlier.member_id is not None:

@@ -286,19 +286,31 @@ class VocabularyCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        # One load at a time: questions arriving together on a cold cache wait for the one
+        # load instead of each building the same vocabulary (CPU that Slack's
+        # acknowledgements, answered on other threads of the process, would wait for).
+        self._loading = threading.Lock()
         self._cached: dict[str, tuple[tuple[object, ...], Vocabulary]] = {}
+
+    def _current(self, key: str, version: tuple[object, ...]) -> Vocabulary | None:
+        with self._lock:
+            cached = self._cached.get(key)
+        return cached[1] if cached is not None and cached[0] == version else None
 
     def get(self, engine: Engine) -> Vocabulary:
         key = engine.url.render_as_string(hide_password=False)
         with session_scope(engine) as session:
             version = names_version(session=session)
-        with self._lock:
-            cached = self._cached.get(key)
-            if cached is not None and cached[0] == version:
-                return cached[1]
-        vocabulary = load_vocabulary(engine)
-        with self._lock:
-            self._cached[key] = (version, vocabulary)
+        found = self._current(key, version)
+        if found is not None:
+            return found
+        with self._loading:
+            found = self._current(key, version)
+            if found is not None:
+                return found
+            vocabulary = load_vocabulary(engine)
+            with self._lock:
+                self._cached[key] = (version, vocabulary)
         return vocabulary
 
 

@@ -1,7 +1,7 @@
 """pending questions: the event receipt keeps a question's delivery until it is answered
 
 Revision ID: 0008
-Revises: 0010
+Revises: 0009
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import storage.models
 
 revision: str = "0008"
-down_revision: str | None = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

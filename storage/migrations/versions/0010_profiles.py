@@ -6,7 +6,7 @@ when, which fields, before and after); profile_nudge claims each organisation's 
 period; profile_nudge_opt_out lists the people who turned nudges off.
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-06 14:38:13.081900
 """
 

@@ -91,9 +91,20 @@ GARBLED: dict[tuple[str, ...], list[tuple[list[str], str]]] = {
     ("bench", "load"): [(["fast"], EXTRA)],
     ("bench", "ack"): [(["--requests", "0"], "greater than or equal to 1")],
     ("bench", "digest"): [(["--subscribers", "all"], NOT_INT)],
+    ("bench", "scale"): [
+        (["--size", "0"], "greater than or equal to 1"),
+        (["--store", "oracle"], "--store must be sqlite or postgresql"),
+        ([], "the scale benchmark needs the MiniLM files"),
+    ],
     ("bench", "answers"): [
         (["--set", "nowhere.json"], "nowhere.json is not a question set"),
         (["--worst", "some"], NOT_INT),
+    ],
+    ("bench", "llm"): [
+        ([], "give --base-url and --model"),
+        (["--model", "smollm2"], "give --base-url and --model"),
+        (["--stand-in", "lazy"], "--stand-in is one of"),
+        (["--stand-in", "hang", "--set", "nowhere.json"], "nowhere.json is not a question set"),
     ],
 }
 

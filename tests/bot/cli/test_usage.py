@@ -18,7 +18,9 @@ def test_usage_shows_the_language_models_calls_per_day_and_task(
     url = url_of(engine)
     assert "No language model calls" in scic("usage", url=url, cwd=tmp_path).stdout
     with session_scope(engine) as session:
-        for outcome in ("ok", "ok", "failed"):
+        calls = [("shown", ""), ("dropped", "names"), ("dropped", "names"), ("dropped", "links")]
+        calls += [("failed", ""), ("skipped", "")]
+        for outcome, check in calls:
             record_model_call(
                 session=session,
                 person_id=None,
@@ -29,8 +31,13 @@ def test_usage_shows_the_language_models_calls_per_day_and_task(
                 output_tokens=60,
                 outcome=outcome,
                 duration_ms=900,
+                dropped_by=check,
             )
     done = scic("usage", "--json", url=url, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     (row,) = json.loads(done.stdout)
-    assert (row["task"], row["calls"], row["failed"], row["input_tokens"]) == ("answer", 3, 1, 1500)
+    assert (row["task"], row["calls"], row["input_tokens"]) == ("answer", 6, 3000)
+    assert (row["shown"], row["dropped"], row["failed"], row["skipped"]) == (1, 3, 1, 1)
+    assert row["dropped_by"] == {"links": 1, "names": 2}
+    table = scic("usage", url=url, cwd=tmp_path, COLUMNS="200").stdout
+    assert "3 (links 1, names 2)" in table

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from sqlalchemy import Engine, create_engine
 
 from bot.services.llm import (
+    AnswerDropped,
     DailyLimitReached,
     LanguageModel,
     LanguageModelError,
@@ -117,6 +118,43 @@ def test_stream_yields_pieces_in_order(engine: Engine) -> None:
     assert "".join(pieces) == "Three members could help."
     with session_scope(engine) as session:
         assert [c.outcome for c in model_calls(session=session)] == ["ok"]
+
+
+class Unreachable(GenericFakeChatModel):
+    """A chat model whose server cannot be reached: no byte of an answer ever arrives."""
+
+    def _generate(self, *args: Any, **kwargs: Any) -> ChatResult:
+        raise ConnectionError("connection refused")
+
+    def _stream(self, *args: Any, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        raise ConnectionError("connection refused")
+        yield  # a generator, like a real stream
+
+
+def test_a_call_that_never_reached_a_server_costs_nothing(engine: Engine) -> None:
+    # Issue 16: unreachable servers charged estimated input tokens to the asker, so an outage
+    # used up a person's day in about 31 questions.
+    model = LanguageModel(Unreachable(messages=iter([])), engine=engine)
+    asker = person(engine)
+    with pytest.raises(LanguageModelError, match="refused"):
+        list(model.stream(ECHO, VARIABLES, person_id=asker))
+    with session_scope(engine) as session:
+        (call,) = model_calls(session=session)
+        assert (call.outcome, call.input_tokens, call.output_tokens) == ("failed", 0, 0)
+
+
+def test_a_checked_stream_records_shown_or_the_check_that_dropped_it(engine: Engine) -> None:
+    def check(text: str, final: bool) -> None:
+        if "Evil" in text:
+            raise AnswerDropped("names", "an unknown name")
+
+    model = LanguageModel(replies("Kantava fits [1].", "Evil Corp fits [1]."), engine=engine)
+    assert "".join(model.stream(ECHO, VARIABLES, check=check)) == "Kantava fits [1]."
+    with pytest.raises(AnswerDropped):
+        list(model.stream(ECHO, VARIABLES, check=check))
+    with session_scope(engine) as session:
+        calls = [(c.outcome, c.dropped_by) for c in model_calls(session=session)]
+    assert calls == [("shown", ""), ("dropped", "names")]
 
 
 def test_stream_failure_raises_after_the_pieces_so_far() -> None:
@@ -236,7 +274,7 @@ def test_usage_report_sums_each_day_and_task(engine: Engine, clock: time_machine
         LanguageModel(Broken(messages=iter([])), engine=engine).write(ECHO, VARIABLES)
     with session_scope(engine) as session:
         (row,) = usage_report(session=session, days=1)
-    assert (row.task, row.calls, row.failed, row.limited) == ("echo", 3, 1, 0)
+    assert (row.task, row.calls, row.shown, row.failed, row.limited) == ("echo", 3, 0, 1, 0)
     assert (row.input_tokens, row.output_tokens) == (200, 20)
     assert row.day == "2026-11-23"
     clock.move_to(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))

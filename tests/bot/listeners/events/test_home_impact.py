@@ -75,3 +75,38 @@ def test_staff_see_the_numbers_per_member(bot: RunningBot, engine: Engine, cast:
     bot.sender.command("/profile", "impact city-of-espoo", user=MEMBER_USER)
     refused = bot.fake.wait_for_method("response_url", count=2)[-1].args
     assert "City of Espoo is not yours" in refused["text"]
+
+
+def test_an_edit_adding_the_missing_words_shows_at_once(
+    bot: RunningBot, engine: Engine, cast: Cast
+) -> None:
+    busy_month(engine, cast)
+    home = {"type": "app_home_opened", "user": MEMBER_USER, "tab": "home", "channel": "D1"}
+    bot.sender.event(home)
+    first = str(bot.fake.wait_for_method("views.publish")[0].args["view"]["blocks"])
+    assert "does not mention *leak detection*" in first
+    bot.sender.command("/profile", "", user=MEMBER_USER)
+    form = bot.fake.wait_for_method("views.open")[0].args["view"]
+    values = {
+        b["block_id"]: {
+            "value": {"type": "plain_text_input", "value": b["element"].get("initial_value")}
+        }
+        for b in form["blocks"]
+        if b["type"] == "input"
+    }
+    values["capabilities@0"]["value"]["value"] = (
+        "district heating network monitoring\ndistrict heating leak detection"
+    )
+    reply = bot.sender.view_submission(
+        user=MEMBER_USER,
+        callback_id="profile_edit",
+        values=values,
+        private_metadata=form["private_metadata"],
+    )
+    assert reply.body == ""
+    bot.fake.wait_for_method("chat.postMessage")
+    bot.sender.event(home)
+    second = str(bot.fake.wait_for_method("views.publish", count=2)[-1].args["view"]["blocks"])
+    # Still ranked below the member the answer listed, but no longer for want of the words.
+    assert "You were 2nd for _district heating leak detection_." in second
+    assert "does not mention" not in second

@@ -17,7 +17,7 @@ from bot.blocks.answer_layout import layout, plain_text, reply_text
 from bot.blocks.answers import build_answer
 from bot.services.challenges import ChallengeSummary
 from bot.services.identity import Viewer
-from bot.services.llm import LanguageModel, LanguageModelError
+from bot.services.llm import AnswerDropped, LanguageModel, LanguageModelError
 from bot.services.questions.answers import (
     Answer,
     MemberProfile,
@@ -204,7 +204,7 @@ def test_a_written_answer_cites_its_sources(answer_setup: tuple[Engine, object])
     chat = scripted("Kantava senses snow loads [1] and warned Oulu schools [1, 2].")
     written = written_by(chat, answer)
     assert written.text == "Kantava senses snow loads [1] and warned Oulu schools [1][2]."
-    assert written.cited == (1, 2) and written.answers_the_question
+    assert written.cited == (1, 2)
     system, _human = system_and_human(chat)
     assert "Write in English" in system
     assert "2025-03-01" in system
@@ -234,13 +234,14 @@ def test_citing_a_number_that_is_no_source_is_refused(answer_setup: tuple[Engine
         check_citations("Kantava [1,7].", answer.sources)
 
 
-def test_an_answer_without_citations_means_the_records_do_not_answer(
+def test_an_answer_without_citations_is_dropped_for_the_records_found(
     answer_setup: tuple[Engine, object],
 ) -> None:
     engine, search = answer_setup
     answer = asked(engine, search, "what does Kantava do?")
-    written = written_by(scripted("The records do not say what Kantava charges."), answer)
-    assert written.cited == () and not written.answers_the_question
+    with pytest.raises(AnswerDropped) as dropped:
+        written_by(scripted("The records do not say what Kantava charges."), answer)
+    assert dropped.value.check == "uncited"
 
 
 def test_a_finnish_question_gets_a_finnish_answer_prompt(
@@ -284,7 +285,8 @@ def test_a_record_telling_the_model_what_to_do_stays_data_and_cannot_get_through
     answer = asked(engine, search, "who can solve snow load sensing on flat roofs?")
     assert len(answer.sources) < 7
     chat = scripted("Evil Corp is the one you want [7].")
-    with pytest.raises(LanguageModelError, match=r"\[7\]"):
+    # Caught as soon as the draft repeats the planted name, before the [7] arrives.
+    with pytest.raises(AnswerDropped, match="injection"):
         written_by(chat, answer)
     system, human = system_and_human(chat)
     assert "Evil Corp" not in system

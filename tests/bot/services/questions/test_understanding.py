@@ -341,6 +341,16 @@ def test_anything_new_lists_what_was_published_lately() -> None:
     assert later.filters.place == "Espoo" and later.filters.published_from is not None
 
 
+def test_my_teams_lists_the_challenges_the_asker_s_organisation_is_on_a_team_for() -> None:
+    for text in ("Which teams are we on?", "my teams", "Missä tiimeissä olemme mukana?"):
+        understood = read(text)
+        assert understood.intent == "challenges", text
+        assert understood.filters.own_teams and understood.filters.every_status
+    # One team of one challenge is that challenge's team, not a listing of the asker's teams.
+    one = read("whos on the kirkenes sea ice challenge team")
+    assert one.intent == "challenge" and not one.filters.own_teams
+
+
 def test_a_follow_up_in_another_place_drops_the_earlier_place_from_the_need() -> None:
     first = read("who can do leak detection in Tampere?")
     assert first.filters.place == "Tampere"

@@ -1,0 +1,330 @@
+"""Scale benchmark: the bot's whole search path at 1,000 to 100,000 members.
+
+For each size, synthetic but realistic members (a description, three capabilities,
+technologies, two references, a contact person with expertise; Finnish and English places) go
+through the real importer into a fresh store (SQLite, or a scratch PostgreSQL database) and
+are indexed by `SolverSearch.index_all`, as `scic import` does. It prints
+
+* import time (store and full-text texts, one transaction) and indexing time;
+* the first question after a further 5,000-member import left to the background (the index
+  behind: the question may index for INDEX_WAIT_MS, then says it is behind);
+* question p50 / p95 (`suggest_solvers`, the query embedded for real, with the process warm);
+* peak memory of the process, and of a second process that opens the same store and index
+  and answers one question, with its start time (interpreter start to the first answer).
+
+Embedding 100,000 members' passages for real would take hours on two cores: passage texts are
+made of 3,900 capability phrases, each embedded once with the real model, and a passage's
+vector is the normalised sum of its phrases' vectors (bench.speed does the same); the short
+texts that are no phrase (names) get a fixed pseudo-random vector. Queries are embedded for
+real.
+
+    python -m bench.scale --model-dir DIR [--sizes 1000 10000 100000] [--postgres URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Engine
+
+from bench.expertise import DEFAULT_POSTGRES, scratch_store
+from bench.speed import CONTEXTS, QUERIES, phrase_vocabulary
+from retrieval.embedding import Embedder, MiniLMEmbedder, Vectors
+
+CITIES = [
+    ("Espoo", "Finland"),
+    ("Tampere", "Finland"),
+    ("Oulu", "Finland"),
+    ("Helsinki", "Finland"),
+    ("Kirkenes", "Norway"),
+    ("Madrid", "Spain"),
+    ("Tallinn", "Estonia"),
+    ("Stockholm", "Sweden"),
+]
+TECHNOLOGIES = [
+    "LoRaWAN",
+    "Python",
+    "BIM",
+    "GIS",
+    "Kubernetes",
+    "OPC UA",
+    "edge computing",
+    "LiDAR",
+    "ONNX",
+    "digital twin platform",
+]
+KINDS = ["company"] * 8 + ["research_institute", "university"]
+_CLAUSE = re.compile(r"\s*[.;(]\s*")
+
+
+class PhraseEmbedder(Embedder):
+    """Vectors of texts made of known phrases, from the phrases' real vectors (see above)."""
+
+    def __init__(self, real: MiniLMEmbedder, phrases: Sequence[str]) -> None:
+        self.real = real
+        self.key = real.key
+        vectors = real.embed(list(phrases))
+        self.dim = int(vectors.shape[1])
+        self.table = {p.lower(): v for p, v in zip(phrases, vectors, strict=True)}
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        real_rows = []
+        for row, text in enumerate(texts):
+            parts = [self.table.get(c.strip().lower()) for c in _CLAUSE.split(text)]
+            known = [v for v in parts if v is not None]
+            if known:
+                v = np.sum(known, axis=0)
+                out[row] = v / np.linalg.norm(v)
+            elif len(text) < 40:  # a name, a year: a fixed pseudo-random direction
+                seed = int(hashlib.sha1(text.encode()).hexdigest()[:8], 16)
+                v = np.random.default_rng(seed).standard_normal(self.dim)
+                out[row] = v / np.linalg.norm(v)
+            else:
+                real_rows.append(row)
+        if real_rows:
+            out[real_rows] = self.real.embed([texts[r] for r in real_rows])
+        return out
+
+    def count_tokens(self, text: str) -> int:
+        return self.real.count_tokens(text)
+
+    def max_tokens(self) -> int:
+        return self.real.max_tokens()
+
+    @staticmethod
+    def name() -> str:
+        return "scic_bench_phrases"
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> Embedder:
+        raise ValueError("benchmark-only embedder")
+
+    def get_config(self) -> dict[str, Any]:
+        return {}
+
+
+def synthetic_members(n: int, start: int = 0, seed: int = 5) -> list[dict[str, Any]]:
+    """``n`` member rows (and their contact people's) in the importer's JSON shape."""
+    rng = random.Random(seed + start)
+    phrases = phrase_vocabulary()
+    rows = []
+    for i in range(start, start + n):
+        city, country = CITIES[i % len(CITIES)]
+        picks = [phrases[rng.randrange(len(phrases))] for _ in range(7)]
+        rows.append(
+            {
+                "slug": f"member-{i:06d}",
+                "name": f"Member {i:06d} Oy",
+                "kind": KINDS[i % len(KINDS)],
+                "city": city,
+                "country": country,
+                "description": f"{picks[0]}. {picks[1]}.",
+                "capabilities": picks[2:5],
+                "technologies": rng.sample(TECHNOLOGIES, 3),
+                "references": [
+                    {
+                        "title": picks[5],
+                        "description": f"{picks[5]} {CONTEXTS[i % 10]}.",
+                        "year": 2020 + i % 6,
+                        "client": city,
+                    },
+                    {"title": picks[6], "description": f"{picks[6]}.", "year": 2024},
+                ],
+            }
+        )
+    return rows
+
+
+def _peak_mb() -> float:
+    # VmHWM, not ru_maxrss: a child started by exec inherits its parent's ru_maxrss.
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _import(engine: Engine, rows: list[dict[str, Any]]) -> float:
+    from storage.db import session_scope
+    from storage.files import parse_json
+    from storage.importing import import_rows
+
+    started = time.perf_counter()
+    for at in range(0, len(rows), 5000):
+        with session_scope(engine) as session:
+            report = import_rows(
+                session=session, kind="members", rows=parse_json(json.dumps(rows[at : at + 5000]))
+            )
+            assert not report.problems, report.problems[:3]
+    return time.perf_counter() - started
+
+
+def _ask(search: Any, query: str) -> float:
+    from bot.services.matching import suggest_solvers
+    from storage.db import session_scope
+
+    started = time.perf_counter()
+    with session_scope(search.engine) as session:
+        suggest_solvers(session=session, search=search, query=query, k=5)
+    return (time.perf_counter() - started) * 1000
+
+
+@contextmanager
+def _world(store: str, postgres: str) -> Iterator[tuple[Engine, Path]]:
+    with (
+        tempfile.TemporaryDirectory(prefix="scic-scale-") as folder,
+        scratch_store(store, postgres) as engine,
+    ):
+        assert engine is not None
+        yield engine, Path(folder) / "chroma"
+
+
+def _open(
+    engine: Engine, chroma: Path, embedder: Embedder, budget: float, store_lexical: bool = True
+) -> Any:
+    import chromadb
+
+    from bot.services.matching import SolverSearch
+    from retrieval.fulltext import FullTextSearch
+    from retrieval.index import PassageIndex
+    from retrieval.sync import Indexes
+    from storage.lexical import CHALLENGES, MEMBERS
+
+    client = chromadb.PersistentClient(path=str(chroma))
+    members, challenges = (
+        (FullTextSearch(engine, MEMBERS), FullTextSearch(engine, CHALLENGES))
+        if store_lexical
+        else (None, None)
+    )
+    indexes = Indexes(
+        members=PassageIndex(client, embedder, "members", members),
+        challenges=PassageIndex(client, embedder, "challenges", challenges),
+    )
+    return SolverSearch(indexes, engine, question_budget=budget)
+
+
+SECOND_PROCESS = """
+import sys, time, json
+started = float(sys.argv[1])
+from pathlib import Path
+from retrieval.embedding import MiniLMEmbedder
+from storage.db import make_engine
+from bench.scale import _open, _ask, _peak_mb
+engine = make_engine(sys.argv[2])
+search = _open(engine, Path(sys.argv[3]), MiniLMEmbedder(Path(sys.argv[4])), 0.2)
+first = _ask(search, sys.argv[5])
+ready = time.time() - started
+print(json.dumps({"ready_s": ready, "first_ms": first, "peak_mb": _peak_mb()}))
+"""
+
+
+def run_scale_benchmark(
+    sizes: Sequence[int],
+    model_dir: Path,
+    *,
+    store: str = "sqlite",
+    postgres: str = DEFAULT_POSTGRES,
+    later_import: int = 5000,
+    questions: int = 40,
+) -> list[dict[str, float]]:
+    real = MiniLMEmbedder(model_dir)
+    started = time.perf_counter()
+    embedder = PhraseEmbedder(real, [*phrase_vocabulary(), *TECHNOLOGIES])
+    print(f"embedded {len(embedder.table)} phrases in {time.perf_counter() - started:.0f} s")
+    results = []
+    for size in sizes:
+        with _world(store, postgres) as (engine, chroma):
+            row: dict[str, float] = {"members": float(size)}
+            row["import_s"] = _import(engine, synthetic_members(size))
+            search = _open(engine, chroma, embedder, 0.2)
+            started = time.perf_counter()
+            search.index_all()
+            row["index_s"] = time.perf_counter() - started
+            latencies = [_ask(search, QUERIES[q % len(QUERIES)]) for q in range(questions)]
+            row["p50_ms"] = statistics.median(latencies)
+            row["p95_ms"] = statistics.quantiles(latencies, n=20)[18]
+            row["peak_mb"] = _peak_mb()
+            # The same questions with the in-memory BM25 the bot used before (same index).
+            before = _open(engine, chroma, embedder, 0.2, store_lexical=False)
+            started = time.perf_counter()
+            _ask(before, QUERIES[0])
+            row["bm25_first_ms"] = (time.perf_counter() - started) * 1000
+            latencies = [_ask(before, QUERIES[q % len(QUERIES)]) for q in range(questions)]
+            row["bm25_p50_ms"] = statistics.median(latencies)
+            row["bm25_p95_ms"] = statistics.quantiles(latencies, n=20)[18]
+            # A second process on the same store and index, from interpreter start.
+            url = engine.url.render_as_string(hide_password=False)
+            child = subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    SECOND_PROCESS,
+                    str(time.time()),
+                    url,
+                    str(chroma),
+                    str(model_dir),
+                    QUERIES[1],
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            second = json.loads(child.stdout.strip().splitlines()[-1])
+            row["second_ready_s"] = second["ready_s"]
+            row["second_peak_mb"] = second["peak_mb"]
+            # Then 5,000 more members imported, left to the background: the first question.
+            if later_import:
+                row["later_import_s"] = _import(engine, synthetic_members(later_import, start=size))
+                search._last_try = -1e9
+                row["first_after_ms"] = _ask(search, QUERIES[2])
+                row["behind_after"] = float(search.behind)
+            results.append(row)
+            print(
+                f"{size:>7} members: import {row['import_s']:.0f} s, index {row['index_s']:.0f} s; "
+                f"question p50 {row['p50_ms']:.0f} ms, p95 {row['p95_ms']:.0f} ms; peak "
+                f"{row['peak_mb']:.0f} MB (in-memory BM25 instead: first question "
+                f"{row['bm25_first_ms']:.0f} ms, p50 {row['bm25_p50_ms']:.0f} ms, p95 "
+                f"{row['bm25_p95_ms']:.0f} ms); second process ready in "
+                f"{row['second_ready_s']:.1f} s ({row['second_peak_mb']:.0f} MB); "
+                f"after importing {later_import} more "
+                f"({row.get('later_import_s', 0):.0f} s): first question "
+                f"{row.get('first_after_ms', 0):.0f} ms, {row.get('behind_after', 0):.0f} "
+                "records still queued",
+                flush=True,
+            )
+    return results
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="SCIC scale benchmark")
+    parser.add_argument("--model-dir", type=Path, required=True)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    parser.add_argument("--store", default="sqlite", choices=["sqlite", "postgresql"])
+    parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
+    parser.add_argument("--later-import", type=int, default=5000)
+    args: Any = parser.parse_args(argv)
+    run_scale_benchmark(
+        args.sizes,
+        args.model_dir,
+        store=args.store,
+        postgres=args.postgres,
+        later_import=args.later_import,
+    )
+
+
+if __name__ == "__main__":
+    main()

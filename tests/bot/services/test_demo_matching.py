@@ -1,0 +1,88 @@
+"""`scic match` on the demo data with the real all-MiniLM-L6-v2 files (EMBEDDING_MODEL_DIR):
+places say where the work is, not what skill it takes; typos do not lose the match."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import chromadb
+import pytest
+
+from bot.services.matching import SolverSearch, rank_solvers
+from bot.services.records import load_demo
+from standins.search import fresh_search
+from storage import migrate
+from storage.db import make_engine, session_scope
+
+
+@pytest.fixture(scope="module")
+def demo_search(
+    tmp_path_factory: pytest.TempPathFactory, model_dir: Path
+) -> Iterator[SolverSearch]:
+    # The whole demo cluster takes half a minute to embed: one SQLite store serves the module.
+    from retrieval.embedding import MiniLMEmbedder
+
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'scic.db'}")
+    migrate.upgrade(engine)
+    with session_scope(engine) as session:
+        load_demo(session=session)
+    search = fresh_search(chromadb.EphemeralClient(), MiniLMEmbedder(model_dir), engine)
+    search.catch_up()
+    yield search
+    engine.dispose()
+
+
+def ranked(search: SolverSearch, text: str, k: int = 5) -> list[str]:
+    found = rank_solvers(engine=search.engine, search=search, text=text, k=k, operator_slug="scic")
+    return [m.member_slug for m in found]
+
+
+def test_a_place_in_the_need_does_not_outweigh_the_need(demo_search: SolverSearch) -> None:
+    found = ranked(demo_search, "who can solve flooding in Nusantara?")
+    # The flood specialists, not the members named after the place (a university, a fibre
+    # company) nor the cluster itself, which once led a delegation there.
+    assert found[0] == "pt-hidro-waspada", found
+    assert "polar-sar-analytics" in found[:3], found
+    assert "universitas-teknologi-nusantara" not in found[:3], found
+    assert "pt-jaringan-nusantara" not in found, found
+    assert "scic" not in found, found
+
+
+def test_local_presence_is_a_filter_only_when_asked_for(demo_search: SolverSearch) -> None:
+    anywhere = ranked(demo_search, "microgrid design for a remote site in Kirkenes")
+    based = ranked(demo_search, "companies based in Kirkenes that design microgrids")
+    with session_scope(demo_search.engine) as session:
+        from storage.models import Member
+
+        city = {m.slug: m.city for m in session.query(Member).all()}
+    assert based and all(city[s] == "Kirkenes" for s in based), based
+    assert based[0] == "arctic-microgrid", based
+    # Asked without "based in", the place is where the work is: members anywhere.
+    assert any(city[s] != "Kirkenes" for s in anywhere), anywhere
+
+
+def test_a_misspelt_need_finds_the_same_member(demo_search: SolverSearch) -> None:
+    assert ranked(demo_search, "who can hepl with leek detection in water pipes")[0] == (
+        "aguas-inteligentes"
+    )
+    assert ranked(demo_search, "who can help with leak detection in water pipes")[0] == (
+        "aguas-inteligentes"
+    )
+
+
+@pytest.mark.parametrize(
+    ("need", "member"),
+    [
+        # English needs, members that describe themselves in Finnish
+        ("work order management for property maintenance", "huoltovuoro"),
+        ("district heating demand response in apartment buildings", "lampoverkko"),
+        # a Finnish need, a Finnish profile (the need is embedded in English)
+        ("kaukolämmön kysyntäjousto kerrostaloissa", "lampoverkko"),
+        ("kiinteistöhuollon työnohjaus", "huoltovuoro"),
+    ],
+)
+def test_a_member_is_found_whatever_the_language_of_its_profile(
+    demo_search: SolverSearch, need: str, member: str
+) -> None:
+    assert member in ranked(demo_search, need, k=3)

@@ -1,0 +1,87 @@
+"""Records indexed in both languages: a renderer's words are embedded for Finnish passages and
+searched by BM25 for every passage, stored with the passage and renewed when it changes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import pytest
+
+from retrieval.index import PassageIndex, Rendering
+from retrieval.passages import Passage
+from retrieval.ranking import match_owners
+from standins.search import FakeEmbedder
+
+# A tiny two-word "glossary": enough to tell the index's part from the glossary's.
+WORDS = {"lumityöt": "snow removal", "työtilaukset": "work orders"}
+
+
+def render(texts: Sequence[str]) -> list[Rendering]:
+    out = []
+    for text in texts:
+        lowered = text.lower()
+        found = [english for finnish, english in WORDS.items() if finnish in lowered]
+        finnish = any(w in lowered for w in ("ja", "tekee", "lumityöt", "työtilaukset"))
+        out.append(Rendering("fi" if finnish else "en", ", ".join(found)))
+    return out
+
+
+@pytest.fixture
+def bilingual(chroma_client: Any, fake_embedder: FakeEmbedder) -> Iterator[PassageIndex]:
+    index = PassageIndex(
+        chroma_client, fake_embedder, name=f"t-{uuid.uuid4().hex[:10]}", renderer=render
+    )
+    yield index
+    for name in (index.name, f"{index.name}-revision"):
+        chroma_client.delete_collection(name)
+
+
+def passage(owner: str, text: str) -> Passage:
+    return Passage(id=f"{owner}:c#0", owner=owner, kind="capability", title="", text=text)
+
+
+def test_an_english_need_finds_a_finnish_profile_by_its_rendering(
+    bilingual: PassageIndex, fake_embedder: FakeEmbedder
+) -> None:
+    bilingual.upsert(
+        [
+            passage("huolto", "Huolto tekee lumityöt ja työtilaukset"),
+            passage("parkly", "Parking guidance sensors for city garages"),
+        ]
+    )
+    entries = bilingual.entries()
+    row = entries.ids.index("huolto:c#0")
+    assert entries.metadatas[row]["text_language"] == "fi"
+    assert entries.metadatas[row]["rendering"] == "snow removal, work orders"
+    # Embedded by its English rendering, shown in its own words.
+    assert entries.documents[row] == "Huolto tekee lumityöt ja työtilaukset"
+    assert entries.embeddings is not None
+    expected = fake_embedder.embed(["snow removal, work orders"])[0]
+    assert np.allclose(entries.embeddings[row], expected, atol=1e-6)
+    found = match_owners(bilingual, "who can plan snow removal", top_k=2)
+    assert found[0].owner == "huolto"
+    assert "snow" in found[0].evidence[0].matched_terms
+
+
+def test_the_rendering_is_renewed_when_the_record_changes(bilingual: PassageIndex) -> None:
+    bilingual.upsert([passage("huolto", "Huolto tekee lumityöt")])
+    bilingual.upsert([passage("huolto", "Huolto tekee työtilaukset")])
+    meta = bilingual.entries().metadatas[0]
+    assert meta["rendering"] == "work orders"
+    assert match_owners(bilingual, "work orders", top_k=1)[0].owner == "huolto"
+    assert not match_owners(bilingual, "snow removal", top_k=1, config=_lexical_only())
+
+
+def _lexical_only() -> Any:
+    from retrieval.ranking import VARIANTS
+
+    return VARIANTS["lexical"]
+
+
+def test_without_a_renderer_nothing_is_rendered(fake_index: PassageIndex) -> None:
+    fake_index.upsert([passage("huolto", "Huolto tekee lumityöt")])
+    meta = fake_index.entries().metadatas[0]
+    assert "rendering" not in meta and "text_language" not in meta
