@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
 )
 from sqlalchemy import Engine
 
@@ -33,6 +34,7 @@ RATE_LIMIT_RETRIES = 3
 # the language model's own cap (LLM_MAX_CONCURRENT) keeps most of these free.
 LISTENER_THREADS = 64
 WEB_API_TIMEOUT = 10
+SERVER_ERROR_RETRIES = 3
 
 
 def build_web_client(settings: Settings) -> WebClient:
@@ -43,6 +45,8 @@ def build_web_client(settings: Settings) -> WebClient:
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=1),
             RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+            # Slack's own 5xx: retried with backoff (0.5 s, 1 s, 2 s) rather than lost.
+            ServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES),
         ],
     )
 

@@ -2,12 +2,15 @@
 
 Order matters: the bot's dependencies go into Bolt's context first (listeners take them by
 name: ``settings``, ``engine``, ``llm``, ``open_search``), then other bots are dropped, then
-Slack's retried events (before anything is looked up twice), then the Slack user is
-identified once for every listener (``viewer``).
+Slack's retried events and replayed commands and interactions (before anything is looked
+up twice). Nothing here is slow: who the Slack user is (``viewer``) is looked up only after
+the acknowledgement, by the listener wrappers in `bot.listeners.strangers`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import threading
 import time
@@ -19,12 +22,14 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.deps import BotDeps
-from bot.services.identity import identify_slack_user
+from bot.services.identity import IdentityUnavailable, Viewer, identify_slack_user
 from bot.services.slack_events import first_delivery
 
 log = logging.getLogger(__name__)
 
 Next = Callable[[], None]
+# Context key of a question's delivery that this bot takes up again (`bot.recovery`).
+REDELIVERY = "scic_redelivery"
 # How long to remember that a Slack user is not in the records, so that a stranger clicking
 # around does not cost a users.info call per click; staff adding them shows within a minute.
 UNKNOWN_USER_TTL = 60.0
@@ -62,21 +67,54 @@ def provide_dependencies(deps: BotDeps) -> Callable[..., None]:
     return dependencies
 
 
+def delivery_key(body: dict[str, Any]) -> str | None:
+    """What makes a request one of a kind: an event's id (Slack retries events with the same
+    id), or the trigger id every slash command and interaction carries (a replayed request
+    carries the same one). None for requests that have neither."""
+    event_id = body.get("event_id")
+    if body.get("type") == "event_callback" and isinstance(event_id, str) and event_id:
+        return event_id
+    trigger_id = body.get("trigger_id")
+    if isinstance(trigger_id, str) and trigger_id:
+        key = f"trigger:{trigger_id}"
+        # Receipts keep 64 characters; Slack's trigger ids are about 45.
+        return key if len(key) <= 64 else "trigger:" + hashlib.sha256(key.encode()).hexdigest()
+    return None
+
+
+def is_a_question(body: dict[str, Any]) -> bool:
+    """A mention of the bot or a person's DM to it: a delivery kept until it is answered.
+    (Follow-ups in channel threads are answered too, but not taken up again after a failure:
+    telling them apart needs the store.)"""
+    event = _event(body)
+    if body.get("type") != "event_callback" or not event.get("user") or is_from_a_bot(body):
+        return False
+    if event.get("type") == "app_mention":
+        return True
+    return (
+        event.get("type") == "message"
+        and event.get("channel_type") == "im"
+        and not event.get("subtype")
+    )
+
+
 def make_event_deduplication(deps: BotDeps) -> Callable[..., BoltResponse | None]:
-    def skip_retried_events(body: dict[str, Any], next: Next) -> BoltResponse | None:
-        event_id = body.get("event_id")
-        retried = (
-            body.get("type") == "event_callback"
-            and isinstance(event_id, str)
-            and not first_delivery(engine=deps.engine, event_id=event_id)
-        )
-        if retried:
-            log.info("event %s was already handled; skipping Slack's retry", event_id)
+    def skip_repeated_deliveries(
+        body: dict[str, Any], context: BoltContext, next: Next
+    ) -> BoltResponse | None:
+        if context.get(REDELIVERY):
+            # Taken up again by this bot (`bot.recovery`): already recorded, not a repeat.
+            next()
+            return None
+        key = delivery_key(body)
+        kept = json.dumps(body) if is_a_question(body) else None
+        if key is not None and not first_delivery(engine=deps.engine, event_id=key, body=kept):
+            log.info("%s was already handled; skipping the repeat", key)
             return BoltResponse(status=200, body="")
         next()
         return None
 
-    return skip_retried_events
+    return skip_repeated_deliveries
 
 
 def assistant_thread_user(body: dict[str, Any]) -> str | None:
@@ -90,10 +128,17 @@ def assistant_thread_user(body: dict[str, Any]) -> str | None:
 def _profile_email(client: WebClient, user_id: str) -> Callable[[], str | None]:
     def fetch() -> str | None:
         try:
+            # The client retries 429 (after Retry-After), 5xx and dropped connections itself.
             response = client.users_info(user=user_id)
         except SlackApiError as exc:
-            log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
-            return None
+            error = exc.response.get("error")
+            if error in ("user_not_found", "users_not_found"):
+                return None
+            log.warning("users.info failed for %s: %s", user_id, error)
+            raise IdentityUnavailable(f"users.info failed: {error}") from exc
+        except OSError as exc:
+            log.warning("users.info failed for %s: %s", user_id, type(exc).__name__)
+            raise IdentityUnavailable(f"users.info failed: {type(exc).__name__}") from exc
         profile = (response.get("user") or {}).get("profile") or {}
         email = profile.get("email")
         return email if isinstance(email, str) and email else None
@@ -104,29 +149,45 @@ def _profile_email(client: WebClient, user_id: str) -> Callable[[], str | None]:
 def make_identification(deps: BotDeps) -> Callable[..., None]:
     unknown_until: dict[str, float] = {}
     lock = threading.Lock()
+    # One lookup per user at a time: requests are acknowledged before they are identified, so
+    # a user's quick clicks would otherwise each ask users.info before the first link is kept.
+    user_locks = [threading.Lock() for _ in range(64)]
 
-    def identify_person(
+    def identify(client: WebClient, user_id: str) -> Viewer | None:
+        with user_locks[hash(user_id) % len(user_locks)]:
+            with lock:
+                if unknown_until.get(user_id, 0.0) > time.monotonic():
+                    return None
+            viewer = identify_slack_user(
+                engine=deps.engine,
+                slack_user_id=user_id,
+                profile_email=_profile_email(client, user_id),
+            )
+            if viewer is None:
+                with lock:
+                    unknown_until[user_id] = time.monotonic() + UNKNOWN_USER_TTL
+            return viewer
+
+    def provide_identification(
         context: BoltContext, body: dict[str, Any], client: WebClient, next: Next
     ) -> None:
-        """Put the Viewer (or None for a stranger) in ``context["viewer"]`` for the listeners."""
+        """Put ``context["identify_viewer"]`` in the context: a function the listener calls
+        after the acknowledgement (see `bot.listeners.strangers`), since it may read the store
+        and ask Slack's users.info. It returns the Viewer, None for a stranger, or raises
+        IdentityUnavailable; the answer is kept for the rest of the request."""
+        # An assistant thread's opener is not where Bolt looks for a user.
         user_id = context.user_id or assistant_thread_user(body)
-        context["viewer"] = None
-        if user_id:
-            with lock:
-                stranger = unknown_until.get(user_id, 0.0) > time.monotonic()
-            if not stranger:
-                viewer = identify_slack_user(
-                    engine=deps.engine,
-                    slack_user_id=user_id,
-                    profile_email=_profile_email(client, user_id),
-                )
-                context["viewer"] = viewer
-                if viewer is None:
-                    with lock:
-                        unknown_until[user_id] = time.monotonic() + UNKNOWN_USER_TTL
+        found: list[Viewer | None] = []
+
+        def identify_viewer() -> Viewer | None:
+            if not found:
+                found.append(identify(client, user_id) if user_id else None)
+            return found[0]
+
+        context["identify_viewer"] = identify_viewer
         next()
 
-    return identify_person
+    return provide_identification
 
 
 def register(app: App, deps: BotDeps) -> None:

@@ -136,6 +136,16 @@ class Settings(BaseSettings):
         default="", description="Channel ID of the cluster's staff (restricted challenges)."
     )
     port: int = Field(default=3000, description="HTTP port of `scic serve` in HTTP mode.")
+    host: str = Field(
+        default="127.0.0.1",
+        description="Address `scic serve` listens on in HTTP mode; 0.0.0.0: every interface.",
+    )
+    serve_workers: int = Field(
+        default=1,
+        ge=1,
+        le=32,
+        description="Processes serving HTTP mode on PORT; more than 1 needs CHROMA_URL.",
+    )
     # Digests: when the scheduler sends them, and how late a missed run may still go out.
     digest_cron: str = Field(
         default="0 9 * * mon",
@@ -301,6 +311,11 @@ def slack_settings_problems(settings: Settings) -> list[str]:
         )
     if settings.staff_channel and not _CHANNEL_ID.fullmatch(settings.staff_channel):
         problems.append("STAFF_CHANNEL must be a channel ID such as C0123456789 (not a #name)")
+    if settings.serve_workers > 1 and not settings.chroma_url and not settings.socket_mode:
+        problems.append(
+            "SERVE_WORKERS above 1 needs CHROMA_URL: worker processes cannot share an embedded "
+            "index folder"
+        )
     if not 1 <= settings.port <= 65535:
         problems.append(f"PORT must be between 1 and 65535, not {settings.port}")
     return problems

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import random
 import threading
 import time
 import urllib.error
@@ -68,13 +69,15 @@ VISIBLE_METHODS = frozenset(
 STREAM_METHODS = frozenset({"chat.startStream", "chat.appendStream", "chat.stopStream"})
 
 
-@dataclass(frozen=True)
+@dataclass
 class ApiCall:
     method: str
     args: dict[str, Any]
     at: float
-    #: Slack answered ok=false (or 429).
+    #: Slack answered ok=false (or 429, or 5xx).
     refused: bool = False
+    # The HTTP status the stand-in answered with (0 until it has answered).
+    status: int = 0
 
 
 @dataclass
@@ -85,6 +88,10 @@ class FakeSlack:
     calls: list[ApiCall] = field(default_factory=list)
     _rate_limited: dict[str, int] = field(default_factory=dict)
     _errors: dict[str, str] = field(default_factory=dict)
+    # Methods answering HTTP 5xx (or 429, stored as -Retry-After): the statuses still to come.
+    _server_errors: dict[str, list[int]] = field(default_factory=dict)
+    # Methods whose calls wait until the event is set (a slow or stuck Slack).
+    _holds: dict[str, threading.Event] = field(default_factory=dict)
     # conversations.replies answers, by (channel, thread ts): the messages as Slack returns them.
     threads: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -122,6 +129,23 @@ class FakeSlack:
         """The next call of ``method`` gets 429 with Retry-After, as Slack's limiter answers."""
         with self._lock:
             self._rate_limited[method] = retry_after
+
+    def rate_limit(self, method: str, times: int, retry_after: int = 1) -> None:
+        """The next ``times`` calls of ``method`` get 429 with Retry-After (a 429 storm)."""
+        with self._lock:
+            self._server_errors.setdefault(method, []).extend([-retry_after] * times)
+
+    def server_error(self, method: str, times: int = 1, status: int = 500) -> None:
+        """The next ``times`` calls of ``method`` get HTTP ``status`` (Slack having a bad time)."""
+        with self._lock:
+            self._server_errors.setdefault(method, []).extend([status] * times)
+
+    def hold(self, method: str) -> threading.Event:
+        """Calls of ``method`` wait (recorded first) until the returned event is set."""
+        released = threading.Event()
+        with self._lock:
+            self._holds[method] = released
+        return released
 
     def fail(self, method: str, error: str) -> None:
         """Every call of ``method`` answers ok=false with ``error`` (e.g. not_in_channel)."""
@@ -240,13 +264,30 @@ class FakeSlack:
     def _record(
         self, method: str, args: dict[str, Any]
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        call = ApiCall(method, args, time.monotonic())
+        status, body, headers = self._respond(call)
+        call.status = status
+        return status, body, headers
+
+    def _respond(self, call: ApiCall) -> tuple[int, dict[str, Any], dict[str, str]]:
+        method, args = call.method, call.args
         with self._lock:
             retry_after = self._rate_limited.pop(method, None)
             error = self._errors.get(method)
             if method == "chat.startStream" and not self.streaming:
                 error = error or "unknown_method"
-            refused = retry_after is not None or bool(error)
-            self.calls.append(ApiCall(method, args, time.monotonic(), refused))
+            statuses = self._server_errors.get(method)
+            server_error = statuses.pop(0) if statuses else None
+            held = self._holds.get(method)
+            call.refused = retry_after is not None or bool(error) or server_error is not None
+            self.calls.append(call)
+        if held is not None:
+            held.wait(timeout=30)
+        if server_error is not None and server_error <= 0:  # a 429 from `rate_limit`
+            headers = {"Retry-After": str(-server_error)}
+            return 429, {"ok": False, "error": "ratelimited"}, headers
+        if server_error is not None:
+            return server_error, {"ok": False, "error": "internal_error"}, {}
         if retry_after is not None:
             return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)}
         if error:
@@ -383,6 +424,12 @@ class SlackSender:
     fake: FakeSlack
     signing_secret: str = SIGNING_SECRET
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    # Slack's trigger ids are unique across the workspace; a sender's own prefix keeps two
+    # senders (two bot processes on one store) from sending the same one by accident.
+    _trigger_prefix: str = field(default_factory=lambda: str(random.randrange(10**6, 10**7)))
+
+    def new_trigger_id(self) -> str:
+        return f"{self._trigger_prefix}{next(self._ids)}.1111.abcdef"
 
     def post(
         self,
@@ -505,7 +552,7 @@ class SlackSender:
             "api_app_id": "A0SCICAPP1",
             "is_enterprise_install": "false",
             "response_url": self.fake.response_url(f"cmd{n}"),
-            "trigger_id": f"{n}.1111.abcdef",
+            "trigger_id": self.new_trigger_id(),
         }
         return self.post(
             urllib.parse.urlencode(form), "application/x-www-form-urlencoded", **options
@@ -542,7 +589,7 @@ class SlackSender:
             "api_app_id": "A0SCICAPP1",
             "token": "legacy-verification-token",
             "team": {"id": TEAM_ID, "domain": "scic"},
-            "trigger_id": f"{next(self._ids)}.1111.abcdef",
+            "trigger_id": self.new_trigger_id(),
             "actions": [action],
         }
         if channel:
@@ -578,7 +625,7 @@ class SlackSender:
             "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
             "api_app_id": "A0SCICAPP1",
             "token": "legacy-verification-token",
-            "trigger_id": f"{next(self._ids)}.1111.abcdef",
+            "trigger_id": self.new_trigger_id(),
             "view": {
                 "id": "V0VIEW0001",
                 "team_id": TEAM_ID,
@@ -658,7 +705,6 @@ def running_bot(
         host="127.0.0.1",
         port=0,
         health_checks={"store": store_check(engine)},
-        poll_interval=0.05,
     )
     try:
         sender = SlackSender(f"http://127.0.0.1:{server.port}", fake)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,11 +22,22 @@ class StoreUnavailable(Exception):
     """The store named by DATABASE_URL cannot be opened; the message says what to do."""
 
 
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@'\"]*:)[^\s@'\"]+@")
+
+
+def mask_url_passwords(text: str) -> str:
+    """``text`` with the password of every URL in it masked, even URLs no parser accepts."""
+    return _URL_PASSWORD.sub(lambda m: m.group("head") + "***@", text)
+
+
 def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     # SQLite ignores foreign keys (and so every ON DELETE rule) unless asked per connection.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
+    # Readers and the writer no longer block each other: under a burst of questions each
+    # answer's few writes (claim, log, done) otherwise hit "database is locked".
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
 
@@ -33,11 +45,14 @@ def make_engine(url: str) -> Engine:
     """Build an engine for ``url``; creates the folder of a SQLite file when it is missing."""
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:
+        # The parser's own message quotes the URL, password and all: both are masked.
         raise StoreUnavailable(
-            f"DATABASE_URL is not a valid database URL ({url!r}): {exc}. "
-            "Use sqlite:///data/scic.db or postgresql+psycopg://user@host:5432/dbname."
-        ) from exc
+            mask_url_passwords(
+                f"DATABASE_URL is not a valid database URL ({url!r}): {exc}. "
+                "Use sqlite:///data/scic.db or postgresql+psycopg://user@host:5432/dbname."
+            )
+        ) from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

@@ -93,6 +93,27 @@ def parse_json(text: str, name: str = "file") -> list[RawRow]:
     return rows
 
 
+# What a spreadsheet runs as a formula when a cell starts with it (OWASP's CSV injection list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(value: str) -> str:
+    """A text cell a spreadsheet would run as a formula, prefixed with ' (OWASP's rule)."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def _unprotect(cell: str) -> str:
+    # Our own export's prefix comes off again, so that export then import changes nothing.
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
+
+
+def formula_cells(text: str) -> int:
+    """How many cells of a CSV file begin with a formula character (protected or not)."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    next(reader, None)  # the header
+    return sum(_unprotect(cell).startswith(FORMULA_STARTS) for row in reader for cell in row)
+
+
 def parse_csv(text: str, kind: Kind, name: str = "file") -> list[RawRow]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = reader.fieldnames or []
@@ -121,7 +142,7 @@ def parse_csv(text: str, kind: Kind, name: str = "file") -> list[RawRow]:
                 except json.JSONDecodeError as exc:
                     problems.append((column, f"is not a JSON list: {exc.msg}"))
             else:
-                values[column] = cell
+                values[column] = _unprotect(cell)
         rows.append(RawRow(number, values, tuple(problems)))
     return rows
 
@@ -134,13 +155,15 @@ def to_csv(kind: Kind, records: list[Record]) -> str:
         row: dict[str, Any] = {}
         for field, value in record.model_dump(mode="json").items():
             if field in LIST_FIELDS:
-                row[field] = LIST_SEPARATOR.join(value)
+                row[field] = neutralise_formula(LIST_SEPARATOR.join(value))
             elif field in JSON_FIELDS:
                 row[field] = json.dumps(value, ensure_ascii=False) if value else ""
             elif value is None:
                 row[field] = ""
             elif isinstance(value, bool):
                 row[field] = "true" if value else "false"
+            elif isinstance(value, str):
+                row[field] = neutralise_formula(value)
             else:
                 row[field] = value
         writer.writerow(row)

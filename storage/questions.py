@@ -53,6 +53,12 @@ def set_question_feedback(*, session: Session, question_id: int, feedback: str) 
         entry.feedback = feedback[:32]
 
 
+def question_asked_by(*, session: Session, question_id: int) -> int | None:
+    """The person who asked a logged question (None: unknown, or no such question)."""
+    entry = session.get(QuestionLog, question_id)
+    return entry.person_id if entry is not None else None
+
+
 def question_text(*, session: Session, question_id: int | None) -> str:
     entry = session.get(QuestionLog, question_id) if question_id is not None else None
     return entry.question if entry is not None else ""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -14,8 +14,11 @@ from storage.models import Person
 from storage.slack_models import SlackEventReceipt
 
 
-def record_event_once(*, session: Session, event_id: str, received_at: datetime) -> bool:
+def record_event_once(
+    *, session: Session, event_id: str, received_at: datetime, body: str | None = None
+) -> bool:
     """Note that ``event_id`` arrived; True only for the first delivery, in any process.
+    ``body``: a question's delivery, kept until it is answered.
 
     An INSERT that does nothing on conflict, rather than a read then a write, so two processes
     racing on the same retried event cannot both see it as new.
@@ -24,12 +27,58 @@ def record_event_once(*, session: Session, event_id: str, received_at: datetime)
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
         insert(SlackEventReceipt)
-        .values(event_id=event_id, received_at=received_at)
+        .values(event_id=event_id, received_at=received_at, body=body)
         .on_conflict_do_nothing(index_elements=["event_id"])
         # RETURNING, not rowcount: drivers report -1 rows for an ORM-run INSERT.
         .returning(SlackEventReceipt.event_id)
     )
     return session.execute(statement).first() is not None
+
+
+def claim_question(*, session: Session, event_id: str, now: datetime, until: datetime) -> bool:
+    """Take the question delivered as ``event_id`` to answer it, until ``until``; False when
+    it is answered or another process holds it. True for an event never recorded (nothing to
+    share). One UPDATE, so two processes cannot both take it."""
+    claimed = session.execute(
+        update(SlackEventReceipt)
+        .where(
+            SlackEventReceipt.event_id == event_id,
+            SlackEventReceipt.answered_at.is_(None),
+            or_(SlackEventReceipt.claimed_until.is_(None), SlackEventReceipt.claimed_until < now),
+        )
+        .values(claimed_until=until)
+        .returning(SlackEventReceipt.event_id)
+    ).first()
+    if claimed is not None:
+        return True
+    return session.get(SlackEventReceipt, event_id) is None
+
+
+def mark_question_answered(*, session: Session, event_id: str, at: datetime) -> None:
+    session.execute(
+        update(SlackEventReceipt)
+        .where(SlackEventReceipt.event_id == event_id)
+        .values(answered_at=at, claimed_until=None)
+    )
+
+
+def waiting_questions(
+    *, session: Session, received_before: datetime, now: datetime, limit: int
+) -> list[tuple[str, str, datetime]]:
+    """Questions received before ``received_before``, still unanswered and held by no one:
+    (event id, delivery body, received at), oldest first."""
+    rows = session.execute(
+        select(SlackEventReceipt.event_id, SlackEventReceipt.body, SlackEventReceipt.received_at)
+        .where(
+            SlackEventReceipt.body.is_not(None),
+            SlackEventReceipt.answered_at.is_(None),
+            SlackEventReceipt.received_at < received_before,
+            or_(SlackEventReceipt.claimed_until.is_(None), SlackEventReceipt.claimed_until < now),
+        )
+        .order_by(SlackEventReceipt.received_at)
+        .limit(limit)
+    )
+    return [(event_id, str(body), received_at) for event_id, body, received_at in rows]
 
 
 def forget_events_before(*, session: Session, before: datetime) -> int:

@@ -1,10 +1,11 @@
-"""Tables that only the Slack side of the bot needs: which Slack events were already handled."""
+"""Tables that only the Slack side of the bot needs: which Slack events were already handled,
+and which questions still wait for their answer."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage import clock
@@ -22,3 +23,9 @@ class SlackEventReceipt(Base):
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
+    # A question's delivery (the whole signed body) until it is answered: recorded before the
+    # ack, so a store outage, Slack refusing the answer or a crash cannot lose it. None for
+    # every other event. A process answering it holds it until ``claimed_until``.
+    body: Mapped[str | None] = mapped_column(Text, default=None)
+    claimed_until: Mapped[datetime | None] = mapped_column(default=None)
+    answered_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -354,5 +354,10 @@ def build_not_a_fit_noted(*, for_a_challenge: bool) -> dict[str, Any]:
     return build_note(f"Thanks, noted that this member is not a fit.{later}")
 
 
+def build_not_a_fit_refused() -> dict[str, Any]:
+    # The same words for a hidden challenge and someone else's question: nothing is leaked.
+    return build_note("Only the person who asked (or the staff) can mark members here.")
+
+
 def build_passed_to_staff() -> dict[str, Any]:
     return build_note("I've passed your question to the cluster's staff; they will reply here.")

@@ -57,6 +57,34 @@ def build_unknown_person(*, staff_channel: str) -> dict[str, Any]:
     return message(text, [section(text)])
 
 
+def build_identity_unavailable() -> dict[str, Any]:
+    """Slack would not say who someone is just now: they are not a stranger, only unchecked."""
+    text = (
+        "Sorry, I could not check who you are with Slack just now, so I did nothing. "
+        "Please try again in a minute."
+    )
+    return message(text, [section(text)])
+
+
+def build_answer_failed() -> dict[str, Any]:
+    """Answering broke in a way retrying will not mend: said as an error, never as "the
+    records have no answer"."""
+    text = (
+        "Sorry, something went wrong on my side while answering, so I have no answer for you "
+        "this time. Please ask again in a while, or ask the staff."
+    )
+    return message(text, [section(text)])
+
+
+def build_missed_question() -> dict[str, Any]:
+    """For a question that waited too long (the bot was down): an apology, not a late answer."""
+    text = (
+        "Sorry, I was unavailable when you asked this and could not answer in time. "
+        "Please ask again if you still need it."
+    )
+    return message(text, [section(text)])
+
+
 def build_not_staff(*, what: str) -> dict[str, Any]:
     text = (
         f"Only SCIC staff can {what}. If you have a challenge for the cluster, tell the staff "

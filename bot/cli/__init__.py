@@ -13,6 +13,8 @@ import typer
 from bot.cli import bench, digest, records, report, search, serve, usage
 from bot.cli.store import settings
 from bot.cli.terminal import CommandGroup, reason_for, say_error
+from bot.redaction import install as install_redaction
+from bot.redaction import secrets_of
 
 app = typer.Typer(
     name="scic",
@@ -38,6 +40,8 @@ def main() -> None:
         logging.basicConfig(
             level=settings().log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
+        # Before anything can log: no token, key or password reaches the output, at any level.
+        install_redaction(secrets_of(settings()))
         # Alembic narrates every migration step at INFO; the CLI says what matters itself.
         logging.getLogger("alembic").setLevel(logging.WARNING)
         app()  # usage errors and the known failures are the command group's to print

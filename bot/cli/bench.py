@@ -159,3 +159,11 @@ def bench_scale(
         fail("the scale benchmark needs the MiniLM files: set EMBEDDING_MODEL_DIR")
     chosen = [str(s) for s in (sizes or [1000, 10000, 100000])]
     scale.main([*model, "--sizes", *chosen, "--store", store, "--later-import", str(later_import)])
+
+
+@app.command("load")
+def bench_load() -> None:
+    """Signed questions through the real server under load and a 429 storm: acks, answers."""
+    from bench import load
+
+    load.main([])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import enum
 from pathlib import Path
 from typing import Annotated
@@ -132,6 +133,8 @@ def import_(
         if report.problems and not skip_invalid:
             session.rollback()
     print_report(report)
+    if fmt == "csv":
+        _tell_about_formulas(file)
     if report.problems and not skip_invalid:
         err.print(
             f"Nothing was imported: fix the rows above, or use --skip-invalid to import the "
@@ -157,6 +160,21 @@ def index_changes() -> None:
         )
     mode = "dense + lexical" if search.dense else "LEXICAL ONLY (no embedding model)"
     out.print(f"Search index up to date: {done} records indexed ({mode}).")
+
+
+def _tell_about_formulas(file: Path) -> None:
+    from storage.files import formula_cells
+
+    try:
+        count = formula_cells(file.read_text(encoding="utf-8-sig", errors="replace"))
+    except (OSError, csv.Error):
+        return
+    if count:
+        err.print(
+            f"Note: {count} cell(s) begin with =, +, - or @. They are kept as text; "
+            "`scic export` writes them with a leading ' so that spreadsheets do not run them "
+            "as formulas."
+        )
 
 
 @app.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -11,10 +12,12 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from bot.cli.store import open_search, open_store, settings
-from bot.cli.terminal import fail, no_such_person, out, progress_bar
+from bot.cli.terminal import fail, no_such_person, out, progress_bar, say_error
+from storage import clock
 
 if TYPE_CHECKING:
     from bot.services.identity import Viewer
+    from bot.services.matching import SolverSearch
 
 app = typer.Typer()
 
@@ -25,10 +28,24 @@ def reindex(
         bool, typer.Option(help="Only report drift between store and index; exit 1 if any.")
     ] = False,
 ) -> None:
-    """Rebuild the search index from the store, or check that it agrees with the store."""
+    """Rebuild the search index from the store, or check that it agrees with the store.
+
+    An embedded index that cannot be read (deleted or corrupted files) is moved aside and
+    rebuilt; with --check it is reported (exit 1)."""
     from retrieval.sync import check_drift, rebuild_index
 
-    with open_store() as engine, open_search(engine) as search:
+    with open_store() as engine:
+        try:
+            search = _open_index(engine)
+        except Exception as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if check or settings().chroma_url:
+                # Exit 1, as for drift: the index is what is wrong, not the command.
+                say_error(f"the search index cannot be read ({reason}); `scic reindex` rebuilds it")
+                raise typer.Exit(1) from None
+            moved = set_aside_index(settings().chroma_path)
+            out.print(f"The index could not be read ({reason}); moved it to {moved}.")
+            search = _open_index(engine)
         if check:
             drift = check_drift(engine=engine, indexes=search.indexes)
             for label, ids in (
@@ -51,6 +68,26 @@ def reindex(
             )
     mode = "dense + lexical" if search.dense else "LEXICAL ONLY (no embedding model)"
     out.print(f"Indexed {total} passages ({mode}).")
+
+
+def _open_index(engine: Engine) -> SolverSearch:
+    with open_search(engine) as search:
+        # Read both collections now: a corrupt file opens fine and fails on the first read.
+        search.indexes.members.count()
+        search.indexes.challenges.count()
+        return search
+
+
+def set_aside_index(folder: Path) -> Path:
+    """Move an unreadable embedded index out of the way (kept for inspection, not deleted)."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    aside = folder.with_name(f"{folder.name}.unreadable-{clock.now():%Y%m%d-%H%M%S}")
+    if folder.exists():
+        folder.rename(aside)
+    # Chroma keeps one client per folder in the process; the next open must start afresh.
+    SharedSystemClient.clear_system_cache()
+    return aside
 
 
 @app.command("match")

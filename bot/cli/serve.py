@@ -11,7 +11,7 @@ app = typer.Typer()
 
 @app.command()
 def serve() -> None:
-    """Run the Slack bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on PORT."""
+    """Run the Slack bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on HOST:PORT."""
     from bot.serve import run
 
     run(settings())

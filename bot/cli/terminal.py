@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy.exc import SQLAlchemyError
 from typer.core import TyperGroup
 
+from bot.redaction import redact_output
 from bot.settings import SettingsError
 from storage.db import StoreUnavailable
 from storage.files import RecordFileError
@@ -40,7 +41,8 @@ def no_such_person(email: str) -> NoReturn:
 
 
 def say_error(message: str) -> None:
-    err.print(f"[red]Error:[/red] {escape(message)}", highlight=False)
+    # Errors echo settings and URLs back (an unparseable DATABASE_URL, a refused token).
+    err.print(f"[red]Error:[/red] {escape(redact_output(message))}", highlight=False)
 
 
 def reason_for(exc: BaseException) -> str | None:

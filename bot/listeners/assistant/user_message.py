@@ -24,6 +24,7 @@ from bot.services.llm import LanguageModel
 from bot.services.matching import SolverSearch
 from bot.services.questions.asking import Thread, asked_in_thread
 from bot.services.questions.understanding import clean
+from bot.services.slack_events import question_answered, take_question
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ def _name_thread(
 @people_only(_stranger_reply)
 def user_message(
     event: dict[str, Any],
+    body: dict[str, Any],
     context: BoltContext,
     client: WebClient,
     set_status: SetStatus,
@@ -76,10 +78,14 @@ def user_message(
     llm: LanguageModel | None,
     open_search: Callable[[], SolverSearch],
 ) -> None:
+    # Kept before the ack like a DM's question (bot.recovery): taken once, marked when answered.
+    event_id = body.get("event_id") if isinstance(body.get("event_id"), str) else None
+    if event_id and not take_question(engine=engine, event_id=event_id):
+        return
     thread_ts = str(event["thread_ts"])
     _show_status(client, event, set_status)
     _name_thread(event, set_title, engine, Thread(event["channel"], thread_ts))
-    answer_in_thread(
+    answered = answer_in_thread(
         event,
         client,
         viewer,
@@ -90,3 +96,5 @@ def user_message(
         llm=llm,
         open_search=open_search,
     )
+    if answered and event_id:
+        question_answered(engine=engine, event_id=event_id)

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 
 from bot.blocks.home import build_home, build_unknown_home
+from bot.listeners.strangers import identified
 from bot.services.home import home_page
 from bot.services.identity import Viewer
 from bot.services.matching import SolverSearch
@@ -42,6 +43,7 @@ def publish_home(
     client.views_publish(user_id=user_id, view=view)
 
 
+@identified
 def app_home_opened(
     event: dict[str, Any],
     client: WebClient,

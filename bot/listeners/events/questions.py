@@ -24,16 +24,17 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.chat_stream import ChatStream
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.blocks.answers import (
     build_answer,
     build_below_written_answer,
-    build_no_answer,
     build_working,
     build_written_answer,
     build_written_draft,
 )
 from bot.blocks.common import escape
+from bot.blocks.messages import build_answer_failed
 from bot.listeners.events.team_thread import answer_in_team_thread
 from bot.listeners.strangers import people_only
 from bot.services.identity import Viewer
@@ -42,7 +43,9 @@ from bot.services.llm import LanguageModel
 from bot.services.matching import SolverSearch
 from bot.services.questions.asking import Reply, Thread, asked_in_thread, reply_to
 from bot.services.questions.understanding import clean
+from bot.services.slack_events import question_answered, take_question
 from bot.settings import Settings
+from storage.db import StoreUnavailable
 
 log = logging.getLogger(__name__)
 WORKING_REACTION = "eyes"
@@ -258,11 +261,22 @@ def _show_working(client: WebClient, event: dict[str, Any]) -> str:
     return str(event.get("thread_ts") or ts)
 
 
+def _question_id(body: dict[str, Any]) -> str | None:
+    event_id = body.get("event_id")
+    return event_id if isinstance(event_id, str) and event_id else None
+
+
 def _stranger_reply(args: Args, reply: dict[str, Any]) -> None:
     # Events are acknowledged by Bolt; a stranger sees the same reaction, then the reply.
     assert args.event is not None
+    engine: Engine = args.context["engine"]
+    event_id = _question_id(args.body)
+    if event_id and not take_question(engine=engine, event_id=event_id):
+        return
     thread_ts = _show_working(args.client, args.event)
     args.client.chat_postMessage(channel=args.event["channel"], thread_ts=thread_ts, **reply)
+    if event_id:
+        question_answered(engine=engine, event_id=event_id)
 
 
 def _ending(reply: Reply, settings: Settings) -> Ending:
@@ -283,6 +297,7 @@ def _ending(reply: Reply, settings: Settings) -> Ending:
 @people_only(_stranger_reply)
 def question(
     event: dict[str, Any],
+    body: dict[str, Any],
     context: BoltContext,
     client: WebClient,
     viewer: Viewer,
@@ -291,8 +306,15 @@ def question(
     llm: LanguageModel | None,
     open_search: Callable[[], SolverSearch],
 ) -> None:
+    """Answer once: the delivery is taken (in any process) before the work and marked answered
+    after it. A failure that retrying mends (the store, Slack refusing the answer) leaves it
+    to be taken up again (`bot.recovery`); any other failure is said as an error."""
+    event_id = _question_id(body)
+    if event_id and not take_question(engine=engine, event_id=event_id):
+        log.info("question %s is answered, or being answered elsewhere", event_id)
+        return
     thread_ts = _show_working(client, event)
-    answer_in_thread(
+    answered = answer_in_thread(
         event,
         client,
         viewer,
@@ -303,6 +325,8 @@ def question(
         llm=llm,
         open_search=open_search,
     )
+    if answered and event_id:
+        question_answered(engine=engine, event_id=event_id)
 
 
 def answer_in_thread(
@@ -316,9 +340,10 @@ def answer_in_thread(
     engine: Engine,
     llm: LanguageModel | None,
     open_search: Callable[[], SolverSearch],
-) -> None:
+) -> bool:
     """Everything after the working sign, the same for a mention, a DM and a message in the
-    assistant container: a team request, else the question service's answer in the thread."""
+    assistant container: a team request, else the question service's answer in the thread.
+    False when the store failed: nothing was posted, the question waits for `bot.recovery`."""
     channel = event["channel"]
     text = event.get("text", "")
     team_reply = answer_in_team_thread(
@@ -338,7 +363,7 @@ def answer_in_thread(
             )
         else:
             client.chat_postMessage(channel=channel, thread_ts=thread_ts, **team_reply.payload)
-        return
+        return True
     asked = clean(text)
     language = detect_language(asked) if asked else "en"
     draft: DraftMessage | StreamedMessage = (
@@ -365,13 +390,18 @@ def answer_in_thread(
             on_draft=draft.show,
         )
         ending = _ending(reply, settings)
+    except (SQLAlchemyError, StoreUnavailable) as exc:
+        log.warning(
+            "the store failed while answering (%s); the question is answered once it is back",
+            type(exc).__name__,
+        )
+        return False
     except Exception:
         log.exception("answering a question failed")
-        # Never silence: whatever broke, the asker hears that the bot could not answer.
-        ending = Ending(
-            build_no_answer(asked, staff_channel=settings.staff_channel, language=draft.language)
-        )
+        # Never silence, and never "no answer in the records" for what was an error.
+        ending = Ending(build_answer_failed())
     draft.finish(ending)
+    return True
 
 
 def is_direct_message(event: dict[str, Any]) -> bool:

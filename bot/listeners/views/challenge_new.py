@@ -23,6 +23,7 @@ from bot.blocks.challenge_card import (
     build_thread_opener,
 )
 from bot.blocks.challenge_modal import FORM_FIELDS, field_of, revision_of
+from bot.listeners.strangers import identified
 from bot.services import challenges
 from bot.services.identity import Viewer
 from bot.services.llm import LanguageModel
@@ -77,6 +78,7 @@ def errors_for_view(view: dict[str, Any], errors: dict[str, str]) -> dict[str, s
     return {newest.get(name, name): message for name, message in errors.items()}
 
 
+@identified
 def challenge_submitted(
     ack: Ack,
     view: dict[str, Any],

@@ -23,6 +23,7 @@ from bot.blocks.profile import (
     refusal_text,
     when,
 )
+from bot.listeners.strangers import identified
 from bot.services import impact, profiles
 from bot.services.identity import Viewer
 from bot.services.matching import SolverSearch
@@ -77,6 +78,7 @@ def errors_for_view(view: dict[str, Any], errors: dict[str, str]) -> dict[str, s
     return {by_field.get(name, name): message for name, message in errors.items()}
 
 
+@identified
 def profile_submitted(
     ack: Ack,
     view: dict[str, Any],

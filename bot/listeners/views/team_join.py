@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from bot import ids
 from bot.blocks.team_roster import join_problem
 from bot.listeners.roster import publish_roster
+from bot.listeners.strangers import identified
 from bot.services.identity import Viewer
 from bot.services.teams.rosters import JoinOutcome, TeamError, join_team
 
@@ -22,6 +23,7 @@ def _chosen(view: dict[str, Any], block_id: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+@identified
 def team_join_submitted(
     ack: Ack, view: dict[str, Any], client: WebClient, viewer: Viewer | None, engine: Engine
 ) -> None:

@@ -88,6 +88,7 @@ GARBLED: dict[tuple[str, ...], list[tuple[list[str], str]]] = {
         (["--dataset", "nowhere"], "nowhere is not an expertise dataset folder"),
     ],
     ("bench", "speed"): [(["fast"], EXTRA)],
+    ("bench", "load"): [(["fast"], EXTRA)],
     ("bench", "ack"): [(["--requests", "0"], "greater than or equal to 1")],
     ("bench", "digest"): [(["--subscribers", "all"], NOT_INT)],
     ("bench", "scale"): [

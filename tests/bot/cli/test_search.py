@@ -37,3 +37,26 @@ def test_match_ask_and_reindex_check_find_drift_and_repair_it(
     rebuilt = scic("reindex", url=url, cwd=tmp_path, **lexical)
     assert rebuilt.returncode == 0 and "Indexed" in rebuilt.stdout
     assert scic("reindex", "--check", url=url, cwd=tmp_path, **lexical).returncode == 0
+
+
+def test_a_corrupted_index_is_reported_by_check_and_rebuilt_by_reindex(
+    engine: Engine, tmp_path: Path
+) -> None:
+    url = url_of(engine)
+    lexical = {"DATA_DIR": str(tmp_path / "data"), "EMBEDDING_MODEL_DIR": ""}
+    scic("import", "members", str(EXAMPLES / "members.csv"), url=url, cwd=tmp_path)
+    assert scic("reindex", url=url, cwd=tmp_path, **lexical).returncode == 0
+    index_file = tmp_path / "data" / "chroma" / "chroma.sqlite3"
+    with index_file.open("r+b") as file:
+        file.write(b"\x00garbage" * 1024)
+
+    checked = scic("reindex", "--check", url=url, cwd=tmp_path, **lexical)
+    assert checked.returncode == 1
+    assert "the search index cannot be read" in checked.stderr
+    assert "Traceback" not in checked.stderr
+
+    rebuilt = scic("reindex", url=url, cwd=tmp_path, **lexical)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "could not be read" in rebuilt.stdout and "Indexed" in rebuilt.stdout
+    assert scic("reindex", "--check", url=url, cwd=tmp_path, **lexical).returncode == 0
+    assert list((tmp_path / "data").glob("chroma.unreadable-*"))  # kept aside, not deleted

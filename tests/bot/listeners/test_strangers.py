@@ -84,7 +84,7 @@ def open_source_in_thread(bot: RunningBot) -> SlackReply:
         "api_app_id": "A0SCICAPP1",
         "token": "legacy-verification-token",
         "team": {"id": TEAM_ID, "domain": "scic"},
-        "trigger_id": "1.1111.abcdef",
+        "trigger_id": bot.sender.new_trigger_id(),
         "container": {
             "type": "message",
             "message_ts": ASKED_TS,

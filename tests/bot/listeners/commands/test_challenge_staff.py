@@ -110,7 +110,7 @@ def pick_date(bot: RunningBot, user: str, challenge_id: int, day: str) -> None:
         "api_app_id": "A0SCICAPP1",
         "token": "legacy-verification-token",
         "team": {"id": TEAM_ID, "domain": "scic"},
-        "trigger_id": "1.1111.abcdef",
+        "trigger_id": bot.sender.new_trigger_id(),
         "container": {
             "type": "message",
             "message_ts": "1760000200.000200",

@@ -348,7 +348,7 @@ def test_opening_a_source_shows_it_only_to_those_who_may_see_it(
                 "api_app_id": "A0SCICAPP1",
                 "token": "legacy-verification-token",
                 "team": {"id": "T0SCIC0001", "domain": "scic"},
-                "trigger_id": "1.1111.abcdef",
+                "trigger_id": bot.sender.new_trigger_id(),
                 "container": {
                     "type": "message",
                     "message_ts": "1760000051.000051",

@@ -1,0 +1,121 @@
+"""No acknowledged question is lost: Slack refusing the answer, the store failing mid-answer
+or a crash after the ack leave the question to `bot.recovery`, which answers it once (or
+apologises when it is too old); an error is never said as "no answer in the records"."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from bot.listeners.events import questions
+from bot.recovery import QuestionRecovery
+from bot.services.slack_events import first_delivery
+from standins.cluster import MEMBER_USER, Cast
+from standins.slack import BOT_USER_ID, TEAM_ID, RunningBot
+
+QUESTION = "who can do structural health monitoring?"
+
+
+def recovery(bot: RunningBot) -> QuestionRecovery:
+    return QuestionRecovery(bot.server.app, bot.engine)
+
+
+def answers(bot: RunningBot) -> list[str]:
+    return [str(c.args.get("text", "")) for c in bot.fake.calls_to("chat.postMessage")]
+
+
+def delivery(event_id: str, ts: str) -> str:
+    """A DM question as Slack delivers it (what the bot kept before acknowledging it)."""
+    event = {
+        "type": "message",
+        "channel": "D0DIRECT01",
+        "user": MEMBER_USER,
+        "text": QUESTION,
+        "ts": ts,
+        "event_ts": ts,
+        "channel_type": "im",
+    }
+    body: dict[str, Any] = {
+        "type": "event_callback",
+        "event_id": event_id,
+        "team_id": TEAM_ID,
+        "api_app_id": "A0SCICAPP1",
+        "event": event,
+        "authorizations": [{"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True}],
+    }
+    return json.dumps(body)
+
+
+def test_an_answer_slack_keeps_refusing_is_answered_once_slack_is_back(
+    bot: RunningBot, cast: Cast, clock: time_machine.Traveller
+) -> None:
+    bot.fake.server_error("chat.postMessage", times=4)  # the first try and its 3 retries
+    assert bot.sender.message(MEMBER_USER, QUESTION).status == 200
+    bot.fake.wait_for_method("chat.postMessage", count=4, timeout=30)
+    bot.fake.settle(quiet=1.0)
+    sweeper = recovery(bot)
+    assert sweeper.sweep() == 0  # still held by the process that was answering it
+    clock.shift(timedelta(minutes=3))
+    assert sweeper.sweep() == 1
+    bot.fake.wait_for_method("chat.postMessage", count=5)
+    bot.fake.settle(quiet=0.5)
+    clock.shift(timedelta(minutes=3))
+    assert sweeper.sweep() == 0
+    posted = answers(bot)
+    assert len(posted) == 5 and "Arctic Sense Oy" in posted[-1]
+
+
+def test_questions_acknowledged_before_a_crash_are_answered_or_apologised_for(
+    bot: RunningBot, engine: Engine, cast: Cast, clock: time_machine.Traveller
+) -> None:
+    first_delivery(engine=engine, event_id="Ev0CRASHOLD", body=delivery("Ev0CRASHOLD", "1.1"))
+    clock.shift(timedelta(minutes=20))
+    first_delivery(engine=engine, event_id="Ev0CRASHNEW", body=delivery("Ev0CRASHNEW", "2.2"))
+    clock.shift(timedelta(seconds=45))
+    sweeper = recovery(bot)
+    assert sweeper.sweep() == 2
+    posted = bot.fake.wait_for_method("chat.postMessage", count=2)
+    by_thread = {c.args["thread_ts"]: str(c.args["text"]) for c in posted}
+    assert "Sorry, I was unavailable" in by_thread["1.1"]
+    assert "Arctic Sense Oy" in by_thread["2.2"]
+    bot.fake.settle(quiet=0.5)
+    clock.shift(timedelta(minutes=3))
+    assert sweeper.sweep() == 0
+    assert len(answers(bot)) == 2
+
+
+def test_a_store_failure_mid_answer_leaves_the_question_to_recovery(
+    bot: RunningBot, cast: Cast, clock: time_machine.Traveller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def store_down(**kwargs: Any) -> None:
+        raise OperationalError("SELECT 1", None, ConnectionRefusedError("store down"))
+
+    monkeypatch.setattr(questions, "reply_to", store_down)
+    assert bot.sender.message(MEMBER_USER, QUESTION).status == 200
+    bot.fake.wait_for_method("reactions.add")
+    bot.fake.settle(quiet=0.5)
+    assert answers(bot) == []  # no false "I found no member..."
+    monkeypatch.undo()
+    clock.shift(timedelta(minutes=3))
+    assert recovery(bot).sweep() == 1
+    (answer,) = bot.fake.wait_for_method("chat.postMessage")
+    assert "Arctic Sense Oy" in answer.args["text"]
+
+
+def test_an_error_while_answering_is_said_as_an_error(
+    bot: RunningBot, cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(**kwargs: Any) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(questions, "reply_to", broken)
+    bot.sender.message(MEMBER_USER, QUESTION)
+    (reply,) = bot.fake.wait_for_method("chat.postMessage")
+    assert "something went wrong on my side" in reply.args["text"]
+    assert "I found no member" not in reply.args["text"]
