@@ -43,8 +43,8 @@ lint: install
 types: install
 	$(BIN)/mypy .
 
-pytest: install
-	$(BIN)/pytest
+pytest: install ## the test suite, a test file per worker (three workers)
+	$(BIN)/pytest -n 3 --dist loadfile
 
 test-any-day: install ## the whole test suite with the clock 400 days ahead (libfaketime)
 	$(BIN)/python -m tests.any_day 400
