@@ -8,6 +8,7 @@ under it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -135,6 +136,14 @@ def _listing_heading(filters: Filters, language: str, topic: str) -> str:
     return which
 
 
+# A need that still opens with an asking word is the whole question, not a need.
+STILL_A_QUESTION = re.compile(
+    r"^(who|whom|which|what|how|where|can|could|kuka|ketkä|kenellä|kenen|mikä|mitkä|miten|"
+    r"osaako|voiko)\b",
+    re.IGNORECASE,
+)
+
+
 def _need(answer: Answer) -> str:
     return f"*{escape(clip(answer.question.need or answer.question.text, 300))}*"
 
@@ -253,6 +262,10 @@ def _solvers_parts(answer: Answer, staff_channel: str) -> list[Part]:
             heading = phrase(language, "solvers_for_challenge", title=_need(answer))
         elif len(understood.need) > LONG_NEED:
             heading = phrase(language, "solvers_brief")  # a pasted brief is not repeated
+        elif STILL_A_QUESTION.match(understood.need):
+            # "Who can warn us before too much snow piles up…": no need could be cut out of
+            # the question, and "help with Who can warn us…" reads as nonsense.
+            heading = phrase(language, "solvers_asked")
         else:
             heading = phrase(language, "solvers", need=_need(answer))
         parts = [Part("heading", heading), *_solver_parts(answer, answer.solvers)]

@@ -15,6 +15,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "solvers": "These members look best placed to help with {need}:",
         "solvers_for_challenge": "Members who could help with the challenge {title}:",
         "solvers_brief": "These members look best placed to help with what you sent:",
+        "solvers_asked": "These members look best placed to help with what you asked:",
         "solvers_none": "I found no member whose records fit {need}. The staff may know someone",
         "solvers_none_local": "I found no member based in {place} whose records fit {need}.",
         "own_fit": "Your own organisation, {organisation}, fits this too: {reason}",
@@ -200,6 +201,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "solvers": "Parhaiten sopivat jäsenet haulle ”{need}”:",
         "solvers_for_challenge": "Jäsenet, jotka voisivat auttaa haasteessa {title}:",
         "solvers_brief": "Nämä jäsenet sopisivat parhaiten lähettämääsi tarpeeseen:",
+        "solvers_asked": "Nämä jäsenet sopisivat parhaiten kysymääsi tarpeeseen:",
         "solvers_none": "En löytänyt jäsentä, jonka tiedot sopisivat hakuun ”{need}”. "
         "Henkilökunta voi tietää jonkun",
         "solvers_none_local": "En löytänyt paikkakunnalla {place} toimivaa jäsentä, jonka "

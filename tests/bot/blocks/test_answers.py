@@ -130,6 +130,21 @@ def test_the_template_stays_under_the_written_answer() -> None:
     assert written_at < template_at
 
 
+def test_a_question_no_need_was_cut_from_is_not_repeated_as_the_need() -> None:
+    asked = "Who can warn us before too much snow piles up on school roofs?"
+    answer = Answer(Understood("solvers", "en", asked, need=asked.rstrip("?")), solvers=(KANTAVA,))
+    heading = build_answer(answer, staff_channel="C0STAFF")["blocks"][0]["text"]["text"]
+    assert heading == "These members look best placed to help with what you asked:"
+    finnish = Answer(
+        Understood("solvers", "fi", "kuka osaa?", need="kuka osaa"), solvers=(KANTAVA,)
+    )
+    heading = build_answer(finnish, staff_channel="C0STAFF")["blocks"][0]["text"]["text"]
+    assert heading == "Nämä jäsenet sopisivat parhaiten kysymääsi tarpeeseen:"
+    # A need cut out of its question is still named.
+    plain = build_answer(solver_answer(), staff_channel="C0STAFF")["blocks"][0]["text"]["text"]
+    assert plain == "These members look best placed to help with *snow on roofs*:"
+
+
 def test_template_answers_speak_finnish_to_a_finnish_question() -> None:
     solvers = build_answer(solver_answer("fi"), staff_channel="C0STAFF")
     assert solvers["blocks"][0]["text"]["text"].startswith("Parhaiten sopivat jäsenet")
