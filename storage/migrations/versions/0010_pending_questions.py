@@ -1,6 +1,6 @@
 """pending questions: the event receipt keeps a question's delivery until it is answered
 
-Revision ID: 0008
+Revision ID: 0010
 Revises: 0009
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 
 import storage.models
 
-revision: str = "0008"
+revision: str = "0010"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -5,7 +5,7 @@ organisation's people last looked at their profile; profile_change is the audit 
 when, which fields, before and after); profile_nudge claims each organisation's nudge once per
 period; profile_nudge_opt_out lists the people who turned nudges off.
 
-Revision ID: 0010
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-06 14:38:13.081900
 """
@@ -17,7 +17,7 @@ from alembic import op
 
 import storage.models
 
-revision: str = "0010"
+revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
