@@ -25,6 +25,27 @@ def _from_a_message(body: dict[str, Any]) -> bool:
     return (body.get("container") or {}).get("type") == "message"
 
 
+def _answer_nudge(
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: Respond,
+    viewer: Viewer,
+    engine: Engine,
+    *,
+    record: Callable[..., profiles.ProfileDraft],
+    said: str,
+) -> None:
+    """Record the person's answer to a nudge and tell them, in the organisation's language."""
+    try:
+        draft = record(engine=engine, viewer=viewer, member_id=member_id_of(action))
+    except profiles.ProfileError as exc:
+        respond(**build_profile_notice(refusal_text(exc)), replace_original=False)
+        return
+    language = reading_language(draft.values.languages)
+    text = phrase(language, said, member=draft.member_name)
+    respond(**build_profile_notice(text), replace_original=_from_a_message(body))
+
+
 @identified
 def profile_still_true(
     ack: Ack,
@@ -35,18 +56,10 @@ def profile_still_true(
     engine: Engine,
 ) -> None:
     ack()
-    if viewer is None:
-        return
-    try:
-        draft = profiles.confirm_profile(
-            engine=engine, viewer=viewer, member_id=member_id_of(action)
+    if viewer is not None:
+        _answer_nudge(
+            body, action, respond, viewer, engine, record=profiles.confirm_profile, said="confirmed"
         )
-    except profiles.ProfileError as exc:
-        respond(**build_profile_notice(refusal_text(exc)), replace_original=False)
-        return
-    language = reading_language(draft.values.languages)
-    text = phrase(language, "confirmed", member=draft.member_name)
-    respond(**build_profile_notice(text), replace_original=_from_a_message(body))
 
 
 @identified
@@ -59,16 +72,10 @@ def profile_not_now(
     engine: Engine,
 ) -> None:
     ack()
-    if viewer is None:
-        return
-    try:
-        draft = profiles.not_now(engine=engine, viewer=viewer, member_id=member_id_of(action))
-    except profiles.ProfileError as exc:
-        respond(**build_profile_notice(refusal_text(exc)), replace_original=False)
-        return
-    language = reading_language(draft.values.languages)
-    text = phrase(language, "not_now", member=draft.member_name)
-    respond(**build_profile_notice(text), replace_original=_from_a_message(body))
+    if viewer is not None:
+        _answer_nudge(
+            body, action, respond, viewer, engine, record=profiles.not_now, said="not_now"
+        )
 
 
 @identified
