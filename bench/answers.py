@@ -116,7 +116,7 @@ def demo_bot(model_dir: Path | None, day: str) -> Iterator[Any]:
     from bot.services.records import load_demo
     from bot.settings import Settings
     from storage import migrate
-    from storage.db import make_engine, session_scope
+    from storage.db import make_engine
 
     moment = datetime.fromisoformat(day).replace(hour=8, tzinfo=UTC)
     with tempfile.TemporaryDirectory() as folder, time_machine.travel(moment, tick=True):
@@ -127,8 +127,7 @@ def demo_bot(model_dir: Path | None, day: str) -> Iterator[Any]:
         )
         engine = make_engine(settings.store_url)
         migrate.upgrade(engine)
-        with session_scope(engine) as session:
-            load_demo(session=session)
+        load_demo(engine=engine)
         search = SolverSearch.open(settings, engine, catch_up=False)
         search.index_all()
         try:

@@ -135,8 +135,7 @@ def demo_search(
         scratch_store("postgresql" if lexical == "postgresql" else "sqlite", postgres) as engine,
     ):
         assert engine is not None
-        with session_scope(engine) as session:
-            load_demo(session=session)
+        load_demo(engine=engine)
         embedder = load_embedder(model_dir)
         client = chromadb.PersistentClient(path=str(Path(folder) / "chroma"))
         tag = uuid.uuid4().hex[:8]

@@ -225,13 +225,12 @@ def main(argv: list[str] | None = None) -> None:
         print(f"   {offline.form.title!r}")
 
         heading("The calls' bookkeeping (scic usage)")
-        with session_scope(search.engine) as session:
-            for row in usage_report(session=session, days=1):
-                print(
-                    f"  {row.task:<18} calls {row.calls:>2}  shown {row.shown:>2}  "
-                    f"dropped {row.dropped:>2} {row.dropped_by or ''}  failed {row.failed:>2}  "
-                    f"tokens in {row.input_tokens:>5} out {row.output_tokens:>4}"
-                )
+        for row in usage_report(engine=search.engine, days=1):
+            print(
+                f"  {row.task:<18} calls {row.calls:>2}  shown {row.shown:>2}  "
+                f"dropped {row.dropped:>2} {row.dropped_by or ''}  failed {row.failed:>2}  "
+                f"tokens in {row.input_tokens:>5} out {row.output_tokens:>4}"
+            )
         print(f"  the server answered {len(server.requests)} requests")
 
 

@@ -63,8 +63,7 @@ def main() -> None:
         )
         engine = make_engine(settings.store_url)
         migrate.upgrade(engine)
-        with session_scope(engine) as session:
-            load_demo(session=session)
+        load_demo(engine=engine)
         search = SolverSearch.open(settings, engine, catch_up=False)
         started = time.perf_counter()
         search.index_all()

@@ -14,12 +14,10 @@ from bot.cli.terminal import err, fail, no_such_person, out
 from bot.deps import BotDeps
 from bot.services.digests.choosing import default_ranker, preview_for_channel, preview_for_person
 from bot.services.digests.sending import Outcome, due_digest_previews, send_due_digests
-from bot.services.identity import viewer_of
+from bot.services.identity import person_at_the_terminal
 from bot.services.llm import LanguageModel
 from bot.settings import SettingsError, slack_settings_problems
-from storage.db import session_scope
 from storage.models import DigestFrequency
-from storage.people import person_by_email
 
 app = typer.Typer(
     help="The opportunity digest: preview it, or send the current period's now.",
@@ -51,12 +49,10 @@ def preview(
         # Its calls are logged like any other; the preview itself records nothing.
         llm = LanguageModel.from_settings(config, engine)
         if person:
-            with session_scope(engine) as session:
-                found = person_by_email(session=session, email=person)
-                if found is None:
-                    no_such_person(person)
-                viewer = viewer_of(found, found.slack_user_id or "")
-                who = f"{found.name} <{found.email}>"
+            viewer = person_at_the_terminal(engine=engine, email=person)
+            if viewer is None:
+                no_such_person(person)
+            who = f"{viewer.name} <{viewer.email}>"
             rank = default_ranker(BotDeps(settings=config, engine=engine).solver_search)
             # Read, then the transaction is over before the model writes the opening; staff
             # at the terminal asked, not the person: counted for nobody.

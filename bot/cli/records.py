@@ -13,7 +13,6 @@ from rich.table import Table
 from bot.cli.store import open_search, open_store
 from bot.cli.terminal import err, fail, out, progress_bar
 from bot.services import profiles, records
-from storage.db import session_scope
 from storage.files import detect_format
 from storage.importing import ImportReport
 
@@ -63,9 +62,8 @@ def init(
     with open_store(migrate=True) as engine:
         out.print(f"Store ready at {engine.url.render_as_string()}")
         if demo:
-            with session_scope(engine) as session:
-                for report in records.load_demo(session=session):
-                    print_report(report)
+            for report in records.load_demo(engine=engine):
+                print_report(report)
     if demo:
         index_changes()
 
@@ -118,10 +116,10 @@ def import_(
     if not file.name:  # an empty argument: Path("") is the current folder
         fail(f"give the file to import, e.g. scic import {kind.value} {kind.value}.csv")
     fmt = detect_format(file, format.value if format else None)
-    with open_store() as engine, session_scope(engine) as session, progress_bar() as bar:
+    with open_store() as engine, progress_bar() as bar:
         task = bar.add_task(f"Importing {kind.value}", total=None)
         report = records.import_file(
-            session=session,
+            engine=engine,
             kind=kind.value,
             path=file,
             fmt=fmt,
@@ -130,8 +128,6 @@ def import_(
             on_rows=lambda n: bar.update(task, total=n),
             on_progress=lambda done: bar.update(task, completed=done),
         )
-        if report.problems and not skip_invalid:
-            session.rollback()
     print_report(report)
     if fmt == "csv":
         _tell_about_formulas(file)
@@ -201,16 +197,16 @@ def export(
             count = profiles.export_profile_changes(engine=engine, path=file, fmt=fmt)
         out.print(f"Wrote {count} profile changes to {file}")
         return
-    with open_store() as engine, session_scope(engine) as session:
-        count = records.export_file(session=session, kind=kind.value, path=file, fmt=fmt)  # type: ignore[arg-type]
+    with open_store() as engine:
+        count = records.export_file(engine=engine, kind=kind.value, path=file, fmt=fmt)  # type: ignore[arg-type]
     out.print(f"Wrote {count} {kind.value} to {file}")
 
 
 @app.command()
 def stats() -> None:
     """Count the records in each table of the store."""
-    with open_store() as engine, session_scope(engine) as session:
-        counts = records.store_stats(session=session)
+    with open_store() as engine:
+        counts = records.store_stats(engine=engine)
     table = Table("table", "rows", title=f"Store: {engine.url.render_as_string()}")
     for name, count in counts.items():
         table.add_row(name, str(count))

@@ -14,8 +14,7 @@ from rich.table import Table
 
 from bot.cli.store import open_search, open_store, settings
 from bot.services.impact import ProfileImpact, members_report
-from bot.services.teams.pipeline import PipelineRow, PipelineStage, pipeline_report
-from storage.db import session_scope
+from bot.services.teams.pipeline import PipelineRow, PipelineStage, read_pipeline
 
 app = typer.Typer()
 STAGES = ("suggested", "introduced", "interested", "team_formed", "submitted", "won", "lost")
@@ -119,8 +118,8 @@ def report(
     if what is ReportKind.members:
         _members_report(as_json)
         return
-    with open_store() as engine, session_scope(engine) as session:
-        rows = pipeline_report(session=session)
+    with open_store() as engine:
+        rows = read_pipeline(engine=engine)
     if active:
         rows = [r for r in rows if r.active]
     if as_json:

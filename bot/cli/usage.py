@@ -12,7 +12,6 @@ from rich.table import Table
 
 from bot.cli.store import open_store
 from bot.cli.terminal import out
-from storage.db import session_scope
 
 app = typer.Typer()
 
@@ -25,8 +24,8 @@ def usage(
     """The language model's calls and tokens per day and task (empty when LLM_MODEL is off)."""
     from bot.services.llm import usage_report
 
-    with open_store() as engine, session_scope(engine) as session:
-        rows = usage_report(session=session, days=days)
+    with open_store() as engine:
+        rows = usage_report(engine=engine, days=days)
     if as_json:
         print(json.dumps([asdict(r) for r in rows], indent=2))
         return

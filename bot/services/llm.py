@@ -24,7 +24,6 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.json import parse_json_markdown
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from bot.services.deadlines import DEADLINES, DeadlineTransport
 from bot.settings import Settings, llm_settings_problems
@@ -512,12 +511,14 @@ class UsageRow:
     dropped_by: dict[str, int] = field(default_factory=dict)
 
 
-def usage_report(*, session: Session, days: int) -> list[UsageRow]:
+def usage_report(*, engine: Engine, days: int) -> list[UsageRow]:
     """The language model's use per UTC day and task over the last ``days`` days, newest first."""
     since = start_of_day(clock.now() - timedelta(days=days - 1))
     rows: dict[tuple[str, str], list[int]] = {}
     checks: dict[tuple[str, str], dict[str, int]] = {}
-    for call in model_calls_since(session=session, since=since):
+    with session_scope(engine) as session:  # rows stay readable after it (no expiry on commit)
+        calls = model_calls_since(session=session, since=since)
+    for call in calls:
         key = (call.created_at.astimezone(UTC).date().isoformat(), call.task)
         counts = rows.setdefault(key, [0] * 8)
         counts[0] += 1

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 import storage
 from storage import challenges as challenge_store
 from storage import clock, migrate
-from storage.db import StoreUnavailable, check_store, count_rows
+from storage.db import StoreUnavailable, check_store, count_rows, session_scope
 from storage.exchange import KINDS, Kind
 from storage.files import Format, RawRow, read_rows, write_records
 from storage.importing import ImportReport, export_records, import_rows
@@ -44,7 +44,7 @@ def require_schema(engine: Engine) -> None:
 
 def import_file(
     *,
-    session: Session,
+    engine: Engine,
     kind: Kind,
     path: Path,
     fmt: Format,
@@ -53,20 +53,26 @@ def import_file(
     on_progress: Callable[[int], None] | None = None,
     on_rows: Callable[[int], None] | None = None,
 ) -> ImportReport:
+    """Read ``path`` and upsert its rows in one transaction: with a bad row and without
+    ``skip_invalid`` nothing is written (the report names each problem)."""
     rows: list[RawRow] = read_rows(path, kind, fmt)
     if on_rows:
         on_rows(len(rows))
-    return import_rows(
-        session=session,
-        kind=kind,
-        rows=rows,
-        skip_invalid=skip_invalid,
-        dry_run=dry_run,
-        on_progress=on_progress,
-    )
+    with session_scope(engine) as session:
+        report = import_rows(
+            session=session,
+            kind=kind,
+            rows=rows,
+            skip_invalid=skip_invalid,
+            dry_run=dry_run,
+            on_progress=on_progress,
+        )
+        if report.problems and not skip_invalid:
+            session.rollback()
+    return report
 
 
-def load_demo(*, session: Session) -> list[ImportReport]:
+def load_demo(*, engine: Engine) -> list[ImportReport]:
     """Load the demo members, people and challenges (in that order: later ones refer back).
 
     The demo challenges' dates count from the day they are loaded, so the demo never ages:
@@ -75,21 +81,26 @@ def load_demo(*, session: Session) -> list[ImportReport]:
     """
     now = clock.now()
     reports = []
-    for kind in KINDS:
-        rows = read_rows(DEMO_DIR / f"{kind}.json", kind, "json")
-        dated = kind == "challenges"
-        ages = {row.values["slug"]: _dated(row.values, now) for row in rows} if dated else {}
-        report = import_rows(session=session, kind=kind, rows=rows)
-        if report.problems:
-            raise ValueError(f"demo {kind} are invalid: " + "; ".join(map(str, report.problems)))
-        # Only new rows are dated back: loading again is an upsert that leaves ages alone.
-        for slug in report.created if dated else ():
-            created_at, updated_at = ages[slug]
-            challenge_store.set_challenge_dates(
-                session=session, slug=slug, created_at=created_at, updated_at=updated_at
-            )
-        reports.append(report)
+    with session_scope(engine) as session:
+        for kind in KINDS:
+            reports.append(_load_demo_kind(session, kind, now))
     return reports
+
+
+def _load_demo_kind(session: Session, kind: Kind, now: datetime) -> ImportReport:
+    rows = read_rows(DEMO_DIR / f"{kind}.json", kind, "json")
+    dated = kind == "challenges"
+    ages = {row.values["slug"]: _dated(row.values, now) for row in rows} if dated else {}
+    report = import_rows(session=session, kind=kind, rows=rows)
+    if report.problems:
+        raise ValueError(f"demo {kind} are invalid: " + "; ".join(map(str, report.problems)))
+    # Only new rows are dated back: loading again is an upsert that leaves ages alone.
+    for slug in report.created if dated else ():
+        created_at, updated_at = ages[slug]
+        challenge_store.set_challenge_dates(
+            session=session, slug=slug, created_at=created_at, updated_at=updated_at
+        )
+    return report
 
 
 def _dated(values: dict[str, Any], now: datetime) -> tuple[datetime, datetime]:
@@ -102,11 +113,13 @@ def _dated(values: dict[str, Any], now: datetime) -> tuple[datetime, datetime]:
     return created, max(created, updated)
 
 
-def export_file(*, session: Session, kind: Kind, path: Path, fmt: Format) -> int:
-    records = export_records(session=session, kind=kind)
+def export_file(*, engine: Engine, kind: Kind, path: Path, fmt: Format) -> int:
+    with session_scope(engine) as session:
+        records = export_records(session=session, kind=kind)
     write_records(path, kind, fmt, records)
     return len(records)
 
 
-def store_stats(*, session: Session) -> dict[str, int]:
-    return count_rows(session=session)
+def store_stats(*, engine: Engine) -> dict[str, int]:
+    with session_scope(engine) as session:
+        return count_rows(session=session)

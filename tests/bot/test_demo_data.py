@@ -19,8 +19,7 @@ from tests.conftest import NOW
 
 
 def test_demo_data_loads_on_both_stores_and_is_shaped_like_the_cluster(engine: Engine) -> None:
-    with session_scope(engine) as session:
-        reports = load_demo(session=session)
+    reports = load_demo(engine=engine)
     assert [r.problems for r in reports] == [[], [], []]
     with session_scope(engine) as session:
         members = session.scalars(select(Member)).all()
@@ -38,8 +37,7 @@ def test_demo_data_loads_on_both_stores_and_is_shaped_like_the_cluster(engine: E
         assert sum(c.language == "fi" for c in challenges) >= 5
         cities = {c.city for c in challenges}
         assert {"Espoo", "Tampere", "Madrid", "Kirkenes"} <= cities
-    with session_scope(engine) as session:  # loading twice changes nothing
-        again = load_demo(session=session)
+    again = load_demo(engine=engine)  # loading twice changes nothing
     assert all(not r.created and not r.updated for r in again)
 
 
@@ -49,8 +47,7 @@ def test_the_demo_is_alive_whatever_the_day_it_is_loaded(
 ) -> None:
     clock.move_to(NOW + timedelta(days=days_later))
     now, today = the_clock.now(), the_clock.today()
-    with session_scope(engine) as session:
-        load_demo(session=session)
+    load_demo(engine=engine)
     with session_scope(engine) as session:
         challenges = session.scalars(select(Challenge)).all()
         open_ones = [c for c in challenges if c.is_open_on(today)]

@@ -6,9 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from storage import teams as store
+from storage.db import session_scope
 from storage.models import TeamStatus
 
 
@@ -99,3 +101,10 @@ def pipeline_report(*, session: Session) -> list[PipelineRow]:
         )
         for c in store.reported_challenges(session=session)
     ]
+
+
+def read_pipeline(*, engine: Engine) -> list[PipelineRow]:
+    """`pipeline_report` in a transaction of its own (`scic report`; the App Home reads it in
+    the session it builds the page in)."""
+    with session_scope(engine) as session:
+        return pipeline_report(session=session)

@@ -272,16 +272,14 @@ def test_usage_report_sums_each_day_and_task(engine: Engine, clock: time_machine
     model.write(ECHO, VARIABLES)
     with pytest.raises(LanguageModelError):
         LanguageModel(Broken(messages=iter([])), engine=engine).write(ECHO, VARIABLES)
-    with session_scope(engine) as session:
-        (row,) = usage_report(session=session, days=1)
+    (row,) = usage_report(engine=engine, days=1)
     assert (row.task, row.calls, row.shown, row.failed, row.limited) == ("echo", 3, 0, 1, 0)
     assert (row.input_tokens, row.output_tokens) == (200, 20)
     assert row.day == "2026-11-23"
     clock.move_to(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
-    with session_scope(engine) as session:
-        # Calls from before the window are not counted.
-        assert usage_report(session=session, days=1) == []
-        assert len(usage_report(session=session, days=4)) == 1
+    # Calls from before the window are not counted.
+    assert usage_report(engine=engine, days=1) == []
+    assert len(usage_report(engine=engine, days=4)) == 1
 
 
 def test_calls_beyond_the_cap_wait_briefly_then_give_way_to_the_template(

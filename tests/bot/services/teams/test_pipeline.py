@@ -58,8 +58,7 @@ def test_pipeline_report_counts_each_stage_with_its_first_day(
         rosters.change_team_status(
             engine=engine, viewer=staff(cast), team_id=team_id, status=status
         )
-    with session_scope(engine) as session:
-        rows = {r.slug: r for r in pipeline.pipeline_report(session=session)}
+    rows = {r.slug: r for r in pipeline.read_pipeline(engine=engine)}
     assert set(rows) == {"busy", "quiet"}
     row = rows["busy"]
     assert (row.suggested.count, row.suggested.first_at) == (2, T0)
