@@ -14,6 +14,10 @@ each passage with its rendering in the other language, so an English need finds 
 profile and a Finnish need an English one. The rendering is computed when the passage is
 written (that is, when its record changes) and stored in its metadata.
 
+A question scores its candidate owners' records exactly; a process keeps the records it has
+read (`RecordCache`, bounded) and drops them when the revision marker says any process wrote,
+so a question asks Chroma only for the ids its filter selects, not for their records again.
+
 Without an embedder the index is lexical-only: Chroma still stores the passages (it is the
 shared, persistent copy the BM25 index is rebuilt from), each with a tiny placeholder
 vector derived from its id; those vectors are never searched.
@@ -25,6 +29,7 @@ import hashlib
 import logging
 import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -57,6 +62,11 @@ RESERVED_KEYS = frozenset(
     }
 )
 _PAGE = 2000
+#: Records (document, metadata, vector) a process keeps for exact scoring. Reading a record's
+#: metadata back from Chroma costs about 0.1 ms, and a question scores its 100-150 candidate
+#: owners' ~2,000 records, so a question read them in ~200 ms; kept, it reads only their ids.
+#: About 3 kB each (a 384-float vector, the metadata, the text): 50,000 are ~150 MB.
+RECORDS_KEPT = 50_000
 
 
 @dataclass(frozen=True)
@@ -121,11 +131,67 @@ class LexicalView:
     record_ids: dict[str, list[str]]
 
 
+@dataclass(frozen=True)
+class _Record:
+    document: str
+    metadata: dict[str, MetadataValue]
+    vector: Any  # its row of the embedding matrix (a placeholder in a lexical-only index)
+
+
+class RecordCache:
+    """Records by id, least recently used dropped beyond ``limit``, all dropped when the
+    collection's revision changes (any process's write bumps it), so a record read here is
+    never older than the revision checked before reading it."""
+
+    def __init__(self, limit: int = RECORDS_KEPT) -> None:
+        self.limit = limit
+        self._records: OrderedDict[str, _Record] = OrderedDict()
+        self._revision: str | None = None
+        self._lock = threading.Lock()
+
+    def check(self, revision: str) -> None:
+        """Forget everything if the collection changed since the records were read."""
+        with self._lock:
+            if revision != self._revision:
+                self._records.clear()
+                self._revision = revision
+
+    def clear(self) -> None:
+        with self._lock:
+            self._records.clear()
+            self._revision = None
+
+    def get_many(self, ids: Iterable[str]) -> dict[str, _Record]:
+        found: dict[str, _Record] = {}
+        with self._lock:
+            for rid in ids:
+                record = self._records.get(rid)
+                if record is not None:
+                    self._records.move_to_end(rid)
+                    found[rid] = record
+        return found
+
+    def put_many(self, records: Mapping[str, _Record]) -> None:
+        with self._lock:
+            self._records.update(records)
+            for rid in records:
+                self._records.move_to_end(rid)
+            while len(self._records) > self.limit:
+                self._records.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+
 def _and(*clauses: Where | None) -> dict[str, Any] | None:
     parts = [dict(c) for c in clauses if c]
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else {"$and": parts}
+
+
+def _include(embeddings: bool) -> list[str]:
+    return ["documents", "metadatas"] + (["embeddings"] if embeddings else [])
 
 
 def _placeholder_vector(record_id: str) -> list[float]:
@@ -171,6 +237,8 @@ class PassageIndex:
         self._lock = threading.Lock()
         self._lexical: LexicalView | None = None
         self._lexical_revision: str | None = None
+        #: the records questions score, kept between questions (see RECORDS_KEPT)
+        self.records = RecordCache()
 
     @property
     def dense(self) -> bool:
@@ -319,12 +387,17 @@ class PassageIndex:
             query_embeddings=[v for v in np.asarray(vectors, dtype=np.float32)],
             n_results=max(1, n if in_chroma or level is None else 2 * n),
             where=_and(level_clause, where) if in_chroma else _and(where),
-            include=["metadatas", "distances"],
+            include=["distances"],
         )
+        # The hits' metadata from the records kept (their owners are scored next anyway).
+        records = self.read([rid for ids in result["ids"] for rid in ids])
         hits: list[list[DenseHit]] = []
-        for ids, metas, dists in zip(
-            result["ids"], result["metadatas"], result["distances"], strict=True
-        ):
+        for ids, dists in zip(result["ids"], result["distances"], strict=True):
+            found = [
+                (rid, records[rid].metadata, d)
+                for rid, d in zip(ids, dists, strict=True)
+                if rid in records  # not deleted since the search
+            ]
             hits.append(
                 [
                     DenseHit(
@@ -334,7 +407,7 @@ class PassageIndex:
                         level=str(meta["level"]),
                         similarity=1.0 - float(dist),
                     )
-                    for rid, meta, dist in zip(ids, metas, dists, strict=True)
+                    for rid, meta, dist in found
                     if in_chroma
                     or level is None
                     or (level == "passage" and meta["level"] == "passage")
@@ -349,33 +422,72 @@ class PassageIndex:
         owners: Iterable[str] | None = None,
         embeddings: bool = True,
     ) -> Entries:
-        """All records (both levels) matching ``where`` and belonging to ``owners``."""
-        owner_list = sorted(set(owners)) if owners is not None else None
-        include = ["documents", "metadatas"] + (["embeddings"] if embeddings else [])
+        """All records (both levels) matching ``where`` and belonging to ``owners``.
+
+        With ``owners`` (a question's candidates) only the matching ids are asked of Chroma,
+        with its own filter; the records come from those kept in the process (`read`).
+        """
+        if owners is None:
+            return self._entries_of_pages(
+                self._pages(where=_and(where), include=_include(embeddings)), embeddings
+            )
+        owner_list = sorted(set(owners))
+        ids: list[str] = []
+        if self.fulltext is not None:
+            # No in-memory view to know the records' ids by: ask Chroma by owner.
+            for i in range(0, len(owner_list), 500):
+                clause = _and({"owner": {"$in": owner_list[i : i + 500]}}, where)
+                ids.extend(self.collection.get(where=clause, include=[])["ids"])
+        else:
+            # The ids of each owner's records are known from the (revision-checked) lexical
+            # view; Chroma still applies the filter.
+            view = self.lexical()
+            wanted = [rid for o in owner_list for rid in view.record_ids.get(o, [])]
+            for i in range(0, len(wanted), _PAGE):
+                page = wanted[i : i + _PAGE]
+                ids.extend(
+                    self.collection.get(ids=page, where=_and(where), include=[])["ids"]
+                    if where
+                    else page
+                )
+        records = self.read(ids)
+        kept = [rid for rid in ids if rid in records]
+        rows = {
+            "ids": kept,
+            "documents": [records[rid].document for rid in kept],
+            "metadatas": [records[rid].metadata for rid in kept],
+            "embeddings": [records[rid].vector for rid in kept],
+        }
+        return self._entries_of_pages([rows], embeddings)
+
+    def read(self, ids: Sequence[str]) -> dict[str, _Record]:
+        """The records with these ids that are in the collection, by id: those kept in the
+        process (`RecordCache`) unless the collection changed since, the rest from Chroma."""
+        self.records.check(self._current_revision())
+        found = self.records.get_many(ids)
+        missing = list(dict.fromkeys(rid for rid in ids if rid not in found))
+        for start in range(0, len(missing), _PAGE):
+            rows = self.collection.get(ids=missing[start : start + _PAGE], include=_include(True))
+            fetched = {
+                rid: _Record(str(doc), dict(meta), np.array(vector, dtype=np.float32))
+                for rid, doc, meta, vector in zip(
+                    rows["ids"],
+                    rows["documents"],
+                    rows["metadatas"],
+                    rows["embeddings"],
+                    strict=True,
+                )
+            }
+            self.records.put_many(fetched)
+            found.update(fetched)
+        return found
+
+    @staticmethod
+    def _entries_of_pages(pages: Iterable[Any], embeddings: bool) -> Entries:
         ids: list[str] = []
         docs: list[str] = []
         metas: list[dict[str, MetadataValue]] = []
         vectors: list[Any] = []
-        if owner_list is None:
-            pages = self._pages(where=_and(where), include=include)
-        elif self.fulltext is not None:
-            # No in-memory view to know the records' ids by: ask Chroma by owner.
-            pages = (
-                self.collection.get(
-                    where=_and({"owner": {"$in": owner_list[i : i + 500]}}, where),
-                    include=include,
-                )
-                for i in range(0, len(owner_list), 500)
-            )
-        else:
-            # Fetching by id is far faster than a metadata $in filter; the ids of each
-            # owner's records are known from the (revision-checked) lexical view.
-            view = self.lexical()
-            wanted = [rid for o in owner_list for rid in view.record_ids.get(o, [])]
-            pages = (
-                self.collection.get(ids=wanted[i : i + _PAGE], where=_and(where), include=include)
-                for i in range(0, len(wanted), _PAGE)
-            )
         for rows in pages:
             ids.extend(rows["ids"])
             docs.extend(rows["documents"])
@@ -431,8 +543,8 @@ class PassageIndex:
         out: set[str] = set()
         for i in range(0, len(owner_list), 500):
             clause = _and({"level": "passage"}, {"owner": {"$in": owner_list[i : i + 500]}}, where)
-            rows = self.collection.get(where=clause, include=["metadatas"])
-            out.update(str(m["owner"]) for m in rows["metadatas"])
+            ids = self.collection.get(where=clause, include=[])["ids"]
+            out.update(str(r.metadata["owner"]) for r in self.read(ids).values())
         return out
 
     def allowed_ids(self, where: Where) -> set[str]:
@@ -473,6 +585,7 @@ class PassageIndex:
             return 1000
 
     def _bump_revision(self) -> None:
+        self.records.clear()
         self._revisions.upsert(
             ids=["revision"], embeddings=[[1.0]], metadatas=[{"rev": uuid.uuid4().hex}]
         )

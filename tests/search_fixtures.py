@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +34,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """A real `chroma run` server on a free loopback port, and an HttpClient for it."""
+@contextmanager
+def chroma_run(path: Path) -> Iterator[tuple[Any, str]]:
+    """`chroma run` on a free loopback port, storing under ``path``: an HttpClient and its URL."""
     port = free_port()
-    path = tmp_path_factory.mktemp("chroma-server")
     chroma = Path(sys.executable).with_name("chroma")
     process = subprocess.Popen(
         [str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
@@ -55,7 +55,14 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
                 if time.monotonic() > deadline or process.poll() is not None:
                     pytest.fail(f"`chroma run` did not start on port {port}")
                 time.sleep(0.3)
-        yield client
+        yield client, f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real `chroma run` server on a free loopback port, and an HttpClient for it."""
+    with chroma_run(tmp_path_factory.mktemp("chroma-server")) as (client, _url):
+        yield client

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from retrieval.index import PassageIndex
@@ -83,3 +84,53 @@ def test_two_processes_sharing_a_collection_agree(
     assert match_owners(other, "leak detection", top_k=1)[0].owner == "aquasense"
     fake_index.delete_owner("aquasense")  # the other's BM25 cache must notice
     assert all(m.owner != "aquasense" for m in match_owners(other, "leak detection", top_k=5))
+
+
+def _records_read(index: PassageIndex) -> list[int]:
+    """Counts, per call, of the records a question reads back from Chroma (documents)."""
+    counts: list[int] = []
+    original = index.collection.get
+
+    def counting_get(*args: Any, **kwargs: Any) -> Any:
+        rows = original(*args, **kwargs)
+        if "documents" in (kwargs.get("include") or []):
+            counts.append(len(rows["ids"]))
+        return rows
+
+    index.collection.get = counting_get
+    return counts
+
+
+def test_a_repeated_question_reads_only_ids_and_ranks_the_same(fake_index: PassageIndex) -> None:
+    fake_index.upsert(member_passages())
+    first = match_owners(fake_index, "leak detection in water mains", top_k=3)
+    reads = _records_read(fake_index)
+    again = match_owners(fake_index, "leak detection in water mains", top_k=3)
+    assert again == first and first[0].owner == "aquasense"
+    assert sum(reads) == 0  # every candidate's records were kept from the first question
+
+
+def test_kept_records_follow_another_processs_writes(
+    chroma_client: Any, fake_index: PassageIndex
+) -> None:
+    # `other` is a second process on the same collection; it keeps what its questions read.
+    other = PassageIndex(chroma_client, fake_index.embedder, name=fake_index.name.rsplit("-", 2)[0])
+    fake_index.upsert(member_passages())
+    before = match_owners(other, "robotic snow clearing", top_k=1)[0]
+    assert before.owner == "arcticmove"
+    assert "Robotic snow clearing" in before.evidence[0].snippet
+    old = next(p for p in member_passages() if p.title == "Kirkenes pilot 2023")
+    text = "Robotic snow clearing and gritting of icy pavements in Kirkenes."
+    fake_index.upsert([replace(old, text=text)])
+    after = match_owners(other, "robotic snow clearing", top_k=1)[0]
+    assert "gritting of icy pavements" in after.evidence[0].snippet
+
+
+def test_a_small_record_cache_ranks_as_a_large_one(fake_index: PassageIndex) -> None:
+    fake_index.upsert(member_passages())
+    queries = ["heat distribution pipes", "parking sensors", "street lights", "shuttle buses"]
+    expected = [match_owners(fake_index, q, top_k=3) for q in queries]
+    fake_index.records.clear()
+    fake_index.records.limit = 3  # fewer than one question's candidates' records
+    assert [match_owners(fake_index, q, top_k=3) for q in queries] == expected
+    assert len(fake_index.records) <= 3
