@@ -5,6 +5,8 @@ apologises when it is too old); an error is never said as "no answer in the reco
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -14,8 +16,10 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from bot.listeners.events import questions
-from bot.recovery import QuestionRecovery
-from bot.services.slack_events import first_delivery
+from bot.recovery import RETRY_AFTER, QuestionRecovery
+from bot.services import slack_events
+from bot.services.questions.asking import reply_to
+from bot.services.slack_events import first_delivery, unanswered_questions
 from standins.cluster import MEMBER_USER, Cast
 from standins.slack import BOT_USER_ID, TEAM_ID, RunningBot
 
@@ -119,3 +123,73 @@ def test_an_error_while_answering_is_said_as_an_error(
     (reply,) = bot.fake.wait_for_method("chat.postMessage")
     assert "something went wrong on my side" in reply.args["text"]
     assert "I found no member" not in reply.args["text"]
+
+
+def slow_first_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[threading.Event, threading.Event, list[int]]:
+    """The first answer waits for ``release`` (a model taking its time); later ones do not.
+    ``calls`` counts the answers written, the slow one once it is written."""
+    started, release, calls = threading.Event(), threading.Event(), []
+
+    def slow(**kwargs: Any) -> Any:
+        if not started.is_set():
+            started.set()
+            release.wait(30)
+        try:
+            return reply_to(**kwargs)
+        finally:
+            calls.append(1)
+
+    monkeypatch.setattr(questions, "reply_to", slow)
+    return started, release, calls
+
+
+def test_an_answer_slower_than_its_claim_is_kept_by_its_heartbeat_and_posted_once(
+    bot: RunningBot,
+    engine: Engine,
+    cast: Cast,
+    clock: time_machine.Traveller,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(slack_events, "RENEW_EVERY", timedelta(seconds=0.05))
+    started, release, calls = slow_first_answer(monkeypatch)
+    assert bot.sender.message(MEMBER_USER, QUESTION).status == 200
+    assert started.wait(10)
+    clock.shift(timedelta(minutes=3))  # past the two-minute claim taken at the start
+    deadline = time.monotonic() + 10
+    while unanswered_questions(engine=engine, older_than=RETRY_AFTER):
+        assert time.monotonic() < deadline, "the answering process never renewed its claim"
+        time.sleep(0.05)
+    sweeper = recovery(bot)
+    assert sweeper.sweep() == 0
+    release.set()
+    bot.fake.wait_for_method("chat.postMessage")
+    bot.fake.settle(quiet=0.5)
+    clock.shift(timedelta(minutes=3))
+    assert sweeper.sweep() == 0
+    assert len(answers(bot)) == 1 and len(calls) == 1
+
+
+def test_an_answer_taken_over_by_the_recovery_is_not_posted_by_its_first_process(
+    bot: RunningBot, cast: Cast, clock: time_machine.Traveller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first process could not renew its claim (stalled, or the store out of its reach).
+    monkeypatch.setattr(slack_events, "RENEW_EVERY", timedelta(hours=1))
+    started, release, calls = slow_first_answer(monkeypatch)
+    assert bot.sender.message(MEMBER_USER, QUESTION).status == 200
+    assert started.wait(10)
+    clock.shift(timedelta(minutes=3))
+    sweeper = recovery(bot)
+    assert sweeper.sweep() == 1
+    (answer,) = bot.fake.wait_for_method("chat.postMessage")
+    assert "Arctic Sense Oy" in answer.args["text"]
+    release.set()
+    deadline = time.monotonic() + 10
+    while len(calls) < 2:  # the slow answer is written, and would be posted now
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    bot.fake.settle(quiet=1.0)
+    clock.shift(timedelta(minutes=3))
+    assert sweeper.sweep() == 0
+    assert len(answers(bot)) == 1

@@ -37,6 +37,7 @@ from bot.services.questions.vocabulary import VOCABULARIES, Vocabulary, stems_of
 from retrieval.profiles import owner_id
 from retrieval.ranking import match_owners
 from storage import clock
+from storage.db import STORE_ERRORS as STORE_ERRORS  # what an outage raises, for callers
 from storage.db import session_scope
 from storage.models import OPEN_STATUSES
 from storage.questions import earlier_questions, log_question
