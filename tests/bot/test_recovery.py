@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -21,7 +22,9 @@ from bot.services import slack_events
 from bot.services.questions.asking import reply_to
 from bot.services.slack_events import first_delivery, unanswered_questions
 from standins.cluster import MEMBER_USER, Cast
-from standins.slack import BOT_USER_ID, TEAM_ID, RunningBot
+from standins.slack import BOT_USER_ID, TEAM_ID, FakeSlack, RunningBot, running_bot
+from standins.tcp_proxy import CuttableProxy
+from storage.db import make_engine
 
 QUESTION = "who can do structural health monitoring?"
 
@@ -193,3 +196,71 @@ def test_an_answer_taken_over_by_the_recovery_is_not_posted_by_its_first_process
     clock.shift(timedelta(minutes=3))
     assert sweeper.sweep() == 0
     assert len(answers(bot)) == 1
+
+
+@pytest.fixture
+def store_outage(engine: Engine) -> Iterator[tuple[Engine, CuttableProxy]]:
+    """The test's PostgreSQL store seen through a proxy that can cut it (a store outage)."""
+    with CuttableProxy(engine.url.host or "127.0.0.1", engine.url.port or 5432) as proxy:
+        url = engine.url.set(host="127.0.0.1", port=proxy.port)
+        behind = make_engine(url.render_as_string(hide_password=False))
+        yield behind, proxy
+        behind.dispose()
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+def test_through_a_store_outage_every_acknowledged_question_is_answered_once(
+    store_outage: tuple[Engine, CuttableProxy],
+    fake_slack: FakeSlack,
+    cast: Cast,
+    clock: time_machine.Traveller,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store, proxy = store_outage
+    monkeypatch.setattr(slack_events, "SETTLE_RETRY", 0.1)
+    with running_bot(store, fake_slack) as bot:
+        # Down at the ack: not acknowledged (HTTP 500), so Slack delivers it again.
+        proxy.cut()
+        refused = bot.sender.message(MEMBER_USER, QUESTION, event_id="Ev0DOWNATACK")
+        assert refused.status == 500 and refused.seconds < 3
+        proxy.restore()
+
+        # Down mid-answer: nothing posted, and no false "no member fits".
+        def cut_then_answer(**kwargs: Any) -> Any:
+            proxy.cut()
+            return reply_to(**kwargs)
+
+        monkeypatch.setattr(questions, "reply_to", cut_then_answer)
+        assert bot.sender.message(MEMBER_USER, QUESTION, event_id="Ev0MIDANSWER").status == 200
+        bot.fake.wait_for_method("reactions.add")
+        bot.fake.settle(quiet=1.0)
+        assert answers(bot) == []
+        monkeypatch.setattr(questions, "reply_to", reply_to)
+        proxy.restore()
+
+        # Down just after the answer was posted: it is still marked answered once back.
+        held = bot.fake.hold("chat.postMessage")
+        assert bot.sender.message(MEMBER_USER, QUESTION, event_id="Ev0AFTERPOST").status == 200
+        bot.fake.wait_for_method("chat.postMessage")
+        proxy.cut()
+        held.set()
+        bot.fake.settle(quiet=1.0)
+        proxy.restore()
+
+        # Slack's retry of the refused one, and the recovery's sweep after the outage.
+        assert (
+            bot.sender.message(MEMBER_USER, QUESTION, event_id="Ev0DOWNATACK", retry_num=1).status
+            == 200
+        )
+        bot.fake.wait_for_method("chat.postMessage", count=2, timeout=10)
+        time.sleep(1.0)  # the posted answer's mark, retried every 0.1 s, gets through
+        clock.shift(timedelta(minutes=3))
+        sweeper = QuestionRecovery(bot.server.app, store)
+        assert sweeper.sweep() == 1  # the one cut mid-answer
+        bot.fake.wait_for_method("chat.postMessage", count=3, timeout=10)
+        bot.fake.settle(quiet=1.0)
+        clock.shift(timedelta(minutes=3))
+        assert sweeper.sweep() == 0
+        posted = bot.fake.calls_to("chat.postMessage")
+        assert len(posted) == 3 and len({c.args["thread_ts"] for c in posted}) == 3
+        assert all("Arctic Sense Oy" in c.args["text"] for c in posted)
