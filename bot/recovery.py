@@ -3,7 +3,7 @@ refusing the answer, or the process died after the ack.
 
 Every bot process runs a `QuestionRecovery` thread. It looks, at start-up and then every
 SWEEP_INTERVAL seconds, for questions whose delivery (kept by `bot.middleware` before the
-ack) has waited over RETRY_AFTER and that no process holds (`slack_events.take_question`):
+ack) has waited over RETRY_AFTER and that no process holds (`slack_events.answering`):
 recent ones go through the Bolt app again, exactly as Slack delivered them, and are answered
 once; ones older than ANSWER_WITHIN get an apology instead of a late answer.
 """
@@ -18,12 +18,11 @@ from datetime import timedelta
 from slack_bolt import App, BoltRequest
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.blocks.messages import build_missed_question
 from bot.middleware import REDELIVERY
-from bot.services.slack_events import question_answered, take_question, unanswered_questions
-from storage.db import StoreUnavailable
+from bot.services.slack_events import answering, unanswered_questions
+from storage.db import STORE_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +62,7 @@ class QuestionRecovery:
         (or handed to the app to answer)."""
         try:
             waiting = unanswered_questions(engine=self.engine, older_than=RETRY_AFTER)
-        except (SQLAlchemyError, StoreUnavailable) as exc:
+        except STORE_ERRORS as exc:
             log.info("no recovery sweep while the store is unavailable (%s)", type(exc).__name__)
             return 0
         done = 0
@@ -86,19 +85,20 @@ class QuestionRecovery:
         self.app.dispatch(BoltRequest(body=body, mode="socket_mode", context={REDELIVERY: True}))
 
     def _apologise(self, event_id: str, body: str) -> int:
-        if not take_question(engine=self.engine, event_id=event_id):
-            return 0
-        event = json.loads(body).get("event") or {}
-        try:
-            self.app.client.chat_postMessage(
-                channel=event["channel"],
-                thread_ts=event.get("thread_ts") or event["ts"],
-                **build_missed_question(),
-            )
-        except SlackApiError as exc:
-            log.warning(
-                "could not apologise for question %s: %s", event_id, exc.response.get("error")
-            )
-            return 0
-        question_answered(engine=self.engine, event_id=event_id)
-        return 1
+        with answering(engine=self.engine, event_id=event_id) as lease:
+            if lease is None:
+                return 0
+            event = json.loads(body).get("event") or {}
+            try:
+                self.app.client.chat_postMessage(
+                    channel=event["channel"],
+                    thread_ts=event.get("thread_ts") or event["ts"],
+                    **build_missed_question(),
+                )
+            except SlackApiError as exc:
+                log.warning(
+                    "could not apologise for question %s: %s", event_id, exc.response.get("error")
+                )
+                return 0
+            lease.finish(answered=True)
+            return 1

@@ -22,6 +22,10 @@ class StoreUnavailable(Exception):
     """The store named by DATABASE_URL cannot be opened; the message says what to do."""
 
 
+# What a store that failed (down, unreachable, refusing) raises: callers that wait for it to come
+# back catch these and nothing else.
+STORE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, StoreUnavailable)
+
 _URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@'\"]*:)[^\s@'\"]+@")
 
 

@@ -5,6 +5,7 @@ Each takes the caller's session."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -35,10 +36,12 @@ def record_event_once(
     return session.execute(statement).first() is not None
 
 
-def claim_question(*, session: Session, event_id: str, now: datetime, until: datetime) -> bool:
-    """Take the question delivered as ``event_id`` to answer it, until ``until``; False when
-    it is answered or another process holds it. True for an event never recorded (nothing to
-    share). One UPDATE, so two processes cannot both take it."""
+def claim_question(
+    *, session: Session, event_id: str, now: datetime, until: datetime
+) -> Literal["taken", "held", "unrecorded"]:
+    """Take the question delivered as ``event_id`` to answer it, until ``until``: "taken";
+    "held" when it is answered or another process holds it; "unrecorded" for an event never
+    recorded (nothing to share). One UPDATE, so two processes cannot both take it."""
     claimed = session.execute(
         update(SlackEventReceipt)
         .where(
@@ -50,16 +53,60 @@ def claim_question(*, session: Session, event_id: str, now: datetime, until: dat
         .returning(SlackEventReceipt.event_id)
     ).first()
     if claimed is not None:
-        return True
-    return session.get(SlackEventReceipt, event_id) is None
+        return "taken"
+    return "held" if session.get(SlackEventReceipt, event_id) is not None else "unrecorded"
 
 
-def mark_question_answered(*, session: Session, event_id: str, at: datetime) -> None:
-    session.execute(
+def renew_question_claim(
+    *, session: Session, event_id: str, held_until: datetime, until: datetime
+) -> bool:
+    """Hold the question delivered as ``event_id`` on, until ``until``, if the claim that ends
+    at ``held_until`` is still the one on it: a claim is known by its end, since a process
+    taking a question over always sets a later one. False when another process took it over
+    or it was answered. (A claim past its end that nobody took over is still ours.)"""
+    renewed = session.execute(
         update(SlackEventReceipt)
-        .where(SlackEventReceipt.event_id == event_id)
-        .values(answered_at=at, claimed_until=None)
+        .where(
+            SlackEventReceipt.event_id == event_id,
+            SlackEventReceipt.answered_at.is_(None),
+            SlackEventReceipt.claimed_until == held_until,
+        )
+        .values(claimed_until=until)
+        .returning(SlackEventReceipt.event_id)
+    ).first()
+    return renewed is not None
+
+
+def mark_question_answered(
+    *, session: Session, event_id: str, at: datetime, held_until: datetime | None = None
+) -> bool:
+    """Note that the question was answered; with ``held_until``, only by the holder of that
+    claim (False: another process took it over, or it was answered already)."""
+    statement = update(SlackEventReceipt).where(
+        SlackEventReceipt.event_id == event_id, SlackEventReceipt.answered_at.is_(None)
     )
+    if held_until is not None:
+        statement = statement.where(SlackEventReceipt.claimed_until == held_until)
+    marked = session.execute(
+        statement.values(answered_at=at, claimed_until=None).returning(SlackEventReceipt.event_id)
+    ).first()
+    return marked is not None
+
+
+def release_question_claim(*, session: Session, event_id: str, held_until: datetime) -> bool:
+    """Let the question go (its answer failed) so that the recovery may take it up at once,
+    if the claim ending at ``held_until`` is still the one on it."""
+    released = session.execute(
+        update(SlackEventReceipt)
+        .where(
+            SlackEventReceipt.event_id == event_id,
+            SlackEventReceipt.answered_at.is_(None),
+            SlackEventReceipt.claimed_until == held_until,
+        )
+        .values(claimed_until=None)
+        .returning(SlackEventReceipt.event_id)
+    ).first()
+    return released is not None
 
 
 def waiting_questions(

@@ -52,6 +52,16 @@ def respond_reply(args: Args, reply: dict[str, Any]) -> None:
     args.respond(**reply)
 
 
+def private_reply(args: Args, reply: dict[str, Any]) -> None:
+    """A button anywhere: through its response_url on a message (shown only to the clicker),
+    else, from the Home tab or a modal, by DM."""
+    args.ack()
+    if args.body.get("response_url"):
+        args.respond(response_type="ephemeral", replace_original=False, **reply)
+    else:
+        args.client.chat_postMessage(channel=args.body["user"]["id"], **reply)
+
+
 def _acknowledge_first(args: Args) -> None:
     # Events are acknowledged by Bolt before the listener runs; a modal's submission may need
     # to answer with errors, so its listener acknowledges it.

@@ -16,8 +16,8 @@ from storage import clock
 from storage import introductions as store
 from storage import members as member_store
 from storage.db import session_scope
-from storage.models import Introduction, IntroductionStatus, Member, Person
-from storage.questions import question_text
+from storage.models import Introduction, IntroductionStatus, Member, MembershipStatus, Person
+from storage.questions import question_asked_by, question_text
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,11 @@ def request_introduction(
     """Ask to be introduced to ``member_slug`` about the logged question ``question_id`` (none:
     an answer no question was logged for); the same request twice returns the first."""
     with session_scope(engine) as session:
-        question = question_text(session=session, question_id=question_id)
+        # The button's value comes from Slack: another person's question is never copied into
+        # a request that goes to a contact (only the asker's own, or none).
+        asked_by = question_asked_by(session=session, question_id=question_id or 0)
+        own = question_id is not None and asked_by is not None and asked_by == asker.person_id
+        question = question_text(session=session, question_id=question_id) if own else ""
         return _request_introduction(
             session=session, asker=asker, member_slug=member_slug, question=question
         )
@@ -86,7 +90,8 @@ def _request_introduction(
     *, session: Session, asker: Viewer, member_slug: str, question: str
 ) -> IntroductionRequest:
     member = member_store.member_by_slug(session=session, slug=member_slug)
-    if member is None:
+    if member is None or member.membership_status is not MembershipStatus.ACTIVE:
+        # Former and pending members are never suggested, so never introduced either.
         raise IntroductionError("That member is no longer in the cluster's records.")
     if member.id == asker.member_id:
         raise IntroductionError(f"You are at {member.name} yourself.")

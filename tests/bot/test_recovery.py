@@ -5,6 +5,9 @@ apologises when it is too old); an error is never said as "no answer in the reco
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -14,10 +17,14 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from bot.listeners.events import questions
-from bot.recovery import QuestionRecovery
-from bot.services.slack_events import first_delivery
+from bot.recovery import RETRY_AFTER, QuestionRecovery
+from bot.services import slack_events
+from bot.services.questions.asking import reply_to
+from bot.services.slack_events import first_delivery, unanswered_questions
 from standins.cluster import MEMBER_USER, Cast
-from standins.slack import BOT_USER_ID, TEAM_ID, RunningBot
+from standins.slack import BOT_USER_ID, TEAM_ID, FakeSlack, RunningBot, running_bot
+from standins.tcp_proxy import CuttableProxy
+from storage.db import make_engine
 
 QUESTION = "who can do structural health monitoring?"
 
@@ -119,3 +126,141 @@ def test_an_error_while_answering_is_said_as_an_error(
     (reply,) = bot.fake.wait_for_method("chat.postMessage")
     assert "something went wrong on my side" in reply.args["text"]
     assert "I found no member" not in reply.args["text"]
+
+
+def slow_first_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[threading.Event, threading.Event, list[int]]:
+    """The first answer waits for ``release`` (a model taking its time); later ones do not.
+    ``calls`` counts the answers written, the slow one once it is written."""
+    started, release, calls = threading.Event(), threading.Event(), []
+
+    def slow(**kwargs: Any) -> Any:
+        if not started.is_set():
+            started.set()
+            release.wait(30)
+        try:
+            return reply_to(**kwargs)
+        finally:
+            calls.append(1)
+
+    monkeypatch.setattr(questions, "reply_to", slow)
+    return started, release, calls
+
+
+def test_an_answer_slower_than_its_claim_is_kept_by_its_heartbeat_and_posted_once(
+    bot: RunningBot,
+    engine: Engine,
+    cast: Cast,
+    clock: time_machine.Traveller,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(slack_events, "RENEW_EVERY", timedelta(seconds=0.05))
+    started, release, calls = slow_first_answer(monkeypatch)
+    assert bot.sender.message(MEMBER_USER, QUESTION).status == 200
+    assert started.wait(10)
+    clock.shift(timedelta(minutes=3))  # past the two-minute claim taken at the start
+    deadline = time.monotonic() + 10
+    while unanswered_questions(engine=engine, older_than=RETRY_AFTER):
+        assert time.monotonic() < deadline, "the answering process never renewed its claim"
+        time.sleep(0.05)
+    sweeper = recovery(bot)
+    assert sweeper.sweep() == 0
+    release.set()
+    bot.fake.wait_for_method("chat.postMessage")
+    bot.fake.settle(quiet=0.5)
+    clock.shift(timedelta(minutes=3))
+    assert sweeper.sweep() == 0
+    assert len(answers(bot)) == 1 and len(calls) == 1
+
+
+def test_an_answer_taken_over_by_the_recovery_is_not_posted_by_its_first_process(
+    bot: RunningBot, cast: Cast, clock: time_machine.Traveller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first process could not renew its claim (stalled, or the store out of its reach).
+    monkeypatch.setattr(slack_events, "RENEW_EVERY", timedelta(hours=1))
+    started, release, calls = slow_first_answer(monkeypatch)
+    assert bot.sender.message(MEMBER_USER, QUESTION).status == 200
+    assert started.wait(10)
+    clock.shift(timedelta(minutes=3))
+    sweeper = recovery(bot)
+    assert sweeper.sweep() == 1
+    (answer,) = bot.fake.wait_for_method("chat.postMessage")
+    assert "Arctic Sense Oy" in answer.args["text"]
+    release.set()
+    deadline = time.monotonic() + 10
+    while len(calls) < 2:  # the slow answer is written, and would be posted now
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    bot.fake.settle(quiet=1.0)
+    clock.shift(timedelta(minutes=3))
+    assert sweeper.sweep() == 0
+    assert len(answers(bot)) == 1
+
+
+@pytest.fixture
+def store_outage(engine: Engine) -> Iterator[tuple[Engine, CuttableProxy]]:
+    """The test's PostgreSQL store seen through a proxy that can cut it (a store outage)."""
+    with CuttableProxy(engine.url.host or "127.0.0.1", engine.url.port or 5432) as proxy:
+        url = engine.url.set(host="127.0.0.1", port=proxy.port)
+        behind = make_engine(url.render_as_string(hide_password=False))
+        yield behind, proxy
+        behind.dispose()
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+def test_through_a_store_outage_every_acknowledged_question_is_answered_once(
+    store_outage: tuple[Engine, CuttableProxy],
+    fake_slack: FakeSlack,
+    cast: Cast,
+    clock: time_machine.Traveller,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store, proxy = store_outage
+    monkeypatch.setattr(slack_events, "SETTLE_RETRY", 0.1)
+    with running_bot(store, fake_slack) as bot:
+        # Down at the ack: not acknowledged (HTTP 500), so Slack delivers it again.
+        proxy.cut()
+        refused = bot.sender.message(MEMBER_USER, QUESTION, event_id="Ev0DOWNATACK")
+        assert refused.status == 500 and refused.seconds < 3
+        proxy.restore()
+
+        # Down mid-answer: nothing posted, and no false "no member fits".
+        def cut_then_answer(**kwargs: Any) -> Any:
+            proxy.cut()
+            return reply_to(**kwargs)
+
+        monkeypatch.setattr(questions, "reply_to", cut_then_answer)
+        assert bot.sender.message(MEMBER_USER, QUESTION, event_id="Ev0MIDANSWER").status == 200
+        bot.fake.wait_for_method("reactions.add")
+        bot.fake.settle(quiet=1.0)
+        assert answers(bot) == []
+        monkeypatch.setattr(questions, "reply_to", reply_to)
+        proxy.restore()
+
+        # Down just after the answer was posted: it is still marked answered once back.
+        held = bot.fake.hold("chat.postMessage")
+        assert bot.sender.message(MEMBER_USER, QUESTION, event_id="Ev0AFTERPOST").status == 200
+        bot.fake.wait_for_method("chat.postMessage")
+        proxy.cut()
+        held.set()
+        bot.fake.settle(quiet=1.0)
+        proxy.restore()
+
+        # Slack's retry of the refused one, and the recovery's sweep after the outage.
+        assert (
+            bot.sender.message(MEMBER_USER, QUESTION, event_id="Ev0DOWNATACK", retry_num=1).status
+            == 200
+        )
+        bot.fake.wait_for_method("chat.postMessage", count=2, timeout=10)
+        time.sleep(1.0)  # the posted answer's mark, retried every 0.1 s, gets through
+        clock.shift(timedelta(minutes=3))
+        sweeper = QuestionRecovery(bot.server.app, store)
+        assert sweeper.sweep() == 1  # the one cut mid-answer
+        bot.fake.wait_for_method("chat.postMessage", count=3, timeout=10)
+        bot.fake.settle(quiet=1.0)
+        clock.shift(timedelta(minutes=3))
+        assert sweeper.sweep() == 0
+        posted = bot.fake.calls_to("chat.postMessage")
+        assert len(posted) == 3 and len({c.args["thread_ts"] for c in posted}) == 3
+        assert all("Arctic Sense Oy" in c.args["text"] for c in posted)

@@ -7,7 +7,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine
 
 from storage.db import session_scope
-from storage.slack import forget_events_before, record_event_once
+from storage.slack import (
+    claim_question,
+    forget_events_before,
+    mark_question_answered,
+    record_event_once,
+    renew_question_claim,
+)
 
 
 def test_only_the_first_delivery_of_an_event_counts(engine: Engine) -> None:
@@ -38,3 +44,43 @@ def test_old_receipts_are_forgotten(engine: Engine) -> None:
     with session_scope(engine) as session:
         assert record_event_once(session=session, event_id="old", received_at=now)
         assert not record_event_once(session=session, event_id="new", received_at=now)
+
+
+def test_a_claim_is_renewed_and_marked_only_by_its_holder(engine: Engine) -> None:
+    """The claim is known by its end: once another process has taken the question over, the
+    first holder can neither renew it nor mark it answered (on both backends, where the end
+    must compare equal after the round trip)."""
+    now = datetime(2026, 3, 2, 9, 0, 0, 123456, tzinfo=UTC)
+    first_end, second_end = now + timedelta(minutes=2), now + timedelta(minutes=5, seconds=1)
+    with session_scope(engine) as session:
+        record_event_once(session=session, event_id="EvQ", received_at=now, body="{}")
+        assert claim_question(session=session, event_id="EvQ", now=now, until=first_end) == (
+            "taken"
+        )
+    with session_scope(engine) as session:
+        renewed = first_end + timedelta(seconds=30)
+        assert renew_question_claim(
+            session=session, event_id="EvQ", held_until=first_end, until=renewed
+        )
+        first_end = renewed
+    later = first_end + timedelta(seconds=1)
+    with session_scope(engine) as session:
+        assert claim_question(session=session, event_id="EvQ", now=now, until=later) == "held"
+        assert claim_question(session=session, event_id="EvQ", now=later, until=second_end) == (
+            "taken"
+        )
+    with session_scope(engine) as session:
+        assert not renew_question_claim(
+            session=session, event_id="EvQ", held_until=first_end, until=second_end
+        )
+        assert not mark_question_answered(
+            session=session, event_id="EvQ", at=later, held_until=first_end
+        )
+        assert mark_question_answered(
+            session=session, event_id="EvQ", at=later, held_until=second_end
+        )
+    with session_scope(engine) as session:
+        assert claim_question(session=session, event_id="EvQ", now=later, until=later) == "held"
+        assert claim_question(session=session, event_id="EvX", now=later, until=later) == (
+            "unrecorded"
+        )

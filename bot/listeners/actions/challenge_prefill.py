@@ -27,7 +27,8 @@ from bot.blocks.challenge_modal import (
     prefill_note,
     view_revision,
 )
-from bot.listeners.strangers import identified
+from bot.blocks.messages import build_not_staff
+from bot.listeners.strangers import people_only, private_reply
 from bot.listeners.views.challenge_new import form_from_view, pasted_text
 from bot.services import intake
 from bot.services.challenges import earliest_today
@@ -104,19 +105,24 @@ def open_prefilled(
     _update(client, view_id=str(shown.get("id")), hash=shown.get("hash"), view=view)
 
 
-@identified
+@people_only(private_reply)
 def prefill_pressed(
     ack: Ack,
     body: dict[str, Any],
     client: WebClient,
-    viewer: Viewer | None,
+    viewer: Viewer,
     engine: Engine,
     llm: LanguageModel | None,
 ) -> None:
     ack()
     view: dict[str, Any] = body.get("view") or {}
-    if viewer is None or not viewer.is_staff or not view.get("id"):
-        # Only staff are given the modal; a forged click gets no model call.
+    if not viewer.is_staff:
+        # Only staff are given the modal; a forged click gets no model call, and the reason.
+        client.chat_postMessage(
+            channel=viewer.slack_user_id, **build_not_staff(what="post challenges")
+        )
+        return
+    if not view.get("id"):
         return
     view_id, metadata = str(view["id"]), str(view.get("private_metadata") or "")
     typed = form_from_view(view)

@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 
 from bot.blocks.profile import build_profile_modal, build_profile_notice, refusal_text
-from bot.listeners.strangers import identified
+from bot.listeners.strangers import people_only, private_reply
 from bot.services import profiles
 from bot.services.identity import Viewer
 
@@ -19,18 +19,16 @@ def member_id_of(action: dict[str, Any]) -> int:
     return int(value) if value.isdigit() else 0
 
 
-@identified
+@people_only(private_reply)
 def profile_edit_pressed(
     ack: Ack,
     body: dict[str, Any],
     action: dict[str, Any],
     client: WebClient,
-    viewer: Viewer | None,
+    viewer: Viewer,
     engine: Engine,
 ) -> None:
     ack()
-    if viewer is None:
-        return
     try:
         draft = profiles.open_profile_by_id(
             engine=engine, viewer=viewer, member_id=member_id_of(action)

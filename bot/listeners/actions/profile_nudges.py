@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from bot.blocks.profile import build_profile_notice, phrase, refusal_text
 from bot.listeners.actions.profile_buttons import member_id_of
 from bot.listeners.events.app_home_opened import publish_home
-from bot.listeners.strangers import identified
+from bot.listeners.strangers import people_only, private_reply
 from bot.services import profiles
 from bot.services.digests.choosing import reading_language
 from bot.services.identity import Viewer
@@ -46,52 +46,46 @@ def _answer_nudge(
     respond(**build_profile_notice(text), replace_original=_from_a_message(body))
 
 
-@identified
+@people_only(private_reply)
 def profile_still_true(
     ack: Ack,
     body: dict[str, Any],
     action: dict[str, Any],
     respond: Respond,
-    viewer: Viewer | None,
+    viewer: Viewer,
     engine: Engine,
 ) -> None:
     ack()
-    if viewer is not None:
-        _answer_nudge(
-            body, action, respond, viewer, engine, record=profiles.confirm_profile, said="confirmed"
-        )
+    _answer_nudge(
+        body, action, respond, viewer, engine, record=profiles.confirm_profile, said="confirmed"
+    )
 
 
-@identified
+@people_only(private_reply)
 def profile_not_now(
     ack: Ack,
     body: dict[str, Any],
     action: dict[str, Any],
     respond: Respond,
-    viewer: Viewer | None,
+    viewer: Viewer,
     engine: Engine,
 ) -> None:
     ack()
-    if viewer is not None:
-        _answer_nudge(
-            body, action, respond, viewer, engine, record=profiles.not_now, said="not_now"
-        )
+    _answer_nudge(body, action, respond, viewer, engine, record=profiles.not_now, said="not_now")
 
 
-@identified
+@people_only(private_reply)
 def home_nudges_chosen(
     ack: Ack,
     body: dict[str, Any],
     action: dict[str, Any],
     client: WebClient,
-    viewer: Viewer | None,
+    viewer: Viewer,
     settings: Settings,
     engine: Engine,
     open_search: Callable[[], SolverSearch],
 ) -> None:
     ack()
-    if viewer is None:
-        return
     chosen = (action.get("selected_option") or {}).get("value", "")
     if chosen not in ("on", "off"):
         return  # only a forged payload carries another value

@@ -44,10 +44,13 @@ def share(
     open_search: Callable[[], SolverSearch],
 ) -> None:
     ack()
+    # Posted in the channel: the ranking holds only what everyone there may see, whatever
+    # the sharer's own rights (a restricted challenge stays out).
     reply = solvers_reply(
         _value(body),
         viewer=viewer,
         share=False,
+        shared=True,
         settings=settings,
         engine=engine,
         llm=llm,
@@ -84,9 +87,17 @@ def not_a_fit(
     respond(response_type="ephemeral", replace_original=False, **notice)
 
 
+@people_only(respond_reply)
 def ask_staff(
-    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, settings: Settings
+    ack: Ack,
+    body: dict[str, Any],
+    client: WebClient,
+    respond: Respond,
+    viewer: Viewer,
+    settings: Settings,
 ) -> None:
+    """Only people in the records reach the staff channel (a stranger's forged click would
+    post anything there in the bot's name)."""
     ack()
     channel = (body.get("channel") or {}).get("id", "")
     ts = (body.get("container") or {}).get("thread_ts") or (body.get("message") or {}).get("ts", "")

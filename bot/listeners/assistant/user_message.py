@@ -24,7 +24,7 @@ from bot.services.llm import LanguageModel
 from bot.services.matching import SolverSearch
 from bot.services.questions.asking import Thread, asked_in_thread
 from bot.services.questions.understanding import clean
-from bot.services.slack_events import question_answered, take_question
+from bot.services.slack_events import answering
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -78,23 +78,24 @@ def user_message(
     llm: LanguageModel | None,
     open_search: Callable[[], SolverSearch],
 ) -> None:
-    # Kept before the ack like a DM's question (bot.recovery): taken once, marked when answered.
+    # Kept before the ack like a DM's question (bot.recovery): held once, marked when answered.
     event_id = body.get("event_id") if isinstance(body.get("event_id"), str) else None
-    if event_id and not take_question(engine=engine, event_id=event_id):
-        return
-    thread_ts = str(event["thread_ts"])
-    _show_status(client, event, set_status)
-    _name_thread(event, set_title, engine, Thread(event["channel"], thread_ts))
-    answered = answer_in_thread(
-        event,
-        client,
-        viewer,
-        thread_ts=thread_ts,
-        team_id=context.team_id,
-        settings=settings,
-        engine=engine,
-        llm=llm,
-        open_search=open_search,
-    )
-    if answered and event_id:
-        question_answered(engine=engine, event_id=event_id)
+    with answering(engine=engine, event_id=event_id or None) as lease:
+        if lease is None:
+            return
+        thread_ts = str(event["thread_ts"])
+        _show_status(client, event, set_status)
+        _name_thread(event, set_title, engine, Thread(event["channel"], thread_ts))
+        answered = answer_in_thread(
+            event,
+            client,
+            viewer,
+            thread_ts=thread_ts,
+            team_id=context.team_id,
+            settings=settings,
+            engine=engine,
+            llm=llm,
+            open_search=open_search,
+            still_ours=lease.still_ours,
+        )
+        lease.finish(answered)

@@ -25,12 +25,14 @@ def solvers_reply(
     *,
     viewer: Viewer,
     share: bool,
+    shared: bool = False,
     settings: Settings,
     engine: Engine,
     llm: LanguageModel | None,
     open_search: Callable[[], SolverSearch],
 ) -> dict[str, Any]:
-    """The ranking for ``problem``; with ``share``, a button to post it in the channel."""
+    """The ranking for ``problem``; with ``share``, a button to post it in the channel;
+    ``shared``: it is posted there, so it holds only what every member may see."""
     # The model translates a Finnish problem for the search; it writes nothing here.
     reply = reply_to(
         engine=engine,
@@ -41,6 +43,7 @@ def solvers_reply(
         operator_slug=settings.operator_member,
         need_only=True,
         write=False,
+        shared=shared,
     )
     return build_answer(
         reply.answer,

@@ -24,7 +24,6 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.chat_stream import ChatStream
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.blocks.answers import (
     build_answer,
@@ -41,11 +40,10 @@ from bot.services.identity import Viewer
 from bot.services.language import detect_language
 from bot.services.llm import LanguageModel
 from bot.services.matching import SolverSearch
-from bot.services.questions.asking import Reply, Thread, asked_in_thread, reply_to
+from bot.services.questions.asking import STORE_ERRORS, Reply, Thread, asked_in_thread, reply_to
 from bot.services.questions.understanding import clean
-from bot.services.slack_events import question_answered, take_question
+from bot.services.slack_events import answering
 from bot.settings import Settings
-from storage.db import StoreUnavailable
 
 log = logging.getLogger(__name__)
 WORKING_REACTION = "eyes"
@@ -270,13 +268,15 @@ def _stranger_reply(args: Args, reply: dict[str, Any]) -> None:
     # Events are acknowledged by Bolt; a stranger sees the same reaction, then the reply.
     assert args.event is not None
     engine: Engine = args.context["engine"]
-    event_id = _question_id(args.body)
-    if event_id and not take_question(engine=engine, event_id=event_id):
-        return
-    thread_ts = _show_working(args.client, args.event)
-    args.client.chat_postMessage(channel=args.event["channel"], thread_ts=thread_ts, **reply)
-    if event_id:
-        question_answered(engine=engine, event_id=event_id)
+    with answering(engine=engine, event_id=_question_id(args.body)) as lease:
+        if lease is None:
+            return
+        thread_ts = _show_working(args.client, args.event)
+        if lease.still_ours():
+            args.client.chat_postMessage(
+                channel=args.event["channel"], thread_ts=thread_ts, **reply
+            )
+            lease.finish(answered=True)
 
 
 def _ending(reply: Reply, settings: Settings) -> Ending:
@@ -306,27 +306,28 @@ def question(
     llm: LanguageModel | None,
     open_search: Callable[[], SolverSearch],
 ) -> None:
-    """Answer once: the delivery is taken (in any process) before the work and marked answered
-    after it. A failure that retrying mends (the store, Slack refusing the answer) leaves it
-    to be taken up again (`bot.recovery`); any other failure is said as an error."""
-    event_id = _question_id(body)
-    if event_id and not take_question(engine=engine, event_id=event_id):
-        log.info("question %s is answered, or being answered elsewhere", event_id)
-        return
-    thread_ts = _show_working(client, event)
-    answered = answer_in_thread(
-        event,
-        client,
-        viewer,
-        thread_ts=thread_ts,
-        team_id=context.team_id,
-        settings=settings,
-        engine=engine,
-        llm=llm,
-        open_search=open_search,
-    )
-    if answered and event_id:
-        question_answered(engine=engine, event_id=event_id)
+    """Answer once: the delivery is held (in any process) while the work goes on and marked
+    answered after it (`slack_events.answering`). A failure that retrying mends (the store,
+    Slack refusing the answer) leaves it to be taken up again (`bot.recovery`); any other
+    failure is said as an error."""
+    with answering(engine=engine, event_id=_question_id(body)) as lease:
+        if lease is None:
+            log.info("question %s is answered, or being answered elsewhere", _question_id(body))
+            return
+        thread_ts = _show_working(client, event)
+        answered = answer_in_thread(
+            event,
+            client,
+            viewer,
+            thread_ts=thread_ts,
+            team_id=context.team_id,
+            settings=settings,
+            engine=engine,
+            llm=llm,
+            open_search=open_search,
+            still_ours=lease.still_ours,
+        )
+        lease.finish(answered)
 
 
 def answer_in_thread(
@@ -340,10 +341,13 @@ def answer_in_thread(
     engine: Engine,
     llm: LanguageModel | None,
     open_search: Callable[[], SolverSearch],
+    still_ours: Callable[[], bool] = lambda: True,
 ) -> bool:
     """Everything after the working sign, the same for a mention, a DM and a message in the
     assistant container: a team request, else the question service's answer in the thread.
-    False when the store failed: nothing was posted, the question waits for `bot.recovery`."""
+    False when the store failed: nothing was posted, the question waits for `bot.recovery`;
+    False too when ``still_ours`` (asked right before the answer is posted) says another
+    process has taken the question over: its answer is the one that counts."""
     channel = event["channel"]
     text = event.get("text", "")
     team_reply = answer_in_team_thread(
@@ -357,6 +361,8 @@ def answer_in_thread(
         open_search=open_search,
     )
     if team_reply is not None:
+        if not still_ours():
+            return False
         if team_reply.private:
             client.chat_postEphemeral(
                 channel=channel, user=event["user"], thread_ts=thread_ts, **team_reply.payload
@@ -390,7 +396,7 @@ def answer_in_thread(
             on_draft=draft.show,
         )
         ending = _ending(reply, settings)
-    except (SQLAlchemyError, StoreUnavailable) as exc:
+    except STORE_ERRORS as exc:
         log.warning(
             "the store failed while answering (%s); the question is answered once it is back",
             type(exc).__name__,
@@ -400,6 +406,9 @@ def answer_in_thread(
         log.exception("answering a question failed")
         # Never silence, and never "no answer in the records" for what was an error.
         ending = Ending(build_answer_failed())
+    if not still_ours():
+        log.info("another process took this question over; its answer stands")
+        return False
     draft.finish(ending)
     return True
 

@@ -37,6 +37,7 @@ from bot.services.questions.vocabulary import VOCABULARIES, Vocabulary, stems_of
 from retrieval.profiles import owner_id
 from retrieval.ranking import match_owners
 from storage import clock
+from storage.db import STORE_ERRORS as STORE_ERRORS  # what an outage raises, for callers
 from storage.db import session_scope
 from storage.models import OPEN_STATUSES
 from storage.questions import earlier_questions, log_question
@@ -305,11 +306,13 @@ def reply_to(
     on_draft: Callable[[str], None] | None = None,
     need_only: bool = False,
     write: bool = True,
+    shared: bool = False,
 ) -> Reply:
     """Answer ``text`` and log it: the written answer when the model writes one that passes
     every check, else the template answer. ``earlier`` overrides the thread's memory (tests
     and benchmarks); ``on_draft`` hears "" when the model starts writing, then the written
-    answer as it grows."""
+    answer as it grows. ``shared``: others will read it (besides a channel's thread), so it
+    holds only what all may see."""
     memory = list(earlier) if earlier is not None else thread_memory(engine=engine, thread=thread)
     # One wall-clock budget for every model call the question makes: reading, translation,
     # the written answer and their retries.
@@ -321,7 +324,7 @@ def reply_to(
             text=text,
             earlier=memory,
             llm=llm,
-            shared=thread.shared if thread else False,
+            shared=shared or (thread.shared if thread else False),
             operator_slug=operator_slug,
             need_only=need_only,
         )

@@ -68,6 +68,16 @@ def choose(action_id: str, value: str) -> Callable[[RunningBot], SlackReply]:
     return send
 
 
+def choose_on_home(action_id: str, value: str) -> Callable[[RunningBot], SlackReply]:
+    def send(bot: RunningBot) -> SlackReply:
+        option = {"text": {"type": "plain_text", "text": value}, "value": value}
+        return bot.sender.block_action(
+            user=STRANGER_USER, action_id=action_id, selected_option=option, channel=None
+        )
+
+    return send
+
+
 def command(name: str, text: str) -> Callable[[RunningBot], SlackReply]:
     def send(bot: RunningBot) -> SlackReply:
         return bot.sender.command(name, text, user=STRANGER_USER)
@@ -152,6 +162,23 @@ ANSWERED_IN_PLACE = [
         id="introduce",
     ),
     pytest.param(click(ids.SHARE, "snow loads"), BY_RESPONSE_URL, id="share answer"),
+    pytest.param(click(ids.ASK_STAFF, "snow loads?"), BY_RESPONSE_URL, id="ask staff"),
+    pytest.param(
+        click(ids.NOT_A_FIT, json.dumps({"member": "arctic-sense"})),
+        BY_RESPONSE_URL,
+        id="not a fit",
+    ),
+    pytest.param(click(ids.PROFILE_STILL_TRUE), BY_RESPONSE_URL, id="profile still true"),
+    pytest.param(click(ids.PROFILE_NOT_NOW), BY_RESPONSE_URL, id="profile not now"),
+    pytest.param(click(ids.PROFILE_EDIT), BY_RESPONSE_URL, id="profile edit"),
+    pytest.param(
+        choose(ids.CHALLENGE_AFTER_DEADLINE, "1:won"), PRIVATELY_IN_CHANNEL, id="after deadline"
+    ),
+    pytest.param(
+        choose_on_home(ids.HOME_NUDGES, "off"),
+        Where("chat.postMessage", {"channel": STRANGER_USER}),
+        id="home nudges",
+    ),
     pytest.param(
         open_source_in_thread,
         Where(

@@ -149,11 +149,14 @@ def test_a_stale_view_is_left_alone_and_the_model_not_called(
     assert server.requests == []
 
 
-def test_a_member_clicking_a_forged_modal_gets_nothing(
+def test_a_member_clicking_a_forged_modal_is_told_only_staff_post(
     llm_bot: RunningBot, server: FakeOpenAI
 ) -> None:
     click(llm_bot, shown_modal(llm_bot.fake, paste=CALL), user=MEMBER_USER)
-    assert llm_bot.fake.settle() == []
+    (told,) = llm_bot.fake.wait_for_method("chat.postMessage")
+    assert told.args["channel"] == MEMBER_USER
+    assert "Only SCIC staff can post challenges" in told.args["text"]
+    assert [c.method for c in llm_bot.fake.settle()] == ["chat.postMessage"]
     assert server.requests == []
 
 
