@@ -493,8 +493,12 @@ def _solvers(
     challenge = session.get(Challenge, understood.challenge_id) if understood.challenge_id else None
     needs = read_needs(understood.needs, vocabulary) if challenge is None else ()
     if len(needs) >= 2:
-        # A pasted brief stating several needs: who covers which.
+        # A pasted brief stating several needs: who covers which (of the members a follow-up
+        # asks for: "entä pienemmät yritykset?", "based in Tampere?").
         excluded = left_out | ({own} if own is not None else set())
+        wanted_only = _member_filter(vocabulary, filters)
+        if wanted_only is not None:
+            excluded |= {m.id for m in vocabulary.members if m.slug not in wanted_only}
         return _brief(session, search, viewer, understood, needs, excluded, shared=shared)
     need = understood.need if filters.local else without_place(understood.need, filters.place)
     query: str | Challenge = challenge if challenge is not None else need

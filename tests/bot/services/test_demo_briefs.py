@@ -194,3 +194,21 @@ def test_a_challenge_posted_from_a_pasted_brief_gets_a_card_with_who_covers_whic
     assert len(bullets) == len(needs)
     for n, name in expected.items():
         assert name in need_line(text, needs[n]), text
+
+
+def test_a_follow_up_narrows_every_need_of_the_brief(demo_search: SolverSearch) -> None:
+    from bot.services.questions.vocabulary import VOCABULARIES
+
+    answer = find(
+        engine=demo_search.engine,
+        search=demo_search,
+        viewer=staff(demo_search),
+        text="entä suuremmat yritykset?",
+        earlier=[TAMPERE_EMAIL],
+    )
+    assert answer.brief is not None and answer.brief.needs == TAMPERE_NEEDS
+    sizes = answer.question.filters.sizes
+    assert sizes
+    size_of = {m.slug: m.size for m in VOCABULARIES.get(demo_search.engine).members}
+    named = [m.member_slug for need in TAMPERE_NEEDS for m in answer.brief.by_need[need]]
+    assert named and all(size_of[slug] in sizes for slug in named), named
