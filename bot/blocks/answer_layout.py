@@ -13,9 +13,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.blocks.common import clip, escape
-from bot.blocks.phrases import PHRASES, closing, phrase, status_name
-from bot.services.matching import Contact, Evidence, SolverMatch
-from bot.services.questions.answers import Answer, ChallengeLine, MemberProfile
+from bot.blocks.phrases import PHRASES, closing, counted, phrase, status_name
+from bot.services.matching import Contact, Evidence, SolverMatch, TeamSuggestion
+from bot.services.questions.answers import (
+    NAMED_PER_NEED,
+    Answer,
+    ChallengeLine,
+    MemberProfile,
+)
 from bot.services.questions.asking import Reply
 from bot.services.questions.understanding import Filters
 
@@ -228,9 +233,58 @@ def member_parts(m: MemberProfile, language: str) -> list[Part]:
     return parts
 
 
+def need_lines(cover: TeamSuggestion, language: str, *, picked: bool = False) -> list[str]:
+    """Each need with the members covering it, best first, the first with the passage that
+    matched it: "• Need: *sea ice monitoring* — covered by *Barents Marine* (_Reference: Ice
+    loads on quays_), *Polar SAR*", or "— _not covered yet_". ``picked``: only the members the
+    cover picked for the team (a team answer), not everyone who could cover the need."""
+    lines = []
+    for need in cover.needs:
+        found = cover.by_need.get(need, ())
+        if picked:
+            found = tuple(m for m in found if m.member_slug in cover.covered_by.get(need, ()))
+        found = found[:NAMED_PER_NEED]
+        if found:
+            first = found[0]
+            why = evidence_text(language, first.evidence[0]) if first.evidence else ""
+            names = [f"*{escape(first.member_name)}*"]
+            if why:
+                names[0] += f" (_{escape(clip(why, 100))}_)"
+            names += [f"*{escape(m.member_name)}*" for m in found[1:]]
+            who = phrase(language, "covered_by", names=", ".join(names))
+        else:
+            who = f"_{phrase(language, 'not_covered')}_"
+        lines.append(f"• {phrase(language, 'need')}: *{escape(clip(need, 200))}* — {who}")
+    return lines
+
+
+def _brief_parts(answer: Answer, cover: TeamSuggestion) -> list[Part]:
+    """A pasted brief: each need with who covers it, then each member named, once, with the
+    needs it covers and the buttons."""
+    language = answer.language
+    parts = [
+        Part("heading", counted(language, "brief_needs", len(cover.needs))),
+        Part("item", clip("\n".join(need_lines(cover, language)), 2900)),
+    ]
+    for part in _solver_parts(answer, answer.solvers):
+        assert part.solver is not None
+        slug = part.solver.member_slug
+        covers = [n for n in cover.needs if any(m.member_slug == slug for m in cover.by_need[n])]
+        text = part.text
+        if covers:
+            text += f"\n_{phrase(language, 'covers')}: {escape(clip('; '.join(covers), 300))}_"
+        parts.append(Part("solver", text, solver=part.solver, rank=part.rank))
+    if answer.related:
+        items = "\n".join(f"• {challenge_item(c, language)}" for c in answer.related)
+        parts.append(Part("note", f"{phrase(language, 'related')}\n{items}"))
+    return parts
+
+
 def _solvers_parts(answer: Answer, staff_channel: str) -> list[Part]:
     language = answer.language
     understood = answer.question
+    if answer.brief is not None and answer.solvers:
+        return _brief_parts(answer, answer.brief)
     if not answer.solvers and answer.own_fit is not None:
         # Only the asker's own organisation fits: say so, not "nobody".
         parts = [
@@ -380,7 +434,17 @@ def _team_parts(answer: Answer) -> list[Part]:
     team = answer.team
     if team is None or not team.members:
         return [Part("heading", phrase(language, "team_none", need=_need(answer)))]
-    parts = [Part("heading", phrase(language, "team_for", need=_need(answer)))]
+    by_need = len(team.needs) >= 2 and (
+        bool(answer.question.needs) or len(answer.question.need) > LONG_NEED
+    )
+    if by_need:
+        # A pasted brief: not repeated in the heading; its needs, each with who covers it.
+        parts = [
+            Part("heading", phrase(language, "team_for_brief")),
+            Part("item", clip("\n".join(need_lines(team, language, picked=True)), 2900)),
+        ]
+    else:
+        parts = [Part("heading", phrase(language, "team_for", need=_need(answer)))]
     for part in _solver_parts(answer, team.members):
         assert part.solver is not None
         covers = [need for need, who in team.covered_by.items() if part.solver.member_slug in who]
@@ -388,7 +452,7 @@ def _team_parts(answer: Answer) -> list[Part]:
         if covers:
             text += f"\n_{phrase(language, 'covers')}: {escape('; '.join(covers))}_"
         parts.append(Part("solver", text, solver=part.solver, rank=part.rank))
-    if team.uncovered:
+    if team.uncovered and not by_need:  # else each need says so itself
         parts.append(
             Part("note", f"{phrase(language, 'uncovered')}: " + escape("; ".join(team.uncovered)))
         )

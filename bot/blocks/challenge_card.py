@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot import ids
+from bot.blocks.answer_layout import need_lines
 from bot.blocks.common import (
     FIELD_TEXT_MAX,
     SECTION_TEXT_MAX,
@@ -22,6 +23,7 @@ from bot.blocks.common import (
     section,
 )
 from bot.blocks.messages import build_notice
+from bot.blocks.phrases import phrase
 from bot.services.challenges import ChallengeSummary
 from bot.services.matching import TeamSuggestion
 
@@ -39,7 +41,17 @@ def _facts(challenge: ChallengeSummary) -> Block:
     return {"type": "section", "fields": [mrkdwn(f, FIELD_TEXT_MAX) for f in facts]}
 
 
-def _solvers(suggestion: TeamSuggestion) -> list[Block]:
+def _by_need(suggestion: TeamSuggestion, language: str) -> list[Block]:
+    """Each need with the members covering it, best first, in the challenge's language (the
+    same lines a pasted brief's answer shows)."""
+    if not any(suggestion.by_need.values()):
+        return []
+    lines = need_lines(suggestion, language)
+    heading = f"*{phrase(language, 'who_covers')}*\n"
+    return [section(clip(heading + "\n".join(lines), SECTION_TEXT_MAX))]
+
+
+def _solvers(suggestion: TeamSuggestion, *, by_need: bool) -> list[Block]:
     """Who could take the challenge on, each with the needs it covers: the same cover "who is
     missing?" answers from in the thread."""
     if not suggestion.members:
@@ -54,7 +66,7 @@ def _solvers(suggestion: TeamSuggestion) -> list[Block]:
         what = f" (covers {escape(', '.join(needs))})" if needs else ""
         lines.append(f"• *{escape(solver.member_name)}*{what} — {escape(solver.reason)}")
     blocks = [section(clip("*Suggested solvers*\n" + "\n".join(lines), SECTION_TEXT_MAX))]
-    if suggestion.uncovered:
+    if suggestion.uncovered and not by_need:  # else each need says so itself
         nobody = "Nobody in the cluster's records covers yet: " + "; ".join(suggestion.uncovered)
         blocks.append(context(clip(escape(nobody), SECTION_TEXT_MAX)))
     return blocks
@@ -73,7 +85,9 @@ def build_challenge_card(challenge: ChallengeSummary, solvers: TeamSuggestion) -
         wants.append("*Tags:* " + escape(", ".join(challenge.tags)))
     if wants:
         blocks.append(context(*(clip(w, 3000) for w in wants)))
-    blocks.extend(_solvers(solvers))
+    per_need = _by_need(solvers, challenge.language)
+    blocks.extend(per_need)
+    blocks.extend(_solvers(solvers, by_need=bool(per_need)))
     blocks.append(
         {
             "type": "actions",

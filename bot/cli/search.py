@@ -5,19 +5,19 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 from sqlalchemy import Engine
 
 from bot.cli.store import open_search, open_store, settings
-from bot.cli.terminal import fail, no_such_person, out, progress_bar, say_error
+from bot.cli.terminal import err, fail, no_such_person, out, progress_bar, say_error
 from storage import clock
 
 if TYPE_CHECKING:
     from bot.services.identity import Viewer
-    from bot.services.matching import SolverSearch
+    from bot.services.matching import SolverMatch, SolverSearch, TeamSuggestion
 
 app = typer.Typer()
 
@@ -90,14 +90,23 @@ def set_aside_index(folder: Path) -> Path:
     return aside
 
 
+# Members named under each need of a brief.
+NAMED_PER_NEED = 3
+
+
 @app.command("match")
 def match_(
     text: Annotated[str, typer.Argument(help="The problem, in a few words or a paragraph.")],
     k: Annotated[int, typer.Option("--k", min=1, max=50, help="How many members.")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """Rank the member organisations best placed to solve TEXT, with the evidence."""
-    from bot.services.matching import rank_solvers
+    """Rank the member organisations best placed to solve TEXT, with the evidence.
+
+    A pasted brief stating several needs also gets which member covers which need: in the
+    table, one row per need; with --json, each member's "covers" (the needs it covers, with
+    the passage that matched each), members covering a need below the ranking appended, and
+    the needs nobody covers said on stderr."""
+    from bot.services.matching import cover_brief, rank_solvers
 
     if not text.strip():
         fail('give the problem to match, e.g. scic match "snow load on school roofs"')
@@ -109,13 +118,20 @@ def match_(
             k=k,
             operator_slug=settings().operator_member,
         )
+        cover = cover_brief(
+            engine=engine, search=search, text=text, operator_slug=settings().operator_member
+        )
     if as_json:
-        print(json.dumps([asdict(m) for m in matches], ensure_ascii=False, indent=2))
+        print(json.dumps(_match_rows(matches, cover), ensure_ascii=False, indent=2))
+        nobody = [n for n in cover.needs if not cover.by_need[n]] if cover else []
+        if nobody:
+            err.print("Needs no member covers yet: " + "; ".join(nobody), markup=False)
         return
-    if not matches:
+    if not matches and cover is None:
         out.print("No member matches that yet. Try other words, or ask the staff.")
         return
-    table = Table("#", "member", "score", "why", "contact", title=f"Who can solve: {text}")
+    title = f"Who can solve: {text}" if cover is None else "Who can solve the whole brief"
+    table = Table("#", "member", "score", "why", "contact", title=title)
     for rank, m in enumerate(matches, start=1):
         contact = m.contacts[0] if m.contacts else None
         table.add_row(
@@ -125,7 +141,45 @@ def match_(
             m.reason,
             f"{contact.name}\n[dim]{contact.email}[/dim]" if contact else "",
         )
-    out.print(table)
+    if matches:
+        out.print(table)
+    if cover is not None:
+        out.print(_cover_table(cover))
+
+
+def _match_rows(matches: list[SolverMatch], cover: TeamSuggestion | None) -> list[dict[str, Any]]:
+    """`scic match --json`: the ranked members; for a brief, each with the needs it covers and
+    the passage that matched each, and the members covering a need the ranking did not list
+    after them."""
+    if cover is None:
+        return [asdict(m) for m in matches]
+    found = {m.member_slug: m for need in cover.needs for m in cover.by_need[need]}
+    listed = [m.member_slug for m in matches]
+    rows = []
+    for slug in dict.fromkeys([*listed, *found]):
+        member = next((m for m in matches if m.member_slug == slug), None) or found[slug]
+        covers = [
+            {
+                "need": need,
+                "evidence": [asdict(e) for e in m.evidence[:1]],
+            }
+            for need in cover.needs
+            for m in cover.by_need[need]
+            if m.member_slug == slug
+        ]
+        rows.append({**asdict(member), "covers": covers})
+    return rows
+
+
+def _cover_table(cover: TeamSuggestion) -> Table:
+    table = Table("need", "covered by", title="Who covers which need")
+    for need in cover.needs:
+        who = [
+            m.member_name + (f"\n[dim]{m.reason}[/dim]" if i == 0 else "")
+            for i, m in enumerate(cover.by_need[need][:NAMED_PER_NEED])
+        ]
+        table.add_row(need, "\n".join(who) or "[yellow]not covered yet[/yellow]")
+    return table
 
 
 def terminal_viewer(engine: Engine, as_email: str | None) -> Viewer:

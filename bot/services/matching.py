@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from bot.services.briefs import split_needs
 from bot.services.identity import Viewer
 from bot.services.language import SearchText, search_text
 from bot.services.llm import LanguageModel
@@ -90,7 +91,9 @@ class TeamSuggestion:
 
     ``covered_by``: for every need, the suggested members (slugs) who cover it, best first (none
     for a need the current team covers); ``team_covers``: the needs the current team already
-    covers, and which of its members (slugs) do.
+    covers, and which of its members (slugs) do; ``by_need``: for every need, every member
+    that counts as covering it (not only those the cover picked), best first, each with the
+    passages that matched that need: what a brief's answer and a challenge's card show.
     """
 
     needs: tuple[str, ...]
@@ -98,6 +101,7 @@ class TeamSuggestion:
     covered_by: dict[str, tuple[str, ...]] = field(default_factory=dict)
     uncovered: tuple[str, ...] = ()
     team_covers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    by_need: dict[str, tuple[SolverMatch, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -470,6 +474,34 @@ def rank_solvers(
     return [m for m in found if not floor or is_relevant(search, m.score)]
 
 
+# A brief's needs are covered by up to this many members, or one per need when it has more.
+BRIEF_MEMBERS = 4
+
+
+def cover_brief(
+    *, engine: Engine, search: SolverSearch, text: str, operator_slug: str = ""
+) -> TeamSuggestion | None:
+    """`scic match` on a pasted brief: which members cover which of its needs (`cover_needs`,
+    the cover a challenge's card shows); None when ``text`` is a question, or a brief stating
+    fewer than two needs (`brief_needs`)."""
+    from bot.services.questions.needs import brief_needs
+    from bot.services.questions.vocabulary import VOCABULARIES
+
+    vocabulary = VOCABULARIES.get(engine)
+    needs = brief_needs(text, vocabulary)
+    if not needs:
+        return None
+    left_out = {m.id for m in vocabulary.members if operator_slug and m.slug == operator_slug}
+    with session_scope(engine) as session:
+        return cover_needs(
+            session=session,
+            search=search,
+            needs=needs,
+            excluded=left_out,
+            max_members=max(BRIEF_MEMBERS, len(needs)),
+        )
+
+
 def record_suggestions(
     *, session: Session, challenge: Challenge, matches: Sequence[SolverMatch]
 ) -> None:
@@ -549,9 +581,14 @@ def set_feedback(
 
 
 def challenge_needs(challenge: Challenge, limit: int = 6) -> list[str]:
-    """The distinct capabilities a challenge asks for: its ``needs``, or its sentences."""
+    """The distinct capabilities a challenge asks for: its ``needs``; for a pasted call or
+    e-mail stored as it is (no model read it into needs), the needs it states; else its
+    sentences."""
     if challenge.needs:
         return list(challenge.needs)
+    stated = split_needs(challenge.description, challenge.language or "en")
+    if len(stated) >= 2:
+        return list(stated[:limit])
     sentences = split_sentences(challenge.description) or [challenge.title]
     return sentences[:limit]
 
@@ -651,8 +688,10 @@ def cover_needs(
     team_covered = {n for n in needs if by_team.get(n)}
     still_open = [n for n in needs if n not in team_covered]
     wanted = [o for o in chosen if o not in team and any(o in coverers[n] for n in still_open)]
+    able = [o for need in still_open for o in coverers[need] if o not in team]
     members = member_store.members_with_people(
-        session=session, ids=[owner_id(o) for o in wanted] + [owner_id(o) for o in team]
+        session=session,
+        ids=[owner_id(o) for o in dict.fromkeys([*wanted, *team, *able])],
     )
     slug_of = {member_owner(m.id): m.slug for m in members.values()}
     best_match: dict[str, OwnerMatch] = {}
@@ -681,12 +720,23 @@ def cover_needs(
         if need in team_covered
     }
     uncovered = tuple(n for n in still_open if not covered_by[n])
+    by_need = {
+        need: tuple(
+            _to_solver_match(members[owner_id(o)], hit)
+            for o, hit in sorted(coverers[need].items(), key=lambda item: -item[1].score)
+            if o not in team and owner_id(o) in members
+        )
+        if need in still_open
+        else ()
+        for need in needs
+    }
     return TeamSuggestion(
         needs=tuple(needs),
         members=suggestions,
         covered_by=covered_by,
         uncovered=uncovered,
         team_covers=team_covers,
+        by_need=by_need,
     )
 
 

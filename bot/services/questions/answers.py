@@ -32,6 +32,7 @@ from bot.services.language import (
 )
 from bot.services.llm import LanguageModel, LanguageModelError
 from bot.services.matching import (
+    BRIEF_MEMBERS,
     KIND_LABELS,
     Contact,
     Evidence,
@@ -50,6 +51,7 @@ from bot.services.matching import (
 )
 from bot.services.questions import guards
 from bot.services.questions.guards import Grounds
+from bot.services.questions.needs import read_needs
 from bot.services.questions.understanding import Filters, Understood, without_place
 from bot.services.questions.vocabulary import Vocabulary
 from bot.services.teams.rosters import roster_of_team
@@ -66,6 +68,9 @@ from storage.models import OPEN_STATUSES, Challenge, ChallengeStatus, Member, Pe
 SourceKind = Literal["member", "reference", "challenge", "person"]
 EVERY_SHOWN = tuple(s for s in ChallengeStatus if s is not ChallengeStatus.DRAFT)
 SOLVERS_SHOWN = 5
+# A brief's answer names at most this many members, over all its needs, and this many per need.
+BRIEF_SHOWN = 6
+NAMED_PER_NEED = 3
 LISTED_MAX = 20
 RELATED_SHOWN = 3
 # Words sharing their first letters are one topic ("energy", "energia", "energiaan").
@@ -186,6 +191,9 @@ class Answer:
     fit_for: str = ""
     #: open challenges on the same need, for a solver answer
     related: tuple[ChallengeLine, ...] = ()
+    #: a pasted brief's needs, each with the members covering it (``team.by_need``); the
+    #: members in ``solvers`` are those it names, each with the passages of its best need
+    brief: TeamSuggestion | None = None
     #: the records found, numbered: all a written answer may cite
     sources: tuple[Source, ...] = ()
     #: the question as asked (mentions removed) and the thread's earlier questions it follows
@@ -214,6 +222,7 @@ class Answer:
             or self.member
             or self.person
             or (self.team and self.team.members)
+            or (self.brief and any(self.brief.by_need.values()))
         )
 
     @property
@@ -226,7 +235,7 @@ class Answer:
         """The member organisations the answer names, in order (slugs)."""
         if self.member is not None:
             return (self.member.slug, *(m.slug for m in self.also_members))
-        if self.team is not None:
+        if self.team is not None and not self.solvers:
             return tuple(m.member_slug for m in self.team.members)
         return tuple(m.member_slug for m in self.solvers)
 
@@ -482,6 +491,15 @@ def _solvers(
     left_out = {m.id for m in vocabulary.members if m.slug == operator_slug}
     own = viewer.member_id
     challenge = session.get(Challenge, understood.challenge_id) if understood.challenge_id else None
+    needs = read_needs(understood.needs, vocabulary) if challenge is None else ()
+    if len(needs) >= 2:
+        # A pasted brief stating several needs: who covers which (of the members a follow-up
+        # asks for: "entä pienemmät yritykset?", "based in Tampere?").
+        excluded = left_out | ({own} if own is not None else set())
+        wanted_only = _member_filter(vocabulary, filters)
+        if wanted_only is not None:
+            excluded |= {m.id for m in vocabulary.members if m.slug not in wanted_only}
+        return _brief(session, search, viewer, understood, needs, excluded, shared=shared)
     need = understood.need if filters.local else without_place(understood.need, filters.place)
     query: str | Challenge = challenge if challenge is not None else need
     wanted = _member_filter(vocabulary, filters)
@@ -502,25 +520,65 @@ def _solvers(
     solvers = tuple(m for m in found if m.member_slug != own_slug)[:SOLVERS_SHOWN]
     related: tuple[ChallengeLine, ...] = ()
     if solvers and challenge is None:
-        member_id, is_staff = _viewer_scope(viewer, shared)
-        visible = challenge_store.visible_challenges(
-            session=session,
-            member_id=member_id,
-            is_staff=is_staff,
-            open_on=clock.today(),
-            limit=500,
-        )
-        ranked = related_challenges(
-            search=search,
-            text=understood.need,
-            ids=[c.id for c in visible],
-        )
-        by_id = {c.id: c for c in visible}
-        related = tuple(
-            challenge_line(session, by_id[cid], evidence=evidence)
-            for cid, _, evidence in ranked[:RELATED_SHOWN]
-        )
+        related = _related(session, search, viewer, understood.need, shared=shared)
     return Answer(understood, solvers=solvers, own_fit=own_fit, related=related)
+
+
+def _related(
+    session: Session, search: SolverSearch, viewer: Viewer, need: str, *, shared: bool
+) -> tuple[ChallengeLine, ...]:
+    """Open challenges the viewer may see that are about ``need``, best first."""
+    member_id, is_staff = _viewer_scope(viewer, shared)
+    visible = challenge_store.visible_challenges(
+        session=session,
+        member_id=member_id,
+        is_staff=is_staff,
+        open_on=clock.today(),
+        limit=500,
+    )
+    ranked = related_challenges(search=search, text=need, ids=[c.id for c in visible])
+    by_id = {c.id: c for c in visible}
+    return tuple(
+        challenge_line(session, by_id[cid], evidence=evidence)
+        for cid, _, evidence in ranked[:RELATED_SHOWN]
+    )
+
+
+def _brief(
+    session: Session,
+    search: SolverSearch,
+    viewer: Viewer,
+    understood: Understood,
+    needs: Sequence[str],
+    excluded: set[int],
+    *,
+    shared: bool,
+) -> Answer:
+    """A brief's needs, each ranked on its own: the members covering each (the cover a
+    challenge's card shows, `cover_needs`), named once each, best need first."""
+    cover = cover_needs(
+        session=session,
+        search=search,
+        needs=needs,
+        excluded=excluded,
+        max_members=max(BRIEF_MEMBERS, len(needs)),
+    )
+    named = brief_members(cover)
+    related = _related(session, search, viewer, understood.need, shared=shared) if named else ()
+    return Answer(understood, solvers=named, brief=cover, related=related)
+
+
+def brief_members(cover: TeamSuggestion, limit: int = BRIEF_SHOWN) -> tuple[SolverMatch, ...]:
+    """The members a brief's answer names: the best for each need in turn, then the second
+    best of each..., each once (with the passages of the first need it is named for)."""
+    named: dict[str, SolverMatch] = {}
+    depth = max((len(found) for found in cover.by_need.values()), default=0)
+    for place in range(depth):
+        for need in cover.needs:
+            found = cover.by_need.get(need, ())
+            if place < len(found) and len(named) < limit:
+                named.setdefault(found[place].member_slug, found[place])
+    return tuple(named.values())
 
 
 def _member_filter(vocabulary: Vocabulary, filters: Filters) -> set[str] | None:
@@ -604,8 +662,12 @@ def _team(
         left_out.add(viewer.member_id)
     if understood.filters.kinds:
         left_out |= {m.id for m in vocabulary.members if m.kind not in understood.filters.kinds}
+    needs = read_needs(understood.needs, vocabulary)
     team = cover_needs(
-        session=session, search=search, needs=needs_of(understood.need), excluded=left_out
+        session=session,
+        search=search,
+        needs=needs if len(needs) >= 2 else needs_of(understood.need),
+        excluded=left_out,
     )
     return Answer(understood, team=team)
 
@@ -854,6 +916,7 @@ def _sources(session: Session, answer: Answer) -> tuple[Source, ...]:
                 )
             )
     matches = list(answer.solvers) + list(answer.team.members if answer.team else ())
+    matches = list({m.member_slug: m for m in reversed(matches)}.values())[::-1]
     for match in matches:
         member = member_store.member_by_slug_or_name(session=session, text=match.member_slug)
         website = member.website if member else ""

@@ -107,8 +107,14 @@ def _resolve(
         if reading.deadline_within_days
         else offline.filters.deadline_to,
     )
+    # The model reads one need; a brief's separate needs stay as the offline reading found them.
     base = Understood(
-        reading.operation, offline.language, offline.text, need=reading.need, filters=filters
+        reading.operation,
+        offline.language,
+        offline.text,
+        need=reading.need,
+        filters=filters,
+        needs=offline.needs,
     )
     operation = reading.operation
     if operation == "other":

@@ -9,10 +9,12 @@ filter.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.services.briefs import split_needs
 from bot.services.language import detect_language
-from bot.services.questions.understanding import _need, _place_matches
+from bot.services.questions.understanding import _is_brief, _need, _place_matches, clean
 from bot.services.questions.vocabulary import Vocabulary
 
 _TOKEN = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
@@ -89,3 +91,19 @@ def read_need(text: str, vocabulary: Vocabulary) -> Need:
     stripped = re.sub(r"[ \t]{2,}", " ", stripped).strip(" ,;:")
     # A need that was nothing but a place ("Kirkenes?") is still that place.
     return Need(stripped if re.search(r"\w", stripped) else need, place, local)
+
+
+def read_needs(needs: Sequence[str], vocabulary: Vocabulary) -> tuple[str, ...]:
+    """Each of a brief's needs (`briefs.split_needs`) read as `read_need` reads one: spelt
+    right, without its places; each once, in order."""
+    read = (read_need(need, vocabulary).text for need in needs)
+    return tuple(dict.fromkeys(n for n in read if n.strip()))
+
+
+def brief_needs(text: str, vocabulary: Vocabulary) -> tuple[str, ...]:
+    """The separate needs of a pasted brief, read as needs; () for a question, or a brief that
+    states one need or none (it is ranked whole, as a question is)."""
+    if not _is_brief(clean(text)):
+        return ()
+    needs = read_needs(split_needs(text, detect_language(clean(text))), vocabulary)
+    return needs if len(needs) >= 2 else ()

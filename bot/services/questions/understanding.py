@@ -23,6 +23,7 @@ from typing import Literal, Protocol, TypeVar
 
 from rapidfuzz import fuzz
 
+from bot.services.briefs import split_needs
 from bot.services.language import ASKING_WORDS, Language, detect_language
 from bot.services.questions.vocabulary import (
     STEM,
@@ -115,6 +116,9 @@ class Understood:
     #: False when the reading is a guess (no asking words decided it: a pasted brief, a bare
     #: phrase, something that looked off-topic), which a language model may read better.
     settled: bool = True
+    #: The separate needs a pasted brief states (its list items, its "we need..." sentences),
+    #: as written; () for a question.
+    needs: tuple[str, ...] = ()
 
 
 class Recognizer(Protocol):
@@ -742,7 +746,13 @@ def understand(
     if _is_brief(text):
         intent: Intent = "team" if TEAM_CUE.search(text) else "solvers"
         return Understood(
-            intent, language, written, need=_need(text), filters=filters, settled=False
+            intent,
+            language,
+            written,
+            need=_need(text),
+            filters=filters,
+            settled=False,
+            needs=split_needs(message, language),
         )
 
     # Which challenges fit an organisation: ours, or one named (a team request is not one).

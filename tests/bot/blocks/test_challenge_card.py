@@ -11,7 +11,7 @@ from bot.blocks.challenge_card import (
     build_interest_note,
 )
 from bot.services.challenges import ChallengeSummary
-from bot.services.matching import SolverMatch, TeamSuggestion
+from bot.services.matching import Evidence, SolverMatch, TeamSuggestion
 from storage.models import ChallengeStatus, Visibility
 from tests.bot.block_kit import assert_valid_message
 
@@ -112,3 +112,52 @@ def test_notes_are_valid_and_name_who_and_where() -> None:
     posted = build_challenge_posted(summary(), channel_id="C0CHALLENGE")
     assert_valid_message(posted)
     assert "<#C0CHALLENGE>" in posted["text"] and "`kirkenes-ice`" in posted["text"]
+
+
+def evidence(text: str) -> Evidence:
+    return Evidence(kind="capability", title="", text=text)
+
+
+def able(slug: str, name: str, why: str) -> SolverMatch:
+    return SolverMatch(slug, name, "company", "Tampere", "Finland", 1.2, why, (evidence(why),))
+
+
+def test_a_card_says_who_covers_which_need_in_the_challenges_language() -> None:
+    heating = able("lampoverkko", "Lämpöverkko Oy", "kaukolämmön kysyntäjousto")
+    heat = able("nordic-heat", "Nordic Heat <Analytics>", "heat demand forecasting")
+    air = able("sisailma", "Sisäilma Sense Oy", "sisäilman laadun jatkuva seuranta")
+    needs = ("kaukolämmön kysyntäjousto", "sisäilman seuranta", "lumitöiden työnohjaus")
+    cover = TeamSuggestion(
+        needs=needs,
+        members=(heating, air),
+        covered_by={needs[0]: ("lampoverkko",), needs[1]: ("sisailma",), needs[2]: ()},
+        uncovered=(needs[2],),
+        by_need={needs[0]: (heating, heat), needs[1]: (air,), needs[2]: ()},
+    )
+    card = build_challenge_card(summary(language="fi", needs=needs), cover)
+    assert_valid_message(card)
+    section = next(b for b in card["blocks"] if "Kuka kattaa minkin tarpeen" in str(b))
+    assert section["text"]["text"] == (
+        "*Kuka kattaa minkin tarpeen*\n"
+        "• Tarve: *kaukolämmön kysyntäjousto* — osaajat: *Lämpöverkko Oy* (_Osaaminen: "
+        "kaukolämmön kysyntäjousto_), *Nordic Heat &lt;Analytics&gt;*\n"
+        "• Tarve: *sisäilman seuranta* — osaajat: *Sisäilma Sense Oy* (_Osaaminen: sisäilman "
+        "laadun jatkuva seuranta_)\n"
+        "• Tarve: *lumitöiden työnohjaus* — _kukaan ei vielä kata tätä_"
+    )
+    # The need nobody covers is said once, on its own line, not again under the solvers.
+    assert "Nobody in the cluster's records covers yet" not in str(card["blocks"])
+
+
+def test_a_card_with_six_long_needs_stays_within_block_kit_limits() -> None:
+    needs = tuple(f"need {i} " + "x" * 400 for i in range(6))
+    many = tuple(able(f"m{i}", "M" * 200, "R" * 400) for i in range(6))
+    cover = TeamSuggestion(
+        needs=needs,
+        members=many[:4],
+        covered_by={n: ("m0",) for n in needs},
+        by_need={n: many for n in needs},
+    )
+    card = build_challenge_card(summary(needs=needs), cover)
+    assert_valid_message(card)
+    assert "Who covers which need" in str(card["blocks"])

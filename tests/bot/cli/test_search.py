@@ -60,3 +60,35 @@ def test_a_corrupted_index_is_reported_by_check_and_rebuilt_by_reindex(
     assert "could not be read" in rebuilt.stdout and "Indexed" in rebuilt.stdout
     assert scic("reindex", "--check", url=url, cwd=tmp_path, **lexical).returncode == 0
     assert list((tmp_path / "data").glob("chroma.unreadable-*"))  # kept aside, not deleted
+
+
+def test_match_json_on_a_pasted_brief_says_which_member_covers_which_need(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from tests.bot.services.brief_texts import TAMPERE_EMAIL, TAMPERE_NEEDS
+
+    url = url_of(engine)
+    lexical = {"DATA_DIR": str(tmp_path / "data"), "EMBEDDING_MODEL_DIR": ""}
+    assert scic("init", "--demo", url=url, cwd=tmp_path, **lexical).returncode == 0
+
+    found = scic("match", TAMPERE_EMAIL, "--json", url=url, cwd=tmp_path, **lexical)
+    assert found.returncode == 0, found.stderr
+    rows = json.loads(found.stdout)
+    covers = {row["member_slug"]: [c["need"] for c in row["covers"]] for row in rows}
+    snow_load, heating, indoor_air, work_orders = TAMPERE_NEEDS
+    assert heating in covers["lampoverkko"]
+    assert indoor_air in covers["sisailma-sense"]
+    assert work_orders in covers["huoltovuoro"]
+    assert snow_load in covers["kantava-structural"]
+    # Each covered need quotes the member's passage that matched it.
+    heat = next(r for r in rows if r["member_slug"] == "lampoverkko")["covers"][0]
+    assert "kysyntäjousto" in heat["evidence"][0]["text"]
+    assert "Needs no member covers" not in found.stderr
+
+    question = scic("match", "district heating demand response", "--json", url=url, cwd=tmp_path,
+                    **lexical)  # fmt: skip
+    assert question.returncode == 0
+    assert all("covers" not in row for row in json.loads(question.stdout))
+
+    table = scic("match", TAMPERE_EMAIL, url=url, cwd=tmp_path, **lexical)
+    assert "Who covers which need" in table.stdout and "Lämpöverkko" in table.stdout

@@ -44,3 +44,22 @@ def test_a_need_without_its_places_unless_local_presence_is_asked_for(
 ) -> None:
     read = read_need(text, VOCABULARY)
     assert (read.text, read.place, read.local) == (need, place, local)
+
+
+def test_a_briefs_needs_are_read_as_needs_and_a_question_has_none() -> None:
+    from bot.services.questions.needs import brief_needs
+
+    brief = (
+        "Hello from the harbour office. Our quays ice up every winter and the ferry traffic "
+        "grows every year, so the municipality wants a pilot next year. We are looking for "
+        "partners for the following:\n"
+        "- leek detection in water pipes in Kirkenes\n"
+        "- snow clearing for the quays in Tampere and Espoo\n"
+        "The deadline is in March. Best regards, the harbour office"
+    )
+    # Misspellings put right and places out, as for one need.
+    assert brief_needs(brief, VOCABULARY) == (
+        "leak detection in water pipes",
+        "snow clearing for the quays",
+    )
+    assert brief_needs("who can hepl with leek detection in water pipes?", VOCABULARY) == ()
