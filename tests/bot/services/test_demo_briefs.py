@@ -42,8 +42,7 @@ def demo_search(
 
     engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('briefs') / 'scic.db'}")
     migrate.upgrade(engine)
-    with session_scope(engine) as session:
-        load_demo(session=session)
+    load_demo(engine=engine)
     search = fresh_search(chromadb.EphemeralClient(), MiniLMEmbedder(model_dir), engine)
     search.catch_up()
     yield search
