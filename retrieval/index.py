@@ -132,7 +132,9 @@ class LexicalView:
 
 
 @dataclass(frozen=True)
-class _Record:
+class KeptRecord:
+    """One record as read from the collection, kept for later questions."""
+
     document: str
     metadata: dict[str, MetadataValue]
     vector: Any  # its row of the embedding matrix (a placeholder in a lexical-only index)
@@ -145,7 +147,7 @@ class RecordCache:
 
     def __init__(self, limit: int = RECORDS_KEPT) -> None:
         self.limit = limit
-        self._records: OrderedDict[str, _Record] = OrderedDict()
+        self._records: OrderedDict[str, KeptRecord] = OrderedDict()
         self._revision: str | None = None
         self._lock = threading.Lock()
 
@@ -161,8 +163,8 @@ class RecordCache:
             self._records.clear()
             self._revision = None
 
-    def get_many(self, ids: Iterable[str]) -> dict[str, _Record]:
-        found: dict[str, _Record] = {}
+    def get_many(self, ids: Iterable[str]) -> dict[str, KeptRecord]:
+        found: dict[str, KeptRecord] = {}
         with self._lock:
             for rid in ids:
                 record = self._records.get(rid)
@@ -171,7 +173,7 @@ class RecordCache:
                     found[rid] = record
         return found
 
-    def put_many(self, records: Mapping[str, _Record]) -> None:
+    def put_many(self, records: Mapping[str, KeptRecord]) -> None:
         with self._lock:
             self._records.update(records)
             for rid in records:
@@ -460,7 +462,7 @@ class PassageIndex:
         }
         return self._entries_of_pages([rows], embeddings)
 
-    def read(self, ids: Sequence[str]) -> dict[str, _Record]:
+    def read(self, ids: Sequence[str]) -> dict[str, KeptRecord]:
         """The records with these ids that are in the collection, by id: those kept in the
         process (`RecordCache`) unless the collection changed since, the rest from Chroma."""
         self.records.check(self._current_revision())
@@ -469,7 +471,7 @@ class PassageIndex:
         for start in range(0, len(missing), _PAGE):
             rows = self.collection.get(ids=missing[start : start + _PAGE], include=_include(True))
             fetched = {
-                rid: _Record(str(doc), dict(meta), np.array(vector, dtype=np.float32))
+                rid: KeptRecord(str(doc), dict(meta), np.array(vector, dtype=np.float32))
                 for rid, doc, meta, vector in zip(
                     rows["ids"],
                     rows["documents"],
@@ -537,14 +539,25 @@ class PassageIndex:
                 self._lexical_revision = revision
             return self._lexical
 
-    def allowed_owners(self, owners: Iterable[str], where: Where) -> set[str]:
-        """Those of ``owners`` with a passage matching a Chroma filter."""
-        owner_list = sorted(set(owners))
+    def allowed_owners(
+        self, owners: Iterable[str], where: Where, enough: int | None = None
+    ) -> set[str]:
+        """Those of ``owners`` with a passage matching a Chroma filter.
+
+        With ``enough``, owners are checked in the order given, a group at a time, until that
+        many are allowed: the first ``enough`` allowed owners in that order are then all in
+        the answer, and the records of owners further down are never read.
+        """
+        owner_list = list(dict.fromkeys(owners))
+        step = 500 if enough is None else min(500, max(1, enough + enough // 4))
         out: set[str] = set()
-        for i in range(0, len(owner_list), 500):
-            clause = _and({"level": "passage"}, {"owner": {"$in": owner_list[i : i + 500]}}, where)
+        for i in range(0, len(owner_list), step):
+            group = owner_list[i : i + step]
+            clause = _and({"level": "passage"}, {"owner": {"$in": group}}, where)
             ids = self.collection.get(where=clause, include=[])["ids"]
             out.update(str(r.metadata["owner"]) for r in self.read(ids).values())
+            if enough is not None and len(out) >= enough:
+                break
         return out
 
     def allowed_ids(self, where: Where) -> set[str]:

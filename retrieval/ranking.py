@@ -409,7 +409,9 @@ def _candidate_owners(
         for hit in index.fulltext.search(query.words).best(4 * config.candidates):
             ranked.setdefault(hit.owner)
         found = list(ranked)
-        permitted = index.allowed_owners(found, where) if where else set(found)
+        permitted = (
+            index.allowed_owners(found, where, enough=config.candidates) if where else set(found)
+        )
         owners.update([o for o in found if o in permitted][: config.candidates])
     elif config.use_lexical or query.chunk_vectors is None:
         view = index.lexical()

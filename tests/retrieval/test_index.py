@@ -134,3 +134,20 @@ def test_a_small_record_cache_ranks_as_a_large_one(fake_index: PassageIndex) -> 
     fake_index.records.limit = 3  # fewer than one question's candidates' records
     assert [match_owners(fake_index, q, top_k=3) for q in queries] == expected
     assert len(fake_index.records) <= 3
+
+
+def test_allowed_owners_stops_once_enough_are_found_in_order(fake_index: PassageIndex) -> None:
+    fake_index.upsert(member_passages())
+    ranked = ["parkly", "heatwise", "aquasense", "brightstreet", "arcticmove"]
+    not_parkly = {"member": {"$ne": "parkly"}}
+    assert fake_index.allowed_owners(ranked, not_parkly) == set(ranked) - {"parkly"}
+    fake_index.records.clear()
+    reads = _records_read(fake_index)
+    # Groups of two: parkly is refused in the first, so a second group is checked; the last
+    # owner is never looked at.
+    assert fake_index.allowed_owners(ranked, not_parkly, enough=2) == {
+        "heatwise",
+        "aquasense",
+        "brightstreet",
+    }
+    assert 0 < sum(reads) < sum(1 for p in member_passages() if p.owner != "parkly")
