@@ -191,7 +191,7 @@ def make_identification(deps: BotDeps) -> Callable[..., None]:
     # a user's quick clicks would otherwise each ask users.info before the first link is kept.
     user_locks = [threading.Lock() for _ in range(64)]
 
-    def identify(client: WebClient, user_id: str) -> Viewer | None:
+    def identify(client: WebClient, user_id: str, *, ask_slack: bool) -> Viewer | None:
         with user_locks[hash(user_id) % len(user_locks)]:
             with lock:
                 if unknown_until.get(user_id, 0.0) > time.monotonic():
@@ -199,9 +199,9 @@ def make_identification(deps: BotDeps) -> Callable[..., None]:
             viewer = identify_slack_user(
                 engine=deps.engine,
                 slack_user_id=user_id,
-                profile_email=_profile_email(client, user_id),
+                profile_email=_profile_email(client, user_id) if ask_slack else lambda: None,
             )
-            if viewer is None:
+            if viewer is None and ask_slack:
                 with lock:
                     unknown_until[user_id] = time.monotonic() + UNKNOWN_USER_TTL
             return viewer
@@ -212,14 +212,19 @@ def make_identification(deps: BotDeps) -> Callable[..., None]:
         """Put ``context["identify_viewer"]`` in the context: a function the listener calls
         after the acknowledgement (see `bot.listeners.strangers`), since it may read the store
         and ask Slack's users.info. It returns the Viewer, None for a stranger, or raises
-        IdentityUnavailable; the answer is kept for the rest of the request."""
+        IdentityUnavailable; the answer is kept for the rest of the request.
+
+        A modal's submission is identified before its acknowledgement (which carries the
+        form's errors), so from the store alone: whoever submits a modal opened it, and was
+        identified and linked then; Slack's users.info is never awaited before an ack."""
         # An assistant thread's opener is not where Bolt looks for a user.
         user_id = context.user_id or assistant_thread_user(body)
+        ask_slack = body.get("type") != "view_submission"
         found: list[Viewer | None] = []
 
         def identify_viewer() -> Viewer | None:
             if not found:
-                found.append(identify(client, user_id) if user_id else None)
+                found.append(identify(client, user_id, ask_slack=ask_slack) if user_id else None)
             return found[0]
 
         context["identify_viewer"] = identify_viewer
