@@ -21,7 +21,7 @@ from bot.recovery import RETRY_AFTER, QuestionRecovery
 from bot.services import slack_events
 from bot.services.questions.asking import reply_to
 from bot.services.slack_events import first_delivery, unanswered_questions
-from standins.cluster import MEMBER_USER, Cast
+from standins.cluster import MEMBER_USER, STRANGER_USER, Cast
 from standins.slack import BOT_USER_ID, TEAM_ID, FakeSlack, RunningBot, running_bot
 from standins.tcp_proxy import CuttableProxy
 from storage.db import make_engine, session_scope
@@ -309,3 +309,18 @@ def test_a_follow_up_in_a_channel_thread_is_taken_up_after_a_store_failure(
     bot.fake.settle(quiet=0.5)
     clock.shift(timedelta(minutes=3))
     assert sweeper.sweep() == 0
+
+
+def test_a_stranger_told_in_an_assistant_thread_is_not_told_again_by_the_recovery(
+    bot: RunningBot, clock: time_machine.Traveller
+) -> None:
+    """The polite reply answers the kept message like any answer: the recovery leaves it."""
+    thread = "1760000500.000100"
+    bot.sender.assistant_message(STRANGER_USER, QUESTION, thread_ts=thread)
+    (told,) = bot.fake.wait_for_method("chat.postMessage")
+    assert told.args["thread_ts"] == thread and "I don't know you yet" in told.args["text"]
+    bot.fake.settle(quiet=0.5)
+    clock.shift(timedelta(minutes=3))
+    assert recovery(bot).sweep() == 0
+    bot.fake.settle(quiet=0.5)
+    assert len(answers(bot)) == 1
