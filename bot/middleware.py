@@ -20,9 +20,11 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy import Engine
 
 from bot.deps import BotDeps
 from bot.services.identity import IdentityUnavailable, Viewer, identify_slack_user
+from bot.services.questions.asking import Thread, asked_in_thread
 from bot.services.slack_events import first_delivery
 
 log = logging.getLogger(__name__)
@@ -82,10 +84,15 @@ def delivery_key(body: dict[str, Any]) -> str | None:
     return None
 
 
+# Context key: whether this message is a follow-up in a channel thread where the bot answered
+# (read once, by the deduplication, and used again by the follow-up listener's matcher).
+FOLLOW_UP = "scic_follow_up"
+
+
 def is_a_question(body: dict[str, Any]) -> bool:
     """A mention of the bot or a person's DM to it: a delivery kept until it is answered.
-    (Follow-ups in channel threads are answered too, but not taken up again after a failure:
-    telling them apart needs the store.)"""
+    (A follow-up in a channel thread is kept too, once the store says the bot answered in that
+    thread: `is_follow_up`.)"""
     event = _event(body)
     if body.get("type") != "event_callback" or not event.get("user") or is_from_a_bot(body):
         return False
@@ -98,6 +105,36 @@ def is_a_question(body: dict[str, Any]) -> bool:
     )
 
 
+def is_thread_reply(body: dict[str, Any]) -> bool:
+    """A person's plain reply in a channel thread (no mention: those are `app_mention`s)."""
+    event = _event(body)
+    thread_ts = event.get("thread_ts")
+    return (
+        body.get("type") == "event_callback"
+        and event.get("type") == "message"
+        and bool(event.get("user"))
+        and not is_from_a_bot(body)
+        and not event.get("subtype")
+        and event.get("channel_type") != "im"
+        and bool(thread_ts)
+        and thread_ts != event.get("ts")
+        and "<@" not in str(event.get("text", ""))
+    )
+
+
+def is_follow_up(body: dict[str, Any], context: BoltContext, engine: Engine) -> bool:
+    """A reply in a channel thread where the bot already answered a question: answered, and
+    kept until it is, like a mention. Elsewhere the bot speaks only when asked."""
+    known = context.get(FOLLOW_UP)
+    if known is None:
+        event = _event(body)
+        known = is_thread_reply(body) and asked_in_thread(
+            engine=engine, thread=Thread(event["channel"], str(event["thread_ts"]))
+        )
+        context[FOLLOW_UP] = known
+    return bool(known)
+
+
 def make_event_deduplication(deps: BotDeps) -> Callable[..., BoltResponse | None]:
     def skip_repeated_deliveries(
         body: dict[str, Any], context: BoltContext, next: Next
@@ -107,7 +144,8 @@ def make_event_deduplication(deps: BotDeps) -> Callable[..., BoltResponse | None
             next()
             return None
         key = delivery_key(body)
-        kept = json.dumps(body) if is_a_question(body) else None
+        question = is_a_question(body) or is_follow_up(body, context, deps.engine)
+        kept = json.dumps(body) if question else None
         if key is not None and not first_delivery(engine=deps.engine, event_id=key, body=kept):
             log.info("%s was already handled; skipping the repeat", key)
             return BoltResponse(status=200, body="")
@@ -153,7 +191,7 @@ def make_identification(deps: BotDeps) -> Callable[..., None]:
     # a user's quick clicks would otherwise each ask users.info before the first link is kept.
     user_locks = [threading.Lock() for _ in range(64)]
 
-    def identify(client: WebClient, user_id: str) -> Viewer | None:
+    def identify(client: WebClient, user_id: str, *, ask_slack: bool) -> Viewer | None:
         with user_locks[hash(user_id) % len(user_locks)]:
             with lock:
                 if unknown_until.get(user_id, 0.0) > time.monotonic():
@@ -161,9 +199,9 @@ def make_identification(deps: BotDeps) -> Callable[..., None]:
             viewer = identify_slack_user(
                 engine=deps.engine,
                 slack_user_id=user_id,
-                profile_email=_profile_email(client, user_id),
+                profile_email=_profile_email(client, user_id) if ask_slack else lambda: None,
             )
-            if viewer is None:
+            if viewer is None and ask_slack:
                 with lock:
                     unknown_until[user_id] = time.monotonic() + UNKNOWN_USER_TTL
             return viewer
@@ -174,14 +212,19 @@ def make_identification(deps: BotDeps) -> Callable[..., None]:
         """Put ``context["identify_viewer"]`` in the context: a function the listener calls
         after the acknowledgement (see `bot.listeners.strangers`), since it may read the store
         and ask Slack's users.info. It returns the Viewer, None for a stranger, or raises
-        IdentityUnavailable; the answer is kept for the rest of the request."""
+        IdentityUnavailable; the answer is kept for the rest of the request.
+
+        A modal's submission is identified before its acknowledgement (which carries the
+        form's errors), so from the store alone: whoever submits a modal opened it, and was
+        identified and linked then; Slack's users.info is never awaited before an ack."""
         # An assistant thread's opener is not where Bolt looks for a user.
         user_id = context.user_id or assistant_thread_user(body)
+        ask_slack = body.get("type") != "view_submission"
         found: list[Viewer | None] = []
 
         def identify_viewer() -> Viewer | None:
             if not found:
-                found.append(identify(client, user_id) if user_id else None)
+                found.append(identify(client, user_id, ask_slack=ask_slack) if user_id else None)
             return found[0]
 
         context["identify_viewer"] = identify_viewer

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from standins.slack import FakeSlack
@@ -71,6 +71,21 @@ def add_cast(engine: Engine) -> Cast:
         session.add_all([staff, aino, loner])
         session.flush()
         return Cast(staff.id, aino.id, arctic.id, espoo.id)
+
+
+def link_cast_to_slack(engine: Engine) -> None:
+    """The cast as the bot knows them once each has used it (a command, a button): their
+    Slack users linked. A modal is submitted only by someone who opened it, so linked."""
+    users = {
+        "sari.staff@scic.example": STAFF_USER,
+        "aino.virtanen@arcticsense.example": MEMBER_USER,
+        "lone@wolf.example": LONER_USER,
+    }
+    with session_scope(engine) as session:
+        for person in session.scalars(select(Person)):
+            user = users.get(person.email.lower())
+            if user is not None:
+                person.slack_user_id = user
 
 
 def add_cast_profiles(fake: FakeSlack) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -167,6 +168,19 @@ def to_csv(kind: Kind, records: list[Record]) -> str:
             else:
                 row[field] = value
         writer.writerow(row)
+    return out.getvalue()
+
+
+def table_to_csv(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
+    """Rows of any table as CSV, each text cell a spreadsheet would run as a formula
+    neutralised as `to_csv` does: every CSV the project writes goes through one of the two."""
+    out = io.StringIO(newline="")
+    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {k: neutralise_formula(v) if isinstance(v, str) else v for k, v in row.items()}
+        )
     return out.getvalue()
 
 

@@ -162,8 +162,23 @@ def bench_scale(
 
 
 @app.command("load")
-def bench_load() -> None:
-    """Signed questions through the real server under load and a 429 storm: acks, answers."""
+def bench_load(
+    outage_postgres: Annotated[
+        str,
+        typer.Option(
+            help="A PostgreSQL server URL: also run a 30 s store outage on a throwaway "
+            "database there (through a proxy the bench cuts)."
+        ),
+    ] = "",
+    only: Annotated[str, typer.Option(help="load or outage: run one part only.")] = "",
+) -> None:
+    """Signed questions through the real server under load, a 429 storm and a store outage:
+    acks, answers, answered twice, lost."""
     from bench import load
 
-    load.main([])
+    if only not in ("", "load", "outage"):
+        fail(f"--only must be load or outage, not {only!r}")
+    if only == "outage" and not outage_postgres:
+        fail("--only outage needs --outage-postgres")
+    args = ["--outage-postgres", outage_postgres] if outage_postgres else []
+    load.main([*args, *(["--only", only] if only else [])])

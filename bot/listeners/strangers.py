@@ -6,8 +6,10 @@ Slack's users.info, retried on 429 and 5xx): the wrappers acknowledge a command 
 first (its listener's own plain ``ack()`` then does nothing more), call the
 ``identify_viewer`` that `bot/middleware.py` put in the context, and hand the `Viewer` to the
 listener as ``viewer``. A modal's submission is the exception: its acknowledgement may carry
-the form's errors, so its listener acknowledges itself after the lookup. When Slack cannot
-say who the user is, they get a "try again" reply, never the stranger's.
+the form's errors, so its listener acknowledges itself after the lookup, which then reads the
+store only (the person was identified and linked when the modal was opened; see
+`bot.middleware`). When Slack cannot say who the user is, they get a "try again" reply, never
+the stranger's.
 
 A listener wrapped with `people_only` names a ``viewer: Viewer`` parameter (Bolt hands context
 values to listeners by name) and is only ever called with a person in it; one wrapped with

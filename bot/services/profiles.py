@@ -13,9 +13,7 @@ index (`storage.outbox`) and the next search finds the new words.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import re
 from dataclasses import asdict, dataclass, field, replace
@@ -32,6 +30,7 @@ from storage import clock
 from storage import members as member_store
 from storage import profiles as store
 from storage.db import session_scope
+from storage.files import table_to_csv
 from storage.models import Member, MembershipStatus, Person, Reference
 
 DESCRIPTION_MAX = 3000
@@ -575,19 +574,20 @@ def export_profile_changes(*, engine: Engine, path: Path, fmt: str) -> int:
     before and after as JSON); returns how many rows."""
     records = [row.as_record() for row in all_profile_changes(engine=engine)]
     if fmt == "csv":
-        out = io.StringIO(newline="")
-        writer = csv.DictWriter(out, fieldnames=CHANGE_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        for record in records:
-            writer.writerow(
+        # Through the one CSV writer that neutralises formula cells (a name or e-mail
+        # beginning with = or @ would otherwise run in a spreadsheet).
+        text = table_to_csv(
+            CHANGE_COLUMNS,
+            (
                 record
                 | {
                     "fields": ";".join(record["fields"]),
                     "before": json.dumps(record["before"], ensure_ascii=False),
                     "after": json.dumps(record["after"], ensure_ascii=False),
                 }
-            )
-        text = out.getvalue()
+                for record in records
+            ),
+        )
     else:
         text = json.dumps(records, ensure_ascii=False, indent=2) + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)

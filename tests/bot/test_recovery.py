@@ -21,10 +21,11 @@ from bot.recovery import RETRY_AFTER, QuestionRecovery
 from bot.services import slack_events
 from bot.services.questions.asking import reply_to
 from bot.services.slack_events import first_delivery, unanswered_questions
-from standins.cluster import MEMBER_USER, Cast
+from standins.cluster import MEMBER_USER, STRANGER_USER, Cast
 from standins.slack import BOT_USER_ID, TEAM_ID, FakeSlack, RunningBot, running_bot
 from standins.tcp_proxy import CuttableProxy
-from storage.db import make_engine
+from storage.db import make_engine, session_scope
+from storage.questions import log_question
 
 QUESTION = "who can do structural health monitoring?"
 
@@ -264,3 +265,62 @@ def test_through_a_store_outage_every_acknowledged_question_is_answered_once(
         posted = bot.fake.calls_to("chat.postMessage")
         assert len(posted) == 3 and len({c.args["thread_ts"] for c in posted}) == 3
         assert all("Arctic Sense Oy" in c.args["text"] for c in posted)
+
+
+def test_a_follow_up_in_a_channel_thread_is_taken_up_after_a_store_failure(
+    bot: RunningBot,
+    engine: Engine,
+    cast: Cast,
+    clock: time_machine.Traveller,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A plain reply in a channel thread where the bot answered is kept before the ack like a
+    mention; other thread chatter is not (nothing to take up, nothing said)."""
+    thread, channel = "1760000000.000100", "C0GENERAL1"
+    with session_scope(engine) as session:
+        log_question(
+            session=session,
+            person_id=cast.member_person_id,
+            slack_user_id=MEMBER_USER,
+            channel_id=channel,
+            thread_ts=thread,
+            question="who can do ice roads?",
+            answer="",
+            answered_members=[],
+        )
+
+    def store_down(**kwargs: Any) -> None:
+        raise OperationalError("SELECT 1", None, ConnectionRefusedError("store down"))
+
+    monkeypatch.setattr(questions, "reply_to", store_down)
+    in_thread = {"channel_type": "channel", "thread_ts": thread}
+    assert bot.sender.message(MEMBER_USER, QUESTION, channel=channel, extra=in_thread).status == 200
+    elsewhere = {"channel_type": "channel", "thread_ts": "1760000000.000999"}
+    assert bot.sender.message(MEMBER_USER, "lunch?", channel=channel, extra=elsewhere).status == 200
+    bot.fake.wait_for_method("reactions.add")
+    bot.fake.settle(quiet=0.5)
+    assert answers(bot) == []
+    monkeypatch.undo()
+    clock.shift(timedelta(minutes=3))
+    sweeper = recovery(bot)
+    assert sweeper.sweep() == 1
+    (answer,) = bot.fake.wait_for_method("chat.postMessage")
+    assert answer.args["thread_ts"] == thread and "Arctic Sense Oy" in answer.args["text"]
+    bot.fake.settle(quiet=0.5)
+    clock.shift(timedelta(minutes=3))
+    assert sweeper.sweep() == 0
+
+
+def test_a_stranger_told_in_an_assistant_thread_is_not_told_again_by_the_recovery(
+    bot: RunningBot, clock: time_machine.Traveller
+) -> None:
+    """The polite reply answers the kept message like any answer: the recovery leaves it."""
+    thread = "1760000500.000100"
+    bot.sender.assistant_message(STRANGER_USER, QUESTION, thread_ts=thread)
+    (told,) = bot.fake.wait_for_method("chat.postMessage")
+    assert told.args["thread_ts"] == thread and "I don't know you yet" in told.args["text"]
+    bot.fake.settle(quiet=0.5)
+    clock.shift(timedelta(minutes=3))
+    assert recovery(bot).sweep() == 0
+    bot.fake.settle(quiet=0.5)
+    assert len(answers(bot)) == 1

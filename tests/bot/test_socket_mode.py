@@ -13,7 +13,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import Engine, func, select
 
-from standins.cluster import LONER_USER, MEMBER_USER, STAFF_USER, Cast
+from standins.cluster import LONER_USER, MEMBER_USER, STAFF_USER, Cast, link_cast_to_slack
 from standins.slack import GENERAL_CHANNEL, FakeSlack, modal_values
 from standins.socket_mode import ACK_SECONDS, SocketModeBot, socket_mode_bot
 from storage.db import session_scope
@@ -90,6 +90,7 @@ def test_a_modal_submission_gets_its_errors_in_the_ack_or_is_stored(
     bot: SocketModeBot, engine: Engine
 ) -> None:
     origin = json.dumps({"channel_id": GENERAL_CHANNEL})
+    link_cast_to_slack(engine)  # staff opened the modal: identified then
     wrong = bot.sender.view_submission(
         user=STAFF_USER,
         callback_id="challenge_new",

@@ -30,10 +30,23 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 
+def _event_id(body: dict[str, Any]) -> str | None:
+    event_id = body.get("event_id")
+    return event_id if isinstance(event_id, str) and event_id else None
+
+
 def _stranger_reply(args: Args, reply: dict[str, Any]) -> None:
+    """The reply answers the kept message, as an answer does: held, posted, marked (else the
+    recovery would tell the stranger again)."""
     assert args.event is not None
     event = args.event
-    args.client.chat_postMessage(channel=event["channel"], thread_ts=event["thread_ts"], **reply)
+    with answering(engine=args.context["engine"], event_id=_event_id(args.body)) as lease:
+        if lease is None or not lease.still_ours():
+            return
+        args.client.chat_postMessage(
+            channel=event["channel"], thread_ts=event["thread_ts"], **reply
+        )
+        lease.finish(answered=True)
 
 
 def _show_status(client: WebClient, event: dict[str, Any], set_status: SetStatus) -> None:
@@ -79,8 +92,7 @@ def user_message(
     open_search: Callable[[], SolverSearch],
 ) -> None:
     # Kept before the ack like a DM's question (bot.recovery): held once, marked when answered.
-    event_id = body.get("event_id") if isinstance(body.get("event_id"), str) else None
-    with answering(engine=engine, event_id=event_id or None) as lease:
+    with answering(engine=engine, event_id=_event_id(body)) as lease:
         if lease is None:
             return
         thread_ts = str(event["thread_ts"])

@@ -5,7 +5,8 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.listeners.events.app_home_opened import app_home_opened
-from bot.listeners.events.questions import is_direct_message, is_follow_up, question
+from bot.listeners.events.questions import is_direct_message, question
+from bot.middleware import is_follow_up
 
 
 def register(app: App) -> None:

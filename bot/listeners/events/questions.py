@@ -40,7 +40,7 @@ from bot.services.identity import Viewer
 from bot.services.language import detect_language
 from bot.services.llm import LanguageModel
 from bot.services.matching import SolverSearch
-from bot.services.questions.asking import STORE_ERRORS, Reply, Thread, asked_in_thread, reply_to
+from bot.services.questions.asking import STORE_ERRORS, Reply, Thread, reply_to
 from bot.services.questions.understanding import clean
 from bot.services.slack_events import answering
 from bot.settings import Settings
@@ -230,23 +230,6 @@ class StreamedMessage:
             buffer_size=STREAM_BUFFER,
         )
         return self.stream
-
-
-def is_follow_up(event: dict[str, Any], engine: Engine) -> bool:
-    """A plain reply in a channel thread where the bot already answered a question.
-
-    Mentions are the app_mention listener's; elsewhere the bot speaks only when asked.
-    """
-    thread_ts = event.get("thread_ts")
-    if (
-        event.get("subtype")
-        or event.get("channel_type") == "im"
-        or not thread_ts
-        or thread_ts == event.get("ts")
-        or "<@" in event.get("text", "")
-    ):
-        return False
-    return asked_in_thread(engine=engine, thread=Thread(event["channel"], str(thread_ts)))
 
 
 def _show_working(client: WebClient, event: dict[str, Any]) -> str:

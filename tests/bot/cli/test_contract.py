@@ -88,7 +88,11 @@ GARBLED: dict[tuple[str, ...], list[tuple[list[str], str]]] = {
         (["--dataset", "nowhere"], "nowhere is not an expertise dataset folder"),
     ],
     ("bench", "speed"): [(["fast"], EXTRA)],
-    ("bench", "load"): [(["fast"], EXTRA)],
+    ("bench", "load"): [
+        (["fast"], EXTRA),
+        (["--only", "outage"], "--only outage needs --outage-postgres"),
+        (["--only", "all"], "--only must be load or outage"),
+    ],
     ("bench", "ack"): [(["--requests", "0"], "greater than or equal to 1")],
     ("bench", "digest"): [(["--subscribers", "all"], NOT_INT)],
     ("bench", "scale"): [

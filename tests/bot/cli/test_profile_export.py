@@ -13,7 +13,7 @@ from bot.services import profiles
 from bot.services.identity import viewer_of
 from standins.cluster import MEMBER_USER, add_cast
 from storage.db import session_scope
-from storage.models import Person
+from storage.models import Member, Person
 from tests.bot.cli.running import scic, url_of
 
 
@@ -49,3 +49,29 @@ def test_the_audit_trail_is_exported_as_json_and_csv(engine: Engine, tmp_path: P
         line["fields"] == "technologies"
         and json.loads(line["after"])["technologies"][-1] == "NB-IoT"
     )
+
+
+def test_a_formula_in_the_audit_trail_is_neutralised_in_csv(engine: Engine, tmp_path: Path) -> None:
+    """The trail names people by e-mail and members by slug; either may begin with what a
+    spreadsheet runs as a formula (here an imported member's slug)."""
+    cast = add_cast(engine)
+    with session_scope(engine) as session:
+        session.get_one(Member, cast.arctic_id).slug = '=HYPERLINK("http://evil.example")'
+        aino = viewer_of(session.get_one(Person, cast.member_person_id), MEMBER_USER)
+    draft = profiles.open_profile(engine=engine, viewer=aino)
+    profiles.save_profile(
+        engine=engine,
+        viewer=aino,
+        member_id=draft.member_id,
+        version=draft.version,
+        seen=draft.fingerprint,
+        values=replace(draft.values, technologies=("-LoRaWAN",)),
+    )
+    done = scic(
+        "export", "profile-changes", str(tmp_path / "c.csv"), url=url_of(engine), cwd=tmp_path
+    )
+    assert done.returncode == 0
+    with (tmp_path / "c.csv").open(encoding="utf-8") as opened:
+        [line] = list(csv.DictReader(opened))
+    assert line["member"] == '\'=HYPERLINK("http://evil.example")'
+    assert json.loads(line["after"]) == {"technologies": ["-LoRaWAN"]}  # JSON cells start with {

@@ -276,3 +276,16 @@ def test_a_stranger_s_modal_stays_open_with_the_reason_on_the_form(
     assert reply.json() == {"response_action": "errors", "errors": errors}
     assert bot.fake.settle() == []
     assert nothing_stored(engine)
+
+
+def test_a_modal_submission_waits_for_no_slack_call_before_its_ack(bot: RunningBot) -> None:
+    """Its acknowledgement carries the form's errors, so who submits it is read from the store
+    alone: a slow users.info (held here) never holds the ack back."""
+    held = bot.fake.hold("users.info")
+    try:
+        reply = submit_challenge(bot)
+        assert reply.status == 200 and reply.seconds < 3
+        assert reply.json()["errors"] == {"title": "Only SCIC staff can post challenges."}
+        assert bot.fake.calls_to("users.info") == []
+    finally:
+        held.set()

@@ -8,7 +8,7 @@ import json
 from sqlalchemy import Engine, select
 
 from bot.services.llm import LanguageModel
-from standins.cluster import STAFF_USER, Cast
+from standins.cluster import STAFF_USER, Cast, link_cast_to_slack
 from standins.openai_server import FakeOpenAI
 from standins.slack import (
     CHALLENGES_CHANNEL,
@@ -39,6 +39,7 @@ def post_challenge(bot: RunningBot) -> str:
         country="Norway",
         visibility="public",
     )
+    link_cast_to_slack(bot.engine)  # staff opened the modal: identified then
     reply = bot.sender.view_submission(
         user=STAFF_USER, callback_id="challenge_new", values=values, private_metadata=ORIGIN
     )

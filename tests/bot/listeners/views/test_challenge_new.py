@@ -11,7 +11,7 @@ from sqlalchemy import Engine, func, select
 from bot.blocks.challenge_modal import build_challenge_modal
 from bot.listeners.views.challenge_new import errors_for_view, form_from_view, pasted_text
 from bot.services.challenges import ChallengeForm
-from standins.cluster import MEMBER_USER, STAFF_USER, Cast
+from standins.cluster import MEMBER_USER, STAFF_USER, Cast, link_cast_to_slack
 from standins.slack import (
     CHALLENGES_CHANNEL,
     GENERAL_CHANNEL,
@@ -29,6 +29,7 @@ ORIGIN = json.dumps({"channel_id": GENERAL_CHANNEL})
 
 def submit(bot: RunningBot, user: str = STAFF_USER, **fields: str | None) -> SlackReply:
     values = modal_values(**({"visibility": "public"} | fields))
+    link_cast_to_slack(bot.engine)  # whoever submits opened the modal: identified then
     return bot.sender.view_submission(
         user=user, callback_id="challenge_new", values=values, private_metadata=ORIGIN
     )
@@ -117,6 +118,7 @@ def test_a_prefilled_form_is_posted_like_a_typed_one(
         visibility="public",
         paste="Call for proposals: Smart snow removal ...",
     )
+    link_cast_to_slack(engine)
     reply = bot.sender.view_submission(
         user=STAFF_USER,
         callback_id="challenge_new",
