@@ -36,10 +36,11 @@ NEED_CUE = re.compile(
     r"\b(?:(?:would|'d)(?:\s+(?:also|really))?\s+(?:like|welcome|need|want)(?:\s+(?:\w+\s+){0,2}?to)?"
     r"|wants?(?:\s+to)?|want(?:\s+(?:\w+\s+)?to)?|needs?(?:\s+to)?|require[sd]?|seeks?|seeking"
     r"|(?:are|am|is|'re)\s+looking\s+for|looking\s+for|in\s+need\s+of|welcomes?"
+    r"|(?:the\s+|our\s+)?(?:plan|aim|goal|idea)\s+is(?:\s+to)?|(?:we\s+)?plan(?:ning)?\s+to"
     r"|should(?:\s+be\s+able\s+to)?|must(?:\s+be\s+able\s+to)?|ha(?:s|ve)\s+to"
     r"|tarvitsemme|tarvitaan|tarvitsisimme|tarvitsee|tarvitsevat|tarvittaisiin|etsimme|etsitään"
     r"|haemme|haetaan|kaipaamme|kaivataan|kaipaa|kaipaavat|toivomme|toivotaan|haluamme"
-    r"|haluaisimme|halutaan|haluttaisiin|pitäisi(?:\s+saada)?|tulisi|täytyy|pitää\s+saada)\b",
+    r"|haluaisimme|halutaan|haluttaisiin|aiomme|suunnittelemme|tavoitteena\s+on|pitäisi(?:\s+saada)?|tulisi|täytyy|pitää\s+saada)\b",
     re.IGNORECASE,
 )
 # What a need sentence says before the need itself: "partners who can help us with", "ideas
