@@ -30,15 +30,17 @@ _LABELLED = re.compile(
     r"yhteystiedot|re|fw|vs)\s*:",
     re.IGNORECASE,
 )
-# The verbs of needing; the need is what follows them.
+# The verbs of needing, whoever needs ("we", "our park department", "the schools"); the need is
+# what follows them.
 NEED_CUE = re.compile(
-    r"\b(?:(?:we|i|they|the (?:city|port|municipality|region|harbour|harbor|client))"
-    r"(?:\s+(?:also|urgently|now|still|really))?\s+"
-    r"(?:need|needs|require|requires|want|seek|are seeking|are looking for|'re looking for|"
-    r"am looking for|would (?:also )?(?:like|welcome|need|want)|welcome|invite)"
-    r"|looking for|in need of|is needed for|are needed for|"
-    r"tarvitsemme|tarvitaan|tarvitsisimme|tarvitsee|tarvitsevat|tarvittaisiin|etsimme|etsitään|"
-    r"haemme|haetaan|kaipaamme|kaivataan|toivomme|toivotaan|haluamme)\b",
+    r"\b(?:(?:would|'d)(?:\s+(?:also|really))?\s+(?:like|welcome|need|want)(?:\s+(?:\w+\s+){0,2}?to)?"
+    r"|wants?(?:\s+to)?|want(?:\s+(?:\w+\s+)?to)?|needs?(?:\s+to)?|require[sd]?|seeks?|seeking"
+    r"|(?:are|am|is|'re)\s+looking\s+for|looking\s+for|in\s+need\s+of|welcomes?"
+    r"|(?:the\s+|our\s+)?(?:plan|aim|goal|idea)\s+is(?:\s+to)?|(?:we\s+)?plan(?:ning)?\s+to"
+    r"|should(?:\s+be\s+able\s+to)?|must(?:\s+be\s+able\s+to)?|ha(?:s|ve)\s+to"
+    r"|tarvitsemme|tarvitaan|tarvitsisimme|tarvitsee|tarvitsevat|tarvittaisiin|etsimme|etsitään"
+    r"|haemme|haetaan|kaipaamme|kaivataan|kaipaa|kaipaavat|toivomme|toivotaan|haluamme"
+    r"|haluaisimme|halutaan|haluttaisiin|aiomme|suunnittelemme|tavoitteena\s+on|pitäisi(?:\s+saada)?|tulisi|täytyy|pitää\s+saada)\b",
     re.IGNORECASE,
 )
 # What a need sentence says before the need itself: "partners who can help us with", "ideas
@@ -51,20 +53,51 @@ _OPENING = re.compile(
     r"(?:(?:who|that|which|jotka|joka)\s+(?:can|could|would|are able to|osaa\w*|pysty\w*|"
     r"voi\w*)\s+(?:help(?:\s+us)?(?:\s+with)?|do|deliver|provide|offer|build|take on|"
     r"tarjota|toimittaa|auttaa)?|for|on|with|to|in|about|)?\s*)?"
-    r"(?:to\s+)?",
+    r"(?:to\s+)?(?:be\s+)?",
     re.IGNORECASE,
 )
 # "...with the following:", "seuraaviin tarpeisiin:": the need is in the list below.
 _INTRODUCES_A_LIST = re.compile(r"(?::\s*$|\b(?:following|below|seuraav\w*|alla)\b)", re.I)
 _MIN_WORDS = 2
-_TRAILING = re.compile(r"(?:\s+(?:also|and|lisäksi|myös|ja))+\s*$", re.IGNORECASE)
+# Where one stated need ends and the next begins: ", and we would like to ...".
+_CLAUSE_END = re.compile(r"[,;]\s*(?:(?:and|but|ja|sekä|mutta)\s+)?(?:(?:we|i|they|me)\s+)?$", re.I)
+# A sentence about the call, not the work: "applications must be sent by the end of March".
+_ABOUT_THE_CALL = re.compile(
+    r"\b(?:deadline|submit\w*|submission|applications?|apply|budget|määräai\w*|jättää|"
+    r"hakemu\w*|budjet\w*|haku\w*)\b"
+    # "(we would like to) run a pilot next year": the project, not a skill it takes.
+    r"|^(?:(?:run|start|launch|have|do)\s+)?(?:a\s+|the\s+)?(?:pilot|pilot\w*|kokeilu\w*)\b",
+    re.IGNORECASE,
+)
+_TRAILING = re.compile(r"(?:\s+(?:also|and|we|i|they|lisäksi|myös|ja|me))+\s*$", re.IGNORECASE)
 # An e-mail header line ("Subject: ...") is short; a long line opening so is the brief itself.
 HEADER_WORDS = 15
 
 
+# Quotation marks: sentencex never splits inside a quotation, and a forwarded e-mail is one.
+_QUOTES = re.compile(r"[\"“”„«»]")
+# An e-mail's quoted lines ("> We want to know ...").
+_QUOTED_LINE = re.compile(r"^\s*(?:>\s*)+", re.MULTILINE)
+# Needs enumerated inside a sentence: "we would like to (1) count visitors, (2) warn them...".
+_ENUMERATED = re.compile(r"\(\s*(?:\d{1,2}|[a-h])\s*\)\s*")
+
+
 def _without_markup(text: str) -> str:
     text = _LINK.sub(lambda m: m.group(2) or m.group(1), text)
-    return _MARKUP.sub(" ", text)
+    text = _QUOTED_LINE.sub("", _MARKUP.sub(" ", text))
+    return _QUOTES.sub(" ", text)
+
+
+def _enumerated(sentence: str) -> list[str]:
+    """The needs a sentence enumerates ("(1) ..., (2) ..., and (3) ..."); [] when it does not."""
+    parts = _ENUMERATED.split(sentence)
+    if len(parts) < 3:
+        return []
+    items = [
+        re.sub(r"(?:[,;]?\s*\b(?:and|or|ja|sekä|tai)\s*|[,;]\s*)$", "", p.strip())
+        for p in parts[1:]
+    ]
+    return [item.strip(" .;,:") for item in items if _words(item) >= _MIN_WORDS]
 
 
 def _lines(text: str, language: str) -> list[str]:
@@ -89,17 +122,29 @@ def _words(text: str) -> int:
     return len(re.findall(r"[^\W\d_]+", text))
 
 
-def _need_after_cue(sentence: str) -> str:
-    """The need a sentence states ("We would also welcome ideas for keeping ... running" ->
-    "keeping ... running"), or "" when it states none or only introduces a list."""
+def _needs_after_cue(sentence: str) -> list[str]:
+    """The needs a sentence states ("We would also welcome ideas for keeping ... running" ->
+    "keeping ... running"; "... as open data, and we would like to reuse our poles" -> two),
+    or [] when it states none, only introduces a list, asks the bot something, or is about
+    the call itself (its deadline, budget, application)."""
     cue = NEED_CUE.search(sentence)
-    if cue is None or _INTRODUCES_A_LIST.search(sentence):
-        return ""
+    if cue is None or _INTRODUCES_A_LIST.search(sentence) or sentence.rstrip().endswith("?"):
+        return []
     after = sentence[cue.end() :].strip(" ,:;")
     opening = _OPENING.match(after)
     if opening and opening.end() < len(after):
         after = after[opening.end() :]
-    return after.strip(" .!?,;:")
+    rest: list[str] = []
+    again = NEED_CUE.search(after)
+    if again is not None:
+        boundary = _CLAUSE_END.search(after[: again.start()])
+        if boundary is not None:
+            rest = _needs_after_cue(after[boundary.start() :].lstrip(" ,;"))
+            after = after[: boundary.start()]
+    need = after.strip(" .!?,;:")
+    if _ABOUT_THE_CALL.search(need) or _words(need) < _MIN_WORDS:
+        return rest
+    return [need, *rest]
 
 
 def split_needs(text: str, language: str = "en") -> tuple[str, ...]:
@@ -110,9 +155,11 @@ def split_needs(text: str, language: str = "en") -> tuple[str, ...]:
 
     def flush() -> None:
         for sentence in sentences(" ".join(prose), language):
-            need = _need_after_cue(sentence)
-            if _words(need) >= _MIN_WORDS:
-                needs.append(need)
+            enumerated = _enumerated(sentence)
+            if enumerated:
+                needs.extend(enumerated)
+                continue
+            needs.extend(_needs_after_cue(sentence))
         prose.clear()
 
     for line in _lines(text, language):
@@ -133,7 +180,7 @@ def split_needs(text: str, language: str = "en") -> tuple[str, ...]:
         if cue is not None and _words(wanted[: cue.start()]) > 3:
             needs.append(_TRAILING.sub("", wanted[: cue.start()]).strip(" .;,"))
             wanted = wanted[cue.start() :]
-        needs.append(_need_after_cue(wanted) or wanted)
+        needs.extend(_needs_after_cue(wanted) or [wanted])
     flush()
     seen: dict[str, str] = {}
     for need in needs:

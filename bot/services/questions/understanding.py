@@ -321,6 +321,10 @@ LOCAL_CUE = _words(
     r"near|nearby|from|paikallis\w*|sijait\w*|toimipaik\w*|lähellä|\w+laise(t|n|lla)|"
     r"\w+läise(t|n|llä))\b"
 )
+PRESENCE_CUE = _words(
+    r"\b(based in|located in|headquartered|with (an )?office|\w+-based|paikallis\w*|sijait\w*|"
+    r"toimipaik\w*)\b"
+)
 MONTHS = {
     "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
     "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
@@ -745,12 +749,15 @@ def understand(
     # A pasted brief or e-mail is a need, however it is worded: who could do it.
     if _is_brief(text):
         intent: Intent = "team" if TEAM_CUE.search(text) else "solvers"
+        # A brief names places and says "from" for many reasons ("a request we got from
+        # Inari"): only an explicit "based in" asks for members based there.
+        local = filters.local and bool(PRESENCE_CUE.search(text))
         return Understood(
             intent,
             language,
             written,
             need=_need(text),
-            filters=filters,
+            filters=replace(filters, local=local),
             settled=False,
             needs=split_needs(message, language),
         )

@@ -71,9 +71,9 @@ def test_a_question_or_a_brief_stating_no_need_gives_none() -> None:
 
 
 def test_at_most_six_needs_each_once() -> None:
-    items = "\n".join(f"- need number {i} for the harbour" for i in range(10))
-    brief = f"We need:\n{items}\n- need number 1 for the harbour"
+    items = "\n".join(f"- monitoring task {i} for the harbour" for i in range(10))
+    brief = f"We need:\n{items}\n- monitoring task 1 for the harbour"
     needs = split_needs(brief)
     assert len(needs) == NEEDS_MAX
-    assert needs[0] == "need number 0 for the harbour"
+    assert needs[0] == "monitoring task 0 for the harbour"
     assert len(set(needs)) == len(needs)

@@ -211,3 +211,22 @@ def test_a_follow_up_narrows_every_need_of_the_brief(demo_search: SolverSearch) 
     size_of = {m.slug: m.size for m in VOCABULARIES.get(demo_search.engine).members}
     named = [m.member_slug for need in TAMPERE_NEEDS for m in answer.brief.by_need[need]]
     assert named and all(size_of[slug] in sizes for slug in named), named
+
+
+def test_where_a_brief_comes_from_is_not_where_its_solvers_must_be(
+    demo_search: SolverSearch,
+) -> None:
+    brief = (
+        "Forwarding a request we got from Oulu after the water utilities fair, can you help? "
+        '"Our network loses a fifth of its water and we only find leaks when the street '
+        "floods. We would like to (1) find hidden leaks in the distribution network with "
+        "acoustic sensors, (2) reuse shower and sink water for toilet flushing in two new "
+        'schools, and (3) forecast which pipes will fail next winter."'
+    )
+    answer = find(
+        engine=demo_search.engine, search=demo_search, viewer=staff(demo_search), text=brief
+    )
+    assert answer.brief is not None and len(answer.brief.needs) == 3
+    assert not answer.question.filters.local
+    # The leak and greywater specialists are in Madrid and Helsinki, not in Oulu.
+    assert {"aguas-inteligentes", "loop-water"} <= set(answer.members_listed)
