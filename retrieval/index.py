@@ -351,6 +351,18 @@ class PassageIndex:
                 out[rid] = str(meta.get("hash", ""))
         return out
 
+    def unrendered_ids(self) -> list[str]:
+        """Passages stored without their rendering in the other language (written before
+        renderings, or by an index without a renderer); none when this index renders none."""
+        if self.renderer is None:
+            return []
+        return sorted(
+            rid
+            for rows in self._pages(where={"level": "passage"}, include=["metadatas"])
+            for rid, meta in zip(rows["ids"], rows["metadatas"], strict=True)
+            if "text_language" not in meta
+        )
+
     def owners(self) -> list[str]:
         """Every owner with at least one passage, sorted."""
         pages = self._pages(where={"level": "passage"}, include=["metadatas"])

@@ -83,10 +83,12 @@ class DriftReport:
     missing: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
     ghosts: list[str] = field(default_factory=list)
+    #: passages without their rendering in the other language (indexed before renderings)
+    unrendered: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
-        return not (self.missing or self.stale or self.ghosts)
+        return not (self.missing or self.stale or self.ghosts or self.unrendered)
 
 
 def expected_passages(
@@ -253,7 +255,8 @@ def _rebuild(
 
 
 def check_drift(*, engine: Engine, indexes: Indexes) -> DriftReport:
-    """Passages the index lacks, holds in an old version, or holds for nothing in the store."""
+    """Passages the index lacks, holds in an old version, holds for nothing in the store, or
+    holds without their rendering in the other language."""
     with session_scope(engine) as session:
         owners = expected_passages(session=session, indexes=indexes)
     expected = {p.id: p.content_hash() for group in owners.values() for p in group}
@@ -262,4 +265,10 @@ def check_drift(*, engine: Engine, indexes: Indexes) -> DriftReport:
         missing=sorted(set(expected) - set(stored)),
         stale=sorted(i for i in expected.keys() & stored.keys() if expected[i] != stored[i]),
         ghosts=sorted(set(stored) - set(expected)),
+        unrendered=sorted(
+            i
+            for index in (indexes.members, indexes.challenges)
+            for i in index.unrendered_ids()
+            if i in expected
+        ),
     )

@@ -52,6 +52,7 @@ def reindex(
                 ("missing from the index", drift.missing),
                 ("stale in the index", drift.stale),
                 ("in the index but not in the store", drift.ghosts),
+                ("without their rendering in the other language", drift.unrendered),
             ):
                 if ids:
                     out.print(f"{len(ids)} passages {label}, e.g. {', '.join(ids[:3])}")

@@ -423,6 +423,13 @@ def reply_json(reply: Reply, text: str) -> dict[str, Any]:
             else None,
         },
         "members": list(answer.members_listed),
+        # A pasted brief's needs, each with the members covering it (slugs, best first).
+        "needs": [
+            {"need": need, "members": [m.member_slug for m in cover.by_need.get(need, ())]}
+            for cover in (answer.brief or answer.team,)
+            if cover is not None and (answer.brief is not None or understood.needs)
+            for need in cover.needs
+        ],
         "own_organisation_fits": answer.own_fit.member_slug if answer.own_fit else None,
         "challenges": [{"slug": c.slug, "id": c.id} for c in answer.challenges_listed],
         "related_challenges": [{"slug": c.slug, "id": c.id} for c in answer.related],

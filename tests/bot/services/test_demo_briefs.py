@@ -18,7 +18,7 @@ from bot.services import challenges
 from bot.services.challenges import ChallengeDraft
 from bot.services.identity import Viewer, viewer_of
 from bot.services.matching import SolverSearch, TeamSuggestion, cover_brief
-from bot.services.questions.asking import find
+from bot.services.questions.asking import Reply, find, reply_json
 from bot.services.records import load_demo
 from standins.search import fresh_search
 from storage import migrate
@@ -133,6 +133,10 @@ def test_a_finnish_brief_is_answered_need_by_need(demo_search: SolverSearch) -> 
     assert len(buttons) >= len(listed)
     # The terminal shows the same lines, without the markup.
     assert "• Tarve: kaukolämmön kysyntäjousto" in plain_text(parts)
+    # `scic ask --json`: each need with the members covering it.
+    shown = reply_json(Reply(answer), plain_text(parts))
+    assert [n["need"] for n in shown["needs"]] == list(TAMPERE_NEEDS)
+    assert shown["needs"][2]["members"][0] == "sisailma-sense"
 
 
 def test_an_english_brief_asking_for_a_consortium_gets_a_team_need_by_need(
