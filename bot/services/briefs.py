@@ -69,6 +69,10 @@ _ABOUT_THE_CALL = re.compile(
     r"|^(?:(?:run|start|launch|have|do)\s+)?(?:a\s+|the\s+)?(?:pilot|pilot\w*|kokeilu\w*)\b",
     re.IGNORECASE,
 )
+# Finnish modal verbs that follow what is needed ("Työmääräysten hallinta pitäisi saada ...");
+# after a genitive ("Kaupungin pitäisi ...") they follow who needs it instead.
+_FINNISH_MODAL = re.compile(r"^(?:pitäisi|tulisi|täytyy|pitää)\b", re.IGNORECASE)
+_BEFORE_THE_NEED = re.compile(r"^(?:(?:lisäksi|myös|sekä|ja|also)\s+)+", re.IGNORECASE)
 _TRAILING = re.compile(r"(?:\s+(?:also|and|we|i|they|lisäksi|myös|ja|me))+\s*$", re.IGNORECASE)
 # An e-mail header line ("Subject: ...") is short; a long line opening so is the brief itself.
 HEADER_WORDS = 15
@@ -130,6 +134,14 @@ def _needs_after_cue(sentence: str) -> list[str]:
     cue = NEED_CUE.search(sentence)
     if cue is None or _INTRODUCES_A_LIST.search(sentence) or sentence.rstrip().endswith("?"):
         return []
+    before = _BEFORE_THE_NEED.sub("", sentence[: cue.start()].strip(" ,:;"))
+    if (
+        _FINNISH_MODAL.match(cue.group())
+        and _words(before) >= _MIN_WORDS
+        and not before.lower().endswith("n")
+        and not _ABOUT_THE_CALL.search(before)
+    ):
+        return [before]
     after = sentence[cue.end() :].strip(" ,:;")
     opening = _OPENING.match(after)
     if opening and opening.end() < len(after):

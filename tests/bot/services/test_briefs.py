@@ -77,3 +77,20 @@ def test_at_most_six_needs_each_once() -> None:
     assert len(needs) == NEEDS_MAX
     assert needs[0] == "monitoring task 0 for the harbour"
     assert len(set(needs)) == len(needs)
+
+
+def test_a_finnish_need_said_before_its_verb_is_the_need() -> None:
+    # "X pitäisi saada ..." says X is what is needed; "Kaupungin pitäisi ..." (genitive) says
+    # who needs, and the need follows the verb.
+    brief = (
+        "Kouluja on kolmekymmentä. Tarvitsemme kiinteistöjen energiankulutuksen seurantaa. "
+        "Huoltoyhtiöiden työmääräysten hallinta pitäisi myös saada samaan järjestelmään. "
+        "Lumikuormien mittaus katoilta tulisi automatisoida. "
+        "Kaupungin tilakeskuksen pitäisi saada sisäilman laatu näkyviin."
+    )
+    assert split_needs(brief, "fi") == (
+        "kiinteistöjen energiankulutuksen seurantaa",
+        "Huoltoyhtiöiden työmääräysten hallinta",
+        "Lumikuormien mittaus katoilta",
+        "sisäilman laatu näkyviin",
+    )
