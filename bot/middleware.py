@@ -135,6 +135,12 @@ def is_follow_up(body: dict[str, Any], context: BoltContext, engine: Engine) -> 
     return bool(known)
 
 
+def is_kept_question(body: dict[str, Any], context: BoltContext) -> bool:
+    """Whether this request's delivery was kept before the ack, to be answered (and taken up
+    again by `bot.recovery` until it is)."""
+    return is_a_question(body) or bool(context.get(FOLLOW_UP))
+
+
 def make_event_deduplication(deps: BotDeps) -> Callable[..., BoltResponse | None]:
     def skip_repeated_deliveries(
         body: dict[str, Any], context: BoltContext, next: Next

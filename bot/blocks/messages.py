@@ -66,6 +66,16 @@ def build_identity_unavailable() -> dict[str, Any]:
     return message(text, [section(text)])
 
 
+def build_identity_pending() -> dict[str, Any]:
+    """A question kept for later: Slack would not say who asked it, and the bot answers it
+    here once Slack does (the question is not dropped, so nothing to ask again)."""
+    text = (
+        "Sorry, I could not check who you are with Slack just now. I will answer here as "
+        "soon as I can; no need to ask again."
+    )
+    return message(text, [section(text)])
+
+
 def build_answer_failed() -> dict[str, Any]:
     """Answering broke in a way retrying will not mend: said as an error, never as "the
     records have no answer"."""

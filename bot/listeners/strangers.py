@@ -30,7 +30,12 @@ from typing import Any
 from slack_bolt.kwargs_injection import Args, build_required_kwargs
 from slack_bolt.util.utils import get_arg_names_of_callable
 
-from bot.blocks.messages import build_identity_unavailable, build_unknown_person
+from bot.blocks.messages import (
+    build_identity_pending,
+    build_identity_unavailable,
+    build_unknown_person,
+)
+from bot.middleware import REDELIVERY, is_kept_question
 from bot.services.identity import IdentityUnavailable, Viewer
 from bot.settings import Settings
 
@@ -75,10 +80,13 @@ def _wrap(
     listener: Callable[..., None],
     reply: StrangerReply | None,
     go_on: Callable[[Args, Viewer | None], bool],
+    pending: StrangerReply | None = None,
 ) -> Callable[..., None]:
     """The listener, called after the ack with ``viewer`` in its arguments when ``go_on``
     says so. A lookup Slack could not answer gets ``reply`` with the "try again" message (or,
-    without a reply, only a log line) and the listener is not called."""
+    without a reply, only a log line) and the listener is not called; a question kept before
+    the ack gets ``pending`` instead, once, and is left waiting for `bot.recovery`, which
+    brings it here again until Slack answers (nothing for the person to ask again)."""
     arg_names = get_arg_names_of_callable(listener)
 
     # Bolt passes everything it has in one `args`; the listener gets only what it names.
@@ -88,6 +96,10 @@ def _wrap(
             viewer = args.context["identify_viewer"]()
         except IdentityUnavailable as exc:
             log.warning("%s not run: %s", listener.__name__, exc)
+            if pending is not None and is_kept_question(args.body, args.context):
+                if not args.context.get(REDELIVERY):
+                    pending(args, build_identity_pending())
+                return
             if reply is not None:
                 reply(args, build_identity_unavailable())
             elif args.body.get("type") == "view_submission":
@@ -111,8 +123,11 @@ def _wrap(
     return with_viewer
 
 
-def people_only(reply: StrangerReply) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """Wrap a listener so that strangers get ``reply`` with `build_unknown_person` instead."""
+def people_only(
+    reply: StrangerReply, *, pending: StrangerReply | None = None
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Wrap a listener so that strangers get ``reply`` with `build_unknown_person` instead.
+    ``pending``: how a kept question says it waits for Slack to say who asked (see `_wrap`)."""
 
     def person_or_reply(args: Args, viewer: Viewer | None) -> bool:
         if viewer is None:
@@ -122,7 +137,7 @@ def people_only(reply: StrangerReply) -> Callable[[Callable[..., None]], Callabl
         return True
 
     def wrap(listener: Callable[..., None]) -> Callable[..., None]:
-        return _wrap(listener, reply, person_or_reply)
+        return _wrap(listener, reply, person_or_reply, pending)
 
     return wrap
 

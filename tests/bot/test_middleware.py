@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import urllib.parse
+from datetime import timedelta
 
+import time_machine
 from sqlalchemy import Engine
 
 from bot.middleware import is_from_a_bot
+from bot.recovery import QuestionRecovery
 from standins.cluster import MEMBER_USER, STAFF_USER, STRANGER_USER, Cast
 from standins.slack import BOT_ID, BOT_USER_ID, RunningBot
 from storage.db import session_scope
@@ -157,12 +160,37 @@ def test_slack_failing_to_say_who_someone_is_gets_try_again_not_the_stranger_rep
     bot: RunningBot, engine: Engine
 ) -> None:
     bot.fake.fail("users.info", "fatal_error")
-    bot.sender.message(MEMBER_USER, "who can do structural health monitoring?")
-    reply = bot.fake.wait_for_method("chat.postMessage")[0]
+    bot.sender.command("/solvers", "structural health monitoring", user=MEMBER_USER)
+    reply = bot.fake.wait_for_method("response_url")[0]
     assert "could not check who you are" in reply.args["text"]
     assert "I don't know you yet" not in reply.args["text"]
     # Not remembered as a stranger: once Slack answers, the same person is served.
     bot.fake._errors.clear()
-    bot.sender.message(MEMBER_USER, "who can do structural health monitoring?")
-    answers = bot.fake.wait_for_method("chat.postMessage", count=2)
+    bot.sender.command("/solvers", "structural health monitoring", user=MEMBER_USER)
+    answers = bot.fake.wait_for_method("response_url", count=2)
     assert "Arctic Sense Oy" in answers[1].args["text"]
+
+
+def test_a_question_slack_cannot_say_who_asked_is_kept_and_answered_once_it_can(
+    bot: RunningBot, engine: Engine, clock: time_machine.Traveller
+) -> None:
+    """Acknowledged, so never lost: the asker is told once that the answer will come, and the
+    recovery brings the question back until Slack says who asked."""
+    bot.fake.fail("users.info", "fatal_error")
+    bot.sender.message(MEMBER_USER, "who can do structural health monitoring?")
+    told = bot.fake.wait_for_method("chat.postMessage")[0]
+    assert "no need to ask again" in told.args["text"]
+    assert "I don't know you yet" not in told.args["text"]
+    sweeper = QuestionRecovery(bot.server.app, engine)
+    clock.shift(timedelta(minutes=1))
+    assert sweeper.sweep() == 1  # Slack still cannot say: nothing more is posted
+    bot.fake.settle(quiet=1.0)
+    assert len(bot.fake.calls_to("chat.postMessage")) == 1
+    bot.fake._errors.clear()
+    clock.shift(timedelta(minutes=1))
+    assert sweeper.sweep() == 1
+    answer = bot.fake.wait_for_method("chat.postMessage", count=2)[1]
+    assert "Arctic Sense Oy" in answer.args["text"]
+    bot.fake.settle(quiet=0.5)
+    clock.shift(timedelta(minutes=3))
+    assert sweeper.sweep() == 0

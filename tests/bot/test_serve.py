@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from bot import serve
 from bot.serve import SlackHTTPServer, index_check, run, store_check
 from bot.settings import Settings, SettingsError
-from standins.cluster import STAFF_USER
+from standins.cluster import STAFF_USER, link_cast_to_slack
 from standins.search import FakeEmbedder, fresh_search
 from standins.slack import FakeSlack, RunningBot, bot_settings, modal_values
 from storage.db import make_engine
@@ -108,6 +108,7 @@ def test_every_request_type_is_acknowledged_within_three_seconds(bot: RunningBot
 
 def test_a_rate_limited_call_is_retried_after_retry_after(bot: RunningBot) -> None:
     bot.fake.rate_limit_once("chat.postMessage", retry_after=0)
+    link_cast_to_slack(bot.engine)  # staff opened the modal: identified then
     reply = bot.sender.view_submission(
         user=STAFF_USER,
         callback_id="challenge_new",

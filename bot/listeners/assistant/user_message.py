@@ -49,6 +49,13 @@ def _stranger_reply(args: Args, reply: dict[str, Any]) -> None:
         lease.finish(answered=True)
 
 
+def _pending_reply(args: Args, reply: dict[str, Any]) -> None:
+    # Said once; the message waits for the recovery until Slack says who wrote it.
+    assert args.event is not None
+    event = args.event
+    args.client.chat_postMessage(channel=event["channel"], thread_ts=event["thread_ts"], **reply)
+
+
 def _show_status(client: WebClient, event: dict[str, Any], set_status: SetStatus) -> None:
     """The assistant's status under the thread; where Slack refuses it (a reply in a plain
     DM thread, which Bolt's Assistant also hands here) the working reaction, as in a DM."""
@@ -77,7 +84,7 @@ def _name_thread(
         log.info("could not set the assistant thread's title: %s", exc.response.get("error"))
 
 
-@people_only(_stranger_reply)
+@people_only(_stranger_reply, pending=_pending_reply)
 def user_message(
     event: dict[str, Any],
     body: dict[str, Any],

@@ -262,6 +262,14 @@ def _stranger_reply(args: Args, reply: dict[str, Any]) -> None:
             lease.finish(answered=True)
 
 
+def _pending_reply(args: Args, reply: dict[str, Any]) -> None:
+    # Slack would not say who asked: said once, and the question waits (not held, not marked)
+    # for the recovery to bring it back once Slack answers.
+    assert args.event is not None
+    thread_ts = _show_working(args.client, args.event)
+    args.client.chat_postMessage(channel=args.event["channel"], thread_ts=thread_ts, **reply)
+
+
 def _ending(reply: Reply, settings: Settings) -> Ending:
     staff, question_id = settings.staff_channel, reply.question_id
     if reply.written is not None:
@@ -277,7 +285,7 @@ def _ending(reply: Reply, settings: Settings) -> Ending:
     return Ending(build_answer(reply.answer, staff_channel=staff, question_id=question_id))
 
 
-@people_only(_stranger_reply)
+@people_only(_stranger_reply, pending=_pending_reply)
 def question(
     event: dict[str, Any],
     body: dict[str, Any],
