@@ -74,6 +74,8 @@ def challenge_item(line: ChallengeLine, language: str) -> str:
         facts.append(escape(where))
     facts.append(status_name(language, line.status))
     facts.append(closing(language, line.deadline, line.closes_in, line.status))
+    if line.restricted:
+        facts.append(phrase(language, "restricted"))
     text = f"*{escape(line.title)}* (`{line.slug}`)\n" + " · ".join(facts)
     if line.team:
         text += "\n" + phrase(language, "team_line", names=escape(", ".join(line.team)))
@@ -138,6 +140,8 @@ def _listing_heading(filters: Filters, language: str, topic: str) -> str:
         which = phrase(language, "closing_by", which=which, day=filters.deadline_to.isoformat())
     if filters.without_team:
         which = phrase(language, "without_team", which=which)
+    if filters.visibility:
+        which = phrase(language, f"only_{filters.visibility}", which=which)
     return which
 
 
@@ -392,6 +396,7 @@ def _challenge_parts(answer: Answer) -> list[Part]:
         ),
         f"*{phrase(language, 'owner')}:* {escape(line.owner_name)}" if line.owner_name else "",
         f"*{phrase(language, 'where')}:* {escape(where)}" if where else "",
+        phrase(language, "restricted").capitalize() if line.restricted else "",
         f"*{phrase(language, 'needs')}:* {escape(', '.join(line.needs))}" if line.needs else "",
     ]
     parts = [

@@ -63,7 +63,15 @@ from storage import members as member_store
 from storage import teams as team_store
 from storage.db import session_scope
 from storage.members import record_names
-from storage.models import OPEN_STATUSES, Challenge, ChallengeStatus, Member, Person, Reference
+from storage.models import (
+    OPEN_STATUSES,
+    Challenge,
+    ChallengeStatus,
+    Member,
+    Person,
+    Reference,
+    Visibility,
+)
 
 SourceKind = Literal["member", "reference", "challenge", "person"]
 EVERY_SHOWN = tuple(s for s in ChallengeStatus if s is not ChallengeStatus.DRAFT)
@@ -95,6 +103,8 @@ class ChallengeLine:
     closes_in: int | None = None
     #: the organisations on its team(s), in the order they joined
     team: tuple[str, ...] = ()
+    #: shown only to staff and the members it was shared with
+    restricted: bool = False
     #: what matched: the member's passage (a fit listing), or the challenge's own (a listing
     #: on a topic, a solver answer's related challenges)
     evidence: Evidence | None = None
@@ -290,6 +300,7 @@ def challenge_line(
         closes_in=(c.deadline - today).days if c.deadline and open_now else None,
         team=_team_names(session, c.id),
         evidence=evidence,
+        restricted=c.visibility is Visibility.RESTRICTED,
     )
 
 
@@ -364,6 +375,8 @@ def _list_challenges(
         found = [c for c in found if c.created_at.date() >= since]
     if filters.without_team:
         found = [c for c in found if not _team_names(session, c.id)]
+    if filters.visibility:
+        found = [c for c in found if c.visibility.value == filters.visibility]
     if filters.own_teams:
         own = (
             team_store.teams_of_member(session=session, member_id=viewer.member_id, limit=500)

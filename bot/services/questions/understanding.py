@@ -75,6 +75,8 @@ class Filters:
     without_team: bool = False
     #: Only challenges the asker's organisation is on a team for ("my teams").
     own_teams: bool = False
+    #: "restricted" or "public" challenges only, when asked ("which restricted ones are open?").
+    visibility: str = ""
 
     @property
     def any(self) -> bool:
@@ -89,6 +91,7 @@ class Filters:
             or self.published_from
             or self.without_team
             or self.own_teams
+            or self.visibility
         )
 
 
@@ -576,6 +579,7 @@ def _filters(text: str, vocabulary: Vocabulary, today: date) -> Filters:
         deadline_to=end,
         sizes=_sizes(text),
         without_team=bool(NO_TEAM.search(text)),
+        visibility=_visibility(text),
     )
 
 
@@ -585,6 +589,23 @@ NO_TEAM = _words(
     r"\b(no team|without (a )?team|no one has joined|nobody (has )?joined|no takers|"
     r"ei (vielä |ole )?(\w+ )?tiimiä|ilman tiimiä|vailla tiimiä|tiimittöm\w*)\b"
 )
+
+
+# Challenges shown only to the members they were shared with, or to everyone. "Public" alone
+# is often the topic ("public buildings"), so only "public challenges / ones" filters.
+RESTRICTED = _words(
+    r"\b(restricted|private|confidential|invitation[- ]only|non[- ]public|"
+    r"rajat(tu|ut|tuja|uissa|tuihin)|rajoitet\w*|luottamukselli\w*|ei-julki\w*)\b"
+)
+PUBLIC = _words(
+    r"\b(public|open[- ]to[- ]all) (challenges?|ones|calls?)\b|\bjulki(set|sia|nen) haaste\w*"
+)
+
+
+def _visibility(text: str) -> str:
+    if RESTRICTED.search(text):
+        return "restricted"
+    return "public" if PUBLIC.search(text) else ""
 
 
 def _member_question_name(text: str) -> str:
@@ -1059,7 +1080,7 @@ _LISTING_WORDS = re.compile(
     r"voitetut|hävityt|suljetut|pian|sulkeutuvat|takaraja|meillä|mahdollisuu\w*|proposals?|"
     r"decisions?|waiting|ehdotu\w*|päätö\w*|odottaa|odottavat|related|liittyv\w*|teams?|"
     r"yet|no|without|nobody|joined|tiimi\w*|vielä|ilman|vailla|ei|ole|still|remain\w*|"
-    r"restricted|that)\b",
+    r"restricted|public|julkiset|julkisia|rajatut|rajattuja|private|confidential|that)\b",
     re.IGNORECASE,
 )
 
@@ -1113,6 +1134,7 @@ def _continue(earlier: Understood, text: str, language: Language, filters: Filte
         kinds=_with_kinds(filters, text).kinds or earlier.filters.kinds,
         published_from=filters.published_from or earlier.filters.published_from,
         without_team=filters.without_team or earlier.filters.without_team,
+        visibility=filters.visibility or earlier.filters.visibility,
     )
     need = earlier.need
     if filters.place and earlier.filters.place and filters.place != earlier.filters.place:

@@ -60,6 +60,28 @@ def test_listing_challenges_hides_restricted_ones_from_others(
     assert "secret-parking" in [c.slug for c in allowed.challenges]
 
 
+def test_restricted_or_public_is_a_listing_filter_and_a_restricted_one_says_so(
+    answer_setup: tuple[Engine, object],
+) -> None:
+    engine, search = answer_setup
+    everything = ask(engine, search, "which challenges are open?", member="kaupunkidata")
+    restricted = ask(engine, search, "which restricted challenges are open?", member="kaupunkidata")
+    rajatut = ask(engine, search, "mitkä rajatut haasteet ovat auki?", member="kaupunkidata")
+    public = ask(engine, search, "list the public challenges", member="kaupunkidata")
+    assert len(everything.challenges) > 1
+    assert [c.slug for c in restricted.challenges] == ["secret-parking"]
+    assert [c.slug for c in rajatut.challenges] == ["secret-parking"]
+    assert "secret-parking" not in [c.slug for c in public.challenges]
+    assert len(public.challenges) == len(everything.challenges) - 1
+    # Whoever reads the list sees which ones are not for everyone.
+    assert "restricted" in plain_text(layout(restricted))
+    assert "restricted" not in plain_text(layout(public))
+    assert "restricted ones only" in plain_text(layout(restricted))
+    assert "vain rajatut" in plain_text(layout(rajatut))
+    shown = ask(engine, search, "tell me about secret-parking", member="kaupunkidata")
+    assert "Restricted: staff and invited members only" in plain_text(layout(shown))
+
+
 def test_place_filter_and_a_member_profile(answer_setup: tuple[Engine, object]) -> None:
     engine, search = answer_setup
     espoo = ask(engine, search, "which challenges are open in Espoo?")
