@@ -36,9 +36,10 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from bot.journal import OutageJournal
 from bot.recovery import QuestionRecovery
 from standins.cluster import MEMBER_USER, add_cast, add_cast_profiles
-from standins.slack import ApiCall, FakeSlack, RunningBot, SlackReply, running_bot
+from standins.slack import ApiCall, FakeSlack, RunningBot, SlackReply, bot_settings, running_bot
 from standins.tcp_proxy import CuttableProxy
 from storage import migrate
 from storage.db import make_engine
@@ -219,7 +220,8 @@ def run_outage(
     print(
         f"  store cut 5 s to 35 s after the first question ({proxy.refused} connections "
         "refused); refused first: deliveries answered with an error or after 3 s, which Slack "
-        "delivers again (the store down at the ack: HTTP 500); never acked: not acknowledged "
+        "delivers again (a question arriving with the store down is kept in the outage journal "
+        "and acknowledged, so none should be); never acked: not acknowledged "
         "by Slack's one-minute retry; p95 acked 1st: time to answer of the questions "
         "acknowledged at their first delivery (answered by the recovery if the outage caught "
         "them mid-answer)."
@@ -258,8 +260,14 @@ def outage_scenario(server_url: str) -> None:
             behind = real.set(host="127.0.0.1", port=proxy.port)
             engine = make_engine(behind.render_as_string(hide_password=False))
             try:
-                with running_bot(engine, fake) as bot:
-                    sweeper = QuestionRecovery(bot.server.app, engine, interval=2.0).start()
+                with (
+                    tempfile.TemporaryDirectory() as data_dir,
+                    running_bot(engine, fake, data_dir=Path(data_dir)) as bot,
+                ):
+                    journal = OutageJournal.of(bot_settings(fake, data_dir=Path(data_dir)))
+                    sweeper = QuestionRecovery(
+                        bot.server.app, engine, journal=journal, interval=2.0
+                    ).start()
                     print(f"store: {real.render_as_string()} through a cuttable proxy")
                     print(
                         f"{'scenario':26} {'acked':>9} {'refused first':>13} "

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from bot.settings import Settings
 
 if TYPE_CHECKING:
+    from bot.journal import OutageJournal
     from bot.services.llm import LanguageModel
     from bot.services.matching import SolverSearch
 
@@ -42,3 +43,9 @@ class BotDeps:
                     )
         assert self.search is not None
         return self.search
+
+    def journal(self) -> OutageJournal:
+        """Where questions wait while the store is away (`bot.journal`), under DATA_DIR."""
+        from bot.journal import OutageJournal
+
+        return OutageJournal.of(self.settings)

@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 
 from bot.deps import BotDeps
 from bot.services.identity import IdentityUnavailable, Viewer, identify_slack_user
-from bot.services.questions.asking import Thread, asked_in_thread
+from bot.services.questions.asking import STORE_ERRORS, Thread, asked_in_thread
 from bot.services.slack_events import first_delivery
 
 log = logging.getLogger(__name__)
@@ -150,9 +150,23 @@ def make_event_deduplication(deps: BotDeps) -> Callable[..., BoltResponse | None
             next()
             return None
         key = delivery_key(body)
-        question = is_a_question(body) or is_follow_up(body, context, deps.engine)
-        kept = json.dumps(body) if question else None
-        if key is not None and not first_delivery(engine=deps.engine, event_id=key, body=kept):
+        try:
+            question = is_a_question(body) or is_follow_up(body, context, deps.engine)
+            kept = json.dumps(body) if question else None
+            first = key is None or first_delivery(engine=deps.engine, event_id=key, body=kept)
+        except STORE_ERRORS as exc:
+            if key is None or not (is_a_question(body) or is_thread_reply(body)):
+                raise  # not a question: HTTP 500, and Slack delivers it again
+            # A question (or a thread reply that may follow one up): written down here,
+            # acknowledged, and handed to the app again once the store is back.
+            deps.journal().keep(key, json.dumps(body))
+            log.warning(
+                "the store is unavailable (%s); %s is kept in the outage journal",
+                type(exc).__name__,
+                key,
+            )
+            return BoltResponse(status=200, body="")
+        if not first:
             log.info("%s was already handled; skipping the repeat", key)
             return BoltResponse(status=200, body="")
         next()

@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
 from bot.blocks.messages import build_missed_question
+from bot.journal import OutageJournal
 from bot.middleware import REDELIVERY
 from bot.services.slack_events import answering, unanswered_questions
 from storage.db import STORE_ERRORS
@@ -37,8 +38,16 @@ SWEEP_INTERVAL = 15.0
 class QuestionRecovery:
     """Takes up dropped questions in this process; `start` runs it in a thread."""
 
-    def __init__(self, app: App, engine: Engine, *, interval: float = SWEEP_INTERVAL) -> None:
+    def __init__(
+        self,
+        app: App,
+        engine: Engine,
+        *,
+        journal: OutageJournal | None = None,
+        interval: float = SWEEP_INTERVAL,
+    ) -> None:
         self.app, self.engine, self.interval = app, engine, interval
+        self.journal = journal
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -65,7 +74,7 @@ class QuestionRecovery:
         except STORE_ERRORS as exc:
             log.info("no recovery sweep while the store is unavailable (%s)", type(exc).__name__)
             return 0
-        done = 0
+        done = self._replay_journal()
         for event_id, body, age in waiting:
             try:
                 if age > ANSWER_WITHIN:
@@ -79,6 +88,18 @@ class QuestionRecovery:
         if waiting:
             log.info("took up %d of %d waiting questions", done, len(waiting))
         return done
+
+    def _replay_journal(self) -> int:
+        """Questions acknowledged while the store was away go through the app as Slack sent
+        them: recorded now (once, in any process) and answered."""
+        if self.journal is None or not self.journal.waiting():
+            return 0
+        handed = self.journal.replay(
+            lambda body: self.app.dispatch(BoltRequest(body=body, mode="socket_mode"))
+        )
+        if handed:
+            log.info("handed %d questions kept during a store outage to the app", handed)
+        return handed
 
     def _redeliver(self, body: str) -> None:
         # Socket-mode requests skip the signature check: this body was checked when it came.

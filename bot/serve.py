@@ -37,6 +37,7 @@ from uvicorn.supervisors import Multiprocess
 
 from bot import jobs
 from bot.app import build_app
+from bot.journal import OutageJournal
 from bot.recovery import QuestionRecovery
 from bot.services import records
 from bot.services.llm import LanguageModel
@@ -445,7 +446,7 @@ def open_bot(settings: Settings) -> RunningParts:
         jobs.build_lifecycle_runtime(settings, engine, client=app.client),
     )
     # Questions acknowledged before a crash or an outage, answered now (and every few seconds).
-    recovery = QuestionRecovery(app, engine).start()
+    recovery = QuestionRecovery(app, engine, journal=OutageJournal.of(settings)).start()
     return RunningParts(
         engine=engine,
         search=search,
