@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from retrieval.index import PassageIndex
+from retrieval.index import PassageIndex, metadata_filter
 from retrieval.passages import Passage
 from retrieval.ranking import match_owners
 
@@ -151,3 +151,53 @@ def test_allowed_owners_stops_once_enough_are_found_in_order(fake_index: Passage
         "brightstreet",
     }
     assert 0 < sum(reads) < sum(1 for p in member_passages() if p.owner != "parkly")
+
+
+FILTERS: list[dict[str, Any]] = [
+    {"member": "parkly"},
+    {"member": {"$ne": "parkly"}},
+    {"member": {"$in": ["parkly", "aquasense"]}},
+    {"member": {"$nin": ["parkly", "aquasense"]}},
+    {"$and": [{"kind": "capability"}, {"member": {"$ne": "heatwise"}}]},
+    {"$or": [{"kind": "reference"}, {"member": "brightstreet"}]},
+    {"$and": [{"level": "passage"}, {"$or": [{"city": "Oulu"}, {"country": "Norway"}]}]},
+    {"city": {"$ne": "Oulu"}},  # most records have no city
+    {"city": {"$nin": ["Oulu"]}},
+    {"year": {"$gte": 2021}},
+    {"year": {"$lt": 2021}},
+    {"sentence_level": True},
+]
+
+
+def test_the_filter_applied_in_the_process_agrees_with_chroma(fake_index: PassageIndex) -> None:
+    passages = member_passages()
+    placed = [
+        replace(p, metadata={**p.metadata, "city": "Oulu", "country": "Finland", "year": 2020})
+        if p.owner == "aquasense"
+        else replace(p, metadata={**p.metadata, "country": "Norway", "year": 2023})
+        if p.owner == "arcticmove"
+        else p
+        for p in passages
+    ]
+    fake_index.upsert(placed)
+    rows = fake_index.collection.get(include=["metadatas"])
+    for where in FILTERS:
+        test = metadata_filter(where)
+        assert test is not None, where
+        chroma = set(fake_index.collection.get(where=where, include=[])["ids"])
+        here = {rid for rid, meta in zip(rows["ids"], rows["metadatas"], strict=True) if test(meta)}
+        assert here == chroma, where
+        assert chroma, where  # every filter selects something, so none passes by accident
+
+
+def test_a_narrow_filter_still_finds_its_few_records(fake_index: PassageIndex) -> None:
+    parking = [
+        Passage(f"park-{n}/0", f"park-{n}", "capability", "Parking", "Parking sensors for drivers.")
+        for n in range(30)
+    ]
+    fake_index.upsert([*member_passages(), *parking])
+    assert metadata_filter({"member": {"$regex": "park"}}) is None  # left to Chroma
+    # Heatwise is far from parking: the unfiltered search's hits (thirty parking companies)
+    # hold none of its records, so Chroma filters after all.
+    hits = fake_index.dense_search("parking sensors for drivers", n=2, where={"member": "heatwise"})
+    assert [h.owner for h in hits[0]] == ["heatwise", "heatwise"]
