@@ -131,6 +131,13 @@ class _Query:
     def words(self) -> str:
         return self.lexical_text if self.lexical_text is not None else self.text
 
+    @property
+    def in_both_languages(self) -> bool:
+        """Whether the words searched carry the query in both languages (a Finnish need with
+        its English terms): the records' renderings would then count each match twice, and
+        measured worse (bench/crosslingual); a query in one language searches them."""
+        return self.lexical_text is not None and self.lexical_text != self.text
+
 
 def _prepare(index: PassageIndex, texts: Sequence[str], config: RankingConfig) -> list[_Query]:
     """Cut each query into chunks and sentences and embed them all in one batch."""
@@ -298,7 +305,9 @@ def _score(
             total += config.sentence_weight * sentence_part
 
     if (config.use_lexical or not dense_on) and index.fulltext is not None:
-        fulltext = index.fulltext.search(query.words, owners=set(entries.owners))
+        fulltext = index.fulltext.search(
+            query.words, owners=set(entries.owners), renderings=not query.in_both_languages
+        )
         for i in passage_rows:
             row_lexical[i] = fulltext.z(record_of(entries.ids[i]))
     elif config.use_lexical or not dense_on:
@@ -406,7 +415,8 @@ def _candidate_owners(
     if (config.use_lexical or query.chunk_vectors is None) and index.fulltext is not None:
         # The best texts, as many owners as vector search brings, then the filter (Chroma's).
         ranked: dict[str, None] = {}
-        for hit in index.fulltext.search(query.words).best(4 * config.candidates):
+        found_texts = index.fulltext.search(query.words, renderings=not query.in_both_languages)
+        for hit in found_texts.best(4 * config.candidates):
             ranked.setdefault(hit.owner)
         found = list(ranked)
         permitted = (
