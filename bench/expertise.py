@@ -351,7 +351,9 @@ def run_expertise_benchmark(
     with _bench_index(embedder, lexical, postgres, renderings) as index:
         build_s = _build(index, data, embedder)
         started = time.perf_counter()
-        predictions = _complete(score_owners(index, challenge_texts(data), config=config), data)
+        # The papers are English: searched as the bot searches an English need.
+        scores = score_owners(index, challenge_texts(data), config=config, language="en")
+        predictions = _complete(scores, data)
         score_s = time.perf_counter() - started
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(predictions, indent=1, sort_keys=True), encoding="utf-8")
@@ -523,7 +525,7 @@ def run_expertise_ablation(
                 grid = settings_grid(config)
                 # One scoring run with every signal the grid weighs; weights applied after.
                 scoring = replace(config, sentence_weight=max(s.sentence_weight for s in grid))
-                signals, dense_on = owner_signals(index, queries, config=scoring)
+                signals, dense_on = owner_signals(index, queries, config=scoring, language="en")
                 today, *_ = _candidates(signals, dense_on, [config], data)
                 rows[label] = evaluate(today[1], data.ratings)
                 crossval[label] = cross_validate(

@@ -28,6 +28,7 @@ from storage.lexical import (
     delete_renderings,
     is_rendering,
     rendered_key,
+    rendering_language,
     search_texts,
     write_renderings,
 )
@@ -71,11 +72,16 @@ class FullTextSearch:
         self.renderings = renderings
 
     def search(
-        self, query: str, owners: Collection[str] | None = None, *, renderings: bool = True
+        self,
+        query: str,
+        owners: Collection[str] | None = None,
+        *,
+        renderings: Collection[str] | None = None,
     ) -> FullTextResult:
         """Every text of the collection the query matches (only ``owners``' when given), with
-        the statistics to standardise them over the whole collection. ``renderings`` False:
-        the records' own words only (for a query that carries both languages' words)."""
+        the statistics to standardise them over the whole collection. ``renderings``: the
+        languages whose renderings of the records are read with them (None: both; () the
+        records' own words only)."""
         query_words = words(query)
         query_terms: dict[str, list[str]] = defaultdict(list)
         for word in query_words:
@@ -123,12 +129,16 @@ def _record_key(key: str) -> str:
     return head if sep else rendered_key(key)
 
 
-def _with_renderings(found: Sequence[LexicalHit], renderings: bool) -> list[LexicalHit]:
-    """The hits by text, each rendering's score added to the text it renders (left out
-    without ``renderings``)."""
+def _with_renderings(
+    found: Sequence[LexicalHit], languages: Collection[str] | None
+) -> list[LexicalHit]:
+    """The hits by text, each rendering's score (in one of ``languages``; None: any) added
+    to the text it renders."""
     scores: dict[str, LexicalHit] = {}
     for hit in found:
-        if is_rendering(hit.key) and not renderings:
+        if is_rendering(hit.key) and not (
+            languages is None or rendering_language(hit.key) in languages
+        ):
             continue
         key = _record_key(hit.key) if is_rendering(hit.key) else hit.key
         known = scores.get(key)

@@ -313,7 +313,12 @@ class PassageIndex:
         if self.fulltext is not None and self.renderer is not None:
             self.fulltext.write_renderings(
                 [
-                    PassageRendering(rid, str(meta["owner"]), r.text if r else "")
+                    PassageRendering(
+                        rid,
+                        str(meta["owner"]),
+                        "en" if r is not None and r.language == "fi" else "fi",
+                        r.text if r is not None else "",
+                    )
                     for rid, meta, r in zip(ids, metas, rendered, strict=True)
                     if meta["level"] == "passage"
                 ]

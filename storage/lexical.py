@@ -10,10 +10,10 @@ PostgreSQL with its full-text search over the ``english`` and ``finnish`` config
 once, each word weighted by its rarity (an idf) as BM25 does.
 
 Beside a record's own texts the table holds their renderings in the other language (rows
-keyed "<passage id>~rendering", `write_renderings`): the search index computes them when it
-writes the record's passages (a glossary or a language model, which storage does not call),
-so a Finnish need finds an English profile word for word and the other way round. They are
-replaced when the record is indexed again and removed with the record.
+keyed "<passage id>~rendering.<language>", `write_renderings`): the search index computes
+them when it writes the record's passages (a glossary or a language model, which storage
+does not call), so a Finnish need finds an English profile word for word and the other way
+round. They are replaced when the record is indexed again and removed with the record.
 """
 
 from __future__ import annotations
@@ -34,8 +34,10 @@ MEMBERS = "members"
 CHALLENGES = "challenges"
 _PENDING = "scic_lexical_pending"
 _CHUNK = 500
-#: The key suffix of a rendering row: "member:12:capability:0~rendering".
-RENDERING = "~rendering"
+#: A rendering row's key: the passage's, this, the rendering's language ("member:12:capability:0#0
+#: ~rendering.fi", without the space).
+RENDERING = "~rendering."
+LANGUAGES = ("en", "fi")
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ def rewrite_texts(
     with what the store holds now; returns the number of texts written."""
     written = 0
     connection = session.connection()
-    own_texts = LexicalRecord.key.not_like(f"%{RENDERING}")
+    own_texts = LexicalRecord.key.not_like(f"%{RENDERING}%")
     if everything:
         # A rebuild of the index follows, which writes the renderings again.
         connection.execute(delete(LexicalRecord))
@@ -135,18 +137,23 @@ def rewrite_texts(
     return written
 
 
-def rendering_key(passage_id: str) -> str:
-    """The key of the row holding a passage's rendering in the other language."""
-    return f"{passage_id}{RENDERING}"
+def rendering_key(passage_id: str, language: str) -> str:
+    """The key of the row holding a passage's rendering in ``language``."""
+    return f"{passage_id}{RENDERING}{language}"
 
 
 def is_rendering(key: str) -> bool:
-    return key.endswith(RENDERING)
+    return RENDERING in key
 
 
 def rendered_key(key: str) -> str:
     """The passage a rendering row renders (a record's own text's key is its own)."""
-    return key[: -len(RENDERING)] if is_rendering(key) else key
+    return key.split(RENDERING, 1)[0]
+
+
+def rendering_language(key: str) -> str:
+    """The language a rendering row is written in ("" for a record's own text)."""
+    return key.split(RENDERING, 1)[1] if is_rendering(key) else ""
 
 
 @dataclass(frozen=True)
@@ -155,6 +162,8 @@ class PassageRendering:
 
     passage_id: str
     owner: str
+    #: the language of ``text`` (the other one than the passage's)
+    language: str
     text: str
 
 
@@ -164,13 +173,13 @@ def write_renderings(
     """Replace the renderings of these passages with the given texts (a passage rendered as
     "" keeps none); returns the number of rows written."""
     connection = session.connection()
-    keys = sorted({rendering_key(r.passage_id) for r in renderings})
+    keys = sorted({rendering_key(r.passage_id, x) for r in renderings for x in LANGUAGES})
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start : start + _CHUNK]
         connection.execute(delete(LexicalRecord).where(LexicalRecord.key.in_(chunk)))
     rows = {
-        rendering_key(r.passage_id): {
-            "key": rendering_key(r.passage_id),
+        rendering_key(r.passage_id, r.language): {
+            "key": rendering_key(r.passage_id, r.language),
             "owner": r.owner,
             "collection": collection,
             "body": r.text,
@@ -188,7 +197,7 @@ def delete_renderings(
 ) -> None:
     """Remove the renderings of these passages and of every passage of these owners."""
     connection = session.connection()
-    keys = sorted(rendering_key(p) for p in passage_ids)
+    keys = sorted(rendering_key(p, x) for p in passage_ids for x in LANGUAGES)
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start : start + _CHUNK]
         connection.execute(delete(LexicalRecord).where(LexicalRecord.key.in_(chunk)))
@@ -197,7 +206,7 @@ def delete_renderings(
         chunk = listed[start : start + _CHUNK]
         connection.execute(
             delete(LexicalRecord).where(
-                LexicalRecord.owner.in_(chunk), LexicalRecord.key.like(f"%{RENDERING}")
+                LexicalRecord.owner.in_(chunk), LexicalRecord.key.like(f"%{RENDERING}%")
             )
         )
 
@@ -284,7 +293,7 @@ def count_texts(*, session: Session, collection: str) -> int:
     """How many searchable texts ``collection`` holds (records' own texts: a rendering is
     read as part of the text it renders)."""
     query = select(func.count()).select_from(LexicalRecord)
-    own = LexicalRecord.key.not_like(f"%{RENDERING}")
+    own = LexicalRecord.key.not_like(f"%{RENDERING}%")
     return session.scalar(query.where(LexicalRecord.collection == collection, own)) or 0
 
 

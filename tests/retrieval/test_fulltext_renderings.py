@@ -59,7 +59,7 @@ def renderings(engine: Engine, slug: str) -> dict[str, str]:
         rows = session.scalars(
             select(LexicalRecord).where(
                 LexicalRecord.owner == f"member:{member_id}",
-                LexicalRecord.key.like("%~rendering"),
+                LexicalRecord.key.like("%~rendering.%"),
             )
         )
         return {r.key: r.body for r in rows}
@@ -87,7 +87,7 @@ def test_a_rendering_row_is_written_at_indexing_replaced_and_removed_with_the_re
     search.catch_up()
     owner = owner_of(engine, "heatwise")
     rows = renderings(engine, "heatwise")
-    key = f"{owner}:capability:0#0~rendering"
+    key = f"{owner}:capability:0#0~rendering.fi"
     assert rows[key] == "kaukolämpö, verkko, optimointi"
 
     # The record changes: its own texts change with it, the rendering when it is indexed.
@@ -125,10 +125,15 @@ def test_a_finnish_need_finds_an_english_only_member_lexically(
     assert found.z(f"{heatwise}:capability:0") > 0
     # A need that carries both languages' words (the bot adds a Finnish need's English terms)
     # searches the records' own words only.
-    own_only = FullTextSearch(engine, MEMBERS).search(
-        "kaukolämpöverkon optimointi", renderings=False
-    )
+    own_only = FullTextSearch(engine, MEMBERS).search("kaukolämpöverkon optimointi", renderings=())
     assert own_only.hits == {}
+    # A need asked in English reads the records' English renderings only, never an English
+    # record's Finnish terms ("optimointi" is not an English word that record contains).
+    search_ = FullTextSearch(engine, MEMBERS)
+    assert search_.search("optimointi", renderings=("en",)).hits == {}
+    assert set(search_.search("optimointi", renderings=("fi",)).hits) == {
+        f"{heatwise}:capability:0"
+    }
 
 
 def test_an_english_need_finds_a_finnish_only_member_lexically(

@@ -112,25 +112,25 @@ def test_renderings_are_replaced_kept_through_an_edit_and_go_with_the_record(
         write_renderings(
             session=session,
             collection=MEMBERS,
-            renderings=[PassageRendering(passage, parkly, "pysäköintianturit")],
+            renderings=[PassageRendering(passage, parkly, "fi", "pysäköintianturit")],
         )
     with session_scope(engine) as session:
         write_renderings(
             session=session,
             collection=MEMBERS,
-            renderings=[PassageRendering(passage, parkly, "pysäköinti, anturi")],
+            renderings=[PassageRendering(passage, parkly, "fi", "pysäköinti, anturi")],
         )
         # A rendering is part of the text it renders, not a text of its own.
         assert count_texts(session=session, collection=MEMBERS) == own
-    assert texts(engine)[f"{passage}~rendering"] == "pysäköinti, anturi"
+    assert texts(engine)[f"{passage}~rendering.fi"] == "pysäköinti, anturi"
     assert found(engine, "anturi") == ["parkly"]
 
     # The record's own transaction rewrites its own texts; the renderings wait for the index.
     load(engine, "members", [dict(PARKLY, capabilities=["parking apps"])])
-    assert texts(engine)[f"{passage}~rendering"] == "pysäköinti, anturi"
+    assert texts(engine)[f"{passage}~rendering.fi"] == "pysäköinti, anturi"
     with session_scope(engine) as session:
         rewrite_texts(session=session, member_ids=[ids["parkly"]])
-    assert f"{passage}~rendering" in texts(engine)
+    assert f"{passage}~rendering.fi" in texts(engine)
     with session_scope(engine) as session:
         delete_renderings(session=session, passage_ids=[passage])
     assert found(engine, "anturi") == []
@@ -139,7 +139,7 @@ def test_renderings_are_replaced_kept_through_an_edit_and_go_with_the_record(
         write_renderings(
             session=session,
             collection=MEMBERS,
-            renderings=[PassageRendering(passage, parkly, "pysäköinti")],
+            renderings=[PassageRendering(passage, parkly, "fi", "pysäköinti")],
         )
     with session_scope(engine) as session:
         session.delete(session.scalars(select(Member).where(Member.slug == "parkly")).one())
