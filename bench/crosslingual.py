@@ -126,7 +126,7 @@ def demo_search(
     lexical: str = "sqlite",
     postgres: str = DEFAULT_POSTGRES,
     renderings: bool = True,
-    lexical_renderings: bool = True,
+    lexical_renderings: bool = False,
 ) -> Iterator[SolverSearch]:
     """The demo data in a throwaway store (SQLite, or a scratch PostgreSQL database) and
     Chroma index, searched as the bot does (``lexical`` "memory": with the in-memory BM25
@@ -343,9 +343,9 @@ def main(argv: list[str] | None = None) -> None:
         help="index the records in their own language only (as before the renderings)",
     )
     parser.add_argument(
-        "--no-lexical-renderings",
+        "--lexical-renderings",
         action="store_true",
-        help="keep the renderings out of the store's full-text search (the dense side has them)",
+        help="also write the renderings into the store's full-text table (not the bot's default)",
     )
     args: Any = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -355,7 +355,7 @@ def main(argv: list[str] | None = None) -> None:
         args.lexical,
         args.postgres,
         renderings=not args.no_renderings,
-        lexical_renderings=not args.no_lexical_renderings,
+        lexical_renderings=args.lexical_renderings,
     ) as search:
         rankings = rank_all(search, pairs)
         results = {name: score(found, pairs) for name, found in rankings.items()}

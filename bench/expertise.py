@@ -282,7 +282,9 @@ def _bench_index(
     # A fresh, uniquely named collection: EphemeralClients in one process share storage.
     client = chromadb.EphemeralClient()
     with scratch_store(lexical, postgres) as engine:
-        fulltext = FullTextSearch(engine, MEMBERS) if engine is not None else None
+        fulltext = (
+            FullTextSearch(engine, MEMBERS, renderings=renderings) if engine is not None else None
+        )
         # The bot's renderer: the papers are English, so it only adds their Finnish glossary
         # terms to lexical search (an English text is embedded as it is).
         index = PassageIndex(
@@ -563,7 +565,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--renderings",
         action="store_true",
-        help="index with the bot's renderer (the papers' Finnish glossary terms, searched too)",
+        help="index with the bot's renderer, its renderings in the full-text table too",
     )
     args: Any = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)

@@ -49,7 +49,7 @@ PARKLY = {
 @pytest.fixture
 def search(engine: Engine) -> Iterator[SolverSearch]:
     # Lexical only (no embedder): whatever is found is found by the store's full-text search.
-    yield fresh_search(chromadb.EphemeralClient(), None, engine)
+    yield fresh_search(chromadb.EphemeralClient(), None, engine, lexical_renderings=True)
 
 
 def renderings(engine: Engine, slug: str) -> dict[str, str]:
@@ -143,3 +143,11 @@ def test_an_english_need_finds_a_finnish_only_member_lexically(
     search.catch_up()
     # An English question is searched as it is: only the Finnish profile's rendering matches.
     assert top(search, "who can help with work order management?")[:1] == ["huolto"]
+
+
+def test_the_bot_writes_no_rendering_rows_unless_asked(engine: Engine) -> None:
+    # Not adopted (the expertise set's held-out loss rose): the bot's default keeps them out.
+    plain = fresh_search(chromadb.EphemeralClient(), None, engine)
+    load(engine, "members", [HEATWISE])
+    plain.catch_up()
+    assert renderings(engine, "heatwise") == {}
