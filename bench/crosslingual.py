@@ -126,6 +126,7 @@ def demo_search(
     lexical: str = "sqlite",
     postgres: str = DEFAULT_POSTGRES,
     renderings: bool = True,
+    lexical_renderings: bool = False,
 ) -> Iterator[SolverSearch]:
     """The demo data in a throwaway store (SQLite, or a scratch PostgreSQL database) and
     Chroma index, searched as the bot does (``lexical`` "memory": with the in-memory BM25
@@ -146,14 +147,18 @@ def demo_search(
                 client,
                 embedder,
                 name=f"members-{tag}",
-                fulltext=FullTextSearch(engine, MEMBERS) if store else None,
+                fulltext=FullTextSearch(engine, MEMBERS, renderings=lexical_renderings)
+                if store
+                else None,
                 renderer=renderer,
             ),
             challenges=PassageIndex(
                 client,
                 embedder,
                 name=f"challenges-{tag}",
-                fulltext=FullTextSearch(engine, CHALLENGES) if store else None,
+                fulltext=FullTextSearch(engine, CHALLENGES, renderings=lexical_renderings)
+                if store
+                else None,
                 renderer=renderer,
             ),
         )
@@ -337,11 +342,20 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="index the records in their own language only (as before the renderings)",
     )
+    parser.add_argument(
+        "--lexical-renderings",
+        action="store_true",
+        help="also write the renderings into the store's full-text table (not the bot's default)",
+    )
     args: Any = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     pairs = [p for path in args.queries or (QUERIES, PROFILE_QUERIES) for p in load_queries(path)]
     with demo_search(
-        args.model_dir, args.lexical, args.postgres, renderings=not args.no_renderings
+        args.model_dir,
+        args.lexical,
+        args.postgres,
+        renderings=not args.no_renderings,
+        lexical_renderings=args.lexical_renderings,
     ) as search:
         rankings = rank_all(search, pairs)
         results = {name: score(found, pairs) for name, found in rankings.items()}

@@ -36,6 +36,7 @@ import chromadb
 from sqlalchemy import Engine, create_engine, insert, text
 from sqlalchemy.engine import make_url
 
+from bot.services.renderings import glossary_renderings
 from retrieval.embedding import Embedder, load_embedder
 from retrieval.fulltext import FullTextSearch
 from retrieval.index import PassageIndex
@@ -273,14 +274,25 @@ def scratch_store(lexical: str, postgres: str) -> Iterator[Engine | None]:
 
 @contextmanager
 def _bench_index(
-    embedder: Embedder | None, lexical: str = "sqlite", postgres: str = DEFAULT_POSTGRES
+    embedder: Embedder | None,
+    lexical: str = "sqlite",
+    postgres: str = DEFAULT_POSTGRES,
+    renderings: bool = False,
 ) -> Iterator[PassageIndex]:
     # A fresh, uniquely named collection: EphemeralClients in one process share storage.
     client = chromadb.EphemeralClient()
     with scratch_store(lexical, postgres) as engine:
-        fulltext = FullTextSearch(engine, MEMBERS) if engine is not None else None
+        fulltext = (
+            FullTextSearch(engine, MEMBERS, renderings=renderings) if engine is not None else None
+        )
+        # The bot's renderer: the papers are English, so it only adds their Finnish glossary
+        # terms to lexical search (an English text is embedded as it is).
         index = PassageIndex(
-            client, embedder, name=f"bench-{uuid.uuid4().hex[:8]}", fulltext=fulltext
+            client,
+            embedder,
+            name=f"bench-{uuid.uuid4().hex[:8]}",
+            fulltext=fulltext,
+            renderer=glossary_renderings if renderings else None,
         )
         try:
             yield index
@@ -332,15 +344,18 @@ def run_expertise_benchmark(
     *,
     lexical: str = "sqlite",
     postgres: str = DEFAULT_POSTGRES,
+    renderings: bool = False,
 ) -> dict[str, float]:
     """Score every expert for every paper with ``variant``, write them, print the metrics."""
     config = VARIANTS[variant]
     data = load_dataset(dataset_dir)
     embedder = load_embedder(model_dir) if config.use_dense else None
-    with _bench_index(embedder, lexical, postgres) as index:
+    with _bench_index(embedder, lexical, postgres, renderings) as index:
         build_s = _build(index, data, embedder)
         started = time.perf_counter()
-        predictions = _complete(score_owners(index, challenge_texts(data), config=config), data)
+        # The papers are English: searched as the bot searches an English need.
+        scores = score_owners(index, challenge_texts(data), config=config, language="en")
+        predictions = _complete(scores, data)
         score_s = time.perf_counter() - started
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(predictions, indent=1, sort_keys=True), encoding="utf-8")
@@ -491,6 +506,7 @@ def run_expertise_ablation(
     engines: Iterable[str] = (),
     folds: int = FOLDS,
     seed: int = SEED,
+    renderings: bool = False,
 ) -> tuple[dict[str, dict[str, float]], dict[str, CrossValidated]]:
     """Per ranking variant, over one index built once (per lexical engine: with ``engines``,
     each variant once per engine, rows labelled with it): its metrics with today's settings,
@@ -503,7 +519,7 @@ def run_expertise_ablation(
     queries = challenge_texts(data)
     split = expert_folds(data.ratings, folds, seed)
     for engine in list(engines) or [lexical]:
-        with _bench_index(embedder, engine, postgres) as index:
+        with _bench_index(embedder, engine, postgres, renderings) as index:
             _build(index, data, embedder)
             for name in names:
                 config = VARIANTS[name]
@@ -511,7 +527,7 @@ def run_expertise_ablation(
                 grid = settings_grid(config)
                 # One scoring run with every signal the grid weighs; weights applied after.
                 scoring = replace(config, sentence_weight=max(s.sentence_weight for s in grid))
-                signals, dense_on = owner_signals(index, queries, config=scoring)
+                signals, dense_on = owner_signals(index, queries, config=scoring, language="en")
                 today, *_ = _candidates(signals, dense_on, [config], data)
                 rows[label] = evaluate(today[1], data.ratings)
                 crossval[label] = cross_validate(
@@ -546,6 +562,11 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="the variants that use lexical search, once per engine",
     )
+    parser.add_argument(
+        "--renderings",
+        action="store_true",
+        help="index with the bot's renderer, its renderings in the full-text table too",
+    )
     args: Any = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     if args.compare_lexical:
@@ -564,6 +585,7 @@ def main(argv: list[str] | None = None) -> None:
             postgres=args.postgres,
             folds=args.folds,
             seed=args.seed,
+            renderings=args.renderings,
         )
     else:
         run_expertise_benchmark(
@@ -573,6 +595,7 @@ def main(argv: list[str] | None = None) -> None:
             args.variant,
             lexical=args.lexical,
             postgres=args.postgres,
+            renderings=args.renderings,
         )
 
 

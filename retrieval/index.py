@@ -9,10 +9,11 @@ in memory and is rebuilt from the collection's documents whenever a shared revis
 changes, so processes sharing a Chroma server agree without talking to each other.
 
 Records are indexed in both languages when the index has a ``renderer``: a Finnish passage is
-embedded by its English rendering (the English-only model reads no Finnish), and BM25 reads
-each passage with its rendering in the other language, so an English need finds a Finnish
-profile and a Finnish need an English one. The rendering is computed when the passage is
-written (that is, when its record changes) and stored in its metadata.
+embedded by its English rendering (the English-only model reads no Finnish), and lexical
+search reads each passage with its rendering in the other language (in the store's full-text
+engine as a row of its own, written here: `storage.lexical.write_renderings`), so an English
+need finds a Finnish profile and a Finnish need an English one. The rendering is computed
+when the passage is written (that is, when its record changes) and stored in its metadata.
 
 A question scores its candidate owners' records exactly; a process keeps the records it has
 read (`RecordCache`, bounded) and drops them when the revision marker says any process wrote,
@@ -41,6 +42,7 @@ from retrieval.embedding import Embedder, Vectors
 from retrieval.fulltext import FullTextSearch
 from retrieval.lexical import LexicalIndex
 from retrieval.passages import MetadataValue, Passage, split_sentences
+from storage.lexical import PassageRendering
 
 logger = logging.getLogger(__name__)
 
@@ -366,6 +368,19 @@ class PassageIndex:
                 metadatas=metas[start:end],
                 embeddings=vectors[start:end],
             )
+        if self.fulltext is not None and self.renderer is not None:
+            self.fulltext.write_renderings(
+                [
+                    PassageRendering(
+                        rid,
+                        str(meta["owner"]),
+                        "en" if r is not None and r.language == "fi" else "fi",
+                        r.text if r is not None else "",
+                    )
+                    for rid, meta, r in zip(ids, metas, rendered, strict=True)
+                    if meta["level"] == "passage"
+                ]
+            )
         self._bump_revision()
 
     def delete(self, ids: Sequence[str]) -> None:
@@ -375,6 +390,8 @@ class PassageIndex:
         self._delete_sentences(ids)
         for start in range(0, len(ids), _PAGE):
             self.collection.delete(ids=list(ids[start : start + _PAGE]))
+        if self.fulltext is not None:
+            self.fulltext.delete_renderings(passage_ids=ids)
         self._bump_revision()
 
     def delete_owner(self, owner: str) -> None:
@@ -388,6 +405,8 @@ class PassageIndex:
         for start in range(0, len(owners), 500):
             group = list(owners[start : start + 500])
             self.collection.delete(where={"owner": {"$in": group}})
+        if self.fulltext is not None:
+            self.fulltext.delete_renderings(owners=owners)
         self._bump_revision()
 
     def clear(self) -> None:

@@ -131,6 +131,21 @@ class _Query:
     def words(self) -> str:
         return self.lexical_text if self.lexical_text is not None else self.text
 
+    #: the language the query was asked in, when the caller knows it ("en", "fi")
+    language: str | None = None
+
+    @property
+    def renderings(self) -> tuple[str, ...] | None:
+        """Which of the records' renderings lexical search reads with their own words: those
+        in the query's language (an English need finds a Finnish profile by its English
+        rendering), none when the words searched already carry both languages (a Finnish need
+        with its English terms: each match would count twice), all when the language is not
+        known. Reading a record's rendering in the other language than the query's only
+        matched false friends and measured worse (bench/expertise)."""
+        if self.lexical_text is not None and self.lexical_text != self.text:
+            return ()
+        return (self.language,) if self.language else None
+
 
 def _prepare(index: PassageIndex, texts: Sequence[str], config: RankingConfig) -> list[_Query]:
     """Cut each query into chunks and sentences and embed them all in one batch."""
@@ -298,7 +313,9 @@ def _score(
             total += config.sentence_weight * sentence_part
 
     if (config.use_lexical or not dense_on) and index.fulltext is not None:
-        fulltext = index.fulltext.search(query.words, owners=set(entries.owners))
+        fulltext = index.fulltext.search(
+            query.words, owners=set(entries.owners), renderings=query.renderings
+        )
         for i in passage_rows:
             row_lexical[i] = fulltext.z(record_of(entries.ids[i]))
     elif config.use_lexical or not dense_on:
@@ -406,7 +423,8 @@ def _candidate_owners(
     if (config.use_lexical or query.chunk_vectors is None) and index.fulltext is not None:
         # The best texts, as many owners as vector search brings, then the filter (Chroma's).
         ranked: dict[str, None] = {}
-        for hit in index.fulltext.search(query.words).best(4 * config.candidates):
+        found_texts = index.fulltext.search(query.words, renderings=query.renderings)
+        for hit in found_texts.best(4 * config.candidates):
             ranked.setdefault(hit.owner)
         found = list(ranked)
         permitted = (
@@ -436,6 +454,7 @@ def match_owners(
     where: Where | None = None,
     config: RankingConfig = DEFAULT_CONFIG,
     lexical_query: str | None = None,
+    language: str | None = None,
 ) -> list[OwnerMatch]:
     """Owners best placed to answer ``query``, best first, each with evidence.
 
@@ -444,10 +463,13 @@ def match_owners(
     filter on passages, e.g. ``{"kind": {"$in": ["capability", "reference"]}}``.
     ``lexical_query`` gives BM25 other words than the embedded ``query`` (say, the query's
     terms in the other language, which would only blur an English-only embedding).
+    ``language``: the language the need was asked in (which renderings lexical search reads).
     """
     if not query.strip():
         return []
-    prepared = replace(_prepare(index, [query], config)[0], lexical_text=lexical_query)
+    prepared = replace(
+        _prepare(index, [query], config)[0], lexical_text=lexical_query, language=language
+    )
     if top_k is None:
         entries = index.entries(where=where, embeddings=prepared.chunk_vectors is not None)
     else:
@@ -466,12 +488,16 @@ def owner_signals(
     *,
     where: Where | None = None,
     config: RankingConfig = DEFAULT_CONFIG,
+    language: str | None = None,
 ) -> tuple[dict[str, dict[str, OwnerMatch]], bool]:
     """``{owner: {query id: match}}`` for every owner and query, with each signal apart, and
     whether the dense signals were on. ``config.combine`` turns the parts into a score under
-    other weights without scoring again (the benchmark's cross-validation does)."""
+    other weights without scoring again (the benchmark's cross-validation does). ``language``:
+    the queries' language, as `match_owners`'s."""
     ids = list(queries)
-    prepared = _prepare(index, [queries[i] for i in ids], config)
+    prepared = [
+        replace(q, language=language) for q in _prepare(index, [queries[i] for i in ids], config)
+    ]
     dense = any(q.chunk_vectors is not None for q in prepared)
     entries = index.entries(where=where, embeddings=dense)
     out: dict[str, dict[str, OwnerMatch]] = {}
@@ -487,13 +513,14 @@ def score_owners(
     *,
     where: Where | None = None,
     config: RankingConfig = DEFAULT_CONFIG,
+    language: str | None = None,
 ) -> dict[str, dict[str, float]]:
     """``{owner: {query id: score}}`` for every owner and query (the dense matrix).
 
     Reads the collection once, then scores each query exactly; used by the benchmark
     and by jobs that rank many challenges for many members (digests).
     """
-    signals, _ = owner_signals(index, queries, where=where, config=config)
+    signals, _ = owner_signals(index, queries, where=where, config=config, language=language)
     return {
         owner: {qid: match.score for qid, match in by_query.items()}
         for owner, by_query in signals.items()

@@ -51,8 +51,11 @@ class FakeEmbedder(Embedder):
         return {"dim": self.dim}
 
 
-def fresh_search(client: Any, embedder: Embedder | None, engine: Engine) -> SolverSearch:
-    """A SolverSearch over new collections of ``client``, reading records from ``engine``."""
+def fresh_search(
+    client: Any, embedder: Embedder | None, engine: Engine, *, lexical_renderings: bool = False
+) -> SolverSearch:
+    """A SolverSearch over new collections of ``client``, reading records from ``engine``
+    (``lexical_renderings``: the renderings written to the store's full-text table too)."""
     # EphemeralClients share storage within a process: every search gets its own names.
     tag = uuid.uuid4().hex[:8]
     indexes = Indexes(
@@ -60,14 +63,14 @@ def fresh_search(client: Any, embedder: Embedder | None, engine: Engine) -> Solv
             client,
             embedder,
             name=f"members-{tag}",
-            fulltext=FullTextSearch(engine, MEMBERS),
+            fulltext=FullTextSearch(engine, MEMBERS, renderings=lexical_renderings),
             renderer=glossary_renderings,
         ),
         challenges=PassageIndex(
             client,
             embedder,
             name=f"challenges-{tag}",
-            fulltext=FullTextSearch(engine, CHALLENGES),
+            fulltext=FullTextSearch(engine, CHALLENGES, renderings=lexical_renderings),
             renderer=glossary_renderings,
         ),
     )

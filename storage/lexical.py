@@ -8,6 +8,12 @@ listener rewrites a changed record's rows just before its transaction commits, s
 side is never behind the store, in any process. SQLite searches them with FTS5 (BM25), and
 PostgreSQL with its full-text search over the ``english`` and ``finnish`` configurations at
 once, each word weighted by its rarity (an idf) as BM25 does.
+
+Beside a record's own texts the table holds their renderings in the other language (rows
+keyed "<passage id>~rendering.<language>", `write_renderings`): the search index computes
+them when it writes the record's passages (a glossary or a language model, which storage
+does not call), so a Finnish need finds an English profile word for word and the other way
+round. They are replaced when the record is indexed again and removed with the record.
 """
 
 from __future__ import annotations
@@ -28,6 +34,10 @@ MEMBERS = "members"
 CHALLENGES = "challenges"
 _PENDING = "scic_lexical_pending"
 _CHUNK = 500
+#: A rendering row's key: the passage's, this, the rendering's language ("member:12:capability:0#0
+#: ~rendering.fi", without the space).
+RENDERING = "~rendering."
+LANGUAGES = ("en", "fi")
 
 
 @dataclass(frozen=True)
@@ -91,7 +101,9 @@ def rewrite_texts(
     with what the store holds now; returns the number of texts written."""
     written = 0
     connection = session.connection()
+    own_texts = LexicalRecord.key.not_like(f"%{RENDERING}%")
     if everything:
+        # A rebuild of the index follows, which writes the renderings again.
         connection.execute(delete(LexicalRecord))
         member_ids = list(session.scalars(select(Member.id)))
         challenge_ids = list(session.scalars(select(Challenge.id)))
@@ -101,18 +113,102 @@ def rewrite_texts(
     ):
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start : start + _CHUNK]
+            records = list(load(session, chunk))
             if not everything:
+                # A record's renderings stay until the index renders its new version; those
+                # of a record gone go with it.
                 owners = [f"{prefix}{i}" for i in chunk]
-                connection.execute(delete(LexicalRecord).where(LexicalRecord.owner.in_(owners)))
+                gone = set(owners) - {f"{prefix}{r.id}" for r in records}
+                connection.execute(
+                    delete(LexicalRecord).where(LexicalRecord.owner.in_(owners), own_texts)
+                )
+                if gone:
+                    connection.execute(
+                        delete(LexicalRecord).where(LexicalRecord.owner.in_(sorted(gone)))
+                    )
             rows = [
                 {"key": t.key, "owner": t.owner, "collection": t.collection, "body": t.body}
-                for record in load(session, chunk)
+                for record in records
                 for t in (member_texts(record) if prefix == "member:" else challenge_texts(record))
             ]
             if rows:
                 connection.execute(insert(LexicalRecord), rows)
             written += len(rows)
     return written
+
+
+def rendering_key(passage_id: str, language: str) -> str:
+    """The key of the row holding a passage's rendering in ``language``."""
+    return f"{passage_id}{RENDERING}{language}"
+
+
+def is_rendering(key: str) -> bool:
+    return RENDERING in key
+
+
+def rendered_key(key: str) -> str:
+    """The passage a rendering row renders (a record's own text's key is its own)."""
+    return key.split(RENDERING, 1)[0]
+
+
+def rendering_language(key: str) -> str:
+    """The language a rendering row is written in ("" for a record's own text)."""
+    return key.split(RENDERING, 1)[1] if is_rendering(key) else ""
+
+
+@dataclass(frozen=True)
+class PassageRendering:
+    """A passage's text in the other language, as the search index computed it."""
+
+    passage_id: str
+    owner: str
+    #: the language of ``text`` (the other one than the passage's)
+    language: str
+    text: str
+
+
+def write_renderings(
+    *, session: Session, collection: str, renderings: Sequence[PassageRendering]
+) -> int:
+    """Replace the renderings of these passages with the given texts (a passage rendered as
+    "" keeps none); returns the number of rows written."""
+    connection = session.connection()
+    keys = sorted({rendering_key(r.passage_id, x) for r in renderings for x in LANGUAGES})
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        connection.execute(delete(LexicalRecord).where(LexicalRecord.key.in_(chunk)))
+    rows = {
+        rendering_key(r.passage_id, r.language): {
+            "key": rendering_key(r.passage_id, r.language),
+            "owner": r.owner,
+            "collection": collection,
+            "body": r.text,
+        }
+        for r in renderings
+        if r.text.strip()
+    }
+    if rows:
+        connection.execute(insert(LexicalRecord), list(rows.values()))
+    return len(rows)
+
+
+def delete_renderings(
+    *, session: Session, passage_ids: Collection[str] = (), owners: Collection[str] = ()
+) -> None:
+    """Remove the renderings of these passages and of every passage of these owners."""
+    connection = session.connection()
+    keys = sorted(rendering_key(p, x) for p in passage_ids for x in LANGUAGES)
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        connection.execute(delete(LexicalRecord).where(LexicalRecord.key.in_(chunk)))
+    listed = sorted(owners)
+    for start in range(0, len(listed), _CHUNK):
+        chunk = listed[start : start + _CHUNK]
+        connection.execute(
+            delete(LexicalRecord).where(
+                LexicalRecord.owner.in_(chunk), LexicalRecord.key.like(f"%{RENDERING}%")
+            )
+        )
 
 
 def _members(session: Session, ids: Sequence[int]) -> Iterable[Any]:
@@ -194,9 +290,11 @@ def _pg_term(n: int) -> str:
 
 
 def count_texts(*, session: Session, collection: str) -> int:
-    """How many searchable texts ``collection`` holds."""
+    """How many searchable texts ``collection`` holds (records' own texts: a rendering is
+    read as part of the text it renders)."""
     query = select(func.count()).select_from(LexicalRecord)
-    return session.scalar(query.where(LexicalRecord.collection == collection)) or 0
+    own = LexicalRecord.key.not_like(f"%{RENDERING}%")
+    return session.scalar(query.where(LexicalRecord.collection == collection, own)) or 0
 
 
 def _pg_idf(session: Session, collection: str, words: Sequence[str]) -> tuple[int, list[float]]:
@@ -268,14 +366,7 @@ def search_stats(
 ) -> LexicalStats:
     """How many texts ``collection`` holds and the sums over the query's matching texts."""
     hits = search_texts(session=session, collection=collection, words=words, stems=stems)
-    records = (
-        session.scalar(
-            select(func.count())
-            .select_from(LexicalRecord)
-            .where(LexicalRecord.collection == collection)
-        )
-        or 0
-    )
+    records = count_texts(session=session, collection=collection)
     return LexicalStats(
         records=records,
         total=sum(h.score for h in hits),

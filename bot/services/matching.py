@@ -428,6 +428,7 @@ def suggest_solvers(
         top_k=k + len(excluded),
         where=where,
         lexical_query=words.lexical,
+        language=words.language,
     )
     found = [f for f in found if owner_id(f.owner) not in excluded][:k]
     members = member_store.members_with_people(
@@ -672,6 +673,7 @@ def cover_needs(
             top_k=12,
             where=SOLVER_FILTER,
             lexical_query=words.lexical,
+            language=words.language,
         )
         eligible = [f for f in found if owner_id(f.owner) not in excluded]
         coverers[need] = {}
@@ -781,6 +783,7 @@ def related_challenges(
         words.dense,
         top_k=max(10, len(wanted)),
         lexical_query=words.lexical,
+        language=words.language,
     )
     out = []
     for match in found:

@@ -12,7 +12,16 @@ from retrieval.profiles import member_passages
 from retrieval.ranking import record_of
 from storage.db import session_scope
 from storage.index_models import LexicalRecord
-from storage.lexical import MEMBERS, member_texts, search_texts
+from storage.lexical import (
+    MEMBERS,
+    PassageRendering,
+    count_texts,
+    delete_renderings,
+    member_texts,
+    rewrite_texts,
+    search_texts,
+    write_renderings,
+)
 from storage.models import Member, Person
 from tests.search_fixtures import load
 
@@ -88,6 +97,53 @@ def test_texts_change_in_the_same_transaction_as_the_record(engine: Engine) -> N
     assert not any(
         k.startswith("member:") and "parkly" in v.lower() for k, v in texts(engine).items()
     )
+
+
+def test_renderings_are_replaced_kept_through_an_edit_and_go_with_the_record(
+    engine: Engine,
+) -> None:
+    load(engine, "members", [HEATWISE, PARKLY])
+    with session_scope(engine) as session:
+        ids = {slug: i for slug, i in session.execute(select(Member.slug, Member.id))}
+        own = count_texts(session=session, collection=MEMBERS)
+    parkly = f"member:{ids['parkly']}"
+    passage = f"{parkly}:capability:0#0"
+    with session_scope(engine) as session:
+        write_renderings(
+            session=session,
+            collection=MEMBERS,
+            renderings=[PassageRendering(passage, parkly, "fi", "pysäköintianturit")],
+        )
+    with session_scope(engine) as session:
+        write_renderings(
+            session=session,
+            collection=MEMBERS,
+            renderings=[PassageRendering(passage, parkly, "fi", "pysäköinti, anturi")],
+        )
+        # A rendering is part of the text it renders, not a text of its own.
+        assert count_texts(session=session, collection=MEMBERS) == own
+    assert texts(engine)[f"{passage}~rendering.fi"] == "pysäköinti, anturi"
+    assert found(engine, "anturi") == ["parkly"]
+
+    # The record's own transaction rewrites its own texts; the renderings wait for the index.
+    load(engine, "members", [dict(PARKLY, capabilities=["parking apps"])])
+    assert texts(engine)[f"{passage}~rendering.fi"] == "pysäköinti, anturi"
+    with session_scope(engine) as session:
+        rewrite_texts(session=session, member_ids=[ids["parkly"]])
+    assert f"{passage}~rendering.fi" in texts(engine)
+    with session_scope(engine) as session:
+        delete_renderings(session=session, passage_ids=[passage])
+    assert found(engine, "anturi") == []
+
+    with session_scope(engine) as session:
+        write_renderings(
+            session=session,
+            collection=MEMBERS,
+            renderings=[PassageRendering(passage, parkly, "fi", "pysäköinti")],
+        )
+    with session_scope(engine) as session:
+        session.delete(session.scalars(select(Member).where(Member.slug == "parkly")).one())
+    assert not [k for k in texts(engine) if k.startswith(parkly)]
 
 
 def test_a_rolled_back_change_leaves_no_text(engine: Engine) -> None:
