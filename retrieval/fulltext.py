@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Engine
 
@@ -51,6 +51,12 @@ class FullTextResult:
             return 0.0
         hit = self.hits.get(key)
         return ((hit.score if hit else 0.0) - self.mean) / self.spread
+
+    def only(self, owners: Collection[str]) -> FullTextResult:
+        """The same result kept to ``owners``' texts: their scores standardised over the
+        whole collection as before, so equal to searching again with ``owners``."""
+        wanted = set(owners)
+        return replace(self, hits={k: h for k, h in self.hits.items() if h.owner in wanted})
 
     def best(self, n: int) -> list[LexicalHit]:
         return sorted(self.hits.values(), key=lambda h: (-h.score, h.key))[:n]

@@ -262,8 +262,10 @@ def _score(
     config: RankingConfig,
     with_evidence: bool,
     top_k: int | None = None,
+    searched: FullTextResult | None = None,
 ) -> list[OwnerMatch]:
-    """Exact scores of every owner present in ``entries`` for one query."""
+    """Exact scores of every owner present in ``entries`` for one query. ``searched``: the
+    query's full-text result when the candidate step already has it (not searched again)."""
     passage_rows = np.array(
         [i for i, level in enumerate(entries.levels) if level == "passage"], dtype=np.int64
     )
@@ -313,8 +315,12 @@ def _score(
             total += config.sentence_weight * sentence_part
 
     if (config.use_lexical or not dense_on) and index.fulltext is not None:
-        fulltext = index.fulltext.search(
-            query.words, owners=set(entries.owners), renderings=query.renderings
+        fulltext = (
+            searched.only(set(entries.owners))
+            if searched is not None
+            else index.fulltext.search(
+                query.words, owners=set(entries.owners), renderings=query.renderings
+            )
         )
         for i in passage_rows:
             row_lexical[i] = fulltext.z(record_of(entries.ids[i]))
@@ -409,9 +415,11 @@ def _score(
 
 def _candidate_owners(
     index: PassageIndex, query: _Query, where: Where | None, config: RankingConfig
-) -> set[str]:
-    """Owners worth scoring exactly: hit by vector search or among the best BM25 passages."""
+) -> tuple[set[str], FullTextResult | None]:
+    """Owners worth scoring exactly: hit by vector search or among the best BM25 passages;
+    and the full-text result they came from (scoring reads it again rather than searching)."""
     owners: set[str] = set()
+    found_texts: FullTextResult | None = None
     if query.chunk_vectors is not None:
         vectors = query.chunk_vectors
         if query.sentence_vectors is not None and config.sentence_weight > 0:
@@ -435,7 +443,7 @@ def _candidate_owners(
         view = index.lexical()
         scores = view.index.search(query.words).scores
         if len(scores) == 0:
-            return owners
+            return owners, None
         allowed = index.allowed_ids(where) if where else None
         best = np.argpartition(-scores, min(config.candidates, len(scores) - 1))
         for pos in best[: config.candidates]:
@@ -443,7 +451,7 @@ def _candidate_owners(
                 break
             if allowed is None or view.ids[pos] in allowed:
                 owners.add(view.owners[pos])
-    return owners
+    return owners, found_texts
 
 
 def match_owners(
@@ -473,11 +481,14 @@ def match_owners(
     if top_k is None:
         entries = index.entries(where=where, embeddings=prepared.chunk_vectors is not None)
     else:
-        owners = _candidate_owners(index, prepared, where, config)
+        owners, searched = _candidate_owners(index, prepared, where, config)
         if not owners:
             return []
         entries = index.entries(
             where=where, owners=owners, embeddings=prepared.chunk_vectors is not None
+        )
+        return _score(
+            index, entries, prepared, config, with_evidence=True, top_k=top_k, searched=searched
         )
     return _score(index, entries, prepared, config, with_evidence=True, top_k=top_k)
 

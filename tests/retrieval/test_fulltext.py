@@ -1,0 +1,61 @@
+"""The store's full-text search as the matcher reads it: one search per question, its result
+narrowed to the scored owners exactly as a second search would have been."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import chromadb
+from sqlalchemy import Engine
+
+from bot.services.matching import suggest_solvers
+from retrieval.fulltext import FullTextSearch
+from standins.search import FakeEmbedder, fresh_search
+from storage.db import session_scope
+from storage.lexical import MEMBERS
+from tests.search_fixtures import load
+
+MEMBERS_ROWS = [
+    {
+        "slug": f"member-{i}",
+        "name": f"Member {i} Oy",
+        "kind": "company",
+        "description": f"Company {i} works on {topic}.",
+        "capabilities": [topic, f"{topic} analytics"],
+    }
+    for i, topic in enumerate(
+        [
+            "snow load sensing on roofs",
+            "district heating optimisation",
+            "snow plough route planning",
+            "parking sensors",
+            "roof inspection drones",
+        ]
+    )
+]
+
+
+def test_a_result_kept_to_some_owners_equals_searching_for_them(engine: Engine) -> None:
+    load(engine, "members", MEMBERS_ROWS)
+    fulltext = FullTextSearch(engine, MEMBERS)
+    everything = fulltext.search("snow on roofs")
+    owners = {h.owner for h in everything.best(2)}
+    assert len({h.owner for h in everything.hits.values()}) > len(owners)
+    kept, searched = everything.only(owners), fulltext.search("snow on roofs", owners=owners)
+    assert kept.hits == searched.hits and kept.hits
+    assert (kept.mean, kept.spread) == (searched.mean, searched.spread)
+    assert all(kept.z(key) == searched.z(key) for key in everything.hits)
+
+
+def test_a_question_searches_the_full_text_once(engine: Engine) -> None:
+    load(engine, "members", MEMBERS_ROWS)
+    search = fresh_search(chromadb.EphemeralClient(), FakeEmbedder(), engine)
+    search.catch_up()
+    real = FullTextSearch.search
+    with (
+        mock.patch.object(FullTextSearch, "search", autospec=True, side_effect=real) as spied,
+        session_scope(engine) as session,
+    ):
+        found = suggest_solvers(session=session, search=search, query="snow load on roofs")
+    assert found and found[0].member_slug == "member-0"
+    assert spied.call_count == 1
