@@ -241,7 +241,7 @@ LIST_CUE = _words(
     r"meneillään|tällä hetkellä)\b"
 )
 SPECIFIC_CUE = _words(
-    r"\b(the (\w+[ -]){0,5}(challenge|one|call|tender|thing|project|case|pilot)\b|"
+    r"\b(the (\w+[ -]){0,5}(challenge|one|call|tender|thing|project|case|pilot|bid|proposal)\b|"
     r"this challenge|that challenge|se \w+|siitä|hanke\w*|juttu\w*|projekti\w*|"
     r"how did .* go|miten .* meni|what happened (to|with)|mitä .* tapahtui|budget|budjetti|"
     r"the one about|about the|tell me (more )?about|details? (of|on|about)|info(rmation)? "

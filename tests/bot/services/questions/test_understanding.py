@@ -303,6 +303,9 @@ def test_a_need_like_a_challenge_is_still_a_need_unless_the_challenge_is_meant()
     assert bare.need == "sea ice monitoring for ships"
     named = read("who could help with the Kirkenes sea ice challenge?")
     assert (named.intent, named.challenge_id) == ("solvers", 21)
+    # A bid or a proposal for it names the challenge as well as the word "challenge" does.
+    bid = read("who could we team up with for the Kirkenes sea ice bid?")
+    assert (bid.intent, bid.challenge_id) == ("team", 21)
 
 
 @pytest.mark.parametrize(
