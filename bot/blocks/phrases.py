@@ -276,7 +276,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "where": "Missä",
         "needs": "Tarpeet",
         "team": "Tiimi",
-        "teams_none": "Ei vielä tiimiä: *Kiinnostaa* haastekortissa aloittaa sellaisen.",
+        "teams_none": "Ei vielä tiimiä: haastekortin *Kiinnostaa*-painike aloittaa sellaisen.",
         "missing": "Tarpeet, joita tiimissä ei vielä kata kukaan",
         "could_be": "voisi olla {names}",
         "nobody_yet": "ei vielä ketään klusterissa",
