@@ -5,7 +5,8 @@ Every bot process runs a `QuestionRecovery` thread. It looks, at start-up and th
 SWEEP_INTERVAL seconds, for questions whose delivery (kept by `bot.middleware` before the
 ack) has waited over RETRY_AFTER and that no process holds (`slack_events.answering`):
 recent ones go through the Bolt app again, exactly as Slack delivered them, and are answered
-once; ones older than ANSWER_WITHIN get an apology instead of a late answer.
+once; ones older than ANSWER_WITHIN get an apology instead of a late answer. Each sweep
+first hands the app what the outage journal kept while the store was down (`bot.journal`).
 """
 
 from __future__ import annotations
