@@ -57,6 +57,22 @@ def claim_question(
     return "held" if session.get(SlackEventReceipt, event_id) is not None else "unrecorded"
 
 
+def _change_unanswered(
+    session: Session, event_id: str, held_until: datetime | None, **values: object
+) -> bool:
+    """Set ``values`` on the unanswered question's receipt, only while the claim ending at
+    ``held_until`` is the one on it (whatever the claim when None); False otherwise."""
+    statement = update(SlackEventReceipt).where(
+        SlackEventReceipt.event_id == event_id, SlackEventReceipt.answered_at.is_(None)
+    )
+    if held_until is not None:
+        statement = statement.where(SlackEventReceipt.claimed_until == held_until)
+    changed = session.execute(
+        statement.values(**values).returning(SlackEventReceipt.event_id)
+    ).first()
+    return changed is not None
+
+
 def renew_question_claim(
     *, session: Session, event_id: str, held_until: datetime, until: datetime
 ) -> bool:
@@ -64,17 +80,7 @@ def renew_question_claim(
     at ``held_until`` is still the one on it: a claim is known by its end, since a process
     taking a question over always sets a later one. False when another process took it over
     or it was answered. (A claim past its end that nobody took over is still ours.)"""
-    renewed = session.execute(
-        update(SlackEventReceipt)
-        .where(
-            SlackEventReceipt.event_id == event_id,
-            SlackEventReceipt.answered_at.is_(None),
-            SlackEventReceipt.claimed_until == held_until,
-        )
-        .values(claimed_until=until)
-        .returning(SlackEventReceipt.event_id)
-    ).first()
-    return renewed is not None
+    return _change_unanswered(session, event_id, held_until, claimed_until=until)
 
 
 def mark_question_answered(
@@ -82,31 +88,13 @@ def mark_question_answered(
 ) -> bool:
     """Note that the question was answered; with ``held_until``, only by the holder of that
     claim (False: another process took it over, or it was answered already)."""
-    statement = update(SlackEventReceipt).where(
-        SlackEventReceipt.event_id == event_id, SlackEventReceipt.answered_at.is_(None)
-    )
-    if held_until is not None:
-        statement = statement.where(SlackEventReceipt.claimed_until == held_until)
-    marked = session.execute(
-        statement.values(answered_at=at, claimed_until=None).returning(SlackEventReceipt.event_id)
-    ).first()
-    return marked is not None
+    return _change_unanswered(session, event_id, held_until, answered_at=at, claimed_until=None)
 
 
 def release_question_claim(*, session: Session, event_id: str, held_until: datetime) -> bool:
     """Let the question go (its answer failed) so that the recovery may take it up at once,
     if the claim ending at ``held_until`` is still the one on it."""
-    released = session.execute(
-        update(SlackEventReceipt)
-        .where(
-            SlackEventReceipt.event_id == event_id,
-            SlackEventReceipt.answered_at.is_(None),
-            SlackEventReceipt.claimed_until == held_until,
-        )
-        .values(claimed_until=None)
-        .returning(SlackEventReceipt.event_id)
-    ).first()
-    return released is not None
+    return _change_unanswered(session, event_id, held_until, claimed_until=None)
 
 
 def waiting_questions(
