@@ -150,12 +150,13 @@ def make_event_deduplication(deps: BotDeps) -> Callable[..., BoltResponse | None
             next()
             return None
         key = delivery_key(body)
+        asked = is_a_question(body)
         try:
-            question = is_a_question(body) or is_follow_up(body, context, deps.engine)
+            question = asked or is_follow_up(body, context, deps.engine)
             kept = json.dumps(body) if question else None
             first = key is None or first_delivery(engine=deps.engine, event_id=key, body=kept)
         except STORE_ERRORS as exc:
-            if key is None or not (is_a_question(body) or is_thread_reply(body)):
+            if key is None or not (asked or is_thread_reply(body)):
                 raise  # not a question: HTTP 500, and Slack delivers it again
             # A question (or a thread reply that may follow one up): written down here,
             # acknowledged, and handed to the app again once the store is back.

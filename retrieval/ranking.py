@@ -478,6 +478,7 @@ def match_owners(
     prepared = replace(
         _prepare(index, [query], config)[0], lexical_text=lexical_query, language=language
     )
+    searched: FullTextResult | None = None
     if top_k is None:
         entries = index.entries(where=where, embeddings=prepared.chunk_vectors is not None)
     else:
@@ -487,10 +488,9 @@ def match_owners(
         entries = index.entries(
             where=where, owners=owners, embeddings=prepared.chunk_vectors is not None
         )
-        return _score(
-            index, entries, prepared, config, with_evidence=True, top_k=top_k, searched=searched
-        )
-    return _score(index, entries, prepared, config, with_evidence=True, top_k=top_k)
+    return _score(
+        index, entries, prepared, config, with_evidence=True, top_k=top_k, searched=searched
+    )
 
 
 def owner_signals(
