@@ -5,10 +5,7 @@ member covers which need, in the brief's language."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
-import chromadb
 import pytest
 
 from bot.blocks.answer_layout import layout, plain_text
@@ -19,10 +16,7 @@ from bot.services.challenges import ChallengeDraft
 from bot.services.identity import Viewer, viewer_of
 from bot.services.matching import SolverSearch, TeamSuggestion, cover_brief
 from bot.services.questions.asking import Reply, find, reply_json
-from bot.services.records import load_demo
-from standins.search import fresh_search
-from storage import migrate
-from storage.db import make_engine, session_scope
+from storage.db import session_scope
 from storage.people import person_by_email
 from tests.bot.block_kit import assert_valid_message
 from tests.bot.services.brief_texts import (
@@ -31,22 +25,6 @@ from tests.bot.services.brief_texts import (
     TAMPERE_EMAIL,
     TAMPERE_NEEDS,
 )
-
-
-@pytest.fixture(scope="module")
-def demo_search(
-    tmp_path_factory: pytest.TempPathFactory, model_dir: Path
-) -> Iterator[SolverSearch]:
-    # The whole demo cluster takes half a minute to embed: one SQLite store serves the module.
-    from retrieval.embedding import MiniLMEmbedder
-
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('briefs') / 'scic.db'}")
-    migrate.upgrade(engine)
-    load_demo(engine=engine)
-    search = fresh_search(chromadb.EphemeralClient(), MiniLMEmbedder(model_dir), engine)
-    search.catch_up()
-    yield search
-    engine.dispose()
 
 
 def staff(search: SolverSearch) -> Viewer:

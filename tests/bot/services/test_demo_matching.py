@@ -3,33 +3,10 @@ places say where the work is, not what skill it takes; typos do not lose the mat
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import chromadb
 import pytest
 
 from bot.services.matching import SolverSearch, rank_solvers
-from bot.services.records import load_demo
-from standins.search import fresh_search
-from storage import migrate
-from storage.db import make_engine, session_scope
-
-
-@pytest.fixture(scope="module")
-def demo_search(
-    tmp_path_factory: pytest.TempPathFactory, model_dir: Path
-) -> Iterator[SolverSearch]:
-    # The whole demo cluster takes half a minute to embed: one SQLite store serves the module.
-    from retrieval.embedding import MiniLMEmbedder
-
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'scic.db'}")
-    migrate.upgrade(engine)
-    load_demo(engine=engine)
-    search = fresh_search(chromadb.EphemeralClient(), MiniLMEmbedder(model_dir), engine)
-    search.catch_up()
-    yield search
-    engine.dispose()
+from storage.db import session_scope
 
 
 def ranked(search: SolverSearch, text: str, k: int = 5) -> list[str]:

@@ -6,11 +6,8 @@ The last test uses the real all-MiniLM-L6-v2 files (EMBEDDING_MODEL_DIR) on the 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, ClassVar
 
-import chromadb
 import pytest
 from langchain_core.outputs import ChatResult
 
@@ -26,12 +23,10 @@ from bot.services.language import (
 )
 from bot.services.llm import LanguageModel
 from bot.services.matching import SolverSearch, suggest_solvers
-from bot.services.records import DEMO_DIR, load_demo
+from bot.services.records import DEMO_DIR
 from prompts import as_data
 from prompts.query_translation import PROMPT as QUERY_TRANSLATION
-from standins.search import fresh_search
-from storage import migrate
-from storage.db import make_engine, session_scope
+from storage.db import session_scope
 from tests.bot.services.test_llm import Broken, replies
 
 FINNISH = [
@@ -236,23 +231,6 @@ def test_every_finnish_demo_challenge_need_finds_english_terms() -> None:
 # -- what it does for matching, with the real model -----------------------------------------
 
 ENGLISH_DISTRICT_HEATING = {"nordic-heat-analytics", "reheat-systems", "red-termica-madrid"}
-
-
-@pytest.fixture(scope="module")
-def demo_search(
-    tmp_path_factory: pytest.TempPathFactory, model_dir: Path
-) -> Iterator[SolverSearch]:
-    # The whole demo cluster takes half a minute to embed; the store's dialect is beside the
-    # point here, so one SQLite store serves the module.
-    from retrieval.embedding import MiniLMEmbedder
-
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('language') / 'scic.db'}")
-    migrate.upgrade(engine)
-    load_demo(engine=engine)
-    search = fresh_search(chromadb.EphemeralClient(), MiniLMEmbedder(model_dir), engine)
-    search.catch_up()
-    yield search
-    engine.dispose()
 
 
 def top5(search: SolverSearch, text: str, searched: SearchText | None = None) -> list[str]:
