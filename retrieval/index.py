@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -69,6 +70,12 @@ _PAGE = 2000
 #: owners' ~2,000 records, so a question read them in ~200 ms; kept, it reads only their ids.
 #: About 3 kB each (a 384-float vector, the metadata, the text): 50,000 are ~150 MB.
 RECORDS_KEPT = 50_000
+#: Chroma's server refuses a query on a collection whose first vectors are not on disk yet
+#: ("Error creating hnsw segment reader: Nothing found on disk", chroma-core/chroma#4212): one
+#: process asking while another fills a new collection. The window closes in moments, so the
+#: query is asked again after these waits (seconds), and then answered without vectors.
+NOT_ON_DISK_WAITS = (0.1, 0.3, 0.6)
+_NOT_ON_DISK = "hnsw segment reader"
 
 
 @dataclass(frozen=True)
@@ -482,7 +489,7 @@ class PassageIndex:
 
         if where is None or test is not None:
             requested = max(1, (1 if level is None else 2) * (1 if where is None else 4) * n)
-            result = self.collection.query(
+            result = self._query(
                 query_embeddings=embeddings, n_results=requested, include=["distances"]
             )
             hits = self._hits(
@@ -499,13 +506,38 @@ class PassageIndex:
             level_clause = {"level": "passage"}
         elif level == "sentence":
             level_clause = {"sentence_level": True}
-        result = self.collection.query(
+        result = self._query(
             query_embeddings=embeddings,
             n_results=max(1, n),
             where=_and(level_clause, where),
             include=["distances"],
         )
         return self._hits(result, at_level, max(1, n))
+
+    def _query(self, *, query_embeddings: list[Any], **options: Any) -> Any:
+        """`collection.query`, asked again while the server has the collection's first
+        vectors in flight (see NOT_ON_DISK_WAITS); if they are still not there, no dense hits:
+        the question is answered from the lexical side rather than not at all."""
+        waits = iter(NOT_ON_DISK_WAITS)
+        while True:
+            try:
+                return self.collection.query(query_embeddings=query_embeddings, **options)
+            except Exception as exc:
+                if _NOT_ON_DISK not in str(exc):
+                    raise
+                wait = next(waits, None)
+                if wait is None:
+                    logger.warning(
+                        "%s: vectors still being written by another process (%s); "
+                        "searching without them this time",
+                        self.name,
+                        exc,
+                    )
+                    return {
+                        "ids": [[] for _ in query_embeddings],
+                        "distances": [[] for _ in query_embeddings],
+                    }
+                time.sleep(wait)
 
     def _hits(self, result: Any, keep: MetadataTest, n: int) -> list[list[DenseHit]]:
         """A query's hits that ``keep`` passes, ``n`` at most per query vector; the metadata

@@ -76,6 +76,18 @@ class BotProcess:
     def tail(self) -> str:
         return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
 
+    def troubles(self) -> str:
+        """The log's warnings and errors with their tracebacks, to say why a test failed."""
+        if not self.log.exists():
+            return ""
+        kept, keeping = [], False
+        for line in self.log.read_text(errors="replace").splitlines():
+            if line[:4].isdigit():  # a new log record
+                keeping = " WARNING " in line or " ERROR " in line
+            if keeping:
+                kept.append(line)
+        return f"--- {self.name}:\n" + "\n".join(kept[-80:])
+
 
 @dataclass
 class World:
@@ -257,8 +269,9 @@ def test_an_event_and_its_retry_at_the_other_process_are_answered_once(world: Wo
     fake.settle(quiet=2.0, timeout=15)
     for event in (retried, together):
         answers = _answers(fake, event)
-        assert len(answers) == 1, [a.args.get("text") for a in answers]
-        assert "Arctic Sense Oy" in _shown(answers[0])
+        troubles = first.troubles() + "\n" + second.troubles()
+        assert len(answers) == 1, ([a.args.get("text") for a in answers], troubles)
+        assert "Arctic Sense Oy" in _shown(answers[0]), troubles
 
 
 def _open_profile_form(world: World, bot: BotProcess) -> dict[str, Any]:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import chromadb.errors
+import pytest
+
 from retrieval.index import PassageIndex, metadata_filter
 from retrieval.passages import Passage
 from retrieval.ranking import match_owners
@@ -201,3 +204,56 @@ def test_a_narrow_filter_still_finds_its_few_records(fake_index: PassageIndex) -
     # hold none of its records, so Chroma filters after all.
     hits = fake_index.dense_search("parking sensors for drivers", n=2, where={"member": "heatwise"})
     assert [h.owner for h in hits[0]] == ["heatwise", "heatwise"]
+
+
+class _NotOnDiskYet:
+    """A collection whose server refuses the first ``refusals`` queries the way Chroma does
+    while another process writes a new collection's first vectors."""
+
+    def __init__(self, collection: Any, refusals: int) -> None:
+        self._collection, self.refusals, self.queries = collection, refusals, 0
+
+    def query(self, **kwargs: Any) -> Any:
+        self.queries += 1
+        if self.queries <= self.refusals:
+            raise chromadb.errors.InternalError(
+                "Error executing plan: Internal error: Error creating hnsw segment reader: "
+                "Nothing found on disk"
+            )
+        return self._collection.query(**kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._collection, name)
+
+
+def test_a_query_while_another_process_fills_the_collection_is_asked_again(
+    fake_index: PassageIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_index.upsert(member_passages())
+    monkeypatch.setattr("retrieval.index.NOT_ON_DISK_WAITS", (0.0, 0.0, 0.0))
+    refusing = _NotOnDiskYet(fake_index.collection, refusals=2)
+    fake_index.collection = refusing
+    assert match_owners(fake_index, "parking sensors guidance", top_k=1)[0].owner == "parkly"
+    assert refusing.queries >= 3
+
+
+def test_a_collection_still_not_on_disk_is_searched_lexically(
+    fake_index: PassageIndex, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake_index.upsert(member_passages())
+    monkeypatch.setattr("retrieval.index.NOT_ON_DISK_WAITS", (0.0,))
+    fake_index.collection = _NotOnDiskYet(fake_index.collection, refusals=10**6)
+    assert fake_index.dense_search("parking sensors guidance", n=3) == [[]]
+    assert "still being written" in caplog.text
+    # Any other failure of the server is not hidden.
+    fake_index.collection = _Failing(fake_index.collection)
+    with pytest.raises(RuntimeError, match="disk full"):
+        fake_index.dense_search("parking sensors guidance", n=3)
+
+
+class _Failing(_NotOnDiskYet):
+    def __init__(self, collection: Any) -> None:
+        super().__init__(collection, refusals=0)
+
+    def query(self, **kwargs: Any) -> Any:
+        raise RuntimeError("disk full")
