@@ -7,15 +7,22 @@ by "leak"); never when it is a Finnish inflection or compound of a known word (F
 endings onto stems, so an unknown long word is usually a form of a known one). The nearest
 known word within one edit (two for long words) wins, the records' words before everyday
 English ones ("flodding" is "flooding", though the records only say "flood"), the commonest on a
-tie. Capitalised words are names and left alone.
+tie. Capitalised words are names and left alone. A real English word (in symspellpy's spelling
+dictionary, which lists words, not the misspellings the web is full of) is put right only where
+the records use the correction beside the word it stands next to ("leek detection" is "leak
+detection", as the records say it; "tourism in the fells" stays, though the records talk of
+"wells"); a common misspelling ("mesure", "recieve") needs no such company.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import cache
+from importlib.resources import files
+from itertools import pairwise
 
+import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 from wordfreq import top_n_list, zipf_frequency
@@ -133,8 +140,19 @@ PREFIX = 6
 # wordfreq's Zipf scale: 3.5 is a word most people know; below 2 it is hardly a word at all.
 EVERYDAY = 3.5
 RARE = 1.5
+# Above 6 only the words that glue sentences together ("for" 7.1, "with" 6.9, "että" 6.3).
+FUNCTION_WORD = 6.0
 # Everyday English words a misspelling may be meant as, though the records never use them.
 EVERYDAY_WORDS = 30_000
+
+
+@cache
+def english_dictionary() -> frozenset[str]:
+    """The words of symspellpy's English frequency dictionary (82,765 words from SCOWL and
+    Google Books): a word in it is a word however rare, one outside it that wordfreq still
+    counts is most likely a common misspelling."""
+    text = (files("symspellpy") / "frequency_dictionary_en_82_765.txt").read_text("utf-8")
+    return frozenset(line.partition(" ")[0] for line in text.splitlines())
 
 
 @cache
@@ -142,16 +160,71 @@ def _everyday_english() -> tuple[str, ...]:
     return tuple(w for w in top_n_list("en", EVERYDAY_WORDS) if w.isalpha() and len(w) >= 4)
 
 
-class Speller:
-    """Corrects misspelt words towards ``words`` (each with how often the records use it)."""
+def _content_words(text: str) -> list[str]:
+    """The words of ``text`` that carry meaning, lower-cased: not the short ones, nor the
+    commonest ("for", "the", "with", "että"), which stand beside anything."""
+    return [w for w in _WORD.findall(text.lower()) if len(w) >= 3 and not _function_word(w)]
 
-    def __init__(self, words: Mapping[str, int]) -> None:
+
+@cache
+def _function_word(word: str) -> bool:
+    return max(zipf_frequency(word, "en"), zipf_frequency(word, "fi")) >= FUNCTION_WORD
+
+
+_PAIRS_AT_ONCE = 200_000
+
+
+def _pair_key(first: str, second: str) -> int:
+    return hash((first, second)) & 0xFFFF_FFFF_FFFF_FFFF
+
+
+class WordPairs:
+    """Which words the records use side by side (words under three letters skipped), in
+    either order. Kept as sorted 64-bit hashes, 8 bytes a pair, so a large cluster's records
+    fit; a rare hash collision only lets one correction through."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self._keys = np.zeros(0, dtype=np.uint64)
+        keys: list[int] = []
+        for text in texts:
+            for a, b in pairwise(_content_words(text)):
+                keys += (_pair_key(a, b), _pair_key(b, a))
+            if len(keys) > _PAIRS_AT_ONCE:  # a few MB of Python ints at a time, not GBs
+                self._add(keys)
+                keys = []
+        self._add(keys)
+
+    def _add(self, keys: list[int]) -> None:
+        self._keys = np.unique(np.concatenate([self._keys, np.array(keys, dtype=np.uint64)]))
+
+    def __contains__(self, pair: tuple[str, str]) -> bool:
+        key = np.uint64(_pair_key(*pair))
+        at = int(np.searchsorted(self._keys, key))
+        return at < len(self._keys) and self._keys[at] == key
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+class Speller:
+    """Corrects misspelt words towards ``words`` (each with how often the records use it);
+    ``pairs``, the words the records use side by side, decide whether a real but rare word
+    is a misspelling (without them, any record word near it will do)."""
+
+    def __init__(self, words: Mapping[str, int], pairs: WordPairs | None = None) -> None:
         self.words = words
+        self.pairs = pairs
         self._pool = (*words, *ASKING_VOCABULARY)
         self._prefixes = frozenset(w[:PREFIX] for w in words if len(w) >= PREFIX)
 
     def _known(self, word: str) -> bool:
         return word in self.words or word in ASKING_VOCABULARY or word in ASKING_WORDS
+
+    def _used_beside(self, word: str, neighbours: list[str] | None) -> bool:
+        """Whether the records use ``word`` beside one of ``neighbours`` (None: any will do)."""
+        if neighbours is None or self.pairs is None:
+            return True
+        return any((word, n) in self.pairs for n in neighbours)
 
     @staticmethod
     def _everyday(word: str, at_least: float) -> bool:
@@ -182,8 +255,16 @@ class Speller:
             word, self._pool, scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=8
         )
         if rare:
-            # A real but rare word ("leek") only gives way to one the records use often.
-            found = [f for f in found if self.words.get(f[0], 0) >= 2 or f[0] in ASKING_VOCABULARY]
+            # A rare word only gives way to one the records use often, or to a word people ask
+            # with; a real one ("leek") only where the records use it beside the same
+            # neighbour ("leak detection").
+            near = _neighbours(match) if word in english_dictionary() else None
+            found = [
+                f
+                for f in found
+                if f[0] in ASKING_VOCABULARY
+                or (self.words.get(f[0], 0) >= 2 and self._used_beside(f[0], near))
+            ]
         elif english:
             found += process.extract(
                 word,
@@ -205,3 +286,10 @@ class Speller:
             ),
         )
         return str(best[0])
+
+
+def _neighbours(match: re.Match[str]) -> list[str]:
+    """The words of three letters or more just before and after ``match`` in its text."""
+    before = _content_words(match.string[: match.start()])[-1:]
+    after = _content_words(match.string[match.end() :])[:1]
+    return before + after

@@ -16,7 +16,7 @@ from datetime import date
 from sqlalchemy import Engine
 
 from bot.services.language import ASKING_WORDS, detect_language, translated_terms
-from bot.services.questions.spelling import Speller
+from bot.services.questions.spelling import Speller, WordPairs
 from storage.challenges import ChallengeFacts, challenge_facts
 from storage.db import session_scope
 from storage.members import member_names, names_version, record_texts
@@ -271,13 +271,14 @@ def load_vocabulary(engine: Engine) -> Vocabulary:
             for word in _WORD.findall(text.lower())
             if len(word) >= 3
         )
+        pairs = WordPairs(record_texts(session=session))
     return Vocabulary(
         members=tuple(members),
         people=tuple(people),
         challenges=tuple(challenges),
         places=places,
         words=dict(words),
-        speller=Speller(words),
+        speller=Speller(words, pairs),
     )
 
 
