@@ -261,7 +261,9 @@ FIT_CUE = _words(
 TEAM_CUE = _words(
     r"\b(teams?|consorti(um|a)|partnership|put together|assemble|build a (team|group|"
     r"consortium)|form a (team|group|consortium)|group of (members|companies|partners)|"
-    r"tiimi\w*|konsorti\w*|ryhmä\w*|kokoa\w*|muodosta\w*|kumppaniporuk\w*)\b"
+    r"join (us|me|our \w+)|bring (in|into|on board)|"
+    r"tiimi\w*|konsorti\w*|ryhmä\w*|kokoa\w*|muodosta\w*|kumppaniporuk\w*|"
+    r"ottaa mukaan|ottaisi\w* mukaan|mukaan (meidän|meille|tiimiin)|liitty\w* (meihin|mukaan))\b"
 )
 TEAM_STATUS_QUESTION = _words(
     r"\b(who is on|who'?s on|who are on|who is working on|who'?s working on|who are working on|"

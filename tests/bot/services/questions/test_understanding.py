@@ -306,6 +306,10 @@ def test_a_need_like_a_challenge_is_still_a_need_unless_the_challenge_is_meant()
     # A bid or a proposal for it names the challenge as well as the word "challenge" does.
     bid = read("who could we team up with for the Kirkenes sea ice bid?")
     assert (bid.intent, bid.challenge_id) == ("team", 21)
+    # Someone to join the asker is a team for it, in either language.
+    joining = read("who should join us for the Kirkenes sea ice challenge?")
+    assert (joining.intent, joining.challenge_id) == ("team", 21)
+    assert read("kenet ottaisimme mukaan katujen liukkauden ennustamiseen?").intent == "team"
 
 
 @pytest.mark.parametrize(
