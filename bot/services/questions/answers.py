@@ -533,14 +533,17 @@ def _solvers(
     solvers = tuple(m for m in found if m.member_slug != own_slug)[:SOLVERS_SHOWN]
     related: tuple[ChallengeLine, ...] = ()
     if solvers and challenge is None:
-        related = _related(session, search, viewer, understood.need, shared=shared)
+        related = _related(session, search, viewer, understood, shared=shared)
     return Answer(understood, solvers=solvers, own_fit=own_fit, related=related)
 
 
 def _related(
-    session: Session, search: SolverSearch, viewer: Viewer, need: str, *, shared: bool
+    session: Session, search: SolverSearch, viewer: Viewer, understood: Understood, *, shared: bool
 ) -> tuple[ChallengeLine, ...]:
-    """Open challenges the viewer may see that are about ``need``, best first."""
+    """Open challenges the viewer may see that are about the need, best first. A place asked
+    about says where, not what: challenges are matched on the need without it (a Nusantara
+    challenge about forests is no challenge on flooding in Nusantara), and those in the place
+    come first."""
     member_id, is_staff = _viewer_scope(viewer, shared)
     visible = challenge_store.visible_challenges(
         session=session,
@@ -549,11 +552,24 @@ def _related(
         open_on=clock.today(),
         limit=500,
     )
+    place = understood.filters.place
+    need = without_place(understood.need, place) if place else understood.need
     ranked = related_challenges(search=search, text=need, ids=[c.id for c in visible])
     by_id = {c.id: c for c in visible}
+    if place:
+        ranked.sort(key=lambda found: not _challenge_in(by_id[found[0]], place))  # stable
     return tuple(
         challenge_line(session, by_id[cid], evidence=evidence)
         for cid, _, evidence in ranked[:RELATED_SHOWN]
+    )
+
+
+def _challenge_in(challenge: Challenge, place: str) -> bool:
+    """Whether ``challenge`` is in ``place`` (its city, region or country)."""
+    wanted = place.casefold()
+    return any(
+        value and wanted in value.casefold()
+        for value in (challenge.city, challenge.region, challenge.country)
     )
 
 
@@ -577,7 +593,7 @@ def _brief(
         max_members=max(BRIEF_MEMBERS, len(needs)),
     )
     named = brief_members(cover)
-    related = _related(session, search, viewer, understood.need, shared=shared) if named else ()
+    related = _related(session, search, viewer, understood, shared=shared) if named else ()
     return Answer(understood, solvers=named, brief=cover, related=related)
 
 

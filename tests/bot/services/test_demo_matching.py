@@ -71,3 +71,26 @@ def test_nothing_fits_small_talk_while_clear_needs_clear_the_floor(
     assert ranked(demo_search, "the printer on the 3rd floor is jammed again") == []
     assert ranked(demo_search, "kuka osaa tunnistaa ikäihmisten kaatumiset kotona ilman kameroita?")
     assert ranked(demo_search, "who can do street lights that dim according to traffic?")
+
+
+def test_open_challenges_on_the_need_are_on_the_need_not_only_in_the_place(
+    demo_search: SolverSearch,
+) -> None:
+    from bot.services.questions.asking import find
+    from tests.bot.services.test_demo_briefs import staff
+
+    def related(text: str) -> list[str]:
+        answer = find(
+            engine=demo_search.engine, search=demo_search, viewer=staff(demo_search), text=text
+        )
+        assert answer.intent == "solvers" and answer.solvers, text
+        return [line.slug for line in answer.related]
+
+    # The Nusantara forest challenge shares only the place with flooding in Nusantara; the
+    # Espoo cloudburst challenge shares the need.
+    in_nusantara = related("who can help with flooding in Nusantara?")
+    assert in_nusantara[0] == "nusantara-flood-early-warning", in_nusantara
+    assert "nusantara-forest-biodiversity" not in in_nusantara, in_nusantara
+    # Asked about Espoo, the Espoo challenge on the need comes before the Nusantara one.
+    in_espoo = related("kuka osaa tulvien ennustamisen Espoossa?")
+    assert in_espoo[0] == "espoo-cloudburst-resilience", in_espoo
