@@ -183,7 +183,9 @@ HELP = _words(
     r"^(help|apua|ohje|ohjeet|\?+)[\s!.?]*$|what can you do|what do you do\b.*\?*$|"
     r"how do(es)? (this|you|i use)|how (can|do) i use|what are you|who are you|mitä osaat|"
     r"mitä sinä osaat|mitä voit tehdä|miten (sinua|tätä) käytetään|kuka olet|mikä olet|"
-    r"what can i ask|mitä voin kysyä"
+    r"what can i ask|mitä voin kysyä|what (kind|sort|type)s? of (questions|things) (can|could|"
+    r"should) i ask|what should i ask|mitä (kaikkea )?(voin|voi|saa) (sinulta )?kysyä|"
+    r"millaisia (asioita|kysymyksiä) (voin|voi|saa)"
 )
 SOLVER_CUE = _words(
     r"\b(who|whom|anyone|anybody|somebody|someone|which (members?|compan(y|ies)|"
@@ -205,7 +207,13 @@ SMALL_TALK = _words(
     r"canteen|ruokala\w*|printer|tulostin\w*|vpn|wi-?fi|password|salasan\w*|laptop|"
     r"läppär\w*|(weather|sää|säätä) (today|tomorrow|tänään|huomenna|nyt|now)|"
     r"(today|tomorrow|tänään|huomenna)\W+(\w+\W+){0,3}(weather|sää|säätä)|"
-    r"(weather|sää) (is|on) (it|se)? ?(today|tomorrow|tänään|huomenna))\b"
+    r"(weather|sää) (is|on) (it|se)? ?(today|tomorrow|tänään|huomenna)|"
+    r"(going to|will it|gonna) (snow|rain)|sataako|(snow|rain|lunta|vettä) (\w+ ){0,2}"
+    r"(today|tonight|tomorrow|this weekend|tänään|huomenna|viikonloppuna)|"
+    r"outlook (ei|doesn't|does not|won't|isn't|is not|not)|(calendar|kalenteri\w*) (ei |doesn't "
+    r"|does not |won't |not )?(synk\w*|sync\w*)|synkkaa|neukkari\w*|neuvotteluhuone\w*|"
+    r"meeting room|book a room|"
+    r"varata? (mulle |minulle )?(huone\w*|neukkari\w*))\b"
 )
 NEED_STATEMENT = _words(
     r"\b(we need|we want|we plan|we are planning|we're planning|our city|our municipality|"
@@ -753,7 +761,11 @@ def understand(
     named_member = members[0] if members else None
 
     # Who is a person / who at a member does something / what does a member do.
-    if people and (asked_name or _mostly([p.name for p in people], written)) and not plural:
+    if (
+        people
+        and (asked_name or PERSON_DETAIL.search(text) or _mostly([p.name for p in people], written))
+        and not plural
+    ):
         return Understood("person", language, written, person_id=people[0].id)
     if named_member is not None and _asks_for_a_contact(text) and not has_challenge_word:
         return _person_at(named_member.id, text, language, vocabulary)
@@ -892,8 +904,9 @@ MEMBERS_IN_PLACE = _words(
     r"toimi\w*|ovat)\b"
 )
 CONTACT_CUE = _words(
-    r"\b(who (is|'s)? ?the (ceo|cto|cfo|coo|head|director|manager|founder|lead|contact|"
-    r"person)|who's the|who (at|in|from)|who (there|should i|do i|can i|could i) "
+    r"\b(who (is|'s)? ?the (\w+ ){0,2}(ceo|cto|cfo|coo|head|director|manager|founder|lead|"
+    r"contact|person|officer|engineer|scientist|professor|cpo)|who's the|who( is|'s) (their|its)|"
+    r"who (at|in|from)|who (there|should i|do i|can i|could i) "
     r"(talk|speak|contact|call|write|reach|ask)|whom (should|do|can) i|contact person|"
     r"point of contact|who handles|who is responsible|who takes care|who runs|who leads|"
     r"who manages|kehen|keneen|kenelle|kenen kanssa|yhteyshenkilö\w*|kuka (siellä|heillä|"
@@ -905,9 +918,18 @@ ROLES = {
     "cto": ("cto", "chief technology", "teknologiajohtaja", "technology director"),
     "cfo": ("cfo", "chief financial", "talousjohtaja"),
     "coo": ("coo", "chief operating"),
+    "cpo": ("cpo", "chief product"),
     "founder": ("founder", "perustaja"),
     "head": ("head", "johtaja", "director"),
 }
+
+
+# What is asked of a person named ("Tiina Salosen rooli", "Knut Eriksen's email"): the person,
+# not the organisation named beside them.
+PERSON_DETAIL = _words(
+    r"\b(role|rooli\w*|title|titteli\w*|position|job|tehtävä\w*|e-?mail|sähköposti\w*|"
+    r"phone|puhelin\w*|number|numero\w*|contact details|yhteystied\w*)\b"
+)
 
 
 def _asks_for_a_contact(text: str) -> bool:

@@ -444,3 +444,34 @@ def test_a_pasted_call_is_a_need_however_short_and_wherever_it_is() -> None:
 
 def test_an_empty_message_is_answered_with_help() -> None:
     assert read("?").other == "empty"
+
+
+def test_a_person_is_found_by_a_role_at_a_member_or_by_what_is_asked_of_them() -> None:
+    # A role with words before it, at a member named or at the one asked about before.
+    director = read("who is the managing director at Kaari?")
+    assert (director.intent, director.person_id) == ("person", 12)
+    their = read("who's their CPO?", read("what does Kaari do?"))
+    assert (their.intent, their.person_id) == ("person", 11)
+    # The role or the e-mail of a person named beside their organisation: the person.
+    assert read("mikä Kaisa Ojalan rooli on Kaarella?").person_id == 11
+    assert read("whats Pekka Kallios email at Kaari").person_id == 12
+
+
+@pytest.mark.parametrize(
+    ("text", "other"),
+    [
+        ("what kind of questions can I ask you?", "help"),
+        ("mitä kaikkea voin sinulta kysyä?", "help"),
+        ("is it going to snow in Oulu this weekend?", "off_topic"),
+        ("Outlook ei synkkaa kalenteria, kuka korjaa?", "off_topic"),
+        ("voitko varata mulle neukkarin huomiseksi klo 10?", "off_topic"),
+    ],
+)
+def test_help_and_office_matters_are_not_needs(text: str, other: str) -> None:
+    understood = read(text)
+    assert (understood.intent, understood.other) == ("other", other)
+
+
+def test_needs_that_share_words_with_office_matters_stay_needs() -> None:
+    assert read("who can build an event calendar app for the city?").intent == "solvers"
+    assert read("who can do snow load monitoring this winter?").intent == "solvers"
