@@ -8,6 +8,7 @@ from unittest import mock
 import chromadb
 from sqlalchemy import Engine
 
+import retrieval.fulltext
 from bot.services.matching import suggest_solvers
 from retrieval.fulltext import FullTextSearch
 from standins.search import FakeEmbedder, fresh_search
@@ -59,3 +60,18 @@ def test_a_question_searches_the_full_text_once(engine: Engine) -> None:
         found = suggest_solvers(session=session, search=search, query="snow load on roofs")
     assert found and found[0].member_slug == "member-0"
     assert spied.call_count == 1
+
+
+def test_a_result_holding_only_the_best_texts_reads_the_rest_as_asked(engine: Engine) -> None:
+    load(engine, "members", MEMBERS_ROWS)
+    fulltext = FullTextSearch(engine, MEMBERS)
+    everything = fulltext.search("snow roofs sensors planning heating")
+    with mock.patch.object(retrieval.fulltext, "BEST", 2):
+        held = fulltext.search("snow roofs sensors planning heating")
+    assert len(held.ranked) == 2 < len(everything.ranked)
+    assert held.best(2) == everything.best(2)
+    assert held.best(5) == everything.best(5)
+    assert held.hits == everything.hits
+    assert (held.mean, held.spread) == (everything.mean, everything.spread)
+    owners = {h.owner for h in everything.ranked[-2:]}
+    assert held.only(owners).hits == everything.only(owners).hits
