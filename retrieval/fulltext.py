@@ -15,7 +15,8 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from sqlalchemy import Engine
 
@@ -24,26 +25,46 @@ from storage.db import session_scope
 from storage.lexical import (
     LexicalHit,
     PassageRendering,
+    TextQuery,
     count_texts,
     delete_renderings,
     is_rendering,
+    prepare_search,
     rendered_key,
     rendering_language,
+    search_best,
+    search_owners,
     search_texts,
     write_renderings,
 )
 
+#: How many best texts a search reads at first: the matcher asks for ``4 * candidates``
+#: (`retrieval.ranking`, 200 by default); more are read from the store when asked for.
+BEST = 200
+
 
 @dataclass(frozen=True)
 class FullTextResult:
-    """One query's scores: standardised per text (by its key), and which words matched."""
+    """One query's scores: standardised per text (by its key), and which words matched.
 
-    #: text key -> score (higher is better) of every text the query matched
-    hits: dict[str, LexicalHit]
+    A search holds its best texts (`best`) and the statistics over every text it matched;
+    the rest stay in the store until asked for (`hits`, `only`), so a question does not
+    carry thousands of matches into Python to use two hundred of them."""
+
     mean: float
     spread: float
     #: query term -> the query's own words that produced it (for display)
     query_terms: dict[str, list[str]]
+    #: the best texts the query matched, best first: every one when ``rest`` is None
+    ranked: tuple[LexicalHit, ...]
+    #: reads the query's other texts from the store (None: ``ranked`` holds them all)
+    rest: _Rest | None = field(default=None, compare=False, repr=False)
+
+    @cached_property
+    def hits(self) -> dict[str, LexicalHit]:
+        """Text key -> score (higher is better) of every text the query matched."""
+        found = self.ranked if self.rest is None else self.rest.best(None)
+        return {h.key: h for h in found}
 
     def z(self, key: str) -> float:
         """The standardised score of the text ``key`` (0 when every text scores alike)."""
@@ -56,15 +77,41 @@ class FullTextResult:
         """The same result kept to ``owners``' texts: their scores standardised over the
         whole collection as before, so equal to searching again with ``owners``."""
         wanted = set(owners)
-        return replace(self, hits={k: h for k, h in self.hits.items() if h.owner in wanted})
+        kept = (
+            [h for h in self.ranked if h.owner in wanted]
+            if self.rest is None
+            else self.rest.owners(wanted)
+        )
+        return replace(self, ranked=tuple(kept), rest=None)
 
     def best(self, n: int) -> list[LexicalHit]:
-        return sorted(self.hits.values(), key=lambda h: (-h.score, h.key))[:n]
+        if self.rest is None or n <= len(self.ranked):
+            return list(self.ranked[:n])
+        return self.rest.best(n)
 
     def matched_terms(self, document: str) -> list[str]:
         """The query words found in ``document`` (as the user wrote them)."""
         present = set(terms(document))
         return [surface[0] for term, surface in self.query_terms.items() if term in present]
+
+
+@dataclass(frozen=True)
+class _Rest:
+    """A search's query, to read more of its texts from the store than it first did."""
+
+    engine: Engine
+    query: TextQuery
+    #: how many texts the query matched (``best(None)`` reads them all)
+    matched: int
+
+    def best(self, n: int | None) -> list[LexicalHit]:
+        with session_scope(self.engine) as session:
+            found, _ = search_best(session=session, query=self.query, limit=n or self.matched)
+        return found
+
+    def owners(self, owners: Collection[str]) -> list[LexicalHit]:
+        with session_scope(self.engine) as session:
+            return search_owners(session=session, query=self.query, owners=owners)
 
 
 class FullTextSearch:
@@ -86,14 +133,24 @@ class FullTextSearch:
         *,
         renderings: Collection[str] | None = None,
     ) -> FullTextResult:
-        """Every text of the collection the query matches (only ``owners``' when given), with
+        """The texts of the collection the query matches (only ``owners``' when given), with
         the statistics to standardise them over the whole collection. ``renderings``: the
         languages whose renderings of the records are read with them (None: both; () the
-        records' own words only)."""
+        records' own words only).
+
+        When the query matches no rendering (the bot's default writes none) the store
+        scores, sums and ranks the matches and hands back the best (`BEST`); otherwise every
+        match is read back and each rendering's score added to its text's in Python before
+        the sums (a text's score is the sum of its rows', which the sums of squares need
+        first)."""
         query_words = words(query)
         query_terms: dict[str, list[str]] = defaultdict(list)
         for word in query_words:
             query_terms[stem(word)].append(word)
+        if not self.renderings:
+            result = self._search_in_store(query_words, dict(query_terms), owners)
+            if result is not None:
+                return result
         with session_scope(self.engine) as session:
             found = search_texts(
                 session=session,
@@ -107,10 +164,47 @@ class FullTextSearch:
         variance = sum(h.score * h.score for h in found) / records - mean * mean if records else 0
         wanted = set(owners) if owners is not None else None
         return FullTextResult(
-            hits={h.key: h for h in found if wanted is None or h.owner in wanted},
             mean=mean,
             spread=math.sqrt(max(variance, 0.0)),
             query_terms=dict(query_terms),
+            ranked=tuple(h for h in found if wanted is None or h.owner in wanted),
+        )
+
+    def _search_in_store(
+        self,
+        query_words: Sequence[str],
+        query_terms: dict[str, list[str]],
+        owners: Collection[str] | None,
+    ) -> FullTextResult | None:
+        """The result ranked and summed by the store; None when the query matched
+        renderings, which are summed with their texts (left by a process that wrote them,
+        or written by hand)."""
+        with session_scope(self.engine) as session:
+            query = prepare_search(
+                session=session,
+                collection=self.collection,
+                words=query_words,
+                stems=list(query_terms),
+            )
+            if query is None:
+                return FullTextResult(mean=0.0, spread=0.0, query_terms=query_terms, ranked=())
+            found, stats = search_best(session=session, query=query, limit=BEST)
+            if stats.renderings:
+                return None
+            if owners is not None:
+                found = search_owners(session=session, query=query, owners=owners)
+        records = stats.records
+        mean = stats.total / records if records else 0.0
+        variance = stats.squares / records - mean * mean if records else 0
+        rest = None
+        if owners is None and stats.matched > len(found):
+            rest = _Rest(self.engine, query, stats.matched)
+        return FullTextResult(
+            mean=mean,
+            spread=math.sqrt(max(variance, 0.0)),
+            query_terms=query_terms,
+            ranked=tuple(found),
+            rest=rest,
         )
 
     def write_renderings(self, renderings: Sequence[PassageRendering]) -> None:

@@ -269,6 +269,11 @@ class LexicalStats:
     records: int
     total: float
     squares: float
+    #: how many texts the query matched
+    matched: int
+    #: how many of them are renderings (summed row by row here, not with the texts they
+    #: render, as `retrieval.fulltext` reads them)
+    renderings: int = 0
 
 
 def _fts5_query(stems: Sequence[str]) -> str:
@@ -364,14 +369,131 @@ def search_texts(
 def search_stats(
     *, session: Session, collection: str, words: Sequence[str], stems: Sequence[str]
 ) -> LexicalStats:
-    """How many texts ``collection`` holds and the sums over the query's matching texts."""
+    """How many texts ``collection`` holds and the sums over the query's matching texts,
+    every hit read back (the records' own texts and renderings alike, each row on its own)."""
     hits = search_texts(session=session, collection=collection, words=words, stems=stems)
     records = count_texts(session=session, collection=collection)
     return LexicalStats(
         records=records,
         total=sum(h.score for h in hits),
         squares=sum(h.score * h.score for h in hits),
+        matched=len(hits),
+        renderings=sum(1 for h in hits if is_rendering(h.key)),
     )
+
+
+@dataclass(frozen=True)
+class TextQuery:
+    """One query over a collection's texts, ready to run as often as a question needs (on
+    PostgreSQL with the words' idf fixed when it was prepared, so every read scores alike).
+    Rendering rows are scored as rows of their own, as `search_texts` scores them."""
+
+    collection: str
+    #: ``SELECT r.key, r.owner, <score> AS score FROM ... WHERE <matches>``, to which an
+    #: owner clause can be added
+    matching: str
+    params: dict[str, Any]
+    postgresql: bool
+
+
+def prepare_search(
+    *, session: Session, collection: str, words: Sequence[str], stems: Sequence[str]
+) -> TextQuery | None:
+    """The query over ``collection``'s texts matching any of ``words`` (PostgreSQL) or
+    ``stems`` (SQLite FTS5), scored as `search_texts` scores them; None when the query has
+    no words."""
+    words = list(dict.fromkeys(w for w in words if w))
+    if not words or not stems:
+        return None
+    params: dict[str, Any] = {"c": collection, "rendering": f"%{RENDERING}%"}
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if postgresql:
+        idf = _pg_idf_by_index(session, collection, words)
+        score = " + ".join(
+            f"{idf[n]!r} * ts_rank({_PG_VECTOR}, {_pg_term(n)}, 1)" for n in range(len(words))
+        )
+        anything = " || ".join(_pg_term(n) for n in range(len(words)))
+        params.update({f"w{n}": w for n, w in enumerate(words)})
+        matching = (
+            f"SELECT r.key, r.owner, {score} AS score FROM lexical_record r "
+            f"WHERE r.collection = :c AND r.{_PG_VECTOR} @@ ({anything})"
+        )
+    else:
+        params["q"] = _fts5_query(stems)
+        matching = (
+            "SELECT r.key, r.owner, -bm25(lexical_record_fts) AS score "
+            "FROM lexical_record_fts JOIN lexical_record r ON r.id = lexical_record_fts.rowid "
+            "WHERE lexical_record_fts MATCH :q AND r.collection = :c"
+        )
+    return TextQuery(collection, matching, params, postgresql)
+
+
+def _by_key(query: TextQuery, alias: str) -> str:
+    # Python's order of keys (code points), which the matcher sorted by before the store
+    # did: PostgreSQL's default collation orders them otherwise, and LIMIT would cut there.
+    return f'{alias}.key COLLATE "C"' if query.postgresql else f"{alias}.key"
+
+
+def search_best(
+    *, session: Session, query: TextQuery, limit: int
+) -> tuple[list[LexicalHit], LexicalStats]:
+    """The ``limit`` best texts the query matches, best first (as `search_texts` orders
+    them), and the statistics over all it matches (``records``: the collection's own texts,
+    as `count_texts`): the engine scores and sums every match, and only the best cross to
+    Python."""
+    own = "key NOT LIKE :rendering"
+    statement = text(
+        f"WITH scored AS ({query.matching}) "
+        "SELECT s.key, s.owner, s.score, count(*) OVER (), sum(s.score) OVER (), "
+        "sum(s.score * s.score) OVER (), "
+        f"(SELECT count(*) FROM lexical_record WHERE collection = :c AND {own}), "
+        "sum(CASE WHEN s.key LIKE :rendering THEN 1 ELSE 0 END) OVER () "
+        f"FROM scored s WHERE s.score > 0 "
+        f"ORDER BY s.score DESC, {_by_key(query, 's')} LIMIT {int(limit)}"
+    )
+    rows = session.execute(statement, query.params).all()
+    if not rows:
+        return [], LexicalStats(records=0, total=0.0, squares=0.0, matched=0)
+    first = rows[0]
+    stats = LexicalStats(
+        records=int(first[6]),
+        total=float(first[4]),
+        squares=float(first[5]),
+        matched=int(first[3]),
+        renderings=int(first[7]),
+    )
+    return [LexicalHit(str(k), str(o), float(s)) for k, o, s, *_ in rows], stats
+
+
+def search_owners(
+    *, session: Session, query: TextQuery, owners: Collection[str]
+) -> list[LexicalHit]:
+    """Every text of ``owners`` the query matches, best first, scored as `search_best`
+    scores them (an owner's score does not depend on which owners are asked for)."""
+    if not owners:
+        return []
+    statement = text(
+        f"{query.matching} AND r.owner IN :owners ORDER BY score DESC, {_by_key(query, 'r')}"
+    ).bindparams(bindparam("owners", expanding=True))
+    rows = session.execute(statement, {**query.params, "owners": sorted(owners)})
+    return [LexicalHit(str(k), str(o), float(s)) for k, o, s in rows if s and s > 0]
+
+
+def _pg_idf_by_index(session: Session, collection: str, words: Sequence[str]) -> list[float]:
+    """BM25's idf of each word in ``collection``, as `_pg_idf` computes it, each word's
+    texts counted through the full-text index rather than by reading every text."""
+    counts = ", ".join(
+        f"(SELECT count(*) FROM lexical_record WHERE collection = :c "
+        f"AND {_PG_VECTOR} @@ {_pg_term(n)})"
+        for n in range(len(words))
+    )
+    params: dict[str, Any] = {"c": collection, **{f"w{n}": w for n, w in enumerate(words)}}
+    row = session.execute(
+        text(f"SELECT (SELECT count(*) FROM lexical_record WHERE collection = :c), {counts}"),
+        params,
+    ).one()
+    records, frequencies = int(row[0]), [int(x) for x in row[1:]]
+    return [math.log(1.0 + (records - df + 0.5) / (df + 0.5)) for df in frequencies]
 
 
 def not_the_engines_own(

@@ -3,12 +3,14 @@ narrowed to the scored owners exactly as a second search would have been."""
 
 from __future__ import annotations
 
+from typing import Any
 from unittest import mock
 
 import chromadb
 from sqlalchemy import Engine
 
-from bot.services.matching import suggest_solvers
+import retrieval.fulltext
+from bot.services.matching import SolverSearch, suggest_solvers
 from retrieval.fulltext import FullTextSearch
 from standins.search import FakeEmbedder, fresh_search
 from storage.db import session_scope
@@ -59,3 +61,61 @@ def test_a_question_searches_the_full_text_once(engine: Engine) -> None:
         found = suggest_solvers(session=session, search=search, query="snow load on roofs")
     assert found and found[0].member_slug == "member-0"
     assert spied.call_count == 1
+
+
+def test_a_result_holding_only_the_best_texts_reads_the_rest_as_asked(engine: Engine) -> None:
+    load(engine, "members", MEMBERS_ROWS)
+    fulltext = FullTextSearch(engine, MEMBERS)
+    everything = fulltext.search("snow roofs sensors planning heating")
+    with mock.patch.object(retrieval.fulltext, "BEST", 2):
+        held = fulltext.search("snow roofs sensors planning heating")
+    assert len(held.ranked) == 2 < len(everything.ranked)
+    assert held.best(2) == everything.best(2)
+    assert held.best(5) == everything.best(5)
+    assert held.hits == everything.hits
+    assert (held.mean, held.spread) == (everything.mean, everything.spread)
+    owners = {h.owner for h in everything.ranked[-2:]}
+    assert held.only(owners).hits == everything.only(owners).hits
+
+
+def _owner_listings(search: SolverSearch) -> list[int]:
+    """Per call, how many owners a question asked Chroma to list the records of."""
+    listed: list[int] = []
+    collection = search.indexes.members.collection
+    original = collection.get
+
+    def counting_get(*args: Any, **kwargs: Any) -> Any:
+        where = kwargs.get("where") or {}
+        if "owner" in where:
+            listed.append(len(where["owner"]["$in"]))
+        return original(*args, **kwargs)
+
+    collection.get = counting_get
+    return listed
+
+
+def test_a_question_lists_only_the_owners_it_has_not_seen_since_the_last_write(
+    engine: Engine,
+) -> None:
+    load(engine, "members", MEMBERS_ROWS)
+    search = fresh_search(chromadb.EphemeralClient(), FakeEmbedder(), engine)
+    search.catch_up()
+    listed = _owner_listings(search)
+
+    def ask(query: str) -> list[str]:
+        with session_scope(engine) as session:
+            return [
+                m.member_slug for m in suggest_solvers(session=session, search=search, query=query)
+            ]
+
+    first = ask("snow load on roofs")
+    assert listed and first[0] == "member-0"
+    listed.clear()
+    assert ask("snow load on roofs") == first
+    assert listed == []
+    # A write (here another member) makes every owner's records be listed again.
+    extra = dict(MEMBERS_ROWS[0], slug="member-9", name="Member 9 Oy")
+    load(engine, "members", [extra])
+    search.catch_up()
+    again = ask("snow load on roofs")
+    assert listed and "member-9" in again

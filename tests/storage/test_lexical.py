@@ -18,7 +18,11 @@ from storage.lexical import (
     count_texts,
     delete_renderings,
     member_texts,
+    prepare_search,
     rewrite_texts,
+    search_best,
+    search_owners,
+    search_stats,
     search_texts,
     write_renderings,
 )
@@ -198,3 +202,57 @@ def test_a_rare_word_counts_more_than_a_common_one(engine: Engine) -> None:
 def test_query_syntax_in_a_question_is_read_as_words(engine: Engine, query: str) -> None:
     load(engine, "members", [PARKLY])
     found(engine, query)  # no error: the engines' query languages never see raw text
+
+
+def test_the_store_sums_and_ranks_as_the_hits_read_back_do(engine: Engine) -> None:
+    others = [
+        dict(PARKLY, slug=f"energy-{n}", name=f"Energy {n}", capabilities=[f"energy audits {n}"])
+        for n in range(6)
+    ]
+    load(engine, "members", [HEATWISE, PARKLY, *others])
+    query_words = words("energy parking heat pumps")
+    stems = [stem(w) for w in query_words]
+    with session_scope(engine) as session:
+        every = search_texts(session=session, collection=MEMBERS, words=query_words, stems=stems)
+        expected = search_stats(session=session, collection=MEMBERS, words=query_words, stems=stems)
+        query = prepare_search(session=session, collection=MEMBERS, words=query_words, stems=stems)
+        assert query is not None
+        best, stats = search_best(session=session, query=query, limit=3)
+        owners = {every[-1].owner, every[0].owner}
+        kept = search_owners(session=session, query=query, owners=owners)
+    assert len(every) > 3
+    assert best == every[:3]
+    assert (stats.records, stats.matched, stats.renderings) == (
+        expected.records,
+        len(every),
+        0,
+    )
+    assert stats.total == pytest.approx(expected.total, rel=1e-12)
+    assert stats.squares == pytest.approx(expected.squares, rel=1e-12)
+    assert kept == [h for h in every if h.owner in owners]
+
+
+def test_the_store_counts_the_renderings_a_query_matched(engine: Engine) -> None:
+    load(engine, "members", [HEATWISE, PARKLY])
+    with session_scope(engine) as session:
+        owner = f"member:{session.scalar(select(Member.id).where(Member.slug == 'parkly'))}"
+    query_words = words("pysäköinti")
+    with session_scope(engine) as session:
+        write_renderings(
+            session=session,
+            collection=MEMBERS,
+            renderings=[
+                PassageRendering(f"{owner}:capability:0#0", owner, "fi", "pysäköinti, anturit")
+            ],
+        )
+    with session_scope(engine) as session:
+        query = prepare_search(
+            session=session,
+            collection=MEMBERS,
+            words=query_words,
+            stems=[stem(w) for w in query_words],
+        )
+        assert query is not None
+        best, stats = search_best(session=session, query=query, limit=10)
+    assert [h.key for h in best] == [f"{owner}:capability:0#0~rendering.fi"]
+    assert (stats.matched, stats.renderings) == (1, 1)
