@@ -362,13 +362,15 @@ def search_text(text: str, *, english: str = "", asked: str = "") -> SearchText:
     A Finnish request is embedded in English (``english``, the model's translation when there
     is one, else the glossary's terms): Finnish is noise to the English-only embedding, and
     the English records are most of the cluster's. BM25 gets both languages' words, so the
-    Finnish-language records still match word for word. English requests are searched as
-    they are: appending Finnish terms measured no better (bench/crosslingual). ``asked`` is
-    the whole message the request came from, when it was cut out of one.
+    Finnish-language records still match word for word. An English request is embedded as it
+    is, and BM25 also looks for its Finnish glossary terms (`expand_query`), so the members
+    that describe themselves in Finnish match it word for word as English ones match a
+    Finnish request; the terms never reach the embedding, which reads English only.
+    ``asked`` is the whole message the request came from, when it was cut out of one.
     """
     language = request_language(text, asked=asked)
     if language == "en":
-        return SearchText(text, text, "en")
+        return SearchText(text, expand_query(text, "en"), "en")
     english = english.strip() or ", ".join(translated_terms(text, "fi"))
     if not english:
         return SearchText(text, text, "fi")

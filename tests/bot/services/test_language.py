@@ -277,9 +277,15 @@ def test_a_finnish_request_is_embedded_in_english_and_matched_in_both_languages(
     assert "district heating" in searched.lexical
 
 
-def test_an_english_request_is_searched_as_it_is() -> None:
+def test_an_english_request_is_embedded_as_it_is_and_matched_in_both_languages() -> None:
     text = "Who can monitor snow load on school roofs?"
-    assert search_text(text) == SearchText(text, text, "en")
+    searched = search_text(text)
+    assert searched.language == "en"
+    assert searched.dense == text
+    assert searched.lexical.startswith(text)
+    assert "lumikuorma" in searched.lexical
+    # Names are not translated, and a request without domain terms stays as it is.
+    assert search_text("Who is Nordic Heat Analytics?").lexical == "Who is Nordic Heat Analytics?"
 
 
 class Counting(Broken):
