@@ -31,6 +31,7 @@ from bot.services.language import (
     detect_language,
     expand_query,
     search_text,
+    with_finnish_terms,
 )
 from bot.services.matching import SolverSearch, suggest_solvers
 from bot.services.records import load_demo
@@ -82,9 +83,9 @@ VARIANTS = (
     Variant("Finnish + terms, to both", "fi", lambda p: _expanded(p.fi, "fi")),
     Variant("Finnish, glossary (the bot)", "fi", lambda p: search_text(p.fi)),
     Variant("Finnish, translated*", "fi", lambda p: search_text(p.fi, english=p.en)),
-    Variant("English as-is", "en", lambda p: SearchText(p.en, p.en, "en")),
-    Variant("English + terms, to both", "en", lambda p: _expanded(p.en, "en")),
     Variant("English (the bot)", "en", lambda p: search_text(p.en)),
+    Variant("English + terms, to both", "en", lambda p: _expanded(p.en, "en")),
+    Variant("English, + terms to BM25", "en", lambda p: with_finnish_terms(search_text(p.en))),
 )
 
 

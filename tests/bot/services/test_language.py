@@ -20,6 +20,7 @@ from bot.services.language import (
     search_text,
     translated_search,
     translated_terms,
+    with_finnish_terms,
 )
 from bot.services.llm import LanguageModel
 from bot.services.matching import SolverSearch, suggest_solvers
@@ -277,15 +278,23 @@ def test_a_finnish_request_is_embedded_in_english_and_matched_in_both_languages(
     assert "district heating" in searched.lexical
 
 
-def test_an_english_request_is_embedded_as_it_is_and_matched_in_both_languages() -> None:
+def test_an_english_request_is_searched_as_it_is() -> None:
     text = "Who can monitor snow load on school roofs?"
-    searched = search_text(text)
+    assert search_text(text) == SearchText(text, text, "en")
+
+
+def test_a_full_text_search_alone_also_looks_for_an_english_requests_finnish_terms() -> None:
+    text = "Who can monitor snow load on school roofs?"
+    searched = with_finnish_terms(search_text(text))
     assert searched.language == "en"
     assert searched.dense == text
     assert searched.lexical.startswith(text)
     assert "lumikuorma" in searched.lexical
-    # Names are not translated, and a request without domain terms stays as it is.
-    assert search_text("Who is Nordic Heat Analytics?").lexical == "Who is Nordic Heat Analytics?"
+    # Names are not translated; a Finnish request already carries both languages' words.
+    name = "Who is Nordic Heat Analytics?"
+    assert with_finnish_terms(search_text(name)) == search_text(name)
+    finnish = search_text("Kuka osaa kaukolämpöverkon vuodonvalvonnan?")
+    assert with_finnish_terms(finnish) == finnish
 
 
 class Counting(Broken):
