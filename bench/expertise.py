@@ -507,16 +507,26 @@ def run_expertise_ablation(
     folds: int = FOLDS,
     seed: int = SEED,
     renderings: bool = False,
+    as_asked: bool = False,
 ) -> tuple[dict[str, dict[str, float]], dict[str, CrossValidated]]:
     """Per ranking variant, over one index built once (per lexical engine: with ``engines``,
     each variant once per engine, rows labelled with it): its metrics with today's settings,
-    and its cross-validated figures (settings chosen per fold on the other folds)."""
+    and its cross-validated figures (settings chosen per fold on the other folds).
+    ``as_asked``: each paper searched as the bot searches a need (`search_text`: an English
+    need's lexical words carry its Finnish glossary terms), not as its bare text."""
     names = list(variants or VARIANTS)
     data = load_dataset(dataset_dir)
     embedder = load_embedder(model_dir)
     rows: dict[str, dict[str, float]] = {}
     crossval: dict[str, CrossValidated] = {}
     queries = challenge_texts(data)
+    lexical_queries = None
+    if as_asked:
+        from bot.services.language import search_text
+
+        searched = {pid: search_text(text) for pid, text in queries.items()}
+        assert all(s.language == "en" for s in searched.values()), "the papers are English"
+        lexical_queries = {pid: s.lexical for pid, s in searched.items()}
     split = expert_folds(data.ratings, folds, seed)
     for engine in list(engines) or [lexical]:
         with _bench_index(embedder, engine, postgres, renderings) as index:
@@ -527,7 +537,9 @@ def run_expertise_ablation(
                 grid = settings_grid(config)
                 # One scoring run with every signal the grid weighs; weights applied after.
                 scoring = replace(config, sentence_weight=max(s.sentence_weight for s in grid))
-                signals, dense_on = owner_signals(index, queries, config=scoring, language="en")
+                signals, dense_on = owner_signals(
+                    index, queries, config=scoring, language="en", lexical_queries=lexical_queries
+                )
                 today, *_ = _candidates(signals, dense_on, [config], data)
                 rows[label] = evaluate(today[1], data.ratings)
                 crossval[label] = cross_validate(
@@ -567,6 +579,14 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="index with the bot's renderer, its renderings in the full-text table too",
     )
+    parser.add_argument(
+        "--as-asked",
+        action="store_true",
+        help="search each paper as the bot searches a need (its Finnish glossary terms to BM25)",
+    )
+    parser.add_argument(
+        "--variants", nargs="+", choices=sorted(VARIANTS), help="ablation variants (default: all)"
+    )
     args: Any = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     if args.compare_lexical:
@@ -581,11 +601,13 @@ def main(argv: list[str] | None = None) -> None:
         run_expertise_ablation(
             args.dataset_dir,
             args.model_dir,
+            args.variants,
             lexical=args.lexical,
             postgres=args.postgres,
             folds=args.folds,
             seed=args.seed,
             renderings=args.renderings,
+            as_asked=args.as_asked,
         )
     else:
         run_expertise_benchmark(

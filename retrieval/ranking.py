@@ -500,14 +500,18 @@ def owner_signals(
     where: Where | None = None,
     config: RankingConfig = DEFAULT_CONFIG,
     language: str | None = None,
+    lexical_queries: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, dict[str, OwnerMatch]], bool]:
     """``{owner: {query id: match}}`` for every owner and query, with each signal apart, and
     whether the dense signals were on. ``config.combine`` turns the parts into a score under
-    other weights without scoring again (the benchmark's cross-validation does). ``language``:
-    the queries' language, as `match_owners`'s."""
+    other weights without scoring again (the benchmark's cross-validation does). ``language``
+    and ``lexical_queries`` (by query id) as `match_owners`'s ``language`` and
+    ``lexical_query``."""
     ids = list(queries)
+    words = lexical_queries or {}
     prepared = [
-        replace(q, language=language) for q in _prepare(index, [queries[i] for i in ids], config)
+        replace(q, language=language, lexical_text=words.get(qid))
+        for qid, q in zip(ids, _prepare(index, [queries[i] for i in ids], config), strict=True)
     ]
     dense = any(q.chunk_vectors is not None for q in prepared)
     entries = index.entries(where=where, embeddings=dense)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Literal
 
@@ -363,8 +363,9 @@ def search_text(text: str, *, english: str = "", asked: str = "") -> SearchText:
     is one, else the glossary's terms): Finnish is noise to the English-only embedding, and
     the English records are most of the cluster's. BM25 gets both languages' words, so the
     Finnish-language records still match word for word. English requests are searched as
-    they are: appending Finnish terms measured no better (bench/crosslingual). ``asked`` is
-    the whole message the request came from, when it was cut out of one.
+    they are (the records' English renderings find the Finnish profiles; for a search by
+    full-text alone see `with_finnish_terms`). ``asked`` is the whole message the request
+    came from, when it was cut out of one.
     """
     language = request_language(text, asked=asked)
     if language == "en":
@@ -373,6 +374,20 @@ def search_text(text: str, *, english: str = "", asked: str = "") -> SearchText:
     if not english:
         return SearchText(text, text, "fi")
     return SearchText(english, f"{text.rstrip()}\n{english}", "fi")
+
+
+def with_finnish_terms(words: SearchText) -> SearchText:
+    """``words`` with an English request's Finnish glossary terms added to its full-text words.
+
+    For a search by full-text alone (no embedding model): a member whose texts are Finnish
+    shares no word with an English request, and only its Finnish terms find it. With the
+    model the records' English renderings find it; measured there, the terms helped with
+    SQLite's full-text search, not with PostgreSQL's, and cost English needs some of their
+    English members (README, "Both languages on both sides"), so they are left out then.
+    """
+    if words.language != "en":
+        return words
+    return replace(words, lexical=expand_query(words.lexical, "en"))
 
 
 class QueryTranslation(BaseModel):

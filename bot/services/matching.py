@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.services.briefs import split_needs
 from bot.services.identity import Viewer
-from bot.services.language import SearchText, search_text
+from bot.services.language import SearchText, search_text, with_finnish_terms
 from bot.services.llm import LanguageModel
 from bot.services.renderings import ModelRenderings, glossary_renderings
 from bot.settings import Settings
@@ -422,6 +422,8 @@ def suggest_solvers(
     else:
         text = query
     words = searched if searched is not None else search_text(text)
+    if not search.dense:
+        words = with_finnish_terms(words)
     found = match_owners(
         search.indexes.members,
         words.dense,
@@ -667,6 +669,8 @@ def cover_needs(
     for need in needs:
         # A Finnish need is read in English by the embedding model, as a question is.
         words = search_text(need)
+        if not search.dense:
+            words = with_finnish_terms(words)
         found = match_owners(
             search.indexes.members,
             words.dense,

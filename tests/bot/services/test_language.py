@@ -20,6 +20,7 @@ from bot.services.language import (
     search_text,
     translated_search,
     translated_terms,
+    with_finnish_terms,
 )
 from bot.services.llm import LanguageModel
 from bot.services.matching import SolverSearch, suggest_solvers
@@ -280,6 +281,20 @@ def test_a_finnish_request_is_embedded_in_english_and_matched_in_both_languages(
 def test_an_english_request_is_searched_as_it_is() -> None:
     text = "Who can monitor snow load on school roofs?"
     assert search_text(text) == SearchText(text, text, "en")
+
+
+def test_a_full_text_search_alone_also_looks_for_an_english_requests_finnish_terms() -> None:
+    text = "Who can monitor snow load on school roofs?"
+    searched = with_finnish_terms(search_text(text))
+    assert searched.language == "en"
+    assert searched.dense == text
+    assert searched.lexical.startswith(text)
+    assert "lumikuorma" in searched.lexical
+    # Names are not translated; a Finnish request already carries both languages' words.
+    name = "Who is Nordic Heat Analytics?"
+    assert with_finnish_terms(search_text(name)) == search_text(name)
+    finnish = search_text("Kuka osaa kaukolämpöverkon vuodonvalvonnan?")
+    assert with_finnish_terms(finnish) == finnish
 
 
 class Counting(Broken):

@@ -295,6 +295,34 @@ def test_lexical_only_still_answers(engine: Engine) -> None:
     assert found[0].member_slug == "kantava"
 
 
+def test_an_english_need_finds_a_member_that_describes_itself_in_finnish(engine: Engine) -> None:
+    # Without the model only the store's full-text search ranks, and the member's texts are
+    # Finnish: the need's Finnish glossary terms are what find it.
+    search = search_with(engine, None)
+    load(
+        engine,
+        "members",
+        [
+            {
+                "slug": "huoltovuoro",
+                "name": "Huoltovuoro Oy",
+                "kind": "company",
+                "city": "Lahti",
+                "country": "Finland",
+                "description": "Kiinteistöhuollon työnohjausta ja vikailmoitusten käsittelyä.",
+                "capabilities": ["kiinteistöhuolto", "työnohjaus"],
+            }
+        ],
+    )
+    with session_scope(engine) as session:
+        found = suggest_solvers(
+            session=session,
+            search=search,
+            query="work order management for property maintenance",
+        )
+    assert [m.member_slug for m in found][:1] == ["huoltovuoro"]
+
+
 # -- quality with the real model ----------------------------------------------------------
 
 
