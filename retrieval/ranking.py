@@ -362,12 +362,21 @@ def _score(
     # Evidence: each passage scored like its owner but without pooling; the snippet is the
     # passage's best-matching sentence, which is what a reader checks first.
     best_sentence: dict[str, tuple[float, str]] = {}
+    # The sentence shown: the best one that is not the passage's title ("AquaSense Nordic
+    # Oy." before a profile says nothing the reader does not see already); the title still
+    # counts in the score.
+    shown_sentence: dict[str, tuple[float, str]] = {}
     for i in np.flatnonzero(entries.sentence_level):
         if entries.owners[i] not in shown:
             continue
         pid = entries.passage_ids[i]
-        if pid not in best_sentence or row_sentence[i] > best_sentence[pid][0]:
-            best_sentence[pid] = (float(row_sentence[i]), entries.documents[i])
+        found = (float(row_sentence[i]), entries.documents[i])
+        if pid not in best_sentence or found[0] > best_sentence[pid][0]:
+            best_sentence[pid] = found
+        if not _is_title(entries, int(i)) and (
+            pid not in shown_sentence or found[0] > shown_sentence[pid][0]
+        ):
+            shown_sentence[pid] = found
     by_owner: dict[str, list[Evidence]] = {}
     lexical_weight = config.lexical_weight if dense_on else 1.0
     for i in passage_rows:
@@ -375,6 +384,7 @@ def _score(
             continue
         pid = entries.ids[i]
         sentence_score, snippet = best_sentence.get(pid, (0.0, entries.documents[i]))
+        snippet = shown_sentence.get(pid, (0.0, snippet))[1]
         pos = lexical_position.get(pid)
         terms = (
             lexical_result.matched_terms(pos)
@@ -540,3 +550,9 @@ def score_owners(
         owner: {qid: match.score for qid, match in by_query.items()}
         for owner, by_query in signals.items()
     }
+
+
+def _is_title(entries: Entries, i: int) -> bool:
+    """Whether record ``i`` is the sentence its passage's title makes."""
+    title = str(entries.metadatas[i].get("title", "")).strip().rstrip(".")
+    return bool(title) and entries.documents[i].strip().rstrip(".") == title

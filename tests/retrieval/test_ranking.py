@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from retrieval.index import PassageIndex
+from retrieval.passages import Passage
 from retrieval.ranking import VARIANTS, match_owners, owner_signals, score_owners
 
 from .fixtures import MEMBERS, member_passages
@@ -89,3 +90,25 @@ def test_paraphrases_with_the_real_model(
     minilm_index.upsert(member_passages())
     matches = match_owners(minilm_index, query, top_k=3)
     assert matches[0].owner == owner, [(m.owner, round(m.score, 3)) for m in matches]
+
+
+def test_the_evidence_shown_is_a_sentence_of_the_text_not_its_title(
+    fake_index: PassageIndex,
+) -> None:
+    # The title (here the member's name, as on a profile) is the sentence nearest to a query
+    # that repeats it, but shown as the evidence it would tell the reader nothing.
+    fake_index.upsert(
+        [
+            Passage(
+                "loop/d",
+                "loop",
+                "description",
+                "Loop Water Oy",
+                "Compact greywater treatment for buildings. Units for remote camps.",
+            )
+        ]
+    )
+    found = match_owners(fake_index, "Loop Water Oy greywater", top_k=1)[0]
+    assert found.owner == "loop"
+    assert found.evidence[0].snippet != "Loop Water Oy"
+    assert "greywater" in found.evidence[0].snippet or "camps" in found.evidence[0].snippet
