@@ -300,6 +300,17 @@ class BackgroundIndexer(threading.Thread):
         self.join(timeout=30)
 
 
+def _full_text_alone(search: SolverSearch, words: SearchText) -> SearchText:
+    """``words`` as searched without an embedding model: an English request also with its
+    Finnish glossary terms, unless the store's full-text table holds the records' renderings
+    (then the English rendering of a Finnish profile matches it, and `_Query.renderings` reads
+    none for words that carry both languages)."""
+    fulltext = search.indexes.members.fulltext
+    if search.dense or fulltext is None or fulltext.renderings:
+        return words
+    return with_finnish_terms(words)
+
+
 def chroma_client(settings: Settings) -> Any:
     import chromadb
 
@@ -421,9 +432,7 @@ def suggest_solvers(
         text = challenge_query(query)
     else:
         text = query
-    words = searched if searched is not None else search_text(text)
-    if not search.dense:
-        words = with_finnish_terms(words)
+    words = _full_text_alone(search, searched if searched is not None else search_text(text))
     found = match_owners(
         search.indexes.members,
         words.dense,
@@ -668,9 +677,7 @@ def cover_needs(
     by_team: dict[str, list[str]] = {}
     for need in needs:
         # A Finnish need is read in English by the embedding model, as a question is.
-        words = search_text(need)
-        if not search.dense:
-            words = with_finnish_terms(words)
+        words = _full_text_alone(search, search_text(need))
         found = match_owners(
             search.indexes.members,
             words.dense,
