@@ -557,19 +557,10 @@ def _related(
     ranked = related_challenges(search=search, text=need, ids=[c.id for c in visible])
     by_id = {c.id: c for c in visible}
     if place:
-        ranked.sort(key=lambda found: not _challenge_in(by_id[found[0]], place))  # stable
+        ranked.sort(key=lambda found: not _in_place(place, _place_of(by_id[found[0]])))
     return tuple(
         challenge_line(session, by_id[cid], evidence=evidence)
         for cid, _, evidence in ranked[:RELATED_SHOWN]
-    )
-
-
-def _challenge_in(challenge: Challenge, place: str) -> bool:
-    """Whether ``challenge`` is in ``place`` (its city, region or country)."""
-    wanted = place.casefold()
-    return any(
-        value and wanted in value.casefold()
-        for value in (challenge.city, challenge.region, challenge.country)
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -265,13 +266,15 @@ def load_vocabulary(engine: Engine) -> Vocabulary:
             for m in rows
         ]
         people = [NamedPerson(*row) for row in people_names(session=session)]
-        words = Counter(
-            word
-            for text in record_texts(session=session)
-            for word in _WORD.findall(text.lower())
-            if len(word) >= 3
-        )
-        pairs = WordPairs(record_texts(session=session))
+        words: Counter[str] = Counter()
+
+        def counted() -> Iterator[str]:
+            # One read of the records' texts: their words counted as the pairs are taken.
+            for text in record_texts(session=session):
+                words.update(w for w in _WORD.findall(text.lower()) if len(w) >= 3)
+                yield text
+
+        pairs = WordPairs(counted())
     return Vocabulary(
         members=tuple(members),
         people=tuple(people),
