@@ -156,7 +156,7 @@ class FullTextSearch:
                 session=session,
                 collection=self.collection,
                 words=query_words,
-                stems=list(query_terms),
+                stems=[stem(w) for w in query_words],
             )
             records = count_texts(session=session, collection=self.collection)
         found = _with_renderings(found, renderings)
@@ -184,7 +184,7 @@ class FullTextSearch:
                 session=session,
                 collection=self.collection,
                 words=query_words,
-                stems=list(query_terms),
+                stems=[stem(w) for w in query_words],
             )
             if query is None:
                 return FullTextResult(mean=0.0, spread=0.0, query_terms=query_terms, ranked=())

@@ -19,6 +19,7 @@ round. They are replaced when the record is indexed again and removed with the r
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -276,14 +277,31 @@ class LexicalStats:
     renderings: int = 0
 
 
+def query_weight(count: int) -> float:
+    """How much a query term said ``count`` times weighs: more than once, far less than
+    linearly (a long brief or challenge names its topic often; BM25's own query side)."""
+    return 1.0 + math.log(count)
+
+
 def _fts5_query(stems: Sequence[str]) -> str:
     # Each term quoted (FTS5 syntax cannot leak in); prefix-matched, as the stems are prefixes
     # of the words they stand for ("kaukolä" for "kaukolämpöverkon", "sensor" for "sensors").
+    # FTS5's bm25() sums over the query's phrases, so a term repeated weighs that many
+    # times: a term the query says often is repeated `query_weight` times, rounded.
     parts = []
-    for stem in dict.fromkeys(stems):
+    for stem, count in Counter(stems).items():
         quoted = '"' + stem.replace('"', '""') + '"'
-        parts.append(quoted + "*" if len(stem) >= 4 else quoted)
+        phrase = quoted + "*" if len(stem) >= 4 else quoted
+        parts.extend([phrase] * max(1, round(query_weight(count))))
     return " OR ".join(parts)
+
+
+def _pg_score(words: Sequence[str], counts: Counter[str], idf: Sequence[float]) -> str:
+    # Each word by its rarity (idf) and by how often the query says it (`query_weight`).
+    return " + ".join(
+        f"{idf[n] * query_weight(counts[word])!r} * ts_rank({_PG_VECTOR}, {_pg_term(n)}, 1)"
+        for n, word in enumerate(words)
+    )
 
 
 #: A stored, generated column on PostgreSQL only (migration 0007): no model declares it.
@@ -328,8 +346,9 @@ def search_texts(
     """The texts of ``collection`` matching any of the query's ``words`` (PostgreSQL, read
     by both configurations) or ``stems`` (SQLite FTS5, as prefixes), best first, with a
     score (higher is better; 0 for no match, so not returned). ``owners`` limits the search
-    to those owners' texts."""
-    words = list(dict.fromkeys(w for w in words if w))
+    to those owners' texts. A word or stem given more than once weighs more (`query_weight`)."""
+    counts = Counter(w for w in words if w)
+    words = list(counts)
     if not words or not stems:
         return []
     params: dict[str, Any] = {"c": collection}
@@ -342,9 +361,7 @@ def search_texts(
     limit_clause = f" LIMIT {int(limit)}" if limit is not None else ""
     if session.get_bind().dialect.name == "postgresql":
         _, idf = _pg_idf(session, collection, words)
-        score = " + ".join(
-            f"{idf[n]!r} * ts_rank({_PG_VECTOR}, {_pg_term(n)}, 1)" for n in range(len(words))
-        )
+        score = _pg_score(words, counts, idf)
         anything = " || ".join(_pg_term(n) for n in range(len(words)))
         params.update({f"w{n}": w for n, w in enumerate(words)})
         statement = text(
@@ -407,16 +424,15 @@ def prepare_search(
     """The query over ``collection``'s texts matching any of ``words`` (PostgreSQL) or
     ``stems`` (SQLite FTS5), scored as `search_texts` scores them; None when the query has
     no words."""
-    words = list(dict.fromkeys(w for w in words if w))
+    counts = Counter(w for w in words if w)
+    words = list(counts)
     if not words or not stems:
         return None
     params: dict[str, Any] = {"c": collection, "rendering": f"%{RENDERING}%"}
     postgresql = session.get_bind().dialect.name == "postgresql"
     if postgresql:
         idf = _pg_idf_by_index(session, collection, words)
-        score = " + ".join(
-            f"{idf[n]!r} * ts_rank({_PG_VECTOR}, {_pg_term(n)}, 1)" for n in range(len(words))
-        )
+        score = _pg_score(words, counts, idf)
         anything = " || ".join(_pg_term(n) for n in range(len(words)))
         params.update({f"w{n}": w for n, w in enumerate(words)})
         matching = (

@@ -196,6 +196,27 @@ def test_a_rare_word_counts_more_than_a_common_one(engine: Engine) -> None:
     assert found(engine, "energy guidance")[0] == "parkly"
 
 
+def test_a_word_the_query_says_often_counts_more(engine: Engine) -> None:
+    # A long brief names its topic often; said once, "parking" and "heat" tie as rare words.
+    def member(slug: str, capability: str) -> dict[str, object]:
+        return {
+            "slug": slug,
+            "name": slug.title(),
+            "kind": "company",
+            "description": "",
+            "capabilities": [capability],
+        }
+
+    others = [member(f"other-{n}", f"audits {n}") for n in range(6)]
+    load(
+        engine,
+        "members",
+        [member("heaters", "heat pumps"), member("parkers", "parking apps"), *others],
+    )
+    assert found(engine, "heat parking heat heat")[0] == "heaters"
+    assert found(engine, "heat parking parking parking")[0] == "parkers"
+
+
 @pytest.mark.parametrize(
     "query", ['"parking', "parking AND", "NEAR(parking sensors)", "park* OR -x", "(x", "ääö'"]
 )
