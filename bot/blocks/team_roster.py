@@ -194,6 +194,13 @@ def build_join_refused(result: JoinResult) -> dict[str, Any]:
     return build_notice(JOIN_REFUSALS.get(result.outcome, default))
 
 
+# The join modal's error for someone not in the records (only a forged form gets this far).
+JOIN_UNKNOWN_PERSON = (
+    "I don't know you yet: the email on your Slack profile is not in the cluster's records. "
+    "Ask the SCIC staff to add you, then try again."
+)
+
+
 def join_problem(outcome: JoinOutcome) -> str:
     """The join modal's error under the team menu when the chosen team could not be joined."""
     return {
