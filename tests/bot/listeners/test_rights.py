@@ -506,6 +506,16 @@ REFUSED = [
     ),
     pytest.param(
         click(
+            OTHER_USER,
+            ids.NOT_A_FIT,
+            lambda w: json.dumps({"member": "arctic-sense", "challenge": w.public_id}),
+        ),
+        "Only the SCIC staff, the challenge's owner or the member itself",
+        RESPONSE,
+        id="not a fit: a competitor off a challenge not theirs",
+    ),
+    pytest.param(
+        click(
             MEMBER_USER,
             ids.NOT_A_FIT,
             lambda w: json.dumps({"member": "kantava", "question": w.staff_question_id}),
