@@ -57,6 +57,8 @@ WORKERS = 2
 BURST = 12
 # A distinctive secret in the settings: no worker may ever write it out.
 OPENAI_KEY = "sk-workers-3f9a1c7e5b2d4f6a8c0e"
+# Seconds the server may take to come up (about 20 on an idle two-core machine).
+STARTUP_TIMEOUT = 180.0
 
 
 @dataclass
@@ -89,7 +91,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
                 "OPENAI_API_KEY": OPENAI_KEY,
             }
             bot = _start("workers", env, fake, folder)
-            _wait_healthy(bot)
+            # A worker imports the whole bot before it serves: generous for a busy machine.
+            _wait_healthy(bot, timeout=STARTUP_TIMEOUT)
+            _wait_for_workers(bot, timeout=STARTUP_TIMEOUT)
             yield Served(engine, fake, bot)
             _stop(bot)
     finally:
@@ -106,12 +110,18 @@ def _worker_pids(log: Path) -> set[str]:
     return set(re.findall(r"Started server process \[(\d+)\]", text))
 
 
+def _wait_for_workers(bot: BotProcess, timeout: float) -> None:
+    """Until every worker has said it started (or the time is up: the test then says so)."""
+    deadline = time.monotonic() + timeout
+    while len(_worker_pids(bot.log)) < WORKERS and time.monotonic() < deadline:
+        if bot.process.poll() is not None:
+            pytest.fail(f"scic serve exited with {bot.process.returncode}:\n{bot.tail()}")
+        time.sleep(0.2)
+
+
 def test_both_workers_come_up_with_the_command_line_s_logging(served: Served) -> None:
     """A worker is a fresh interpreter (multiprocessing's spawn): unless it sets up logging
     itself, its INFO lines are lost and its warnings go out bare, secrets unmasked."""
-    deadline = time.monotonic() + 30
-    while len(_worker_pids(served.bot.log)) < WORKERS and time.monotonic() < deadline:
-        time.sleep(0.2)
     assert len(_worker_pids(served.bot.log)) == WORKERS, served.bot.tail()
     text = served.bot.log.read_text(errors="replace")
     # Each worker said how it answers, in the command line's format.
