@@ -179,11 +179,17 @@ def build_join_modal(
     }
 
 
+# A person whose organisation has left the cluster: its teams are for current members.
+FORMER_MEMBER_REFUSAL = (
+    "Your organisation is no longer a member of the cluster, so I cannot put it on a team. "
+    "Ask the SCIC staff if that has changed."
+)
 JOIN_REFUSALS = {
     JoinOutcome.NO_ORGANISATION: "Your person record is not linked to a member organisation, so "
     "I cannot put one on the team; ask the SCIC staff to link it.",
     JoinOutcome.NOT_FOUND: "This challenge is not open to your organisation, so I cannot put it "
     "on the team. Ask the SCIC staff if you think it should be.",
+    JoinOutcome.FORMER_MEMBER: FORMER_MEMBER_REFUSAL,
 }
 
 
@@ -206,6 +212,7 @@ def join_problem(outcome: JoinOutcome) -> str:
     return {
         JoinOutcome.CHOOSE_TEAM: "That team no longer takes organisations; choose another.",
         JoinOutcome.NO_ORGANISATION: "Your person record is not linked to an organisation.",
+        JoinOutcome.FORMER_MEMBER: FORMER_MEMBER_REFUSAL,
     }.get(outcome, "This challenge is no longer open to your organisation.")
 
 

@@ -55,6 +55,7 @@ from storage.profile_models import ProfileChange
 from storage.questions import log_question
 
 OTHER_USER = "U0OTHER0001"  # Olli of Kantava, another organisation with a contact on Slack
+FORMER_USER = "U0GIAGONE01"  # Gia of Gone Oy, which has left the cluster
 THREAD_TS = "1760000100.000100"  # the restricted challenge's card thread
 PASTED = "Call for proposals: snow loads on school roofs\nEspoo wants sensors by March."
 STRANGER = "I don't know you yet"
@@ -75,6 +76,7 @@ class World:
 @pytest.fixture
 def world(bot: RunningBot, engine: Engine, cast: Cast) -> World:
     bot.fake.add_user(OTHER_USER, "olli@kantava.example", "Olli Kantava")
+    bot.fake.add_user(FORMER_USER, "g@gone.example", "Gia Gone")
     bot.fake.add_thread(
         CHALLENGES_CHANNEL,
         THREAD_TS,
@@ -97,7 +99,15 @@ def world(bot: RunningBot, engine: Engine, cast: Cast) -> World:
             slack_user_id=OTHER_USER,
         )
         session.add_all(
-            [olli, Person(email="g@gone.example", name="Gia Gone", member_id=former.id)]
+            [
+                olli,
+                Person(
+                    email="g@gone.example",
+                    name="Gia Gone",
+                    member_id=former.id,
+                    slack_user_id=FORMER_USER,
+                ),
+            ]
         )
         session.get_one(Person, cast.member_person_id).slack_user_id = MEMBER_USER
         restricted = Challenge(
@@ -480,6 +490,18 @@ STRANGERS = [
 
 # (b) A person without the right.
 REFUSED = [
+    pytest.param(
+        click(FORMER_USER, ids.JOIN_FROM_CARD, lambda w: str(w.public_id)),
+        "no longer a member of the cluster",
+        EPHEMERAL,
+        id="card interested: an organisation that left the cluster",
+    ),
+    pytest.param(
+        click(FORMER_USER, ids.INTEREST_FROM_DIGEST, lambda w: str(w.public_id)),
+        "no longer a member of the cluster",
+        EPHEMERAL,
+        id="digest interested: an organisation that left the cluster",
+    ),
     pytest.param(
         click(MEMBER_USER, ids.JOIN_FROM_CARD, restricted),
         "not open to your organisation",
