@@ -77,6 +77,21 @@ def install(secrets: Iterable[str]) -> RedactingFilter:
     return found
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(settings: Settings) -> None:
+    """Logging for this process, once: the level and format from the settings, every secret
+    masked. The command line calls it at start, and so does each of `SERVE_WORKERS`' worker
+    processes (a fresh interpreter, which otherwise loses its INFO lines and writes its
+    warnings bare, secrets and all)."""
+    logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
+    # Before anything can log: no token, key or password reaches the output, at any level.
+    install(secrets_of(settings))
+    # Alembic narrates every migration step at INFO; the CLI says what matters itself.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
 def redact_output(text: str) -> str:
     """``text`` with the installed secrets and every URL's password masked."""
     return redact(text, _installed)

@@ -39,6 +39,7 @@ from bot import jobs
 from bot.app import build_app
 from bot.journal import OutageJournal
 from bot.recovery import QuestionRecovery
+from bot.redaction import configure_logging
 from bot.services import records
 from bot.services.llm import LanguageModel
 from bot.services.matching import SolverSearch
@@ -63,6 +64,11 @@ KEEP_ALIVE_TIMEOUT = 5
 # Bolt's dispatch (signature, dedupe, ack) runs on these threads, off the event loop, so one
 # slow store round-trip never holds back the acknowledgement of every other request.
 DISPATCH_THREADS = 32
+# Seconds a worker of SERVE_WORKERS may take to answer its supervisor's ping before it is
+# killed and replaced. A worker answers from a thread of its own once it runs, but it first
+# imports the bot (about 7 s of CPU, three times that on a busy machine): at uvicorn's
+# default of 5 s every worker was killed while starting, and replaced, forever.
+WORKER_HEALTHCHECK_TIMEOUT = 120
 
 HealthCheck = Callable[[], None]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -307,6 +313,7 @@ def server_config(app: Any, *, host: str, port: int, workers: int = 1) -> uvicor
         host=host,
         port=port,
         workers=workers,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_TIMEOUT,
         factory=isinstance(app, str),
         http=StallClosingH11Protocol,
         backlog=LISTEN_BACKLOG,
@@ -460,7 +467,9 @@ def open_bot(settings: Settings) -> RunningParts:
 
 def worker_app() -> SlackASGIApp:
     """The ASGI app of one of SERVE_WORKERS processes (uvicorn calls this in each worker)."""
-    parts = open_bot(get_settings())
+    settings = get_settings()
+    configure_logging(settings)
+    parts = open_bot(settings)
     return SlackASGIApp(parts.app, parts.health_checks(), on_shutdown=[parts.close])
 
 

@@ -359,5 +359,13 @@ def build_not_a_fit_refused() -> dict[str, Any]:
     return build_note("Only the person who asked (or the staff) can mark members here.")
 
 
+def build_not_a_fit_not_yours() -> dict[str, Any]:
+    """A member's *Not a fit* on a challenge that is not theirs, with no question of theirs."""
+    return build_note(
+        "Only the SCIC staff, the challenge's owner or the member itself can take a member off "
+        "a challenge's suggestions. Tell the staff why it is not a fit, and they will."
+    )
+
+
 def build_passed_to_staff() -> dict[str, Any]:
     return build_note("I've passed your question to the cluster's staff; they will reply here.")

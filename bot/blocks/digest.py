@@ -251,6 +251,8 @@ def build_interest_noted(
         InterestOutcome.ALREADY: f"*{name}* is already on the list for *{title}*.",
         InterestOutcome.NO_ORGANISATION: "Your person record is not linked to a member "
         "organisation, so I cannot put one on the list; ask the SCIC staff to link it.",
+        InterestOutcome.FORMER_MEMBER: "Your organisation is no longer a member of the cluster, "
+        "so I cannot put it on the list; ask the SCIC staff if that has changed.",
         InterestOutcome.NOT_FOUND: "This challenge is no longer open to you.",
     }[result.outcome]
     return build_feedback_notice(text)

@@ -49,6 +49,8 @@ PROFILE_PHRASES: dict[str, dict[str, str]] = {
         "no_member": "I know no member called “{key}”.",
         "no_organisation": "Your person record is not linked to a member organisation; ask the "
         "SCIC staff to link it.",
+        "unknown_person": "I don't know you yet: the email on your Slack profile is not in the "
+        "cluster's records. Ask the SCIC staff to add you.",
         "history_staff_only": "Only the SCIC staff can see a profile's history.",
         "impact_not_yours": "Only the organisation's own people and the SCIC staff can see "
         "these numbers.",
@@ -78,6 +80,8 @@ PROFILE_PHRASES: dict[str, dict[str, str]] = {
         "no_member": "En tunne jäsentä nimeltä ”{key}”.",
         "no_organisation": "Henkilötietojasi ei ole liitetty jäsenorganisaatioon; pyydä SCIC:n "
         "henkilökuntaa liittämään ne.",
+        "unknown_person": "En tunne sinua vielä: Slack-profiilisi sähköpostiosoite ei ole "
+        "klusterin tiedoissa. Pyydä SCIC:n henkilökuntaa lisäämään sinut.",
         "history_staff_only": "Vain SCIC:n henkilökunta näkee profiilin historian.",
         "impact_not_yours": "Vain organisaation omat ihmiset ja SCIC:n henkilökunta näkevät "
         "nämä luvut.",

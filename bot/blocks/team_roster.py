@@ -179,11 +179,17 @@ def build_join_modal(
     }
 
 
+# A person whose organisation has left the cluster: its teams are for current members.
+FORMER_MEMBER_REFUSAL = (
+    "Your organisation is no longer a member of the cluster, so I cannot put it on a team. "
+    "Ask the SCIC staff if that has changed."
+)
 JOIN_REFUSALS = {
     JoinOutcome.NO_ORGANISATION: "Your person record is not linked to a member organisation, so "
     "I cannot put one on the team; ask the SCIC staff to link it.",
     JoinOutcome.NOT_FOUND: "This challenge is not open to your organisation, so I cannot put it "
     "on the team. Ask the SCIC staff if you think it should be.",
+    JoinOutcome.FORMER_MEMBER: FORMER_MEMBER_REFUSAL,
 }
 
 
@@ -194,11 +200,19 @@ def build_join_refused(result: JoinResult) -> dict[str, Any]:
     return build_notice(JOIN_REFUSALS.get(result.outcome, default))
 
 
+# The join modal's error for someone not in the records (only a forged form gets this far).
+JOIN_UNKNOWN_PERSON = (
+    "I don't know you yet: the email on your Slack profile is not in the cluster's records. "
+    "Ask the SCIC staff to add you, then try again."
+)
+
+
 def join_problem(outcome: JoinOutcome) -> str:
     """The join modal's error under the team menu when the chosen team could not be joined."""
     return {
         JoinOutcome.CHOOSE_TEAM: "That team no longer takes organisations; choose another.",
         JoinOutcome.NO_ORGANISATION: "Your person record is not linked to an organisation.",
+        JoinOutcome.FORMER_MEMBER: FORMER_MEMBER_REFUSAL,
     }.get(outcome, "This challenge is no longer open to your organisation.")
 
 

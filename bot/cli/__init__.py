@@ -13,8 +13,7 @@ import typer
 from bot.cli import bench, digest, records, report, search, serve, usage
 from bot.cli.store import settings
 from bot.cli.terminal import CommandGroup, reason_for, say_error
-from bot.redaction import install as install_redaction
-from bot.redaction import secrets_of
+from bot.redaction import configure_logging
 
 app = typer.Typer(
     name="scic",
@@ -37,13 +36,7 @@ log = logging.getLogger(__name__)
 def main() -> None:
     """Entry point: logging from the settings, then the command; never a traceback."""
     try:
-        logging.basicConfig(
-            level=settings().log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
-        # Before anything can log: no token, key or password reaches the output, at any level.
-        install_redaction(secrets_of(settings()))
-        # Alembic narrates every migration step at INFO; the CLI says what matters itself.
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+        configure_logging(settings())
         app()  # usage errors and the known failures are the command group's to print
     except Exception as exc:
         reason = reason_for(exc)

@@ -157,6 +157,7 @@ class InterestOutcome(enum.StrEnum):
     RECORDED = "recorded"
     ALREADY = "already"
     NO_ORGANISATION = "no_organisation"
+    FORMER_MEMBER = "former_member"
     NOT_FOUND = "not_found"
 
 
@@ -532,6 +533,8 @@ def express_interest(*, engine: Engine, viewer: Viewer, challenge_id: int) -> In
         summary = summary_of(challenge)
         if viewer.member_id is None:
             return InterestResult(InterestOutcome.NO_ORGANISATION, summary)
+        if viewer.former_member:
+            return InterestResult(InterestOutcome.FORMER_MEMBER, summary)
         added = store.add_interest(
             session=session,
             challenge_id=challenge.id,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from storage.db import session_scope
-from storage.models import DigestFrequency, Person
+from storage.models import DigestFrequency, MembershipStatus, Person
 from storage.people import first_staff_person, person_by_email
 from storage.slack import link_slack_user, person_by_slack_user
 
@@ -34,6 +34,9 @@ class Viewer:
     member_name: str
     digest_frequency: DigestFrequency
     slack_user_id: str
+    #: The person's organisation has left the cluster (kept in the records for its history):
+    #: its people no longer join teams or put it on challenges' interest lists.
+    former_member: bool = False
 
 
 def viewer_of(person: Person, slack_user_id: str) -> Viewer:
@@ -46,6 +49,8 @@ def viewer_of(person: Person, slack_user_id: str) -> Viewer:
         member_name=person.member.name if person.member else "",
         digest_frequency=person.digest_frequency,
         slack_user_id=slack_user_id,
+        former_member=person.member is not None
+        and person.member.membership_status is MembershipStatus.FORMER,
     )
 
 

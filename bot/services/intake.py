@@ -17,7 +17,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from bot.services.challenges import DESCRIPTION_MAX, TITLE_MAX, ChallengeForm, split_list
+from bot.services.challenges import (
+    DESCRIPTION_MAX,
+    TITLE_MAX,
+    ChallengeForm,
+    NotStaff,
+    split_list,
+)
+from bot.services.identity import Viewer
 from bot.services.llm import LanguageModel, LanguageModelError
 from prompts import as_data
 from prompts.intake import PROMPT
@@ -86,6 +93,19 @@ def prefill_from_text(
         return Prefill(offline_form(text), by_model=False)
     with session_scope(engine) as session:
         return Prefill(form_of(extract, today=today, session=session), True, extract.language)
+
+
+def prefill_for(
+    *, viewer: Viewer, llm: LanguageModel | None, text: str, today: date, engine: Engine
+) -> Prefill:
+    """`prefill_from_text` for someone in Slack: staff only, since only staff post challenges,
+    checked before the model is asked (its tokens are counted against the person in the
+    store). Raises NotStaff for anyone else."""
+    if not viewer.is_staff:
+        raise NotStaff("Only cluster staff can post challenges.")
+    return prefill_from_text(
+        llm=llm, text=text, today=today, engine=engine, person_id=viewer.person_id
+    )
 
 
 def with_typed(prefill: Prefill, typed: ChallengeForm) -> ChallengeForm:

@@ -7,6 +7,7 @@ store knows: names, contact people, visibility and earlier feedback.
 
 from __future__ import annotations
 
+import enum
 import logging
 import threading
 import time
@@ -531,6 +532,20 @@ def record_suggestions(
     )
 
 
+class NotAFit(enum.StrEnum):
+    """What a *Not a fit* did."""
+
+    #: Left out of the challenge's later suggestions (and noted on the question, if any).
+    CHALLENGE = "challenge"
+    #: Noted on the clicker's own question; the challenge's suggestions are not theirs to change.
+    QUESTION = "question"
+    #: Nothing written: a hidden challenge, or another person's question.
+    REFUSED = "refused"
+    #: Nothing written: only staff, the challenge's owner or the member itself change its
+    #: suggestions for everyone, and there was no question of the clicker's to note it on.
+    NOT_YOURS = "not_yours"
+
+
 def mark_not_a_fit(
     *,
     engine: Engine,
@@ -538,31 +553,43 @@ def mark_not_a_fit(
     member_slug: str,
     challenge_id: int | None,
     question_id: int | None,
-) -> bool:
+) -> NotAFit:
     """*Not a fit* on a suggested member: kept on the challenge's suggestion, so later rankings
     of that challenge leave the member out, and on the logged question it answered.
 
     Rights first, before anything is written: the challenge must be one the viewer may see, and
-    the question the viewer's own (staff: any). False, with nothing written, when they may not.
+    the question the viewer's own (staff: any). Leaving a member out of a challenge's
+    suggestions changes them for everyone (the card, "who is missing?"), so only staff, the
+    challenge's owner and the member itself may; anyone else's click is noted on their own
+    question only (NOT_YOURS without one), never to take a competitor off a challenge.
     """
     with session_scope(engine) as session:
+        challenge = None
         if challenge_id is not None:
-            visible = challenge_store.challenge_by_key(
+            challenge = challenge_store.challenge_by_key(
                 session=session,
                 key=str(challenge_id),
                 member_id=viewer.member_id,
                 is_staff=viewer.is_staff,
             )
-            if visible is None:
-                return False
+            if challenge is None:
+                return NotAFit.REFUSED
         if question_id is not None and not viewer.is_staff:
             asker = question_asked_by(session=session, question_id=question_id)
             if asker != viewer.person_id:
-                return False
-        if challenge_id is not None:
+                return NotAFit.REFUSED
+        marked = member_store.member_by_slug(session=session, slug=member_slug)
+        own = viewer.member_id is not None and viewer.member_id in (
+            challenge.owner_member_id if challenge else None,
+            marked.id if marked else None,
+        )
+        for_everyone = challenge is not None and (viewer.is_staff or own)
+        if challenge is not None and not for_everyone and question_id is None:
+            return NotAFit.NOT_YOURS
+        if challenge is not None and for_everyone:
             set_feedback(
                 session=session,
-                challenge_id=challenge_id,
+                challenge_id=challenge.id,
                 member_slug=member_slug,
                 feedback=SuggestionFeedback.NOT_A_FIT,
                 person_id=viewer.person_id,
@@ -571,7 +598,7 @@ def mark_not_a_fit(
             set_question_feedback(
                 session=session, question_id=question_id, feedback=f"not_a_fit:{member_slug}"
             )
-        return True
+        return NotAFit.CHALLENGE if for_everyone else NotAFit.QUESTION
 
 
 def set_feedback(

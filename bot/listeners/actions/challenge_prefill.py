@@ -31,7 +31,7 @@ from bot.blocks.messages import build_not_staff
 from bot.listeners.strangers import people_only, private_reply
 from bot.listeners.views.challenge_new import form_from_view, pasted_text
 from bot.services import intake
-from bot.services.challenges import earliest_today
+from bot.services.challenges import NotStaff, earliest_today
 from bot.services.identity import Viewer
 from bot.services.llm import LanguageModel
 
@@ -42,15 +42,13 @@ def read_text(
     viewer: Viewer, text: str, *, engine: Engine, llm: LanguageModel | None
 ) -> intake.Prefill:
     """The pre-filled form; whatever breaks, the offline one, so the modal never stays on
-    "Reading the text…"."""
+    "Reading the text…". NotStaff passes through: the service decides who may."""
     try:
-        return intake.prefill_from_text(
-            llm=llm,
-            text=text,
-            today=earliest_today(),
-            engine=engine,
-            person_id=viewer.person_id,
+        return intake.prefill_for(
+            viewer=viewer, llm=llm, text=text, today=earliest_today(), engine=engine
         )
+    except NotStaff:
+        raise
     except Exception:
         log.exception("pre-filling the intake form failed; the text goes in as it is")
         return intake.Prefill(intake.offline_form(text), by_model=False)

@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
 from bot.blocks.answers import (
+    build_not_a_fit_not_yours,
     build_not_a_fit_noted,
     build_not_a_fit_refused,
     build_passed_to_staff,
@@ -22,7 +23,7 @@ from bot.listeners.commands.solvers import solvers_reply
 from bot.listeners.strangers import people_only, respond_reply
 from bot.services.identity import Viewer
 from bot.services.llm import LanguageModel
-from bot.services.matching import SolverSearch, mark_not_a_fit
+from bot.services.matching import NotAFit, SolverSearch, mark_not_a_fit
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -80,10 +81,12 @@ def not_a_fit(
         challenge_id=challenge_id,
         question_id=question_id,
     )
-    if noted:
-        notice = build_not_a_fit_noted(for_a_challenge=challenge is not None)
-    else:
+    if noted is NotAFit.REFUSED:
         notice = build_not_a_fit_refused()
+    elif noted is NotAFit.NOT_YOURS:
+        notice = build_not_a_fit_not_yours()
+    else:
+        notice = build_not_a_fit_noted(for_a_challenge=noted is NotAFit.CHALLENGE)
     respond(response_type="ephemeral", replace_original=False, **notice)
 
 

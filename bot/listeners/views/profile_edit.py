@@ -91,7 +91,7 @@ def profile_submitted(
     check = profiles.check_profile_form(form)
     language = check.language
     if viewer is None:
-        refusal = phrase(language, "no_organisation")
+        refusal = phrase(language, "unknown_person")
         ack(response_action="errors", errors=errors_for_view(view, {"description": refusal}))
         return
     if check.values is None:

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 
 from bot import ids
-from bot.blocks.team_roster import join_problem
+from bot.blocks.team_roster import JOIN_UNKNOWN_PERSON, join_problem
 from bot.listeners.roster import publish_roster
 from bot.listeners.strangers import identified
 from bot.services.identity import Viewer
@@ -33,8 +33,11 @@ def team_join_submitted(
     except (ValueError, KeyError, TypeError):
         ack(response_action="errors", errors={ids.JOIN_TEAM_FIELD: "This form is out of date."})
         return
+    if viewer is None:
+        ack(response_action="errors", errors={ids.JOIN_TEAM_FIELD: JOIN_UNKNOWN_PERSON})
+        return
     team = _chosen(view, ids.JOIN_TEAM_FIELD)
-    if viewer is None or not team.isdigit():
+    if not team.isdigit():
         ack(response_action="errors", errors={ids.JOIN_TEAM_FIELD: "Choose a team."})
         return
     try:

@@ -139,6 +139,7 @@ class JoinOutcome(enum.StrEnum):
     ALREADY = "already"
     CHOOSE_TEAM = "choose_team"
     NO_ORGANISATION = "no_organisation"
+    FORMER_MEMBER = "former_member"
     NOT_FOUND = "not_found"
     CLOSED = "closed"
 
@@ -281,6 +282,8 @@ def join_team(
         summary = summary_of(challenge)
         if viewer.member_id is None:
             return JoinResult(JoinOutcome.NO_ORGANISATION, summary)
+        if viewer.former_member:
+            return JoinResult(JoinOutcome.FORMER_MEMBER, summary)
         if not challenge.is_open_on(clock.today()):
             return JoinResult(JoinOutcome.CLOSED, summary)
         role = parse_role(role)

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from bot import ids
+from bot.blocks.team_roster import JOIN_UNKNOWN_PERSON
 from standins.cluster import STRANGER_USER
 from standins.slack import (
     BOT_USER_ID,
@@ -262,7 +263,7 @@ def submit_team_choice(bot: RunningBot) -> SlackReply:
         pytest.param(
             submit_challenge, {"title": "Only SCIC staff can post challenges."}, id="new challenge"
         ),
-        pytest.param(submit_team_choice, {"team": "Choose a team."}, id="team choice"),
+        pytest.param(submit_team_choice, {"team": JOIN_UNKNOWN_PERSON}, id="team choice"),
     ],
 )
 def test_a_stranger_s_modal_stays_open_with_the_reason_on_the_form(

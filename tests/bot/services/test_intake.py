@@ -16,12 +16,21 @@ from langchain_core.outputs import ChatResult
 from pydantic import Field
 from sqlalchemy import Engine
 
-from bot.services.challenges import ChallengeForm, validate_challenge_form
-from bot.services.intake import Prefill, offline_form, prefill_from_text, with_typed
+from bot.services.challenges import ChallengeForm, NotStaff, validate_challenge_form
+from bot.services.identity import viewer_of
+from bot.services.intake import (
+    Prefill,
+    offline_form,
+    prefill_for,
+    prefill_from_text,
+    with_typed,
+)
 from bot.services.llm import LanguageModel
 from prompts import DATA_RULE
 from prompts.intake import PROMPT
-from standins.cluster import Cast
+from standins.cluster import MEMBER_USER, STAFF_USER, Cast
+from storage.db import session_scope
+from storage.models import Person
 
 TODAY = date(2026, 3, 2)
 
@@ -232,3 +241,17 @@ def test_the_offline_title_of_a_pasted_email_is_its_subject() -> None:
     finnish = "Lähettäjä: Tampereen kaupunki\nAihe: Katuvalojen ohjaus\n\nHei,"
     assert offline_form(finnish).title == "Katuvalojen ohjaus"
     assert offline_form("\n  Ice-free harbour\nMore text").title == "Ice-free harbour"
+
+
+def test_only_staff_have_a_text_read_for_the_form(engine: Engine, cast: Cast) -> None:
+    """The service decides who may: a member's forged *Fill in the form* asks no model (whose
+    tokens would be counted against them in the store) and gets NotStaff."""
+    with session_scope(engine) as session:
+        aino = viewer_of(session.get_one(Person, cast.member_person_id), MEMBER_USER)
+        sari = viewer_of(session.get_one(Person, cast.staff_id), STAFF_USER)
+    llm, chat = model_answering(ESPOO_READING)
+    with pytest.raises(NotStaff):
+        prefill_for(viewer=aino, llm=llm, text=CALL, today=TODAY, engine=engine)
+    assert chat.received == []
+    filled = prefill_for(viewer=sari, llm=llm, text=CALL, today=TODAY, engine=engine)
+    assert filled.by_model and len(chat.received) == 1

@@ -9,7 +9,14 @@ from sqlalchemy import Engine, select
 from standins.cluster import MEMBER_USER, STAFF_USER, STRANGER_USER, Cast
 from standins.slack import RunningBot
 from storage.db import session_scope
-from storage.models import QuestionLog, SolverSuggestion, Visibility
+from storage.models import (
+    Member,
+    MemberKind,
+    Person,
+    QuestionLog,
+    SolverSuggestion,
+    Visibility,
+)
 from storage.questions import log_question
 from tests.bot.listeners.commands.test_challenge import add_challenge
 
@@ -69,3 +76,43 @@ def test_a_malformed_value_writes_nothing(bot: RunningBot, engine: Engine, cast:
     assert reply.status == 200
     bot.fake.settle()
     assert suggestions(engine) == []
+
+
+def test_a_challenge_s_suggestions_change_only_by_staff_its_owner_or_the_member_itself(
+    bot: RunningBot, engine: Engine, cast: Cast
+) -> None:
+    """Leaving a member out of a challenge's suggestions changes them for everyone (the card,
+    "who is missing?"): a member who merely sees a public challenge cannot take a competitor
+    off it. Their click is noted on their own question, if they asked one."""
+    with session_scope(engine) as session:
+        kantava = Member(slug="kantava", name="Kantava Oy", kind=MemberKind.COMPANY)
+        session.add(kantava)
+        session.flush()
+        session.add(Person(email="o@kantava.example", name="Olli", member_id=kantava.id))
+    bot.fake.add_user("U0OLLI00001", "o@kantava.example", "Olli")
+    public = add_challenge(engine, cast, "open-roads")
+    value = {"member": "arctic-sense", "challenge": public}
+    assert "Only the SCIC staff, the challenge's owner or the member itself" in click(
+        bot, "U0OLLI00001", value
+    )
+    assert suggestions(engine) == []
+    with session_scope(engine) as session:
+        olli = session.scalars(select(Person).where(Person.name == "Olli")).one()
+        question = log_question(
+            session=session,
+            person_id=olli.id,
+            slack_user_id="U0OLLI00001",
+            channel_id="D0DIRECT02",
+            thread_ts="1760000000.000002",
+            question="who can monitor the open roads?",
+            answer="",
+            answered_members=["arctic-sense"],
+        )
+    told = click(bot, "U0OLLI00001", value | {"question": question})
+    assert "noted" in told and "left out of later suggestions" not in told
+    assert suggestions(engine) == []
+    with session_scope(engine) as session:
+        assert session.get_one(QuestionLog, question).feedback == "not_a_fit:arctic-sense"
+    # The member itself says it is not a fit: that counts for the challenge.
+    assert "left out of later suggestions" in click(bot, MEMBER_USER, value)
+    assert suggestions(engine) == [(cast.arctic_id, cast.member_person_id)]
