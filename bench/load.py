@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import tempfile
 import threading
 import time
@@ -39,6 +40,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
@@ -388,6 +390,13 @@ def main(argv: list[str] | None = None) -> None:
         "database there, through a proxy that cuts it",
     )
     parser.add_argument(
+        "--answer-concurrency",
+        type=int,
+        default=None,
+        help="questions worked out at once in the load scenarios (default: the setting "
+        "ANSWER_CONCURRENCY; 0: unbounded)",
+    )
+    parser.add_argument(
         "--pg-bin",
         default="",
         help="the folder of initdb and pg_ctl for the restart scenario's private cluster",
@@ -402,15 +411,19 @@ def main(argv: list[str] | None = None) -> None:
     if args.only == "outage" and not args.outage_postgres:
         parser.error("--only outage needs --outage-postgres")
     if args.only in ("", "load"):
-        load_scenarios(args.database_url)
+        load_scenarios(args.database_url, args.answer_concurrency)
     if args.only in ("", "restart"):
         restart_scenario(args.pg_bin)
     if args.outage_postgres and args.only in ("", "outage"):
         outage_scenario(args.outage_postgres)
 
 
-def load_scenarios(database_url: str) -> None:
-
+def load_scenarios(database_url: str, answer_concurrency: int | None = None) -> None:
+    """The burst, the spread and the 429 storm; ``answer_concurrency`` overrides the setting
+    (ANSWER_CONCURRENCY; 0: unbounded, as before it existed)."""
+    settings: dict[str, Any] = (
+        {} if answer_concurrency is None else {"answer_concurrency": answer_concurrency}
+    )
     with tempfile.TemporaryDirectory() as folder:
         url = database_url or f"sqlite:///{Path(folder) / 'bench.db'}"
         engine = make_engine(url)
@@ -419,9 +432,13 @@ def load_scenarios(database_url: str) -> None:
         fake = FakeSlack().start()
         add_cast_profiles(fake)
         try:
-            with running_bot(engine, fake) as bot:
+            with running_bot(engine, fake, **settings) as bot:
                 sweeper = QuestionRecovery(bot.server.app, engine, interval=2.0).start()
-                print(f"store: {engine.url.render_as_string()}")
+                print(
+                    f"store: {engine.url.render_as_string()}; answer concurrency "
+                    f"{bot_settings(fake, **settings).answer_concurrency} (0: unbounded); "
+                    f"load average {os.getloadavg()[0]:.1f}"
+                )
                 print(
                     f"{'scenario':26} {'acked':>9} {'ack max':>7} {'ack p95':>7} {'>=3 s':>6} "
                     f"{'answered':>8} {'twice':>6} {'lost':>5} {'tta p50':>8} {'tta p95':>8}"
@@ -431,6 +448,7 @@ def load_scenarios(database_url: str) -> None:
                 fake.rate_limit("chat.postMessage", times=60, retry_after=1)
                 run_scenario(bot, "20 in a storm of 60 x 429", 20, spread=0, wait=200)
                 sweeper.stop()
+                print(f"load average at the end {os.getloadavg()[0]:.1f}")
                 print(
                     "ack: seconds until the HTTP answer (Slack's limit: 3 s); tta: seconds from "
                     "sending a question until its answer was posted; twice: answered more "

@@ -11,17 +11,20 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import chromadb
 import pytest
 from sqlalchemy import Engine
 
 from bot import serve
+from bot.listeners.events import questions
 from bot.serve import SlackHTTPServer, index_check, run, store_check
+from bot.services.questions.asking import reply_to
 from bot.settings import Settings, SettingsError
-from standins.cluster import STAFF_USER, link_cast_to_slack
+from standins.cluster import MEMBER_USER, STAFF_USER, Cast, link_cast_to_slack
 from standins.search import FakeEmbedder, fresh_search
-from standins.slack import FakeSlack, RunningBot, bot_settings, modal_values
+from standins.slack import FakeSlack, RunningBot, bot_settings, modal_values, running_bot
 from storage.db import make_engine
 
 ACK_LIMIT = 3.0
@@ -236,6 +239,41 @@ def test_fifty_concurrent_mentions_are_all_acknowledged_and_answered_once(
     # One answer in each question's thread, none twice.
     threads_answered = [c.args["thread_ts"] for c in bot.fake.calls_to("chat.postMessage")]
     assert len(threads_answered) == len(set(threads_answered)) == 50
+
+
+def test_questions_beyond_the_answering_slots_wait_their_turn_and_are_all_answered_once(
+    engine: Engine, fake_slack: FakeSlack, cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A burst is worked out ANSWER_CONCURRENCY questions at a time (the rest would take the
+    GIL from the acknowledgements); those waiting are acknowledged at once and answered in
+    turn."""
+    working, most, lock, release = 0, 0, threading.Lock(), threading.Event()
+
+    def counted(**kwargs: Any) -> Any:
+        nonlocal working, most
+        with lock:
+            working += 1
+            most = max(most, working)
+        try:
+            release.wait(20)
+            return reply_to(**kwargs)
+        finally:
+            with lock:
+                working -= 1
+
+    monkeypatch.setattr(questions, "reply_to", counted)
+    with running_bot(engine, fake_slack, answer_concurrency=2) as bot:
+        acks = [bot.sender.message(MEMBER_USER, f"who can do ice roads? ({n})") for n in range(6)]
+        assert all(a.status == 200 and a.seconds < ACK_LIMIT for a in acks)
+        bot.fake.wait_for_method("reactions.add", count=6, timeout=20)  # all six started
+        time.sleep(0.5)
+        assert most == 2  # four wait for a slot
+        release.set()
+        bot.fake.wait_for_method("chat.postMessage", count=6, timeout=60)
+        bot.fake.settle(quiet=0.5)
+        answered = [c.args["thread_ts"] for c in bot.fake.calls_to("chat.postMessage")]
+        assert len(answered) == len(set(answered)) == 6
+    assert most == 2
 
 
 def test_the_address_is_loopback_unless_host_says_otherwise() -> None:

@@ -34,6 +34,7 @@ from bot.blocks.answers import (
 )
 from bot.blocks.common import escape
 from bot.blocks.messages import build_answer_failed
+from bot.deps import AnswerSlots
 from bot.listeners.events.team_thread import answer_in_team_thread
 from bot.listeners.strangers import people_only
 from bot.services.identity import Viewer
@@ -296,16 +297,21 @@ def question(
     engine: Engine,
     llm: LanguageModel | None,
     open_search: Callable[[], SolverSearch],
+    answer_slots: AnswerSlots,
 ) -> None:
     """Answer once: the delivery is held (in any process) while the work goes on and marked
     answered after it (`slack_events.answering`). A failure that retrying mends (the store,
     Slack refusing the answer) leaves it to be taken up again (`bot.recovery`); any other
-    failure is said as an error."""
-    with answering(engine=engine, event_id=_question_id(body)) as lease:
+    failure is said as an error. The working sign goes up at once; the question is claimed
+    and worked out in its turn (`AnswerSlots`: ANSWER_CONCURRENCY at once in a process)."""
+    thread_ts = _show_working(client, event)
+    with (
+        answer_slots.turn() as worked_out,
+        answering(engine=engine, event_id=_question_id(body)) as lease,
+    ):
         if lease is None:
             log.info("question %s is answered, or being answered elsewhere", _question_id(body))
             return
-        thread_ts = _show_working(client, event)
         answered = answer_in_thread(
             event,
             client,
@@ -317,6 +323,7 @@ def question(
             llm=llm,
             open_search=open_search,
             still_ours=lease.still_ours,
+            worked_out=worked_out,
         )
         lease.finish(answered)
 
@@ -333,12 +340,15 @@ def answer_in_thread(
     llm: LanguageModel | None,
     open_search: Callable[[], SolverSearch],
     still_ours: Callable[[], bool] = lambda: True,
+    worked_out: Callable[[], None] = lambda: None,
 ) -> bool:
     """Everything after the working sign, the same for a mention, a DM and a message in the
     assistant container: a team request, else the question service's answer in the thread.
     False when the store failed: nothing was posted, the question waits for `bot.recovery`;
     False too when ``still_ours`` (asked right before the answer is posted) says another
-    process has taken the question over: its answer is the one that counts."""
+    process has taken the question over: its answer is the one that counts. ``worked_out``
+    is called once the answer is worked out, before it is posted (the question leaves its
+    answering slot: a post waiting out Slack's rate limit holds none)."""
     channel = event["channel"]
     text = event.get("text", "")
     team_reply = answer_in_team_thread(
@@ -352,6 +362,7 @@ def answer_in_thread(
         open_search=open_search,
     )
     if team_reply is not None:
+        worked_out()
         if not still_ours():
             return False
         if team_reply.private:
@@ -397,6 +408,7 @@ def answer_in_thread(
         log.exception("answering a question failed")
         # Never silence, and never "no answer in the records" for what was an error.
         ending = Ending(build_answer_failed())
+    worked_out()
     if not still_ours():
         log.info("another process took this question over; its answer stands")
         return False
