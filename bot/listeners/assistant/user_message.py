@@ -123,5 +123,7 @@ def user_message(
             open_search=open_search,
             still_ours=lease.still_ours,
             worked_out=worked_out,
+            earlier_draft=lease.earlier_draft,
+            keep_draft=lease.note_draft,
         )
         lease.finish(answered)
