@@ -7,14 +7,21 @@ on chat.postMessage (Retry-After 1 s). For each it prints how many were acknowle
 and how fast, and how many were answered, answered twice or lost, with the time to answer.
 The store is a fresh SQLite file unless --database-url names a migrated, empty database.
 
-With --outage-postgres (a PostgreSQL server URL) a fourth scenario runs on a throwaway
-database of that server, reached through a proxy that cuts it (`standins.tcp_proxy`): 60
-questions over 45 s, the store gone from 5 s to 35 s, and 60 x 429 on chat.postMessage from
-the start. The sender does what Slack does with a request that is not acknowledged within
-3 s: delivers it again at once, after a minute and after five (X-Slack-Retry-Num).
+The restart scenario kills the store itself: a private PostgreSQL cluster the bench starts in a
+temporary folder (`standins.postgres_cluster`: initdb and pg_ctl on a free port, as the
+`postgres` user when run as root), stopped with `pg_ctl stop -m immediate` from 5 s to 35 s
+and started again (crash recovery), while 60 questions go out over 45 s with 60 x 429 on
+chat.postMessage from the start. The sender does what Slack does with a request that is not
+acknowledged within 3 s: delivers it again at once, after a minute and after five
+(X-Slack-Retry-Num). Without the binaries (--pg-bin, else /usr/lib/postgresql/*/bin or PATH)
+it says why and is skipped. A shared server is never stopped.
+
+With --outage-postgres (a PostgreSQL server URL) the same runs on a throwaway database of that
+server, reached through a proxy that cuts it (`standins.tcp_proxy`) instead of stopping it.
 Run from the repository root:
 
     .venv/bin/python -m bench.load
+    .venv/bin/python -m bench.load --only restart
     .venv/bin/python -m bench.load --only outage \
         --outage-postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 """
@@ -23,22 +30,25 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import tempfile
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from bot.journal import OutageJournal
 from bot.recovery import QuestionRecovery
 from standins.cluster import MEMBER_USER, add_cast, add_cast_profiles
+from standins.postgres_cluster import ClusterUnavailable, private_cluster
 from standins.slack import ApiCall, FakeSlack, RunningBot, SlackReply, bot_settings, running_bot
 from standins.tcp_proxy import CuttableProxy
 from storage import migrate
@@ -158,23 +168,42 @@ def ask_as_slack(
         out.append(Delivered(ts, started, first_status, acked))
 
 
+@dataclass
+class Outage:
+    """How a scenario takes the store away and brings it back, and what it says of it."""
+
+    name: str
+    cut: Callable[[], None]
+    restore: Callable[[], None]
+    describe: Callable[[], str]
+
+
+OUTAGE_HEADER = (
+    f"{'scenario':30} {'acked':>9} {'refused first':>13} {'never acked':>11} {'once':>5} "
+    f"{'twice':>6} {'lost':>5} {'tta p50':>8} {'tta p95':>8} {'tta max':>8} {'p95 acked 1st':>13}"
+)
+
+
 def run_outage(
-    bot: RunningBot, proxy: CuttableProxy, count: int = 60, spread: float = 45.0
+    bot: RunningBot, outage: Outage, count: int = 60, spread: float = 45.0
 ) -> dict[str, float]:
-    """``count`` questions over ``spread`` seconds; the store is cut from 5 s to 35 s."""
+    """``count`` questions over ``spread`` seconds; the store is away from 5 s to 35 s."""
     out: list[Delivered] = []
     lock = threading.Lock()
     begin = time.monotonic()
     stop_at = begin + spread + SLACK_RETRIES[1] + 5  # Slack's 5-minute retry is not waited for
     bot.fake.rate_limit("chat.postMessage", times=60, retry_after=1)
+    window: list[float] = []
 
-    def outage() -> None:
+    def go_away() -> None:
         time.sleep(5.0)
-        proxy.cut()
+        outage.cut()
+        window.append(time.monotonic() - begin)
         time.sleep(30.0)
-        proxy.restore()
+        outage.restore()
+        window.append(time.monotonic() - begin)
 
-    cutter = threading.Thread(target=outage)
+    cutter = threading.Thread(target=go_away)
     cutter.start()
     threads = []
     for n in range(count):
@@ -207,26 +236,61 @@ def run_outage(
     ]
     refused_first = sum(d.first_status != 200 for d in out)
     twice = sum(n > 1 for n in per_thread.values())
+    once = sum(n == 1 for n in per_thread.values())
     lost = len(acked_ts - set(per_thread))
     never_acked = count - len(acked_ts)
+    phases = Counter(sum(d.started - begin >= edge for edge in window) for d in out)
     print(
-        f"{'outage: ' + str(count) + ' over 45 s':26} {len(acked_ts):>4}/{count:<4} "
-        f"{refused_first:>13} {never_acked:>11} {len(per_thread):>8} {twice:>6} {lost:>5} "
+        f"{outage.name:30} {len(acked_ts):>4}/{count:<4} "
+        f"{refused_first:>13} {never_acked:>11} {once:>5} {twice:>6} {lost:>5} "
         f"{percentile(to_answer, 0.5) if to_answer else float('nan'):8.2f} "
         f"{percentile(to_answer, 0.95) if to_answer else float('nan'):8.2f} "
         f"{max(to_answer) if to_answer else float('nan'):8.2f} "
         f"{percentile(at_once, 0.95) if at_once else float('nan'):13.2f}"
     )
     print(
-        f"  store cut 5 s to 35 s after the first question ({proxy.refused} connections "
-        "refused); refused first: deliveries answered with an error or after 3 s, which Slack "
-        "delivers again (a question arriving with the store down is kept in the outage journal "
-        "and acknowledged, so none should be); never acked: not acknowledged "
-        "by Slack's one-minute retry; p95 acked 1st: time to answer of the questions "
-        "acknowledged at their first delivery (answered by the recovery if the outage caught "
-        "them mid-answer)."
+        f"  store away from {window[0]:.1f} s to {window[1]:.1f} s after the first question "
+        f"({outage.describe()}); questions sent before it {phases[0]}, while it was away "
+        f"{phases[1]}, after {phases[2]}"
     )
-    return {"acked": len(acked_ts), "answered": len(per_thread), "twice": twice, "lost": lost}
+    return {
+        "acked": len(acked_ts),
+        "answered": len(per_thread),
+        "once": once,
+        "twice": twice,
+        "lost": lost,
+    }
+
+
+OUTAGE_NOTE = (
+    "refused first: deliveries answered with an error or after 3 s, which Slack delivers again "
+    "(a question arriving with the store down is kept in the outage journal and acknowledged, "
+    "so none should be); never acked: not acknowledged by Slack's one-minute retry; once / "
+    "twice: answered once / more than once; lost: acknowledged and never answered; p95 acked "
+    "1st: time to answer of the questions acknowledged at their first delivery (answered by "
+    "the recovery if the outage caught them mid-answer)."
+)
+
+
+@contextmanager
+def bot_for_outage(engine: Engine) -> Iterator[RunningBot]:
+    """The server with its question recovery (sweeping every 2 s) and outage journal."""
+    fake = FakeSlack().start()
+    add_cast_profiles(fake)
+    try:
+        with (
+            tempfile.TemporaryDirectory() as data_dir,
+            running_bot(engine, fake, data_dir=Path(data_dir)) as bot,
+        ):
+            journal = OutageJournal.of(bot_settings(fake, data_dir=Path(data_dir)))
+            sweeper = QuestionRecovery(bot.server.app, engine, journal=journal, interval=2.0)
+            sweeper.start()
+            try:
+                yield bot
+            finally:
+                sweeper.stop()
+    finally:
+        fake.stop()
 
 
 @contextmanager
@@ -244,42 +308,70 @@ def throwaway_database(server_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-def outage_scenario(server_url: str) -> None:
+def quiet_outage_logs() -> None:
     # The outage's expected errors (each failed request and sweep logs its traceback) would
     # bury the figures; warnings and what the bench prints remain.
     logging.getLogger("bot.slack").setLevel(logging.CRITICAL)
     logging.getLogger("slack_bolt").setLevel(logging.CRITICAL)
+
+
+def outage_scenario(server_url: str) -> None:
+    """The store cut by a proxy in front of a throwaway database of a shared server."""
+    quiet_outage_logs()
     with throwaway_database(server_url) as url:
         direct = make_engine(url)
         migrate.upgrade(direct)
         add_cast(direct)
         real = make_url(url)
-        fake = FakeSlack().start()
-        add_cast_profiles(fake)
         with CuttableProxy(real.host or "127.0.0.1", real.port or 5432) as proxy:
             behind = real.set(host="127.0.0.1", port=proxy.port)
             engine = make_engine(behind.render_as_string(hide_password=False))
             try:
-                with (
-                    tempfile.TemporaryDirectory() as data_dir,
-                    running_bot(engine, fake, data_dir=Path(data_dir)) as bot,
-                ):
-                    journal = OutageJournal.of(bot_settings(fake, data_dir=Path(data_dir)))
-                    sweeper = QuestionRecovery(
-                        bot.server.app, engine, journal=journal, interval=2.0
-                    ).start()
+                with bot_for_outage(engine) as bot:
                     print(f"store: {real.render_as_string()} through a cuttable proxy")
-                    print(
-                        f"{'scenario':26} {'acked':>9} {'refused first':>13} "
-                        f"{'never acked':>11} {'answered':>8} {'twice':>6} {'lost':>5} "
-                        f"{'tta p50':>8} {'tta p95':>8} {'tta max':>8} {'p95 acked 1st':>13}"
+                    print(OUTAGE_HEADER)
+                    run_outage(
+                        bot,
+                        Outage(
+                            "outage: 60 over 45 s (proxy)",
+                            proxy.cut,
+                            proxy.restore,
+                            lambda: f"proxy cut, {proxy.refused} connections refused",
+                        ),
                     )
-                    run_outage(bot, proxy)
-                    sweeper.stop()
+                    print(OUTAGE_NOTE)
             finally:
-                fake.stop()
                 engine.dispose()
                 direct.dispose()
+
+
+def restart_scenario(bin_dir: str = "") -> None:
+    """The store itself killed (`pg_ctl stop -m immediate`) for 30 s and started again: a
+    private cluster the bench runs in a temporary folder, never a shared server."""
+    try:
+        with private_cluster(bin_dir) as cluster:
+            quiet_outage_logs()
+            engine = make_engine(cluster.url)
+            try:
+                migrate.upgrade(engine)
+                add_cast(engine)
+                with bot_for_outage(engine) as bot:
+                    print(f"store: a private PostgreSQL cluster in {cluster.folder}")
+                    print(OUTAGE_HEADER)
+                    run_outage(
+                        bot,
+                        Outage(
+                            "restart: 60 over 45 s",
+                            cluster.stop_immediately,
+                            cluster.start,
+                            lambda: "pg_ctl stop -m immediate, then pg_ctl start",
+                        ),
+                    )
+                    print(OUTAGE_NOTE)
+            finally:
+                engine.dispose()
+    except ClusterUnavailable as exc:
+        print(f"restart scenario skipped: no private PostgreSQL cluster here ({exc})")
 
 
 def _answers(bot: RunningBot) -> list[ApiCall]:
@@ -295,22 +387,43 @@ def main(argv: list[str] | None = None) -> None:
         "--outage-postgres",
         default="",
         help="a PostgreSQL server URL: also run the store-outage scenario on a throwaway "
-        "database there",
+        "database there, through a proxy that cuts it",
     )
     parser.add_argument(
-        "--only", choices=["load", "outage"], default="", help="run one part of the bench"
+        "--answer-concurrency",
+        type=int,
+        default=None,
+        help="questions worked out at once in the load scenarios (default: the setting "
+        "ANSWER_CONCURRENCY; 0: unbounded)",
+    )
+    parser.add_argument(
+        "--pg-bin",
+        default="",
+        help="the folder of initdb and pg_ctl for the restart scenario's private cluster",
+    )
+    parser.add_argument(
+        "--only",
+        choices=["load", "restart", "outage"],
+        default="",
+        help="run one part of the bench",
     )
     args = parser.parse_args(argv)
-    if args.only != "outage":
-        load_scenarios(args.database_url)
-    if args.outage_postgres and args.only != "load":
-        outage_scenario(args.outage_postgres)
-    elif args.only == "outage":
+    if args.only == "outage" and not args.outage_postgres:
         parser.error("--only outage needs --outage-postgres")
+    if args.only in ("", "load"):
+        load_scenarios(args.database_url, args.answer_concurrency)
+    if args.only in ("", "restart"):
+        restart_scenario(args.pg_bin)
+    if args.outage_postgres and args.only in ("", "outage"):
+        outage_scenario(args.outage_postgres)
 
 
-def load_scenarios(database_url: str) -> None:
-
+def load_scenarios(database_url: str, answer_concurrency: int | None = None) -> None:
+    """The burst, the spread and the 429 storm; ``answer_concurrency`` overrides the setting
+    (ANSWER_CONCURRENCY; 0: unbounded, as before it existed)."""
+    settings: dict[str, Any] = (
+        {} if answer_concurrency is None else {"answer_concurrency": answer_concurrency}
+    )
     with tempfile.TemporaryDirectory() as folder:
         url = database_url or f"sqlite:///{Path(folder) / 'bench.db'}"
         engine = make_engine(url)
@@ -319,9 +432,13 @@ def load_scenarios(database_url: str) -> None:
         fake = FakeSlack().start()
         add_cast_profiles(fake)
         try:
-            with running_bot(engine, fake) as bot:
+            with running_bot(engine, fake, **settings) as bot:
                 sweeper = QuestionRecovery(bot.server.app, engine, interval=2.0).start()
-                print(f"store: {engine.url.render_as_string()}")
+                print(
+                    f"store: {engine.url.render_as_string()}; answer concurrency "
+                    f"{bot_settings(fake, **settings).answer_concurrency} (0: unbounded); "
+                    f"load average {os.getloadavg()[0]:.1f}"
+                )
                 print(
                     f"{'scenario':26} {'acked':>9} {'ack max':>7} {'ack p95':>7} {'>=3 s':>6} "
                     f"{'answered':>8} {'twice':>6} {'lost':>5} {'tta p50':>8} {'tta p95':>8}"
@@ -331,6 +448,7 @@ def load_scenarios(database_url: str) -> None:
                 fake.rate_limit("chat.postMessage", times=60, retry_after=1)
                 run_scenario(bot, "20 in a storm of 60 x 429", 20, spread=0, wait=200)
                 sweeper.stop()
+                print(f"load average at the end {os.getloadavg()[0]:.1f}")
                 print(
                     "ack: seconds until the HTTP answer (Slack's limit: 3 s); tta: seconds from "
                     "sending a question until its answer was posted; twice: answered more "

@@ -31,7 +31,8 @@ RATE_LIMIT_RETRIES = 3
 # Bolt runs every listener, and acknowledges every request, on these threads; the slow work
 # after an ack (searches, the language model) runs on them too. Bolt's default of 5 would let
 # five answers being written hold back the next button's acknowledgement past Slack's 3 s;
-# the language model's own cap (LLM_MAX_CONCURRENT) keeps most of these free.
+# at most ANSWER_CONCURRENCY questions are worked out at once (`BotDeps.answering`), so the
+# others wait here without taking the GIL from the acknowledgements.
 LISTENER_THREADS = 64
 WEB_API_TIMEOUT = 10
 SERVER_ERROR_RETRIES = 3
@@ -67,7 +68,7 @@ def build_app(
     """
     if llm is None:
         llm = LanguageModel.from_settings(settings, engine)
-    deps = BotDeps(settings=settings, engine=engine, search=search, llm=llm)
+    deps = BotDeps.of(settings, engine, search=search, llm=llm)
     app = App(
         name="scic-bot",
         # The token travels in the client (with our base URL and retry rules), not beside it.

@@ -1,10 +1,11 @@
 """Cross-cutting rules run on every request before a listener sees it.
 
 Order matters: the bot's dependencies go into Bolt's context first (listeners take them by
-name: ``settings``, ``engine``, ``llm``, ``open_search``), then other bots are dropped, then
-Slack's retried events and replayed commands and interactions (before anything is looked
-up twice). Nothing here is slow: who the Slack user is (``viewer``) is looked up only after
-the acknowledgement, by the listener wrappers in `bot.listeners.strangers`.
+name: ``settings``, ``engine``, ``llm``, ``open_search``, ``answer_slots``), then other bots
+are dropped, then Slack's retried events and replayed commands and interactions (before
+anything is looked up twice). Nothing here is slow: who the Slack user is (``viewer``) is
+looked up only after the acknowledgement, by the listener wrappers in
+`bot.listeners.strangers`.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ def provide_dependencies(deps: BotDeps) -> Callable[..., None]:
         context["settings"] = deps.settings
         context["engine"] = deps.engine
         context["llm"] = deps.llm
+        context["answer_slots"] = deps.answering
         # Opened on first use (a search right after an import waits for the index then).
         context["open_search"] = deps.solver_search
         next()

@@ -78,6 +78,14 @@ class Settings(BaseSettings):
         le=64,
         description="Model calls one process makes at once; more wait (a few seconds at most).",
     )
+    answer_concurrency: int = Field(
+        default=4,
+        ge=0,
+        le=64,
+        description="Questions one process works out at once (understanding, search, the "
+        "model's text; at least LLM_MAX_CONCURRENT with a model); more wait their turn, "
+        "recorded, so that acknowledgements stay fast under a burst; 0: no bound.",
+    )
     llm_question_budget: float = Field(
         default=30,
         gt=0,

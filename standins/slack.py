@@ -78,6 +78,8 @@ class ApiCall:
     refused: bool = False
     # The HTTP status the stand-in answered with (0 until it has answered).
     status: int = 0
+    # The body it answered with (a posted message's ts, for one).
+    answer: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -151,6 +153,11 @@ class FakeSlack:
         """Every call of ``method`` answers ok=false with ``error`` (e.g. not_in_channel)."""
         with self._lock:
             self._errors[method] = error
+
+    def heal(self, method: str) -> None:
+        """Calls of ``method`` succeed again (undoes `fail`)."""
+        with self._lock:
+            self._errors.pop(method, None)
 
     def calls_to(self, *methods: str) -> list[ApiCall]:
         with self._lock:
@@ -266,7 +273,7 @@ class FakeSlack:
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         call = ApiCall(method, args, time.monotonic())
         status, body, headers = self._respond(call)
-        call.status = status
+        call.status, call.answer = status, body
         return status, body, headers
 
     def _respond(self, call: ApiCall) -> tuple[int, dict[str, Any], dict[str, str]]:

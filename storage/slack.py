@@ -97,6 +97,22 @@ def release_question_claim(*, session: Session, event_id: str, held_until: datet
     return _change_unanswered(session, event_id, held_until, claimed_until=None)
 
 
+def note_question_draft(*, session: Session, event_id: str, ts: str) -> None:
+    """Keep the message (``ts``) an answer to the unanswered question is being written in."""
+    session.execute(
+        update(SlackEventReceipt)
+        .where(SlackEventReceipt.event_id == event_id, SlackEventReceipt.answered_at.is_(None))
+        .values(draft_ts=ts)
+    )
+
+
+def question_draft(*, session: Session, event_id: str) -> str | None:
+    """The message an earlier attempt at the question's answer was written in, if any."""
+    return session.scalar(
+        select(SlackEventReceipt.draft_ts).where(SlackEventReceipt.event_id == event_id)
+    )
+
+
 def waiting_questions(
     *, session: Session, received_before: datetime, now: datetime, limit: int
 ) -> list[tuple[str, str, datetime]]:

@@ -29,3 +29,7 @@ class SlackEventReceipt(Base):
     body: Mapped[str | None] = mapped_column(Text, default=None)
     claimed_until: Mapped[datetime | None] = mapped_column(default=None)
     answered_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The message an answer to the question was being written in (Slack's ts), so that the
+    # attempt that answers it after a failure finishes that message instead of leaving it
+    # "working..." above a second one.
+    draft_ts: Mapped[str | None] = mapped_column(String(32), default=None)

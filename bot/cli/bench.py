@@ -170,15 +170,23 @@ def bench_load(
             "database there (through a proxy the bench cuts)."
         ),
     ] = "",
-    only: Annotated[str, typer.Option(help="load or outage: run one part only.")] = "",
+    pg_bin: Annotated[
+        str,
+        typer.Option(
+            help="The folder of initdb and pg_ctl for the restart scenario's private "
+            "PostgreSQL cluster (default: /usr/lib/postgresql/*/bin, else PATH)."
+        ),
+    ] = "",
+    only: Annotated[str, typer.Option(help="load, restart or outage: run one part only.")] = "",
 ) -> None:
-    """Signed questions through the real server under load, a 429 storm and a store outage:
-    acks, answers, answered twice, lost."""
+    """Signed questions through the real server under load, a 429 storm, a private PostgreSQL
+    killed and restarted, and a store outage: acks, answers, answered twice, lost."""
     from bench import load
 
-    if only not in ("", "load", "outage"):
-        fail(f"--only must be load or outage, not {only!r}")
+    if only not in ("", "load", "restart", "outage"):
+        fail(f"--only must be load, restart or outage, not {only!r}")
     if only == "outage" and not outage_postgres:
         fail("--only outage needs --outage-postgres")
     args = ["--outage-postgres", outage_postgres] if outage_postgres else []
+    args += ["--pg-bin", pg_bin] if pg_bin else []
     load.main([*args, *(["--only", only] if only else [])])

@@ -20,6 +20,8 @@ from storage.slack import (
     claim_question,
     forget_events_before,
     mark_question_answered,
+    note_question_draft,
+    question_draft,
     record_event_once,
     release_question_claim,
     renew_question_claim,
@@ -66,8 +68,18 @@ class QuestionLease:
     again by the recovery), and a failed one is let go at once for the recovery to take up.
     """
 
-    def __init__(self, engine: Engine, event_id: str | None, held_until: datetime | None):
+    def __init__(
+        self,
+        engine: Engine,
+        event_id: str | None,
+        held_until: datetime | None,
+        *,
+        earlier_draft: str | None = None,
+    ):
         self.engine, self.event_id, self.held_until = engine, event_id, held_until
+        #: The message an earlier attempt at this answer was written in (Slack's ts): the
+        #: answer is finished there rather than under it.
+        self.earlier_draft = earlier_draft
         self._lock = threading.Lock()
         self._lost = False
         self._outcome: bool | None = None
@@ -98,6 +110,17 @@ class QuestionLease:
             return
         self._outcome = answered
         self._wake.set()
+
+    def note_draft(self, ts: str) -> None:
+        """Keep the message the answer is being written in, for an attempt after a failure
+        to finish (best effort: without the store, a retry posts a message of its own)."""
+        if self.event_id is None or self.held_until is None:
+            return
+        try:
+            with session_scope(self.engine) as session:
+                note_question_draft(session=session, event_id=self.event_id, ts=ts)
+        except STORE_ERRORS as exc:
+            log.info("could not keep the draft of %s (%s)", self.event_id, type(exc).__name__)
 
     def _renew(self) -> bool:
         with self._lock:
@@ -182,10 +205,13 @@ def answering(*, engine: Engine, event_id: str | None) -> Iterator[QuestionLease
     until = now + ANSWER_LEASE
     with session_scope(engine) as session:
         claim = claim_question(session=session, event_id=event_id, now=now, until=until)
+        draft = question_draft(session=session, event_id=event_id) if claim == "taken" else None
     if claim == "held":
         yield None
         return
-    lease = QuestionLease(engine, event_id, until if claim == "taken" else None)
+    lease = QuestionLease(
+        engine, event_id, until if claim == "taken" else None, earlier_draft=draft
+    )
     try:
         yield lease
     finally:

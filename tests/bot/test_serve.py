@@ -10,18 +10,26 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import chromadb
 import pytest
+import time_machine
 from sqlalchemy import Engine
 
 from bot import serve
+from bot.listeners.events import questions
+from bot.recovery import RETRY_AFTER, QuestionRecovery
 from bot.serve import SlackHTTPServer, index_check, run, store_check
+from bot.services import slack_events
+from bot.services.questions.asking import reply_to
+from bot.services.slack_events import unanswered_questions
 from bot.settings import Settings, SettingsError
-from standins.cluster import STAFF_USER, link_cast_to_slack
+from standins.cluster import MEMBER_USER, STAFF_USER, Cast, link_cast_to_slack
 from standins.search import FakeEmbedder, fresh_search
-from standins.slack import FakeSlack, RunningBot, bot_settings, modal_values
+from standins.slack import FakeSlack, RunningBot, bot_settings, modal_values, running_bot
 from storage.db import make_engine
 
 ACK_LIMIT = 3.0
@@ -236,6 +244,54 @@ def test_fifty_concurrent_mentions_are_all_acknowledged_and_answered_once(
     # One answer in each question's thread, none twice.
     threads_answered = [c.args["thread_ts"] for c in bot.fake.calls_to("chat.postMessage")]
     assert len(threads_answered) == len(set(threads_answered)) == 50
+
+
+def test_questions_beyond_the_answering_slots_wait_their_turn_and_are_all_answered_once(
+    engine: Engine,
+    fake_slack: FakeSlack,
+    cast: Cast,
+    clock: time_machine.Traveller,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A burst is worked out ANSWER_CONCURRENCY questions at a time (the rest would take the
+    GIL and SQLite's write lock from the acknowledgements); those waiting are acknowledged at
+    once and answered in turn, once, even when the recovery takes up those that waited long."""
+    monkeypatch.setattr(slack_events, "RENEW_EVERY", timedelta(seconds=0.05))
+    working, most, lock, release = 0, 0, threading.Lock(), threading.Event()
+
+    def counted(**kwargs: Any) -> Any:
+        nonlocal working, most
+        with lock:
+            working += 1
+            most = max(most, working)
+        try:
+            release.wait(20)
+            return reply_to(**kwargs)
+        finally:
+            with lock:
+                working -= 1
+
+    monkeypatch.setattr(questions, "reply_to", counted)
+    with running_bot(engine, fake_slack, answer_concurrency=2) as bot:
+        acks = [bot.sender.message(MEMBER_USER, f"who can do ice roads? ({n})") for n in range(6)]
+        assert all(a.status == 200 and a.seconds < ACK_LIMIT for a in acks)
+        bot.fake.wait_for_method("reactions.add", count=6, timeout=20)  # all six started
+        time.sleep(0.5)
+        assert most == 2  # four wait for a slot
+        clock.shift(timedelta(minutes=3))
+        # The two being worked out are held by their heartbeats; the four waiting have claimed
+        # nothing yet, and the recovery hands them to the app again.
+        deadline = time.monotonic() + 10
+        while len(unanswered_questions(engine=engine, older_than=RETRY_AFTER)) != 4:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert QuestionRecovery(bot.server.app, engine).sweep() == 4
+        release.set()
+        bot.fake.wait_for_method("chat.postMessage", count=6, timeout=60)
+        bot.fake.settle(quiet=0.5)
+        answered = [c.args["thread_ts"] for c in bot.fake.calls_to("chat.postMessage")]
+        assert len(answered) == len(set(answered)) == 6
+    assert most == 2
 
 
 def test_the_address_is_loopback_unless_host_says_otherwise() -> None:

@@ -6,11 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
+from storage import clock
 from storage.db import session_scope
 from storage.slack import (
     claim_question,
     forget_events_before,
     mark_question_answered,
+    note_question_draft,
+    question_draft,
     record_event_once,
     renew_question_claim,
 )
@@ -84,3 +87,19 @@ def test_a_claim_is_renewed_and_marked_only_by_its_holder(engine: Engine) -> Non
         assert claim_question(session=session, event_id="EvX", now=later, until=later) == (
             "unrecorded"
         )
+
+
+def test_the_draft_of_an_unanswered_question_is_kept_for_the_next_attempt(engine: Engine) -> None:
+    now = clock.now()
+    with session_scope(engine) as session:
+        record_event_once(session=session, event_id="EvDRAFT", received_at=now, body="{}")
+        assert question_draft(session=session, event_id="EvDRAFT") is None
+        note_question_draft(session=session, event_id="EvDRAFT", ts="1760000000.000100")
+    with session_scope(engine) as session:
+        assert question_draft(session=session, event_id="EvDRAFT") == "1760000000.000100"
+        mark_question_answered(session=session, event_id="EvDRAFT", at=now)
+        # Answered: a late attempt's draft is not noted over the answer's message.
+        note_question_draft(session=session, event_id="EvDRAFT", ts="1760000000.000200")
+    with session_scope(engine) as session:
+        assert question_draft(session=session, event_id="EvDRAFT") == "1760000000.000100"
+        assert question_draft(session=session, event_id="EvNEVER") is None

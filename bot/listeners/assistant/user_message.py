@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
 from bot.blocks.assistant import assistant_status, thread_title
+from bot.deps import AnswerSlots
 from bot.listeners.events.questions import WORKING_REACTION, answer_in_thread
 from bot.listeners.strangers import people_only
 from bot.services.identity import Viewer
@@ -97,9 +98,14 @@ def user_message(
     engine: Engine,
     llm: LanguageModel | None,
     open_search: Callable[[], SolverSearch],
+    answer_slots: AnswerSlots,
 ) -> None:
-    # Kept before the ack like a DM's question (bot.recovery): held once, marked when answered.
-    with answering(engine=engine, event_id=_event_id(body)) as lease:
+    # Kept before the ack like a DM's question (bot.recovery): held once, marked when answered,
+    # worked out in its turn (the status goes up once it is claimed: it stays until answered).
+    with (
+        answer_slots.turn() as worked_out,
+        answering(engine=engine, event_id=_event_id(body)) as lease,
+    ):
         if lease is None:
             return
         thread_ts = str(event["thread_ts"])
@@ -116,5 +122,8 @@ def user_message(
             llm=llm,
             open_search=open_search,
             still_ours=lease.still_ours,
+            worked_out=worked_out,
+            earlier_draft=lease.earlier_draft,
+            keep_draft=lease.note_draft,
         )
         lease.finish(answered)

@@ -34,6 +34,7 @@ from bot.blocks.answers import (
 )
 from bot.blocks.common import escape
 from bot.blocks.messages import build_answer_failed
+from bot.deps import AnswerSlots
 from bot.listeners.events.team_thread import answer_in_team_thread
 from bot.listeners.strangers import people_only
 from bot.services.identity import Viewer
@@ -84,12 +85,28 @@ DRAFT_PACE = DraftPace(60 / 45)
 
 class DraftMessage:
     """The message the written answer grows in: posted when the model starts writing,
-    updated at most every UPDATE_INTERVAL seconds, replaced by the final answer."""
+    updated at most every UPDATE_INTERVAL seconds, replaced by the final answer.
 
-    def __init__(self, client: WebClient, channel: str, thread_ts: str, language: str) -> None:
+    ``earlier``: the message an earlier attempt at this answer was written in (it failed, and
+    the question was taken up again): this attempt writes and finishes its answer there, so
+    no unfinished draft is left above the answer. ``on_posted`` hears the ts of a message
+    posted for the answer, for a later attempt to find."""
+
+    def __init__(
+        self,
+        client: WebClient,
+        channel: str,
+        thread_ts: str,
+        language: str,
+        *,
+        earlier: str | None = None,
+        on_posted: Callable[[str], None] = lambda ts: None,
+    ) -> None:
         self.client, self.channel, self.thread_ts = client, channel, thread_ts
         self.language = language
-        self.ts: str | None = None
+        self.ts: str | None = earlier
+        self.on_posted = on_posted
+        self._restart = earlier is not None
         self._last = 0.0
 
     def show(self, text: str) -> None:
@@ -98,6 +115,17 @@ class DraftMessage:
                 channel=self.channel, thread_ts=self.thread_ts, **build_working(self.language)
             )
             self.ts, self._last = str(posted["ts"]), time.monotonic()
+            self.on_posted(self.ts)
+            return
+        if self._restart:
+            # The earlier attempt's text may have been cut short: working again, from the start.
+            self._restart, self._last = False, time.monotonic()
+            try:
+                self.client.chat_update(
+                    channel=self.channel, ts=self.ts, **build_working(self.language)
+                )
+            except Exception as exc:
+                log.info("could not restart the earlier draft: %s", exc)
             return
         if time.monotonic() - self._last < UPDATE_INTERVAL or not DRAFT_PACE.take():
             return
@@ -151,10 +179,11 @@ class StreamedMessage:
         *,
         recipient_user_id: str,
         recipient_team_id: str | None,
+        on_posted: Callable[[str], None] = lambda ts: None,
     ) -> None:
         self.client, self.channel, self.thread_ts = client, channel, thread_ts
         self.recipient_user_id, self.recipient_team_id = recipient_user_id, recipient_team_id
-        self.draft = DraftMessage(client, channel, thread_ts, language)
+        self.draft = DraftMessage(client, channel, thread_ts, language, on_posted=on_posted)
         self.stream: ChatStream | None = None
         #: The (escaped) text handed to the stream so far, sent or still in its buffer.
         self.sent = ""
@@ -198,6 +227,8 @@ class StreamedMessage:
                 log.info("Slack refused more of the streamed answer: %s", exc)
                 self.broken = True
             return
+        if first and stream.ts is not None:
+            self.draft.on_posted(stream.ts)
         self.sent = ready
 
     def finish(self, ending: Ending) -> None:
@@ -296,16 +327,21 @@ def question(
     engine: Engine,
     llm: LanguageModel | None,
     open_search: Callable[[], SolverSearch],
+    answer_slots: AnswerSlots,
 ) -> None:
     """Answer once: the delivery is held (in any process) while the work goes on and marked
     answered after it (`slack_events.answering`). A failure that retrying mends (the store,
     Slack refusing the answer) leaves it to be taken up again (`bot.recovery`); any other
-    failure is said as an error."""
-    with answering(engine=engine, event_id=_question_id(body)) as lease:
+    failure is said as an error. The working sign goes up at once; the question is claimed
+    and worked out in its turn (`AnswerSlots`: ANSWER_CONCURRENCY at once in a process)."""
+    thread_ts = _show_working(client, event)
+    with (
+        answer_slots.turn() as worked_out,
+        answering(engine=engine, event_id=_question_id(body)) as lease,
+    ):
         if lease is None:
             log.info("question %s is answered, or being answered elsewhere", _question_id(body))
             return
-        thread_ts = _show_working(client, event)
         answered = answer_in_thread(
             event,
             client,
@@ -317,6 +353,9 @@ def question(
             llm=llm,
             open_search=open_search,
             still_ours=lease.still_ours,
+            worked_out=worked_out,
+            earlier_draft=lease.earlier_draft,
+            keep_draft=lease.note_draft,
         )
         lease.finish(answered)
 
@@ -333,12 +372,17 @@ def answer_in_thread(
     llm: LanguageModel | None,
     open_search: Callable[[], SolverSearch],
     still_ours: Callable[[], bool] = lambda: True,
+    worked_out: Callable[[], None] = lambda: None,
+    earlier_draft: str | None = None,
+    keep_draft: Callable[[str], None] = lambda ts: None,
 ) -> bool:
     """Everything after the working sign, the same for a mention, a DM and a message in the
     assistant container: a team request, else the question service's answer in the thread.
     False when the store failed: nothing was posted, the question waits for `bot.recovery`;
     False too when ``still_ours`` (asked right before the answer is posted) says another
-    process has taken the question over: its answer is the one that counts."""
+    process has taken the question over: its answer is the one that counts. ``worked_out``
+    is called once the answer is worked out, before it is posted (the question leaves its
+    answering slot: a post waiting out Slack's rate limit holds none)."""
     channel = event["channel"]
     text = event.get("text", "")
     team_reply = answer_in_team_thread(
@@ -352,6 +396,7 @@ def answer_in_thread(
         open_search=open_search,
     )
     if team_reply is not None:
+        worked_out()
         if not still_ours():
             return False
         if team_reply.private:
@@ -371,9 +416,13 @@ def answer_in_thread(
             language,
             recipient_user_id=event["user"],
             recipient_team_id=team_id,
+            on_posted=keep_draft,
         )
-        if settings.slack_streaming
-        else DraftMessage(client, channel, thread_ts, language)
+        if settings.slack_streaming and earlier_draft is None
+        # A failed attempt's message is edited into the answer (a stream cannot be resumed).
+        else DraftMessage(
+            client, channel, thread_ts, language, earlier=earlier_draft, on_posted=keep_draft
+        )
     )
     try:
         reply = reply_to(
@@ -397,6 +446,7 @@ def answer_in_thread(
         log.exception("answering a question failed")
         # Never silence, and never "no answer in the records" for what was an error.
         ending = Ending(build_answer_failed())
+    worked_out()
     if not still_ours():
         log.info("another process took this question over; its answer stands")
         return False

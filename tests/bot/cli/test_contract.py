@@ -91,7 +91,7 @@ GARBLED: dict[tuple[str, ...], list[tuple[list[str], str]]] = {
     ("bench", "load"): [
         (["fast"], EXTRA),
         (["--only", "outage"], "--only outage needs --outage-postgres"),
-        (["--only", "all"], "--only must be load or outage"),
+        (["--only", "all"], "--only must be load, restart or outage"),
     ],
     ("bench", "ack"): [(["--requests", "0"], "greater than or equal to 1")],
     ("bench", "digest"): [(["--subscribers", "all"], NOT_INT)],

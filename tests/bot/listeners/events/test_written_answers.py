@@ -8,9 +8,11 @@ import itertools
 import json
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGenerationChunk
@@ -18,6 +20,7 @@ from sqlalchemy import Engine, select
 
 from bot import ids
 from bot.listeners.events import questions
+from bot.recovery import QuestionRecovery
 from bot.services.llm import LanguageModel
 from standins.cluster import LONER_USER, MEMBER_USER, STAFF_USER, Cast
 from standins.openai_server import ChatRequest, FakeOpenAI
@@ -425,3 +428,32 @@ def test_an_answer_slack_will_not_update_is_posted_instead(
     assert posts[0].args["text"] != posts[1].args["text"]
     assert posts[1].args["thread_ts"] == posts[0].args["thread_ts"]
     assert any(b.get("type") == "actions" for b in posts[1].args["blocks"])
+
+
+@SQLITE_ONLY
+def test_an_answer_taken_up_again_is_finished_in_the_failed_attempt_s_draft(
+    engine: Engine,
+    fake_slack: FakeSlack,
+    cast: Cast,
+    server: FakeOpenAI,
+    clock: time_machine.Traveller,
+) -> None:
+    """Slack refused the finished answer (in place and posted anew) after the draft went up:
+    the recovery's attempt writes the answer into that draft, not into a second message
+    under a draft left saying "working..." for good."""
+    fake_slack.server_error("chat.update", times=4)  # the final update and its 3 retries
+    with llm_bot(engine, fake_slack, server) as bot:
+        bot.sender.message(ASKER, QUESTION)
+        (draft,) = bot.fake.wait_for_method("chat.postMessage")
+        fake_slack.fail("chat.postMessage", "fatal_error")  # posting the answer anew fails too
+        bot.fake.wait_for_method("chat.postMessage", count=2, timeout=15)
+        bot.fake.settle(quiet=1.0)
+        fake_slack.heal("chat.postMessage")
+        clock.shift(timedelta(minutes=3))
+        assert QuestionRecovery(bot.server.app, engine).sweep() == 1
+        final = finished(bot, timeout=10)
+        bot.fake.settle(quiet=1.0)
+    posted = [c for c in fake_slack.calls_to("chat.postMessage") if c.answer.get("ok")]
+    assert posted == [draft]  # the first attempt's draft is the only message in the thread
+    assert final.args["ts"] == draft.answer["ts"]
+    assert "Arctic Sense Oy builds structural health monitoring" in texts(final)
