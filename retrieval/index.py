@@ -33,7 +33,8 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,8 +143,8 @@ class LexicalView:
     record_ids: dict[str, list[str]]
 
 
-#: The metadata keys of records, each set kept once (a record holds its values only).
-_KEY_SETS: dict[tuple[str, ...], tuple[str, ...]] = {}
+#: Each set of metadata keys, once: key -> position of its value in a record's values.
+_KEY_SETS: dict[tuple[str, ...], dict[str, int]] = {}
 
 
 def _shared(value: MetadataValue) -> MetadataValue:
@@ -158,15 +159,19 @@ class KeptRecord:
     Kept compactly, as a process keeps a whole 10,000-member collection (~130,000 records):
     the metadata's keys once per set of keys and its texts once per process, so a record
     costs its vector, its text and a tuple of references (~2.4 kB instead of ~7.9 kB as
-    Chroma hands it over). ``metadata`` is built for each reader, who may not change it.
+    Chroma hands it over). ``metadata`` is a dict built for its reader; `field` and `view`
+    read the values without building one.
     """
 
-    __slots__ = ("_keys", "_values", "document", "vector")
+    __slots__ = ("_positions", "_values", "document", "vector")
 
     def __init__(self, document: str, metadata: Mapping[str, MetadataValue], vector: Any) -> None:
         # Sorted: Chroma hands each record's keys over in an order of its own.
         keys = tuple(sorted(sys.intern(k) for k in metadata))
-        self._keys = _KEY_SETS.setdefault(keys, keys)
+        positions = _KEY_SETS.get(keys)
+        if positions is None:
+            positions = _KEY_SETS.setdefault(keys, {k: n for n, k in enumerate(keys)})
+        self._positions = positions
         self._values = tuple(_shared(metadata[k]) for k in keys)
         self.document = document
         #: its row of the embedding matrix (a placeholder in a lexical-only index)
@@ -174,7 +179,35 @@ class KeptRecord:
 
     @property
     def metadata(self) -> dict[str, MetadataValue]:
-        return dict(zip(self._keys, self._values, strict=True))
+        return dict(zip(self._positions, self._values, strict=True))
+
+    def field(self, key: str) -> MetadataValue:
+        """The value of one metadata key (KeyError when the record has none)."""
+        return self._values[self._positions[key]]
+
+    def view(self) -> Mapping[str, MetadataValue]:
+        """The metadata as a read-only mapping, for a filter's test."""
+        return _MetadataView(self._positions, self._values)
+
+
+class _MetadataView(Mapping[str, MetadataValue]):
+    __slots__ = ("_positions", "_values")
+
+    def __init__(self, positions: dict[str, int], values: tuple[MetadataValue, ...]) -> None:
+        self._positions = positions
+        self._values = values
+
+    def __getitem__(self, key: str) -> MetadataValue:
+        return self._values[self._positions[key]]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._positions
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._positions)
+
+    def __len__(self) -> int:
+        return len(self._positions)
 
 
 class RecordCache:
@@ -365,6 +398,8 @@ class PassageIndex:
         self._lexical_revision: str | None = None
         #: the records questions score, kept between questions (see RECORDS_KEPT)
         self.records = RecordCache()
+        #: the revision a thread's question reads under (`one_revision`)
+        self._pinned = threading.local()
 
     @property
     def dense(self) -> bool:
@@ -623,14 +658,13 @@ class PassageIndex:
                     if len(found) >= n:
                         break
                     record = records.get(rid)  # None: deleted since the search
-                    if record is not None and keep(record.metadata):
-                        meta = record.metadata
+                    if record is not None and keep(record.view()):
                         found.append(
                             DenseHit(
                                 id=rid,
-                                passage_id=str(meta["parent"]),
-                                owner=str(meta["owner"]),
-                                level=str(meta["level"]),
+                                passage_id=str(record.field("parent")),
+                                owner=str(record.field("owner")),
+                                level=str(record.field("level")),
                                 similarity=1.0 - float(dist),
                             )
                         )
@@ -679,7 +713,7 @@ class PassageIndex:
                 )
             records = self.read(ids)
         kept = [
-            rid for rid in ids if rid in records and (test is None or test(records[rid].metadata))
+            rid for rid in ids if rid in records and (test is None or test(records[rid].view()))
         ]
         rows = {
             "ids": kept,
@@ -711,7 +745,7 @@ class PassageIndex:
             by_owner: dict[str, list[str]] = {}
             for rid in ids:
                 if rid in records:
-                    by_owner.setdefault(str(records[rid].metadata["owner"]), []).append(rid)
+                    by_owner.setdefault(str(records[rid].field("owner")), []).append(rid)
             self.records.put_owner_ids({o: by_owner.get(o, []) for o in unlisted}, revision)
         return ids, records
 
@@ -827,9 +861,9 @@ class PassageIndex:
                 clause = _and({"level": "passage"}, {"owner": {"$in": group}}, where)
                 records = self.read(self.collection.get(where=clause, include=[])["ids"]).values()
             out.update(
-                str(r.metadata["owner"])
+                str(r.field("owner"))
                 for r in records
-                if r.metadata["level"] == "passage" and (test is None or test(r.metadata))
+                if r.field("level") == "passage" and (test is None or test(r.view()))
             )
             if enough is not None and len(out) >= enough:
                 break
@@ -878,7 +912,23 @@ class PassageIndex:
             ids=["revision"], embeddings=[[1.0]], metadatas=[{"rev": uuid.uuid4().hex}]
         )
 
+    @contextmanager
+    def one_revision(self) -> Iterator[None]:
+        """Within: the collection's revision is read once, not before each read (a Chroma
+        call each, 3-4 a question). For one question's reads: a write by another process
+        meanwhile is seen by the next question, as a write just after this one would be."""
+        before = getattr(self._pinned, "revision", None)
+        self._pinned.revision = self._read_revision() if before is None else before
+        try:
+            yield
+        finally:
+            self._pinned.revision = before
+
     def _current_revision(self) -> str:
+        pinned: str | None = getattr(self._pinned, "revision", None)
+        return pinned if pinned is not None else self._read_revision()
+
+    def _read_revision(self) -> str:
         rows = self._revisions.get(ids=["revision"], include=["metadatas"])
         if not rows["ids"]:
             return ""

@@ -305,4 +305,25 @@ def test_kept_records_hand_back_chroma_s_metadata_and_share_its_texts(
     assert first.metadata["owner"] is second.metadata["owner"]
     # One tuple of keys per set of keys, whatever order Chroma listed them in.
     key_sets = {frozenset(r.metadata) for r in kept.values()}
-    assert len({id(r._keys) for r in kept.values()}) == len(key_sets)
+    assert len({id(r._positions) for r in kept.values()}) == len(key_sets)
+
+
+def test_a_question_reads_the_revision_marker_once(fake_index: PassageIndex) -> None:
+    # Each read of the marker is a Chroma call (~10-50 ms under load at 10,000 members); a
+    # question read it before each of its 3-4 reads.
+    fake_index.upsert(member_passages())
+    expected = match_owners(fake_index, "leak detection", top_k=3, where={"member": {"$ne": "x"}})
+    reads: list[Any] = []
+    original = fake_index._revisions.get
+
+    def counting_get(*args: Any, **kwargs: Any) -> Any:
+        reads.append(kwargs)
+        return original(*args, **kwargs)
+
+    fake_index._revisions.get = counting_get
+    again = match_owners(fake_index, "leak detection", top_k=3, where={"member": {"$ne": "x"}})
+    assert again == expected
+    assert len(reads) == 1
+    # Outside a question, every read checks the marker again.
+    fake_index.read(["aquasense/1"])
+    assert len(reads) == 2
