@@ -9,11 +9,15 @@ are indexed by `SolverSearch.index_all`, as `scic import` does. It prints
 * the first question after a further 5,000-member import left to the background (the index
   behind: the question may index for INDEX_WAIT_MS, then says it is behind);
 * question p50 / p95 (`suggest_solvers`, the query embedded for real, with the process warm)
-  over 40 different questions, against a baseline asked the same questions in turns in the
-  same run that keeps no records between questions (the ratio is the figure to compare across
-  runs on a busy machine), and over the same 40 asked again;
-* peak memory of the process, and of a second process that opens the same store and index
-  and answers one question, with its start time (interpreter start to the first answer).
+  over 40 different questions, against two baselines asked the same questions in turns in the
+  same run (the ratios are the figures to compare across runs on a busy machine): the path
+  before 2026-12-07 (`_IndexBefore`), and this code keeping no records between questions;
+  then the same 40 asked again;
+* peak memory of the process (which also imported and indexed) and its memory after the
+  questions with the records it kept; a second process that opens the same store and index
+  and answers one question, with its start time (interpreter start to the first answer) and
+  peak memory, then its memory once it keeps every record of the collection (up to
+  `RECORDS_KEPT`), as a serving process grows to.
 
 Embedding 100,000 members' passages for real would take hours on two cores: passage texts are
 made of 3,900 capability phrases, each embedded once with the real model, and a passage's
@@ -37,17 +41,22 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from bench.expertise import DEFAULT_POSTGRES, scratch_store
 from bench.speed import CONTEXTS, OBJECTS, QUERIES, phrase_vocabulary
 from retrieval.embedding import Embedder, MiniLMEmbedder, Vectors
+from retrieval.fulltext import FullTextSearch
+from retrieval.index import DenseHit, MetadataTest, PassageIndex, Where, metadata_filter
+from storage.db import session_scope
+from storage.index_models import LexicalRecord
+from storage.lexical import RENDERING
 
 CITIES = [
     ("Espoo", "Finland"),
@@ -122,6 +131,77 @@ class PhraseEmbedder(Embedder):
         return {}
 
 
+class _IndexBefore(PassageIndex):
+    """The question path as it was before 2026-12-07, for the benchmark's "before" column:
+    the full-text candidates checked against the filter by a filtered listing of their
+    passages in Chroma, every dense hit asked for read back, and 50,000 records kept."""
+
+    def allowed_owners(
+        self, owners: Iterable[str], where: Where, enough: int | None = None
+    ) -> set[str]:
+        owner_list = list(dict.fromkeys(owners))
+        step = 500 if enough is None else min(500, max(1, enough + enough // 4))
+        test = metadata_filter(where)
+        out: set[str] = set()
+        for i in range(0, len(owner_list), step):
+            group = owner_list[i : i + step]
+            clause = {
+                "$and": [
+                    {"level": "passage"},
+                    {"owner": {"$in": group}},
+                    *([] if test else [where]),
+                ]
+            }
+            ids = self.collection.get(where=clause, include=[])["ids"]
+            out.update(
+                str(r.metadata["owner"])
+                for r in self.read(ids).values()
+                if test is None or test(r.metadata)
+            )
+            if enough is not None and len(out) >= enough:
+                break
+        return out
+
+    def _hits(self, result: Any, keep: MetadataTest, n: int) -> list[list[DenseHit]]:
+        records = self.read([rid for ids in result["ids"] for rid in ids])
+        hits: list[list[DenseHit]] = []
+        for ids, dists in zip(result["ids"], result["distances"], strict=True):
+            found = [
+                (rid, records[rid].metadata, d)
+                for rid, d in zip(ids, dists, strict=True)
+                if rid in records
+            ]
+            hits.append(
+                [
+                    DenseHit(
+                        id=rid,
+                        passage_id=str(meta["parent"]),
+                        owner=str(meta["owner"]),
+                        level=str(meta["level"]),
+                        similarity=1.0 - float(dist),
+                    )
+                    for rid, meta, dist in found
+                    if keep(meta)
+                ][:n]
+            )
+        return hits
+
+
+class _FullTextBefore(FullTextSearch):
+    """Counts the collection's texts on every search, as before the store kept the count
+    (the count is the same; its cost is what the column measures)."""
+
+    def search(self, query: str, owners: Any = None, *, renderings: Any = None) -> Any:
+        with session_scope(self.engine) as session:
+            own = LexicalRecord.key.not_like(f"%{RENDERING}%")
+            session.scalar(
+                select(func.count())
+                .select_from(LexicalRecord)
+                .where(LexicalRecord.collection == self.collection, own)
+            )
+        return super().search(query, owners, renderings=renderings)
+
+
 def synthetic_members(n: int, start: int = 0, seed: int = 5) -> list[dict[str, Any]]:
     """``n`` member rows (and their contact people's) in the importer's JSON shape."""
     rng = random.Random(seed + start)
@@ -171,6 +251,13 @@ def _peak_mb() -> float:
     return 0.0
 
 
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def _import(engine: Engine, rows: list[dict[str, Any]]) -> float:
     from storage.db import session_scope
     from storage.files import parse_json
@@ -207,26 +294,33 @@ def _world(store: str, postgres: str) -> Iterator[tuple[Engine, Path]]:
 
 
 def _open(
-    engine: Engine, chroma: Path, embedder: Embedder, budget: float, store_lexical: bool = True
+    engine: Engine,
+    chroma: Path,
+    embedder: Embedder,
+    budget: float,
+    store_lexical: bool = True,
+    before: bool = False,
 ) -> Any:
     import chromadb
 
     from bot.services.matching import SolverSearch
-    from retrieval.fulltext import FullTextSearch
-    from retrieval.index import PassageIndex
     from retrieval.sync import Indexes
     from storage.lexical import CHALLENGES, MEMBERS
 
     client = chromadb.PersistentClient(path=str(chroma))
+    text_search = _FullTextBefore if before else FullTextSearch
     members, challenges = (
-        (FullTextSearch(engine, MEMBERS), FullTextSearch(engine, CHALLENGES))
+        (text_search(engine, MEMBERS), text_search(engine, CHALLENGES))
         if store_lexical
         else (None, None)
     )
+    index = _IndexBefore if before else PassageIndex
     indexes = Indexes(
-        members=PassageIndex(client, embedder, "members", members),
-        challenges=PassageIndex(client, embedder, "challenges", challenges),
+        members=index(client, embedder, "members", members),
+        challenges=index(client, embedder, "challenges", challenges),
     )
+    if before:
+        indexes.members.records.limit = 50_000
     return SolverSearch(indexes, engine, question_budget=budget)
 
 
@@ -241,7 +335,15 @@ engine = make_engine(sys.argv[2])
 search = _open(engine, Path(sys.argv[3]), MiniLMEmbedder(Path(sys.argv[4])), 0.2)
 first = _ask(search, sys.argv[5])
 ready = time.time() - started
-print(json.dumps({"ready_s": ready, "first_ms": first, "peak_mb": _peak_mb()}))
+peak = _peak_mb()
+# Then every record of the collection kept, as a process that has answered enough questions
+# keeps them (up to RECORDS_KEPT): the memory a serving process grows to.
+index = search.indexes.members
+ids = index.collection.get(include=[])["ids"]
+for at in range(0, len(ids), 2000):
+    index.read(ids[at : at + 2000])
+print(json.dumps({"ready_s": ready, "first_ms": first, "peak_mb": peak,
+                  "full_mb": _peak_mb(), "kept": len(index.records), "records": len(ids)}))
 """
 
 
@@ -269,25 +371,30 @@ def run_scale_benchmark(
             search.index_all()
             row["index_s"] = time.perf_counter() - started
             asked = distinct_questions(questions)
-            # The baseline, in the same run: a search that keeps no records between questions
-            # and so reads every candidate's records back from Chroma (as before 2026-12-06).
-            # Each question goes to both, in turns, so the machine's load hits both alike.
+            # Two baselines, in the same run, each question asked of all three in turns so the
+            # machine's load hits them alike: the same code keeping no records between
+            # questions (as before 2026-12-06), and the path before 2026-12-07 (`_IndexBefore`:
+            # the filter checked by Chroma's listing, every dense hit read, the collection's
+            # texts counted per question, 50,000 records kept).
             plain = _open(engine, chroma, embedder, 0.2)
             plain.indexes.members.records.limit = 0
-            latencies: list[float] = []
-            baseline: list[float] = []
+            old = _open(engine, chroma, embedder, 0.2, before=True)
+            times: dict[str, list[float]] = {"": [], "baseline_": [], "before_": []}
             for n, question in enumerate(asked):
-                pair = [(search, latencies), (plain, baseline)]
-                for used, times in pair if n % 2 else reversed(pair):
-                    times.append(_ask(used, question))
-            for key, times in (("", latencies), ("baseline_", baseline)):
-                row[f"{key}p50_ms"] = statistics.median(times)
-                row[f"{key}p95_ms"] = statistics.quantiles(times, n=20)[18]
+                turns = [(search, ""), (plain, "baseline_"), (old, "before_")]
+                for used, key in turns[n % 3 :] + turns[: n % 3]:
+                    times[key].append(_ask(used, question))
+            for key, latencies in times.items():
+                row[f"{key}p50_ms"] = statistics.median(latencies)
+                row[f"{key}p95_ms"] = statistics.quantiles(latencies, n=20)[18]
+            del plain, old
             # The same questions again: their candidates' records are kept by now.
             latencies = [_ask(search, q) for q in asked]
             row["again_p50_ms"] = statistics.median(latencies)
             row["again_p95_ms"] = statistics.quantiles(latencies, n=20)[18]
             row["peak_mb"] = _peak_mb()
+            row["rss_mb"] = _rss_mb()
+            row["kept"] = len(search.indexes.members.records)
             bm25 = "in-memory BM25 not compared"
             if compare_bm25:
                 # The same questions with the in-memory BM25 the bot used before (same index);
@@ -323,6 +430,9 @@ def run_scale_benchmark(
             second = json.loads(child.stdout.strip().splitlines()[-1])
             row["second_ready_s"] = second["ready_s"]
             row["second_peak_mb"] = second["peak_mb"]
+            row["second_full_mb"] = second["full_mb"]
+            row["second_kept"] = second["kept"]
+            row["records"] = second["records"]
             # Then 5,000 more members imported, left to the background: the first question.
             if later_import:
                 row["later_import_s"] = _import(engine, synthetic_members(later_import, start=size))
@@ -332,13 +442,20 @@ def run_scale_benchmark(
             results.append(row)
             print(
                 f"{size:>7} members: import {row['import_s']:.0f} s, index {row['index_s']:.0f} s; "
-                f"question p50 {row['p50_ms']:.0f} ms, p95 {row['p95_ms']:.0f} ms (no records "
-                f"kept: p50 {row['baseline_p50_ms']:.0f} ms, p95 {row['baseline_p95_ms']:.0f} ms; "
-                f"ratio p50 {row['p50_ms'] / row['baseline_p50_ms']:.2f}, p95 "
-                f"{row['p95_ms'] / row['baseline_p95_ms']:.2f}; asked again: "
-                f"p50 {row['again_p50_ms']:.0f} ms, p95 {row['again_p95_ms']:.0f} ms); peak "
-                f"{row['peak_mb']:.0f} MB ({bm25}); second process ready in "
-                f"{row['second_ready_s']:.1f} s ({row['second_peak_mb']:.0f} MB); "
+                f"question p50 {row['p50_ms']:.0f} ms, p95 {row['p95_ms']:.0f} ms; "
+                f"before 2026-12-07: p50 {row['before_p50_ms']:.0f} ms, p95 "
+                f"{row['before_p95_ms']:.0f} ms (ratio p50 "
+                f"{row['p50_ms'] / row['before_p50_ms']:.2f}, p95 "
+                f"{row['p95_ms'] / row['before_p95_ms']:.2f}); no records kept: p50 "
+                f"{row['baseline_p50_ms']:.0f} ms, p95 {row['baseline_p95_ms']:.0f} ms (ratio p50 "
+                f"{row['p50_ms'] / row['baseline_p50_ms']:.2f}, p95 "
+                f"{row['p95_ms'] / row['baseline_p95_ms']:.2f}); asked again: "
+                f"p50 {row['again_p50_ms']:.0f} ms, p95 {row['again_p95_ms']:.0f} ms; peak "
+                f"{row['peak_mb']:.0f} MB, now {row['rss_mb']:.0f} MB with "
+                f"{row['kept']:.0f} records kept ({bm25}); second process ready in "
+                f"{row['second_ready_s']:.1f} s ({row['second_peak_mb']:.0f} MB; "
+                f"{row['second_full_mb']:.0f} MB with {row['second_kept']:.0f} of "
+                f"{row['records']:.0f} records kept); "
                 f"after importing {later_import} more "
                 f"({row.get('later_import_s', 0):.0f} s): first question "
                 f"{row.get('first_after_ms', 0):.0f} ms, {row.get('behind_after', 0):.0f} "

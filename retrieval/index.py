@@ -28,11 +28,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sys
 import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,8 +70,9 @@ _PAGE = 2000
 #: Records (document, metadata, vector) a process keeps for exact scoring. Reading a record's
 #: metadata back from Chroma costs about 0.1 ms, and a question scores its 100-150 candidate
 #: owners' ~2,000 records, so a question read them in ~200 ms; kept, it reads only their ids.
-#: About 3 kB each (a 384-float vector, the metadata, the text): 50,000 are ~150 MB.
-RECORDS_KEPT = 50_000
+#: About 2.4 kB each as kept (`KeptRecord`: a 384-float vector, the text, the metadata's
+#: values): 150,000 (a 10,000-member collection is ~130,000) are ~360 MB.
+RECORDS_KEPT = 150_000
 #: Chroma's server refuses a query on a collection whose first vectors are not on disk yet
 #: ("Error creating hnsw segment reader: Nothing found on disk", chroma-core/chroma#4212): one
 #: process asking while another fills a new collection. The window closes in moments, so the
@@ -140,13 +143,71 @@ class LexicalView:
     record_ids: dict[str, list[str]]
 
 
-@dataclass(frozen=True)
-class KeptRecord:
-    """One record as read from the collection, kept for later questions."""
+#: Each set of metadata keys, once: key -> position of its value in a record's values.
+_KEY_SETS: dict[tuple[str, ...], dict[str, int]] = {}
 
-    document: str
-    metadata: dict[str, MetadataValue]
-    vector: Any  # its row of the embedding matrix (a placeholder in a lexical-only index)
+
+def _shared(value: MetadataValue) -> MetadataValue:
+    # A record's owner, place, kind and title repeat across its records and many others: one
+    # copy of each text (interned strings are freed with their last use).
+    return sys.intern(value) if isinstance(value, str) else value
+
+
+class KeptRecord:
+    """One record as read from the collection, kept for later questions.
+
+    Kept compactly, as a process keeps a whole 10,000-member collection (~130,000 records):
+    the metadata's keys once per set of keys and its texts once per process, so a record
+    costs its vector, its text and a tuple of references (~2.4 kB instead of ~7.9 kB as
+    Chroma hands it over). ``metadata`` is a dict built for its reader; `field` and `view`
+    read the values without building one.
+    """
+
+    __slots__ = ("_positions", "_values", "document", "vector")
+
+    def __init__(self, document: str, metadata: Mapping[str, MetadataValue], vector: Any) -> None:
+        # Sorted: Chroma hands each record's keys over in an order of its own.
+        keys = tuple(sorted(sys.intern(k) for k in metadata))
+        positions = _KEY_SETS.get(keys)
+        if positions is None:
+            positions = _KEY_SETS.setdefault(keys, {k: n for n, k in enumerate(keys)})
+        self._positions = positions
+        self._values = tuple(_shared(metadata[k]) for k in keys)
+        self.document = document
+        #: its row of the embedding matrix (a placeholder in a lexical-only index)
+        self.vector = vector
+
+    @property
+    def metadata(self) -> dict[str, MetadataValue]:
+        return dict(zip(self._positions, self._values, strict=True))
+
+    def field(self, key: str) -> MetadataValue:
+        """The value of one metadata key (KeyError when the record has none)."""
+        return self._values[self._positions[key]]
+
+    def view(self) -> Mapping[str, MetadataValue]:
+        """The metadata as a read-only mapping, for a filter's test."""
+        return _MetadataView(self._positions, self._values)
+
+
+class _MetadataView(Mapping[str, MetadataValue]):
+    __slots__ = ("_positions", "_values")
+
+    def __init__(self, positions: dict[str, int], values: tuple[MetadataValue, ...]) -> None:
+        self._positions = positions
+        self._values = values
+
+    def __getitem__(self, key: str) -> MetadataValue:
+        return self._values[self._positions[key]]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._positions
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._positions)
+
+    def __len__(self) -> int:
+        return len(self._positions)
 
 
 class RecordCache:
@@ -337,6 +398,8 @@ class PassageIndex:
         self._lexical_revision: str | None = None
         #: the records questions score, kept between questions (see RECORDS_KEPT)
         self.records = RecordCache()
+        #: the revision a thread's question reads under (`one_revision`)
+        self._pinned = threading.local()
 
     @property
     def dense(self) -> bool:
@@ -570,29 +633,42 @@ class PassageIndex:
 
     def _hits(self, result: Any, keep: MetadataTest, n: int) -> list[list[DenseHit]]:
         """A query's hits that ``keep`` passes, ``n`` at most per query vector; the metadata
-        from the records kept (their owners are scored next anyway)."""
-        records = self.read([rid for ids in result["ids"] for rid in ids])
-        hits: list[list[DenseHit]] = []
-        for ids, dists in zip(result["ids"], result["distances"], strict=True):
-            found = [
-                (rid, records[rid].metadata, d)
-                for rid, d in zip(ids, dists, strict=True)
-                if rid in records  # not deleted since the search
+        from the records kept (their owners are scored next anyway).
+
+        The hits are read in rank order, ``n`` per query vector at a time, until each vector
+        has ``n`` that pass: the hits further down (asked for in case a filter refuses many)
+        are read from Chroma only when it does."""
+        revision = self._current_revision()
+        records: dict[str, KeptRecord] = {}
+        hits: list[list[DenseHit]] = [[] for _ in result["ids"]]
+        seen = [0] * len(hits)
+        while True:
+            wanted = [
+                rid
+                for found, ids, at in zip(hits, result["ids"], seen, strict=True)
+                if len(found) < n
+                for rid in ids[at : at + n]
             ]
-            hits.append(
-                [
-                    DenseHit(
-                        id=rid,
-                        passage_id=str(meta["parent"]),
-                        owner=str(meta["owner"]),
-                        level=str(meta["level"]),
-                        similarity=1.0 - float(dist),
-                    )
-                    for rid, meta, dist in found
-                    if keep(meta)
-                ][:n]
-            )
-        return hits
+            if not wanted:
+                return hits
+            records.update(self.read(wanted, revision))
+            for q, (ids, dists) in enumerate(zip(result["ids"], result["distances"], strict=True)):
+                at, found = seen[q], hits[q]
+                for rid, dist in zip(ids[at : at + n], dists[at : at + n], strict=True):
+                    if len(found) >= n:
+                        break
+                    record = records.get(rid)  # None: deleted since the search
+                    if record is not None and keep(record.view()):
+                        found.append(
+                            DenseHit(
+                                id=rid,
+                                passage_id=str(record.field("parent")),
+                                owner=str(record.field("owner")),
+                                level=str(record.field("level")),
+                                similarity=1.0 - float(dist),
+                            )
+                        )
+                seen[q] = at + n
 
     def entries(
         self,
@@ -615,23 +691,14 @@ class PassageIndex:
         test = metadata_filter(where) if where else None
         in_chroma = where if where and test is None else None
         ids: list[str] = []
-        revision: str | None = None
-        listed: dict[str, tuple[str, ...]] = {}
-        if self.fulltext is not None:
-            # No in-memory view to know the records' ids by: ask Chroma by owner, but for the
-            # owners listed before (unless Chroma applies a filter to the listing). An owner's
-            # records stay in Chroma's order; only the owners' order can differ, which scoring
-            # does not read (it groups rows by owner).
-            if in_chroma is None:
-                revision = self._current_revision()
-                self.records.check(revision)
-                listed = self.records.owner_ids(owner_list)
-            unlisted = [o for o in owner_list if o not in listed]
-            for o in owner_list:
-                ids.extend(listed.get(o, ()))
-            for i in range(0, len(unlisted), 500):
-                clause = _and({"owner": {"$in": unlisted[i : i + 500]}}, in_chroma)
+        if self.fulltext is not None and in_chroma is None:
+            ids, records = self._records_of(owner_list)
+        elif self.fulltext is not None:
+            # Chroma applies the filter to the listing: nothing kept is read for it.
+            for i in range(0, len(owner_list), 500):
+                clause = _and({"owner": {"$in": owner_list[i : i + 500]}}, in_chroma)
                 ids.extend(self.collection.get(where=clause, include=[])["ids"])
+            records = self.read(ids)
         else:
             # The ids of each owner's records are known from the (revision-checked) lexical
             # view.
@@ -644,17 +711,9 @@ class PassageIndex:
                     if in_chroma
                     else page
                 )
-        records = self.read(ids)
-        if revision is not None:
-            by_owner: dict[str, list[str]] = {}
-            for rid in ids:
-                if rid in records:
-                    by_owner.setdefault(str(records[rid].metadata["owner"]), []).append(rid)
-            self.records.put_owner_ids(
-                {o: by_owner.get(o, []) for o in owner_list if o not in listed}, revision
-            )
+            records = self.read(ids)
         kept = [
-            rid for rid in ids if rid in records and (test is None or test(records[rid].metadata))
+            rid for rid in ids if rid in records and (test is None or test(records[rid].view()))
         ]
         rows = {
             "ids": kept,
@@ -664,10 +723,37 @@ class PassageIndex:
         }
         return self._entries_of_pages([rows], embeddings)
 
-    def read(self, ids: Sequence[str]) -> dict[str, KeptRecord]:
+    def _records_of(self, owners: Sequence[str]) -> tuple[list[str], dict[str, KeptRecord]]:
+        """The ids of every record of ``owners`` and the records, by id.
+
+        The owners whose ids are kept (`RecordCache.owner_ids`) come first, in the order
+        given; the rest are listed in Chroma (one call per 500 owners) and follow in Chroma's
+        order, and their ids are kept for the next question. An owner's records keep
+        Chroma's order either way; only the owners' order can differ, which scoring does not
+        read (it groups rows by owner).
+        """
+        revision = self._current_revision()
+        self.records.check(revision)
+        listed = self.records.owner_ids(owners)
+        unlisted = [o for o in owners if o not in listed]
+        ids = [rid for o in owners for rid in listed.get(o, ())]
+        for i in range(0, len(unlisted), 500):
+            clause = {"owner": {"$in": unlisted[i : i + 500]}}
+            ids.extend(self.collection.get(where=clause, include=[])["ids"])
+        records = self.read(ids, revision)
+        if unlisted:
+            by_owner: dict[str, list[str]] = {}
+            for rid in ids:
+                if rid in records:
+                    by_owner.setdefault(str(records[rid].field("owner")), []).append(rid)
+            self.records.put_owner_ids({o: by_owner.get(o, []) for o in unlisted}, revision)
+        return ids, records
+
+    def read(self, ids: Sequence[str], revision: str | None = None) -> dict[str, KeptRecord]:
         """The records with these ids that are in the collection, by id: those kept in the
-        process (`RecordCache`) unless the collection changed since, the rest from Chroma."""
-        self.records.check(self._current_revision())
+        process (`RecordCache`) unless the collection changed since, the rest from Chroma.
+        ``revision``: the collection's, just read by the caller (not asked again)."""
+        self.records.check(self._current_revision() if revision is None else revision)
         found = self.records.get_many(ids)
         missing = list(dict.fromkeys(rid for rid in ids if rid not in found))
         for start in range(0, len(missing), _PAGE):
@@ -749,19 +835,35 @@ class PassageIndex:
         With ``enough``, owners are checked in the order given, a group at a time, until that
         many are allowed: the first ``enough`` allowed owners in that order are then all in
         the answer, and the records of owners further down are never read.
+
+        The filter is read from the owners' records as `entries` reads them (`_records_of`:
+        kept in the process, or listed by owner once and kept), so the owners a question
+        scores next are not listed and read from Chroma twice, and Chroma's filtered listing
+        (in proportion to the whole collection: ~435 ms against ~68 ms by owner alone for 60
+        owners at 2,000 members, loaded machine) is not asked. A filter `metadata_filter`
+        cannot read is still Chroma's.
         """
         owner_list = list(dict.fromkeys(owners))
-        step = 500 if enough is None else min(500, max(1, enough + enough // 4))
         test = metadata_filter(where)  # applied here, as in `entries`
         out: set[str] = set()
-        for i in range(0, len(owner_list), step):
-            group = owner_list[i : i + step]
-            clause = _and({"level": "passage"}, {"owner": {"$in": group}}, None if test else where)
-            ids = self.collection.get(where=clause, include=[])["ids"]
+        start = 0
+        while start < len(owner_list):
+            # The first group is as many as are wanted (most owners pass a solver filter);
+            # then what is still missing and a quarter more.
+            need = len(owner_list) if enough is None else enough - len(out)
+            step = min(500, max(1, need if start == 0 else need + need // 4))
+            group = owner_list[start : start + step]
+            start += step
+            if test is not None:
+                _, found = self._records_of(group)
+                records: Iterable[KeptRecord] = found.values()
+            else:
+                clause = _and({"level": "passage"}, {"owner": {"$in": group}}, where)
+                records = self.read(self.collection.get(where=clause, include=[])["ids"]).values()
             out.update(
-                str(r.metadata["owner"])
-                for r in self.read(ids).values()
-                if test is None or test(r.metadata)
+                str(r.field("owner"))
+                for r in records
+                if r.field("level") == "passage" and (test is None or test(r.view()))
             )
             if enough is not None and len(out) >= enough:
                 break
@@ -810,7 +912,23 @@ class PassageIndex:
             ids=["revision"], embeddings=[[1.0]], metadatas=[{"rev": uuid.uuid4().hex}]
         )
 
+    @contextmanager
+    def one_revision(self) -> Iterator[None]:
+        """Within: the collection's revision is read once, not before each read (a Chroma
+        call each, 3-4 a question). For one question's reads: a write by another process
+        meanwhile is seen by the next question, as a write just after this one would be."""
+        before = getattr(self._pinned, "revision", None)
+        self._pinned.revision = self._read_revision() if before is None else before
+        try:
+            yield
+        finally:
+            self._pinned.revision = before
+
     def _current_revision(self) -> str:
+        pinned: str | None = getattr(self._pinned, "revision", None)
+        return pinned if pinned is not None else self._read_revision()
+
+    def _read_revision(self) -> str:
         rows = self._revisions.get(ids=["revision"], include=["metadatas"])
         if not rows["ids"]:
             return ""

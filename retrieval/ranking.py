@@ -493,16 +493,17 @@ def match_owners(
     searched: FullTextResult | None = None
     if top_k is None:
         entries = index.entries(where=where, embeddings=prepared.chunk_vectors is not None)
-    else:
+        return _score(index, entries, prepared, config, with_evidence=True, top_k=top_k)
+    with index.one_revision():
         owners, searched = _candidate_owners(index, prepared, where, config)
         if not owners:
             return []
         entries = index.entries(
             where=where, owners=owners, embeddings=prepared.chunk_vectors is not None
         )
-    return _score(
-        index, entries, prepared, config, with_evidence=True, top_k=top_k, searched=searched
-    )
+        return _score(
+            index, entries, prepared, config, with_evidence=True, top_k=top_k, searched=searched
+        )
 
 
 def owner_signals(

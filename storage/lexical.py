@@ -24,10 +24,11 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, event, func, insert, select, text
+from sqlalchemy import bindparam, delete, event, insert, select, text
 from sqlalchemy.orm import Session, UOWTransaction, selectinload
+from sqlalchemy.sql.elements import TextClause
 
-from storage.index_models import LexicalRecord
+from storage.index_models import LexicalCount, LexicalRecord
 from storage.models import Challenge, Member
 from storage.outbox import CHALLENGE, MEMBER, changed_search_keys
 
@@ -314,10 +315,16 @@ def _pg_term(n: int) -> str:
 
 def count_texts(*, session: Session, collection: str) -> int:
     """How many searchable texts ``collection`` holds (records' own texts: a rendering is
-    read as part of the text it renders)."""
-    query = select(func.count()).select_from(LexicalRecord)
-    own = LexicalRecord.key.not_like(f"%{RENDERING}%")
-    return session.scalar(query.where(LexicalRecord.collection == collection, own)) or 0
+    read as part of the text it renders), as the store's triggers keep the count with every
+    write (`LexicalCount`), rather than counted on every question."""
+    query = select(LexicalCount.texts).where(LexicalCount.collection == collection)
+    return session.scalar(query) or 0
+
+
+def count_rows(*, session: Session, collection: str) -> int:
+    """How many rows ``collection`` holds: its texts and their renderings."""
+    query = select(LexicalCount.texts + LexicalCount.renderings)
+    return session.scalar(query.where(LexicalCount.collection == collection)) or 0
 
 
 def _pg_idf(session: Session, collection: str, words: Sequence[str]) -> tuple[int, list[float]]:
@@ -457,16 +464,14 @@ def _by_key(query: TextQuery, alias: str) -> str:
     return f'{alias}.key COLLATE "C"' if query.postgresql else f"{alias}.key"
 
 
-def search_best(
-    *, session: Session, query: TextQuery, limit: int
-) -> tuple[list[LexicalHit], LexicalStats]:
-    """The ``limit`` best texts the query matches, best first (as `search_texts` orders
-    them), and the statistics over all it matches (``records``: the collection's own texts,
-    as `count_texts`): the engine scores and sums every match, and only the best cross to
-    Python."""
-    # MATERIALIZED: each match scored once, then summed and ranked (the window sums cover
-    # every match, LIMIT only what crosses to Python).
-    statement = text(
+def best_statement(query: TextQuery, limit: int) -> TextClause:
+    """`search_best`'s statement (its parameters are ``query.params``).
+
+    MATERIALIZED: each match scored once, then summed and ranked (the window sums cover every
+    match, LIMIT only what crosses to Python); on SQLite the matches come from the full-text
+    index first (``every_match``'s CROSS JOIN). `tests/storage/test_lexical.py` holds
+    SQLite's plan to that order."""
+    return text(
         f"WITH scored AS MATERIALIZED ({query.every_match}) "
         "SELECT s.key, s.owner, s.score, count(*) OVER (), sum(s.score) OVER (), "
         "sum(s.score * s.score) OVER (), "
@@ -474,7 +479,16 @@ def search_best(
         f"FROM scored s WHERE s.score > 0 "
         f"ORDER BY s.score DESC, {_by_key(query, 's')} LIMIT {int(limit)}"
     )
-    rows = session.execute(statement, query.params).all()
+
+
+def search_best(
+    *, session: Session, query: TextQuery, limit: int
+) -> tuple[list[LexicalHit], LexicalStats]:
+    """The ``limit`` best texts the query matches, best first (as `search_texts` orders
+    them), and the statistics over all it matches (``records``: the collection's own texts,
+    as `count_texts`): the engine scores and sums every match, and only the best cross to
+    Python."""
+    rows = session.execute(best_statement(query, limit), query.params).all()
     if not rows:
         return [], LexicalStats(records=0, total=0.0, squares=0.0, matched=0)
     first = rows[0]
@@ -511,11 +525,9 @@ def _pg_idf_by_index(session: Session, collection: str, words: Sequence[str]) ->
         for n in range(len(words))
     )
     params: dict[str, Any] = {"c": collection, **{f"w{n}": w for n, w in enumerate(words)}}
-    row = session.execute(
-        text(f"SELECT (SELECT count(*) FROM lexical_record WHERE collection = :c), {counts}"),
-        params,
-    ).one()
-    records, frequencies = int(row[0]), [int(x) for x in row[1:]]
+    row = session.execute(text(f"SELECT {counts}"), params).one()
+    records = count_rows(session=session, collection=collection)
+    frequencies = [int(x) for x in row]
     return [math.log(1.0 + (records - df + 0.5) / (df + 0.5)) for df in frequencies]
 
 

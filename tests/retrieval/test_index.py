@@ -139,21 +139,52 @@ def test_a_small_record_cache_ranks_as_a_large_one(fake_index: PassageIndex) -> 
     assert len(fake_index.records) <= 3
 
 
+def _calls(index: PassageIndex) -> list[dict[str, Any]]:
+    """The arguments of every `collection.get` the index makes from now on."""
+    calls: list[dict[str, Any]] = []
+    original = index.collection.get
+
+    def recording_get(*args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs)
+        return original(*args, **kwargs)
+
+    index.collection.get = recording_get
+    return calls
+
+
 def test_allowed_owners_stops_once_enough_are_found_in_order(fake_index: PassageIndex) -> None:
     fake_index.upsert(member_passages())
     ranked = ["parkly", "heatwise", "aquasense", "brightstreet", "arcticmove"]
     not_parkly = {"member": {"$ne": "parkly"}}
     assert fake_index.allowed_owners(ranked, not_parkly) == set(ranked) - {"parkly"}
     fake_index.records.clear()
-    reads = _records_read(fake_index)
-    # Groups of two: parkly is refused in the first, so a second group is checked; the last
-    # owner is never looked at.
-    assert fake_index.allowed_owners(ranked, not_parkly, enough=2) == {
-        "heatwise",
-        "aquasense",
-        "brightstreet",
-    }
-    assert 0 < sum(reads) < sum(1 for p in member_passages() if p.owner != "parkly")
+    # A first group of two (as many as wanted): parkly is refused, so one more owner is
+    # checked; the last two are never looked at.
+    assert fake_index.allowed_owners(ranked, not_parkly, enough=2) == {"heatwise", "aquasense"}
+    looked_at = fake_index.records.owner_ids(ranked)
+    assert set(looked_at) == {"parkly", "heatwise", "aquasense"}
+
+
+def test_allowed_owners_reads_the_kept_records_not_chroma_s_filter(
+    fake_index: PassageIndex,
+) -> None:
+    # Chroma's filtered listing costs in proportion to the whole collection; the owners'
+    # records (kept, or listed by owner and kept) answer the filter as well, and `entries`
+    # then scores them without listing or reading them again.
+    fake_index.upsert(member_passages())
+    ranked = ["parkly", "heatwise", "aquasense", "brightstreet", "arcticmove"]
+    solvers = {"member": {"$nin": ["parkly", "arcticmove"]}}
+    expected = {"heatwise", "aquasense", "brightstreet"}
+    calls = _calls(fake_index)
+    assert fake_index.allowed_owners(ranked, solvers) == expected
+    listings = [c for c in calls if c.get("where")]
+    assert listings == [{"where": {"owner": {"$in": ranked}}, "include": []}]
+    entries = fake_index.entries(where=solvers, owners=expected)
+    assert set(entries.owners) == expected
+    calls.clear()
+    assert fake_index.allowed_owners(ranked, solvers) == expected
+    # Only the revision marker is read (from its own collection), nothing from this one.
+    assert calls == []
 
 
 FILTERS: list[dict[str, Any]] = [
@@ -257,3 +288,42 @@ class _Failing(_NotOnDiskYet):
 
     def query(self, **kwargs: Any) -> Any:
         raise RuntimeError("disk full")
+
+
+def test_kept_records_hand_back_chroma_s_metadata_and_share_its_texts(
+    fake_index: PassageIndex,
+) -> None:
+    # A process keeps a 10,000-member collection (~130,000 records): one copy of each
+    # repeated text and of each set of keys, the metadata rebuilt as Chroma handed it over.
+    fake_index.upsert(member_passages())
+    rows = fake_index.collection.get(where={"owner": "arcticmove"}, include=["metadatas"])
+    kept = fake_index.read(rows["ids"])
+    assert len(kept) == len(rows["ids"]) > 2
+    for rid, meta in zip(rows["ids"], rows["metadatas"], strict=True):
+        assert kept[rid].metadata == meta
+    first, second = (kept[rid] for rid in rows["ids"][:2])
+    assert first.metadata["owner"] is second.metadata["owner"]
+    # One tuple of keys per set of keys, whatever order Chroma listed them in.
+    key_sets = {frozenset(r.metadata) for r in kept.values()}
+    assert len({id(r._positions) for r in kept.values()}) == len(key_sets)
+
+
+def test_a_question_reads_the_revision_marker_once(fake_index: PassageIndex) -> None:
+    # Each read of the marker is a Chroma call (~10-50 ms under load at 10,000 members); a
+    # question read it before each of its 3-4 reads.
+    fake_index.upsert(member_passages())
+    expected = match_owners(fake_index, "leak detection", top_k=3, where={"member": {"$ne": "x"}})
+    reads: list[Any] = []
+    original = fake_index._revisions.get
+
+    def counting_get(*args: Any, **kwargs: Any) -> Any:
+        reads.append(kwargs)
+        return original(*args, **kwargs)
+
+    fake_index._revisions.get = counting_get
+    again = match_owners(fake_index, "leak detection", top_k=3, where={"member": {"$ne": "x"}})
+    assert again == expected
+    assert len(reads) == 1
+    # Outside a question, every read checks the marker again.
+    fake_index.read(["aquasense/1"])
+    assert len(reads) == 2
