@@ -49,7 +49,7 @@ class LexicalRecord(Base):
 
 class LexicalCount(Base):
     """How many rows of ``lexical_record`` each collection holds, kept by the store itself
-    (triggers, migration 0011) in the same statement as the rows: a question's full-text
+    (triggers, migration 0012) in the same statement as the rows: a question's full-text
     statistics need the collection's size, which counting the rows cost ~34 ms at 10,000
     members, on every question."""
 
