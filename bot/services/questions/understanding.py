@@ -254,8 +254,10 @@ SPECIFIC_CUE = _words(
     r"how did .* go|miten .* meni|what happened (to|with)|mitä .* tapahtui|budget|budjetti|"
     r"the one about|about the|tell me (more )?about|details? (of|on|about)|info(rmation)? "
     r"(on|about)|when does|when is|deadline (of|for)|status of|who is on|who'?s on|who are on|"
-    r"team (for|on)|is it still open|still open|does it close|closes? when|kerro|tietoa|"
-    r"tiedot|milloin|sulkeutuu|päättyy|umpeutuu|takaraja|määräaika|kuka on mukana|"
+    r"team (for|on)|is it still open|still open|does it close|closes? when|"
+    # whole words: "kerrostaloissa" (apartment blocks) and "tiedotus" (communications) are needs
+    r"kerro(?:tko|than|kaa)?\b|tietoa\b|tiedot\b|"
+    r"milloin|sulkeutuu|päättyy|umpeutuu|takaraja|määräaika|kuka on mukana|"
     r"tiimi\w*|[\w-]+-haaste\w*|haaste(en|esta|essa)?\b(?! ?\w*t\b))"
 )
 FIT_CUE = _words(

@@ -172,6 +172,9 @@ def read(
         ("Kuka Kaarella tekee ympäristövaikutusten arviointeja?", "person", "fi"),
         ("put together a team for the Kirkenes sea ice challenge", "team", "en"),
         ("tarvitaan konsortio katujen liukkauden ennustamiseen", "team", "fi"),
+        # "kerrostaloissa" (in apartment blocks) begins with "kerro" (tell me about)
+        ("tarvitsemme kumppanin lumikuorman mittaukseen kerrostaloissa", "solvers", "fi"),
+        ("tarvitsemme kumppanin tiedotukseen lumikuorman mittauksesta", "solvers", "fi"),
         ("hi", "other", "en"),
         ("kiitos", "other", "fi"),
         ("hyvää huomenta 🙂", "other", "fi"),
