@@ -638,7 +638,8 @@ def _mostly(names: Sequence[str], text: str) -> bool:
 
 ASKING = re.compile(
     r"^(?:(?:so|ok|okay|hi|hello|hey|moi|hei|please|pls)[,!.\s]+)*"
-    r"(?:(?:who|anyone|anybody|someone|somebody|which (?:\w+ ){0,2}?(?:members?|compan(?:y|ies)|"
+    r"(?:(?:who(?:'s|’s|s(?= good))?|anyone|anybody|someone|somebody|"
+    r"which (?:\w+ ){0,2}?(?:members?|compan(?:y|ies)|"
     r"organi[sz]ations?|partners?|experts?|firms?|startups?))"
     r"(?:\s+(?:in|from) (?:the |our )?(?:cluster|network))?"
     r"(?:\s+(?:who|that))?\s+"
@@ -649,7 +650,7 @@ ASKING = re.compile(
     r"(?:\s+(?:in|with|of|on|for))?"
     r"|(?:with|having)\s+(?:\w+\s+)?(?:experience|expertise|knowledge|references?)"
     r"(?:\s+(?:in|with|of|on|for))?"
-    r"|(?:works?|knows?|does|do|is good|are good|specialises|specializes)"
+    r"|(?:works?|knows?|does|do|is good|are good|good|specialises|specializes)"
     r"(?:\s+(?:on|with|about|at|in))?)"
     r"|(?:we|i)\s+(?:need|are looking for|am looking for|'re looking for|want)"
     r"(?:\s+(?:help|someone|a partner|partners|an expert|experts))?(?:\s+(?:with|for|on|to))?"

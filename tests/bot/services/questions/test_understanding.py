@@ -292,6 +292,9 @@ def test_mentions_and_links_are_not_part_of_the_message() -> None:
             "tarvitaan konsortio katujen liukkauden ennustamiseen",
             "katujen liukkauden ennustamiseen",
         ),
+        ("whos good at leak detection?", "leak detection"),
+        ("who's good at snow load sensing", "snow load sensing"),
+        ("who is good at leak detection", "leak detection"),
     ],
 )
 def test_the_need_is_what_is_left_without_the_asking_words(text: str, need: str) -> None:
