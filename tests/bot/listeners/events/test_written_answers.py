@@ -295,7 +295,11 @@ def test_the_ack_comes_before_a_slow_model_answers(
         reply = bot.sender.message(ASKER, QUESTION)
         assert reply.status == 200 and reply.seconds < 0.4
         first = bot.fake.wait_for_method("chat.postMessage")[0]
-        assert first.at - sent < 0.5  # "Looking through…" is there before the model answers
+        # "Looking through…" is there before the model answers (it stalls 1 s after it was
+        # asked); measured against the model's request, not a fixed time that a busy machine
+        # overruns (0.53 s once in CI at load 8)
+        asked = server.wait_for_requests(1)[0]
+        assert first.at < asked.at + 1.0
         final = finished(bot)
     assert final.at - sent >= 1.0
     assert final.args["blocks"][0]["text"]["text"] == WRITTEN
