@@ -62,16 +62,22 @@ def _runtime_data_outside_the_repository(tmp_path_factory: pytest.TempPathFactor
     os.environ.setdefault("DATA_DIR", str(tmp_path_factory.mktemp("data")))
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for this test session."""
+def _create_postgres_database_or_skip() -> str:
+    """`_create_postgres_database`, or the test skipped when PostgreSQL does not answer (a
+    failure in CI, where it must)."""
     try:
-        url = _create_postgres_database()
+        return _create_postgres_database()
     except Exception as exc:
         message = f"PostgreSQL at {make_url(POSTGRES_URL).render_as_string()} unreachable: {exc}"
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test session."""
+    url = _create_postgres_database_or_skip()
     yield url
     _drop_postgres_database(url)
 

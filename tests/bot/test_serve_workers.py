@@ -40,7 +40,7 @@ from tests.bot.test_several_processes import (
     _stop,
     _wait_healthy,
 )
-from tests.conftest import IN_CI, _create_postgres_database, _drop_postgres_database
+from tests.conftest import _create_postgres_database_or_skip, _drop_postgres_database
 from tests.search_fixtures import chroma_run
 
 pytestmark = [
@@ -70,12 +70,7 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    try:
-        url = _create_postgres_database()
-    except Exception as exc:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL unreachable: {exc}")
-        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    url = _create_postgres_database_or_skip()
     folder = tmp_path_factory.mktemp("serve-workers")
     engine = make_engine(url)
     fake = FakeSlack().start()

@@ -47,7 +47,7 @@ from standins.slack import (
 )
 from storage import migrate
 from storage.db import make_engine, session_scope
-from tests.conftest import IN_CI, _create_postgres_database, _drop_postgres_database
+from tests.conftest import _create_postgres_database_or_skip, _drop_postgres_database
 from tests.search_fixtures import chroma_run, free_port
 
 pytestmark = [
@@ -181,12 +181,7 @@ def _seed(engine: Engine) -> list[str]:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    try:
-        url = _create_postgres_database()
-    except Exception as exc:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL unreachable: {exc}")
-        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    url = _create_postgres_database_or_skip()
     folder = tmp_path_factory.mktemp("several-processes")
     engine = make_engine(url)
     fake = FakeSlack().start()
