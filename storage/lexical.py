@@ -327,66 +327,19 @@ def count_rows(*, session: Session, collection: str) -> int:
     return session.scalar(query.where(LexicalCount.collection == collection)) or 0
 
 
-def _pg_idf(session: Session, collection: str, words: Sequence[str]) -> tuple[int, list[float]]:
-    """BM25's idf of each word in ``collection``: one pass over the stored vectors."""
-    counts = ", ".join(
-        f"count(*) FILTER (WHERE {_PG_VECTOR} @@ {_pg_term(n)})" for n in range(len(words))
-    )
-    params: dict[str, Any] = {"c": collection, **{f"w{n}": w for n, w in enumerate(words)}}
-    row = session.execute(
-        text(f"SELECT count(*), {counts} FROM lexical_record WHERE collection = :c"), params
-    ).one()
-    records, frequencies = int(row[0]), [int(x) for x in row[1:]]
-    idf = [math.log(1.0 + (records - df + 0.5) / (df + 0.5)) for df in frequencies]
-    return records, idf
-
-
 def search_texts(
-    *,
-    session: Session,
-    collection: str,
-    words: Sequence[str],
-    stems: Sequence[str],
-    owners: Collection[str] | None = None,
-    limit: int | None = None,
+    *, session: Session, collection: str, words: Sequence[str], stems: Sequence[str]
 ) -> list[LexicalHit]:
     """The texts of ``collection`` matching any of the query's ``words`` (PostgreSQL, read
     by both configurations) or ``stems`` (SQLite FTS5, as prefixes), best first, with a
-    score (higher is better; 0 for no match, so not returned). ``owners`` limits the search
-    to those owners' texts. A word or stem given more than once weighs more (`query_weight`)."""
-    counts = Counter(w for w in words if w)
-    words = list(counts)
-    if not words or not stems:
+    score (higher is better; 0 for no match, so not returned): every match of
+    `prepare_search`'s query, read back. A word or stem given more than once weighs more
+    (`query_weight`)."""
+    query = prepare_search(session=session, collection=collection, words=words, stems=stems)
+    if query is None:
         return []
-    params: dict[str, Any] = {"c": collection}
-    owner_clause = ""
-    if owners is not None:
-        if not owners:
-            return []
-        owner_clause = " AND r.owner IN :owners"
-        params["owners"] = sorted(owners)
-    limit_clause = f" LIMIT {int(limit)}" if limit is not None else ""
-    if session.get_bind().dialect.name == "postgresql":
-        _, idf = _pg_idf(session, collection, words)
-        score = _pg_score(words, counts, idf)
-        anything = " || ".join(_pg_term(n) for n in range(len(words)))
-        params.update({f"w{n}": w for n, w in enumerate(words)})
-        statement = text(
-            f"SELECT r.key, r.owner, {score} AS score FROM lexical_record r "
-            f"WHERE r.collection = :c AND r.{_PG_VECTOR} @@ ({anything})"
-            f"{owner_clause} ORDER BY score DESC, r.key{limit_clause}"
-        )
-    else:
-        params["q"] = _fts5_query(stems)
-        statement = text(
-            "SELECT r.key, r.owner, -bm25(lexical_record_fts) AS score "
-            "FROM lexical_record_fts JOIN lexical_record r ON r.id = lexical_record_fts.rowid "
-            f"WHERE lexical_record_fts MATCH :q AND r.collection = :c{owner_clause} "
-            f"ORDER BY score DESC, r.key{limit_clause}"
-        )
-    if owners is not None:
-        statement = statement.bindparams(bindparam("owners", expanding=True))
-    rows = session.execute(statement, params)
+    statement = text(f"{query.matching} ORDER BY score DESC, {_by_key(query, 'r')}")
+    rows = session.execute(statement, query.params)
     return [LexicalHit(str(k), str(o), float(s)) for k, o, s in rows if s and s > 0]
 
 
@@ -410,7 +363,7 @@ def search_stats(
 class TextQuery:
     """One query over a collection's texts, ready to run as often as a question needs (on
     PostgreSQL with the words' idf fixed when it was prepared, so every read scores alike).
-    Rendering rows are scored as rows of their own, as `search_texts` scores them."""
+    Rendering rows are scored as rows of their own."""
 
     collection: str
     #: ``SELECT r.key, r.owner, <score> AS score FROM ... WHERE <matches>``, to which an
@@ -429,8 +382,8 @@ def prepare_search(
     *, session: Session, collection: str, words: Sequence[str], stems: Sequence[str]
 ) -> TextQuery | None:
     """The query over ``collection``'s texts matching any of ``words`` (PostgreSQL) or
-    ``stems`` (SQLite FTS5), scored as `search_texts` scores them; None when the query has
-    no words."""
+    ``stems`` (SQLite FTS5), each text scored (BM25 on FTS5; Σ idf × `ts_rank` on PostgreSQL);
+    None when the query has no words."""
     counts = Counter(w for w in words if w)
     words = list(counts)
     if not words or not stems:
@@ -517,7 +470,7 @@ def search_owners(
 
 
 def _pg_idf_by_index(session: Session, collection: str, words: Sequence[str]) -> list[float]:
-    """BM25's idf of each word in ``collection``, as `_pg_idf` computes it, each word's
+    """BM25's idf of each word in ``collection`` (its rows, renderings included), each word's
     texts counted through the full-text index rather than by reading every text."""
     counts = ", ".join(
         f"(SELECT count(*) FROM lexical_record WHERE collection = :c "
