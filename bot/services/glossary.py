@@ -167,7 +167,7 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     ("kauppakeskus|kauppakesku", "shopping centre|shopping center|mall"),
     ("sairaala", "hospital"),
     ("koulu", "school"),
-    ("päiväkoti|päiväkod", "daycare|kindergarten"),
+    ("päiväkoti|päiväkod|päiväkote", "daycare|kindergarten"),
     ("työkone|työkonee", "work machine|machinery"),
     # winter, snow, ice, Arctic
     ("talvi|talve|talvin", "winter"),
@@ -401,6 +401,8 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     # sensing, data, connectivity, AI
     ("anturi|antur", "sensor"),
     ("mittaus|mitta|mitata", "measurement|measuring"),
+    ("testaus|testau|testaa|testat|testaami", "testing|test"),
+    ("sertifiointi|sertifioi|sertifikaat|sertifikaa", "certification"),
     ("mittari|mittare", "meter"),
     ("mittakaava", "scale"),
     ("toimittaja|toimitta", "supplier|delivery"),
@@ -424,6 +426,7 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     ("data-alusta|data-alust|tietoalusta|tietoalust", "data platform"),
     ("alusta", "platform"),
     ("alustava", "preliminary"),
+    ("paranta|parann|paranne", "improvement"),  # not a shore ("ranta")
     ("rajapinta|rajapinn", "API|interface"),
     ("avoin|avoim", "open"),
     ("tiedonvaihto|tiedonsiirto|tietojenvaihto", "data exchange"),
@@ -450,7 +453,7 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     ("kameraton|kamerato", "camera-free|contactless"),
     ("tutka", "radar"),
     ("robotti|robot", "robot|robotics"),
-    ("drooni|droon|lennokki|lennoki", "drone"),
+    ("drooni|droon|drone|lennokki|lennoki", "drone"),
     ("kaukokartoitus|kaukokartoi", "remote sensing"),
     ("satelliitti|satelliit", "satellite"),
     ("satelliittikuva|satelliittikuv", "satellite imagery"),

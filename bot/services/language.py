@@ -11,6 +11,9 @@ from functools import cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
+from wordfreq import zipf_frequency
 
 from bot.services.glossary import GLOSSARY
 from bot.services.llm import LanguageModel, LanguageModelError
@@ -243,15 +246,19 @@ def _occurrences(token: str, stem: str) -> list[int]:
     return found
 
 
-def _finnish_matches(text: str) -> list[_Entry]:
+def _finnish_matches(text: str, *, misspelt: bool = False) -> list[_Entry]:
     """Glossary entries whose stems occur in the words of Finnish ``text``, in text order.
 
     Longer stems claim their letters first, so "lumikuorma" is a snow load rather than
-    snow plus load, and "jäähdytys" (cooling) does not also read as "jää" (ice).
+    snow plus load, and "jäähdytys" (cooling) does not also read as "jää" (ice). With
+    ``misspelt``, a long word no stem occurs in is also read as the stem one letter away
+    (`_misspelt_stem`): chat is typed in haste, records are not (and there are many).
     """
     found: list[tuple[int, int, _Entry]] = []
     tokens = [w.lower() for w, first in _words(text) if not _is_name(w, first)]
     for t, token in enumerate(tokens):
+        exact = len(found)
+        spans: list[tuple[int, int]] = []
         taken = [False] * len(token)
         parts = _parts(token)
         starts = {at for at, _ in parts}
@@ -268,8 +275,63 @@ def _finnish_matches(text: str) -> list[_Entry]:
             for at in hits:
                 if not any(taken[at : at + len(s)]):
                     taken[at : at + len(s)] = [True] * len(s)
+                    spans.append((at, at + len(s)))
                     found.append((t, at, entry))
+        if misspelt and taken.count(False) >= MISSPELT_MIN_STEM:
+            # Letters enough for a stem left unread: perhaps a stem one letter off, which
+            # may also explain what the exact stems read ("energiatehokuutta" is not just
+            # "energia"); one that would drop an exact reading is not taken.
+            near = _misspelt_stem(token)
+            if near is not None and all(
+                near[0] <= start and end <= near[0] + len(near[2]) for start, end in spans
+            ):
+                del found[exact:]
+                found.append((t, near[0], near[1]))
     return [entry for _, _, entry in sorted(found, key=lambda f: (f[0], f[1]))]
+
+
+# A word this long that no stem occurs in may be a domain word misspelt by one letter
+# ("kutsuliikenettä"); shorter ones are mostly everyday words the glossary does not hold.
+MISSPELT_MIN_WORD = 8
+# Stems this long are specific enough to be recognised with one letter wrong.
+MISSPELT_MIN_STEM = 7
+
+
+@cache
+def _fuzzy_stems() -> tuple[tuple[str, ...], tuple[_Entry, ...]]:
+    pairs = [
+        (stem.text, entry)
+        for stem, entry in _stems_longest_first()
+        if not stem.whole_word and len(stem.text) >= MISSPELT_MIN_STEM
+    ]
+    return tuple(s for s, _ in pairs), tuple(e for _, e in pairs)
+
+
+def _misspelt_stem(token: str) -> tuple[int, _Entry, str] | None:
+    """The longest glossary stem within one edit of a part of ``token`` (where it starts,
+    its entry, the stem); None for a short or everyday word or when none is that near."""
+    if len(token) < MISSPELT_MIN_WORD or token in ASKING_WORDS:
+        return None
+    # A word in everyday Finnish is spelt right, however near a stem it is: "perustuvan"
+    # (based on) is not "perustus" (a foundation) misspelt.
+    if zipf_frequency(token, "fi") > 0:
+        return None
+    stems, entries = _fuzzy_stems()
+    # One edit in a stem of n letters scores at least 100 (1 - 1/n) on partial_ratio.
+    cutoff = 100.0 * (1 - 1 / MISSPELT_MIN_STEM)
+    best: tuple[int, _Entry, str] | None = None
+    for _, _, i in process.extract(
+        token, stems, scorer=fuzz.partial_ratio, score_cutoff=cutoff, limit=None
+    ):
+        stem = stems[i]
+        aligned = fuzz.partial_ratio_alignment(stem, token)
+        if aligned is None:
+            continue
+        if Levenshtein.distance(stem, token[aligned.dest_start : aligned.dest_end]) > 1:
+            continue
+        if best is None or len(stem) > len(best[2]):
+            best = (aligned.dest_start, entries[i], stem)
+    return best
 
 
 def _english_matches(text: str) -> list[_Entry]:
@@ -300,13 +362,16 @@ def _english_matches(text: str) -> list[_Entry]:
     return [entry for _, entry in sorted(found, key=lambda f: f[0])]
 
 
-def translated_terms(text: str, language: Language) -> list[str]:
+def translated_terms(text: str, language: Language, *, misspelt: bool = False) -> list[str]:
     """The other language's glossary terms for the domain words of ``text``, no repeats.
 
     A term already in ``text`` or made only of words already offered is left out: after
-    "snow load", "snow" adds nothing.
+    "snow load", "snow" adds nothing. ``misspelt``: a Finnish domain word one letter off is
+    read as that word (for what people type, not for records).
     """
-    entries = _finnish_matches(text) if language == "fi" else _english_matches(text)
+    entries = (
+        _finnish_matches(text, misspelt=misspelt) if language == "fi" else _english_matches(text)
+    )
     present = set(_english_words(text))
     terms: list[str] = []
     for entry in entries:
@@ -370,7 +435,7 @@ def search_text(text: str, *, english: str = "", asked: str = "") -> SearchText:
     language = request_language(text, asked=asked)
     if language == "en":
         return SearchText(text, text, "en")
-    english = english.strip() or ", ".join(translated_terms(text, "fi"))
+    english = english.strip() or ", ".join(translated_terms(text, "fi", misspelt=True))
     if not english:
         return SearchText(text, text, "fi")
     return SearchText(english, f"{text.rstrip()}\n{english}", "fi")
@@ -421,6 +486,6 @@ def translated_search(
     except LanguageModelError as exc:
         log.info("query translation not used, glossary instead: %s", exc)
         return search_text(text, asked=asked)
-    glossary = ", ".join(translated_terms(text, "fi"))
+    glossary = ", ".join(translated_terms(text, "fi", misspelt=True))
     english = "\n".join(part for part in (translation.english.strip(), glossary) if part)
     return search_text(text, english=english, asked=asked)

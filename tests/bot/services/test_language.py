@@ -278,6 +278,45 @@ def test_a_finnish_request_is_embedded_in_english_and_matched_in_both_languages(
     assert "district heating" in searched.lexical
 
 
+@pytest.mark.parametrize(
+    ("typed", "english"),
+    [
+        ("kuka tekee kutsuliikenettä haja-asutusalueille?", "demand-responsive transport"),
+        ("kuka tekee lumikuormien mitausta katoilta?", "measurement"),
+        ("tarvitaan energiatehokuutta kouluihin", "energy efficiency"),
+    ],
+)
+def test_a_finnish_domain_word_typed_one_letter_wrong_is_still_searched_in_english(
+    typed: str, english: str
+) -> None:
+    assert english in search_text(typed).dense
+    assert english in search_text(typed).lexical
+
+
+def test_records_and_everyday_words_are_not_read_as_misspelt_domain_words() -> None:
+    # Records are written with care and are many: only what people type is read leniently.
+    assert translated_terms("kutsuliikenettä", "fi") == []
+    # Long everyday words near no stem, and short words, stay unread.
+    assert search_text("kuka pystyisi vastaamaan kysymykseeni").dense == (
+        "kuka pystyisi vastaamaan kysymykseeni"
+    )
+    assert translated_terms("mitausta", "fi", misspelt=True) == ["measurement"]
+    assert translated_terms("mitaus", "fi", misspelt=True) == []  # too short to tell
+    # Real Finnish words one letter from a stem are words, not typos: "perustuvan" (based
+    # on) is no foundation ("perustus"), "rakentaa" (to build) no construction ("rakenta").
+    based_on = "sääennusteeseen perustuvan liukkausvaroituksen kotihoitajille"
+    assert translated_terms(based_on, "fi", misspelt=True) == translated_terms(based_on, "fi")
+    assert "foundation" not in translated_terms(based_on, "fi", misspelt=True)
+    # A stem one letter off never drops what the exact stems read: a home care nurse
+    # ("kotihoitaja", unknown to the word list) stays a nurse.
+    assert "nurse" in translated_terms("kotihoitajille", "fi", misspelt=True)
+
+
+def test_improving_is_not_a_shore() -> None:
+    # "parantamista" holds "ranta" (a shore): a longer stem claims it first.
+    assert "shore" not in translated_terms("energiatehokkuuden parantamista", "fi")
+
+
 def test_an_english_request_is_searched_as_it_is() -> None:
     text = "Who can monitor snow load on school roofs?"
     assert search_text(text) == SearchText(text, text, "en")
