@@ -581,8 +581,12 @@ class PassageIndex:
 
         if where is None or test is not None:
             requested = max(1, (1 if level is None else 2) * (1 if where is None else 4) * n)
+            # The hits' metadata in the same call: the filter and the level are read from it,
+            # not from the records read back one call later.
             result = self._query(
-                query_embeddings=embeddings, n_results=requested, include=["distances"]
+                query_embeddings=embeddings,
+                n_results=requested,
+                include=["distances", "metadatas"],
             )
             hits = self._hits(
                 result, lambda m: at_level(m) and (test is None or test(m)), max(1, n)
@@ -602,7 +606,7 @@ class PassageIndex:
             query_embeddings=embeddings,
             n_results=max(1, n),
             where=_and(level_clause, where),
-            include=["distances"],
+            include=["distances", "metadatas"],
         )
         return self._hits(result, at_level, max(1, n))
 
@@ -632,12 +636,32 @@ class PassageIndex:
                 time.sleep(wait)
 
     def _hits(self, result: Any, keep: MetadataTest, n: int) -> list[list[DenseHit]]:
-        """A query's hits that ``keep`` passes, ``n`` at most per query vector; the metadata
-        from the records kept (their owners are scored next anyway).
+        """A query's hits that ``keep`` passes, ``n`` at most per query vector.
+
+        Read from the metadata the query handed back with them when it did (one Chroma call
+        a question fewer: reading ~150 hits' whole records back cost ~30 ms at 10,000
+        members); else from the records, as follows.
 
         The hits are read in rank order, ``n`` per query vector at a time, until each vector
         has ``n`` that pass: the hits further down (asked for in case a filter refuses many)
         are read from Chroma only when it does."""
+        if result.get("metadatas") is not None:
+            return [
+                [
+                    DenseHit(
+                        id=rid,
+                        passage_id=str(meta["parent"]),
+                        owner=str(meta["owner"]),
+                        level=str(meta["level"]),
+                        similarity=1.0 - float(dist),
+                    )
+                    for rid, meta, dist in zip(ids, metas, dists, strict=True)
+                    if meta is not None and keep(meta)
+                ][:n]
+                for ids, metas, dists in zip(
+                    result["ids"], result["metadatas"], result["distances"], strict=True
+                )
+            ]
         revision = self._current_revision()
         records: dict[str, KeptRecord] = {}
         hits: list[list[DenseHit]] = [[] for _ in result["ids"]]
@@ -737,15 +761,19 @@ class PassageIndex:
         listed = self.records.owner_ids(owners)
         unlisted = [o for o in owners if o not in listed]
         ids = [rid for o in owners for rid in listed.get(o, ())]
+        records = self.read(ids, revision)
+        # The owners not listed yet: their records read whole by owner, one call per 500
+        # owners, rather than listed by owner and then read by id (a second call, ~30 ms at
+        # 10,000 members).
+        by_owner: dict[str, list[str]] = {}
         for i in range(0, len(unlisted), 500):
             clause = {"owner": {"$in": unlisted[i : i + 500]}}
-            ids.extend(self.collection.get(where=clause, include=[])["ids"])
-        records = self.read(ids, revision)
+            fetched = self._keep(self.collection.get(where=clause, include=_include(True)))
+            ids.extend(fetched)
+            records.update(fetched)
+            for rid, record in fetched.items():
+                by_owner.setdefault(str(record.field("owner")), []).append(rid)
         if unlisted:
-            by_owner: dict[str, list[str]] = {}
-            for rid in ids:
-                if rid in records:
-                    by_owner.setdefault(str(records[rid].field("owner")), []).append(rid)
             self.records.put_owner_ids({o: by_owner.get(o, []) for o in unlisted}, revision)
         return ids, records
 
@@ -757,20 +785,24 @@ class PassageIndex:
         found = self.records.get_many(ids)
         missing = list(dict.fromkeys(rid for rid in ids if rid not in found))
         for start in range(0, len(missing), _PAGE):
-            rows = self.collection.get(ids=missing[start : start + _PAGE], include=_include(True))
-            fetched = {
-                rid: KeptRecord(str(doc), dict(meta), np.array(vector, dtype=np.float32))
-                for rid, doc, meta, vector in zip(
-                    rows["ids"],
-                    rows["documents"],
-                    rows["metadatas"],
-                    rows["embeddings"],
-                    strict=True,
+            found.update(
+                self._keep(
+                    self.collection.get(ids=missing[start : start + _PAGE], include=_include(True))
                 )
-            }
-            self.records.put_many(fetched)
-            found.update(fetched)
+            )
         return found
+
+    def _keep(self, rows: Any) -> dict[str, KeptRecord]:
+        """Records as Chroma handed them over (``_include(True)``), by id in its order, kept
+        for later questions."""
+        fetched = {
+            rid: KeptRecord(str(doc), dict(meta), np.array(vector, dtype=np.float32))
+            for rid, doc, meta, vector in zip(
+                rows["ids"], rows["documents"], rows["metadatas"], rows["embeddings"], strict=True
+            )
+        }
+        self.records.put_many(fetched)
+        return fetched
 
     @staticmethod
     def _entries_of_pages(pages: Iterable[Any], embeddings: bool) -> Entries:

@@ -177,13 +177,32 @@ def test_allowed_owners_reads_the_kept_records_not_chroma_s_filter(
     expected = {"heatwise", "aquasense", "brightstreet"}
     calls = _calls(fake_index)
     assert fake_index.allowed_owners(ranked, solvers) == expected
-    listings = [c for c in calls if c.get("where")]
-    assert listings == [{"where": {"owner": {"$in": ranked}}, "include": []}]
+    # One call: the owners' records read whole by owner, not listed and then read by id.
+    assert calls == [
+        {
+            "where": {"owner": {"$in": ranked}},
+            "include": ["documents", "metadatas", "embeddings"],
+        }
+    ]
     entries = fake_index.entries(where=solvers, owners=expected)
     assert set(entries.owners) == expected
     calls.clear()
     assert fake_index.allowed_owners(ranked, solvers) == expected
     # Only the revision marker is read (from its own collection), nothing from this one.
+    assert calls == []
+
+
+def test_dense_search_reads_its_hits_metadata_from_the_query_alone(
+    fake_index: PassageIndex,
+) -> None:
+    # The query hands the hits' metadata back: the filter and the level are read from it, not
+    # from the hits' records read back from the collection afterwards (a call a question).
+    fake_index.upsert(member_passages())
+    calls = _calls(fake_index)
+    hits = fake_index.dense_search(
+        "leak detection in water networks", n=3, where={"member": {"$ne": "parkly"}}
+    )
+    assert hits[0] and all(h.owner != "parkly" for h in hits[0])
     assert calls == []
 
 
