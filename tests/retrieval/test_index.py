@@ -192,20 +192,6 @@ def test_allowed_owners_reads_the_kept_records_not_chroma_s_filter(
     assert calls == []
 
 
-def test_dense_search_reads_its_hits_metadata_from_the_query_alone(
-    fake_index: PassageIndex,
-) -> None:
-    # The query hands the hits' metadata back: the filter and the level are read from it, not
-    # from the hits' records read back from the collection afterwards (a call a question).
-    fake_index.upsert(member_passages())
-    calls = _calls(fake_index)
-    hits = fake_index.dense_search(
-        "leak detection in water networks", n=3, where={"member": {"$ne": "parkly"}}
-    )
-    assert hits[0] and all(h.owner != "parkly" for h in hits[0])
-    assert calls == []
-
-
 FILTERS: list[dict[str, Any]] = [
     {"member": "parkly"},
     {"member": {"$ne": "parkly"}},
