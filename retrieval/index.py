@@ -70,9 +70,15 @@ _PAGE = 2000
 #: Records (document, metadata, vector) a process keeps for exact scoring. Reading a record's
 #: metadata back from Chroma costs about 0.1 ms, and a question scores its 100-150 candidate
 #: owners' ~2,000 records, so a question read them in ~200 ms; kept, it reads only their ids.
-#: About 2.4 kB each as kept (`KeptRecord`: a 384-float vector, the text, the metadata's
-#: values): 150,000 (a 10,000-member collection is ~130,000) are ~360 MB.
+#: About 2.3 kB each as kept, measured (`KeptRecord`: a 384-number float16 vector, the text,
+#: the metadata's values): 150,000 (a 10,000-member collection is ~140,000) are ~340 MB.
 RECORDS_KEPT = 150_000
+#: How a kept record's vector is kept: half of float32's 1,536 bytes, so a process keeping a
+#: whole 10,000-member collection stays under 1 GB (988 MB against 1,163 MB with float32,
+#: chroma's own index in the process). Scoring reads every owner's records from those kept,
+#: so every question scores alike; a cosine moves by ~1e-4 (bench.crosslingual prints the
+#: same tables as with float32).
+KEPT_VECTOR = np.float16
 #: Chroma's server refuses a query on a collection whose first vectors are not on disk yet
 #: ("Error creating hnsw segment reader: Nothing found on disk", chroma-core/chroma#4212): one
 #: process asking while another fills a new collection. The window closes in moments, so the
@@ -775,7 +781,7 @@ class PassageIndex:
         """Records as Chroma handed them over (``_include(True)``), by id in its order, kept
         for later questions."""
         fetched = {
-            rid: KeptRecord(str(doc), dict(meta), np.array(vector, dtype=np.float32))
+            rid: KeptRecord(str(doc), dict(meta), np.array(vector, dtype=KEPT_VECTOR))
             for rid, doc, meta, vector in zip(
                 rows["ids"], rows["documents"], rows["metadatas"], rows["embeddings"], strict=True
             )
