@@ -433,6 +433,8 @@ def open_bot(settings: Settings) -> RunningParts:
     # the questions.
     search = SolverSearch.open(settings, engine, catch_up=False)
     indexer = search.start_indexer()
+    # The members' records read into the process meanwhile: questions then score kept records.
+    search.start_warm_up()
     # One language model for the app and the digests (None: templates only, said once).
     llm = LanguageModel.from_settings(settings, engine)
     log.info(

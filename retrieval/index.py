@@ -70,9 +70,15 @@ _PAGE = 2000
 #: Records (document, metadata, vector) a process keeps for exact scoring. Reading a record's
 #: metadata back from Chroma costs about 0.1 ms, and a question scores its 100-150 candidate
 #: owners' ~2,000 records, so a question read them in ~200 ms; kept, it reads only their ids.
-#: About 2.4 kB each as kept (`KeptRecord`: a 384-float vector, the text, the metadata's
-#: values): 150,000 (a 10,000-member collection is ~130,000) are ~360 MB.
+#: About 2.3 kB each as kept, measured (`KeptRecord`: a 384-number float16 vector, the text,
+#: the metadata's values): 150,000 (a 10,000-member collection is ~140,000) are ~340 MB.
 RECORDS_KEPT = 150_000
+#: How a kept record's vector is kept: half of float32's 1,536 bytes, so a process keeping a
+#: whole 10,000-member collection stays under 1 GB (988 MB against 1,163 MB with float32,
+#: chroma's own index in the process). Scoring reads every owner's records from those kept,
+#: so every question scores alike; a cosine moves by ~1e-4 (bench.crosslingual prints the
+#: same tables as with float32).
+KEPT_VECTOR = np.float16
 #: Chroma's server refuses a query on a collection whose first vectors are not on disk yet
 #: ("Error creating hnsw segment reader: Nothing found on disk", chroma-core/chroma#4212): one
 #: process asking while another fills a new collection. The window closes in moments, so the
@@ -632,8 +638,11 @@ class PassageIndex:
                 time.sleep(wait)
 
     def _hits(self, result: Any, keep: MetadataTest, n: int) -> list[list[DenseHit]]:
-        """A query's hits that ``keep`` passes, ``n`` at most per query vector; the metadata
-        from the records kept (their owners are scored next anyway).
+        """A query's hits that ``keep`` passes, ``n`` at most per query vector.
+
+        The metadata from the records kept (their owners are scored next anyway); not asked
+        of the query itself: its metadata for every hit (~800) cost a warm question more than
+        reading the few hits not kept.
 
         The hits are read in rank order, ``n`` per query vector at a time, until each vector
         has ``n`` that pass: the hits further down (asked for in case a filter refuses many)
@@ -737,15 +746,19 @@ class PassageIndex:
         listed = self.records.owner_ids(owners)
         unlisted = [o for o in owners if o not in listed]
         ids = [rid for o in owners for rid in listed.get(o, ())]
+        records = self.read(ids, revision)
+        # The owners not listed yet: their records read whole by owner, one call per 500
+        # owners, rather than listed by owner and then read by id (a second call, ~30 ms at
+        # 10,000 members).
+        by_owner: dict[str, list[str]] = {}
         for i in range(0, len(unlisted), 500):
             clause = {"owner": {"$in": unlisted[i : i + 500]}}
-            ids.extend(self.collection.get(where=clause, include=[])["ids"])
-        records = self.read(ids, revision)
+            fetched = self._keep(self.collection.get(where=clause, include=_include(True)))
+            ids.extend(fetched)
+            records.update(fetched)
+            for rid, record in fetched.items():
+                by_owner.setdefault(str(record.field("owner")), []).append(rid)
         if unlisted:
-            by_owner: dict[str, list[str]] = {}
-            for rid in ids:
-                if rid in records:
-                    by_owner.setdefault(str(records[rid].field("owner")), []).append(rid)
             self.records.put_owner_ids({o: by_owner.get(o, []) for o in unlisted}, revision)
         return ids, records
 
@@ -757,20 +770,46 @@ class PassageIndex:
         found = self.records.get_many(ids)
         missing = list(dict.fromkeys(rid for rid in ids if rid not in found))
         for start in range(0, len(missing), _PAGE):
-            rows = self.collection.get(ids=missing[start : start + _PAGE], include=_include(True))
-            fetched = {
-                rid: KeptRecord(str(doc), dict(meta), np.array(vector, dtype=np.float32))
-                for rid, doc, meta, vector in zip(
-                    rows["ids"],
-                    rows["documents"],
-                    rows["metadatas"],
-                    rows["embeddings"],
-                    strict=True,
+            found.update(
+                self._keep(
+                    self.collection.get(ids=missing[start : start + _PAGE], include=_include(True))
                 )
-            }
-            self.records.put_many(fetched)
-            found.update(fetched)
+            )
         return found
+
+    def _keep(self, rows: Any) -> dict[str, KeptRecord]:
+        """Records as Chroma handed them over (``_include(True)``), by id in its order, kept
+        for later questions."""
+        fetched = {
+            rid: KeptRecord(str(doc), dict(meta), np.array(vector, dtype=KEPT_VECTOR))
+            for rid, doc, meta, vector in zip(
+                rows["ids"], rows["documents"], rows["metadatas"], rows["embeddings"], strict=True
+            )
+        }
+        self.records.put_many(fetched)
+        return fetched
+
+    def warm(self, stop: threading.Event | None = None) -> int:
+        """Read the collection's records into the process (`RecordCache`, up to its limit),
+        a page at a time, with each owner's ids: a serving process does it in the background
+        once started, so its questions score kept records instead of reading 1,000-2,000 of
+        them from Chroma (~0.2 ms each at 10,000 members: most of a cold question). Stops
+        when ``stop`` is set or another process writes (the records are dropped then anyway,
+        and read again by the questions that need them). Returns the records read."""
+        revision = self._read_revision()
+        self.records.check(revision)
+        by_owner: dict[str, list[str]] = {}
+        read = 0
+        for rows in self._pages(where=None, include=_include(True)):
+            if (stop is not None and stop.is_set()) or self._read_revision() != revision:
+                return read
+            for rid, record in self._keep(rows).items():
+                by_owner.setdefault(str(record.field("owner")), []).append(rid)
+            read += len(rows["ids"])
+            if read >= self.records.limit:
+                return read  # owners cut off at the limit would be listed incomplete
+        self.records.put_owner_ids(by_owner, revision)
+        return read
 
     @staticmethod
     def _entries_of_pages(pages: Iterable[Any], embeddings: bool) -> Entries:

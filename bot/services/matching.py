@@ -269,6 +269,23 @@ class SolverSearch:
             self._indexer.start()
         return self._indexer
 
+    def start_warm_up(self) -> threading.Thread:
+        """Read the members' records into the process in a background thread (`scic serve`:
+        `PassageIndex.warm`), so questions after the first minute or so do not read them from
+        Chroma; the process answers meanwhile, reading what it needs as before."""
+        thread = threading.Thread(target=self._warm_up, name="search-warm-up", daemon=True)
+        thread.start()
+        return thread
+
+    def _warm_up(self) -> None:
+        started = time.monotonic()
+        try:
+            read = self.indexes.members.warm()
+        except Exception:  # questions read what they need: only slower
+            log.exception("reading the members' records into the process failed")
+            return
+        log.info("kept %d member records in %.1f s", read, time.monotonic() - started)
+
     def _forget_fit_scores(self) -> None:
         with self._fit_lock:
             self._fit_scores.clear()

@@ -177,14 +177,43 @@ def test_allowed_owners_reads_the_kept_records_not_chroma_s_filter(
     expected = {"heatwise", "aquasense", "brightstreet"}
     calls = _calls(fake_index)
     assert fake_index.allowed_owners(ranked, solvers) == expected
-    listings = [c for c in calls if c.get("where")]
-    assert listings == [{"where": {"owner": {"$in": ranked}}, "include": []}]
+    # One call: the owners' records read whole by owner, not listed and then read by id.
+    assert calls == [
+        {
+            "where": {"owner": {"$in": ranked}},
+            "include": ["documents", "metadatas", "embeddings"],
+        }
+    ]
     entries = fake_index.entries(where=solvers, owners=expected)
     assert set(entries.owners) == expected
     calls.clear()
     assert fake_index.allowed_owners(ranked, solvers) == expected
     # Only the revision marker is read (from its own collection), nothing from this one.
     assert calls == []
+
+
+def test_warm_keeps_every_record_so_a_question_reads_none_from_chroma(
+    fake_index: PassageIndex,
+) -> None:
+    fake_index.upsert(member_passages())
+    every = fake_index.collection.get(include=[])["ids"]
+    assert fake_index.warm() == len(every)
+    assert len(fake_index.records) == len(every)
+    calls = _calls(fake_index)
+    ranked = ["parkly", "heatwise", "aquasense", "brightstreet", "arcticmove"]
+    solvers = {"member": {"$nin": ["parkly", "arcticmove"]}}
+    assert fake_index.allowed_owners(ranked, solvers) == {"heatwise", "aquasense", "brightstreet"}
+    # The owners' ids and records were kept by the warm-up: nothing listed, nothing read.
+    assert calls == []
+
+
+def test_warm_stops_when_another_process_writes(fake_index: PassageIndex) -> None:
+    fake_index.upsert(member_passages())
+    original = fake_index._read_revision
+    reads = iter([original(), "written meanwhile"])
+    fake_index._read_revision = lambda: next(reads, "written meanwhile")  # type: ignore[method-assign]
+    assert fake_index.warm() == 0
+    assert fake_index.records.owner_ids(["parkly"]) == {}
 
 
 FILTERS: list[dict[str, Any]] = [

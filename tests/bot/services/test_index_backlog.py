@@ -86,3 +86,15 @@ def test_the_background_indexer_applies_what_other_processes_queued(engine: Engi
     assert not indexer.is_alive()
     answer = ask(engine, search, "who can do permafrost thaw monitoring?")
     assert "Glacier Labs" in answer and "still taking in" not in answer
+
+
+def test_the_warm_up_keeps_the_members_records_and_answers_stay_the_same(engine: Engine) -> None:
+    populate(engine)
+    search = waiting_search(engine)
+    search.index_all()
+    cold = ask(engine, search, "who can do snow load monitoring on flat roofs?")
+    search.indexes.members.records.clear()
+    search.start_warm_up().join(timeout=30)
+    every = search.indexes.members.collection.get(include=[])["ids"]
+    assert len(search.indexes.members.records) == len(every) > 0
+    assert ask(engine, search, "who can do snow load monitoring on flat roofs?") == cold
