@@ -413,15 +413,20 @@ def _deadline_window(text: str, today: date) -> tuple[date | None, date | None]:
 # --- names and places in the records ---------------------------------------------------------
 
 _TOKEN = re.compile(r"[\w][\w'’&.-]*[\w]|[\w]", re.UNICODE)
+_CASE_ENDING = r"(n|lle|ltä|lta|llä|lla|ssa|ssä|sta|stä|ksi|na|nä|ta|tä|a|ä|hin|hen|han|hon)"
 # Finnish case endings glued to a name with a colon ("VTT:n", "Kantava Oy:lle").
-_COLON_CASE = re.compile(r":(n|lle|ltä|lta|llä|lla|ssa|ssä|sta|stä|ksi|na|nä|ta|tä|a|ä)\b")
+_COLON_CASE = re.compile(rf":{_CASE_ENDING}\b")
+# The same endings on an acronym typed without the colon, often with the vowel the acronym is
+# spoken with ("VTTllä", "Polar SARissa", "NEOMin"): the acronym is the name. Other names need
+# no such rule: "Kantavassa" still begins with "Kantava" (see `_name_score`).
+_ACRONYM_CASE = re.compile(rf"\b([A-ZÅÄÖ]{{2,}})[ie]?{_CASE_ENDING}\b")
 Named = TypeVar("Named", NamedMember, NamedPerson)
 NAME_SCORE = 88
 NAME_SCORE_LOWERCASE = 94
 
 
 def _tokens(text: str) -> list[str]:
-    return _TOKEN.findall(_COLON_CASE.sub("", text))
+    return _TOKEN.findall(_ACRONYM_CASE.sub(r"\1", _COLON_CASE.sub("", text)))
 
 
 def _spans(tokens: Sequence[str], longest: int) -> list[tuple[int, int, str]]:

@@ -481,3 +481,25 @@ def test_help_and_office_matters_are_not_needs(text: str, other: str) -> None:
 def test_needs_that_share_words_with_office_matters_stay_needs() -> None:
     assert read("who can build an event calendar app for the city?").intent == "solvers"
     assert read("who can do snow load monitoring this winter?").intent == "solvers"
+
+
+def test_an_acronym_name_with_a_finnish_ending_typed_without_the_colon_is_the_member() -> None:
+    polar = member(6, "polar-sar-analytics", "Polar SAR Analytics Oy", "Oulu")
+    vtt = member(7, "vtt", "VTT Technical Research Centre of Finland", "Espoo", kind="research")
+    people = (
+        NamedPerson(30, "Tuomas Ström", "tuomas@polarsar.example", 6, "CTO"),
+        NamedPerson(31, "Anna Virta", "anna@vtt.example", 7, "Research Team Leader"),
+    )
+    vocabulary = replace(VOCABULARY, members=(*MEMBERS, polar, vtt), people=(*PEOPLE, *people))
+
+    def asked(text: str) -> Understood:
+        return understand(
+            text, vocabulary=vocabulary, recognizer=Recognizer(), today=TODAY, asker_member_id=2
+        )
+
+    # Standard Finnish writes "Polar SAR:ssa"; people also type the ending on as it is said.
+    for text in ("kenelle voin puhua Polar SARissa?", "kenelle voin puhua Polar SAR:ssa?"):
+        assert (asked(text).intent, asked(text).person_id) == ("person", 30), text
+    for text in ("kuka VTTllä vastaa tutkimuksesta?", "kuka VTT:llä vastaa tutkimuksesta?"):
+        assert (asked(text).intent, asked(text).person_id) == ("person", 31), text
+    assert asked("mitä VTTn tutkijat tekevät?").member_id == 7
