@@ -460,9 +460,23 @@ def _name_score(span: str, name: str) -> float:
     return float(score)
 
 
+# "Oulun kaupunki", "Tampereen kaupungilla": a city in Finnish is its place in the genitive
+# before the word for city, which no spelling of "City of Oulu" comes near.
+_FINNISH_CITY = re.compile(r"\b([^\W\d_][\w-]+)\s+kaupun(?:ki|gi|ke)\w*", re.IGNORECASE)
+
+
 def find_members(text: str, vocabulary: Vocabulary) -> list[NamedMember]:
     """Members named in ``text``, longest names first; each name counted once."""
-    return [m for m, _ in _find_named(text, [(m, m.names) for m in vocabulary.members])]
+    found = [m for m, _ in _find_named(text, [(m, m.names) for m in vocabulary.members])]
+    for match in _FINNISH_CITY.finditer(text):
+        place = match.group(1).lower()
+        found += [
+            m
+            for m in vocabulary.members
+            if m.kind == "city" and m.city and _place_matches(place, m.city.lower())
+            if m not in found
+        ]
+    return found
 
 
 def find_people(text: str, vocabulary: Vocabulary) -> list[NamedPerson]:
@@ -775,7 +789,11 @@ def understand(
         and not plural
     ):
         return Understood("person", language, written, person_id=people[0].id)
-    if named_member is not None and _asks_for_a_contact(text) and not has_challenge_word:
+    if (
+        named_member is not None
+        and (_asks_for_a_contact(text) or _asks_for_a_role(text, named_member.id, vocabulary))
+        and not has_challenge_word
+    ):
         return _person_at(named_member.id, text, language, vocabulary)
     if asked_name and not has_challenge_word and not FIT_CUE.search(text):
         asked = find_members(asked_name, vocabulary)
@@ -913,7 +931,8 @@ MEMBERS_IN_PLACE = _words(
 )
 CONTACT_CUE = _words(
     r"\b(who (is|'s)? ?the (\w+ ){0,2}(ceo|cto|cfo|coo|head|director|manager|founder|lead|"
-    r"contact|person|officer|engineer|scientist|professor|cpo)|who's the|who( is|'s) (their|its)|"
+    r"contact|person|officer|engineer|scientist|professor|cpo|specialist|coordinator|"
+    r"advis[eo]r|analyst|researcher)|who's the|who( is|'s) (their|its)|"
     r"who (at|in|from)|who (there|should i|do i|can i|could i) "
     r"(talk|speak|contact|call|write|reach|ask)|whom (should|do|can) i|contact person|"
     r"point of contact|who handles|who is responsible|who takes care|who runs|who leads|"
@@ -942,6 +961,29 @@ PERSON_DETAIL = _words(
 
 def _asks_for_a_contact(text: str) -> bool:
     return bool(CONTACT_CUE.search(text))
+
+
+WHO = _words(r"\b(who|whom|who's|whos|kuka|kenen|kehen|keneen|ketä|kenelle|keneltä)\b")
+
+
+def _asks_for_a_role(text: str, member_id: int, vocabulary: Vocabulary) -> bool:
+    """Whether ``text`` asks who holds a role one of the member's people holds, in the words
+    of their record ("kuka on Oulun kaupungin innovaatioasiantuntija?"): the role's words
+    whole, the last with room for a Finnish ending ("innovaatioasiantuntijaa")."""
+    if not WHO.search(text):
+        return False
+    lowered = text.lower()
+    for person in vocabulary.people:
+        if person.member_id != member_id:
+            continue
+        for role in re.split(r"[,;/]", person.role.lower()):
+            words = role.split()
+            if not words or len(role.strip()) < 5:
+                continue
+            phrase = r"\s+".join(re.escape(w) for w in words)
+            if re.search(rf"\b{phrase}\w{{0,4}}\b", lowered):
+                return True
+    return False
 
 
 THERE = _words(

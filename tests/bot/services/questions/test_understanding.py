@@ -503,3 +503,23 @@ def test_an_acronym_name_with_a_finnish_ending_typed_without_the_colon_is_the_me
     for text in ("kuka VTTllä vastaa tutkimuksesta?", "kuka VTT:llä vastaa tutkimuksesta?"):
         assert (asked(text).intent, asked(text).person_id) == ("person", 31), text
     assert asked("mitä VTTn tutkijat tekevät?").member_id == 7
+
+
+def test_a_city_named_in_finnish_and_a_role_in_its_records_words_find_the_person() -> None:
+    specialist = NamedPerson(
+        32, "Janne Korhonen", "janne@tampere.example", 4, "innovaatioasiantuntija"
+    )
+    director = NamedPerson(33, "Riikka Anttila", "riikka@tampere.example", 4, "kehitysjohtaja")
+    vocabulary = replace(VOCABULARY, people=(*PEOPLE, director, specialist))
+
+    def asked(text: str) -> Understood:
+        return understand(
+            text, vocabulary=vocabulary, recognizer=Recognizer(), today=TODAY, asker_member_id=2
+        )
+
+    # "Tampereen kaupunki" is City of Tampere; the role is asked as its record words it.
+    found = asked("kuka on Tampereen kaupungin innovaatioasiantuntija?")
+    assert (found.intent, found.person_id) == ("person", 32)
+    assert asked("mitä Tampereen kaupunki tekee?").member_id == 4
+    english = asked("who is the innovation specialist at the City of Tampere?")
+    assert (english.intent, english.member_id) == ("person", 4)
