@@ -31,6 +31,7 @@ from bot.services.questions.vocabulary import (
     NamedMember,
     NamedPerson,
     Vocabulary,
+    stems_of,
 )
 
 Intent = Literal["solvers", "challenge", "challenges", "fit", "member", "person", "team", "other"]
@@ -1006,8 +1007,17 @@ def _asks_whom_there(text: str) -> bool:
     return bool(THERE.search(text)) or len(rest) <= 2
 
 
+# The person to talk to at an organisation when nothing narrower is asked: its head.
+HEAD_ROLE = _words(
+    r"\b(ceo|chief executive|managing director|toimitusjohtaja|founder|co-founder|perustaja)\b"
+)
+
+
 def _person_at(member_id: int, text: str, language: Language, vocabulary: Vocabulary) -> Understood:
-    """The person at a member who best fits what is asked ("the CTO", "LCA", "Madrid")."""
+    """The person at a member who best fits what is asked ("the CTO", "LCA", "Madridin asiat"):
+    a role asked for, then the words of their role and expertise the message shares (stems,
+    so Finnish endings and the glossary's other language count), then, when the message asks
+    nothing narrower ("who should I talk to there?"), the head of the organisation."""
     people = [p for p in vocabulary.people if p.member_id == member_id]
     if not people:
         return Understood("member", language, text, member_id=member_id)
@@ -1017,16 +1027,25 @@ def _person_at(member_id: int, text: str, language: Language, vocabulary: Vocabu
             n in lowered for n in names[1:]
         )
     ]  # fmt: skip
+    asked = stems_of(_ACRONYM_CASE.sub(r"\1", text))
 
-    def fit(person: NamedPerson) -> float:
-        about = f"{person.role} {' '.join(person.expertise)}".lower()
-        score = fuzz.token_set_ratio(lowered, about) / 100
+    def evidence(person: NamedPerson) -> float:
+        about = f"{person.role} {' '.join(person.expertise)}"
+        score = float(len(asked & stems_of(about)))
         for names in wanted_roles:
             if any(n in person.role.lower() for n in names):
                 score += 2.0
         return score
 
-    best = max(people, key=fit)
+    def likeness(person: NamedPerson) -> float:
+        about = f"{person.role} {' '.join(person.expertise)}".lower()
+        return fuzz.token_set_ratio(lowered, about) / 100
+
+    heads = [p for p in people if HEAD_ROLE.search(p.role)]
+    if heads and max(evidence(p) for p in people) == 0:
+        best = heads[0]
+    else:
+        best = max(people, key=lambda p: (evidence(p), likeness(p)))
     return Understood("person", language, text, person_id=best.id, member_id=member_id)
 
 

@@ -523,3 +523,31 @@ def test_a_city_named_in_finnish_and_a_role_in_its_records_words_find_the_person
     assert asked("mitä Tampereen kaupunki tekee?").member_id == 4
     english = asked("who is the innovation specialist at the City of Tampere?")
     assert (english.intent, english.member_id) == ("person", 4)
+
+
+def test_the_person_at_a_member_is_chosen_by_what_is_asked_or_else_is_its_head() -> None:
+    partnerships = NamedPerson(
+        34,
+        "Diego Fernández",
+        "diego@kaari.example",
+        3,
+        "International Partnerships Manager",
+        ("Madrid Nueva Norte", "NEOM and Nusantara relations"),
+    )
+    vocabulary = replace(VOCABULARY, people=(*PEOPLE, partnerships))
+
+    def asked(text: str, earlier: Understood | None = None) -> Understood:
+        return understand(
+            text,
+            vocabulary=vocabulary,
+            recognizer=Recognizer(),
+            today=TODAY,
+            earlier=earlier,
+            asker_member_id=2,
+        )
+
+    # His expertise, named with Finnish endings ("Madridin", "NEOMin").
+    assert asked("kuka Kaarella hoitaa Madridin ja NEOMin asiat?").person_id == 34
+    # Nothing narrower asked: the Managing Director, not whoever's words look most alike.
+    there = asked("who should I talk to there?", asked("what does Kaari do?"))
+    assert (there.intent, there.person_id) == ("person", 12)
