@@ -22,9 +22,11 @@ from datetime import date, timedelta
 from typing import Literal, Protocol, TypeVar
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import DamerauLevenshtein
 
 from bot.services.briefs import split_needs
 from bot.services.language import ASKING_WORDS, Language, detect_language
+from bot.services.questions.spelling import real_word
 from bot.services.questions.vocabulary import (
     STEM,
     NamedChallenge,
@@ -445,6 +447,9 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+_GEMINATE_END = re.compile(r"(kk|pp|tt)[aeiouyäö]$")
+
+
 def _name_score(span: str, name: str) -> float:
     """How well ``span`` spells ``name``, tolerating a typo and a Finnish case ending."""
     a, b = _fold(span), _fold(name)
@@ -457,6 +462,10 @@ def _name_score(span: str, name: str) -> float:
         if a.startswith(b):
             score = max(score, 96.0)
         elif len(b) >= 5 and a.startswith(b[:-1]) and " " not in b:
+            score = max(score, 90.0)
+        elif len(b) >= 6 and _GEMINATE_END.search(b) and a.startswith(b[:-2]) and " " not in b:
+            # "Lämpöverkolla", "Oppimon" ... : a double k, p or t before the last vowel
+            # weakens to a single one before most endings (consonant gradation).
             score = max(score, 90.0)
     return float(score)
 
@@ -551,7 +560,13 @@ def _place_matches(token: str, place: str) -> bool:
     stem = max(4, len(place) - 2)
     if len(place) >= 4 and token.startswith(place[:stem]) and len(token) <= len(place) + 6:
         return True
-    return len(place) >= 6 and fuzz.ratio(token, place) >= 86
+    if len(place) < 6:
+        return False
+    # A typo: one edit, a swap of two letters counted as one ("Madird"), unless the word is a
+    # word of its own ("vastaa" is not Vantaa).
+    return fuzz.ratio(token, place) >= 86 or (
+        DamerauLevenshtein.distance(token, place) <= 1 and not real_word(token)
+    )
 
 
 # --- the decision ----------------------------------------------------------------------------

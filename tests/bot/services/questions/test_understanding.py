@@ -551,3 +551,24 @@ def test_the_person_at_a_member_is_chosen_by_what_is_asked_or_else_is_its_head()
     # Nothing narrower asked: the Managing Director, not whoever's words look most alike.
     there = asked("who should I talk to there?", asked("what does Kaari do?"))
     assert (there.intent, there.person_id) == ("person", 12)
+
+
+def test_names_with_consonant_gradation_and_places_with_swapped_letters_are_found() -> None:
+    heat = member(8, "lampoverkko", "Lämpöverkko Oy", "Tampere")
+    people = (NamedPerson(35, "Hanna Lind", "hanna@lampoverkko.example", 8, "CTO"),)
+    places = {**VOCABULARY.places, "madrid": "Madrid", "vantaa": "Vantaa"}
+    vocabulary = replace(
+        VOCABULARY, members=(*MEMBERS, heat), people=(*PEOPLE, *people), places=places
+    )
+
+    def asked(text: str) -> Understood:
+        return understand(
+            text, vocabulary=vocabulary, recognizer=Recognizer(), today=TODAY, asker_member_id=2
+        )
+
+    # "Lämpöverkko" is "Lämpöverkolla" with an ending: the double k weakens.
+    found = asked("kuka Lämpöverkolla vastaa kysyntäjoustosta?")
+    assert (found.intent, found.member_id, found.person_id) == ("person", 8, 35)
+    assert asked("which challenges are open in Madird?").filters.place == "Madrid"
+    # One letter from "Vantaa", but a word of its own ("answers").
+    assert asked("kuka vastaa kaukolämmön kysyntäjoustosta?").filters.place == ""
