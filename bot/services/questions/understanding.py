@@ -952,7 +952,8 @@ CONTACT_CUE = _words(
     r"who (at|in|from)|who (there|should i|do i|can i|could i) "
     r"(talk|speak|contact|call|write|reach|ask)|whom (should|do|can) i|contact person|"
     r"point of contact|who handles|who is responsible|who takes care|who runs|who leads|"
-    r"who manages|kehen|keneen|kenelle|kenen kanssa|yhteyshenkilö\w*|kuka (siellä|heillä|"
+    r"who manages|kehen|keneen|kenelle|kenen kanssa|kenen puoleen|yhteyshenkilö\w*|"
+    r"kuka (siellä|heillä|"
     r"hoitaa|vastaa|johtaa|tekee|on heidän|on niiden)|kuka \w+:?(lla|llä|ssa|ssä|lta|ltä) "
     r"(tekee|hoitaa|vastaa|on|johtaa|osaa)|toimitusjohtaja|teknologiajohtaja)\b"
 )
@@ -1008,6 +1009,12 @@ THERE = _words(
 )
 
 
+DOING_CUE = _words(
+    r"\b(kuka (hoitaa|vastaa|johtaa|tekee)|who (handles|is responsible|takes care|runs|leads|"
+    r"manages))\b"
+)
+
+
 def _asks_whom_there(text: str) -> bool:
     """A contact question about an organisation it does not name ("who should I contact
     there?", "kehen otan yhteyttä?"), as opposed to "who handles leak detection?"."""
@@ -1015,6 +1022,10 @@ def _asks_whom_there(text: str) -> bool:
     if cue is None:
         return False
     rest = re.findall(r"\w+", text[: cue.start()] + " " + text[cue.end() :])
+    if DOING_CUE.search(cue.group(0)) and rest and not THERE.search(text):
+        # "Kuka tekee kiinteistöhuollon työnohjausta?", "who handles snow logistics?": who
+        # does a thing, a need, unless "there" points at an organisation.
+        return False
     if len(rest) > 8:
         return (
             False  # a need with a contact question at its end ("...who in the cluster does this?")

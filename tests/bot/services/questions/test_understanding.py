@@ -572,3 +572,14 @@ def test_names_with_consonant_gradation_and_places_with_swapped_letters_are_foun
     assert asked("which challenges are open in Madird?").filters.place == "Madrid"
     # One letter from "Vantaa", but a word of its own ("answers").
     assert asked("kuka vastaa kaukolämmön kysyntäjoustosta?").filters.place == ""
+
+
+def test_who_does_a_thing_is_a_need_and_whom_to_turn_to_at_a_member_is_a_person() -> None:
+    # "Kuka tekee ..." / "who handles ..." with a short object: who does it, not "where?".
+    for text in ("kuka tekee lumikuorman mittausta?", "who handles leak detection?"):
+        assert read(text).intent == "solvers", text
+    # Still a question about an organisation when none is named or pointed at.
+    assert read("kuka siellä hoitaa asiakkuudet?").other == "which_member"
+    # "Kenen puoleen kääntyä" at a named member: its person.
+    found = read("kenen puoleen kannattaa kääntyä Kaarella ympäristövaikutusten arvioinneissa?")
+    assert (found.intent, found.person_id) == ("person", 11)
