@@ -1,5 +1,5 @@
 """Misspelt words put right against the records' own words and the words people ask with:
-"who can hepl with leek detection" reads "who can help with leak detection".
+"who can hepl with leak detection" reads "who can help with leak detection".
 
 A word is corrected only when neither the records nor everyday English or Finnish use it
 (wordfreq's frequencies), or when it is a rare word next to a word the records use ("leek"
@@ -7,11 +7,13 @@ by "leak"); never when it is a Finnish inflection or compound of a known word (F
 endings onto stems, so an unknown long word is usually a form of a known one). The nearest
 known word within one edit (two for long words) wins, the records' words before everyday
 English ones ("flodding" is "flooding", though the records only say "flood"), the commonest on a
-tie. Capitalised words are names and left alone. A real English word (in symspellpy's spelling
-dictionary, which lists words, not the misspellings the web is full of) is put right only where
-the records use the correction beside the word it stands next to ("leek detection" is "leak
-detection", as the records say it; "tourism in the fells" stays, though the records talk of
-"wells"); a common misspelling ("mesure", "recieve") needs no such company.
+tie. Capitalised words are names and left alone. A real word of either language (an English
+one in simplemma's lemma lists or symspellpy's spelling dictionary, which list words, not the
+misspellings the web is full of; a Finnish one that wordfreq counts in Finnish more than in
+English) is put right only where the records use the correction beside the word it stands next
+to ("leek detection" is "leak detection", as the records say it; "a funder for the pilot" and
+"tourism in the fells" stay, though the records say "under" and "wells"); a common misspelling
+("mesure", "recieve") needs no such company.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from importlib.resources import files
 from itertools import pairwise
 
 import numpy as np
+import simplemma
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 from wordfreq import top_n_list, zipf_frequency
@@ -156,6 +159,21 @@ def english_dictionary() -> frozenset[str]:
 
 
 @cache
+def real_word(word: str) -> bool:
+    """Whether ``word`` (lower case) is a word of English or Finnish in its own right, however
+    rare, rather than a misspelling of one: "funder" and "leek" are, "recieve" is not.
+
+    simplemma knows inflected English forms ("funders", "upskilling") that the spelling
+    dictionary lacks. Its Finnish lists would take half a gigabyte of memory, so a Finnish word
+    is one that wordfreq counts in Finnish at least as often as in English ("tiimiä", "vuodon";
+    not "goverment", which Finnish pages borrow from English ones)."""
+    if word in english_dictionary() or simplemma.is_known(word, lang="en"):
+        return True
+    finnish = zipf_frequency(word, "fi")
+    return finnish >= RARE and finnish >= zipf_frequency(word, "en")
+
+
+@cache
 def _everyday_english() -> tuple[str, ...]:
     return tuple(w for w in top_n_list("en", EVERYDAY_WORDS) if w.isalpha() and len(w) >= 4)
 
@@ -249,22 +267,24 @@ class Speller:
             return token  # an inflected or compound form of a known word
         if self._everyday(word, EVERYDAY):
             return token
-        rare = self._everyday(word, RARE)
+        real = real_word(word)
+        rare = real or self._everyday(word, RARE)
         limit = 1 if len(word) <= 6 or rare else 2
         found = process.extract(
             word, self._pool, scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=8
         )
-        if rare:
-            # A rare word only gives way to one the records use often, or to a word people ask
-            # with; a real one ("leek") only where the records use it beside the same
-            # neighbour ("leak detection").
-            near = _neighbours(match) if word in english_dictionary() else None
+        if real:
+            # A real word ("leek", "funder") gives way only to a word the records use often and
+            # beside the same neighbour ("leak detection"): never to a commoner word that merely
+            # looks like it ("under"), nor to a word people ask with ("hemp" is not "help").
+            near = _neighbours(match)
             found = [
-                f
-                for f in found
-                if f[0] in ASKING_VOCABULARY
-                or (self.words.get(f[0], 0) >= 2 and self._used_beside(f[0], near))
+                f for f in found if self.words.get(f[0], 0) >= 2 and self._used_beside(f[0], near)
             ]
+        elif rare:
+            # A misspelling common enough for wordfreq to count ("recieve") gives way to a word
+            # the records use often, or to a word people ask with.
+            found = [f for f in found if f[0] in ASKING_VOCABULARY or self.words.get(f[0], 0) >= 2]
         elif english:
             found += process.extract(
                 word,

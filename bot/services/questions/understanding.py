@@ -22,15 +22,18 @@ from datetime import date, timedelta
 from typing import Literal, Protocol, TypeVar
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import DamerauLevenshtein
 
 from bot.services.briefs import split_needs
 from bot.services.language import ASKING_WORDS, Language, detect_language
+from bot.services.questions.spelling import real_word
 from bot.services.questions.vocabulary import (
     STEM,
     NamedChallenge,
     NamedMember,
     NamedPerson,
     Vocabulary,
+    stems_of,
 )
 
 Intent = Literal["solvers", "challenge", "challenges", "fit", "member", "person", "team", "other"]
@@ -413,15 +416,20 @@ def _deadline_window(text: str, today: date) -> tuple[date | None, date | None]:
 # --- names and places in the records ---------------------------------------------------------
 
 _TOKEN = re.compile(r"[\w][\w'’&.-]*[\w]|[\w]", re.UNICODE)
+_CASE_ENDING = r"(n|lle|ltä|lta|llä|lla|ssa|ssä|sta|stä|ksi|na|nä|ta|tä|a|ä|hin|hen|han|hon)"
 # Finnish case endings glued to a name with a colon ("VTT:n", "Kantava Oy:lle").
-_COLON_CASE = re.compile(r":(n|lle|ltä|lta|llä|lla|ssa|ssä|sta|stä|ksi|na|nä|ta|tä|a|ä)\b")
+_COLON_CASE = re.compile(rf":{_CASE_ENDING}\b")
+# The same endings on an acronym typed without the colon, often with the vowel the acronym is
+# spoken with ("VTTllä", "Polar SARissa", "NEOMin"): the acronym is the name. Other names need
+# no such rule: "Kantavassa" still begins with "Kantava" (see `_name_score`).
+_ACRONYM_CASE = re.compile(rf"\b([A-ZÅÄÖ]{{2,}})[ie]?{_CASE_ENDING}\b")
 Named = TypeVar("Named", NamedMember, NamedPerson)
 NAME_SCORE = 88
 NAME_SCORE_LOWERCASE = 94
 
 
 def _tokens(text: str) -> list[str]:
-    return _TOKEN.findall(_COLON_CASE.sub("", text))
+    return _TOKEN.findall(_ACRONYM_CASE.sub(r"\1", _COLON_CASE.sub("", text)))
 
 
 def _spans(tokens: Sequence[str], longest: int) -> list[tuple[int, int, str]]:
@@ -439,6 +447,9 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+_GEMINATE_END = re.compile(r"(kk|pp|tt)[aeiouyäö]$")
+
+
 def _name_score(span: str, name: str) -> float:
     """How well ``span`` spells ``name``, tolerating a typo and a Finnish case ending."""
     a, b = _fold(span), _fold(name)
@@ -452,12 +463,30 @@ def _name_score(span: str, name: str) -> float:
             score = max(score, 96.0)
         elif len(b) >= 5 and a.startswith(b[:-1]) and " " not in b:
             score = max(score, 90.0)
+        elif len(b) >= 6 and _GEMINATE_END.search(b) and a.startswith(b[:-2]) and " " not in b:
+            # "Lämpöverkolla", "Oppimon" ... : a double k, p or t before the last vowel
+            # weakens to a single one before most endings (consonant gradation).
+            score = max(score, 90.0)
     return float(score)
+
+
+# "Oulun kaupunki", "Tampereen kaupungilla": a city in Finnish is its place in the genitive
+# before the word for city, which no spelling of "City of Oulu" comes near.
+_FINNISH_CITY = re.compile(r"\b([^\W\d_][\w-]+)\s+kaupun(?:ki|gi|ke)\w*", re.IGNORECASE)
 
 
 def find_members(text: str, vocabulary: Vocabulary) -> list[NamedMember]:
     """Members named in ``text``, longest names first; each name counted once."""
-    return [m for m, _ in _find_named(text, [(m, m.names) for m in vocabulary.members])]
+    found = [m for m, _ in _find_named(text, [(m, m.names) for m in vocabulary.members])]
+    for match in _FINNISH_CITY.finditer(text):
+        place = match.group(1).lower()
+        found += [
+            m
+            for m in vocabulary.members
+            if m.kind == "city" and m.city and _place_matches(place, m.city.lower())
+            if m not in found
+        ]
+    return found
 
 
 def find_people(text: str, vocabulary: Vocabulary) -> list[NamedPerson]:
@@ -531,7 +560,13 @@ def _place_matches(token: str, place: str) -> bool:
     stem = max(4, len(place) - 2)
     if len(place) >= 4 and token.startswith(place[:stem]) and len(token) <= len(place) + 6:
         return True
-    return len(place) >= 6 and fuzz.ratio(token, place) >= 86
+    if len(place) < 6:
+        return False
+    # A typo: one edit, a swap of two letters counted as one ("Madird"), unless the word is a
+    # word of its own ("vastaa" is not Vantaa).
+    return fuzz.ratio(token, place) >= 86 or (
+        DamerauLevenshtein.distance(token, place) <= 1 and not real_word(token)
+    )
 
 
 # --- the decision ----------------------------------------------------------------------------
@@ -770,7 +805,11 @@ def understand(
         and not plural
     ):
         return Understood("person", language, written, person_id=people[0].id)
-    if named_member is not None and _asks_for_a_contact(text) and not has_challenge_word:
+    if (
+        named_member is not None
+        and (_asks_for_a_contact(text) or _asks_for_a_role(text, named_member.id, vocabulary))
+        and not has_challenge_word
+    ):
         return _person_at(named_member.id, text, language, vocabulary)
     if asked_name and not has_challenge_word and not FIT_CUE.search(text):
         asked = find_members(asked_name, vocabulary)
@@ -908,11 +947,13 @@ MEMBERS_IN_PLACE = _words(
 )
 CONTACT_CUE = _words(
     r"\b(who (is|'s)? ?the (\w+ ){0,2}(ceo|cto|cfo|coo|head|director|manager|founder|lead|"
-    r"contact|person|officer|engineer|scientist|professor|cpo)|who's the|who( is|'s) (their|its)|"
+    r"contact|person|officer|engineer|scientist|professor|cpo|specialist|coordinator|"
+    r"advis[eo]r|analyst|researcher)|who's the|who( is|'s) (their|its)|"
     r"who (at|in|from)|who (there|should i|do i|can i|could i) "
     r"(talk|speak|contact|call|write|reach|ask)|whom (should|do|can) i|contact person|"
     r"point of contact|who handles|who is responsible|who takes care|who runs|who leads|"
-    r"who manages|kehen|keneen|kenelle|kenen kanssa|yhteyshenkilö\w*|kuka (siellä|heillä|"
+    r"who manages|kehen|keneen|kenelle|kenen kanssa|kenen puoleen|yhteyshenkilö\w*|"
+    r"kuka (siellä|heillä|"
     r"hoitaa|vastaa|johtaa|tekee|on heidän|on niiden)|kuka \w+:?(lla|llä|ssa|ssä|lta|ltä) "
     r"(tekee|hoitaa|vastaa|on|johtaa|osaa)|toimitusjohtaja|teknologiajohtaja)\b"
 )
@@ -939,9 +980,38 @@ def _asks_for_a_contact(text: str) -> bool:
     return bool(CONTACT_CUE.search(text))
 
 
+WHO = _words(r"\b(who|whom|who's|whos|kuka|kenen|kehen|keneen|ketä|kenelle|keneltä)\b")
+
+
+def _asks_for_a_role(text: str, member_id: int, vocabulary: Vocabulary) -> bool:
+    """Whether ``text`` asks who holds a role one of the member's people holds, in the words
+    of their record ("kuka on Oulun kaupungin innovaatioasiantuntija?"): the role's words
+    whole, the last with room for a Finnish ending ("innovaatioasiantuntijaa")."""
+    if not WHO.search(text):
+        return False
+    lowered = text.lower()
+    for person in vocabulary.people:
+        if person.member_id != member_id:
+            continue
+        for role in re.split(r"[,;/]", person.role.lower()):
+            words = role.split()
+            if not words or len(role.strip()) < 5:
+                continue
+            phrase = r"\s+".join(re.escape(w) for w in words)
+            if re.search(rf"\b{phrase}\w{{0,4}}\b", lowered):
+                return True
+    return False
+
+
 THERE = _words(
     r"\b(there|them|they|their|that (one|company|organi[sz]ation)|siellä|heillä|heidän|heihin|"
     r"heille|niillä|niihin|sinne|tuolla)\b"
+)
+
+
+DOING_CUE = _words(
+    r"\b(kuka (hoitaa|vastaa|johtaa|tekee)|who (handles|is responsible|takes care|runs|leads|"
+    r"manages))\b"
 )
 
 
@@ -952,6 +1022,10 @@ def _asks_whom_there(text: str) -> bool:
     if cue is None:
         return False
     rest = re.findall(r"\w+", text[: cue.start()] + " " + text[cue.end() :])
+    if DOING_CUE.search(cue.group(0)) and rest and not THERE.search(text):
+        # "Kuka tekee kiinteistöhuollon työnohjausta?", "who handles snow logistics?": who
+        # does a thing, a need, unless "there" points at an organisation.
+        return False
     if len(rest) > 8:
         return (
             False  # a need with a contact question at its end ("...who in the cluster does this?")
@@ -959,8 +1033,17 @@ def _asks_whom_there(text: str) -> bool:
     return bool(THERE.search(text)) or len(rest) <= 2
 
 
+# The person to talk to at an organisation when nothing narrower is asked: its head.
+HEAD_ROLE = _words(
+    r"\b(ceo|chief executive|managing director|toimitusjohtaja|founder|co-founder|perustaja)\b"
+)
+
+
 def _person_at(member_id: int, text: str, language: Language, vocabulary: Vocabulary) -> Understood:
-    """The person at a member who best fits what is asked ("the CTO", "LCA", "Madrid")."""
+    """The person at a member who best fits what is asked ("the CTO", "LCA", "Madridin asiat"):
+    a role asked for, then the words of their role and expertise the message shares (stems,
+    so Finnish endings and the glossary's other language count), then, when the message asks
+    nothing narrower ("who should I talk to there?"), the head of the organisation."""
     people = [p for p in vocabulary.people if p.member_id == member_id]
     if not people:
         return Understood("member", language, text, member_id=member_id)
@@ -970,16 +1053,25 @@ def _person_at(member_id: int, text: str, language: Language, vocabulary: Vocabu
             n in lowered for n in names[1:]
         )
     ]  # fmt: skip
+    asked = stems_of(_ACRONYM_CASE.sub(r"\1", text))
 
-    def fit(person: NamedPerson) -> float:
-        about = f"{person.role} {' '.join(person.expertise)}".lower()
-        score = fuzz.token_set_ratio(lowered, about) / 100
+    def evidence(person: NamedPerson) -> float:
+        about = f"{person.role} {' '.join(person.expertise)}"
+        score = float(len(asked & stems_of(about)))
         for names in wanted_roles:
             if any(n in person.role.lower() for n in names):
                 score += 2.0
         return score
 
-    best = max(people, key=fit)
+    def likeness(person: NamedPerson) -> float:
+        about = f"{person.role} {' '.join(person.expertise)}".lower()
+        return fuzz.token_set_ratio(lowered, about) / 100
+
+    heads = [p for p in people if HEAD_ROLE.search(p.role)]
+    if heads and max(evidence(p) for p in people) == 0:
+        best = heads[0]
+    else:
+        best = max(people, key=lambda p: (evidence(p), likeness(p)))
     return Understood("person", language, text, person_id=best.id, member_id=member_id)
 
 

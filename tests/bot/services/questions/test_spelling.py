@@ -52,3 +52,21 @@ def test_word_pairs_are_read_in_either_order_and_skip_short_words() -> None:
     assert ("pipes", "networks") in WordPairs(["pipes and networks"])  # and "and"
     assert ("leak", "pipes") not in pairs
     assert len(WordPairs([])) == 0
+
+
+def test_a_real_word_of_either_language_is_not_made_into_a_commoner_record_word() -> None:
+    records = [
+        "Sensors under the street; pipes under the road.",
+        "Palvelu, jolla kiinteistö seurataan; malli, jolla vuodot löytyvät.",
+    ]
+    words: dict[str, int] = {}
+    for text in records:
+        for word in text.lower().replace(";", " ").replace(",", " ").replace(".", " ").split():
+            words[word] = words.get(word, 0) + 1
+    speller = Speller(words, WordPairs(records))
+    # "funder" is an English word the spelling dictionary lacks, one edit from "under";
+    # "joella" (by the river) is Finnish, one edit from "jolla".
+    assert speller.correct("we need a funder for the pilot") == "we need a funder for the pilot"
+    assert speller.correct("mittaus joella", "fi") == "mittaus joella"
+    # A misspelling is still put right towards the same words.
+    assert speller.correct("sensors undr the street") == "sensors under the street"

@@ -481,3 +481,105 @@ def test_help_and_office_matters_are_not_needs(text: str, other: str) -> None:
 def test_needs_that_share_words_with_office_matters_stay_needs() -> None:
     assert read("who can build an event calendar app for the city?").intent == "solvers"
     assert read("who can do snow load monitoring this winter?").intent == "solvers"
+
+
+def test_an_acronym_name_with_a_finnish_ending_typed_without_the_colon_is_the_member() -> None:
+    polar = member(6, "polar-sar-analytics", "Polar SAR Analytics Oy", "Oulu")
+    vtt = member(7, "vtt", "VTT Technical Research Centre of Finland", "Espoo", kind="research")
+    people = (
+        NamedPerson(30, "Tuomas Ström", "tuomas@polarsar.example", 6, "CTO"),
+        NamedPerson(31, "Anna Virta", "anna@vtt.example", 7, "Research Team Leader"),
+    )
+    vocabulary = replace(VOCABULARY, members=(*MEMBERS, polar, vtt), people=(*PEOPLE, *people))
+
+    def asked(text: str) -> Understood:
+        return understand(
+            text, vocabulary=vocabulary, recognizer=Recognizer(), today=TODAY, asker_member_id=2
+        )
+
+    # Standard Finnish writes "Polar SAR:ssa"; people also type the ending on as it is said.
+    for text in ("kenelle voin puhua Polar SARissa?", "kenelle voin puhua Polar SAR:ssa?"):
+        assert (asked(text).intent, asked(text).person_id) == ("person", 30), text
+    for text in ("kuka VTTllä vastaa tutkimuksesta?", "kuka VTT:llä vastaa tutkimuksesta?"):
+        assert (asked(text).intent, asked(text).person_id) == ("person", 31), text
+    assert asked("mitä VTTn tutkijat tekevät?").member_id == 7
+
+
+def test_a_city_named_in_finnish_and_a_role_in_its_records_words_find_the_person() -> None:
+    specialist = NamedPerson(
+        32, "Janne Korhonen", "janne@tampere.example", 4, "innovaatioasiantuntija"
+    )
+    director = NamedPerson(33, "Riikka Anttila", "riikka@tampere.example", 4, "kehitysjohtaja")
+    vocabulary = replace(VOCABULARY, people=(*PEOPLE, director, specialist))
+
+    def asked(text: str) -> Understood:
+        return understand(
+            text, vocabulary=vocabulary, recognizer=Recognizer(), today=TODAY, asker_member_id=2
+        )
+
+    # "Tampereen kaupunki" is City of Tampere; the role is asked as its record words it.
+    found = asked("kuka on Tampereen kaupungin innovaatioasiantuntija?")
+    assert (found.intent, found.person_id) == ("person", 32)
+    assert asked("mitä Tampereen kaupunki tekee?").member_id == 4
+    english = asked("who is the innovation specialist at the City of Tampere?")
+    assert (english.intent, english.member_id) == ("person", 4)
+
+
+def test_the_person_at_a_member_is_chosen_by_what_is_asked_or_else_is_its_head() -> None:
+    partnerships = NamedPerson(
+        34,
+        "Diego Fernández",
+        "diego@kaari.example",
+        3,
+        "International Partnerships Manager",
+        ("Madrid Nueva Norte", "NEOM and Nusantara relations"),
+    )
+    vocabulary = replace(VOCABULARY, people=(*PEOPLE, partnerships))
+
+    def asked(text: str, earlier: Understood | None = None) -> Understood:
+        return understand(
+            text,
+            vocabulary=vocabulary,
+            recognizer=Recognizer(),
+            today=TODAY,
+            earlier=earlier,
+            asker_member_id=2,
+        )
+
+    # His expertise, named with Finnish endings ("Madridin", "NEOMin").
+    assert asked("kuka Kaarella hoitaa Madridin ja NEOMin asiat?").person_id == 34
+    # Nothing narrower asked: the Managing Director, not whoever's words look most alike.
+    there = asked("who should I talk to there?", asked("what does Kaari do?"))
+    assert (there.intent, there.person_id) == ("person", 12)
+
+
+def test_names_with_consonant_gradation_and_places_with_swapped_letters_are_found() -> None:
+    heat = member(8, "lampoverkko", "Lämpöverkko Oy", "Tampere")
+    people = (NamedPerson(35, "Hanna Lind", "hanna@lampoverkko.example", 8, "CTO"),)
+    places = {**VOCABULARY.places, "madrid": "Madrid", "vantaa": "Vantaa"}
+    vocabulary = replace(
+        VOCABULARY, members=(*MEMBERS, heat), people=(*PEOPLE, *people), places=places
+    )
+
+    def asked(text: str) -> Understood:
+        return understand(
+            text, vocabulary=vocabulary, recognizer=Recognizer(), today=TODAY, asker_member_id=2
+        )
+
+    # "Lämpöverkko" is "Lämpöverkolla" with an ending: the double k weakens.
+    found = asked("kuka Lämpöverkolla vastaa kysyntäjoustosta?")
+    assert (found.intent, found.member_id, found.person_id) == ("person", 8, 35)
+    assert asked("which challenges are open in Madird?").filters.place == "Madrid"
+    # One letter from "Vantaa", but a word of its own ("answers").
+    assert asked("kuka vastaa kaukolämmön kysyntäjoustosta?").filters.place == ""
+
+
+def test_who_does_a_thing_is_a_need_and_whom_to_turn_to_at_a_member_is_a_person() -> None:
+    # "Kuka tekee ..." / "who handles ..." with a short object: who does it, not "where?".
+    for text in ("kuka tekee lumikuorman mittausta?", "who handles leak detection?"):
+        assert read(text).intent == "solvers", text
+    # Still a question about an organisation when none is named or pointed at.
+    assert read("kuka siellä hoitaa asiakkuudet?").other == "which_member"
+    # "Kenen puoleen kääntyä" at a named member: its person.
+    found = read("kenen puoleen kannattaa kääntyä Kaarella ympäristövaikutusten arvioinneissa?")
+    assert (found.intent, found.person_id) == ("person", 11)
