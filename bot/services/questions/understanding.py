@@ -216,7 +216,11 @@ SMALL_TALK = _words(
     r"outlook (ei|doesn't|does not|won't|isn't|is not|not)|(calendar|kalenteri\w*) (ei |doesn't "
     r"|does not |won't |not )?(synk\w*|sync\w*)|synkkaa|neukkari\w*|neuvotteluhuone\w*|"
     r"meeting room|book a room|"
-    r"varata? (mulle |minulle )?(huone\w*|neukkari\w*))\b"
+    r"varata? (mulle |minulle )?(huone\w*|neukkari\w*)|"
+    # Something to write for fun, whatever it is about: "a poem about snow" is no snow need.
+    r"(write|tell|compose|make|give) (me |us )?(a |an |some )?(short |funny |little )?"
+    r"(poem|joke|story|song|haiku|limerick|riddle)s?|runo\w*|vitsi\w*|"
+    r"(kirjoita|kerro|keksi) (\w+ )?(laulu|tarina|satu|loru)\w*)\b"
 )
 NEED_STATEMENT = _words(
     r"\b(we need|we want|we plan|we are planning|we're planning|our city|our municipality|"
