@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -251,8 +251,9 @@ def _finnish_matches(text: str, *, misspelt: bool = False) -> list[_Entry]:
 
     Longer stems claim their letters first, so "lumikuorma" is a snow load rather than
     snow plus load, and "jäähdytys" (cooling) does not also read as "jää" (ice). With
-    ``misspelt``, a long word no stem occurs in is also read as the stem one letter away
-    (`_misspelt_stem`): chat is typed in haste, records are not (and there are many).
+    ``misspelt``, a long word that stems leave seven letters or more of unread may also be
+    read as the stem one letter away (`_misspelt_stem`): chat is typed in haste; records are
+    not, and there are many (it costs about 60 ms on a challenge's description).
     """
     found: list[tuple[int, int, _Entry]] = []
     tokens = [w.lower() for w, first in _words(text) if not _is_name(w, first)]
@@ -307,6 +308,7 @@ def _fuzzy_stems() -> tuple[tuple[str, ...], tuple[_Entry, ...]]:
     return tuple(s for s, _ in pairs), tuple(e for _, e in pairs)
 
 
+@lru_cache(maxsize=4096)
 def _misspelt_stem(token: str) -> tuple[int, _Entry, str] | None:
     """The longest glossary stem within one edit of a part of ``token`` (where it starts,
     its entry, the stem); None for a short or everyday word or when none is that near."""
@@ -421,7 +423,7 @@ def request_language(text: str, *, asked: str = "") -> Language:
     return language
 
 
-def search_text(text: str, *, english: str = "", asked: str = "") -> SearchText:
+def search_text(text: str, *, english: str = "", asked: str = "", typed: bool = True) -> SearchText:
     """How to search for ``text`` whatever its language.
 
     A Finnish request is embedded in English (``english``, the model's translation when there
@@ -430,12 +432,13 @@ def search_text(text: str, *, english: str = "", asked: str = "") -> SearchText:
     Finnish-language records still match word for word. English requests are searched as
     they are (the records' English renderings find the Finnish profiles; for a search by
     full-text alone see `with_finnish_terms`). ``asked`` is the whole message the request
-    came from, when it was cut out of one.
+    came from, when it was cut out of one. ``typed``: someone typed it, so a Finnish domain
+    word one letter off is read as that word; False for a record searched with (a challenge).
     """
     language = request_language(text, asked=asked)
     if language == "en":
         return SearchText(text, text, "en")
-    english = english.strip() or ", ".join(translated_terms(text, "fi", misspelt=True))
+    english = english.strip() or ", ".join(translated_terms(text, "fi", misspelt=typed))
     if not english:
         return SearchText(text, text, "fi")
     return SearchText(english, f"{text.rstrip()}\n{english}", "fi")

@@ -450,7 +450,12 @@ def suggest_solvers(
         text = challenge_query(query)
     else:
         text = query
-    words = _full_text_alone(search, searched if searched is not None else search_text(text))
+    words = _full_text_alone(
+        search,
+        searched
+        if searched is not None
+        else search_text(text, typed=not isinstance(query, Challenge)),
+    )
     found = match_owners(
         search.indexes.members,
         words.dense,
@@ -871,12 +876,12 @@ def _fit_scores(search: SolverSearch, challenges: Sequence[Challenge]) -> FitSco
         cached = search._fit_scores.get(key)
     if cached is not None:
         return cached
-    queries = {str(c.id): search_text(challenge_query(c)).dense for c in challenges}
+    queries = {str(c.id): search_text(challenge_query(c), typed=False).dense for c in challenges}
     # Each need too: a member who is among the very best for one need of a challenge fits it,
     # as a team is made of members covering one need each.
     for c in challenges:
         for n, need in enumerate(challenge_needs(c)):
-            queries[f"{c.id}:{n}"] = search_text(need).dense
+            queries[f"{c.id}:{n}"] = search_text(need, typed=False).dense
     scores = score_owners(search.indexes.members, queries, where=SOLVER_FILTER)
     with search._fit_lock:
         if len(search._fit_scores) >= FIT_SCORES_KEPT:
@@ -947,7 +952,7 @@ def challenges_for_member(
     for rank, score, challenge, matched in placed[:limit]:
         evidence = match_owners(
             search.indexes.members,
-            search_text(matched).dense,
+            search_text(matched, typed=False).dense,
             top_k=1,
             where={"member_id": member_id},
         )

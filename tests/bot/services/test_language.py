@@ -296,6 +296,8 @@ def test_a_finnish_domain_word_typed_one_letter_wrong_is_still_searched_in_engli
 def test_records_and_everyday_words_are_not_read_as_misspelt_domain_words() -> None:
     # Records are written with care and are many: only what people type is read leniently.
     assert translated_terms("kutsuliikenettä", "fi") == []
+    typo = "kuka tekee kutsuliikenettä haja-asutusalueille?"
+    assert "demand-responsive" not in search_text(typo, typed=False).dense  # a challenge's text
     # Long everyday words near no stem, and short words, stay unread.
     assert search_text("kuka pystyisi vastaamaan kysymykseeni").dense == (
         "kuka pystyisi vastaamaan kysymykseeni"
