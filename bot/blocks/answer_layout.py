@@ -318,6 +318,9 @@ def _solvers_parts(answer: Answer, staff_channel: str) -> list[Part]:
     else:
         if understood.challenge_id is not None:
             heading = phrase(language, "solvers_for_challenge", title=_need(answer))
+        elif not understood.need and understood.filters.local and understood.filters.place:
+            # "Who are the members based in Tromsø?": no need, only where they are.
+            heading = phrase(language, "solvers_in_place", place=escape(understood.filters.place))
         elif len(understood.need) > LONG_NEED:
             heading = phrase(language, "solvers_brief")  # a pasted brief is not repeated
         elif STILL_A_QUESTION.match(understood.need):

@@ -145,6 +145,20 @@ def test_a_question_no_need_was_cut_from_is_not_repeated_as_the_need() -> None:
     assert plain == "These members look best placed to help with *snow on roofs*:"
 
 
+def test_members_asked_for_by_place_alone_are_headed_by_the_place() -> None:
+    asked = "who are the members based in Tromsø?"
+    in_place = Filters(place="Tromsø", local=True)
+    answer = Answer(Understood("solvers", "en", asked, filters=in_place), solvers=(KANTAVA,))
+    heading = build_answer(answer, staff_channel="C0STAFF")["blocks"][0]["text"]["text"]
+    assert heading == "Members based in Tromsø:"
+    finnish = Answer(
+        Understood("solvers", "fi", "ketkä jäsenet ovat Tromssasta?", filters=in_place),
+        solvers=(KANTAVA,),
+    )
+    heading = build_answer(finnish, staff_channel="C0STAFF")["blocks"][0]["text"]["text"]
+    assert heading == "Jäsenet, joiden kotipaikka on Tromsø:"
+
+
 def test_template_answers_speak_finnish_to_a_finnish_question() -> None:
     solvers = build_answer(solver_answer("fi"), staff_channel="C0STAFF")
     assert solvers["blocks"][0]["text"]["text"].startswith("Parhaiten sopivat jäsenet")
