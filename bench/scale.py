@@ -193,7 +193,9 @@ class _FullTextBefore(FullTextSearch):
     """Counts the collection's texts on every search, as before the store kept the count
     (the count is the same; its cost is what the column measures)."""
 
-    def search(self, query: str, owners: Any = None, *, renderings: Any = None) -> Any:
+    def search(
+        self, query: str, owners: Any = None, *, renderings: Any = None, keep: Any = ()
+    ) -> Any:
         with session_scope(self.engine) as session:
             own = LexicalRecord.key.not_like(f"%{RENDERING}%")
             session.scalar(
@@ -201,7 +203,7 @@ class _FullTextBefore(FullTextSearch):
                 .select_from(LexicalRecord)
                 .where(LexicalRecord.collection == self.collection, own)
             )
-        return super().search(query, owners, renderings=renderings)
+        return super().search(query, owners, renderings=renderings, keep=keep)
 
 
 def synthetic_members(n: int, start: int = 0, seed: int = 5) -> list[dict[str, Any]]:

@@ -33,6 +33,7 @@ from storage.lexical import (
     rendered_key,
     rendering_language,
     search_best,
+    search_best_and_owned,
     search_owners,
     search_texts,
     write_renderings,
@@ -59,6 +60,10 @@ class FullTextResult:
     ranked: tuple[LexicalHit, ...]
     #: reads the query's other texts from the store (None: ``ranked`` holds them all)
     rest: _Rest | None = field(default=None, compare=False, repr=False)
+    #: every text the query matched of the owners in ``covered``, best first, read with the
+    #: best (`FullTextSearch.search`'s ``keep``), so `only` asks the store nothing for them
+    owned: tuple[LexicalHit, ...] = field(default=(), compare=False, repr=False)
+    covered: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
     @cached_property
     def hits(self) -> dict[str, LexicalHit]:
@@ -77,12 +82,13 @@ class FullTextResult:
         """The same result kept to ``owners``' texts: their scores standardised over the
         whole collection as before, so equal to searching again with ``owners``."""
         wanted = set(owners)
-        kept = (
-            [h for h in self.ranked if h.owner in wanted]
-            if self.rest is None
-            else self.rest.owners(wanted)
-        )
-        return replace(self, ranked=tuple(kept), rest=None)
+        if self.rest is None:
+            kept = [h for h in self.ranked if h.owner in wanted]
+        elif wanted <= self.covered:
+            kept = [h for h in self.owned if h.owner in wanted]
+        else:
+            kept = self.rest.owners(wanted)
+        return replace(self, ranked=tuple(kept), rest=None, owned=(), covered=frozenset())
 
     def best(self, n: int) -> list[LexicalHit]:
         if self.rest is None or n <= len(self.ranked):
@@ -132,11 +138,15 @@ class FullTextSearch:
         owners: Collection[str] | None = None,
         *,
         renderings: Collection[str] | None = None,
+        keep: Collection[str] = (),
     ) -> FullTextResult:
         """The texts of the collection the query matches (only ``owners``' when given), with
         the statistics to standardise them over the whole collection. ``renderings``: the
         languages whose renderings of the records are read with them (None: both; () the
-        records' own words only).
+        records' own words only). ``keep``: owners whose every match the result reads in the
+        same statement as the best texts (with those of the best texts' owners), so that
+        `FullTextResult.only` for them asks the store nothing more (the question's vector
+        candidates, known before it searches the text).
 
         When the query matches no rendering (the bot's default writes none) the store
         scores, sums and ranks the matches and hands back the best (`BEST`); otherwise every
@@ -148,7 +158,7 @@ class FullTextSearch:
         for word in query_words:
             query_terms[stem(word)].append(word)
         if not self.renderings:
-            result = self._search_in_store(query_words, dict(query_terms), owners)
+            result = self._search_in_store(query_words, dict(query_terms), owners, keep)
             if result is not None:
                 return result
         with session_scope(self.engine) as session:
@@ -175,6 +185,7 @@ class FullTextSearch:
         query_words: Sequence[str],
         query_terms: dict[str, list[str]],
         owners: Collection[str] | None,
+        keep: Collection[str],
     ) -> FullTextResult | None:
         """The result ranked and summed by the store; None when the query matched
         renderings, which are summed with their texts (left by a process that wrote them,
@@ -188,11 +199,21 @@ class FullTextSearch:
             )
             if query is None:
                 return FullTextResult(mean=0.0, spread=0.0, query_terms=query_terms, ranked=())
-            found, stats = search_best(session=session, query=query, limit=BEST)
-            if stats.renderings:
+            # One statement: the best texts, the sums over every match, and every match of
+            # the owners the question will score (``owners``, or ``keep`` and the best
+            # texts' owners).
+            read = search_best_and_owned(
+                session=session,
+                query=query,
+                limit=BEST,
+                owners=set(owners) if owners is not None else keep,
+            )
+            if read.stats.renderings:
                 return None
-            if owners is not None:
-                found = search_owners(session=session, query=query, owners=owners)
+        stats, found = read.stats, read.best
+        if owners is not None:
+            wanted = set(owners)
+            found = [h for h in read.owned if h.owner in wanted]
         records = stats.records
         mean = stats.total / records if records else 0.0
         variance = stats.squares / records - mean * mean if records else 0
@@ -205,6 +226,8 @@ class FullTextSearch:
             query_terms=query_terms,
             ranked=tuple(found),
             rest=rest,
+            owned=tuple(read.owned) if rest is not None else (),
+            covered=read.covered if rest is not None else frozenset(),
         )
 
     def write_renderings(self, renderings: Sequence[PassageRendering]) -> None:

@@ -443,7 +443,11 @@ def _candidate_owners(
     if (config.use_lexical or query.chunk_vectors is None) and index.fulltext is not None:
         # The best texts, as many owners as vector search brings, then the filter (Chroma's).
         ranked: dict[str, None] = {}
-        found_texts = index.fulltext.search(query.words, renderings=query.renderings)
+        # The vector candidates' matches come with the best texts, in the same statement:
+        # scoring reads them from the result, not from a second full-text search.
+        found_texts = index.fulltext.search(
+            query.words, renderings=query.renderings, keep=set(owners)
+        )
         for hit in found_texts.best(4 * config.candidates):
             ranked.setdefault(hit.owner)
         found = list(ranked)

@@ -17,6 +17,7 @@ from storage.index_models import LexicalRecord
 from storage.lexical import (
     MEMBERS,
     PassageRendering,
+    best_and_owned_statement,
     best_statement,
     count_rows,
     count_texts,
@@ -25,6 +26,7 @@ from storage.lexical import (
     prepare_search,
     rewrite_texts,
     search_best,
+    search_best_and_owned,
     search_owners,
     search_stats,
     search_texts,
@@ -258,6 +260,34 @@ def test_the_store_sums_and_ranks_as_the_hits_read_back_do(engine: Engine) -> No
     assert kept == [h for h in every if h.owner in owners]
 
 
+def test_one_statement_reads_what_the_best_and_the_owners_statements_read(
+    engine: Engine,
+) -> None:
+    others = [
+        dict(PARKLY, slug=f"energy-{n}", name=f"Energy {n}", capabilities=[f"energy audits {n}"])
+        for n in range(6)
+    ]
+    load(engine, "members", [HEATWISE, PARKLY, *others])
+    query_words = words("energy parking heat pumps")
+    stems = [stem(w) for w in query_words]
+    with session_scope(engine) as session:
+        query = prepare_search(session=session, collection=MEMBERS, words=query_words, stems=stems)
+        assert query is not None
+        every = search_texts(session=session, collection=MEMBERS, words=query_words, stems=stems)
+        best, stats = search_best(session=session, query=query, limit=3)
+        asked = {every[-1].owner, "member:0"}
+        read = search_best_and_owned(session=session, query=query, limit=3, owners=asked)
+        covered = asked | {h.owner for h in best}
+        kept = search_owners(session=session, query=query, owners=covered)
+        nothing = search_best_and_owned(session=session, query=query, limit=3, owners=())
+    assert len({h.owner for h in every}) > len(covered)
+    assert (read.best, read.stats) == (best, stats)
+    assert read.covered == covered
+    assert read.owned == kept
+    assert (nothing.best, nothing.stats) == (best, stats)
+    assert nothing.owned == [h for h in every if h.owner in {h.owner for h in best}]
+
+
 def test_the_store_counts_the_renderings_a_query_matched(engine: Engine) -> None:
     load(engine, "members", [HEATWISE, PARKLY])
     with session_scope(engine) as session:
@@ -361,9 +391,14 @@ def test_sqlite_reads_the_full_text_index_first_then_the_records(
             stems=[stem(w) for w in query_words],
         )
     assert query is not None
-    plan = _plan(_sqlite_engine, best_statement(query, 200).text, query.params)
-    scored = [node for node, _, detail in plan if detail == "MATERIALIZE scored"]
-    assert len(scored) == 1, plan
-    steps = [detail for _, parent, detail in plan if parent == scored[0]]
-    assert steps[0].startswith("SCAN lexical_record_fts VIRTUAL TABLE"), plan
-    assert steps[1].startswith("SEARCH r USING INTEGER PRIMARY KEY"), plan
+    owners = best_and_owned_statement(query, 200).text.replace(":owners", "(:o0, :o1)")
+    for statement, params in (
+        (best_statement(query, 200).text, query.params),
+        (owners, {**query.params, "o0": "member:1", "o1": "member:2"}),
+    ):
+        plan = _plan(_sqlite_engine, statement, params)
+        scored = [node for node, _, detail in plan if detail == "MATERIALIZE scored"]
+        assert len(scored) == 1, plan
+        steps = [detail for _, parent, detail in plan if parent == scored[0]]
+        assert steps[0].startswith("SCAN lexical_record_fts VIRTUAL TABLE"), plan
+        assert steps[1].startswith("SEARCH r USING INTEGER PRIMARY KEY"), plan
