@@ -444,15 +444,20 @@ def search_best(
     rows = session.execute(best_statement(query, limit), query.params).all()
     if not rows:
         return [], LexicalStats(records=0, total=0.0, squares=0.0, matched=0)
-    first = rows[0]
-    stats = LexicalStats(
-        records=count_texts(session=session, collection=query.collection),
-        total=float(first[4]),
-        squares=float(first[5]),
-        matched=int(first[3]),
-        renderings=int(first[6]),
-    )
+    stats = _stats(session, query, rows[0])
     return [LexicalHit(str(k), str(o), float(s)) for k, o, s, *_ in rows], stats
+
+
+def _stats(session: Session, query: TextQuery, row: Any) -> LexicalStats:
+    """The sums over every match a statement returned on each of its rows (key, owner,
+    score, matched, total, squares, renderings), with the collection's count of texts."""
+    return LexicalStats(
+        records=count_texts(session=session, collection=query.collection),
+        total=float(row[4]),
+        squares=float(row[5]),
+        matched=int(row[3]),
+        renderings=int(row[6]),
+    )
 
 
 @dataclass(frozen=True)
@@ -506,14 +511,7 @@ def search_best_and_owned(
     if not rows:
         empty = LexicalStats(records=0, total=0.0, squares=0.0, matched=0)
         return BestAndOwned([], empty, [], frozenset(owners))
-    first = rows[0]
-    stats = LexicalStats(
-        records=count_texts(session=session, collection=query.collection),
-        total=float(first[4]),
-        squares=float(first[5]),
-        matched=int(first[3]),
-        renderings=int(first[6]),
-    )
+    stats = _stats(session, query, rows[0])
     hits = [LexicalHit(str(k), str(o), float(s)) for k, o, s, *_ in rows]
     # Every one of the best is among the rows, which are ordered as the best are: the first
     # ``limit`` rows are the best.
