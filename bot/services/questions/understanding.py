@@ -730,6 +730,14 @@ def _need(text: str) -> str:
         last = sentences[-1]
         if len(re.findall(r"\w+", last)) <= 8 and SOLVER_CUE.search(last):
             whole = " ".join(sentences[:-1])
+    # "…sähköposteihin, kuka vois auttaa?": a closing clause of asking words only.
+    clauses = re.split(r"\s*(?:,|\s[–—-])\s+", whole.rstrip(" ?!."))
+    if len(clauses) > 1 and len(clauses[-1].split()) <= 5:
+        words = re.findall(r"\w+", clauses[-1].lower())
+        asks = SOLVER_CUE.search(clauses[-1]) or set(words) & CLOSING_ASKS
+        # ...and that asks for someone: "cool, thanks" is no need for cooling.
+        if asks and all(w in ASKING_WORDS or w in CLOSING_ASKS for w in words):
+            whole = whole[: whole.rstrip(" ?!.").rfind(clauses[-1])].rstrip(" ,–—-")
     asking = ASKING.match(whole)
     need = whole[asking.end() :] if asking else whole
     opening = NEED_OPENING.match(need)
@@ -740,6 +748,16 @@ def _need(text: str) -> str:
     if team and len(need) > team.end():
         need = need[team.end() :]
     return need.strip(" ?!.") or text.strip(" ?!.")
+
+
+# Spoken forms and verbs of a closing "who can help?" that the asking words lack.
+CLOSING_ASKS = frozenset(
+    [
+        "vois", "voisko", "pystyy", "pystyis", "pystyisi", "osais", "osaisi", "auttais",
+        "suosittelet", "suosittelette", "suosittelisit", "keitä", "ehdotat", "ehdotatte",
+        "suggest", "recommend", "ideas",
+    ]
+)  # fmt: skip
 
 
 TEAM_OPENING = _words(

@@ -338,6 +338,20 @@ def test_everyday_matters_are_off_topic_though_asked_like_needs(text: str) -> No
     assert not understood.settled, "a language model may read it better"
 
 
+def test_a_closing_who_can_help_clause_is_not_part_of_the_need() -> None:
+    # The answer's heading repeats the need: "…sähköposteihin, kuka vois auttaa" read oddly.
+    asked = read("Huoltopyynnöt hukkuvat sähköposteihin, kuka vois auttaa?")
+    assert (asked.intent, asked.need) == ("solvers", "Huoltopyynnöt hukkuvat sähköposteihin")
+    assert read("we need snow load sensors for schools - any ideas?").need == (
+        "snow load sensors for schools"
+    )
+    # A closing clause that says what is needed stays.
+    kept = read("our pipes burst every winter, who can detect leaks?")
+    assert "detect leaks" in kept.need
+    # A closing word that asks for nobody is not cut: "cool, thanks" is no need for cooling.
+    assert read("cool, thanks").need == "cool, thanks"
+
+
 def test_a_contact_question_without_an_organisation_asks_which_one() -> None:
     assert read("who should I talk to there?").other == "which_member"
     # After "what does Kantava do?" the organisation is Kantava (no people of its own here).
