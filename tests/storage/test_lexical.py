@@ -232,14 +232,20 @@ def test_query_syntax_in_a_question_is_read_as_words(engine: Engine, query: str)
     found(engine, query)  # no error: the engines' query languages never see raw text
 
 
-def test_the_store_sums_and_ranks_as_the_hits_read_back_do(engine: Engine) -> None:
+def energy_members(engine: Engine) -> tuple[list[str], list[str]]:
+    """Eight members, six of them auditing energy, and a query's words and stems that match
+    more texts than the statements below are asked to read back."""
     others = [
         dict(PARKLY, slug=f"energy-{n}", name=f"Energy {n}", capabilities=[f"energy audits {n}"])
         for n in range(6)
     ]
     load(engine, "members", [HEATWISE, PARKLY, *others])
     query_words = words("energy parking heat pumps")
-    stems = [stem(w) for w in query_words]
+    return query_words, [stem(w) for w in query_words]
+
+
+def test_the_store_sums_and_ranks_as_the_hits_read_back_do(engine: Engine) -> None:
+    query_words, stems = energy_members(engine)
     with session_scope(engine) as session:
         every = search_texts(session=session, collection=MEMBERS, words=query_words, stems=stems)
         expected = search_stats(session=session, collection=MEMBERS, words=query_words, stems=stems)
@@ -263,13 +269,7 @@ def test_the_store_sums_and_ranks_as_the_hits_read_back_do(engine: Engine) -> No
 def test_one_statement_reads_what_the_best_and_the_owners_statements_read(
     engine: Engine,
 ) -> None:
-    others = [
-        dict(PARKLY, slug=f"energy-{n}", name=f"Energy {n}", capabilities=[f"energy audits {n}"])
-        for n in range(6)
-    ]
-    load(engine, "members", [HEATWISE, PARKLY, *others])
-    query_words = words("energy parking heat pumps")
-    stems = [stem(w) for w in query_words]
+    query_words, stems = energy_members(engine)
     with session_scope(engine) as session:
         query = prepare_search(session=session, collection=MEMBERS, words=query_words, stems=stems)
         assert query is not None
