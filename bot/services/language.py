@@ -386,6 +386,16 @@ def translated_terms(text: str, language: Language, *, misspelt: bool = False) -
     return terms
 
 
+def english_terms(text: str) -> list[str]:
+    """The glossary's English terms for the domain words of an English ``text``, no repeats:
+    the words a Finnish record's English rendering is written in."""
+    terms: list[str] = []
+    for entry in _english_matches(text):
+        if entry.english not in terms:
+            terms.append(entry.english)
+    return terms
+
+
 def expand_query(text: str, language: Language) -> str:
     """``text`` with the other language's equivalents of its domain terms appended.
 
@@ -406,6 +416,10 @@ class SearchText:
     dense: str
     lexical: str
     language: Language
+    #: the request as a Finnish record's English rendering reads (its glossary terms, for an
+    #: English request): a Finnish passage is embedded by its terms, and an English sentence
+    #: meets a list of terms less well than the same terms do
+    rendered: str = ""
 
 
 def request_language(text: str, *, asked: str = "") -> Language:
@@ -437,7 +451,7 @@ def search_text(text: str, *, english: str = "", asked: str = "", typed: bool = 
     """
     language = request_language(text, asked=asked)
     if language == "en":
-        return SearchText(text, text, "en")
+        return SearchText(text, text, "en", rendered=", ".join(english_terms(text)))
     english = english.strip() or ", ".join(translated_terms(text, "fi", misspelt=typed))
     if not english:
         return SearchText(text, text, "fi")

@@ -463,6 +463,7 @@ def suggest_solvers(
         where=where,
         lexical_query=words.lexical,
         language=words.language,
+        rendered_query=words.rendered or None,
     )
     found = [f for f in found if owner_id(f.owner) not in excluded][:k]
     members = member_store.members_with_people(
@@ -734,6 +735,7 @@ def cover_needs(
             where=SOLVER_FILTER,
             lexical_query=words.lexical,
             language=words.language,
+            rendered_query=words.rendered or None,
         )
         eligible = [f for f in found if owner_id(f.owner) not in excluded]
         coverers[need] = {}

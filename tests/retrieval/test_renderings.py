@@ -12,7 +12,7 @@ import pytest
 
 from retrieval.index import PassageIndex, Rendering
 from retrieval.passages import Passage
-from retrieval.ranking import match_owners
+from retrieval.ranking import VARIANTS, match_owners
 from standins.search import FakeEmbedder
 
 # A tiny two-word "glossary": enough to tell the index's part from the glossary's.
@@ -85,3 +85,37 @@ def test_without_a_renderer_nothing_is_rendered(fake_index: PassageIndex) -> Non
     fake_index.upsert([passage("huolto", "Huolto tekee lumityöt")])
     meta = fake_index.entries().metadatas[0]
     assert "rendering" not in meta and "text_language" not in meta
+
+
+def test_an_english_need_meets_a_rendered_profile_as_its_terms_do(bilingual: PassageIndex) -> None:
+    # A Finnish passage is embedded by its terms; the English sentence around the same terms
+    # meets that list less well than an English passage that shares its other words.
+    bilingual.upsert(
+        [
+            passage("huolto", "Huolto tekee lumityöt ja työtilaukset"),
+            passage("katu", "Winter streets of the city, kept open and lit"),
+        ]
+    )
+    need = "Our city streets need snow removal every winter day"
+    dense = VARIANTS["dense"]
+    plain = {m.owner: m for m in match_owners(bilingual, need, top_k=2, config=dense)}
+    rendered = {
+        m.owner: m
+        for m in match_owners(
+            bilingual, need, top_k=2, config=dense, rendered_query="snow removal"
+        )
+    }
+    assert plain["katu"].score > plain["huolto"].score
+    # Compared with the need's terms, the Finnish profile comes first; the English one is
+    # scored as before (only passages embedded by a rendering meet the terms).
+    assert rendered["huolto"].score > rendered["katu"].score
+    assert rendered["katu"].score == pytest.approx(plain["katu"].score)
+    # Raised halfway, not to the terms' own similarity: generic terms meet many lists.
+    assert rendered["huolto"].dense < 0.9 * np.sqrt(0.5)
+
+
+def test_a_need_without_terms_is_scored_as_before(bilingual: PassageIndex) -> None:
+    bilingual.upsert([passage("huolto", "Huolto tekee lumityöt ja työtilaukset")])
+    need = "snow removal for the streets"
+    plain = match_owners(bilingual, need, top_k=1)
+    assert match_owners(bilingual, need, top_k=1, rendered_query="") == plain

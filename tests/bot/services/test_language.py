@@ -321,7 +321,18 @@ def test_improving_is_not_a_shore() -> None:
 
 def test_an_english_request_is_searched_as_it_is() -> None:
     text = "Who can monitor snow load on school roofs?"
-    assert search_text(text) == SearchText(text, text, "en")
+    searched = search_text(text)
+    assert (searched.dense, searched.lexical, searched.language) == (text, text, "en")
+
+
+def test_an_english_request_is_also_read_as_the_finnish_records_renderings_are() -> None:
+    # A Finnish record is embedded by its glossary terms ("snow clearing, work order"): the
+    # request's own terms in the same words meet it as a list meets a list.
+    searched = search_text("We need snow removal and work orders for our streets")
+    assert searched.rendered.split(", ") == ["snow clearing", "work order", "street"]
+    assert search_text("Tarvitsemme lumitöitä kaduille").rendered == ""
+    # A name is no term: nothing to render.
+    assert search_text("Nordic Heat Analytics, what do they do?").rendered == ""
 
 
 def test_a_full_text_search_alone_also_looks_for_an_english_requests_finnish_terms() -> None:
