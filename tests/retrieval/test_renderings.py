@@ -101,9 +101,7 @@ def test_an_english_need_meets_a_rendered_profile_as_its_terms_do(bilingual: Pas
     plain = {m.owner: m for m in match_owners(bilingual, need, top_k=2, config=dense)}
     rendered = {
         m.owner: m
-        for m in match_owners(
-            bilingual, need, top_k=2, config=dense, rendered_query="snow removal"
-        )
+        for m in match_owners(bilingual, need, top_k=2, config=dense, rendered_query="snow removal")
     }
     assert plain["katu"].score > plain["huolto"].score
     # Compared with the need's terms, the Finnish profile comes first; the English one is

@@ -211,6 +211,9 @@ SMALL_TALK = _words(
     r"läppär\w*|(weather|sää|säätä) (today|tomorrow|tänään|huomenna|nyt|now)|"
     r"(today|tomorrow|tänään|huomenna)\W+(\w+\W+){0,3}(weather|sää|säätä)|"
     r"(weather|sää) (is|on) (it|se)? ?(today|tomorrow|tänään|huomenna)|"
+    # Asking what the weather is (somewhere, some day), not for weather expertise.
+    r"(what'?s|whats|what is|how'?s|how is) the weather (like|in|at|on|today|tomorrow|this|"
+    r"going|gonna|forecast for)|"
     r"(going to|will it|gonna) (snow|rain)|sataako|(snow|rain|lunta|vettä) (\w+ ){0,2}"
     r"(today|tonight|tomorrow|this weekend|tänään|huomenna|viikonloppuna)|"
     r"outlook (ei|doesn't|does not|won't|isn't|is not|not)|(calendar|kalenteri\w*) (ei |doesn't "

@@ -189,6 +189,22 @@ def test_the_whole_message_is_read_for_what_it_asks(text: str, intent: str, lang
     assert (understood.intent, understood.language) == (intent, language)
 
 
+def test_asking_what_the_weather_is_is_small_talk_and_weather_expertise_a_need() -> None:
+    class Weatherwise(Recognizer):
+        OFF_TOPIC = ("printer",)  # the records here have weather forecasters
+
+    def intent(text: str) -> str:
+        return understand(
+            text, vocabulary=VOCABULARY, recognizer=Weatherwise(), today=TODAY, asker_member_id=2
+        ).intent
+
+    # Longer than a short question: the weather asked of a place and a day.
+    assert intent("whats the weather like in Tampere tomorrow") == "other"
+    assert intent("what's the weather going to be in Oulu this weekend?") == "other"
+    assert intent("who can forecast the weather in Kirkenes harbour for ship pilots?") == "solvers"
+    assert intent("what's the weather data service you'd recommend for road upkeep?") == "solvers"
+
+
 def test_names_are_found_with_typos_accents_and_finnish_endings() -> None:
     assert read("what does Kantava do?").member_id == 1
     assert read("mitkä haasteet sopisivat AquaSenselle?", member_id=1).member_id == 2
