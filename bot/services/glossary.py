@@ -485,7 +485,10 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     ("huoltopyyntö|huoltopyynn|vikailmoitu|vikailmoitus", "maintenance request|fault report"),
     ("kiireellinen|kiireelli|kiireisi", "urgent"),
     ("henkilökunta|henkilökunn|henkilöstö", "staff"),
-    ("käännös|käännök|kääntämi", "translation"),
+    ("käännös|käännök|kääntämi|kääntä|käännä|käänne", "translation"),
+    # (a console trial, 2026-12-07: "kääntää tiedotteet selkokielelle" read as sound and data)
+    ("tiedote|tiedottee|tiedotus|tiedotukse|tiedottami", "communication|press release"),
+    ("selkokieli|selkokiele|selkokiel", "plain language"),
     ("vaihtoehto|vaihtoehdo", "alternative"),
     ("vaihto|vaihdo|vaihtav|vaihtaa", "transfer"),
     ("bussilinj|linjat$|linjoja|linjoj", "route"),

@@ -718,6 +718,15 @@ NEED_OPENING = _words(
     r"haemme))\s+(?:to find |to |someone (?:to|who can) |a partner (?:for|to) )?"
 )
 
+# Who is wanted before what they should do: "(yrityksen,) joka osaa kääntää ...". A place to
+# work in stays: "kaupunkia, jossa voisi kokeilla" is the need. (English "who can" is left as
+# it was: without it one drone need on the answers dev set ranked worse.)
+WHO_IS_WANTED = _words(
+    r"^(?:(?:kumppani\w*|yrityksen|yritystä|yrityksiä|jonkun|jotakuta|asiantuntija\w*|"
+    r"toimija\w*),?\s+)?(?:joka|jotka)\s+(?:(?:osaisi|osaavat|osaa|voisivat|voisi|voivat|voi|"
+    r"pystyisi|pystyy)\b\s*)?"
+)
+
 
 def _need(text: str) -> str:
     """The part of a solver question that is the need: without the asking words before it
@@ -746,6 +755,9 @@ def _need(text: str) -> str:
     opening = NEED_OPENING.match(need)
     if opening and len(need) > opening.end():
         need = need[opening.end() :]
+    wanted = WHO_IS_WANTED.match(need)
+    if wanted and len(need) > wanted.end():
+        need = need[wanted.end() :]
     # "(a) consortium for / tiimi ..." says how, not what: the team answer says it already.
     team = TEAM_OPENING.match(need)
     if team and len(need) > team.end():

@@ -315,6 +315,12 @@ def test_records_and_everyday_words_are_not_read_as_misspelt_domain_words() -> N
 
 
 def test_improving_is_not_a_shore() -> None:
+    # "kääntää" (to translate) holds "ään" (a sound), "tiedote" (a press release) "tieto".
+    assert translated_terms("kääntää tiedotteet selkokielelle", "fi") == [
+        "translation",
+        "communication",
+        "plain language",
+    ]
     # "parantamista" holds "ranta" (a shore): a longer stem claims it first.
     assert "shore" not in translated_terms("energiatehokkuuden parantamista", "fi")
 

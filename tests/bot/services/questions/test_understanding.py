@@ -205,6 +205,28 @@ def test_asking_what_the_weather_is_is_small_talk_and_weather_expertise_a_need()
     assert intent("what's the weather data service you'd recommend for road upkeep?") == "solvers"
 
 
+def test_who_is_wanted_is_not_part_of_the_need() -> None:
+    # A console trial headed an answer "yrityksen, joka osaa kääntää tiedotteet selkokielelle".
+    for text, need in [
+        (
+            "tarvitsemme yrityksen, joka osaa kääntää tiedotteet selkokielelle",
+            "kääntää tiedotteet selkokielelle",
+        ),
+        (
+            "tarvitsemme kumppanin, joka laskee pyöräilijöitä ilman kameroita",
+            "laskee pyöräilijöitä ilman kameroita",
+        ),
+        ("etsimme kumppania joka voisi mitata työmaan melua", "mitata työmaan melua"),
+        # A place to work in is the need itself.
+        (
+            "etsimme kaupunkia, jossa voisi kokeilla robottibussia",
+            "kaupunkia, jossa voisi kokeilla robottibussia",
+        ),
+    ]:
+        understood = read(text)
+        assert (understood.intent, understood.need) == ("solvers", need), text
+
+
 def test_names_are_found_with_typos_accents_and_finnish_endings() -> None:
     assert read("what does Kantava do?").member_id == 1
     assert read("mitkä haasteet sopisivat AquaSenselle?", member_id=1).member_id == 2
