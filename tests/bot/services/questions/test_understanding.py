@@ -116,7 +116,14 @@ class Recognizer:
         "harbour ice": 21,
         "home care": 22,
     }
-    OFF_TOPIC = ("weather", "printer", "laptop", "poem", "lunch", "pizza")
+    OFF_TOPIC: ClassVar[tuple[str, ...]] = (
+        "weather",
+        "printer",
+        "laptop",
+        "poem",
+        "lunch",
+        "pizza",
+    )
 
     def challenge_matches(self, text: str) -> list[tuple[int, float]]:
         lowered = text.lower()
@@ -191,7 +198,7 @@ def test_the_whole_message_is_read_for_what_it_asks(text: str, intent: str, lang
 
 def test_asking_what_the_weather_is_is_small_talk_and_weather_expertise_a_need() -> None:
     class Weatherwise(Recognizer):
-        OFF_TOPIC = ("printer",)  # the records here have weather forecasters
+        OFF_TOPIC: ClassVar[tuple[str, ...]] = ("printer",)  # weather is in the records here
 
     def intent(text: str) -> str:
         return understand(
