@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select, text
 from retrieval.lexical import stem, words
 from retrieval.profiles import member_passages
 from retrieval.ranking import record_of
+from storage import lexical
 from storage.db import session_scope
 from storage.index_models import LexicalRecord
 from storage.lexical import (
@@ -426,3 +427,19 @@ def test_a_word_no_text_holds_changes_no_score_and_postgresql_is_not_asked_it(
         # The words no text holds are left out of the statement, not scored 0 in every match.
         assert not {"help", "us"} & set(query.params.values())
         assert alone is None
+
+
+def test_postgresql_reads_its_statistics_of_the_texts_after_an_import(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's FTS5 plans without table statistics")
+    monkeypatch.setattr(lexical, "ANALYZE_AFTER", 8)  # as an import of thousands of texts
+    load(engine, "members", [HEATWISE, PARKLY])
+    with session_scope(engine) as session:
+        texts = count_texts(session=session, collection=MEMBERS)
+        planned = session.scalar(
+            text("SELECT reltuples FROM pg_class WHERE oid = 'lexical_record'::regclass")
+        )
+    assert texts >= 8
+    assert planned == texts
