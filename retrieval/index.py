@@ -44,6 +44,7 @@ import numpy.typing as npt
 from retrieval.embedding import Embedder, Vectors
 from retrieval.fulltext import FullTextSearch
 from retrieval.lexical import LexicalIndex
+from retrieval.memory import release_freed_heap
 from retrieval.passages import MetadataValue, Passage, split_sentences
 from storage.lexical import PassageRendering
 
@@ -807,8 +808,12 @@ class PassageIndex:
                 by_owner.setdefault(str(record.field("owner")), []).append(rid)
             read += len(rows["ids"])
             if read >= self.records.limit:
+                release_freed_heap()
                 return read  # owners cut off at the limit would be listed incomplete
         self.records.put_owner_ids(by_owner, revision)
+        # Chroma's pages were read and dropped: ~160 MB at 10,000 members that glibc would
+        # otherwise keep (1,074 MB against 916 MB after reading ahead, measured).
+        release_freed_heap()
         return read
 
     @staticmethod

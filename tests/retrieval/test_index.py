@@ -356,3 +356,15 @@ def test_a_question_reads_the_revision_marker_once(fake_index: PassageIndex) -> 
     # Outside a question, every read checks the marker again.
     fake_index.read(["aquasense/1"])
     assert len(reads) == 2
+
+
+def test_warm_gives_the_heap_it_freed_back(
+    fake_index: PassageIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_index.upsert(member_passages())
+    released: list[int] = []
+    monkeypatch.setattr(
+        "retrieval.index.release_freed_heap", lambda: released.append(len(fake_index.records))
+    )
+    read = fake_index.warm()
+    assert released == [read] and read > 0

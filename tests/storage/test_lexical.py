@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select, text
 from retrieval.lexical import stem, words
 from retrieval.profiles import member_passages
 from retrieval.ranking import record_of
+from storage import lexical
 from storage.db import session_scope
 from storage.index_models import LexicalRecord
 from storage.lexical import (
@@ -402,3 +403,43 @@ def test_sqlite_reads_the_full_text_index_first_then_the_records(
         steps = [detail for _, parent, detail in plan if parent == scored[0]]
         assert steps[0].startswith("SCAN lexical_record_fts VIRTUAL TABLE"), plan
         assert steps[1].startswith("SEARCH r USING INTEGER PRIMARY KEY"), plan
+
+
+def test_a_word_no_text_holds_changes_no_score_and_postgresql_is_not_asked_it(
+    engine: Engine,
+) -> None:
+    query_words, stems = energy_members(engine)
+    asked = words("who could help us with energy parking heat pumps")
+    assert {"help", "us"} <= set(asked) - set(query_words)
+    with session_scope(engine) as session:
+        plain = prepare_search(session=session, collection=MEMBERS, words=query_words, stems=stems)
+        query = prepare_search(
+            session=session, collection=MEMBERS, words=asked, stems=[stem(w) for w in asked]
+        )
+        assert plain is not None and query is not None
+        expected = search_best_and_owned(session=session, query=plain, limit=3, owners=())
+        read = search_best_and_owned(session=session, query=query, limit=3, owners=())
+        alone = prepare_search(
+            session=session, collection=MEMBERS, words=["help", "us"], stems=["help", "us"]
+        )
+    assert (read.best, read.stats, read.owned) == (expected.best, expected.stats, expected.owned)
+    if query.postgresql:
+        # The words no text holds are left out of the statement, not scored 0 in every match.
+        assert not {"help", "us"} & set(query.params.values())
+        assert alone is None
+
+
+def test_postgresql_reads_its_statistics_of_the_texts_after_an_import(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's FTS5 plans without table statistics")
+    monkeypatch.setattr(lexical, "ANALYZE_AFTER", 8)  # as an import of thousands of texts
+    load(engine, "members", [HEATWISE, PARKLY])
+    with session_scope(engine) as session:
+        texts = count_texts(session=session, collection=MEMBERS)
+        planned = session.scalar(
+            text("SELECT reltuples FROM pg_class WHERE oid = 'lexical_record'::regclass")
+        )
+    assert texts >= 8
+    assert planned == texts

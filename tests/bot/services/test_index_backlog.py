@@ -6,11 +6,14 @@ from __future__ import annotations
 import time
 
 import chromadb
+import pytest
 from sqlalchemy import Engine
 
 from bot.blocks.answer_layout import reply_text
 from bot.services.matching import SolverSearch
+from bot.services.questions import vocabulary
 from bot.services.questions.asking import reply_to
+from bot.services.questions.vocabulary import VOCABULARIES
 from retrieval.sync import pending_changes
 from standins.search import FakeEmbedder, fresh_search
 from tests.bot.services.test_matching import populate, viewer_at
@@ -98,3 +101,23 @@ def test_the_warm_up_keeps_the_members_records_and_answers_stay_the_same(engine:
     every = search.indexes.members.collection.get(include=[])["ids"]
     assert len(search.indexes.members.records) == len(every) > 0
     assert ask(engine, search, "who can do snow load monitoring on flat roofs?") == cold
+
+
+def test_the_warm_up_loads_the_vocabulary_so_the_first_question_does_not(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    populate(engine)
+    search = waiting_search(engine)
+    search.index_all()
+    monkeypatch.setattr(VOCABULARIES, "_cached", {})  # as a process that just started
+    search.start_warm_up().join(timeout=30)
+    loads: list[Engine] = []
+    load = vocabulary.load_vocabulary
+
+    def counted(engine: Engine) -> vocabulary.Vocabulary:
+        loads.append(engine)
+        return load(engine)
+
+    monkeypatch.setattr(vocabulary, "load_vocabulary", counted)
+    assert "Lämpöverkko Oy" in ask(engine, search, "who can cut heat losses in district heating?")
+    assert loads == []
