@@ -321,6 +321,14 @@ def test_improving_is_not_a_shore() -> None:
         "communication",
         "plain language",
     ]
+    # Plural and gradated forms of the stems: "matkustajien" (passengers'), "pysäkeillä" (at
+    # stops); counting as a verb, but not "laskettelu" (skiing).
+    assert translated_terms("oikeiden matkustajien kanssa pysäkeillä", "fi") == [
+        "passenger",
+        "bus stop",
+    ]
+    assert translated_terms("haluamme laskea pyöräilijöitä", "fi") == ["counting", "cycling"]
+    assert translated_terms("laskettelukeskus", "fi") == []
     # "parantamista" holds "ranta" (a shore): a longer stem claims it first.
     assert "shore" not in translated_terms("energiatehokkuuden parantamista", "fi")
 
