@@ -723,8 +723,10 @@ NEED_OPENING = _words(
 # it was: without it one drone need on the answers dev set ranked worse.)
 WHO_IS_WANTED = _words(
     r"^(?:(?:kumppani\w*|yrityksen|yritystä|yrityksiä|jonkun|jotakuta|asiantuntija\w*|"
-    r"toimija\w*),?\s+)?(?:joka|jotka)\s+(?:(?:osaisi|osaavat|osaa|voisivat|voisi|voivat|voi|"
-    r"pystyisi|pystyy)\b\s*)?"
+    r"toimija\w*),?\s+)?(?:joka|jotka)\s+"
+    # ...but "joka talvi" is every winter.
+    r"(?!(?:talvi|kesä|kevä|syksy|päivä|viikko|kuukau|vuosi|vuonna|kerta|kerran|ilta|aamu|yö)\w*)"
+    r"(?:(?:osaisi|osaavat|osaa|voisivat|voisi|voivat|voi|pystyisi|pystyy)\b\s*)?"
 )
 
 

@@ -224,6 +224,11 @@ def test_who_is_wanted_is_not_part_of_the_need() -> None:
             "laskee pyöräilijöitä ilman kameroita",
         ),
         ("etsimme kumppania joka voisi mitata työmaan melua", "mitata työmaan melua"),
+        # "joka talvi" is every winter, not who.
+        (
+            "tarvitsemme apua: joka talvi vesijohdot jäätyvät samoilla kaduilla",
+            "joka talvi vesijohdot jäätyvät samoilla kaduilla",
+        ),
         # A place to work in is the need itself.
         (
             "etsimme kaupunkia, jossa voisi kokeilla robottibussia",
