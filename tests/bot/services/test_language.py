@@ -256,9 +256,10 @@ def test_a_finnish_question_finds_the_english_district_heating_members(
 def test_the_models_translation_is_searched_when_the_glossary_knows_no_word(
     demo_search: SolverSearch,
 ) -> None:
-    # Counting people without filming them: the glossary knows only "station"; the model's
-    # whole sentence puts Reuna AI's privacy-preserving people counting first.
-    question = "Voisiko joku laskea ihmisiä asemalla ilman että ketään kuvataan?"
+    # Counting people without filming them, in words the glossary does not know ("how many
+    # people visit"): it knows only "station"; the model's whole sentence puts Reuna AI's
+    # privacy-preserving people counting first.
+    question = "Voisiko joku selvittää, montako ihmistä asemalla käy, ilman että ketään kuvataan?"
     assert translated_terms(question, "fi") == ["station"]
     english = "Could someone count people at the station without filming anyone?"
     model = LanguageModel(replies(json.dumps({"english": english, "finnish": question})))
