@@ -306,12 +306,23 @@ def _fts5_query(stems: Sequence[str]) -> str:
     return " OR ".join(parts)
 
 
-def _pg_score(words: Sequence[str], counts: Counter[str], idf: Sequence[float]) -> str:
+def _pg_score(weights: Sequence[float], idf: Sequence[float]) -> str:
     # Each word by its rarity (idf) and by how often the query says it (`query_weight`).
     return " + ".join(
-        f"{idf[n] * query_weight(counts[word])!r} * ts_rank({_PG_VECTOR}, {_pg_term(n)}, 1)"
-        for n, word in enumerate(words)
+        f"{i * w!r} * ts_rank({_PG_VECTOR}, {_pg_term(n)}, 1)"
+        for n, (w, i) in enumerate(zip(weights, idf, strict=True))
     )
+
+
+def _pg_idf_sql(df: str) -> str:
+    # `_pg_idf` in the engine's floats: the same IEEE operations in the same order, and ln()
+    # is the C library's log(), as Python's math.log: bit for bit the same number.
+    return f"ln(1.0::float8 + ((d.n - {df})::float8 + 0.5::float8) / ({df}::float8 + 0.5::float8))"
+
+
+def _pg_idf(records: int, df: int) -> float:
+    """BM25's idf of a word ``df`` of the collection's ``records`` rows hold."""
+    return math.log(1.0 + (records - df + 0.5) / (df + 0.5))
 
 
 #: A stored, generated column on PostgreSQL only (migration 0007): no model declares it.
@@ -370,9 +381,13 @@ def search_stats(
 
 @dataclass(frozen=True)
 class TextQuery:
-    """One query over a collection's texts, ready to run as often as a question needs (on
-    PostgreSQL with the words' idf fixed when it was prepared, so every read scores alike).
-    Rendering rows are scored as rows of their own."""
+    """One query over a collection's texts, ready to run as often as a question needs.
+    Rendering rows are scored as rows of their own.
+
+    On PostgreSQL, as `prepare_search` makes it, the statement counts each word's texts among
+    its matches (``words``); `search_best_and_owned` hands back the same query with the
+    words' idf it counted written in (``words`` empty), so later reads of the question score
+    alike whatever other processes write meanwhile."""
 
     collection: str
     #: ``SELECT r.key, r.owner, <score> AS score FROM ... WHERE <matches>``, to which an
@@ -385,6 +400,15 @@ class TextQuery:
     every_match: str
     params: dict[str, Any]
     postgresql: bool
+    #: PostgreSQL: the words (parameters ``w0``, ``w1`` ...) whose texts the statement counts,
+    #: ``every_match`` returning the counts on each row (``texts``: the collection's rows,
+    #: ``dfs``: each word's); empty when the idf is written in
+    words: tuple[str, ...] = ()
+    #: the common table expressions that count them (``t``, ``m``, ``c``, ``d``), which
+    #: ``matching`` starts with and ``every_match`` reads (it is put in a statement after them)
+    counting: str = ""
+    #: the collection's rows and each word's (an array), as read after ``counting``
+    counts_read: str = ""
 
 
 def prepare_search(
@@ -392,8 +416,9 @@ def prepare_search(
 ) -> TextQuery | None:
     """The query over ``collection``'s texts matching any of ``words`` (PostgreSQL) or
     ``stems`` (SQLite FTS5), each text scored (BM25 on FTS5; Σ idf × `ts_rank` on PostgreSQL);
-    None when the query has no words (on PostgreSQL: none that a text of ``collection``
-    holds, which match nothing)."""
+    None when the query has no words. On PostgreSQL each word's idf is counted in the
+    statement itself (`_pg_counted`), from the texts that hold it in that statement's
+    snapshot."""
     counts = Counter(w for w in words if w)
     words = list(counts)
     if not words or not stems:
@@ -401,22 +426,15 @@ def prepare_search(
     params: dict[str, Any] = {"c": collection, "rendering": f"%{RENDERING}%"}
     postgresql = session.get_bind().dialect.name == "postgresql"
     if postgresql:
-        # A word no text holds scores 0 in every text: left out, every match is ranked for
-        # one word fewer with the same scores ("help" and "us" in "who could help us with
-        # ...": two of seven `ts_rank` calls a match at 10,000 members).
-        held = _pg_idf_by_index(session, collection, words)
-        words = [w for w in words if w in held]
-        if not words:
-            return None
-        idf = [held[w] for w in words]
-        score = _pg_score(words, counts, idf)
-        anything = " || ".join(_pg_term(n) for n in range(len(words)))
+        # Each word's texts are counted in the statement that scores them: every text holding
+        # a word is among its matches, so the counts read no index of their own (one count a
+        # word before, p50 35-116 ms of a ~250 ms question at 10,000 members).
         params.update({f"w{n}": w for n, w in enumerate(words)})
-        matching = (
-            f"SELECT r.key, r.owner, {score} AS score FROM lexical_record r "
-            f"WHERE r.collection = :c AND r.{_PG_VECTOR} @@ ({anything})"
+        params.update({f"q{n}": query_weight(counts[w]) for n, w in enumerate(words)})
+        matching, every_match, counting, counts_read = _pg_counted(len(words))
+        return TextQuery(
+            collection, matching, every_match, params, True, tuple(words), counting, counts_read
         )
-        every_match = matching
     else:
         params["q"] = _fts5_query(stems)
         matching = (
@@ -424,8 +442,68 @@ def prepare_search(
             "FROM lexical_record_fts JOIN lexical_record r ON r.id = lexical_record_fts.rowid "
             "WHERE lexical_record_fts MATCH :q AND r.collection = :c"
         )
-        every_match = matching.replace(" JOIN ", " CROSS JOIN ")
+    every_match = matching.replace(" JOIN ", " CROSS JOIN ")
     return TextQuery(collection, matching, every_match, params, postgresql)
+
+
+def _pg_counted(size: int) -> tuple[str, str, str, str]:
+    """PostgreSQL's statement over a query of ``size`` words, each word's idf counted among
+    its matches (`TextQuery.matching`, ``every_match``).
+
+    The words' queries are made once (``t``: made on every row, they kept the planner off the
+    full-text index); the matches are read once (``m``, with which words each holds, by
+    ``@@``: a word's `ts_rank` can be above 0 in a text that does not hold it, as "dig" in
+    "no-dig"); ``d`` counts each word's texts among them (a text holding a word matches the
+    query) and its idf as `_pg_idf` computes it; each match is then scored Σ idf × `ts_rank`
+    over the words some text holds (a word none holds adds 0: the sum and its order of
+    additions are `_pg_score`'s over the held words, so the same floats)."""
+    terms = [_pg_term(n) for n in range(size)]
+    asked = "".join(f", {t} AS q{n}" for n, t in enumerate(terms))
+    anything = " || ".join(f"t.q{n}" for n in range(size))
+    ranked = "".join(
+        f", r.{_PG_VECTOR} @@ t.q{n} AS h{n}, ts_rank(r.{_PG_VECTOR}, t.q{n}, 1) AS r{n}"
+        for n in range(size)
+    )
+    counted = "".join(f", count(*) FILTER (WHERE m.h{n}) AS d{n}" for n in range(size))
+    weighted = "".join(f", {_pg_idf_sql(f'd.d{n}')} * :q{n} AS i{n}" for n in range(size))
+    score = " + ".join(
+        f"(CASE WHEN d.d{n} > 0 THEN d.i{n} * r.r{n} ELSE 0 END)" for n in range(size)
+    )
+    frequencies = ", ".join(f"d.d{n}" for n in range(size))
+    counting = (
+        f"t AS MATERIALIZED (SELECT 1 AS one{asked}), "
+        f"m AS MATERIALIZED (SELECT r.key, r.owner{ranked} FROM t, lexical_record r "
+        f"WHERE r.collection = :c AND r.{_PG_VECTOR} @@ ({anything})), "
+        "c AS (SELECT coalesce((SELECT x.texts + x.renderings FROM lexical_count x "
+        f"WHERE x.collection = :c), 0) AS n{counted} FROM m), "
+        f"d AS (SELECT d.*{weighted} FROM c d)"
+    )
+    every_match = f"SELECT r.key, r.owner, {score} AS score FROM m r, d WHERE TRUE"
+    return f"WITH {counting} {every_match}", every_match, counting, f"d.n, ARRAY[{frequencies}]"
+
+
+def _pg_fixed(query: TextQuery, records: int, frequencies: Sequence[int]) -> TextQuery:
+    """``query`` with the idf its statement counted written in (``records`` rows, each word's
+    ``frequencies``): the words no text held are left out, which scored 0 in it."""
+    held = [n for n, df in enumerate(frequencies) if df > 0]
+    if not query.words or not held:
+        return query
+    params: dict[str, Any] = {k: query.params[k] for k in ("c", "rendering")}
+    params.update({f"w{m}": query.words[n] for m, n in enumerate(held)})
+    weights = [float(query.params[f"q{n}"]) for n in held]
+    score = _pg_score(weights, [_pg_idf(records, frequencies[n]) for n in held])
+    anything = " || ".join(_pg_term(m) for m in range(len(held)))
+    matching = (
+        f"SELECT r.key, r.owner, {score} AS score FROM lexical_record r "
+        f"WHERE r.collection = :c AND r.{_PG_VECTOR} @@ ({anything})"
+    )
+    return TextQuery(query.collection, matching, matching, params, True)
+
+
+def _counting(query: TextQuery) -> str:
+    # The counts first, at the statement's top: each match's row carries its score only
+    # (with the counts on every row, the matches no longer fitted PostgreSQL's work_mem).
+    return f"{query.counting}, " if query.counting else ""
 
 
 def _by_key(query: TextQuery, alias: str) -> str:
@@ -442,7 +520,7 @@ def best_statement(query: TextQuery, limit: int) -> TextClause:
     index first (``every_match``'s CROSS JOIN). `tests/storage/test_lexical.py` holds
     SQLite's plan to that order."""
     return text(
-        f"WITH scored AS MATERIALIZED ({query.every_match}) "
+        f"WITH {_counting(query)}scored AS MATERIALIZED ({query.every_match}) "
         "SELECT s.key, s.owner, s.score, count(*) OVER (), sum(s.score) OVER (), "
         "sum(s.score * s.score) OVER (), "
         "sum(CASE WHEN s.key LIKE :rendering THEN 1 ELSE 0 END) OVER () "
@@ -488,6 +566,9 @@ class BestAndOwned:
     owned: list[LexicalHit]
     #: the owners asked for and those of the ``best`` texts
     covered: frozenset[str]
+    #: the query, to read more of its texts scored as these (on PostgreSQL with the idf
+    #: its statement counted written in)
+    query: TextQuery
 
 
 def best_and_owned_statement(query: TextQuery, limit: int) -> TextClause:
@@ -501,7 +582,7 @@ def best_and_owned_statement(query: TextQuery, limit: int) -> TextClause:
     of the owners among the ``limit`` best, which holds the ``limit`` best themselves. The
     sums come back on every row (none when nothing matched)."""
     return text(
-        f"WITH scored AS MATERIALIZED ({query.every_match}), "
+        f"WITH {_counting(query)}scored AS MATERIALIZED ({query.every_match}), "
         "best AS (SELECT b.owner FROM scored b WHERE b.score > 0 "
         f"ORDER BY b.score DESC, {_by_key(query, 'b')} LIMIT {int(limit)}), "
         "totals AS (SELECT count(*) AS matched, sum(t.score) AS total, "
@@ -509,7 +590,8 @@ def best_and_owned_statement(query: TextQuery, limit: int) -> TextClause:
         "sum(CASE WHEN t.key LIKE :rendering THEN 1 ELSE 0 END) AS renderings "
         "FROM scored t WHERE t.score > 0) "
         "SELECT m.key, m.owner, m.score, totals.matched, totals.total, totals.squares, "
-        "totals.renderings FROM scored m, totals WHERE m.score > 0 "
+        f"totals.renderings{f', {query.counts_read}' if query.words else ''} "
+        f"FROM scored m, totals{', d' if query.words else ''} WHERE m.score > 0 "
         "AND (m.owner IN :owners OR m.owner IN (SELECT owner FROM best)) "
         f"ORDER BY m.score DESC, {_by_key(query, 'm')}"
         # typed: with no owner, PostgreSQL reads the empty list's NULL as an integer
@@ -527,13 +609,15 @@ def search_best_and_owned(
     ).all()
     if not rows:
         empty = LexicalStats(records=0, total=0.0, squares=0.0, matched=0)
-        return BestAndOwned([], empty, [], frozenset(owners))
+        return BestAndOwned([], empty, [], frozenset(owners), query)
     stats = _stats(session, query, rows[0])
+    if query.words:
+        query = _pg_fixed(query, int(rows[0][7]), [int(x) for x in rows[0][8]])
     hits = [LexicalHit(str(k), str(o), float(s)) for k, o, s, *_ in rows]
     # Every one of the best is among the rows, which are ordered as the best are: the first
     # ``limit`` rows are the best.
     best = hits[:limit]
-    return BestAndOwned(best, stats, hits, frozenset(owners) | {h.owner for h in best})
+    return BestAndOwned(best, stats, hits, frozenset(owners) | {h.owner for h in best}, query)
 
 
 def search_owners(
@@ -548,26 +632,6 @@ def search_owners(
     ).bindparams(bindparam("owners", expanding=True))
     rows = session.execute(statement, {**query.params, "owners": sorted(owners)})
     return [LexicalHit(str(k), str(o), float(s)) for k, o, s in rows if s and s > 0]
-
-
-def _pg_idf_by_index(session: Session, collection: str, words: Sequence[str]) -> dict[str, float]:
-    """BM25's idf of each word some row of ``collection`` holds (its rows, renderings
-    included), each word's texts counted through the full-text index rather than by reading
-    every text; a word no row holds is not in the answer."""
-    counts = ", ".join(
-        f"(SELECT count(*) FROM lexical_record WHERE collection = :c "
-        f"AND {_PG_VECTOR} @@ {_pg_term(n)})"
-        for n in range(len(words))
-    )
-    params: dict[str, Any] = {"c": collection, **{f"w{n}": w for n, w in enumerate(words)}}
-    row = session.execute(text(f"SELECT {counts}"), params).one()
-    records = count_rows(session=session, collection=collection)
-    frequencies = [int(x) for x in row]
-    return {
-        word: math.log(1.0 + (records - df + 0.5) / (df + 0.5))
-        for word, df in zip(words, frequencies, strict=True)
-        if df > 0
-    }
 
 
 def not_the_engines_own(

@@ -405,7 +405,7 @@ def test_sqlite_reads_the_full_text_index_first_then_the_records(
         assert steps[1].startswith("SEARCH r USING INTEGER PRIMARY KEY"), plan
 
 
-def test_a_word_no_text_holds_changes_no_score_and_postgresql_is_not_asked_it(
+def test_a_word_no_text_holds_changes_no_score_and_postgresql_does_not_rank_it(
     engine: Engine,
 ) -> None:
     query_words, stems = energy_members(engine)
@@ -419,14 +419,84 @@ def test_a_word_no_text_holds_changes_no_score_and_postgresql_is_not_asked_it(
         assert plain is not None and query is not None
         expected = search_best_and_owned(session=session, query=plain, limit=3, owners=())
         read = search_best_and_owned(session=session, query=query, limit=3, owners=())
-        alone = prepare_search(
+        alone = search_texts(
             session=session, collection=MEMBERS, words=["help", "us"], stems=["help", "us"]
         )
     assert (read.best, read.stats, read.owned) == (expected.best, expected.stats, expected.owned)
+    assert alone == []
     if query.postgresql:
-        # The words no text holds are left out of the statement, not scored 0 in every match.
-        assert not {"help", "us"} & set(query.params.values())
-        assert alone is None
+        # Counted in the statement, the words no text holds are left out of the query that
+        # later reads of the question run.
+        assert not {"help", "us"} & set(read.query.params.values())
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["energy parking heat pumps", "no-dig heat", "pysäköinti energy", "energy energy parking"],
+)
+def test_later_reads_of_a_question_score_as_its_first_did(engine: Engine, question: str) -> None:
+    """On PostgreSQL the first read counts each word's texts in its statement and the later
+    ones run with the idf written in: the same scores, to the last bit, even for a hyphenated
+    word (two lexemes) and a word only a rendering holds."""
+    digging = {
+        **PARKLY,
+        "slug": "dig",
+        "name": "Dig Oy",
+        "description": "Dig energy heat.",
+        "capabilities": ["no-dig pipe renovation", "parking heat"],
+    }
+    load(engine, "members", [HEATWISE, PARKLY, digging])
+    with session_scope(engine) as session:
+        owner = f"member:{session.scalar(select(Member.id).where(Member.slug == 'heatwise'))}"
+        write_renderings(
+            session=session,
+            collection=MEMBERS,
+            renderings=[PassageRendering(f"{owner}:description", owner, "fi", "pysäköinti")],
+        )
+    query_words = words(question)
+    with session_scope(engine) as session:
+        query = prepare_search(
+            session=session,
+            collection=MEMBERS,
+            words=query_words,
+            stems=[stem(w) for w in query_words],
+        )
+        assert query is not None
+        read = search_best_and_owned(session=session, query=query, limit=2, owners=())
+        every = search_texts(
+            session=session,
+            collection=MEMBERS,
+            words=query_words,
+            stems=[stem(w) for w in query_words],
+        )
+        best, stats = search_best(session=session, query=read.query, limit=len(every))
+        owned = search_owners(session=session, query=read.query, owners=read.covered)
+    assert len(every) > 2
+    assert best == every
+    assert owned == read.owned
+    assert (stats.total, stats.squares, stats.matched) == (
+        read.stats.total,
+        read.stats.squares,
+        read.stats.matched,
+    )
+
+
+def test_a_question_counts_the_texts_another_session_has_just_written(engine: Engine) -> None:
+    query_words, stems = energy_members(engine)
+    with session_scope(engine) as session:
+        query = prepare_search(session=session, collection=MEMBERS, words=query_words, stems=stems)
+    assert query is not None
+    load(engine, "members", [{**PARKLY, "slug": "parkly-2", "name": "Parkly Two"}])
+    with session_scope(engine) as session:
+        read = search_best_and_owned(session=session, query=query, limit=50, owners=())
+        afresh = prepare_search(session=session, collection=MEMBERS, words=query_words, stems=stems)
+        assert afresh is not None
+        expected = search_best_and_owned(session=session, query=afresh, limit=50, owners=())
+        every = search_texts(session=session, collection=MEMBERS, words=query_words, stems=stems)
+    # The new member's texts are counted: the scores are those of a question asked after the
+    # write, not of the words' counts when the query was made.
+    assert (read.best, read.stats) == (expected.best, expected.stats)
+    assert read.best == every[:50]
 
 
 def test_postgresql_reads_its_statistics_of_the_texts_after_an_import(
