@@ -18,6 +18,7 @@ from storage.index_models import LexicalRecord
 from storage.lexical import (
     MEMBERS,
     PassageRendering,
+    TextQuery,
     best_and_owned_statement,
     best_statement,
     count_rows,
@@ -291,28 +292,34 @@ def test_one_statement_reads_what_the_best_and_the_owners_statements_read(
 
 def test_the_store_counts_the_renderings_a_query_matched(engine: Engine) -> None:
     load(engine, "members", [HEATWISE, PARKLY])
+    owner = _render(engine, "parkly", "capability:0#0", "pysäköinti, anturit")
     with session_scope(engine) as session:
-        owner = f"member:{session.scalar(select(Member.id).where(Member.slug == 'parkly'))}"
-    query_words = words("pysäköinti")
-    with session_scope(engine) as session:
-        write_renderings(
-            session=session,
-            collection=MEMBERS,
-            renderings=[
-                PassageRendering(f"{owner}:capability:0#0", owner, "fi", "pysäköinti, anturit")
-            ],
-        )
-    with session_scope(engine) as session:
-        query = prepare_search(
-            session=session,
-            collection=MEMBERS,
-            words=query_words,
-            stems=[stem(w) for w in query_words],
-        )
-        assert query is not None
+        query = _members_query(session, "pysäköinti")
         best, stats = search_best(session=session, query=query, limit=10)
     assert [h.key for h in best] == [f"{owner}:capability:0#0~rendering.fi"]
     assert (stats.matched, stats.renderings) == (1, 1)
+
+
+def _render(engine: Engine, slug: str, passage: str, rendering: str) -> str:
+    """Write a Finnish rendering of the member ``slug``'s ``passage``; its owner key."""
+    with session_scope(engine) as session:
+        owner = f"member:{session.scalar(select(Member.id).where(Member.slug == slug))}"
+        write_renderings(
+            session=session,
+            collection=MEMBERS,
+            renderings=[PassageRendering(f"{owner}:{passage}", owner, "fi", rendering)],
+        )
+    return owner
+
+
+def _members_query(session: Any, question: str) -> TextQuery:
+    """The full-text query over the members' texts for ``question``'s words."""
+    query_words = words(question)
+    query = prepare_search(
+        session=session, collection=MEMBERS, words=query_words, stems=[stem(w) for w in query_words]
+    )
+    assert query is not None
+    return query
 
 
 def _counted(engine: Engine) -> dict[str, tuple[int, int, int, int]]:
@@ -345,13 +352,7 @@ def test_the_collection_s_counts_are_kept_with_every_write(engine: Engine) -> No
     load(engine, "members", [HEATWISE, PARKLY])
     texts_at_first, _ = _in_step(engine)[MEMBERS]
     assert texts_at_first > 0
-    with session_scope(engine) as session:
-        owner = f"member:{session.scalar(select(Member.id).where(Member.slug == 'parkly'))}"
-        write_renderings(
-            session=session,
-            collection=MEMBERS,
-            renderings=[PassageRendering(f"{owner}:capability:0#0", owner, "fi", "anturit")],
-        )
+    owner = _render(engine, "parkly", "capability:0#0", "anturit")
     assert _in_step(engine)[MEMBERS] == (texts_at_first, texts_at_first + 1)
     load(engine, "members", [dict(PARKLY, capabilities=["parking apps"])])
     assert _in_step(engine)[MEMBERS][0] == texts_at_first - 2
@@ -383,15 +384,8 @@ def test_sqlite_reads_the_full_text_index_first_then_the_records(
     # MATERIALIZED scores keep this plan; only a comment said so until this test.
     _empty_all_tables(_sqlite_engine)
     load(_sqlite_engine, "members", [HEATWISE, PARKLY])
-    query_words = words("energy parking")
     with session_scope(_sqlite_engine) as session:
-        query = prepare_search(
-            session=session,
-            collection=MEMBERS,
-            words=query_words,
-            stems=[stem(w) for w in query_words],
-        )
-    assert query is not None
+        query = _members_query(session, "energy parking")
     owners = best_and_owned_statement(query, 200).text.replace(":owners", "(:o0, :o1)")
     for statement, params in (
         (best_statement(query, 200).text, query.params),
@@ -446,22 +440,10 @@ def test_later_reads_of_a_question_score_as_its_first_did(engine: Engine, questi
         "capabilities": ["no-dig pipe renovation", "parking heat"],
     }
     load(engine, "members", [HEATWISE, PARKLY, digging])
-    with session_scope(engine) as session:
-        owner = f"member:{session.scalar(select(Member.id).where(Member.slug == 'heatwise'))}"
-        write_renderings(
-            session=session,
-            collection=MEMBERS,
-            renderings=[PassageRendering(f"{owner}:description", owner, "fi", "pysäköinti")],
-        )
+    _render(engine, "heatwise", "description", "pysäköinti")
     query_words = words(question)
     with session_scope(engine) as session:
-        query = prepare_search(
-            session=session,
-            collection=MEMBERS,
-            words=query_words,
-            stems=[stem(w) for w in query_words],
-        )
-        assert query is not None
+        query = _members_query(session, question)
         read = search_best_and_owned(session=session, query=query, limit=2, owners=())
         every = search_texts(
             session=session,
