@@ -389,11 +389,7 @@ def translated_terms(text: str, language: Language, *, misspelt: bool = False) -
 def english_terms(text: str) -> list[str]:
     """The glossary's English terms for the domain words of an English ``text``, no repeats:
     the words a Finnish record's English rendering is written in."""
-    terms: list[str] = []
-    for entry in _english_matches(text):
-        if entry.english not in terms:
-            terms.append(entry.english)
-    return terms
+    return list(dict.fromkeys(entry.english for entry in _english_matches(text)))
 
 
 def expand_query(text: str, language: Language) -> str:
@@ -416,10 +412,15 @@ class SearchText:
     dense: str
     lexical: str
     language: Language
-    #: the request as a Finnish record's English rendering reads (its glossary terms, for an
-    #: English request): a Finnish passage is embedded by its terms, and an English sentence
-    #: meets a list of terms less well than the same terms do
-    rendered: str = ""
+
+    @property
+    def rendered(self) -> str:
+        """The request as a Finnish record's English rendering reads (its glossary terms, for
+        an English request; "" otherwise): a Finnish passage is embedded by its terms, and an
+        English sentence meets a list of terms less well than the same terms do. Derived when
+        asked: most searches of a question (the challenge it names, the off-topic check) do
+        not compare with renderings."""
+        return ", ".join(english_terms(self.dense)) if self.language == "en" else ""
 
 
 def request_language(text: str, *, asked: str = "") -> Language:
@@ -451,7 +452,7 @@ def search_text(text: str, *, english: str = "", asked: str = "", typed: bool = 
     """
     language = request_language(text, asked=asked)
     if language == "en":
-        return SearchText(text, text, "en", rendered=", ".join(english_terms(text)))
+        return SearchText(text, text, "en")
     english = english.strip() or ", ".join(translated_terms(text, "fi", misspelt=typed))
     if not english:
         return SearchText(text, text, "fi")
