@@ -754,17 +754,17 @@ def _need(text: str) -> str:
             whole = whole[: whole.rstrip(" ?!.").rfind(clauses[-1])].rstrip(" ,–—-")
     asking = ASKING.match(whole)
     need = whole[asking.end() :] if asking else whole
-    opening = NEED_OPENING.match(need)
-    if opening and len(need) > opening.end():
-        need = need[opening.end() :]
-    wanted = WHO_IS_WANTED.match(need)
-    if wanted and len(need) > wanted.end():
-        need = need[wanted.end() :]
+    need = _after_opening(NEED_OPENING, need)
+    need = _after_opening(WHO_IS_WANTED, need)
     # "(a) consortium for / tiimi ..." says how, not what: the team answer says it already.
-    team = TEAM_OPENING.match(need)
-    if team and len(need) > team.end():
-        need = need[team.end() :]
+    need = _after_opening(TEAM_OPENING, need)
     return need.strip(" ?!.") or text.strip(" ?!.")
+
+
+def _after_opening(opening: re.Pattern[str], need: str) -> str:
+    """``need`` without the words ``opening`` matches at its start, unless they are all of it."""
+    found = opening.match(need)
+    return need[found.end() :] if found and len(need) > found.end() else need
 
 
 # Spoken forms and verbs of a closing "who can help?" that the asking words lack.
