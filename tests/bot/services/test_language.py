@@ -334,6 +334,28 @@ def test_improving_is_not_a_shore() -> None:
     assert "shore" not in translated_terms("energiatehokkuuden parantamista", "fi")
 
 
+def test_a_paved_square_is_not_water_and_building_work_is_not_a_structure() -> None:
+    # "kivetty" (paved) holds "vett" (water); "rakennetaan" (is being built) begins with
+    # "rakenne" (a structure). Both misread a city's problem before the glossary knew them.
+    assert translated_terms("torista tulee kivetty", "fi") == ["market square", "paving"]
+    assert translated_terms("teollisuusalueelle rakennetaan datakeskus", "fi") == [
+        "area",
+        "construction",
+        "data centre",
+    ]
+    # Everyday words of the problems cities bring (bench/crosslingual_dev2.json):
+    assert translated_terms("myrsky kaataa puita sähkölinjalle", "fi") == [
+        "storm",
+        "tree",
+        "power line",
+    ]
+    assert translated_terms("eksyneitä hiihtäjiä tuntureilta", "fi") == [
+        "missing person",
+        "skier",
+        "fell area",
+    ]
+
+
 def test_an_english_request_is_searched_as_it_is() -> None:
     text = "Who can monitor snow load on school roofs?"
     searched = search_text(text)
