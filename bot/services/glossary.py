@@ -526,7 +526,8 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     ("hiihtäjä|hiihtäj|hiihto|hiihdo", "skier|skiing"),
     ("retkeilijä|retkeilij|retkeily|retkeil", "hiker|hiking"),
     ("eksyny|eksyne", "missing person"),
-    ("tunturi|tunturei", "fell area"),
+    # not "fell": the model reads it as a fall, and a fall-detection member came first
+    ("tunturi|tunturei", "arctic uplands|fell area"),
     ("kylpyhuone|kylppär", "bathroom"),
     ("skuutti|skuuti", "e-scooter"),
     ("matkadata|matkadat|matkatieto|matkatiedo", "trip data"),

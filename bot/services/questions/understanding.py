@@ -276,8 +276,12 @@ FIT_CUE = _words(
     r"kannattaisi|osallistuttava\w*|"
     r"good for|apply (to|for)|bid (on|for)|could we (do|join|apply|bid)|should we|"
     r"for (us|our (company|organi[sz]ation|team|firm|city))|sopi\w*|sopisi\w*|sovelt\w*|"
-    r"kannatta\w* (meidän )?(hakea|osallistua)|voisimme (hakea|osallistua)|meille|meidän)\b"
+    r"kannatta\w* (meidän )?(hakea|osallistua)|voisimme (hakea|osallistua))\b"
 )
+# "Meille" / "meidän" (for us, our) ask which challenges fit us when nothing else is asked
+# ("onko meille jotain?") or challenges are named, but "kuka osaa varjostuksen meidän
+# torille?" asks who could shade our square.
+FIT_FOR_US = _words(r"\b(meille|meidän)\b")
 TEAM_CUE = _words(
     r"\b(teams?|consorti(um|a)|partnership|put together|assemble|build a (team|group|"
     r"consortium)|form a (team|group|consortium)|group of (members|companies|partners)|"
@@ -850,7 +854,10 @@ def understand(
         and not has_challenge_word
     ):
         return _person_at(named_member.id, text, language, vocabulary)
-    if asked_name and not has_challenge_word and not FIT_CUE.search(text):
+    fit_cue = bool(FIT_CUE.search(text)) or bool(
+        FIT_FOR_US.search(text) and (has_challenge_word or not SOLVER_CUE.search(text))
+    )
+    if asked_name and not has_challenge_word and not fit_cue:
         asked = find_members(asked_name, vocabulary)
         if asked:
             return Understood("member", language, written, member_id=asked[0].id)
@@ -858,7 +865,7 @@ def understand(
         named_member
         and _mostly(named_member.names, written)
         and not has_challenge_word
-        and not FIT_CUE.search(text)
+        and not fit_cue
     ):
         return Understood("member", language, written, member_id=named_member.id)
 
@@ -880,7 +887,7 @@ def understand(
 
     # Which challenges fit an organisation: ours, or one named (a team request is not one).
     if (
-        FIT_CUE.search(text)
+        fit_cue
         and not TEAM_CUE.search(text)
         and not PARTNERS_FOR.search(text)
         and (has_challenge_word or named_member is not None or OURS.search(text))

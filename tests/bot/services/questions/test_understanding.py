@@ -173,6 +173,10 @@ def read(
         ("list the challenges we lost", "challenges", "en"),
         ("what challenges fit AquaSense?", "fit", "en"),
         ("mitkä haasteet sopisivat meille?", "fit", "fi"),
+        ("löytyykö meille haasteita?", "fit", "fi"),
+        # "our" is where the need is, not whom the challenges should fit
+        ("kuka osaa varjostuksen meidän torille?", "solvers", "fi"),
+        ("meidän torilla on kesällä liian kuuma, kuka osaa varjostuksen?", "solvers", "fi"),
         ("what does Kantava do?", "member", "en"),
         ("Kerro vähän Kantavasta", "member", "fi"),
         ("who is tuomas strom", "person", "en"),
