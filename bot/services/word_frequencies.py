@@ -1,5 +1,5 @@
 """How common a word is in English or Finnish: the same numbers as wordfreq's
-``zipf_frequency`` and ``top_n_list`` (its 'best' lists), in ~5 MB a process instead of the
+``zipf_frequency`` and ``top_n_list`` (its 'best' lists), in ~8 MB a process instead of the
 ~120 MB of Python dicts and lists wordfreq keeps.
 
 Each language's list is a MARISA trie (a word's id) beside two arrays (each id's frequency
