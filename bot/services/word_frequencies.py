@@ -11,6 +11,7 @@ wordfreq's answer.
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 import mmap
@@ -31,6 +32,8 @@ import marisa_trie
 import wordfreq
 from wordfreq.numbers import digit_freq, has_digit_sequence, smash_numbers
 from wordfreq.tokens import lossy_tokenize
+
+from retrieval.memory import release_freed_heap
 
 log = logging.getLogger(__name__)
 
@@ -155,8 +158,12 @@ def _load(language: str) -> FrequencyList:
     found = open_list(folder, language)
     if found is not None:
         return found
-    # No cache to be had: the same answers, only with the build's memory kept.
-    return build_list(language)
+    # No cache to be had (a read-only home): the same answers, built here, and the ~70 MB of
+    # heap the build freed handed back to the system rather than kept for the process's life.
+    built = build_list(language)
+    gc.collect()  # the build's leftovers include cycles that hold most of it
+    release_freed_heap()
+    return built
 
 
 def frequency_list(language: str) -> FrequencyList:

@@ -5,6 +5,7 @@ wordfreq's lists in the process."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -116,6 +117,44 @@ def test_an_unwritable_cache_still_gives_wordfreqs_answers(
     monkeypatch.setattr(word_frequencies, "_lists", {})
     _right("en")
     assert top_n_list("en", 100) == wordfreq.top_n_list("en", 100)
+
+
+UNWRITABLE = """
+import json
+from pathlib import Path
+from bot.services.word_frequencies import cache_folder, zipf_frequency
+
+def rss_mb():
+    status = Path("/proc/self/status").read_text()
+    return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+assert not cache_folder().exists()
+before = rss_mb()
+answers = [zipf_frequency("heating", "en"), zipf_frequency("kaupunki", "fi")]
+print(json.dumps({"answers": answers, "grown_mb": rss_mb() - before}))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's heap, /proc")
+def test_lists_built_in_the_process_give_back_what_building_freed(tmp_path: Path) -> None:
+    # A home that cannot hold the cache (a file where the folder would be): the process
+    # builds the lists itself. Building the tries frees ~70 MB of heap that glibc would keep.
+    home = tmp_path / "home"
+    (home / ".cache").mkdir(parents=True)
+    (home / ".cache" / "scic-bot").write_text("not a folder")
+    done = subprocess.run(
+        [sys.executable, "-c", UNWRITABLE],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HOME": str(home)},
+    )
+    probe = json.loads(done.stdout)
+    assert probe["answers"] == [
+        wordfreq.zipf_frequency("heating", "en"),
+        wordfreq.zipf_frequency("kaupunki", "fi"),
+    ]
+    assert probe["grown_mb"] < 30
 
 
 PROBE = """
