@@ -13,10 +13,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
-from wordfreq import zipf_frequency
 
 from bot.services.glossary import GLOSSARY
 from bot.services.llm import LanguageModel, LanguageModelError
+from bot.services.word_frequencies import zipf_frequency
 from prompts import as_data
 from prompts.query_translation import PROMPT as QUERY_TRANSLATION
 

@@ -28,9 +28,9 @@ import numpy as np
 import simplemma
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
-from wordfreq import top_n_list, zipf_frequency
 
 from bot.services.language import ASKING_WORDS
+from bot.services.word_frequencies import top_n_list, zipf_frequency
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 # Words people ask with that the records rarely contain.
