@@ -337,7 +337,7 @@ def test_improving_is_not_a_shore() -> None:
 def test_a_paved_square_is_not_water_and_building_work_is_not_a_structure() -> None:
     # "kivetty" (paved) holds "vett" (water); "rakennetaan" (is being built) begins with
     # "rakenne" (a structure). Both misread a city's problem before the glossary knew them.
-    assert translated_terms("torista tulee kivetty", "fi") == ["market square", "paving"]
+    assert translated_terms("torista tulee kivetty", "fi") == ["town square", "paving"]
     assert translated_terms("teollisuusalueelle rakennetaan datakeskus", "fi") == [
         "area",
         "construction",
@@ -349,6 +349,14 @@ def test_a_paved_square_is_not_water_and_building_work_is_not_a_structure() -> N
         "tree",
         "power line",
     ]
+    # From a console trial: a storm cutting a remote village's power, shading for a square.
+    assert translated_terms("myrsky katkaisee sähköt syrjäkylään", "fi") == [
+        "storm",
+        "outage",
+        "electricity",
+        "village",
+    ]
+    assert translated_terms("varjostusta meidän torille", "fi") == ["shading", "town square"]
     assert translated_terms("eksyneitä hiihtäjiä tuntureilta", "fi") == [
         "missing person",
         "skier",
