@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, Text
+from sqlalchemy import SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base
@@ -56,6 +56,10 @@ class LexicalCount(Base):
     __tablename__ = "lexical_count"
 
     collection: Mapped[str] = mapped_column(String(16), primary_key=True)
+    #: On PostgreSQL each writer adds to the shard of its backend (migration 0013), so two
+    #: writers of one collection do not wait for each other's commit; a collection's count
+    #: is the sum over its shards. SQLite (one writer at a time) keeps shard 0.
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True, server_default="0")
     #: the records' own texts (what `storage.lexical.count_texts` counts)
     texts: Mapped[int]
     #: renderings in the other language (rows keyed "...~rendering.<language>")

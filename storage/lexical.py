@@ -24,7 +24,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, bindparam, delete, event, insert, select, text
+from sqlalchemy import String, bindparam, delete, event, func, insert, select, text
 from sqlalchemy.orm import Session, UOWTransaction, selectinload
 from sqlalchemy.sql.elements import TextClause
 
@@ -337,13 +337,13 @@ def count_texts(*, session: Session, collection: str) -> int:
     """How many searchable texts ``collection`` holds (records' own texts: a rendering is
     read as part of the text it renders), as the store's triggers keep the count with every
     write (`LexicalCount`), rather than counted on every question."""
-    query = select(LexicalCount.texts).where(LexicalCount.collection == collection)
+    query = select(func.sum(LexicalCount.texts)).where(LexicalCount.collection == collection)
     return session.scalar(query) or 0
 
 
 def count_rows(*, session: Session, collection: str) -> int:
     """How many rows ``collection`` holds: its texts and their renderings."""
-    query = select(LexicalCount.texts + LexicalCount.renderings)
+    query = select(func.sum(LexicalCount.texts + LexicalCount.renderings))
     return session.scalar(query.where(LexicalCount.collection == collection)) or 0
 
 
@@ -474,7 +474,7 @@ def _pg_counted(size: int) -> tuple[str, str, str, str]:
         f"t AS MATERIALIZED (SELECT 1 AS one{asked}), "
         f"m AS MATERIALIZED (SELECT r.key, r.owner{ranked} FROM t, lexical_record r "
         f"WHERE r.collection = :c AND r.{_PG_VECTOR} @@ ({anything})), "
-        "c AS (SELECT coalesce((SELECT x.texts + x.renderings FROM lexical_count x "
+        "c AS (SELECT coalesce((SELECT sum(x.texts + x.renderings) FROM lexical_count x "
         f"WHERE x.collection = :c), 0) AS n{counted} FROM m), "
         f"d AS (SELECT d.*{weighted} FROM c d)"
     )

@@ -370,6 +370,39 @@ def test_the_collection_s_counts_are_kept_with_every_write(engine: Engine) -> No
     assert _in_step(engine)[MEMBERS][1] < texts_at_first
 
 
+def test_two_postgresql_writers_of_one_collection_do_not_wait_for_each_other(
+    engine: Engine,
+) -> None:
+    # A profile edit in one process while another imports: each transaction adds to the
+    # collection's count. One count row would make the edit wait for the import's commit.
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite writes one transaction at a time")
+    load(engine, "members", [HEATWISE])
+    with session_scope(engine) as session:
+        rows_before = count_rows(session=session, collection=MEMBERS)
+    shard = text("SELECT pg_backend_pid() % 16")
+    insert_row = text(
+        "INSERT INTO lexical_record (key, owner, collection, body) "
+        "VALUES (:key, 'member:0', 'members', 'lumikuorma')"
+    )
+    with engine.connect() as importing, engine.connect() as spare, engine.connect() as editing:
+        # Two backends whose writes land on different count rows (the third in case the
+        # first two share one).
+        if importing.scalar(shard) == editing.scalar(shard):
+            editing = spare
+        assert importing.scalar(shard) != editing.scalar(shard)
+        importing.execute(insert_row, {"key": "member:0:import#0"})  # not committed yet
+        editing.execute(text("SET lock_timeout = '3s'"))
+        editing.execute(insert_row, {"key": "member:0:edit#0"})
+        editing.execute(text("DELETE FROM lexical_record WHERE key = 'member:0:edit#0'"))
+        editing.execute(insert_row, {"key": "member:0:edit#1"})
+        editing.commit()
+        importing.commit()
+    with session_scope(engine) as session:
+        assert count_rows(session=session, collection=MEMBERS) == rows_before + 2
+    _in_step(engine)
+
+
 def _plan(engine: Engine, statement: str, params: dict[str, Any]) -> list[tuple[int, int, str]]:
     with engine.connect() as connection:
         rows = connection.execute(text(f"EXPLAIN QUERY PLAN {statement}"), params)
