@@ -1010,7 +1010,9 @@ ROLES = {
     "coo": ("coo", "chief operating"),
     "cpo": ("cpo", "chief product"),
     "founder": ("founder", "perustaja"),
-    "head": ("head", "johtaja", "director"),
+    # "head of R&D" is a "tuotekehityspäällikkö" (head of product development) in Finnish
+    "r&d": ("r&d", "research and development", "product development", "tuotekehity", "t&k"),
+    "head": ("head", "johtaja", "director", "päällikkö", "manager"),
 }
 
 

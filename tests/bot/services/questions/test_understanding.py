@@ -578,6 +578,27 @@ def test_an_acronym_name_with_a_finnish_ending_typed_without_the_colon_is_the_me
     assert asked("mitä VTTn tutkijat tekevät?").member_id == 7
 
 
+def test_an_english_role_finds_the_person_whose_role_is_written_in_finnish() -> None:
+    # Console trial: "the head of R&D at Sisäilma Sense" answered with its CEO
+    # ("toimitusjohtaja" holds "johtaja", a head); its head of R&D is a
+    # "tuotekehityspäällikkö".
+    ceo = NamedPerson(34, "Arttu Ahonen", "arttu@sisailma.example", 4, "toimitusjohtaja")
+    rnd = NamedPerson(35, "Pirjo Aaltonen", "pirjo@sisailma.example", 4, "tuotekehityspäällikkö")
+    vocabulary = replace(VOCABULARY, people=(*PEOPLE, ceo, rnd))
+
+    def asked(text: str) -> Understood:
+        return understand(
+            text, vocabulary=vocabulary, recognizer=Recognizer(), today=TODAY, asker_member_id=2
+        )
+
+    for text in (
+        "who is the head of R&D at the City of Tampere?",
+        "who runs product development at the City of Tampere?",
+    ):
+        assert (asked(text).intent, asked(text).person_id) == ("person", 35), text
+    assert asked("who is the CEO of the City of Tampere?").person_id == 34
+
+
 def test_a_city_named_in_finnish_and_a_role_in_its_records_words_find_the_person() -> None:
     specialist = NamedPerson(
         32, "Janne Korhonen", "janne@tampere.example", 4, "innovaatioasiantuntija"
