@@ -706,7 +706,9 @@ ASKING = re.compile(
     r"|kuka|ketkä|kenellä|keneltä|kenet|mikä (?:yritys|jäsen|organisaatio|firma)|"
     r"mitkä (?:yritykset|jäsenet|organisaatiot)|tarvitsemme|tarvitsen|tarvitaan|etsimme|etsin|"
     r"haemme|löytyykö|onko (?:joku|jollain|jollakin|kellään)|osaako joku|suosittele(?:tko)?)"
-    r"(?:\s+(?:osaa|osaisi|voisi|voi|tuntee|tekee|auttaisi|auttaa|on|ovat|osaavat))?"
+    # up to two verbs, as said too: "kuka vois auttaa meitä ..."
+    r"(?:\s+(?:osaa|osaisi|osais|voisi|vois|voi|tuntee|tekee|auttaisi|auttais|auttaa|on|ovat|"
+    r"osaavat)){0,2}"
     r"(?:\s+(?:meitä|meille|apua|kumppanin|kumppania|kumppaneita|jonkun|jotakin|ratkaisua))*"
     r"\s*[:,]?\s+",
     re.IGNORECASE,

@@ -349,6 +349,9 @@ def test_mentions_and_links_are_not_part_of_the_message() -> None:
         ("whos good at leak detection?", "leak detection"),
         ("who's good at snow load sensing", "snow load sensing"),
         ("who is good at leak detection", "leak detection"),
+        # spoken Finnish, two verbs: "who could help us with leaks in the district heating"
+        ("kuka vois auttaa meitä kaukolämpöverkon vuodoissa", "kaukolämpöverkon vuodoissa"),
+        ("kuka osaisi auttaa lumikuormien kanssa?", "lumikuormien kanssa"),
     ],
 )
 def test_the_need_is_what_is_left_without_the_asking_words(text: str, need: str) -> None:
