@@ -431,7 +431,7 @@ def run_scale_benchmark(
                 row["caught_up"] = float(search.index_all())
                 row["catch_up_s"] = time.perf_counter() - started
                 row["members"] = float(_members(engine))
-                phases.done(f"reused {kept}, {row['members']:.0f} members, caught up")
+                phases.done(f"reused {reuse / str(size)}, {row['members']:.0f} members, caught up")
             else:
                 row["import_s"] = _import(engine, synthetic_members(size))
                 phases.done(f"imported {size} members")
@@ -527,9 +527,9 @@ def run_scale_benchmark(
             results.append(row)
             if reuse:
                 built = (
-                    f"{row['members']:>7.0f} members: store reused from {kept} (import and index "
-                    f"not timed in this run; caught up {row['caught_up']:.0f} records in "
-                    f"{row['catch_up_s']:.0f} s), "
+                    f"{row['members']:>7.0f} members: store reused from {reuse / str(size)} "
+                    f"(import and index not timed in this run; caught up "
+                    f"{row['caught_up']:.0f} records in {row['catch_up_s']:.0f} s), "
                 )
             else:
                 built = (
