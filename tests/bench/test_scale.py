@@ -5,11 +5,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import bench.scale
-from bench.scale import _import, _members, _world, main, run_scale_benchmark, synthetic_members
-from bench.speed import phrase_vocabulary
+from bench.scale import (
+    PhraseEmbedder,
+    _import,
+    _members,
+    _world,
+    main,
+    run_scale_benchmark,
+    synthetic_members,
+)
+from bench.speed import CONTEXTS, phrase_vocabulary
+from retrieval.embedding import MiniLMEmbedder, Vectors
 
 
 def test_a_kept_store_outlives_the_run_and_opens_again(tmp_path: Path) -> None:
@@ -73,3 +83,27 @@ def test_reuses_a_kept_store_and_says_what_it_left_out(
     assert again[0]["caught_up"] > 0
     assert f"24 members: store reused from {tmp_path / '20'}" in line
     assert "p95" in line and again[0]["p95_ms"] > 0
+
+
+def test_fast_index_sums_a_phrase_and_a_context_instead_of_asking_the_model(
+    model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = MiniLMEmbedder(model_dir)
+    phrase, context = phrase_vocabulary()[0], CONTEXTS[3]
+    text = f"{phrase} {context}. (Espoo, 2021)"  # a first reference's description
+    plain = PhraseEmbedder(real, [phrase])
+    fast = PhraseEmbedder(real, [phrase], [context])
+    asked: list[str] = []
+    embed = real.embed
+
+    def counted(texts: list[str]) -> Vectors:
+        asked.extend(texts)
+        return embed(texts)
+
+    monkeypatch.setattr(real, "embed", counted)
+    vector = fast.embed([text])[0]
+    assert asked == []
+    summed = fast.table[phrase.lower()] + fast.contexts[context.lower()]
+    np.testing.assert_allclose(vector, summed / np.linalg.norm(summed), atol=1e-6)
+    plain.embed([text])
+    assert asked == [text]  # without --fast-index the model embeds it, as before
