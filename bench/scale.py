@@ -27,8 +27,21 @@ vector is the normalised sum of its phrases' vectors (bench.speed does the same)
 texts that are no phrase (names) get a fixed pseudo-random vector. Queries are embedded for
 real.
 
+At 100,000 members building the store takes most of an hour on two cores, and the path before
+2026-12-07 cannot answer its 40 questions in the time left: ``--keep DIR`` leaves each size's
+store (SQLite file and Chroma folder) in ``DIR/<size>``, ``--reuse DIR`` asks the questions of
+a store kept so (catching its index up first, and importing the later members after those it
+holds), and ``--skip-before`` leaves out the path before 2026-12-07 (the print says so; its
+ratio then comes from a smaller size). ``--progress`` prints each phase's time and memory to
+stderr as it ends. One text a member is no phrase: a first reference's description, a phrase
+and a context, which the model embeds (twice, passage and sentence), 88% of the indexing time
+at 100,000 members; ``--fast-index`` sums the phrase's and the context's vectors instead, so no
+passage is embedded by the model (the printed index time says so; it is then not comparable
+with runs without it).
+
     python -m bench.scale --model-dir DIR [--sizes 1000 10000 100000] [--postgres URL]
-        [--compare-bm25]
+        [--compare-bm25] [--skip-before] [--keep DIR | --reuse DIR] [--progress]
+        [--fast-index]
 """
 
 from __future__ import annotations
@@ -56,9 +69,11 @@ from bench.speed import CONTEXTS, OBJECTS, QUERIES, phrase_vocabulary
 from retrieval.embedding import Embedder, MiniLMEmbedder, Vectors
 from retrieval.fulltext import FullTextSearch
 from retrieval.index import DenseHit, MetadataTest, PassageIndex, Where, metadata_filter
-from storage.db import session_scope
+from storage import migrate
+from storage.db import make_engine, session_scope
 from storage.index_models import LexicalRecord
 from storage.lexical import RENDERING
+from storage.models import Member
 
 CITIES = [
     ("Espoo", "Finland"),
@@ -87,20 +102,38 @@ _CLAUSE = re.compile(r"\s*[.;(]\s*")
 
 
 class PhraseEmbedder(Embedder):
-    """Vectors of texts made of known phrases, from the phrases' real vectors (see above)."""
+    """Vectors of texts made of known phrases, from the phrases' real vectors (see above).
+    With ``contexts`` (--fast-index), a clause that is a phrase followed by one of them (a first
+    reference's description) is their sum too, instead of the real model's: those two texts a
+    member were 88% of `index_all`'s time at 100,000 members (py-spy, 2026-12-07)."""
 
-    def __init__(self, real: MiniLMEmbedder, phrases: Sequence[str]) -> None:
+    def __init__(
+        self, real: MiniLMEmbedder, phrases: Sequence[str], contexts: Sequence[str] = ()
+    ) -> None:
         self.real = real
         self.key = real.key
-        vectors = real.embed(list(phrases))
+        vectors = real.embed([*phrases, *contexts])
         self.dim = int(vectors.shape[1])
-        self.table = {p.lower(): v for p, v in zip(phrases, vectors, strict=True)}
+        self.table = {p.lower(): v for p, v in zip(phrases, vectors, strict=False)}
+        self.contexts = {
+            c.lower(): v for c, v in zip(contexts, vectors[len(phrases) :], strict=True)
+        }
+
+    def _clause(self, clause: str) -> Any:
+        key = clause.strip().lower()
+        if key in self.table:
+            return self.table[key]
+        for context, vector in self.contexts.items():
+            head = key.removesuffix(f" {context}")
+            if head != key and head in self.table:
+                return self.table[head] + vector
+        return None
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         real_rows = []
         for row, text in enumerate(texts):
-            parts = [self.table.get(c.strip().lower()) for c in _CLAUSE.split(text)]
+            parts = [self._clause(c) for c in _CLAUSE.split(text)]
             known = [v for v in parts if v is not None]
             if known:
                 v = np.sum(known, axis=0)
@@ -288,13 +321,49 @@ def _ask(search: Any, query: str) -> float:
 
 
 @contextmanager
-def _world(store: str, postgres: str) -> Iterator[tuple[Engine, Path]]:
+def _world(store: str, postgres: str, folder: Path | None = None) -> Iterator[tuple[Engine, Path]]:
+    """A store and a Chroma folder: in ``folder`` (a SQLite store kept after the run, or one
+    kept before, --keep / --reuse), else fresh ones dropped after the run."""
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        kept = make_engine(f"sqlite:///{folder / 'store.db'}")
+        migrate.upgrade(kept)
+        try:
+            yield kept, folder / "chroma"
+        finally:
+            kept.dispose()
+        return
     with (
-        tempfile.TemporaryDirectory(prefix="scic-scale-") as folder,
+        tempfile.TemporaryDirectory(prefix="scic-scale-") as scratch,
         scratch_store(store, postgres) as engine,
     ):
         assert engine is not None
-        yield engine, Path(folder) / "chroma"
+        yield engine, Path(scratch) / "chroma"
+
+
+def _members(engine: Engine) -> int:
+    with session_scope(engine) as session:
+        return int(session.scalar(select(func.count()).select_from(Member)) or 0)
+
+
+class _Phases:
+    """Each phase's time and the process's memory as it ends, on stderr (--progress): a
+    100,000-member run is watched for an hour before its one line is printed."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.started = time.perf_counter()
+
+    def done(self, what: str) -> None:
+        if self.enabled:
+            now = time.perf_counter()
+            print(
+                f"[{time.strftime('%H:%M:%S')}] {what}: {now - self.started:.0f} s "
+                f"(RSS {_rss_mb():.0f} MB, peak {_peak_mb():.0f} MB)",
+                file=sys.stderr,
+                flush=True,
+            )
+            self.started = now
 
 
 def _open(
@@ -344,7 +413,9 @@ peak = _peak_mb()
 # keeps them (up to RECORDS_KEPT): the memory a serving process grows to.
 index = search.indexes.members
 ids = index.collection.get(include=[])["ids"]
-for at in range(0, len(ids), 2000):
+# Records past the process's limit only replace kept ones (a 100,000-member collection is
+# ~1.4 million): the memory is the same once the limit is reached.
+for at in range(0, min(len(ids), index.records.limit), 2000):
     index.read(ids[at : at + 2000])
 print(json.dumps({"ready_s": ready, "first_ms": first, "peak_mb": peak,
                   "full_mb": _peak_mb(), "kept": len(index.records), "records": len(ids)}))
@@ -360,25 +431,47 @@ def run_scale_benchmark(
     later_import: int = 5000,
     questions: int = 40,
     compare_bm25: bool = False,
+    skip_before: bool = False,
+    keep: Path | None = None,
+    reuse: Path | None = None,
+    progress: bool = False,
+    fast_index: bool = False,
 ) -> list[dict[str, float]]:
     real = MiniLMEmbedder(model_dir)
     started = time.perf_counter()
-    embedder = PhraseEmbedder(real, [*phrase_vocabulary(), *TECHNOLOGIES])
+    embedder = PhraseEmbedder(
+        real, [*phrase_vocabulary(), *TECHNOLOGIES], CONTEXTS if fast_index else ()
+    )
     print(f"embedded {len(embedder.table)} phrases in {time.perf_counter() - started:.0f} s")
     results = []
+    phases = _Phases(progress)
     for size in sizes:
-        with _world(store, postgres) as (engine, chroma):
+        kept = keep or reuse
+        with _world(store, postgres, kept / str(size) if kept else None) as (engine, chroma):
             row: dict[str, float] = {"members": float(size)}
-            row["import_s"] = _import(engine, synthetic_members(size))
-            search = _open(engine, chroma, embedder, 0.2)
-            started = time.perf_counter()
-            search.index_all()
-            row["index_s"] = time.perf_counter() - started
+            if reuse:
+                # Built by an earlier run: catch the index up with what that run imported
+                # after its questions, then ask of every member the store holds.
+                search = _open(engine, chroma, embedder, 0.2)
+                started = time.perf_counter()
+                row["caught_up"] = float(search.index_all())
+                row["catch_up_s"] = time.perf_counter() - started
+                row["members"] = float(_members(engine))
+                phases.done(f"reused {reuse / str(size)}, {row['members']:.0f} members, caught up")
+            else:
+                row["import_s"] = _import(engine, synthetic_members(size))
+                phases.done(f"imported {size} members")
+                search = _open(engine, chroma, embedder, 0.2)
+                started = time.perf_counter()
+                search.index_all()
+                row["index_s"] = time.perf_counter() - started
+                phases.done("indexed")
             # As `scic serve` does once started (`SolverSearch.start_warm_up`), here before the
             # questions rather than beside them: the members' records read into the process.
             started = time.perf_counter()
             search.indexes.members.warm()
             row["warm_s"] = time.perf_counter() - started
+            phases.done("records read into the process")
             asked = distinct_questions(questions)
             # Two baselines, in the same run, each question asked of all three in turns so the
             # machine's load hits them alike: the same code keeping no records between
@@ -387,16 +480,19 @@ def run_scale_benchmark(
             # texts counted per question, 50,000 records kept).
             plain = _open(engine, chroma, embedder, 0.2)
             plain.indexes.members.records.limit = 0
-            old = _open(engine, chroma, embedder, 0.2, before=True)
-            times: dict[str, list[float]] = {"": [], "baseline_": [], "before_": []}
+            turns = [(search, ""), (plain, "baseline_")]
+            if not skip_before:
+                turns.append((_open(engine, chroma, embedder, 0.2, before=True), "before_"))
+            times: dict[str, list[float]] = {key: [] for _, key in turns}
             for n, question in enumerate(asked):
-                turns = [(search, ""), (plain, "baseline_"), (old, "before_")]
-                for used, key in turns[n % 3 :] + turns[: n % 3]:
+                at = n % len(turns)
+                for used, key in turns[at:] + turns[:at]:
                     times[key].append(_ask(used, question))
             for key, latencies in times.items():
                 row[f"{key}p50_ms"] = statistics.median(latencies)
                 row[f"{key}p95_ms"] = statistics.quantiles(latencies, n=20)[18]
-            del plain, old
+            del plain, turns
+            phases.done("questions asked in turns")
             # The same questions again: their candidates' records are kept by now.
             latencies = [_ask(search, q) for q in asked]
             row["again_p50_ms"] = statistics.median(latencies)
@@ -404,6 +500,7 @@ def run_scale_benchmark(
             row["peak_mb"] = _peak_mb()
             row["rss_mb"] = _rss_mb()
             row["kept"] = len(search.indexes.members.records)
+            phases.done("asked again")
             bm25 = "in-memory BM25 not compared"
             if compare_bm25:
                 # The same questions with the in-memory BM25 the bot used before (same index);
@@ -442,21 +539,43 @@ def run_scale_benchmark(
             row["second_full_mb"] = second["full_mb"]
             row["second_kept"] = second["kept"]
             row["records"] = second["records"]
+            phases.done("second process")
             # Then 5,000 more members imported, left to the background: the first question.
             if later_import:
-                row["later_import_s"] = _import(engine, synthetic_members(later_import, start=size))
+                start = int(row["members"])  # after a reused store's members
+                row["later_import_s"] = _import(
+                    engine, synthetic_members(later_import, start=start)
+                )
                 search._last_try = -1e9
                 row["first_after_ms"] = _ask(search, QUERIES[2])
                 row["behind_after"] = float(search.behind)
+                phases.done("later import and its first question")
             results.append(row)
+            if reuse:
+                built = (
+                    f"{row['members']:>7.0f} members: store reused from {reuse / str(size)} "
+                    f"(import and index not timed in this run; caught up "
+                    f"{row['caught_up']:.0f} records in {row['catch_up_s']:.0f} s), "
+                )
+            else:
+                built = (
+                    f"{size:>7} members: import {row['import_s']:.0f} s, "
+                    f"index {row['index_s']:.0f} s"
+                    f"{' (--fast-index: no text embedded by the model)' if fast_index else ''}, "
+                )
+            if skip_before:
+                before = "before 2026-12-07: not asked (--skip-before); "
+            else:
+                before = (
+                    f"before 2026-12-07: p50 {row['before_p50_ms']:.0f} ms, p95 "
+                    f"{row['before_p95_ms']:.0f} ms (ratio p50 "
+                    f"{row['p50_ms'] / row['before_p50_ms']:.2f}, p95 "
+                    f"{row['p95_ms'] / row['before_p95_ms']:.2f}); "
+                )
             print(
-                f"{size:>7} members: import {row['import_s']:.0f} s, index {row['index_s']:.0f} s, "
-                f"records read into the process in {row['warm_s']:.0f} s; "
+                f"{built}records read into the process in {row['warm_s']:.0f} s; "
                 f"question p50 {row['p50_ms']:.0f} ms, p95 {row['p95_ms']:.0f} ms; "
-                f"before 2026-12-07: p50 {row['before_p50_ms']:.0f} ms, p95 "
-                f"{row['before_p95_ms']:.0f} ms (ratio p50 "
-                f"{row['p50_ms'] / row['before_p50_ms']:.2f}, p95 "
-                f"{row['p95_ms'] / row['before_p95_ms']:.2f}); no records kept: p50 "
+                f"{before}no records kept: p50 "
                 f"{row['baseline_p50_ms']:.0f} ms, p95 {row['baseline_p95_ms']:.0f} ms (ratio p50 "
                 f"{row['p50_ms'] / row['baseline_p50_ms']:.2f}, p95 "
                 f"{row['p95_ms'] / row['baseline_p95_ms']:.2f}); asked again: "
@@ -487,7 +606,32 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="also ask the questions with the in-memory BM25 (seconds each at 1,000 members)",
     )
+    parser.add_argument(
+        "--skip-before",
+        action="store_true",
+        help="leave out the path before 2026-12-07 (it cannot answer in time at 100,000)",
+    )
+    kept = parser.add_mutually_exclusive_group()
+    kept.add_argument(
+        "--keep", type=Path, help="build each size's SQLite store in DIR/<size>, kept"
+    )
+    kept.add_argument("--reuse", type=Path, help="ask the questions of stores kept by --keep")
+    parser.add_argument(
+        "--progress", action="store_true", help="each phase's time and memory on stderr"
+    )
+    parser.add_argument(
+        "--fast-index",
+        action="store_true",
+        help="a reference text joining a phrase and a context gets their vectors' sum, not "
+        "the model's (most of the indexing time otherwise)",
+    )
     args: Any = parser.parse_args(argv)
+    if (args.keep or args.reuse) and args.store != "sqlite":
+        parser.error("--keep and --reuse keep SQLite stores only")
+    if args.keep and any((args.keep / str(size)).exists() for size in args.sizes):
+        parser.error(f"{args.keep} already holds a store of one of these sizes")
+    if args.reuse and not all((args.reuse / str(s) / "store.db").exists() for s in args.sizes):
+        parser.error(f"{args.reuse} holds no store of one of these sizes (--keep builds them)")
     run_scale_benchmark(
         args.sizes,
         args.model_dir,
@@ -495,6 +639,11 @@ def main(argv: list[str] | None = None) -> None:
         postgres=args.postgres,
         later_import=args.later_import,
         compare_bm25=args.compare_bm25,
+        skip_before=args.skip_before,
+        keep=args.keep,
+        reuse=args.reuse,
+        progress=args.progress,
+        fast_index=args.fast_index,
     )
 
 

@@ -1,0 +1,109 @@
+"""The scale benchmark's kept stores (--keep / --reuse) and its print when a baseline is left out,
+on a few members and a small phrase vocabulary (the real model embeds the phrases)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import bench.scale
+from bench.scale import (
+    PhraseEmbedder,
+    _import,
+    _members,
+    _world,
+    main,
+    run_scale_benchmark,
+    synthetic_members,
+)
+from bench.speed import CONTEXTS, phrase_vocabulary
+from retrieval.embedding import MiniLMEmbedder, Vectors
+
+
+def test_a_kept_store_outlives_the_run_and_opens_again(tmp_path: Path) -> None:
+    with _world("sqlite", "", tmp_path / "kept") as (engine, chroma):
+        _import(engine, synthetic_members(3))
+        assert chroma == tmp_path / "kept" / "chroma"
+    with _world("sqlite", "", tmp_path / "kept") as (engine, _):
+        assert _members(engine) == 3
+
+
+def test_a_scratch_store_is_dropped_after_the_run() -> None:
+    with _world("sqlite", "") as (engine, chroma):
+        _import(engine, synthetic_members(1))
+        chroma.mkdir()
+    assert not chroma.parent.exists()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--reuse", "{tmp}"],  # nothing kept there
+        ["--keep", "{tmp}", "--store", "postgresql"],
+        ["--keep", "{tmp}", "--reuse", "{tmp}"],
+    ],
+)
+def test_refuses_a_store_it_cannot_keep_or_reuse(tmp_path: Path, options: list[str]) -> None:
+    argv = ["--model-dir", str(tmp_path), "--sizes", "5"]
+    with pytest.raises(SystemExit):
+        main(argv + [o.format(tmp=tmp_path) for o in options])
+
+
+def test_keep_refuses_to_build_over_a_kept_store(tmp_path: Path) -> None:
+    (tmp_path / "5").mkdir()
+    with pytest.raises(SystemExit):
+        main(["--model-dir", str(tmp_path), "--sizes", "5", "--keep", str(tmp_path)])
+
+
+def test_reuses_a_kept_store_and_says_what_it_left_out(
+    model_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # 200 phrases instead of 3,900: the phrases are embedded for real at every run.
+    monkeypatch.setattr(bench.scale, "phrase_vocabulary", lambda: phrase_vocabulary()[:200])
+    built = run_scale_benchmark(
+        [20], model_dir, later_import=4, questions=4, skip_before=True, keep=tmp_path
+    )
+    line = capsys.readouterr().out.splitlines()[-1]
+    assert line.startswith("     20 members: import ")
+    assert "before 2026-12-07: not asked (--skip-before)" in line
+    assert "before_p95_ms" not in built[0]
+    assert (tmp_path / "20" / "store.db").is_file()
+
+    again = run_scale_benchmark(
+        [20], model_dir, later_import=4, questions=4, skip_before=True, reuse=tmp_path
+    )
+    line = capsys.readouterr().out.splitlines()[-1]
+    # The first run's later import is in the store: indexed now, and counted.
+    assert again[0]["members"] == 24
+    assert again[0]["caught_up"] > 0
+    assert f"24 members: store reused from {tmp_path / '20'}" in line
+    assert "p95" in line and again[0]["p95_ms"] > 0
+
+
+def test_fast_index_sums_a_phrase_and_a_context_instead_of_asking_the_model(
+    model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = MiniLMEmbedder(model_dir)
+    phrase, context = phrase_vocabulary()[0], CONTEXTS[3]
+    text = f"{phrase} {context}. (Espoo, 2021)"  # a first reference's description
+    plain = PhraseEmbedder(real, [phrase])
+    fast = PhraseEmbedder(real, [phrase], [context])
+    asked: list[str] = []
+    embed = real.embed
+
+    def counted(texts: list[str]) -> Vectors:
+        asked.extend(texts)
+        return embed(texts)
+
+    monkeypatch.setattr(real, "embed", counted)
+    vector = fast.embed([text])[0]
+    assert asked == []
+    summed = fast.table[phrase.lower()] + fast.contexts[context.lower()]
+    np.testing.assert_allclose(vector, summed / np.linalg.norm(summed), atol=1e-6)
+    plain.embed([text])
+    assert asked == [text]  # without --fast-index the model embeds it, as before
