@@ -196,6 +196,12 @@ def _paragraphs(answer: Answer, staff_channel: str) -> list[Part]:
                 else f"*{escape(p.name)}* · {role}",
             )
         ]
+        not_held = answer.question.role_not_held
+        if not_held and p.organisation:
+            # "Who is Soundscape's CTO?": nobody there is; say so before the managing director.
+            organisation = escape(p.organisation)
+            note = phrase(language, "role_not_held", organisation=organisation, role=not_held)
+            parts.insert(0, Part("context", note))
         if p.expertise:
             parts.append(
                 Part(

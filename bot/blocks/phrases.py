@@ -94,6 +94,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "past_projects": "Past projects",
         "member_unknown": "I don't know a member or person by that name.",
         "person_at": "{role} at {organisation}",
+        "role_not_held": "{organisation} has no {role} on record. The person to ask:",
         "expertise": "Expertise",
         "reach": "Reach them",
         "staff": "cluster staff",
@@ -288,6 +289,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "past_projects": "Referenssit",
         "member_unknown": "En tunne sen nimistä jäsentä tai henkilöä.",
         "person_at": "{role}, {organisation}",
+        "role_not_held": "Organisaatiolle {organisation} ei ole kirjattu roolia {role}. "
+        "Kysy häneltä:",
         "expertise": "Osaaminen",
         "reach": "Tavoitat",
         "staff": "klusterin henkilökuntaa",

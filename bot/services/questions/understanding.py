@@ -125,6 +125,9 @@ class Understood:
     #: The separate needs a pasted brief states (its list items, its "we need..." sentences),
     #: as written; () for a question.
     needs: tuple[str, ...] = ()
+    #: A role asked for that nobody at the organisation holds ("the CTO"): the person found
+    #: instead is the one to ask, and the answer says so rather than pass them off as it.
+    role_not_held: str = ""
 
 
 class Recognizer(Protocol):
@@ -1016,6 +1019,16 @@ ROLES = {
     "r&d": ("r&d", "research and development", "product development", "tuotekehity", "t&k"),
     "head": ("head", "johtaja", "director", "päällikkö", "manager"),
 }
+#: How a role asked for is named back when nobody holds it.
+ROLE_LABELS = {"ceo": "CEO", "cto": "CTO", "cfo": "CFO", "coo": "COO", "cpo": "CPO", "r&d": "R&D"}
+
+
+def _holds(role: str, name: str) -> bool:
+    """Whether a person's ``role`` (lower case) is the role ``name``: an acronym as a word of
+    its own ("cto" is not in "director"), a word anywhere ("johtaja" in "toimitusjohtaja")."""
+    if len(name) <= 3:
+        return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", role) is not None
+    return name in role
 
 
 # What is asked of a person named ("Tiina Salosen rooli", "Knut Eriksen's email"): the person,
@@ -1109,7 +1122,7 @@ def _person_at(member_id: int, text: str, language: Language, vocabulary: Vocabu
         about = f"{person.role} {' '.join(person.expertise)}"
         score = float(len(asked & stems_of(about)))
         for names in wanted_roles:
-            if any(n in person.role.lower() for n in names):
+            if any(_holds(person.role.lower(), n) for n in names):
                 score += 2.0
         return score
 
@@ -1122,7 +1135,19 @@ def _person_at(member_id: int, text: str, language: Language, vocabulary: Vocabu
         best = heads[0]
     else:
         best = max(people, key=lambda p: (evidence(p), likeness(p)))
-    return Understood("person", language, text, person_id=best.id, member_id=member_id)
+    not_held = next(
+        (
+            ROLE_LABELS.get(role, role)
+            for role, names in ROLES.items()
+            if role != "head"
+            and names in wanted_roles
+            and not any(_holds(p.role.lower(), n) for p in people for n in names)
+        ),
+        "",
+    )
+    return Understood(
+        "person", language, text, person_id=best.id, member_id=member_id, role_not_held=not_held
+    )
 
 
 KIND_WORDS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (

@@ -4,6 +4,7 @@ every intent's template in the question's language."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from bot import ids
@@ -211,3 +212,27 @@ def test_a_listing_says_when_each_challenge_closes_in_the_asker_s_language() -> 
         )
         item = build_answer(answer, staff_channel="")["blocks"][1]["text"]["text"]
         assert closes in item and team in item
+
+
+def test_a_role_nobody_holds_is_said_before_the_person_to_ask_instead() -> None:
+    from bot.services.questions.answers import PersonProfile
+
+    director = PersonProfile(
+        "Toni Anttila", "toni@soundscape.example", "Managing Director", "Soundscape Oy",
+        "soundscape", ("environmental noise monitoring",), None, False,
+    )  # fmt: skip
+    asked = Understood("person", "en", "who is Soundscape's CTO?", person_id=7, member_id=3)
+    plain = build_answer(Answer(asked, person=director), staff_channel="C0STAFF")
+    assert "Toni Anttila" in plain["blocks"][0]["text"]["text"]
+    not_held = replace(asked, role_not_held="CTO")
+    message = build_answer(Answer(not_held, person=director), staff_channel="C0STAFF")
+    texts = json.dumps(message["blocks"], ensure_ascii=False)
+    assert "Soundscape Oy has no CTO on record. The person to ask:" in texts
+    assert texts.index("no CTO") < texts.index("Toni Anttila")
+    finnish = replace(not_held, language="fi", text="kuka on Soundscapen teknologiajohtaja?")
+    in_finnish = build_answer(Answer(finnish, person=director), staff_channel="C0STAFF")
+    assert "Organisaatiolle Soundscape Oy ei ole kirjattu roolia CTO" in json.dumps(
+        in_finnish["blocks"], ensure_ascii=False
+    )
+    for built in (plain, message, in_finnish):
+        assert_valid_message(built)

@@ -600,6 +600,21 @@ def test_an_english_role_finds_the_person_whose_role_is_written_in_finnish() -> 
     ):
         assert (asked(text).intent, asked(text).person_id) == ("person", 35), text
     assert asked("who is the CEO of the City of Tampere?").person_id == 34
+    # Nobody there is a CTO: the head is the person to ask, and the answer says so. (A
+    # "Director" is no CTO though it holds the letters.)
+    cto = asked("who is the CTO of the City of Tampere?")
+    assert (cto.person_id, cto.role_not_held) == (34, "CTO")
+    director = NamedPerson(36, "Toni Anttila", "toni@tampere.example", 4, "Managing Director")
+    with_director = replace(vocabulary, people=(*PEOPLE, director, rnd))
+    cto = understand(
+        "who is the CTO of the City of Tampere?",
+        vocabulary=with_director,
+        recognizer=Recognizer(),
+        today=TODAY,
+        asker_member_id=2,
+    )
+    assert (cto.person_id, cto.role_not_held) == (36, "CTO")
+    assert asked("who is the head of R&D at the City of Tampere?").role_not_held == ""
 
 
 def test_a_city_named_in_finnish_and_a_role_in_its_records_words_find_the_person() -> None:
