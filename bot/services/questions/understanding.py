@@ -1111,17 +1111,17 @@ def _person_at(member_id: int, text: str, language: Language, vocabulary: Vocabu
     if not people:
         return Understood("member", language, text, member_id=member_id)
     lowered = text.lower()
-    wanted_roles = [
-        names for role, names in ROLES.items() if re.search(rf"\b{role}\b", lowered) or any(
+    wanted_roles = {
+        role: names for role, names in ROLES.items() if re.search(rf"\b{role}\b", lowered) or any(
             n in lowered for n in names[1:]
         )
-    ]  # fmt: skip
+    }  # fmt: skip
     asked = stems_of(_ACRONYM_CASE.sub(r"\1", text))
 
     def evidence(person: NamedPerson) -> float:
         about = f"{person.role} {' '.join(person.expertise)}"
         score = float(len(asked & stems_of(about)))
-        for names in wanted_roles:
+        for names in wanted_roles.values():
             if any(_holds(person.role.lower(), n) for n in names):
                 score += 2.0
         return score
@@ -1138,10 +1138,8 @@ def _person_at(member_id: int, text: str, language: Language, vocabulary: Vocabu
     not_held = next(
         (
             ROLE_LABELS.get(role, role)
-            for role, names in ROLES.items()
-            if role != "head"
-            and names in wanted_roles
-            and not any(_holds(p.role.lower(), n) for p in people for n in names)
+            for role, names in wanted_roles.items()
+            if role != "head" and not any(_holds(p.role.lower(), n) for p in people for n in names)
         ),
         "",
     )

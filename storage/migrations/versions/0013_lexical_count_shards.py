@@ -24,7 +24,7 @@ SHARDS = 16
 _SHARD = f"pg_backend_pid() % {SHARDS}"
 
 
-def _pg_counted(rows: str, sign: str, *, sharded: bool = True) -> str:
+def _pg_count_change(rows: str, sign: str, *, sharded: bool = True) -> str:
     # Statement-level, over the statement's rows at once: an import's insert of thousands of
     # rows adds to its shard's count once; a delete adds negative counts (a shard may go below
     # zero; the sum over shards is the collection's size).
@@ -39,8 +39,8 @@ def _pg_counted(rows: str, sign: str, *, sharded: bool = True) -> str:
 
 
 def _pg_functions(*, sharded: bool) -> list[str]:
-    added = _pg_counted("new_rows", "", sharded=sharded)
-    removed = _pg_counted("old_rows", "-", sharded=sharded)
+    added = _pg_count_change("new_rows", "", sharded=sharded)
+    removed = _pg_count_change("old_rows", "-", sharded=sharded)
     head = "CREATE OR REPLACE FUNCTION lexical_count_{}() RETURNS trigger LANGUAGE plpgsql AS $$ "
     return [
         f"{head.format('added')}BEGIN {added} RETURN NULL; END $$",
