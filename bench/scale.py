@@ -39,9 +39,13 @@ at 100,000 members; ``--fast-index`` sums the phrase's and the context's vectors
 passage is embedded by the model (the printed index time says so; it is then not comparable
 with runs without it).
 
+``--chroma server`` keeps the index in a `chroma run` server that the benchmark starts on a
+free loopback port (storing in the same folder), as the README's deployment at scale does: the
+process's memory is then the bot's own, and the server's is printed beside it.
+
     python -m bench.scale --model-dir DIR [--sizes 1000 10000 100000] [--postgres URL]
         [--compare-bm25] [--skip-before] [--keep DIR | --reuse DIR] [--progress]
-        [--fast-index]
+        [--fast-index] [--chroma embedded|server]
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ import hashlib
 import json
 import random
 import re
+import socket
 import statistics
 import subprocess
 import sys
@@ -60,6 +65,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import numpy as np
 from sqlalchemy import Engine, func, select
@@ -341,6 +347,60 @@ def _world(store: str, postgres: str, folder: Path | None = None) -> Iterator[tu
         yield engine, Path(scratch) / "chroma"
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serve_chroma(path: Path, wait_s: float = 60) -> Iterator[tuple[str, int]]:
+    """`chroma run` on a free loopback port, storing under ``path``: its URL and process id."""
+    import chromadb
+
+    port = free_port()
+    chroma = Path(sys.executable).with_name("chroma")
+    process = subprocess.Popen(
+        [str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                chromadb.HttpClient(host="127.0.0.1", port=port).heartbeat()
+                break
+            except Exception:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(f"`chroma run` did not start on port {port}") from None
+                time.sleep(0.3)
+        yield f"http://127.0.0.1:{port}", process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+@contextmanager
+def _chroma(folder: Path, kind: str) -> Iterator[tuple[Path | str, int | None]]:
+    """Where the index lives: ``folder`` for an embedded Chroma, or a server storing there."""
+    if kind == "embedded":
+        yield folder, None
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    with serve_chroma(folder) as (url, pid):
+        yield url, pid
+
+
+def _server_mb(pid: int | None) -> tuple[float, float]:
+    """A process's resident memory now and at its peak, in MB (0 without a server)."""
+    if pid is None:
+        return 0.0, 0.0
+    status = Path(f"/proc/{pid}/status").read_text()
+    kb = {k: float(v.split()[0]) for k, v in re.findall(r"^(VmRSS|VmHWM):\s*(.*)$", status, re.M)}
+    return kb["VmRSS"] / 1024, kb["VmHWM"] / 1024
+
+
 def _members(engine: Engine) -> int:
     with session_scope(engine) as session:
         return int(session.scalar(select(func.count()).select_from(Member)) or 0)
@@ -368,7 +428,7 @@ class _Phases:
 
 def _open(
     engine: Engine,
-    chroma: Path,
+    chroma: Path | str,
     embedder: Embedder,
     budget: float,
     store_lexical: bool = True,
@@ -380,7 +440,11 @@ def _open(
     from retrieval.sync import Indexes
     from storage.lexical import CHALLENGES, MEMBERS
 
-    client = chromadb.PersistentClient(path=str(chroma))
+    if str(chroma).startswith("http://"):
+        url = urlparse(str(chroma))
+        client: Any = chromadb.HttpClient(host=url.hostname or "", port=url.port or 8000)
+    else:
+        client = chromadb.PersistentClient(path=str(chroma))
     text_search = _FullTextBefore if before else FullTextSearch
     members, challenges = (
         (text_search(engine, MEMBERS), text_search(engine, CHALLENGES))
@@ -405,7 +469,8 @@ from retrieval.embedding import MiniLMEmbedder
 from storage.db import make_engine
 from bench.scale import _open, _ask, _peak_mb
 engine = make_engine(sys.argv[2])
-search = _open(engine, Path(sys.argv[3]), MiniLMEmbedder(Path(sys.argv[4])), 0.2)
+where = sys.argv[3] if sys.argv[3].startswith("http://") else Path(sys.argv[3])
+search = _open(engine, where, MiniLMEmbedder(Path(sys.argv[4])), 0.2)
 first = _ask(search, sys.argv[5])
 ready = time.time() - started
 peak = _peak_mb()
@@ -436,6 +501,7 @@ def run_scale_benchmark(
     reuse: Path | None = None,
     progress: bool = False,
     fast_index: bool = False,
+    chroma_kind: str = "embedded",
 ) -> list[dict[str, float]]:
     real = MiniLMEmbedder(model_dir)
     started = time.perf_counter()
@@ -447,7 +513,10 @@ def run_scale_benchmark(
     phases = _Phases(progress)
     for size in sizes:
         kept = keep or reuse
-        with _world(store, postgres, kept / str(size) if kept else None) as (engine, chroma):
+        with (
+            _world(store, postgres, kept / str(size) if kept else None) as (engine, folder),
+            _chroma(folder, chroma_kind) as (chroma, server),
+        ):
             row: dict[str, float] = {"members": float(size)}
             if reuse:
                 # Built by an earlier run: catch the index up with what that run imported
@@ -500,6 +569,7 @@ def run_scale_benchmark(
             row["peak_mb"] = _peak_mb()
             row["rss_mb"] = _rss_mb()
             row["kept"] = len(search.indexes.members.records)
+            row["server_rss_mb"], row["server_peak_mb"] = _server_mb(server)
             phases.done("asked again")
             bm25 = "in-memory BM25 not compared"
             if compare_bm25:
@@ -539,6 +609,7 @@ def run_scale_benchmark(
             row["second_full_mb"] = second["full_mb"]
             row["second_kept"] = second["kept"]
             row["records"] = second["records"]
+            row["server_after_second_mb"] = _server_mb(server)[0]
             phases.done("second process")
             # Then 5,000 more members imported, left to the background: the first question.
             if later_import:
@@ -572,6 +643,13 @@ def run_scale_benchmark(
                     f"{row['p50_ms'] / row['before_p50_ms']:.2f}, p95 "
                     f"{row['p95_ms'] / row['before_p95_ms']:.2f}); "
                 )
+            served = (
+                f"the `chroma run` server {row['server_rss_mb']:.0f} MB (peak "
+                f"{row['server_peak_mb']:.0f} MB; {row['server_after_second_mb']:.0f} MB after "
+                "the second process); "
+                if server
+                else ""
+            )
             print(
                 f"{built}records read into the process in {row['warm_s']:.0f} s; "
                 f"question p50 {row['p50_ms']:.0f} ms, p95 {row['p95_ms']:.0f} ms; "
@@ -581,7 +659,8 @@ def run_scale_benchmark(
                 f"{row['p95_ms'] / row['baseline_p95_ms']:.2f}); asked again: "
                 f"p50 {row['again_p50_ms']:.0f} ms, p95 {row['again_p95_ms']:.0f} ms; peak "
                 f"{row['peak_mb']:.0f} MB, now {row['rss_mb']:.0f} MB with "
-                f"{row['kept']:.0f} records kept ({bm25}); second process ready in "
+                f"{row['kept']:.0f} records kept ({bm25}); "
+                f"{served}second process ready in "
                 f"{row['second_ready_s']:.1f} s ({row['second_peak_mb']:.0f} MB; "
                 f"{row['second_full_mb']:.0f} MB with {row['second_kept']:.0f} of "
                 f"{row['records']:.0f} records kept); "
@@ -625,6 +704,13 @@ def main(argv: list[str] | None = None) -> None:
         help="a reference text joining a phrase and a context gets their vectors' sum, not "
         "the model's (most of the indexing time otherwise)",
     )
+    parser.add_argument(
+        "--chroma",
+        default="embedded",
+        choices=["embedded", "server"],
+        help="the index in the process (PersistentClient) or in a `chroma run` server the "
+        "benchmark starts, storing in the same folder",
+    )
     args: Any = parser.parse_args(argv)
     if (args.keep or args.reuse) and args.store != "sqlite":
         parser.error("--keep and --reuse keep SQLite stores only")
@@ -644,6 +730,7 @@ def main(argv: list[str] | None = None) -> None:
         reuse=args.reuse,
         progress=args.progress,
         fast_index=args.fast_index,
+        chroma_kind=args.chroma,
     )
 
 

@@ -108,3 +108,33 @@ def test_fast_index_sums_a_phrase_and_a_context_instead_of_asking_the_model(
     np.testing.assert_allclose(vector, summed / np.linalg.norm(summed), atol=1e-6)
     plain.embed([text])
     assert asked == [text]  # without --fast-index the model embeds it, as before
+
+
+def test_with_a_chroma_server_the_index_lives_in_the_server_and_its_memory_is_printed(
+    model_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(bench.scale, "phrase_vocabulary", lambda: phrase_vocabulary()[:200])
+    built = run_scale_benchmark(
+        [12],
+        model_dir,
+        later_import=3,
+        questions=4,
+        skip_before=True,
+        keep=tmp_path,
+        chroma_kind="server",
+    )
+    line = capsys.readouterr().out.splitlines()[-1]
+    assert "the `chroma run` server " in line
+    assert built[0]["server_peak_mb"] >= built[0]["server_rss_mb"] > 0
+    assert built[0]["p95_ms"] > 0 and built[0]["second_ready_s"] > 0
+    # The server stored the index in the kept folder: an embedded client reads it there.
+    import chromadb
+
+    names = [
+        c.name
+        for c in chromadb.PersistentClient(str(tmp_path / "12" / "chroma")).list_collections()
+    ]
+    assert any(name.startswith("members") for name in names)

@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from bench.scale import free_port
 from standins.cluster import (
     MEMBER_USER,
     STAFF_USER,
@@ -48,7 +49,7 @@ from standins.slack import (
 from storage import migrate
 from storage.db import make_engine, session_scope
 from tests.conftest import _create_postgres_database_or_skip, _drop_postgres_database
-from tests.search_fixtures import chroma_run, free_port
+from tests.search_fixtures import chroma_run
 
 pytestmark = [
     pytest.mark.postgres,
