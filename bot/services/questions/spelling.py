@@ -143,6 +143,8 @@ PREFIX = 6
 # wordfreq's Zipf scale: 3.5 is a word most people know; below 2 it is hardly a word at all.
 EVERYDAY = 3.5
 RARE = 1.5
+# From this length a misspelling wordfreq counts may be two edits from its word.
+LONG_MISSPELLING = 10
 # Above 6 only the words that glue sentences together ("for" 7.1, "with" 6.9, "että" 6.3).
 FUNCTION_WORD = 6.0
 # Everyday English words a misspelling may be meant as, though the records never use them.
@@ -248,6 +250,17 @@ class Speller:
     def _everyday(word: str, at_least: float) -> bool:
         return max(zipf_frequency(word, "en"), zipf_frequency(word, "fi")) >= at_least
 
+    def _misspelt_in_english(self, word: str, real: bool, english: bool) -> bool:
+        """Whether ``word``, which begins as a known word does, is a misspelling rather than an
+        inflection or compound of it: no word of either language, not a known word with an
+        ending ("microgrids"), and either one English pages misspell ("maintainance") or, in
+        an English question, a typo nobody writes ("infrastucture")."""
+        if real or zipf_frequency(word, "fi") >= RARE:
+            return False
+        if any(word[:end] in self.words for end in range(PREFIX, len(word))):
+            return False
+        return english or zipf_frequency(word, "en") >= RARE
+
     def correct(self, text: str, language: str = "en") -> str:
         """``text`` with its unknown words spelt as the nearest known word, where one is near.
 
@@ -263,13 +276,19 @@ class Speller:
         word = token.lower()
         if len(word) < 4 or token[:1].isupper() or self._known(word):
             return token
-        if len(word) > PREFIX and word[:PREFIX] in self._prefixes:
+        real = real_word(word)
+        if (
+            len(word) > PREFIX
+            and word[:PREFIX] in self._prefixes
+            and not self._misspelt_in_english(word, real, english)
+        ):
             return token  # an inflected or compound form of a known word
         if self._everyday(word, EVERYDAY):
             return token
-        real = real_word(word)
         rare = real or self._everyday(word, RARE)
-        limit = 1 if len(word) <= 6 or rare else 2
+        # A long misspelling English pages carry ("maintainance") may be two edits from its
+        # word, as a long typo may; a real word, one.
+        limit = 1 if len(word) <= 6 or (rare and len(word) < LONG_MISSPELLING) or real else 2
         found = process.extract(
             word, self._pool, scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=8
         )
