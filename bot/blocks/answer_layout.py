@@ -466,6 +466,12 @@ def _team_parts(answer: Answer) -> list[Part]:
         if covers:
             text += f"\n_{phrase(language, 'covers')}: {escape('; '.join(covers))}_"
         parts.append(Part("solver", text, solver=part.solver, rank=part.rank))
+    others = team.alternatives()
+    if others:
+        names = "; ".join(
+            f"*{escape(m.member_name)}* ({escape(clip(need, 80))})" for m, need in others
+        )
+        parts.append(Part("note", f"{phrase(language, 'also_cover')}: {names}"))
     if team.uncovered and not by_need:  # else each need says so itself
         parts.append(
             Part("note", f"{phrase(language, 'uncovered')}: " + escape("; ".join(team.uncovered)))

@@ -103,6 +103,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "team_for_brief": "A team that would cover what you sent, need by need:",
         "covers": "covers",
         "uncovered": "Nobody in the cluster covers yet",
+        "also_cover": "Others who could also take a need",
         "team_none": "I found no members who together cover {need}.",
         # other
         "greeting": "Hi! I'm SCIC Bot, the cluster's assistant. Ask me who could solve a "
@@ -298,6 +299,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "team_for_brief": "Tiimi, joka kattaisi lähettämäsi tarpeet, tarve kerrallaan:",
         "covers": "kattaa",
         "uncovered": "Tätä ei vielä kata kukaan klusterissa",
+        "also_cover": "Muita, jotka voisivat ottaa jonkin tarpeen",
         "team_none": "En löytänyt jäseniä, jotka yhdessä kattaisivat tämän: {need}.",
         "greeting": "Hei! Olen SCIC Bot, klusterin avustaja. Kysy minulta, kuka voisi "
         "ratkaista ongelman, mitkä haasteet ovat auki (vaikkapa Kirkkoniemessä tai tässä "

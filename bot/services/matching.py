@@ -86,6 +86,10 @@ class SolverMatch:
     contacts: tuple[Contact, ...] = ()
 
 
+# How many members outside a suggested team an answer names as able to cover a need too.
+ALTERNATIVES = 3
+
+
 @dataclass(frozen=True)
 class TeamSuggestion:
     """Members that together cover a challenge's needs, and the needs nobody covers.
@@ -103,6 +107,20 @@ class TeamSuggestion:
     uncovered: tuple[str, ...] = ()
     team_covers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     by_need: dict[str, tuple[SolverMatch, ...]] = field(default_factory=dict)
+
+    def alternatives(self, limit: int = ALTERNATIVES) -> tuple[tuple[SolverMatch, str], ...]:
+        """Members the team left out who also cover a need, each with the need it covers
+        best, best match first: the choice whoever builds the team has besides the cover."""
+        picked = {m.member_slug for m in self.members}
+        best: dict[str, tuple[SolverMatch, str]] = {}
+        for need in self.needs:
+            for match in self.by_need.get(need, ()):
+                if match.member_slug in picked:
+                    continue
+                known = best.get(match.member_slug)
+                if known is None or match.score > known[0].score:
+                    best[match.member_slug] = (match, need)
+        return tuple(sorted(best.values(), key=lambda item: -item[0].score)[:limit])
 
 
 @dataclass(frozen=True)

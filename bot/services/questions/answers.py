@@ -246,7 +246,8 @@ class Answer:
         if self.member is not None:
             return (self.member.slug, *(m.slug for m in self.also_members))
         if self.team is not None and not self.solvers:
-            return tuple(m.member_slug for m in self.team.members)
+            others = (m.member_slug for m, _ in self.team.alternatives())
+            return (*(m.member_slug for m in self.team.members), *others)
         return tuple(m.member_slug for m in self.solvers)
 
     @property

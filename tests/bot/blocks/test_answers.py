@@ -17,7 +17,7 @@ from bot.blocks.answers import (
     read_source_value,
     source_value,
 )
-from bot.services.matching import Contact, Evidence, SolverMatch
+from bot.services.matching import Contact, Evidence, SolverMatch, TeamSuggestion
 from bot.services.questions.answers import Answer, ChallengeLine, Source, WrittenAnswer
 from bot.services.questions.understanding import Filters, Understood
 from tests.bot.block_kit import assert_valid_message
@@ -236,3 +236,51 @@ def test_a_role_nobody_holds_is_said_before_the_person_to_ask_instead() -> None:
     )
     for built in (plain, message, in_finnish):
         assert_valid_message(built)
+
+
+def test_a_team_answer_names_the_others_who_could_take_a_need_too() -> None:
+    def member(slug: str, name: str, score: float) -> SolverMatch:
+        return replace(KANTAVA, member_slug=slug, member_name=name, score=score)
+
+    sense, frost, snow = (
+        member("kantava", "Kantava Oy", 0.9),
+        member("frostline", "Frostline AS", 0.7),
+        member("lumi", "Lumi <Data> Oy", 0.8),
+    )
+    team = TeamSuggestion(
+        needs=("snow load sensing", "ground frost"),
+        members=(sense,),
+        covered_by={"snow load sensing": ("kantava",), "ground frost": ("kantava",)},
+        by_need={
+            "snow load sensing": (sense, snow, frost),
+            "ground frost": (sense, replace(frost, score=0.75)),
+        },
+    )
+    # The cover's member is not named again; each other member once, with the need it
+    # covers best, best first.
+    assert [(m.member_slug, need) for m, need in team.alternatives()] == [
+        ("lumi", "snow load sensing"),
+        ("frostline", "ground frost"),
+    ]
+    assert team.alternatives(limit=1)[0][0].member_slug == "lumi"
+    for language, heading in (
+        ("en", "Others who could also take a need: "),
+        ("fi", "Muita, jotka voisivat ottaa jonkin tarpeen: "),
+    ):
+        answer = Answer(
+            Understood("team", language, "team for roofs?", need="roofs"),  # type: ignore[arg-type]
+            team=team,
+        )
+        assert answer.members_listed == ("kantava", "lumi", "frostline")
+        message = build_answer(answer, staff_channel="C0STAFF")
+        assert_valid_message(message)
+        texts = [b["text"]["text"] for b in message["blocks"] if "text" in b]
+        note = next(t for t in texts if t.startswith(heading))
+        assert note == heading + (
+            "*Lumi &lt;Data&gt; Oy* (snow load sensing); *Frostline AS* (ground frost)"
+        )
+    alone = Answer(
+        Understood("team", "en", "team for roofs?", need="roofs"),
+        team=replace(team, by_need={"snow load sensing": (sense,)}),
+    )
+    assert "Others who could" not in json.dumps(build_answer(alone, staff_channel="C0STAFF"))
