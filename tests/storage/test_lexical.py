@@ -528,3 +528,34 @@ def test_postgresql_reads_its_statistics_of_the_texts_after_an_import(
         )
     assert texts >= 8
     assert planned == texts
+
+
+def test_past_its_budget_a_question_leaves_out_its_commonest_words(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL counts each word's texts in its statement and keeps every word")
+    query_words, stems = energy_members(engine)
+    with session_scope(engine) as session:
+        slugs = {f"member:{i}": s for i, s in session.execute(select(Member.id, Member.slug))}
+        rows = count_rows(session=session, collection=MEMBERS)
+        exact = prepare_search(session=session, collection=MEMBERS, words=query_words, stems=stems)
+        within = prepare_search(
+            session=session, collection=MEMBERS, words=query_words, stems=stems, budget=rows
+        )
+        cut = prepare_search(
+            session=session, collection=MEMBERS, words=query_words, stems=stems, budget=13
+        )
+        assert exact is not None and within is not None and cut is not None
+        every, _ = search_best(session=session, query=exact, limit=100)
+        few, stats = search_best(session=session, query=cut, limit=100)
+    # A collection of no more texts than the budget is searched with every word.
+    assert within.params["q"] == exact.params["q"]
+    assert "energy-0" in {slugs[h.owner] for h in every}
+    # "energy", in most texts, is left out; the rarer words still find their texts, scored by
+    # them alone.
+    assert cut.params["q"] == '"parking"* OR "heat"* OR "pump"*'
+    bodies = texts(engine)
+    kept_words = ("park", "heat", "pump")
+    assert all(any(w in bodies[h.key].lower() for w in kept_words) for h in few)
+    assert {slugs[h.owner] for h in few} >= {"parkly", "heatwise"}
+    assert any(not any(w in bodies[h.key].lower() for w in kept_words) for h in every)
+    assert stats.matched <= 13
