@@ -4,6 +4,7 @@ indexed, saying so in one line; the background indexer of `scic serve` catches u
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 import chromadb
 import pytest
@@ -14,6 +15,7 @@ from bot.services.matching import SolverSearch
 from bot.services.questions import vocabulary
 from bot.services.questions.asking import reply_to
 from bot.services.questions.vocabulary import VOCABULARIES
+from retrieval.embedding import Vectors
 from retrieval.sync import pending_changes
 from standins.search import FakeEmbedder, fresh_search
 from tests.bot.services.test_matching import populate, viewer_at
@@ -73,6 +75,40 @@ def test_a_question_within_its_budget_indexes_a_small_change_itself(engine: Engi
     load(engine, "members", [NEW_MEMBER])
     answer = ask(engine, search, "who can do permafrost thaw monitoring?")
     assert "Glacier Labs" in answer and "still taking in" not in answer
+
+
+class SlowEmbedder(FakeEmbedder):
+    """Embeds as FakeEmbedder does, a second a call once ``slow`` is set."""
+
+    slow = False
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        if self.slow:
+            time.sleep(1.0)
+        return super().embed(texts)
+
+
+def test_a_question_waits_no_longer_than_its_budget_for_a_slow_batch(engine: Engine) -> None:
+    populate(engine)
+    embedder = SlowEmbedder()
+    search = fresh_search(chromadb.EphemeralClient(), embedder, engine)
+    search.index_all()
+    search.question_budget = 0.2
+    load(engine, "members", [NEW_MEMBER])
+    embedder.slow = True  # one record's batch now takes over a second
+    started = time.monotonic()
+    applied = search.catch_up()
+    waited = time.monotonic() - started
+    assert applied == 0 and search.behind == 1
+    assert waited < 0.9  # the budget and a little, not the batch's second
+    # The batch finishes on its own; nothing is lost.
+    deadline = time.monotonic() + 30
+    while pending_changes(engine=engine) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pending_changes(engine=engine) == 0
+    embedder.slow = False
+    search._last_try = -1e9
+    assert "Glacier Labs" in ask(engine, search, "who can do permafrost thaw monitoring?")
 
 
 def test_the_background_indexer_applies_what_other_processes_queued(engine: Engine) -> None:
