@@ -33,7 +33,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -85,6 +85,11 @@ KEPT_VECTOR = np.float16
 #: process asking while another fills a new collection. The window closes in moments, so the
 #: query is asked again after these waits (seconds), and then answered without vectors.
 NOT_ON_DISK_WAITS = (0.1, 0.3, 0.6)
+#: How many writes the collection's log keeps (`PassageIndex._bump_revision`): a process whose
+#: kept records are older than that drops them all.
+CHANGES_KEPT = 64
+#: A write of more owners than this is not logged by owner: every process drops all it keeps.
+CHANGE_OWNERS = 2_000
 _NOT_ON_DISK = "hnsw segment reader"
 
 
@@ -245,6 +250,27 @@ class RecordCache:
             self._owners.clear()
             self._revision = None
 
+    @property
+    def revision(self) -> str | None:
+        """The collection's revision the kept records are of (None: nothing checked yet)."""
+        return self._revision
+
+    def forget(self, owners: Collection[str], since: str, revision: str) -> None:
+        """Move the kept records from revision ``since`` to ``revision``, written meanwhile
+        for ``owners`` only: their records are dropped, the rest stay. Kept at another
+        revision than ``since``, everything is dropped (as `check`)."""
+        with self._lock:
+            if self._revision != since:
+                self._records.clear()
+                self._owners.clear()
+            else:
+                wanted = set(owners)
+                for owner in wanted:
+                    self._owners.pop(owner, None)
+                for rid in [r for r, k in self._records.items() if k.field("owner") in wanted]:
+                    del self._records[rid]
+            self._revision = revision
+
     def owner_ids(self, owners: Iterable[str]) -> dict[str, tuple[str, ...]]:
         """The ids of the records of those ``owners`` whose ids are kept."""
         found: dict[str, tuple[str, ...]] = {}
@@ -279,8 +305,12 @@ class RecordCache:
                     found[rid] = record
         return found
 
-    def put_many(self, records: Mapping[str, KeptRecord]) -> None:
+    def put_many(self, records: Mapping[str, KeptRecord], revision: str | None = None) -> None:
+        """Keep these records, read at ``revision``: not if the collection has changed since
+        (None: whatever the revision)."""
         with self._lock:
+            if revision is not None and revision != self._revision:
+                return
             self._records.update(records)
             for rid in records:
                 self._records.move_to_end(rid)
@@ -487,7 +517,7 @@ class PassageIndex:
                     if meta["level"] == "passage"
                 ]
             )
-        self._bump_revision()
+        self._bump_revision({str(m["owner"]) for m in metas})
 
     def delete(self, ids: Sequence[str]) -> None:
         """Remove passages by id, with their sentences."""
@@ -513,7 +543,7 @@ class PassageIndex:
             self.collection.delete(where={"owner": {"$in": group}})
         if self.fulltext is not None:
             self.fulltext.delete_renderings(owners=owners)
-        self._bump_revision()
+        self._bump_revision(set(owners))
 
     def clear(self) -> None:
         """Remove everything (a full reindex follows)."""
@@ -743,7 +773,7 @@ class PassageIndex:
         read (it groups rows by owner).
         """
         revision = self._current_revision()
-        self.records.check(revision)
+        self._check_records(revision)
         listed = self.records.owner_ids(owners)
         unlisted = [o for o in owners if o not in listed]
         ids = [rid for o in owners for rid in listed.get(o, ())]
@@ -754,7 +784,9 @@ class PassageIndex:
         by_owner: dict[str, list[str]] = {}
         for i in range(0, len(unlisted), 500):
             clause = {"owner": {"$in": unlisted[i : i + 500]}}
-            fetched = self._keep(self.collection.get(where=clause, include=_include(True)))
+            fetched = self._keep(
+                self.collection.get(where=clause, include=_include(True)), revision
+            )
             ids.extend(fetched)
             records.update(fetched)
             for rid, record in fetched.items():
@@ -767,27 +799,30 @@ class PassageIndex:
         """The records with these ids that are in the collection, by id: those kept in the
         process (`RecordCache`) unless the collection changed since, the rest from Chroma.
         ``revision``: the collection's, just read by the caller (not asked again)."""
-        self.records.check(self._current_revision() if revision is None else revision)
+        revision = self._current_revision() if revision is None else revision
+        self._check_records(revision)
         found = self.records.get_many(ids)
         missing = list(dict.fromkeys(rid for rid in ids if rid not in found))
         for start in range(0, len(missing), _PAGE):
             found.update(
                 self._keep(
-                    self.collection.get(ids=missing[start : start + _PAGE], include=_include(True))
+                    self.collection.get(ids=missing[start : start + _PAGE], include=_include(True)),
+                    revision,
                 )
             )
         return found
 
-    def _keep(self, rows: Any) -> dict[str, KeptRecord]:
+    def _keep(self, rows: Any, revision: str | None = None) -> dict[str, KeptRecord]:
         """Records as Chroma handed them over (``_include(True)``), by id in its order, kept
-        for later questions."""
+        for later questions if the collection is still at ``revision``, at which they were
+        read."""
         fetched = {
             rid: KeptRecord(str(doc), dict(meta), np.array(vector, dtype=KEPT_VECTOR))
             for rid, doc, meta, vector in zip(
                 rows["ids"], rows["documents"], rows["metadatas"], rows["embeddings"], strict=True
             )
         }
-        self.records.put_many(fetched)
+        self.records.put_many(fetched, revision)
         return fetched
 
     def warm(self, stop: threading.Event | None = None) -> int:
@@ -798,13 +833,13 @@ class PassageIndex:
         when ``stop`` is set or another process writes (the records are dropped then anyway,
         and read again by the questions that need them). Returns the records read."""
         revision = self._read_revision()
-        self.records.check(revision)
+        self._check_records(revision)
         by_owner: dict[str, list[str]] = {}
         read = 0
         for rows in self._pages(where=None, include=_include(True)):
             if (stop is not None and stop.is_set()) or self._read_revision() != revision:
                 return read
-            for rid, record in self._keep(rows).items():
+            for rid, record in self._keep(rows, revision).items():
                 by_owner.setdefault(str(record.field("owner")), []).append(rid)
             read += len(rows["ids"])
             if read >= self.records.limit:
@@ -950,11 +985,69 @@ class PassageIndex:
         except Exception:  # older servers do not report it
             return 1000
 
-    def _bump_revision(self) -> None:
-        self.records.clear()
+    def _bump_revision(self, owners: Collection[str] | None = None) -> None:
+        """A new revision of the collection, after a write of ``owners``' records (None: any
+        records). The write is logged with the revision it followed, so a process keeping
+        records of that revision drops only those owners' (`_check_records`); the log keeps
+        the last CHANGES_KEPT writes. One writer at a time, as the index lease makes every
+        write of the outbox, the rebuild and the import (two at once could each log its
+        owners after the same revision, and one log would be lost)."""
+        rows = self._revisions.get(ids=["revision"], include=["metadatas"])
+        meta = rows["metadatas"][0] if rows["ids"] else {}
+        since, seq = str(meta.get("rev", "")), int(meta.get("seq", 0)) + 1
+        revision = uuid.uuid4().hex
+        logged = bool(since) and owners is not None and len(owners) <= CHANGE_OWNERS
+        if logged and owners is not None:
+            self._revisions.upsert(
+                ids=[f"change:{revision}"],
+                embeddings=[[1.0]],
+                metadatas=[
+                    {"kind": "change", "since": since, "seq": seq, "owners": "\n".join(owners)}
+                ],
+            )
         self._revisions.upsert(
-            ids=["revision"], embeddings=[[1.0]], metadatas=[{"rev": uuid.uuid4().hex}]
+            ids=["revision"], embeddings=[[1.0]], metadatas=[{"rev": revision, "seq": seq}]
         )
+        if seq > CHANGES_KEPT:
+            old = {"$and": [{"kind": "change"}, {"seq": {"$lte": seq - CHANGES_KEPT}}]}
+            self._revisions.delete(where=old)
+        if logged and owners is not None:
+            self.records.forget(owners, since, revision)
+        else:
+            self.records.clear()
+
+    def _check_records(self, revision: str) -> None:
+        """Bring the kept records to ``revision``: only the owners written since theirs are
+        dropped when the log of writes reaches back to it, else every record (`check`). At
+        100,000 members every process dropped all 150,000 records it kept after any write,
+        and read its next question's candidates from Chroma again (~1 s)."""
+        kept = self.records.revision
+        if kept is None or kept == revision:
+            self.records.check(revision)
+            return
+        owners = self._owners_written(kept, revision)
+        if owners is None:
+            self.records.check(revision)
+        else:
+            self.records.forget(owners, kept, revision)
+
+    def _owners_written(self, since: str, revision: str) -> set[str] | None:
+        """The owners written from revision ``since`` to ``revision`` (None: not known, the
+        log not reaching back so far or a write not logged by owner)."""
+        rows = self._revisions.get(where={"kind": "change"}, include=["metadatas"])
+        log = {
+            rid.removeprefix("change:"): meta
+            for rid, meta in zip(rows["ids"], rows["metadatas"], strict=True)
+        }
+        owners: set[str] = set()
+        at = revision
+        while at != since:
+            entry = log.get(at)
+            if entry is None:
+                return None
+            owners.update(o for o in str(entry["owners"]).split("\n") if o)
+            at = str(entry["since"])
+        return owners
 
     @contextmanager
     def one_revision(self) -> Iterator[None]:

@@ -368,3 +368,59 @@ def test_warm_gives_the_heap_it_freed_back(
     )
     read = fake_index.warm()
     assert released == [read] and read > 0
+
+
+def test_a_write_drops_only_the_written_owners_records_in_another_process(
+    chroma_client: Any, fake_index: PassageIndex
+) -> None:
+    other = PassageIndex(chroma_client, fake_index.embedder, name=fake_index.name.rsplit("-", 2)[0])
+    fake_index.upsert(member_passages())
+    owners = sorted({p.owner for p in member_passages()})
+    other.warm()
+    kept = len(other.records)
+    assert kept > 0
+    old = next(p for p in member_passages() if p.title == "Kirkenes pilot 2023")
+    text = "Robotic snow clearing and gritting of icy pavements in Kirkenes."
+    fake_index.upsert([replace(old, text=text)])  # "arcticmove" written by the first process
+    calls = _calls(other)
+    after = match_owners(other, "robotic snow clearing", top_k=1)[0]
+    assert "gritting of icy pavements" in after.evidence[0].snippet
+    # Only arcticmove's records were read again; the other owners' stayed kept.
+    # (The in-memory BM25 of an index without the store's full text lists the passages.)
+    read_again = [c for c in calls if "embeddings" in c.get("include", [])]
+    assert read_again and all("arcticmove" in str(c) for c in read_again)
+    assert set(other.records.owner_ids(owners)) >= set(owners) - {"arcticmove"}
+
+
+def test_kept_records_are_all_dropped_when_the_log_does_not_reach_back(
+    chroma_client: Any, fake_index: PassageIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = PassageIndex(chroma_client, fake_index.embedder, name=fake_index.name.rsplit("-", 2)[0])
+    fake_index.upsert(member_passages())
+    other.warm()
+    assert len(other.records) > 0
+    # More writes than the log keeps: the other process cannot tell which owners changed.
+    monkeypatch.setattr("retrieval.index.CHANGES_KEPT", 2)
+    for n in range(4):
+        fake_index.upsert([Passage(f"x/{n}", "x", "capability", "", f"winter cycling {n}")])
+    other.read(["parkly/1"])
+    assert set(other.records.owner_ids(["parkly", "heatwise"])) == set()
+    # A delete by passage id is not logged by owner: everything is dropped too.
+    other.warm()
+    fake_index.delete(["x/0"])
+    other.read(["parkly/1"])
+    assert other.records.owner_ids(["heatwise"]) == {}
+
+
+def test_a_record_read_before_a_write_is_not_kept_after_it(fake_index: PassageIndex) -> None:
+    fake_index.upsert(member_passages())
+    first = next(p for p in member_passages() if p.owner == "parkly")
+    stale = fake_index.read([first.id])
+    revision = fake_index.records.revision
+    assert stale and revision is not None
+    fake_index.upsert([replace(first, text="Parking guidance, rewritten.")])
+    assert fake_index.records.revision != revision
+    # A question that read at the old revision hands its records over late: not kept.
+    fake_index.records.put_many(stale, revision)
+    assert fake_index.records.get_many([first.id]) == {}
+    assert fake_index.read([first.id])[first.id].document.endswith("Parking guidance, rewritten.")
