@@ -468,8 +468,11 @@ def _team_parts(answer: Answer) -> list[Part]:
         parts.append(Part("solver", text, solver=part.solver, rank=part.rank))
     others = team.alternatives()
     if others:
+        # With one need, every one of them covers it: the need is the heading's already.
         names = "; ".join(
-            f"*{escape(m.member_name)}* ({escape(clip(need, 80))})" for m, need in others
+            f"*{escape(m.member_name)}*"
+            + (f" ({escape(clip(need, 80))})" if len(team.needs) > 1 else "")
+            for m, need in others
         )
         parts.append(Part("note", f"{phrase(language, 'also_cover')}: {names}"))
     if team.uncovered and not by_need:  # else each need says so itself

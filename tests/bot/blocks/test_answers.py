@@ -279,6 +279,17 @@ def test_a_team_answer_names_the_others_who_could_take_a_need_too() -> None:
         assert note == heading + (
             "*Lumi &lt;Data&gt; Oy* (snow load sensing); *Frostline AS* (ground frost)"
         )
+    one_need = Answer(
+        Understood("team", "en", "team for roofs?", need="roofs"),
+        team=replace(
+            team,
+            needs=("snow load sensing",),
+            by_need={"snow load sensing": (sense, snow, frost)},
+        ),
+    )
+    blocks = build_answer(one_need, staff_channel="C0")["blocks"]
+    texts = [b["text"]["text"] for b in blocks if "text" in b]
+    assert "Others who could also take a need: *Lumi &lt;Data&gt; Oy*; *Frostline AS*" in texts
     alone = Answer(
         Understood("team", "en", "team for roofs?", need="roofs"),
         team=replace(team, by_need={"snow load sensing": (sense,)}),
