@@ -57,14 +57,16 @@ def test_keep_refuses_to_build_over_a_kept_store(tmp_path: Path) -> None:
         main(["--model-dir", str(tmp_path), "--sizes", "5", "--keep", str(tmp_path)])
 
 
-def test_reuses_a_kept_store_and_says_what_it_left_out(
-    model_dir: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    # 200 phrases instead of 3,900: the phrases are embedded for real at every run.
+@pytest.fixture
+def few_phrases(monkeypatch: pytest.MonkeyPatch) -> None:
+    """200 phrases instead of 3,900: the phrases are embedded for real at every run."""
     monkeypatch.setattr(bench.scale, "phrase_vocabulary", lambda: phrase_vocabulary()[:200])
+
+
+@pytest.mark.usefixtures("few_phrases")
+def test_reuses_a_kept_store_and_says_what_it_left_out(
+    model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     built = run_scale_benchmark(
         [20], model_dir, later_import=4, questions=4, skip_before=True, keep=tmp_path
     )
@@ -110,13 +112,10 @@ def test_fast_index_sums_a_phrase_and_a_context_instead_of_asking_the_model(
     assert asked == [text]  # without --fast-index the model embeds it, as before
 
 
+@pytest.mark.usefixtures("few_phrases")
 def test_with_a_chroma_server_the_index_lives_in_the_server_and_its_memory_is_printed(
-    model_dir: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(bench.scale, "phrase_vocabulary", lambda: phrase_vocabulary()[:200])
     built = run_scale_benchmark(
         [12],
         model_dir,
