@@ -148,17 +148,31 @@ def bench_scale(
     later_import: Annotated[
         int, typer.Option(min=0, help="Members imported afterwards, before the first question.")
     ] = 5000,
+    chroma: Annotated[
+        str,
+        typer.Option(
+            help="embedded (in the process), or server: a `chroma run` the benchmark starts."
+        ),
+    ] = "embedded",
 ) -> None:
     """Import, indexing, question p50/p95, memory and a second process's start at 1k-100k."""
     from bench import scale
 
     if store not in ("sqlite", "postgresql"):
         fail(f"--store must be sqlite or postgresql, not {store!r}")
+    if chroma not in ("embedded", "server"):
+        fail(f"--chroma must be embedded or server, not {chroma!r}")
     model = _model_dir_args()
     if not model:
         fail("the scale benchmark needs the MiniLM files: set EMBEDDING_MODEL_DIR")
     chosen = [str(s) for s in (sizes or [1000, 10000, 100000])]
-    scale.main([*model, "--sizes", *chosen, "--store", store, "--later-import", str(later_import)])
+    scale.main(
+        [
+            *model,
+            *("--sizes", *chosen, "--store", store, "--later-import", str(later_import)),
+            *("--chroma", chroma),
+        ]
+    )
 
 
 @app.command("load")

@@ -98,6 +98,7 @@ GARBLED: dict[tuple[str, ...], list[tuple[list[str], str]]] = {
     ("bench", "scale"): [
         (["--size", "0"], "greater than or equal to 1"),
         (["--store", "oracle"], "--store must be sqlite or postgresql"),
+        (["--chroma", "cloud"], "--chroma must be embedded or server"),
         ([], "the scale benchmark needs the MiniLM files"),
     ],
     ("bench", "answers"): [
