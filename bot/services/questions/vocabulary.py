@@ -203,7 +203,10 @@ def challenge_stems(c: ChallengeFacts) -> frozenset[str]:
     named = " ".join(
         [c.title, c.slug.replace("-", " "), *c.needs, *(t.replace("-", " ") for t in c.tags)]
     )
-    where = " ".join([c.city, c.region, c.owner_name])
+    places = [c.city, c.region]
+    # Its place as Finnish names it too: "Kirkkoniemen energiahaaste" is Kirkenes's.
+    finnish = [fi for fi, en in FINNISH_PLACE_NAMES.items() if en in places and en.lower() != fi]
+    where = " ".join([*places, *finnish, c.owner_name])
     return frozenset(
         stems_of(named) | {w[:STEM] for w in _WORD.findall(where.lower()) if len(w) >= 3}
     )
