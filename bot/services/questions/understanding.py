@@ -226,7 +226,11 @@ SMALL_TALK = _words(
     # Something to write for fun, whatever it is about: "a poem about snow" is no snow need.
     r"(write|tell|compose|make|give) (me |us )?(a |an |some )?(short |funny |little )?"
     r"(poem|joke|story|song|haiku|limerick|riddle)s?|runo\w*|vitsi\w*|"
-    r"(kirjoita|kerro|keksi) (\w+ )?(laulu|tarina|satu|loru)\w*)\b"
+    r"(kirjoita|kerro|keksi) (\w+ )?(laulu|tarina|satu|loru)\w*|"
+    # ...or something to amuse: "tell me something funny", "kerro jotain hauskaa".
+    r"(tell|say) (me |us )?something (funny|fun|amusing|interesting)|"
+    r"(kerro|sano|keksi) (mulle |minulle |meille )?(jotain|jotakin) "
+    r"(hauska\w*|kiva\w*|hassu\w*|mielenkiintoi\w*))\b"
 )
 NEED_STATEMENT = _words(
     r"\b(we need|we want|we plan|we are planning|we're planning|our city|our municipality|"

@@ -387,6 +387,8 @@ def test_a_need_like_a_challenge_is_still_a_need_unless_the_challenge_is_meant()
         "write us a haiku about district heating",
         "kirjoita runo kaukolämmöstä",
         "kerro vitsi lumikuormista",
+        "kerro jotain hauskaa",
+        "tell me something funny",
     ],
 )
 def test_everyday_matters_are_off_topic_though_asked_like_needs(text: str) -> None:
