@@ -859,7 +859,11 @@ def understand(
         return Understood("person", language, written, person_id=people[0].id)
     if (
         named_member is not None
-        and (_asks_for_a_contact(text) or _asks_for_a_role(text, named_member.id, vocabulary))
+        and (
+            _asks_for_a_contact(text)
+            or _asks_for_a_role(text, named_member.id, vocabulary)
+            or _asks_a_role_s_detail(text)
+        )
         and not has_challenge_word
     ):
         return _person_at(named_member.id, text, language, vocabulary)
@@ -1045,6 +1049,18 @@ PERSON_DETAIL = _words(
 
 def _asks_for_a_contact(text: str) -> bool:
     return bool(CONTACT_CUE.search(text))
+
+
+def _asks_a_role_s_detail(text: str) -> bool:
+    """Whether ``text`` asks for the e-mail, phone or contact details of a role at an
+    organisation ("the email of the CEO of Sisäilma Sense", "Sisäilma Sensen
+    toimitusjohtajan sähköposti": the role with a Finnish ending)."""
+    if not PERSON_DETAIL.search(text):
+        return False
+    lowered = text.lower()
+    return any(
+        _holds(lowered, name) for role, names in ROLES.items() if role != "head" for name in names
+    )
 
 
 WHO = _words(r"\b(who|whom|who's|whos|kuka|kenen|kehen|keneen|ketä|kenelle|keneltä)\b")

@@ -697,3 +697,24 @@ def test_who_does_a_thing_is_a_need_and_whom_to_turn_to_at_a_member_is_a_person(
     # "Kenen puoleen kääntyä" at a named member: its person.
     found = read("kenen puoleen kannattaa kääntyä Kaarella ympäristövaikutusten arvioinneissa?")
     assert (found.intent, found.person_id) == ("person", 11)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what is the email of the CEO of the City of Tampere?",
+        "mikä on Tampereen kaupungin toimitusjohtajan sähköposti?",
+        "Tampereen kaupungin toimitusjohtajan yhteystiedot",
+    ],
+)
+def test_a_role_s_contact_details_are_the_person_s(text: str) -> None:
+    # Console trial: "mikä on Sisäilma Sensen toimitusjohtajan sähköposti?" showed the
+    # organisation's profile (the role with a Finnish ending, no "who"), and "...yhteystiedot"
+    # a challenge.
+    ceo = NamedPerson(34, "Arttu Ahonen", "arttu@tampere.example", 4, "toimitusjohtaja")
+    rnd = NamedPerson(35, "Pirjo Aaltonen", "pirjo@tampere.example", 4, "tuotekehityspäällikkö")
+    vocabulary = replace(VOCABULARY, people=(*PEOPLE, rnd, ceo))
+    understood = understand(
+        text, vocabulary=vocabulary, recognizer=Recognizer(), today=TODAY, asker_member_id=2
+    )
+    assert (understood.intent, understood.person_id) == ("person", 34)
