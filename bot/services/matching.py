@@ -282,13 +282,13 @@ class SolverSearch:
         """A question's own indexing: it waits for it at most ``budget`` seconds. The batch
         under way then finishes in its thread while the question is answered from what is
         indexed (at 100,000 members on a Chroma server one record's batch took ~0.4 s, its
-        deletes by owner scanning the collection's metadata); nothing is lost if the process
-        ends meanwhile, since the outbox forgets a batch only once it is applied."""
+        deletes by owner scanning the collection's metadata). Not a daemon thread: a process
+        that ends after answering (`scic ask`) finishes the batch first rather than leave an
+        owner deleted and not yet written back (the outbox would redo it, but only later)."""
         done: list[int] = []
         worker = threading.Thread(
             target=lambda: done.append(self._apply_queued(budget)),
             name="scic-question-indexing",
-            daemon=True,
         )
         worker.start()
         worker.join(timeout=budget)
