@@ -65,7 +65,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import numpy as np
 from sqlalchemy import Engine, func, select
@@ -356,9 +355,10 @@ def free_port() -> int:
 @contextmanager
 def serve_chroma(path: Path, wait_s: float = 60) -> Iterator[tuple[str, int]]:
     """`chroma run` on a free loopback port, storing under ``path``: its URL and process id."""
-    import chromadb
+    from bot.services.matching import open_chroma
 
     port = free_port()
+    url = f"http://127.0.0.1:{port}"
     chroma = Path(sys.executable).with_name("chroma")
     process = subprocess.Popen(
         [str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
@@ -369,13 +369,13 @@ def serve_chroma(path: Path, wait_s: float = 60) -> Iterator[tuple[str, int]]:
         deadline = time.monotonic() + wait_s
         while True:
             try:
-                chromadb.HttpClient(host="127.0.0.1", port=port).heartbeat()
+                open_chroma(url, path).heartbeat()
                 break
             except Exception:
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise RuntimeError(f"`chroma run` did not start on port {port}") from None
                 time.sleep(0.3)
-        yield f"http://127.0.0.1:{port}", process.pid
+        yield url, process.pid
     finally:
         process.terminate()
         process.wait(timeout=60)
@@ -434,17 +434,12 @@ def _open(
     store_lexical: bool = True,
     before: bool = False,
 ) -> Any:
-    import chromadb
-
-    from bot.services.matching import SolverSearch
+    from bot.services.matching import SolverSearch, open_chroma
     from retrieval.sync import Indexes
     from storage.lexical import CHALLENGES, MEMBERS
 
-    if str(chroma).startswith("http://"):
-        url = urlparse(str(chroma))
-        client: Any = chromadb.HttpClient(host=url.hostname or "", port=url.port or 8000)
-    else:
-        client = chromadb.PersistentClient(path=str(chroma))
+    url, folder = (chroma, Path()) if isinstance(chroma, str) else ("", chroma)
+    client = open_chroma(url, folder)
     text_search = _FullTextBefore if before else FullTextSearch
     members, challenges = (
         (text_search(engine, MEMBERS), text_search(engine, CHALLENGES))

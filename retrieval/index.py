@@ -992,8 +992,7 @@ class PassageIndex:
         the last CHANGES_KEPT writes. One writer at a time, as the index lease makes every
         write of the outbox, the rebuild and the import (two at once could each log its
         owners after the same revision, and one log would be lost)."""
-        rows = self._revisions.get(ids=["revision"], include=["metadatas"])
-        meta = rows["metadatas"][0] if rows["ids"] else {}
+        meta = self._revision_record()
         since, seq = str(meta.get("rev", "")), int(meta.get("seq", 0)) + 1
         revision = uuid.uuid4().hex
         logged = bool(since) and owners is not None and len(owners) <= CHANGE_OWNERS
@@ -1066,7 +1065,9 @@ class PassageIndex:
         return pinned if pinned is not None else self._read_revision()
 
     def _read_revision(self) -> str:
+        return str(self._revision_record().get("rev", ""))
+
+    def _revision_record(self) -> Mapping[str, Any]:
+        """The collection's revision and its count of writes ({} before the first write)."""
         rows = self._revisions.get(ids=["revision"], include=["metadatas"])
-        if not rows["ids"]:
-            return ""
-        return str(rows["metadatas"][0]["rev"])
+        return rows["metadatas"][0] if rows["ids"] else {}

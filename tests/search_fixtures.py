@@ -8,11 +8,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import chromadb
 import pytest
 from sqlalchemy import Engine
 
 from bench.scale import serve_chroma
+from bot.services.matching import open_chroma
 from storage.db import session_scope
 from storage.exchange import Kind
 from storage.files import parse_json
@@ -29,7 +29,7 @@ def load(engine: Engine, kind: Kind, rows: list[dict[str, Any]]) -> None:
 def chroma_run(path: Path) -> Iterator[tuple[Any, str]]:
     """`chroma run` on a free loopback port, storing under ``path``: an HttpClient and its URL."""
     with serve_chroma(path) as (url, _pid):
-        yield chromadb.HttpClient(host="127.0.0.1", port=int(url.rsplit(":", 1)[1])), url
+        yield open_chroma(url, path), url
 
 
 @pytest.fixture(scope="session")

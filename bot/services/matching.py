@@ -403,16 +403,21 @@ def _full_text_alone(search: SolverSearch, words: SearchText) -> SearchText:
 
 
 def chroma_client(settings: Settings) -> Any:
+    return open_chroma(settings.chroma_url, Path(settings.chroma_path))
+
+
+def open_chroma(url: str, path: Path) -> Any:
+    """A client of the Chroma server at ``url``, or, without one, of an embedded Chroma
+    storing in ``path``."""
     import chromadb
 
-    if settings.chroma_url:
-        url = urlparse(settings.chroma_url)
+    if url:
+        parts = urlparse(url)
         return chromadb.HttpClient(
-            host=url.hostname or "127.0.0.1",
-            port=url.port or (443 if url.scheme == "https" else 8000),
-            ssl=url.scheme == "https",
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or (443 if parts.scheme == "https" else 8000),
+            ssl=parts.scheme == "https",
         )
-    path = Path(settings.chroma_path)
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path))
 

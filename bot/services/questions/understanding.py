@@ -1055,12 +1055,18 @@ def _asks_a_role_s_detail(text: str) -> bool:
     """Whether ``text`` asks for the e-mail, phone or contact details of a role at an
     organisation ("the email of the CEO of Sisäilma Sense", "Sisäilma Sensen
     toimitusjohtajan sähköposti": the role with a Finnish ending)."""
-    if not PERSON_DETAIL.search(text):
-        return False
+    return bool(PERSON_DETAIL.search(text)) and any(r != "head" for r in _roles_asked(text))
+
+
+def _roles_asked(text: str) -> dict[str, tuple[str, ...]]:
+    """The roles of `ROLES` that ``text`` names (by key as a word, or by any other name of
+    it, Finnish endings included: "toimitusjohtajan"), with their names."""
     lowered = text.lower()
-    return any(
-        _holds(lowered, name) for role, names in ROLES.items() if role != "head" for name in names
-    )
+    return {
+        role: names for role, names in ROLES.items() if re.search(rf"\b{role}\b", lowered) or any(
+            n in lowered for n in names[1:]
+        )
+    }  # fmt: skip
 
 
 WHO = _words(r"\b(who|whom|who's|whos|kuka|kenen|kehen|keneen|ketä|kenelle|keneltä)\b")
@@ -1131,11 +1137,7 @@ def _person_at(member_id: int, text: str, language: Language, vocabulary: Vocabu
     if not people:
         return Understood("member", language, text, member_id=member_id)
     lowered = text.lower()
-    wanted_roles = {
-        role: names for role, names in ROLES.items() if re.search(rf"\b{role}\b", lowered) or any(
-            n in lowered for n in names[1:]
-        )
-    }  # fmt: skip
+    wanted_roles = _roles_asked(text)
     asked = stems_of(_ACRONYM_CASE.sub(r"\1", text))
 
     def evidence(person: NamedPerson) -> float:
