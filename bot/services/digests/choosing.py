@@ -75,12 +75,21 @@ class ChallengeRanker(Protocol):
 
 def default_ranker(search: Callable[[], SolverSearch]) -> ChallengeRanker:
     """The matching service's ranking of open challenges for an organisation, over the search
-    index ``search`` gives (opened when the first digest needs it)."""
+    index ``search`` gives (opened when the first digest needs it).
+
+    A digest is not a question: before its first ranking it waits for everything queued for
+    the index, so a challenge added a moment before the run is in this period's digest rather
+    than missing from "new" for good."""
+    caught_up: list[SolverSearch] = []
 
     def rank(session: Session, member_id: int, viewer: Viewer, limit: int) -> list[ChallengeFit]:
+        index = search()
+        if index not in caught_up:
+            index.index_all()
+            caught_up.append(index)
         return challenges_for_member(
             session=session,
-            search=search(),
+            search=index,
             member_id=member_id,
             viewer=viewer,
             limit=limit,

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.blocks.answer_layout import reply_text
+from bot.services.digests.choosing import default_ranker
 from bot.services.matching import SolverSearch
 from bot.services.questions import vocabulary
 from bot.services.questions.asking import reply_to
@@ -18,6 +19,7 @@ from bot.services.questions.vocabulary import VOCABULARIES
 from retrieval.embedding import Vectors
 from retrieval.sync import pending_changes
 from standins.search import FakeEmbedder, fresh_search
+from storage.db import session_scope
 from tests.bot.services.test_matching import populate, viewer_at
 from tests.search_fixtures import load
 
@@ -27,6 +29,17 @@ NEW_MEMBER = {
     "kind": "company",
     "description": "Permafrost monitoring for Arctic ports.",
     "capabilities": ["permafrost thaw monitoring"],
+}
+
+
+PERMAFROST_CHALLENGE = {
+    "slug": "kirkenes-port-permafrost",
+    "title": "Thawing ground under Kirkenes port",
+    "description": "Kirkenes needs permafrost thaw monitoring under its port's quays.",
+    "owner_name": "Kirkenes Port",
+    "city": "Kirkenes",
+    "needs": ["permafrost thaw monitoring"],
+    "status": "open",
 }
 
 
@@ -157,3 +170,20 @@ def test_the_warm_up_loads_the_vocabulary_so_the_first_question_does_not(
     monkeypatch.setattr(vocabulary, "load_vocabulary", counted)
     assert "Lämpöverkko Oy" in ask(engine, search, "who can cut heat losses in district heating?")
     assert loads == []
+
+
+def test_a_digest_waits_for_what_is_queued_so_a_new_member_hears_of_its_fits(
+    engine: Engine,
+) -> None:
+    populate(engine)
+    search = waiting_search(engine)
+    search.index_all()
+    # Glacier Labs joined a moment before the digest run, through another process: its
+    # profile is not indexed yet, and a question would answer without it.
+    load(engine, "members", [NEW_MEMBER])
+    load(engine, "challenges", [PERMAFROST_CHALLENGE])
+    glacier = viewer_at(engine, "glacier-labs")
+    rank = default_ranker(lambda: search)
+    with session_scope(engine) as session:
+        fits = rank(session, glacier.member_id or 0, glacier, 10)
+    assert "kirkenes-port-permafrost" in [fit.slug for fit in fits]
