@@ -13,10 +13,11 @@ import pkgutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from langchain_core.messages import BaseMessage
-from langchain_core.prompts import ChatPromptTemplate
+if TYPE_CHECKING:  # LangChain is imported when a template is filled: most processes never do
+    from langchain_core.messages import BaseMessage
+    from langchain_core.prompts import ChatPromptTemplate
 
 # Said once here and quoted by every template that shows the model records or messages: the
 # model is told where data starts and ends and that nothing inside it is an instruction.
@@ -44,6 +45,8 @@ class Prompt:
 
     @cached_property
     def template(self) -> ChatPromptTemplate:
+        from langchain_core.prompts import ChatPromptTemplate
+
         # Parsed once per prompt, not on every call that fills it.
         return ChatPromptTemplate.from_messages([("system", self.system), ("human", self.human)])
 

@@ -15,17 +15,11 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import httpx2
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.utils.function_calling import convert_to_openai_tool
-from langchain_core.utils.json import parse_json_markdown
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
 
-from bot.services.deadlines import DEADLINES, DeadlineTransport
 from bot.settings import Settings, llm_settings_problems
 from prompts import Prompt
 from storage import clock
@@ -36,6 +30,10 @@ from storage.llm_usage import (
     start_of_day,
     tokens_used_since,
 )
+
+if TYPE_CHECKING:  # LangChain is imported when a model is in use: it costs every process ~1 s
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 
 log = logging.getLogger(__name__)
 Schema = TypeVar("Schema", bound=BaseModel)
@@ -107,6 +105,8 @@ def _usage(message: AIMessage | None, prompt: list[BaseMessage], output: str) ->
 
 def response_format(schema: type[BaseModel]) -> dict[str, Any]:
     """OpenAI's structured-output request for ``schema`` (strict JSON schema)."""
+    from langchain_core.utils.function_calling import convert_to_openai_tool
+
     function = convert_to_openai_tool(schema, strict=True)["function"]
     return {
         "type": "json_schema",
@@ -121,7 +121,10 @@ def response_format(schema: type[BaseModel]) -> dict[str, Any]:
 
 def build_chat_model(settings: Settings) -> BaseChatModel:
     """``ChatOpenAI`` for OpenAI or any OpenAI-compatible server, bounded by the settings."""
+    import httpx2
     from langchain_openai import ChatOpenAI
+
+    from bot.services.deadlines import DeadlineTransport
 
     return ChatOpenAI(
         model=settings.llm_model,
@@ -261,6 +264,8 @@ class LanguageModel:
         if not self.breaker.allow():
             self._finish(prompt, person_id, now, Usage(0, 0), "skipped")
             raise LanguageModelError("the model failed repeatedly; templates for a while")
+        from bot.services.deadlines import DEADLINES  # with the OpenAI client, used by then
+
         outer, DEADLINES.call = DEADLINES.call, now + left
         try:
             yield now + left
@@ -387,6 +392,8 @@ class LanguageModel:
                     self.schema_refused_at = time.monotonic()
                 self._finish(prompt, person_id, started, Usage(0, 0), "failed")
                 raise _as_model_error(exc) from exc
+        from langchain_core.utils.json import parse_json_markdown
+
         try:
             text = _text(reply.content)
             parsed = schema.model_validate(parse_json_markdown(text))
@@ -550,6 +557,8 @@ def usage_report(*, engine: Engine, days: int) -> list[UsageRow]:
 
 
 def _ai(reply: Any) -> AIMessage | None:
+    from langchain_core.messages import AIMessage
+
     return reply if isinstance(reply, AIMessage) else None
 
 

@@ -29,9 +29,6 @@ from pathlib import Path
 from typing import Literal
 
 import marisa_trie
-import wordfreq
-from wordfreq.numbers import digit_freq, has_digit_sequence, smash_numbers
-from wordfreq.tokens import lossy_tokenize
 
 from retrieval.memory import release_freed_heap
 
@@ -75,6 +72,8 @@ def build_list(language: str) -> FrequencyList:
     """``language``'s list read from wordfreq's data file. Building the trie leaves tens of MB
     of freed heap that the process does not give back, so a serving process leaves this to a
     child (`write_lists`) and maps the result."""
+    import wordfreq
+
     # wordfreq's own reader, not its lru-cached get_frequency_list, which would keep the lists.
     pack = wordfreq.read_cBpack(wordfreq.available_languages("best")[language])
     words = marisa_trie.Trie(word for bucket in pack for word in bucket)
@@ -180,8 +179,10 @@ def frequency_list(language: str) -> FrequencyList:
         return _lists[language]
 
 
-# The frequency wordfreq gives a word it does not count: Zipf 0 (once per billion words).
-_MINIMUM = wordfreq.zipf_to_freq(0.0)
+# The frequency wordfreq gives a word it does not count: Zipf 0 (once per billion words),
+# wordfreq.zipf_to_freq(0.0). wordfreq itself is imported on the first word asked about: most
+# commands never ask, and it costs a process a quarter of a second.
+_MINIMUM = 1e-9
 
 
 @lru_cache(maxsize=8192)
@@ -191,6 +192,10 @@ def zipf_frequency(word: str, language: str) -> float:
 
     The last few thousand answers are kept: the speller asks about the same candidates again
     and again."""
+    import wordfreq
+    from wordfreq.numbers import digit_freq, smash_numbers
+    from wordfreq.tokens import lossy_tokenize
+
     table = frequency_list(language)
     # wordfreq's _word_frequency step by step with the trie for its dict, so the rounding and
     # the combining of several tokens ("e-mail", "covid-19") come out the same.
@@ -216,6 +221,8 @@ def zipf_frequency(word: str, language: str) -> float:
 def top_n_list(language: str, n: int) -> list[str]:
     """``wordfreq.top_n_list(language, n)``: the ``n`` commonest words, commonest first,
     without the numbers wordfreq estimates rather than lists."""
+    from wordfreq.numbers import has_digit_sequence
+
     table = frequency_list(language)
     found: list[str] = []
     for word_id in table.commonest_first:
