@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from bot import jobs
 from bot.blocks.digest import digest_text
 from bot.cli.store import open_store, settings
 from bot.cli.terminal import err, fail, no_such_person, out
@@ -102,6 +101,8 @@ def send(
         ]
         if problems:
             raise SettingsError("cannot send digests: " + "; ".join(problems))
+        from bot import jobs  # the Slack side of the bot: only a real send needs it
+
         runtime = jobs.build_runtime(config, engine)
         failed = 0
         for frequency in FREQUENCIES:
