@@ -432,13 +432,24 @@ def test_a_request_that_gives_orders_is_translated_not_obeyed() -> None:
     assert as_data(hostile) in str(human.content)
 
 
+def test_a_terse_finnish_request_reads_as_finnish_by_how_common_its_words_are() -> None:
+    # No function word, nothing but Finnish word shapes too weak to tell: the words are
+    # common Finnish and no English, so it is Finnish (it was answered in English).
+    assert detect_language("Sisäilma Sensen toimitusjohtajan yhteystiedot") == "fi"
+    assert detect_language("toimitusjohtajan yhteystiedot") == "fi"
+    # Names and English words shared by both languages do not make a message Finnish.
+    assert detect_language("Arttu Ahonen") == "en"
+    assert detect_language("sauna heating for Kantava") == "en"
+
+
 def test_a_short_finnish_problem_is_searched_as_finnish() -> None:
-    # What is left of "Kuka osaa ...?" once the question words are gone is too short to tell
-    # by its words; its Finnish domain terms, or the whole question, tell.
-    problem = "kaukolämpöverkon vuodonvalvonnan"
+    # What is left of "Kuka osaa ...?" once the question words are gone can be too short to
+    # tell by its words, and too rare for wordfreq to count; its Finnish domain terms, or the
+    # whole question, tell.
+    problem = "hulevesitulvan jäätymisriski"
     assert detect_language(problem) == "en"
     assert search_text(problem).language == "fi"
-    assert "district heating" in search_text(problem).dense
+    assert "stormwater" in search_text(problem).dense
     asked = "Kuka osaa tehdä tätä meille: verkon valvonta?"
     assert search_text("verkon valvonta", asked=asked).language == "fi"
     # English problems with a Finnish place name stay English.
@@ -457,3 +468,12 @@ def test_a_finnish_question_asks_the_model_to_translate_its_problem() -> None:
     )
     assert searched.language == "fi"
     assert searched.dense.startswith(english)
+
+
+def test_locating_a_leak_is_searched_as_locating_not_as_a_place() -> None:
+    # "paikantaminen" (locating) was left untranslated: only "district heating, network,
+    # leak" was searched. "paikan" alone is the genitive of "paikka" (a place), no locating.
+    assert "locating" in search_text("kaukolämpöverkon vuotojen paikantaminen").dense
+    assert "locating" in search_text("vuodon paikannus").dense
+    assert "locating" not in search_text("missä paikan nimi on Kirkkoniemi?").dense
+    assert "locating" not in search_text("paikannimien käännökset").dense
