@@ -417,6 +417,8 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     ("reaaliaikainen|reaaliaik", "real-time|real time"),
     ("tunnistus|tunnist", "detection|recognition"),
     ("havaitseminen|havait|havain", "detection|observation"),
+    # Not "paikan": the genitive of "paikka" (a place); nor "paikannimi" (a place name).
+    ("paikantaminen|paikanta|paikannus|paikannu|paikanne", "locating|localisation"),
     ("ennakointi|ennakoi", "prediction|predictive"),
     ("ennuste|ennusta|ennusti", "forecast|forecasting"),
     ("optimointi|optimoi", "optimisation|optimization|optimise|optimize"),
