@@ -443,6 +443,13 @@ class PassageIndex:
         """Whether vector search is available (an embedder is configured)."""
         return self.embedder is not None
 
+    @property
+    def written(self) -> bool:
+        """Whether anything was ever written to the collection (each write records a
+        revision): a new Chroma folder or server, or another embedding model (whose
+        collections are named apart), starts unwritten."""
+        return bool(self._revision_record())
+
     # -- writing ---------------------------------------------------------------------------
 
     def upsert(self, passages: Sequence[Passage]) -> None:

@@ -40,6 +40,7 @@ from storage.outbox import (
     forget_index_changes,
     last_index_change_id,
     pending_index_changes,
+    queue_every_record,
     release_index_lease,
     take_index_lease,
 )
@@ -118,6 +119,26 @@ def pending_changes(*, engine: Engine) -> int:
     """How many changed records the index has not caught up with yet."""
     with session_scope(engine) as session:
         return count_pending_index_changes(session=session)
+
+
+def queue_unwritten_index(*, engine: Engine, indexes: Indexes) -> int:
+    """Queue every record when neither index was ever written: the store's records would
+    otherwise stay out of it, the outbox having been emptied into other collections (the
+    index built before the embedding model was set, then opened with it; a new Chroma
+    server). The writer, the background indexer or `scic reindex` then builds it, and answers
+    meanwhile say the index is behind instead of finding nothing. Returns how many were
+    queued."""
+    if indexes.members.written or indexes.challenges.written:
+        return 0
+    with session_scope(engine) as session:
+        queued = queue_every_record(session=session)
+    if queued:
+        log.warning(
+            "the search index (%s) has never been written: all %d records queued for it",
+            indexes.members.name,
+            queued,
+        )
+    return queued
 
 
 def sync_index(

@@ -66,6 +66,20 @@ def _queue_index_changes(session: Session, _context: UOWTransaction) -> None:
         )
 
 
+def queue_every_record(*, session: Session) -> int:
+    """Queue every member and challenge for the index (one that was never built); returns how
+    many were queued."""
+    now = clock.now()
+    queued = 0
+    for entity, model in ((MEMBER, Member), (CHALLENGE, Challenge)):
+        keys = session.scalars(select(model.id).order_by(model.id)).all()
+        rows = [{"entity": entity, "entity_key": str(key), "created_at": now} for key in keys]
+        for start in range(0, len(rows), 1000):
+            session.execute(insert(IndexOutbox), rows[start : start + 1000])
+        queued += len(rows)
+    return queued
+
+
 def pending_index_changes(*, session: Session, limit: int = 1000) -> list[IndexOutbox]:
     """The oldest queued index changes (see storage.outbox)."""
     return list(session.scalars(select(IndexOutbox).order_by(IndexOutbox.id).limit(limit)))

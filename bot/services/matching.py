@@ -34,7 +34,7 @@ from retrieval.passages import split_sentences
 from retrieval.profiles import member_owner, owner_id
 from retrieval.ranking import Evidence as RankedEvidence
 from retrieval.ranking import OwnerMatch, match_owners, score_owners
-from retrieval.sync import Indexes, pending_changes, sync_index
+from retrieval.sync import Indexes, pending_changes, queue_unwritten_index, sync_index
 from storage import challenges as challenge_store
 from storage import clock
 from storage import members as member_store
@@ -196,6 +196,7 @@ class SolverSearch:
         self._fit_scores: dict[tuple[tuple[int, str], ...], FitScores] = {}
         self._fit_lock = threading.Lock()
         self._indexer: BackgroundIndexer | None = None
+        self._unwritten_checked = False
 
     @classmethod
     def open(cls, settings: Settings, engine: Engine, *, catch_up: bool = True) -> SolverSearch:
@@ -224,6 +225,7 @@ class SolverSearch:
             ),
         )
         search = cls(indexes, engine, question_budget=settings.index_wait_ms / 1000)
+        search.queue_if_unwritten()
         if catch_up:
             search.catch_up()
         return search
@@ -236,6 +238,14 @@ class SolverSearch:
     def english_only(self) -> bool:
         """Whether a Finnish query must be searched in English (MiniLM, or BM25 alone)."""
         return not isinstance(self.indexes.members.embedder, OpenAIEmbedder)
+
+    def queue_if_unwritten(self) -> int:
+        """Queue every record if this index was never written (`queue_unwritten_index`);
+        checked once per process. Returns how many were queued."""
+        if self._unwritten_checked:
+            return 0
+        self._unwritten_checked = True
+        return queue_unwritten_index(engine=self.engine, indexes=self.indexes)
 
     def catch_up(self) -> int:
         """Apply changes queued in the store, for at most ``question_budget`` seconds; cheap
@@ -298,6 +308,7 @@ class SolverSearch:
         """Apply everything queued, however long it takes (an import, `scic init --demo`,
         `scic reindex`), waiting for another process that holds the index lease.
         ``on_progress(done, total)`` counts records; returns the number refreshed."""
+        self.queue_if_unwritten()
         total = pending_changes(engine=self.engine)
         applied = 0
 

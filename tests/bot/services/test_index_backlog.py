@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import chromadb
 import pytest
@@ -16,11 +18,15 @@ from bot.services.matching import SolverSearch
 from bot.services.questions import vocabulary
 from bot.services.questions.asking import reply_to
 from bot.services.questions.vocabulary import VOCABULARIES
-from retrieval.embedding import Vectors
-from retrieval.sync import pending_changes
+from retrieval.embedding import Embedder, Vectors
+from retrieval.fulltext import FullTextSearch
+from retrieval.index import PassageIndex
+from retrieval.sync import Indexes, pending_changes
 from standins.search import FakeEmbedder, fresh_search
 from storage.db import session_scope
-from tests.bot.services.test_matching import populate, viewer_at
+from storage.lexical import CHALLENGES as LEXICAL_CHALLENGES
+from storage.lexical import MEMBERS as LEXICAL_MEMBERS
+from tests.bot.services.test_matching import CHALLENGES, MEMBERS, populate, viewer_at
 from tests.search_fixtures import load
 
 NEW_MEMBER = {
@@ -187,3 +193,45 @@ def test_a_digest_waits_for_what_is_queued_so_a_new_member_hears_of_its_fits(
     with session_scope(engine) as session:
         fits = rank(session, glacier.member_id or 0, glacier, 10)
     assert "kirkenes-port-permafrost" in [fit.slug for fit in fits]
+
+
+def test_an_index_built_without_the_model_is_built_again_when_the_model_is_set(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # `scic init --demo` without EMBEDDING_MODEL_DIR, then the bot started with it: the
+    # model's collections are named apart and were never written, while the outbox was
+    # emptied into the lexical ones. Every answer found nothing ("that's outside what I can
+    # help with" for a plain need) until someone thought of `scic reindex`.
+    populate(engine)
+    client = chromadb.PersistentClient(path=str(tmp_path / "chroma"))
+    searchable = len(MEMBERS) + len(CHALLENGES)
+    without_model = named_search(client, None, engine)
+    without_model.index_all()
+    assert pending_changes(engine=engine) == 0
+
+    with_model = named_search(client, FakeEmbedder(), engine)
+    assert with_model.queue_if_unwritten() == searchable
+    assert with_model.queue_if_unwritten() == 0  # checked once
+    with_model.index_all()
+    assert "Kantava" in ask(engine, with_model, "who can do snow load sensing on flat roofs?")
+    # Written now: a later process queues nothing again.
+    assert named_search(client, FakeEmbedder(), engine).queue_if_unwritten() == 0
+    assert pending_changes(engine=engine) == 0
+
+
+def named_search(client: Any, embedder: Embedder | None, engine: Engine) -> SolverSearch:
+    """The bot's collections, named as `SolverSearch.open` names them."""
+    return SolverSearch(
+        Indexes(
+            members=PassageIndex(
+                client, embedder, name="members", fulltext=FullTextSearch(engine, LEXICAL_MEMBERS)
+            ),
+            challenges=PassageIndex(
+                client,
+                embedder,
+                name="challenges",
+                fulltext=FullTextSearch(engine, LEXICAL_CHALLENGES),
+            ),
+        ),
+        engine,
+    )
