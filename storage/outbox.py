@@ -67,12 +67,17 @@ def _queue_index_changes(session: Session, _context: UOWTransaction) -> None:
 
 
 def queue_every_record(*, session: Session) -> int:
-    """Queue every member and challenge for the index (one that was never built); returns how
-    many were queued."""
+    """Queue every member and challenge not queued yet for the index (one that was never
+    built); returns how many were queued."""
     now = clock.now()
     queued = 0
     for entity, model in ((MEMBER, Member), (CHALLENGE, Challenge)):
-        keys = session.scalars(select(model.id).order_by(model.id)).all()
+        waiting = set(
+            session.scalars(select(IndexOutbox.entity_key).where(IndexOutbox.entity == entity))
+        )
+        keys = [
+            k for k in session.scalars(select(model.id).order_by(model.id)) if str(k) not in waiting
+        ]
         rows = [{"entity": entity, "entity_key": str(key), "created_at": now} for key in keys]
         for start in range(0, len(rows), 1000):
             session.execute(insert(IndexOutbox), rows[start : start + 1000])

@@ -158,7 +158,11 @@ class SearchRecognizer:
             where=SOLVER_FILTER,
             lexical_query=words.lexical,
         )
-        return not found or found[0].score < OFF_TOPIC_DENSE
+        if not found:
+            # Nothing indexed to compare with (an index still being built) says nothing
+            # about the question: it is answered, with the line saying the index is behind.
+            return not self.search.behind
+        return found[0].score < OFF_TOPIC_DENSE
 
 
 def read_question(

@@ -212,6 +212,12 @@ def test_an_index_built_without_the_model_is_built_again_when_the_model_is_set(
     with_model = named_search(client, FakeEmbedder(), engine)
     assert with_model.queue_if_unwritten() == searchable
     assert with_model.queue_if_unwritten() == 0  # checked once
+    # Another process opened before it was built: nothing queued twice.
+    assert named_search(client, FakeEmbedder(), engine).queue_if_unwritten() == 0
+    # Meanwhile a plain need is answered, saying the index is behind, not refused.
+    with_model.question_budget = 0.0
+    waiting = ask(engine, with_model, "who can do snow load sensing on flat roofs?")
+    assert f"still taking in {searchable} recently changed records" in waiting
     with_model.index_all()
     assert "Kantava" in ask(engine, with_model, "who can do snow load sensing on flat roofs?")
     # Written now: a later process queues nothing again.
