@@ -317,6 +317,15 @@ def _solvers_parts(answer: Answer, staff_channel: str) -> list[Part]:
                 place=escape(understood.filters.place),
                 need=_need(answer),
             )
+        elif understood.filters.sizes:
+            # "What about larger companies?": none of that size, said so, not "no member".
+            larger = "large" in understood.filters.sizes
+            who = ("larger_" if larger else "smaller_") + (
+                "companies" if understood.filters.kinds == ("company",) else "members"
+            )
+            text = phrase(
+                language, "solvers_none_sized", who=phrase(language, who), need=_need(answer)
+            )
         else:
             text = phrase(language, "solvers_none", need=_need(answer))
             text += f" (<#{staff_channel}>)." if staff_channel else "."

@@ -25,6 +25,11 @@ PHRASES: dict[str, dict[str, str]] = {
         "solvers_in_place": "Members based in {place}:",
         "solvers_none": "I found no member whose records fit {need}. The staff may know someone",
         "solvers_none_local": "I found no member based in {place} whose records fit {need}.",
+        "solvers_none_sized": "Among the {who}, I found none whose records fit {need}.",
+        "larger_companies": "larger companies",
+        "smaller_companies": "smaller companies",
+        "larger_members": "larger members",
+        "smaller_members": "smaller members",
         "own_fit": "Your own organisation, {organisation}, fits this too: {reason}",
         "own_fit_only": "In the cluster's records only your own organisation, {organisation}, "
         "fits {need}: {reason}. Ask the staff if you are looking for partners outside it.",
@@ -226,6 +231,11 @@ PHRASES: dict[str, dict[str, str]] = {
         "Henkilökunta voi tietää jonkun",
         "solvers_none_local": "En löytänyt paikkakunnalla {place} toimivaa jäsentä, jonka "
         "tiedot sopisivat hakuun ”{need}”.",
+        "solvers_none_sized": "En löytänyt {who} ketään, jonka tiedot sopisivat hakuun ”{need}”.",
+        "larger_companies": "suuremmista yrityksistä",
+        "smaller_companies": "pienemmistä yrityksistä",
+        "larger_members": "suuremmista jäsenistä",
+        "smaller_members": "pienemmistä jäsenistä",
         "own_fit": "Myös oma organisaatiosi {organisation} sopisi tähän: {reason}",
         "own_fit_only": "Klusterin tiedoissa hakuun ”{need}” sopii vain oma organisaatiosi "
         "{organisation}: {reason}. Kysy henkilökunnalta, jos etsit kumppaneita sen ulkopuolelta.",

@@ -631,6 +631,17 @@ def _sizes(text: str) -> tuple[str, ...]:
     return ()
 
 
+COMPANY_WORDS = _words(
+    r"\b(compan\w*|firms?|startups?|start-ups?|smes?|yritys|yrityks\w*|firm\w*)\b"
+)
+
+
+def _size_kinds(text: str, sizes: tuple[str, ...]) -> tuple[str, ...]:
+    """A size said of companies asks for companies: "entä suuremmat yritykset?" showed a
+    research institute alone, the large organisation that fitted best."""
+    return ("company",) if sizes and COMPANY_WORDS.search(text) else ()
+
+
 def _filters(text: str, vocabulary: Vocabulary, today: date) -> Filters:
     statuses, every = _statuses(text)
     start, end = _deadline_window(text, today)
@@ -642,7 +653,8 @@ def _filters(text: str, vocabulary: Vocabulary, today: date) -> Filters:
         every_status=every,
         deadline_from=start,
         deadline_to=end,
-        sizes=_sizes(text),
+        sizes=(sizes := _sizes(text)),
+        kinds=_size_kinds(text, sizes),
         without_team=bool(NO_TEAM.search(text)),
         visibility=_visibility(text),
     )

@@ -160,6 +160,24 @@ def test_members_asked_for_by_place_alone_are_headed_by_the_place() -> None:
     assert heading == "Jäsenet, joiden kotipaikka on Tromsø:"
 
 
+def test_no_member_of_the_size_asked_for_is_said_with_the_size() -> None:
+    # "Entä suuremmat yritykset?" with none: not "no member fits", which read as though
+    # the need itself had nobody, when the smaller companies shown before still do.
+    larger = Filters(sizes=("medium", "large"), kinds=("company",))
+    finnish = Answer(
+        Understood("solvers", "fi", "entä suuremmat yritykset?", need="lumikuormat", filters=larger)
+    )
+    message = build_answer(finnish, staff_channel="C0STAFF")
+    assert_valid_message(message)
+    assert message["blocks"][0]["text"]["text"] == (
+        "En löytänyt suuremmista yrityksistä ketään, jonka tiedot sopisivat hakuun ”*lumikuormat*”."
+    )
+    smaller = Filters(sizes=("micro", "small"))
+    english = Answer(Understood("solvers", "en", "smaller members?", need="ice", filters=smaller))
+    heading = build_answer(english, staff_channel="C0STAFF")["blocks"][0]["text"]["text"]
+    assert heading == "Among the smaller members, I found none whose records fit *ice*."
+
+
 def test_template_answers_speak_finnish_to_a_finnish_question() -> None:
     solvers = build_answer(solver_answer("fi"), staff_channel="C0STAFF")
     assert solvers["blocks"][0]["text"]["text"].startswith("Parhaiten sopivat jäsenet")
