@@ -165,9 +165,11 @@ def _word_use(text: str) -> tuple[float, float]:
 def _evidence(text: str) -> tuple[float, float]:
     """`_scores`, and when they leave the language open, `_word_use` as well: a terse request
     without function words ("Sisäilma Sensen toimitusjohtajan yhteystiedot") is still plain
-    Finnish."""
+    Finnish. A lone word is left to `_scores`: a member's name typed in lower case
+    ("/profile kantava") is often a Finnish word as well."""
     finnish, english = _scores(text)
-    if abs(finnish - english) < FINNISH_MARGIN:
+    words = sum(1 for word, _first in _words(text) if len(word) >= 3)
+    if abs(finnish - english) < FINNISH_MARGIN and words >= 2:
         more_finnish, more_english = _word_use(text)
         finnish, english = finnish + more_finnish, english + more_english
     return finnish, english

@@ -439,6 +439,9 @@ def test_a_terse_finnish_request_reads_as_finnish_by_how_common_its_words_are() 
     assert detect_language("toimitusjohtajan yhteystiedot") == "fi"
     # Names and English words shared by both languages do not make a message Finnish.
     assert detect_language("Arttu Ahonen") == "en"
+    # A lone word is a name as often as a Finnish word ("/profile kantava").
+    assert detect_language("kantava") == "en"
+    assert detect_language("AquaSensen yhteyshenkilö") == "fi"
     assert detect_language("sauna heating for Kantava") == "en"
 
 
