@@ -390,16 +390,18 @@ def _list_challenges(
     if understood.need and found:
         ranked = related_challenges(search=search, text=understood.need, ids=[c.id for c in found])
         matched = {cid: evidence for cid, _, evidence in ranked}
-        terms = topic_terms(understood.need)
+        terms = topic_terms(understood.need, understood.language)
         found = [c for c in found if c.id in matched or is_about(c, terms)]
     found.sort(key=_by_closing_date)
     lines = [challenge_line(session, c, evidence=matched.get(c.id)) for c in found[:LISTED_MAX]]
     return lines, len(found)
 
 
-def topic_terms(topic: str) -> set[str]:
-    """A listing's topic as word stems in both languages ("energia" -> energ, energy...)."""
-    language = detect_language(topic)
+def topic_terms(topic: str, language: Language | None = None) -> set[str]:
+    """A listing's topic as word stems in both languages ("energia" -> energ, energy...).
+    ``language``: the question's, when known; a topic of one word ("liikkumiseen") is too
+    short to tell by itself."""
+    language = language or detect_language(topic)
     text = f"{topic} {' '.join(translated_terms(topic, language))}"
     return {w[:TOPIC_STEM] for w in re.findall(r"[^\W\d_]{3,}", text.lower())}
 

@@ -25,6 +25,7 @@ from bot.services.questions.answers import (
     canonical_citations,
     check_citations,
     open_source,
+    topic_terms,
     write_answer,
 )
 from bot.services.questions.asking import Reply, find
@@ -415,3 +416,10 @@ def test_an_answer_for_a_channel_leaves_out_what_not_every_member_may_see(
     assert "secret-parking" in [c.slug for c in in_dm.challenges]
     assert "secret-parking" not in [c.slug for c in in_channel.challenges]
     assert "secret-parking" not in [s.key for s in in_channel.sources]
+
+
+def test_a_one_word_topic_is_read_in_the_question_s_language() -> None:
+    # "onko liikkumiseen liittyviä haasteita auki?": the topic "liikkumiseen" alone is too
+    # short to read as Finnish, so it got no English stems and missed the mobility
+    # challenges written in English.
+    assert "mobil" in topic_terms("liikkumiseen", "fi")
