@@ -22,7 +22,7 @@ from bot.services.questions.answers import (
     MemberProfile,
 )
 from bot.services.questions.asking import Reply
-from bot.services.questions.understanding import Filters
+from bot.services.questions.understanding import Filters, Understood
 
 PartKind = Literal["heading", "item", "solver", "note", "context", "divider"]
 SOLVER_EVIDENCE = 2
@@ -151,6 +151,14 @@ STILL_A_QUESTION = re.compile(
     r"osaako|voiko)\b",
     re.IGNORECASE,
 )
+
+
+def _sized(understood: Understood, language: str) -> str:
+    """The size asked for, as the answer names it ("smaller companies", "suuremmista
+    jäsenistä")."""
+    larger = "large" in understood.filters.sizes
+    kind = "companies" if understood.filters.kinds == ("company",) else "members"
+    return phrase(language, ("larger_" if larger else "smaller_") + kind)
 
 
 def _need(answer: Answer) -> str:
@@ -319,12 +327,8 @@ def _solvers_parts(answer: Answer, staff_channel: str) -> list[Part]:
             )
         elif understood.filters.sizes:
             # "What about larger companies?": none of that size, said so, not "no member".
-            larger = "large" in understood.filters.sizes
-            who = ("larger_" if larger else "smaller_") + (
-                "companies" if understood.filters.kinds == ("company",) else "members"
-            )
             text = phrase(
-                language, "solvers_none_sized", who=phrase(language, who), need=_need(answer)
+                language, "solvers_none_sized", who=_sized(understood, language), need=_need(answer)
             )
         else:
             text = phrase(language, "solvers_none", need=_need(answer))
@@ -338,6 +342,16 @@ def _solvers_parts(answer: Answer, staff_channel: str) -> list[Part]:
             heading = phrase(language, "solvers_in_place", place=escape(understood.filters.place))
         elif len(understood.need) > LONG_NEED:
             heading = phrase(language, "solvers_brief")  # a pasted brief is not repeated
+        elif understood.filters.sizes and not STILL_A_QUESTION.match(understood.need):
+            # "Any smaller companies?": the list answers that, so its heading says so.
+            who = _sized(understood, language)
+            heading = phrase(
+                language,
+                "solvers_sized",
+                who=who,
+                Who=who[:1].upper() + who[1:],
+                need=_need(answer),
+            )
         elif STILL_A_QUESTION.match(understood.need):
             # "Who can warn us before too much snow piles up…": no need could be cut out of
             # the question, and "help with Who can warn us…" reads as nonsense.

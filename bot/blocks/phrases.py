@@ -26,6 +26,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "solvers_none": "I found no member whose records fit {need}. The staff may know someone",
         "solvers_none_local": "I found no member based in {place} whose records fit {need}.",
         "solvers_none_sized": "Among the {who}, I found none whose records fit {need}.",
+        "solvers_sized": "Among the {who}, these look best placed to help with {need}:",
         "larger_companies": "larger companies",
         "smaller_companies": "smaller companies",
         "larger_members": "larger members",
@@ -232,6 +233,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "solvers_none_local": "En löytänyt paikkakunnalla {place} toimivaa jäsentä, jonka "
         "tiedot sopisivat hakuun ”{need}”.",
         "solvers_none_sized": "En löytänyt {who} ketään, jonka tiedot sopisivat hakuun ”{need}”.",
+        "solvers_sized": "{Who} hakuun ”{need}” sopisivat parhaiten nämä:",
         "larger_companies": "suuremmista yrityksistä",
         "smaller_companies": "pienemmistä yrityksistä",
         "larger_members": "suuremmista jäsenistä",

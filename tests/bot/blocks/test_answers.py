@@ -176,6 +176,10 @@ def test_no_member_of_the_size_asked_for_is_said_with_the_size() -> None:
     english = Answer(Understood("solvers", "en", "smaller members?", need="ice", filters=smaller))
     heading = build_answer(english, staff_channel="C0STAFF")["blocks"][0]["text"]["text"]
     assert heading == "Among the smaller members, I found none whose records fit *ice*."
+    # When some are of that size, the heading says they are.
+    found = build_answer(replace(finnish, solvers=(KANTAVA,)), staff_channel="C0STAFF")
+    heading = found["blocks"][0]["text"]["text"]
+    assert heading == "Suuremmista yrityksistä hakuun ”*lumikuormat*” sopisivat parhaiten nämä:"
 
 
 def test_template_answers_speak_finnish_to_a_finnish_question() -> None:
