@@ -78,8 +78,8 @@ def default_ranker(search: Callable[[], SolverSearch]) -> ChallengeRanker:
     index ``search`` gives (opened when the first digest needs it).
 
     A digest is not a question: before its first ranking it waits for everything queued for
-    the index, so a challenge added a moment before the run is in this period's digest rather
-    than missing from "new" for good."""
+    the index, so a member that joined or a challenge added a moment before the run is ranked
+    in this period's digest rather than missing from it for good."""
     caught_up: list[SolverSearch] = []
 
     def rank(session: Session, member_id: int, viewer: Viewer, limit: int) -> list[ChallengeFit]:
