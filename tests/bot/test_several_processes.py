@@ -48,6 +48,7 @@ from standins.slack import (
 )
 from storage import migrate
 from storage.db import make_engine, session_scope
+from storage.outbox import count_pending_index_changes
 from tests.conftest import _create_postgres_database_or_skip, _drop_postgres_database
 from tests.search_fixtures import chroma_run
 
@@ -148,6 +149,16 @@ def _wait_healthy(bot: BotProcess, timeout: float = 90.0) -> None:
     pytest.fail(f"{bot.name} was not healthy within {timeout:.0f} s:\n{bot.tail()}")
 
 
+def _wait_indexed(engine: Engine, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with session_scope(engine) as session:
+            if count_pending_index_changes(session=session) == 0:
+                return
+        time.sleep(0.2)
+    pytest.fail(f"the seeded records were not indexed within {timeout:.0f} s")
+
+
 def _stop(bot: BotProcess) -> None:
     if bot.process.poll() is None:
         bot.process.send_signal(signal.SIGTERM)
@@ -196,6 +207,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             bots = [_start(name, env, fake, folder) for name in ("first", "second")]
             for bot in bots:
                 _wait_healthy(bot)
+            # The seeded records are indexed by the processes' background indexers; a question
+            # asked before they finish is answered from part of them, saying so (tested in
+            # tests/bot/services/test_index_backlog.py), which is not what these tests are about.
+            _wait_indexed(engine)
             yield World(url, engine, fake, env, folder, bots[0], bots[1], recipients)
             for bot in bots:
                 _stop(bot)
