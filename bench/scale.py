@@ -63,7 +63,6 @@ import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +74,6 @@ from bench.speed import CONTEXTS, OBJECTS, QUERIES, phrase_vocabulary
 from retrieval.embedding import Embedder, MiniLMEmbedder, Vectors
 from retrieval.fulltext import FullTextSearch
 from retrieval.index import DenseHit, MetadataTest, PassageIndex, Where, metadata_filter
-from retrieval.ranking import DEFAULT_CONFIG, RankingConfig
 from storage import migrate
 from storage.db import make_engine, session_scope
 from storage.index_models import LexicalRecord
@@ -318,18 +316,13 @@ def _import(engine: Engine, rows: list[dict[str, Any]]) -> float:
 
 
 def _ask(search: Any, query: str) -> float:
-    return _answered(search, query)[0]
-
-
-def _answered(search: Any, query: str) -> tuple[float, list[str]]:
-    """How long `suggest_solvers` took (ms) and the members it found, best first."""
     from bot.services.matching import suggest_solvers
     from storage.db import session_scope
 
     started = time.perf_counter()
     with session_scope(search.engine) as session:
-        found = suggest_solvers(session=session, search=search, query=query, k=5)
-    return (time.perf_counter() - started) * 1000, [m.member_slug for m in found]
+        suggest_solvers(session=session, search=search, query=query, k=5)
+    return (time.perf_counter() - started) * 1000
 
 
 @contextmanager
@@ -440,7 +433,6 @@ def _open(
     budget: float,
     store_lexical: bool = True,
     before: bool = False,
-    ranking: RankingConfig = DEFAULT_CONFIG,
 ) -> Any:
     from bot.services.matching import SolverSearch, open_chroma
     from retrieval.sync import Indexes
@@ -461,7 +453,7 @@ def _open(
     )
     if before:
         indexes.members.records.limit = 50_000
-    return SolverSearch(indexes, engine, question_budget=budget, ranking=ranking)
+    return SolverSearch(indexes, engine, question_budget=budget)
 
 
 SECOND_PROCESS = """
@@ -552,34 +544,18 @@ def run_scale_benchmark(
             # texts counted per question, 50,000 records kept).
             plain = _open(engine, chroma, embedder, 0.2)
             plain.indexes.members.records.limit = 0
-            # And every candidate scored exactly (`RankingConfig.scored` unbounded), its records
-            # read ahead as this process's were: what scoring only the best candidates saves,
-            # and whether it finds the same members.
-            every = _open(
-                engine, chroma, embedder, 0.2, ranking=replace(DEFAULT_CONFIG, scored=10**9)
-            )
-            started = time.perf_counter()
-            every.indexes.members.warm()
-            phases.done(f"a second index's records read ({time.perf_counter() - started:.0f} s)")
-            turns = [(search, ""), (plain, "baseline_"), (every, "every_")]
+            turns = [(search, ""), (plain, "baseline_")]
             if not skip_before:
                 turns.append((_open(engine, chroma, embedder, 0.2, before=True), "before_"))
             times: dict[str, list[float]] = {key: [] for _, key in turns}
-            found: dict[str, list[list[str]]] = {key: [] for _, key in turns}
             for n, question in enumerate(asked):
                 at = n % len(turns)
                 for used, key in turns[at:] + turns[:at]:
-                    took, members = _answered(used, question)
-                    times[key].append(took)
-                    found[key].append(members)
+                    times[key].append(_ask(used, question))
             for key, latencies in times.items():
                 row[f"{key}p50_ms"] = statistics.median(latencies)
                 row[f"{key}p95_ms"] = statistics.quantiles(latencies, n=20)[18]
-            pairs = list(zip(found[""], found["every_"], strict=True))
-            row["same_first"] = float(sum(a[:1] == b[:1] for a, b in pairs))
-            row["top5_overlap"] = sum(len(set(a) & set(b)) / max(len(b), 1) for a, b in pairs)
-            row["top5_overlap"] /= max(len(pairs), 1)
-            del plain, every, turns
+            del plain, turns
             phases.done("questions asked in turns")
             # The same questions again: their candidates' records are kept by now.
             latencies = [_ask(search, q) for q in asked]
@@ -675,12 +651,7 @@ def run_scale_benchmark(
                 f"{before}no records kept: p50 "
                 f"{row['baseline_p50_ms']:.0f} ms, p95 {row['baseline_p95_ms']:.0f} ms (ratio p50 "
                 f"{row['p50_ms'] / row['baseline_p50_ms']:.2f}, p95 "
-                f"{row['p95_ms'] / row['baseline_p95_ms']:.2f}); every candidate scored: p50 "
-                f"{row['every_p50_ms']:.0f} ms, p95 {row['every_p95_ms']:.0f} ms (ratio p50 "
-                f"{row['p50_ms'] / row['every_p50_ms']:.2f}, p95 "
-                f"{row['p95_ms'] / row['every_p95_ms']:.2f}), the same first member in "
-                f"{row['same_first']:.0f} of {questions} questions, top five "
-                f"{row['top5_overlap']:.0%} the same; asked again: "
+                f"{row['p95_ms'] / row['baseline_p95_ms']:.2f}); asked again: "
                 f"p50 {row['again_p50_ms']:.0f} ms, p95 {row['again_p95_ms']:.0f} ms; peak "
                 f"{row['peak_mb']:.0f} MB, now {row['rss_mb']:.0f} MB with "
                 f"{row['kept']:.0f} records kept ({bm25}); "

@@ -57,12 +57,6 @@ class RankingConfig:
     temperature: float = 0.05
     #: records fetched per query vector / BM25 when ranking the top k only
     candidates: int = 50
-    #: owners scored exactly when ranking the top k only: the candidates ranked best by
-    #: reciprocal-rank fusion of their nearest vector hit and their full-text rank. Every
-    #: candidate is scored while they are fewer (a collection of a few hundred members); at
-    #: 100,000 members a question brings ~200, and each costs its ~15 records read from Chroma
-    #: unless the process has kept them (``bench.scale``).
-    scored: int = 60
     #: evidence passages returned per owner
     evidence: int = 3
 
@@ -472,11 +466,8 @@ def _candidate_owners(
     index: PassageIndex, query: _Query, where: Where | None, config: RankingConfig
 ) -> tuple[set[str], FullTextResult | None]:
     """Owners worth scoring exactly: hit by vector search or among the best BM25 passages;
-    and the full-text result they came from (scoring reads it again rather than searching).
-    At most ``config.scored`` of them (`_fused`)."""
+    and the full-text result they came from (scoring reads it again rather than searching)."""
     owners: set[str] = set()
-    nearest: dict[str, float] = {}
-    by_words: list[str] = []
     found_texts: FullTextResult | None = None
     if query.chunk_vectors is not None:
         vectors = query.chunk_vectors
@@ -487,9 +478,7 @@ def _candidate_owners(
         # One search over both levels: an owner is a candidate if any of its passages or
         # sentences is near any part of the query.
         for hits in index.dense_search(vectors, n=config.candidates, where=where, level=None):
-            for near in hits:
-                nearest[near.owner] = max(near.similarity, nearest.get(near.owner, -1.0))
-        owners.update(nearest)
+            owners.update(h.owner for h in hits)
     if (config.use_lexical or query.chunk_vectors is None) and index.fulltext is not None:
         # The best texts, as many owners as vector search brings, then the filter (Chroma's).
         ranked: dict[str, None] = {}
@@ -504,8 +493,7 @@ def _candidate_owners(
         permitted = (
             index.allowed_owners(found, where, enough=config.candidates) if where else set(found)
         )
-        by_words = [o for o in found if o in permitted][: config.candidates]
-        owners.update(by_words)
+        owners.update([o for o in found if o in permitted][: config.candidates])
     elif config.use_lexical or query.chunk_vectors is None:
         view = index.lexical()
         scores = view.index.search(query.words).scores
@@ -513,33 +501,12 @@ def _candidate_owners(
             return owners, None
         allowed = index.allowed_ids(where) if where else None
         best = np.argpartition(-scores, min(config.candidates, len(scores) - 1))
-        for pos in sorted(best[: config.candidates], key=lambda p: -scores[p]):
+        for pos in best[: config.candidates]:
             if scores[pos] <= 0:
                 break
             if allowed is None or view.ids[pos] in allowed:
-                by_words.append(view.owners[pos])
-        owners.update(by_words)
-    return _fused(owners, nearest, by_words, config.scored), found_texts
-
-
-#: the constant of reciprocal-rank fusion (Cormack et al., 2009): a rank's share is 1 / (k + rank)
-FUSION_K = 60
-
-
-def _fused(
-    owners: set[str], nearest: Mapping[str, float], by_words: Sequence[str], n: int
-) -> set[str]:
-    """The ``n`` of ``owners`` that vector search (``nearest``: each owner's most similar
-    hit) and full-text search (``by_words``: owners, best first) rank best together; all of
-    them when they are no more."""
-    if len(owners) <= n:
-        return owners
-    fused: dict[str, float] = {}
-    ranked = sorted(nearest, key=lambda o: (-nearest[o], o))
-    for ranking in (ranked, list(dict.fromkeys(by_words))):
-        for rank, owner in enumerate(ranking, start=1):
-            fused[owner] = fused.get(owner, 0.0) + 1.0 / (FUSION_K + rank)
-    return set(sorted(fused, key=lambda o: (-fused[o], o))[:n])
+                owners.add(view.owners[pos])
+    return owners, found_texts
 
 
 def match_owners(

@@ -32,8 +32,8 @@ from retrieval.fulltext import FullTextSearch
 from retrieval.index import PassageIndex, Renderer
 from retrieval.passages import split_sentences
 from retrieval.profiles import member_owner, owner_id
-from retrieval.ranking import DEFAULT_CONFIG, OwnerMatch, RankingConfig, match_owners, score_owners
 from retrieval.ranking import Evidence as RankedEvidence
+from retrieval.ranking import OwnerMatch, match_owners, score_owners
 from retrieval.sync import Indexes, pending_changes, queue_unwritten_index, sync_index
 from storage import challenges as challenge_store
 from storage import clock
@@ -184,18 +184,11 @@ class SolverSearch:
     """
 
     def __init__(
-        self,
-        indexes: Indexes,
-        engine: Engine,
-        *,
-        question_budget: float | None = None,
-        ranking: RankingConfig = DEFAULT_CONFIG,
+        self, indexes: Indexes, engine: Engine, *, question_budget: float | None = None
     ) -> None:
         self.indexes = indexes
         self.engine = engine
         self.question_budget = question_budget
-        #: how the matcher weighs and gathers its signals (benchmarks compare others)
-        self.ranking = ranking
         self.behind = 0
         self._sync_lock = threading.Lock()
         self._last_try = -1e9
@@ -560,7 +553,6 @@ def suggest_solvers(
         lexical_query=words.lexical,
         language=words.language,
         rendered_query=words.rendered or None,
-        config=search.ranking,
     )
     found = [f for f in found if owner_id(f.owner) not in excluded][:k]
     members = member_store.members_with_people(
@@ -833,7 +825,6 @@ def cover_needs(
             lexical_query=words.lexical,
             language=words.language,
             rendered_query=words.rendered or None,
-            config=search.ranking,
         )
         eligible = [f for f in found if owner_id(f.owner) not in excluded]
         coverers[need] = {}
@@ -944,7 +935,6 @@ def related_challenges(
         top_k=max(10, len(wanted)),
         lexical_query=words.lexical,
         language=words.language,
-        config=search.ranking,
     )
     out = []
     for match in found:

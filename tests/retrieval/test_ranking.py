@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from retrieval.index import PassageIndex
 from retrieval.passages import Passage
-from retrieval.ranking import (
-    DEFAULT_CONFIG,
-    VARIANTS,
-    _fused,
-    match_owners,
-    owner_signals,
-    score_owners,
-)
+from retrieval.ranking import VARIANTS, match_owners, owner_signals, score_owners
 
 from .fixtures import MEMBERS, member_passages
 
@@ -121,25 +112,3 @@ def test_the_evidence_shown_is_a_sentence_of_the_text_not_its_title(
     assert found.owner == "loop"
     assert found.evidence[0].snippet != "Loop Water Oy"
     assert "greywater" in found.evidence[0].snippet or "camps" in found.evidence[0].snippet
-
-
-def test_a_question_scores_only_its_best_candidates_when_they_are_many(
-    cluster: PassageIndex,
-) -> None:
-    # At 100,000 members a question brings ~200 candidates, each read from Chroma to be
-    # scored; only those vector and full-text search rank best together are.
-    query = "LED street lights that save electricity"
-    full = [m.owner for m in match_owners(cluster, query, top_k=None)]
-    few = replace(DEFAULT_CONFIG, scored=3)
-    scored = [m.owner for m in match_owners(cluster, query, top_k=10, config=few)]
-    assert len(scored) == 3
-    assert scored[0] == full[0] == "brightstreet"
-    assert [m.owner for m in match_owners(cluster, query, top_k=10)] == full[:10]
-
-
-def test_fusion_takes_the_owners_both_searches_rank_best() -> None:
-    nearest = {"a": 0.9, "b": 0.8, "c": 0.7, "d": 0.1}
-    by_words = ["c", "d", "e"]
-    assert _fused({"a", "b", "c", "d", "e"}, nearest, by_words, 2) == {"c", "d"}
-    assert _fused({"a", "b", "c", "d", "e"}, nearest, by_words, 1) == {"c"}
-    assert _fused({"a", "e"}, nearest, by_words, 2) == {"a", "e"}
