@@ -29,6 +29,13 @@ def owner_id(owner: str) -> int:
     return int(owner.rsplit(":", 1)[1])
 
 
+def record_owner(record_id: str) -> str:
+    """The owner of an index record, read from its id: ``member:12`` for
+    ``member:12:capability:0#0::s1`` (passages are keyed by their owner, see `member_passages`)."""
+    prefix, number, _rest = record_id.split(":", 2)
+    return f"{prefix}:{number}"
+
+
 def member_passages(
     member: Member, *, max_tokens: int, count_tokens: Callable[[str], int] | None = None
 ) -> list[Passage]:

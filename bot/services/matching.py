@@ -31,7 +31,7 @@ from retrieval.embedding import Embedder, OpenAIEmbedder, load_embedder
 from retrieval.fulltext import FullTextSearch
 from retrieval.index import PassageIndex, Renderer
 from retrieval.passages import split_sentences
-from retrieval.profiles import member_owner, owner_id
+from retrieval.profiles import member_owner, owner_id, record_owner
 from retrieval.ranking import Evidence as RankedEvidence
 from retrieval.ranking import OwnerMatch, match_owners, score_owners
 from retrieval.sync import Indexes, pending_changes, queue_unwritten_index, sync_index
@@ -215,6 +215,7 @@ class SolverSearch:
                 name="members",
                 fulltext=FullTextSearch(engine, MEMBERS),
                 renderer=renderer,
+                owner_of=record_owner,
             ),
             challenges=PassageIndex(
                 client,
@@ -222,6 +223,7 @@ class SolverSearch:
                 name="challenges",
                 fulltext=FullTextSearch(engine, CHALLENGES),
                 renderer=renderer,
+                owner_of=record_owner,
             ),
         )
         search = cls(indexes, engine, question_budget=settings.index_wait_ms / 1000)

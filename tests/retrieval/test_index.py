@@ -8,6 +8,7 @@ from typing import Any
 import chromadb.errors
 import pytest
 
+from retrieval import index as index_module
 from retrieval.index import PassageIndex, metadata_filter
 from retrieval.passages import Passage
 from retrieval.ranking import match_owners
@@ -205,6 +206,47 @@ def test_warm_keeps_every_record_so_a_question_reads_none_from_chroma(
     assert fake_index.allowed_owners(ranked, solvers) == {"heatwise", "aquasense", "brightstreet"}
     # The owners' ids and records were kept by the warm-up: nothing listed, nothing read.
     assert calls == []
+
+
+def test_warm_lists_every_owner_s_records_beyond_those_it_keeps(
+    fake_index: PassageIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # At 100,000 members a process keeps a tenth of the records; the rest of a question's
+    # candidates are read by id, which costs a fraction of Chroma's listing by owner (a filter
+    # over the whole collection).
+    fake_index.upsert(member_passages())
+    every = fake_index.collection.get(include=["metadatas"])
+    listed: dict[str, list[str]] = {}
+    for rid, meta in zip(every["ids"], every["metadatas"], strict=True):
+        listed.setdefault(str(meta["owner"]), []).append(rid)
+    monkeypatch.setattr(index_module, "_PAGE", 4)  # the limit is reached after two pages
+    fake_index.records.limit = 5
+    fake_index.owner_of = lambda rid: rid.split("/")[0]
+    assert fake_index.warm() == 8
+    assert len(fake_index.records) == 5
+    kept = fake_index.records.owner_ids(listed)
+    assert {o: sorted(ids) for o, ids in kept.items()} == {
+        o: sorted(ids) for o, ids in listed.items()
+    }
+    query = "snow clearing robots in Kirkenes"
+    expected = match_owners(fake_index, query, top_k=None)[:5]
+    calls = _calls(fake_index)
+    found = match_owners(fake_index, query, top_k=5)
+    assert [m.owner for m in found] == [m.owner for m in expected]
+    # (kept records hold float16 vectors: KEPT_VECTOR)
+    assert [m.score for m in found] == pytest.approx([m.score for m in expected], abs=1e-3)
+    # Every record a question read, it read by id: no listing by owner.
+    assert calls and all("ids" in c and not c.get("where") for c in calls)
+
+
+def test_warm_lists_no_owner_cut_off_at_the_limit_when_ids_do_not_say_the_owner(
+    fake_index: PassageIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(index_module, "_PAGE", 4)
+    fake_index.upsert(member_passages())
+    fake_index.records.limit = 5
+    assert fake_index.warm() == 8
+    assert fake_index.records.owner_ids(["parkly", "heatwise", "arcticmove"]) == {}
 
 
 def test_warm_stops_when_another_process_writes(fake_index: PassageIndex) -> None:
