@@ -81,7 +81,7 @@ RECORDS_KEPT = 150_000
 #: Owners whose record ids a process keeps (`RecordCache.owner_ids`): a question reads a
 #: candidate's records by id, ~2.5 times faster than Chroma's listing by owner, which filters
 #: the whole collection (60 owners' 840 records at 100,000 members: 115 ms by id against
-#: ~300 ms by owner). Kept as one string an owner, ~550 bytes: 150,000 owners are ~80 MB.
+#: ~300 ms by owner). Kept as one string an owner (~0.5 kB for ~15 ids): 150,000 owners, ~80 MB.
 OWNERS_LISTED = 150_000
 #: How a kept record's vector is kept: half of float32's 1,536 bytes, so a process keeping a
 #: whole 10,000-member collection stays under 1 GB (988 MB against 1,163 MB with float32,
@@ -872,7 +872,7 @@ class PassageIndex:
         release_freed_heap()
         if self.owner_of is None:
             return read  # owners cut off at the limit would be listed incomplete
-        # The rest of the collection by id alone (~45 s for 1.4 million at 100,000 members):
+        # The rest of the collection by id alone (~1 minute for 1.4 million at 100,000 members):
         # every owner listed, so a question reads its candidates' records by id.
         for rows in self._pages(where=None, include=[], start=read, size=_ID_PAGE):
             if (stop is not None and stop.is_set()) or self._read_revision() != revision:
