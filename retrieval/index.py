@@ -848,7 +848,8 @@ class PassageIndex:
 
     def warm(self, stop: threading.Event | None = None) -> int:
         """Read the collection's records into the process (`RecordCache`, up to its limit),
-        a page at a time, with each owner's ids: a serving process does it in the background
+        a page at a time, with each owner's ids (with ``owner_of``, the ids of the owners past
+        the limit too, listed alone): a serving process does it in the background
         once started, so its questions score kept records instead of reading 1,000-2,000 of
         them from Chroma (~0.2 ms each at 10,000 members: most of a cold question). Stops
         when ``stop`` is set or another process writes (the records are dropped then anyway,
