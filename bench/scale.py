@@ -456,7 +456,9 @@ def _open(
         challenges=index(client, embedder, "challenges", challenges, owner_of=owner_of),
     )
     if before:
+        # Its owner lists were bounded by a tenth of its records then (`OWNERS_LISTED` since).
         indexes.members.records.limit = 50_000
+        indexes.members.records.owners_limit = 5_000
     return SolverSearch(indexes, engine, question_budget=budget)
 
 
@@ -545,6 +547,7 @@ def run_scale_benchmark(
             # texts counted per question, 50,000 records kept).
             plain = _open(engine, chroma, embedder, 0.2)
             plain.indexes.members.records.limit = 0
+            plain.indexes.members.records.owners_limit = 0  # nor owner lists, as before
             # And the same search reading ahead only the records it keeps, listing no other
             # owner's ids (before 2026-12-07, later): its questions list their candidates'
             # records by owner in Chroma.
