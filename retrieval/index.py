@@ -245,21 +245,27 @@ class RecordCache:
         #: here reads their records by id instead of listing them by owner
         self._owners: OrderedDict[str, str] = OrderedDict()
         self._revision: str | None = None
+        #: how many times everything kept was dropped at once (`PassageIndex.read_ahead_lost`)
+        self.drops = 0
         self._lock = threading.Lock()
 
     def check(self, revision: str) -> None:
         """Forget everything if the collection changed since the records were read."""
         with self._lock:
             if revision != self._revision:
-                self._records.clear()
-                self._owners.clear()
+                self._drop_all()
                 self._revision = revision
 
     def clear(self) -> None:
         with self._lock:
-            self._records.clear()
-            self._owners.clear()
+            self._drop_all()
             self._revision = None
+
+    def _drop_all(self) -> None:
+        if self._records or self._owners:
+            self.drops += 1
+        self._records.clear()
+        self._owners.clear()
 
     @property
     def revision(self) -> str | None:
@@ -272,8 +278,7 @@ class RecordCache:
         revision than ``since``, everything is dropped (as `check`)."""
         with self._lock:
             if self._revision != since:
-                self._records.clear()
-                self._owners.clear()
+                self._drop_all()
             else:
                 wanted = set(owners)
                 for owner in wanted:
@@ -451,6 +456,10 @@ class PassageIndex:
         self.records = RecordCache()
         #: the revision a thread's question reads under (`one_revision`)
         self._pinned = threading.local()
+        #: `warm` was asked for, and the count of `RecordCache.drops` its last complete run
+        #: left the records at (None: none complete): see `read_ahead_lost`
+        self._read_ahead_wanted = False
+        self._read_ahead_at: int | None = None
 
     @property
     def dense(self) -> bool:
@@ -854,8 +863,10 @@ class PassageIndex:
         them from Chroma (~0.2 ms each at 10,000 members: most of a cold question). Stops
         when ``stop`` is set or another process writes (the records are dropped then anyway,
         and read again by the questions that need them). Returns the records read."""
+        self._read_ahead_wanted = True
         revision = self._read_revision()
         self._check_records(revision)
+        drops = self.records.drops
         by_owner: dict[str, list[str]] = {}
         read = 0
         for rows in self._pages(where=None, include=_include(True)):
@@ -869,9 +880,11 @@ class PassageIndex:
         else:
             self.records.put_owner_ids(by_owner, revision)
             release_freed_heap()
+            self._read_ahead_at = drops
             return read
         release_freed_heap()
         if self.owner_of is None:
+            self._read_ahead_at = drops
             return read  # owners cut off at the limit would be listed incomplete
         # The rest of the collection by id alone (~1 minute for 1.4 million at 100,000 members):
         # every owner listed, so a question reads its candidates' records by id.
@@ -884,7 +897,24 @@ class PassageIndex:
         # Chroma's pages were read and dropped: ~160 MB at 10,000 members that glibc would
         # otherwise keep (1,074 MB against 916 MB after reading ahead, measured).
         release_freed_heap()
+        self._read_ahead_at = drops
         return read
+
+    def revision(self) -> str:
+        """The collection's revision: a new one after every write, by any process."""
+        return self._read_revision()
+
+    def read_ahead_lost(self) -> bool:
+        """Whether `warm` was asked for and what it read is gone: it stopped before the end
+        (a write meanwhile), or every kept record was dropped since, by a write too large to
+        log by owner (`CHANGE_OWNERS`, an import) in this process or another. Questions then
+        list their candidates by owner again (at 100,000 members ~2x a question's time)
+        until `warm` runs again. The kept records are brought to the collection's revision
+        first, as a question would."""
+        if not self._read_ahead_wanted:
+            return False
+        self._check_records(self._read_revision())
+        return self._read_ahead_at != self.records.drops
 
     @staticmethod
     def _entries_of_pages(pages: Iterable[Any], embeddings: bool) -> Entries:

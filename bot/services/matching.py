@@ -175,6 +175,12 @@ _WARM_UP_NEEDS = (
 )
 
 
+#: After the records a process read ahead were dropped (see `SolverSearch.read_ahead_again`),
+#: how long the index must go unwritten before they are read again (seconds): an import writes
+#: batch after batch, and each write would stop the read-ahead part way.
+READ_AHEAD_QUIET = 30.0
+
+
 class SolverSearch:
     """The indexes and the matcher, opened once per process and shared by every caller.
 
@@ -197,6 +203,11 @@ class SolverSearch:
         self._fit_lock = threading.Lock()
         self._indexer: BackgroundIndexer | None = None
         self._unwritten_checked = False
+        #: the read-ahead's thread (None: not asked for, as outside `scic serve`)
+        self._warm_up: threading.Thread | None = None
+        self.read_ahead_quiet = READ_AHEAD_QUIET
+        #: the index's revision as the background indexer last saw it, and since when
+        self._quiet: tuple[str, float] | None = None
 
     @classmethod
     def open(cls, settings: Settings, engine: Engine, *, catch_up: bool = True) -> SolverSearch:
@@ -343,15 +354,40 @@ class SolverSearch:
         `PassageIndex.warm`), so questions after the first minute or so do not read them from
         Chroma; the process answers meanwhile, reading what it needs as before. Before them,
         what the first question would otherwise load (`_load_understanding`)."""
-        thread = threading.Thread(target=self._warm_up, name="search-warm-up", daemon=True)
+        thread = threading.Thread(target=self._read_ahead, name="search-warm-up", daemon=True)
+        self._warm_up = thread
         thread.start()
         return thread
 
-    def _warm_up(self) -> None:
-        try:
-            self._load_understanding()
-        except Exception:  # the first question loads it: only slower
-            log.exception("loading the question path's vocabulary and word lists failed")
+    def read_ahead_again(self) -> threading.Thread | None:
+        """Read the members' records ahead again (the background indexer asks between rounds)
+        if what the warm-up read is lost: a write too large to log by owner (an import of
+        more than `CHANGE_OWNERS` members, in any process) drops every record each process
+        kept, or a write stopped the warm-up part way. Once the index has gone unwritten for
+        ``read_ahead_quiet`` seconds; nothing before `start_warm_up`. Returns the thread
+        started, if any."""
+        if self._warm_up is None or self._warm_up.is_alive():
+            return None
+        members = self.indexes.members
+        revision, now = members.revision(), time.monotonic()
+        if self._quiet is None or self._quiet[0] != revision:
+            self._quiet = (revision, now)
+        if now - self._quiet[1] < self.read_ahead_quiet or not members.read_ahead_lost():
+            return None
+        log.info("the members' records read ahead are gone (a large write); reading them again")
+        thread = threading.Thread(
+            target=self._read_ahead, args=(False,), name="search-warm-up", daemon=True
+        )
+        self._warm_up = thread
+        thread.start()
+        return thread
+
+    def _read_ahead(self, understanding: bool = True) -> None:
+        if understanding:
+            try:
+                self._load_understanding()
+            except Exception:  # the first question loads it: only slower
+                log.exception("loading the question path's vocabulary and word lists failed")
         started = time.monotonic()
         try:
             read = self.indexes.members.warm()
@@ -395,6 +431,7 @@ class BackgroundIndexer(threading.Thread):
                 if applied:
                     self.search._forget_fit_scores()
                     log.info("background indexer applied %d changed records", applied)
+                self.search.read_ahead_again()
             except Exception:  # the next round retries: the outbox keeps the changes
                 log.exception("background indexing failed; retrying")
             self._stopped.wait(self.interval)

@@ -454,6 +454,32 @@ def test_kept_records_are_all_dropped_when_the_log_does_not_reach_back(
     assert other.records.owner_ids(["heatwise"]) == {}
 
 
+def test_the_read_ahead_is_lost_only_when_what_it_read_is_dropped_whole(
+    chroma_client: Any, fake_index: PassageIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = PassageIndex(chroma_client, fake_index.embedder, name=fake_index.name.rsplit("-", 2)[0])
+    fake_index.upsert(member_passages())
+    assert not other.read_ahead_lost()  # never asked for
+    other.warm()
+    assert not other.read_ahead_lost()
+    # A write logged by owner drops that owner's records only: the rest stay read ahead.
+    fake_index.upsert([Passage("x/0", "x", "capability", "", "winter cycling")])
+    assert not other.read_ahead_lost() and len(other.records) > 0
+    # One too large to log drops everything, in every process.
+    monkeypatch.setattr("retrieval.index.CHANGE_OWNERS", 0)
+    fake_index.upsert([Passage("x/1", "x", "capability", "", "winter cycling 1")])
+    assert other.read_ahead_lost() and len(other.records) == 0
+    other.warm()
+    assert not other.read_ahead_lost()
+    # A process's first read-ahead, stopped part way by a write, is lost too.
+    third = PassageIndex(chroma_client, fake_index.embedder, name=fake_index.name.rsplit("-", 2)[0])
+    original = third._read_revision
+    reads = iter([original(), "written meanwhile"])
+    third._read_revision = lambda: next(reads, original())  # type: ignore[method-assign]
+    assert third.warm() == 0
+    assert third.read_ahead_lost()
+
+
 def test_a_record_read_before_a_write_is_not_kept_after_it(fake_index: PassageIndex) -> None:
     fake_index.upsert(member_passages())
     first = next(p for p in member_passages() if p.owner == "parkly")

@@ -158,6 +158,62 @@ def test_the_warm_up_keeps_the_members_records_and_answers_stay_the_same(engine:
     assert ask(engine, search, "who can do snow load monitoring on flat roofs?") == cold
 
 
+def test_the_records_read_ahead_are_read_again_after_a_write_too_large_to_log(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An import of more than CHANGE_OWNERS members is not logged by owner: every process drops
+    # all it read ahead, and `scic serve` read ahead only at start, so its questions went back
+    # to listing their candidates in Chroma until it restarted.
+    populate(engine)
+    search = waiting_search(engine)
+    search.index_all()
+    members = search.indexes.members
+    search.start_warm_up().join(timeout=30)
+    assert len(members.records) > 0
+    monkeypatch.setattr("retrieval.index.CHANGE_OWNERS", 0)  # no write is logged by owner
+    search.read_ahead_quiet = 0.0
+    indexer = search.start_indexer(interval=0.05)
+    try:
+        load(engine, "members", [NEW_MEMBER])
+        deadline = time.monotonic() + 30
+        every: list[str] = []
+        while time.monotonic() < deadline:
+            every = members.collection.get(include=[])["ids"]
+            if not pending_changes(engine=engine) and len(members.records) == len(every):
+                break
+            time.sleep(0.05)
+    finally:
+        indexer.stop()
+    assert len(members.records) == len(every) > 0
+    assert not members.read_ahead_lost()
+    # The new member's records are among those read again.
+    kept = members.records.get_many(every)
+    assert any("Permafrost" in record.document for record in kept.values())
+
+
+def test_the_read_ahead_waits_for_the_index_to_go_quiet(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    populate(engine)
+    search = waiting_search(engine)
+    search.index_all()
+    members = search.indexes.members
+    assert search.read_ahead_again() is None  # never read ahead: not a serving process
+    search.start_warm_up().join(timeout=30)
+    monkeypatch.setattr("retrieval.index.CHANGE_OWNERS", 0)
+    load(engine, "members", [NEW_MEMBER])
+    search.index_all()
+    assert members.read_ahead_lost()
+    search.read_ahead_quiet = 3600.0
+    assert search.read_ahead_again() is None  # just written: an import may write again
+    assert len(members.records) == 0
+    search.read_ahead_quiet = 0.0
+    again = search.read_ahead_again()
+    assert again is not None
+    again.join(timeout=30)
+    assert len(members.records) == len(members.collection.get(include=[])["ids"])
+
+
 def test_the_warm_up_loads_the_vocabulary_so_the_first_question_does_not(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
