@@ -793,6 +793,14 @@ class PassageIndex:
         }
         return self._entries_of_pages([rows], embeddings)
 
+    def read_owners(self, owners: Collection[str], where: Where | None = None) -> None:
+        """Read the records of ``owners`` that `entries` (with the same ``where``) would read
+        from Chroma, and keep them, ahead of it: a question reads its vector candidates'
+        while its full-text search runs."""
+        if self.fulltext is None or (where and metadata_filter(where) is None):
+            return
+        self._records_of(sorted(set(owners)))
+
     def _records_of(self, owners: Sequence[str]) -> tuple[list[str], dict[str, KeptRecord]]:
         """The ids of every record of ``owners`` and the records, by id.
 

@@ -3,6 +3,7 @@ narrowed to the scored owners exactly as a second search would have been."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 from unittest import mock
 
@@ -165,3 +166,34 @@ def test_a_question_lists_only_the_owners_it_has_not_seen_since_the_last_write(
     search.catch_up()
     again = ask("snow load on roofs")
     assert listed and "member-9" in again
+
+
+def test_a_question_reads_its_vector_candidates_records_while_its_full_text_search_runs(
+    engine: Engine,
+) -> None:
+    # At 100,000 members a cold question spent ~100 ms in the full-text statement and ~100 ms
+    # reading its candidates' records from Chroma, one after the other.
+    load(engine, "members", MEMBERS_ROWS)
+    search = fresh_search(chromadb.EphemeralClient(), FakeEmbedder(), engine)
+    search.catch_up()
+    members = search.indexes.members
+    members.records.clear()
+    reading = threading.Event()
+    real_search, real_read = FullTextSearch.search, members.read_owners
+
+    def search_once_records_are_being_read(self: FullTextSearch, *args: Any, **kw: Any) -> Any:
+        # Run one after the other, the read would only start after this gave up.
+        assert reading.wait(timeout=10), "the records were not read during the search"
+        return real_search(self, *args, **kw)
+
+    def read(*args: Any, **kw: Any) -> None:
+        reading.set()
+        real_read(*args, **kw)
+
+    with (
+        mock.patch.object(FullTextSearch, "search", search_once_records_are_being_read),
+        mock.patch.object(members, "read_owners", side_effect=read),
+        session_scope(engine) as session,
+    ):
+        found = suggest_solvers(session=session, search=search, query="snow load on roofs")
+    assert found and found[0].member_slug == "member-0"
