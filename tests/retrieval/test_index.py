@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from typing import Any
 
@@ -478,6 +479,37 @@ def test_the_read_ahead_is_lost_only_when_what_it_read_is_dropped_whole(
     third._read_revision = lambda: next(reads, original())  # type: ignore[method-assign]
     assert third.warm() == 0
     assert third.read_ahead_lost()
+
+
+def test_a_read_of_many_records_asks_for_them_in_parts_at_once(
+    fake_index: PassageIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # At 100,000 members a cold question reads ~2,000 records from the `chroma run` server;
+    # in one request the server's work and this process's decoding come one after the other.
+    fake_index.upsert(member_passages())
+    every = fake_index.collection.get(include=[])["ids"]
+    monkeypatch.setattr(index_module, "READ_PART", 3)
+    monkeypatch.setattr(index_module, "READ_PARTS", 4)
+    both_asked = threading.Barrier(2, timeout=10)
+    original = fake_index.collection.get
+    parts: list[list[str]] = []
+
+    def get_once_another_part_is_asked(*args: Any, **kwargs: Any) -> Any:
+        parts.append(list(kwargs["ids"]))
+        if len(parts) <= 2:
+            both_asked.wait()  # asked one after the other, this would time out
+        return original(*args, **kwargs)
+
+    fake_index.collection.get = get_once_another_part_is_asked
+    wanted = every[:9]
+    found = fake_index.read(wanted)
+    assert sorted(found) == sorted(wanted)
+    assert len(parts) == 3 and sorted(rid for part in parts for rid in part) == sorted(wanted)
+    fake_index.collection.get = original
+    fake_index.records.clear()
+    assert {rid: r.document for rid, r in fake_index.read(wanted).items()} == {
+        rid: r.document for rid, r in found.items()
+    }
 
 
 def test_a_record_read_before_a_write_is_not_kept_after_it(fake_index: PassageIndex) -> None:
