@@ -19,7 +19,7 @@ level), so nothing is truncated. The same code ranks the top k under a metadata 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -478,27 +478,45 @@ def _candidate_owners(
     and the full-text result they came from (scoring reads it again rather than searching)."""
     owners: set[str] = set()
     found_texts: FullTextResult | None = None
+    fulltext = index.fulltext
+    started: list[Future[FullTextResult]] = []
+
+    def search_texts(keep: set[str]) -> Future[FullTextResult]:
+        # The vector candidates' matches come with the best texts, in the same statement:
+        # scoring reads them from the result, not from a second full-text search.
+        assert fulltext is not None
+        return _FULL_TEXT_SEARCHES.submit(
+            fulltext.search, query.words, renderings=query.renderings, keep=keep
+        )
+
+    by_text = (config.use_lexical or query.chunk_vectors is None) and fulltext is not None
     if query.chunk_vectors is not None:
         vectors = query.chunk_vectors
         if query.sentence_vectors is not None and config.sentence_weight > 0:
             vectors = np.vstack([vectors, query.sentence_vectors])
         if query.rendered_vector is not None:
             vectors = np.vstack([vectors, query.rendered_vector[None]])
+
         # One search over both levels: an owner is a candidate if any of its passages or
-        # sentences is near any part of the query.
-        for hits in index.dense_search(vectors, n=config.candidates, where=where, level=None):
+        # sentences is near any part of the query. Where ids say their owner, the full-text
+        # search starts as soon as Chroma has found the nearest records, while they are read.
+        def start(keep: set[str]) -> None:
+            started.append(search_texts(keep))
+
+        early = start if by_text and READ_WHILE_SEARCHING else None
+        for hits in index.dense_search(
+            vectors, n=config.candidates, where=where, level=None, found=early
+        ):
             owners.update(h.owner for h in hits)
-    if (config.use_lexical or query.chunk_vectors is None) and index.fulltext is not None:
+    if by_text and fulltext is not None:
         # The best texts, as many owners as vector search brings, then the filter (Chroma's).
         ranked: dict[str, None] = {}
-        # The vector candidates' matches come with the best texts, in the same statement:
-        # scoring reads them from the result, not from a second full-text search.
-        searching = _FULL_TEXT_SEARCHES.submit(
-            index.fulltext.search, query.words, renderings=query.renderings, keep=set(owners)
-        )
+        searching = started[0] if started else search_texts(set(owners))
         if owners and READ_WHILE_SEARCHING:
             # Scoring reads these records next: read while the statement runs.
             index.read_owners(owners, where)
+        # (A vector candidate found past the first records, when the filter refused some,
+        # has its matches read from the store when scored: `FullTextResult.only`.)
         found_texts = searching.result()
         for hit in found_texts.best(4 * config.candidates):
             ranked.setdefault(hit.owner)

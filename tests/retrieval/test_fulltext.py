@@ -13,6 +13,7 @@ from sqlalchemy import Engine, event
 import retrieval.fulltext
 from bot.services.matching import SolverSearch, suggest_solvers
 from retrieval.fulltext import FullTextSearch
+from retrieval.profiles import record_owner
 from standins.search import FakeEmbedder, fresh_search
 from storage.db import session_scope
 from storage.lexical import MEMBERS
@@ -197,3 +198,36 @@ def test_a_question_reads_its_vector_candidates_records_while_its_full_text_sear
     ):
         found = suggest_solvers(session=session, search=search, query="snow load on roofs")
     assert found and found[0].member_slug == "member-0"
+
+
+def test_a_question_starts_its_full_text_search_before_reading_its_vector_hits(
+    engine: Engine,
+) -> None:
+    # Where ids say their owner (as the bot's do), the vector hits' owners are known as soon as
+    # Chroma answers: the full-text statement need not wait for their records to be read.
+    load(engine, "members", MEMBERS_ROWS)
+    search = fresh_search(chromadb.EphemeralClient(), FakeEmbedder(), engine)
+    search.catch_up()
+    members = search.indexes.members
+    with session_scope(engine) as session:
+        before = suggest_solvers(session=session, search=search, query="snow load on roofs")
+    members.owner_of = record_owner
+    members.records.clear()
+    searching = threading.Event()
+    real_search, real_hits = FullTextSearch.search, members._hits
+
+    def search_and_say_so(self: FullTextSearch, *args: Any, **kw: Any) -> Any:
+        searching.set()
+        return real_search(self, *args, **kw)
+
+    def hits_once_searching(*args: Any, **kw: Any) -> Any:
+        assert searching.wait(timeout=10), "the full-text search waited for the hits"
+        return real_hits(*args, **kw)
+
+    with (
+        mock.patch.object(FullTextSearch, "search", search_and_say_so),
+        mock.patch.object(members, "_hits", side_effect=hits_once_searching),
+        session_scope(engine) as session,
+    ):
+        found = suggest_solvers(session=session, search=search, query="snow load on roofs")
+    assert [(m.member_slug, m.score) for m in found] == [(m.member_slug, m.score) for m in before]
