@@ -499,9 +499,12 @@ def _candidate_owners(
 
         # One search over both levels: an owner is a candidate if any of its passages or
         # sentences is near any part of the query. Where ids say their owner, the full-text
-        # search starts as soon as Chroma has found the nearest records, while they are read.
+        # search starts as soon as Chroma has found the nearest records, and every record of
+        # their owners is read meanwhile, in one go (the hits' own among them: reading the
+        # hits and then their owners' other records took two trips to Chroma).
         def start(keep: set[str]) -> None:
             started.append(search_texts(keep))
+            index.read_owners(keep, where)
 
         early = start if by_text and READ_WHILE_SEARCHING else None
         for hits in index.dense_search(
@@ -512,7 +515,7 @@ def _candidate_owners(
         # The best texts, as many owners as vector search brings, then the filter (Chroma's).
         ranked: dict[str, None] = {}
         searching = started[0] if started else search_texts(set(owners))
-        if owners and READ_WHILE_SEARCHING:
+        if owners and READ_WHILE_SEARCHING and not started:
             # Scoring reads these records next: read while the statement runs.
             index.read_owners(owners, where)
         # (A vector candidate found past the first records, when the filter refused some,
