@@ -468,7 +468,7 @@ def test_the_read_ahead_is_lost_only_when_what_it_read_is_dropped_whole(
     assert not other.read_ahead_lost() and len(other.records) > 0
     # One too large to log drops everything, in every process.
     monkeypatch.setattr("retrieval.index.CHANGE_OWNERS", 0)
-    fake_index.upsert([Passage("x/1", "x", "capability", "", "winter cycling 1")])
+    fake_index.upsert([Passage("y/0", "y", "capability", "", "winter cycling 1")])
     assert other.read_ahead_lost() and len(other.records) == 0
     other.warm()
     assert not other.read_ahead_lost()
@@ -510,6 +510,34 @@ def test_a_read_of_many_records_asks_for_them_in_parts_at_once(
     assert {rid: r.document for rid, r in fake_index.read(wanted).items()} == {
         rid: r.document for rid, r in found.items()
     }
+
+
+def test_a_question_overlapping_a_write_keeps_the_records_read_ahead(
+    chroma_client: Any, fake_index: PassageIndex
+) -> None:
+    # `scic serve`'s indexer writes while questions run: a question pinned to the revision
+    # before the write read its records after the write had moved the kept ones on, and every
+    # kept record was dropped (the log was read from the newer revision back to the older).
+    fake_index.upsert(member_passages())
+    assert fake_index.warm() > 0
+    kept = len(fake_index.records)
+    some = next(p.id for p in member_passages() if p.owner == "parkly")
+    with fake_index.one_revision():
+        fake_index.upsert([Passage("x/0", "x", "capability", "", "winter cycling")])
+        assert some in fake_index.read([some])
+    assert len(fake_index.records) == kept
+    # Another process: a question at the newer revision first, then one pinned before it.
+    other = PassageIndex(chroma_client, fake_index.embedder, name=fake_index.name.rsplit("-", 2)[0])
+    other.warm()
+    kept = len(other.records)
+    with other.one_revision():
+        fake_index.upsert([Passage("y/0", "y", "capability", "", "winter cycling 1")])
+        newer = threading.Thread(target=other.read, args=([some],))
+        newer.start()
+        newer.join()
+        assert some in other.read([some])
+    assert len(other.records) == kept
+    assert not other.read_ahead_lost()
 
 
 def test_a_record_read_before_a_write_is_not_kept_after_it(fake_index: PassageIndex) -> None:
