@@ -169,14 +169,19 @@ def test_a_question_lists_only_the_owners_it_has_not_seen_since_the_last_write(
     assert listed and "member-9" in again
 
 
+def _indexed(engine: Engine) -> SolverSearch:
+    load(engine, "members", MEMBERS_ROWS)
+    search = fresh_search(chromadb.EphemeralClient(), FakeEmbedder(), engine)
+    search.catch_up()
+    return search
+
+
 def test_a_question_reads_its_vector_candidates_records_while_its_full_text_search_runs(
     engine: Engine,
 ) -> None:
     # At 100,000 members a cold question spent ~100 ms in the full-text statement and ~100 ms
     # reading its candidates' records from Chroma, one after the other.
-    load(engine, "members", MEMBERS_ROWS)
-    search = fresh_search(chromadb.EphemeralClient(), FakeEmbedder(), engine)
-    search.catch_up()
+    search = _indexed(engine)
     members = search.indexes.members
     members.records.clear()
     reading = threading.Event()
@@ -205,9 +210,7 @@ def test_a_question_starts_its_full_text_search_before_reading_its_vector_hits(
 ) -> None:
     # Where ids say their owner (as the bot's do), the vector hits' owners are known as soon as
     # Chroma answers: the full-text statement need not wait for their records to be read.
-    load(engine, "members", MEMBERS_ROWS)
-    search = fresh_search(chromadb.EphemeralClient(), FakeEmbedder(), engine)
-    search.catch_up()
+    search = _indexed(engine)
     members = search.indexes.members
     with session_scope(engine) as session:
         before = suggest_solvers(session=session, search=search, query="snow load on roofs")

@@ -56,6 +56,14 @@ def waiting_search(engine: Engine) -> SolverSearch:
     return search
 
 
+def indexed_search(engine: Engine) -> SolverSearch:
+    """A process over the test cluster, every record indexed."""
+    populate(engine)
+    search = waiting_search(engine)
+    search.index_all()
+    return search
+
+
 def ask(engine: Engine, search: SolverSearch, text: str) -> str:
     reply = reply_to(engine=engine, search=search, viewer=viewer_at(engine, None), text=text)
     return reply_text(reply)
@@ -164,9 +172,7 @@ def test_the_records_read_ahead_are_read_again_after_a_write_too_large_to_log(
     # An import of more than CHANGE_OWNERS members is not logged by owner: every process drops
     # all it read ahead, and `scic serve` read ahead only at start, so its questions went back
     # to listing their candidates in Chroma until it restarted.
-    populate(engine)
-    search = waiting_search(engine)
-    search.index_all()
+    search = indexed_search(engine)
     members = search.indexes.members
     search.start_warm_up().join(timeout=30)
     assert len(members.records) > 0
@@ -194,9 +200,7 @@ def test_the_records_read_ahead_are_read_again_after_a_write_too_large_to_log(
 def test_the_read_ahead_waits_for_the_index_to_go_quiet(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    populate(engine)
-    search = waiting_search(engine)
-    search.index_all()
+    search = indexed_search(engine)
     members = search.indexes.members
     assert search.read_ahead_again() is None  # never read ahead: not a serving process
     search.start_warm_up().join(timeout=30)
