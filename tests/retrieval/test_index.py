@@ -10,7 +10,7 @@ import chromadb.errors
 import pytest
 
 from retrieval import index as index_module
-from retrieval.index import PassageIndex, metadata_filter
+from retrieval.index import KeptRecord, PassageIndex, RecordCache, metadata_filter
 from retrieval.passages import Passage
 from retrieval.ranking import match_owners
 
@@ -538,6 +538,20 @@ def test_a_question_overlapping_a_write_keeps_the_records_read_ahead(
         assert some in other.read([some])
     assert len(other.records) == kept
     assert not other.read_ahead_lost()
+
+
+def test_kept_records_moved_on_by_a_question_stay_when_the_writer_moves_them_too() -> None:
+    # The writer records the new revision, then moves its process's records on; a question
+    # reading the new revision in between moves them first. The second move dropped them all.
+    cache = RecordCache()
+    cache.check("r0")
+    cache.put_many(
+        {f"{o}/0": KeptRecord("text", {"owner": o}, None) for o in ("a", "b", "c")}, "r0"
+    )
+    cache.forget({"a"}, "r0", "r1")  # the question
+    cache.forget({"a"}, "r0", "r1")  # the writer
+    assert sorted(cache.get_many(["a/0", "b/0", "c/0"])) == ["b/0", "c/0"]
+    assert cache.revision == "r1" and cache.drops == 0
 
 
 def test_a_record_read_before_a_write_is_not_kept_after_it(fake_index: PassageIndex) -> None:
