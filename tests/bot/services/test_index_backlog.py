@@ -185,7 +185,8 @@ def test_the_records_read_ahead_are_read_again_after_a_write_too_large_to_log(
         every: list[str] = []
         while time.monotonic() < deadline:
             every = members.collection.get(include=[])["ids"]
-            if not pending_changes(engine=engine) and len(members.records) == len(every):
+            caught_up = not pending_changes(engine=engine) and not members.read_ahead_lost()
+            if caught_up and len(members.records) == len(every):
                 break
             time.sleep(0.05)
     finally:
