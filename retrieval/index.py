@@ -783,7 +783,7 @@ class PassageIndex:
         test = metadata_filter(where) if where else None
         in_chroma = where if where and test is None else None
         ids: list[str] = []
-        if self.fulltext is not None and in_chroma is None:
+        if self._reads_owners_kept(where):
             ids, records = self._records_of(owner_list)
         elif self.fulltext is not None:
             # Chroma applies the filter to the listing: nothing kept is read for it.
@@ -819,9 +819,14 @@ class PassageIndex:
         """Read the records of ``owners`` that `entries` (with the same ``where``) would read
         from Chroma, and keep them, ahead of it: a question reads its vector candidates'
         while its full-text search runs."""
-        if self.fulltext is None or (where and metadata_filter(where) is None):
-            return
-        self._records_of(sorted(set(owners)))
+        if self._reads_owners_kept(where):
+            self._records_of(sorted(set(owners)))
+
+    def _reads_owners_kept(self, where: Where | None) -> bool:
+        """Whether `entries` reads ``owners``' records under ``where`` through those kept
+        (`_records_of`): with the store's full text, and a filter applied here
+        (`metadata_filter`), not Chroma's."""
+        return self.fulltext is not None and not (where and metadata_filter(where) is None)
 
     def _records_of(self, owners: Sequence[str]) -> tuple[list[str], dict[str, KeptRecord]]:
         """The ids of every record of ``owners`` and the records, by id.
@@ -865,13 +870,11 @@ class PassageIndex:
         missing = list(dict.fromkeys(rid for rid in ids if rid not in found))
         size = min(_PAGE, max(READ_PART, -(-len(missing) // max(1, READ_PARTS))))
         parts = [missing[start : start + size] for start in range(0, len(missing), size)]
-        if len(parts) > 1:
-            pages = _READS.map(
-                lambda part: self.collection.get(ids=part, include=_include(True)), parts
-            )
-        else:
-            pages = (self.collection.get(ids=part, include=_include(True)) for part in parts)
-        for rows in pages:
+
+        def get(part: list[str]) -> Any:
+            return self.collection.get(ids=part, include=_include(True))
+
+        for rows in _READS.map(get, parts) if len(parts) > 1 else map(get, parts):
             found.update(self._keep(rows, revision))
         return found
 
@@ -937,16 +940,16 @@ class PassageIndex:
         """The collection's revision: a new one after every write, by any process."""
         return self._read_revision()
 
-    def read_ahead_lost(self) -> bool:
+    def read_ahead_lost(self, revision: str | None = None) -> bool:
         """Whether `warm` was asked for and what it read is gone: it stopped before the end
         (a write meanwhile), or every kept record was dropped since, by a write too large to
         log by owner (`CHANGE_OWNERS`, an import) in this process or another. Questions then
         list their candidates by owner again (at 100,000 members ~2x a question's time)
         until `warm` runs again. The kept records are brought to the collection's revision
-        first, as a question would."""
+        first (``revision``, when the caller has just read it), as a question would."""
         if not self._read_ahead_wanted:
             return False
-        self._check_records(self._read_revision())
+        self._check_records(self._read_revision() if revision is None else revision)
         return self._read_ahead_at != self.records.drops
 
     @staticmethod

@@ -354,10 +354,7 @@ class SolverSearch:
         `PassageIndex.warm`), so questions after the first minute or so do not read them from
         Chroma; the process answers meanwhile, reading what it needs as before. Before them,
         what the first question would otherwise load (`_load_understanding`)."""
-        thread = threading.Thread(target=self._read_ahead, name="search-warm-up", daemon=True)
-        self._warm_up = thread
-        thread.start()
-        return thread
+        return self._start_read_ahead(understanding=True)
 
     def read_ahead_again(self) -> threading.Thread | None:
         """Read the members' records ahead again (the background indexer asks between rounds)
@@ -372,17 +369,20 @@ class SolverSearch:
         revision, now = members.revision(), time.monotonic()
         if self._quiet is None or self._quiet[0] != revision:
             self._quiet = (revision, now)
-        if now - self._quiet[1] < self.read_ahead_quiet or not members.read_ahead_lost():
+        if now - self._quiet[1] < self.read_ahead_quiet or not members.read_ahead_lost(revision):
             return None
         log.info("the members' records read ahead are gone (a large write); reading them again")
+        return self._start_read_ahead(understanding=False)
+
+    def _start_read_ahead(self, *, understanding: bool) -> threading.Thread:
         thread = threading.Thread(
-            target=self._read_ahead, args=(False,), name="search-warm-up", daemon=True
+            target=self._read_ahead, args=(understanding,), name="search-warm-up", daemon=True
         )
         self._warm_up = thread
         thread.start()
         return thread
 
-    def _read_ahead(self, understanding: bool = True) -> None:
+    def _read_ahead(self, understanding: bool) -> None:
         if understanding:
             try:
                 self._load_understanding()
