@@ -468,6 +468,12 @@ def _open(
     return SolverSearch(indexes, engine, question_budget=budget)
 
 
+def _read_ahead(search: Any) -> Any:
+    """``search`` once it has read its members' records ahead, as `scic serve` does."""
+    search.indexes.members.warm()
+    return search
+
+
 SECOND_PROCESS = """
 import sys, time, json
 started = float(sys.argv[1])
@@ -557,17 +563,14 @@ def run_scale_benchmark(
             # And the same search reading ahead only the records it keeps, listing no other
             # owner's ids (before 2026-12-07, later): its questions list their candidates'
             # records by owner in Chroma.
-            unlisted = _open(engine, chroma, embedder, 0.2, list_owners=False)
-            unlisted.indexes.members.warm()
+            unlisted = _read_ahead(_open(engine, chroma, embedder, 0.2, list_owners=False))
             phases.done("records read into a second search that lists no other owners")
             # And this code reading its candidates' records as before 2026-12-07 (later): after
             # its full-text search rather than during it (`ranking.READ_WHILE_SEARCHING`), in
             # one request rather than in parts at once (`index.READ_PARTS`); and during it in one
             # request (the parts' own share).
-            in_order = _open(engine, chroma, embedder, 0.2)
-            in_order.indexes.members.warm()
-            one_request = _open(engine, chroma, embedder, 0.2)
-            one_request.indexes.members.warm()
+            in_order = _read_ahead(_open(engine, chroma, embedder, 0.2))
+            one_request = _read_ahead(_open(engine, chroma, embedder, 0.2))
             phases.done("records read into two more searches reading as before")
             turns = [
                 (search, ""),
@@ -667,12 +670,16 @@ def run_scale_benchmark(
             if skip_before:
                 before = "before 2026-12-07: not asked (--skip-before); "
             else:
-                before = (
-                    f"before 2026-12-07: p50 {row['before_p50_ms']:.0f} ms, p95 "
-                    f"{row['before_p95_ms']:.0f} ms (ratio p50 "
-                    f"{row['p50_ms'] / row['before_p50_ms']:.2f}, p95 "
-                    f"{row['p95_ms'] / row['before_p95_ms']:.2f}); "
+                before = f"{_against(row, 'before_', 'before 2026-12-07')}; "
+            baselines = "; ".join(
+                _against(row, key, label)
+                for key, label in (
+                    ("baseline_", "no records kept"),
+                    ("unlisted_", "every owner's ids not listed"),
+                    ("in_order_", "records read after the full-text search in one request"),
+                    ("one_request_", "read during it in one request"),
                 )
+            )
             served = (
                 f"the `chroma run` server {row['server_rss_mb']:.0f} MB (peak "
                 f"{row['server_peak_mb']:.0f} MB; {row['server_after_second_mb']:.0f} MB after "
@@ -683,20 +690,7 @@ def run_scale_benchmark(
             print(
                 f"{built}records read into the process in {row['warm_s']:.0f} s; "
                 f"question p50 {row['p50_ms']:.0f} ms, p95 {row['p95_ms']:.0f} ms; "
-                f"{before}no records kept: p50 "
-                f"{row['baseline_p50_ms']:.0f} ms, p95 {row['baseline_p95_ms']:.0f} ms (ratio p50 "
-                f"{row['p50_ms'] / row['baseline_p50_ms']:.2f}, p95 "
-                f"{row['p95_ms'] / row['baseline_p95_ms']:.2f}); every owner's ids not listed: "
-                f"p50 {row['unlisted_p50_ms']:.0f} ms, p95 {row['unlisted_p95_ms']:.0f} ms (ratio "
-                f"p50 {row['p50_ms'] / row['unlisted_p50_ms']:.2f}, p95 "
-                f"{row['p95_ms'] / row['unlisted_p95_ms']:.2f}); records read after the "
-                f"full-text search in one request: p50 {row['in_order_p50_ms']:.0f} ms, p95 "
-                f"{row['in_order_p95_ms']:.0f} ms (ratio p50 "
-                f"{row['p50_ms'] / row['in_order_p50_ms']:.2f}, p95 "
-                f"{row['p95_ms'] / row['in_order_p95_ms']:.2f}); read during it in one request: "
-                f"p50 {row['one_request_p50_ms']:.0f} ms, p95 {row['one_request_p95_ms']:.0f} ms "
-                f"(ratio p50 {row['p50_ms'] / row['one_request_p50_ms']:.2f}, p95 "
-                f"{row['p95_ms'] / row['one_request_p95_ms']:.2f}); asked again: "
+                f"{before}{baselines}; asked again: "
                 f"p50 {row['again_p50_ms']:.0f} ms, p95 {row['again_p95_ms']:.0f} ms; peak "
                 f"{row['peak_mb']:.0f} MB, now {row['rss_mb']:.0f} MB with "
                 f"{row['kept']:.0f} records kept ({bm25}); "
@@ -711,6 +705,15 @@ def run_scale_benchmark(
                 flush=True,
             )
     return results
+
+
+def _against(row: dict[str, float], key: str, label: str) -> str:
+    """A baseline's p50 / p95 and this code's ratios to them."""
+    p50, p95 = row[f"{key}p50_ms"], row[f"{key}p95_ms"]
+    return (
+        f"{label}: p50 {p50:.0f} ms, p95 {p95:.0f} ms (ratio p50 "
+        f"{row['p50_ms'] / p50:.2f}, p95 {row['p95_ms'] / p95:.2f})"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
