@@ -107,6 +107,11 @@ CHANGES_KEPT = 64
 #: A write of more owners than this is not logged by owner: every process drops all it keeps.
 CHANGE_OWNERS = 2_000
 _NOT_ON_DISK = "hnsw segment reader"
+#: Records read of each kind (embedded by a rendering, embedded by their own text) for
+#: `rendering_shift`'s two mean vectors, and the writes after which they are read again (a
+#: mean over thousands of records moves little with a few more).
+SHIFT_SAMPLE = 2_000
+SHIFT_WRITES = 20
 
 
 @dataclass(frozen=True)
@@ -473,6 +478,8 @@ class PassageIndex:
         #: left the records at (None: none complete): see `read_ahead_lost`
         self._read_ahead_wanted = False
         self._read_ahead_at: int | None = None
+        #: `rendering_shift` as of (revision, count of writes)
+        self._shift: tuple[str, int, npt.NDArray[np.float64] | None] | None = None
 
     @property
     def dense(self) -> bool:
@@ -951,6 +958,35 @@ class PassageIndex:
             return False
         self._check_records(self._read_revision() if revision is None else revision)
         return self._read_ahead_at != self.records.drops
+
+    def rendering_shift(self) -> npt.NDArray[np.float64] | None:
+        """The mean vector of the records embedded by their rendering (Finnish texts, by
+        their English terms) minus that of the records embedded by their own text; None when
+        the collection lacks either kind. A query's dot product with it is how much nearer
+        the query is, on average, to the first kind: a list of terms (a Finnish need's
+        glossary English) meets every other list of terms better than it meets sentences, and
+        Finnish profiles came before the English ones that do the work (`ranking._align`).
+        Estimated from up to SHIFT_SAMPLE records of each kind, read again after SHIFT_WRITES
+        writes (any process's)."""
+        revision = self._current_revision()
+        cached = self._shift
+        if cached is not None and cached[0] == revision:
+            return cached[2]
+        seq = int(self._revision_record().get("seq", 0))
+        if cached is not None and cached[2] is not None and seq - cached[1] < SHIFT_WRITES:
+            self._shift = (revision, cached[1], cached[2])
+            return cached[2]
+        means = []
+        for where in ({"text_language": "fi"}, {"text_language": {"$ne": "fi"}}):
+            rows = self.collection.get(where=where, limit=SHIFT_SAMPLE, include=["embeddings"])
+            vectors = rows["embeddings"]
+            if vectors is None or len(vectors) == 0:
+                self._shift = (revision, seq, None)
+                return None
+            means.append(np.asarray(vectors, dtype=np.float64).mean(axis=0))
+        shift: npt.NDArray[np.float64] = means[0] - means[1]
+        self._shift = (revision, seq, shift)
+        return shift
 
     @staticmethod
     def _entries_of_pages(pages: Iterable[Any], embeddings: bool) -> Entries:

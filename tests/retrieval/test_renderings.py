@@ -12,7 +12,7 @@ import pytest
 
 from retrieval.index import PassageIndex, Rendering
 from retrieval.passages import Passage
-from retrieval.ranking import VARIANTS, match_owners
+from retrieval.ranking import ALIGN, VARIANTS, match_owners
 from standins.search import FakeEmbedder
 
 # A tiny two-word "glossary": enough to tell the index's part from the glossary's.
@@ -117,3 +117,56 @@ def test_a_need_without_terms_is_scored_as_before(bilingual: PassageIndex) -> No
     need = "snow removal for the streets"
     plain = match_owners(bilingual, need, top_k=1)
     assert match_owners(bilingual, need, top_k=1, rendered_query="") == plain
+
+
+def test_a_finnish_need_meets_rendered_profiles_without_their_lean_to_term_lists(
+    bilingual: PassageIndex, fake_embedder: FakeEmbedder
+) -> None:
+    # A Finnish need is searched by its glossary English, a list of terms, which meets every
+    # profile embedded by its terms better than the English sentences: the average lean is
+    # taken off the rendered profiles, and only theirs.
+    bilingual.upsert(
+        [
+            passage("huolto", "Huolto tekee lumityöt ja työtilaukset"),
+            passage("katu", "Winter streets of the city, kept open and lit"),
+            passage("parkly", "Parking guidance sensors for city garages"),
+        ]
+    )
+    entries = bilingual.entries()
+    assert entries.embeddings is not None
+    rendered = np.array([m.get("text_language") == "fi" for m in entries.metadatas])
+    vectors = entries.embeddings.astype(np.float64)
+    shift = bilingual.rendering_shift()
+    assert shift is not None
+    assert np.allclose(shift, vectors[rendered].mean(axis=0) - vectors[~rendered].mean(axis=0))
+
+    need = "snow removal, streets, winter"
+    dense = VARIANTS["passage-mean3"]
+    plain = {m.owner: m.score for m in match_owners(bilingual, need, top_k=3, config=dense)}
+    asked = {
+        m.owner: m.score
+        for m in match_owners(bilingual, need, top_k=3, config=dense, language="fi")
+    }
+    lean = float(fake_embedder.embed([need])[0] @ shift)
+    assert lean > 0
+    assert asked["huolto"] == pytest.approx(plain["huolto"] - ALIGN * lean * dense.scale)
+    assert asked["katu"] == pytest.approx(plain["katu"])
+    english = match_owners(bilingual, need, top_k=3, config=dense, language="en")
+    assert {m.owner: m.score for m in english} == pytest.approx(plain)
+
+
+def test_the_lean_is_measured_again_after_some_writes(
+    bilingual: PassageIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("retrieval.index.SHIFT_WRITES", 2)
+    bilingual.upsert([passage("katu", "Winter streets of the city, kept open and lit")])
+    assert bilingual.rendering_shift() is None  # no rendered profile yet
+    bilingual.upsert([passage("huolto", "Huolto tekee lumityöt")])
+    first = bilingual.rendering_shift()
+    assert first is not None  # measured as soon as both kinds are there
+    bilingual.upsert([passage("tilaus", "Tilaus tekee työtilaukset")])
+    shift = bilingual.rendering_shift()
+    assert shift is not None and np.array_equal(shift, first)  # one write: kept
+    bilingual.upsert([passage("lumi", "Lumi tekee lumityöt ja työtilaukset")])
+    shift = bilingual.rendering_shift()
+    assert shift is not None and not np.allclose(shift, first)
