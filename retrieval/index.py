@@ -243,6 +243,10 @@ class _MetadataView(Mapping[str, MetadataValue]):
         return len(self._positions)
 
 
+def _owner(record: KeptRecord) -> str:
+    return str(record.field("owner"))
+
+
 class RecordCache:
     """Records by id, least recently used dropped beyond ``limit``, all dropped when the
     collection's revision changes (any process's write bumps it), so a record read here is
@@ -252,6 +256,10 @@ class RecordCache:
         self.limit = limit
         self.owners_limit = owners_limit
         self._records: OrderedDict[str, KeptRecord] = OrderedDict()
+        #: owner -> the ids of its records in ``_records``: a write moves the records on by
+        #: its owners' ids (scanning all 150,000 kept took tens of ms a write, under the lock
+        #: every question's read waits for); lists, ~15 ids an owner (sets cost 10x the memory)
+        self._kept_of: dict[str, list[str]] = {}
         #: owner -> the ids of its records, in the order Chroma lists them, joined by a
         #: newline (an id has none: `_ID_SEPARATOR`): a question whose candidates are listed
         #: here reads their records by id instead of listing them by owner
@@ -277,6 +285,7 @@ class RecordCache:
         if self._records or self._owners:
             self.drops += 1
         self._records.clear()
+        self._kept_of.clear()
         self._owners.clear()
 
     @property
@@ -298,11 +307,10 @@ class RecordCache:
             if self._revision != since:
                 self._drop_all()
             else:
-                wanted = set(owners)
-                for owner in wanted:
+                for owner in set(owners):
                     self._owners.pop(owner, None)
-                for rid in [r for r, k in self._records.items() if k.field("owner") in wanted]:
-                    del self._records[rid]
+                    for rid in self._kept_of.pop(owner, ()):
+                        del self._records[rid]
             self._revision = revision
 
     def owner_ids(self, owners: Iterable[str]) -> dict[str, tuple[str, ...]]:
@@ -344,11 +352,23 @@ class RecordCache:
         with self._lock:
             if revision is not None and revision != self._revision:
                 return
-            self._records.update(records)
-            for rid in records:
+            for rid, record in records.items():
+                before = self._records.get(rid)
+                if before is not None:
+                    self._unlist(rid, before)
+                self._kept_of.setdefault(_owner(record), []).append(rid)
+                self._records[rid] = record
                 self._records.move_to_end(rid)
             while len(self._records) > self.limit:
-                self._records.popitem(last=False)
+                self._unlist(*self._records.popitem(last=False))
+
+    def _unlist(self, rid: str, record: KeptRecord) -> None:
+        owner = _owner(record)
+        kept = self._kept_of.get(owner)
+        if kept is not None and rid in kept:
+            kept.remove(rid)
+            if not kept:
+                del self._kept_of[owner]
 
     def __len__(self) -> int:
         return len(self._records)

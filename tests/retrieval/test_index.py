@@ -554,6 +554,32 @@ def test_kept_records_moved_on_by_a_question_stay_when_the_writer_moves_them_too
     assert cache.revision == "r1" and cache.drops == 0
 
 
+def test_a_write_drops_its_owners_records_whatever_came_and_went_before() -> None:
+    # A write finds its owners' kept records by owner (not by scanning all of them): records
+    # pushed out by the limit, or kept again under another owner, are found as they are now.
+    cache = RecordCache(limit=4)
+    cache.check("r0")
+
+    def record(owner: str) -> KeptRecord:
+        return KeptRecord("text", {"owner": owner}, None)
+
+    cache.put_many({"a/0": record("a"), "a/1": record("a"), "b/0": record("b")}, "r0")
+    cache.put_many({"c/0": record("c"), "c/1": record("c")}, "r0")  # a/0 pushed out
+    cache.put_many({"b/0": record("c")}, "r0")  # b/0 now kept as c's
+    assert sorted(cache.get_many(["a/0", "a/1", "b/0", "c/0", "c/1"])) == [
+        "a/1",
+        "b/0",
+        "c/0",
+        "c/1",
+    ]
+    cache.forget({"b"}, "r0", "r1")
+    assert len(cache) == 4
+    cache.forget({"c"}, "r1", "r2")
+    assert sorted(cache.get_many(["a/0", "a/1", "b/0", "c/0", "c/1"])) == ["a/1"]
+    cache.forget({"a", "nobody"}, "r2", "r3")
+    assert len(cache) == 0 and cache.drops == 0
+
+
 def test_a_record_read_before_a_write_is_not_kept_after_it(fake_index: PassageIndex) -> None:
     fake_index.upsert(member_passages())
     first = next(p for p in member_passages() if p.owner == "parkly")
