@@ -133,6 +133,14 @@ class OwnerMatch:
     sentence: float
     lexical: float
     evidence: list[Evidence] = field(default_factory=list)
+    #: what the score lost to a Finnish need's lean towards term lists (`_align`): it ranks
+    #: the owner, but a relevance floor set before reads the score with it added back
+    lean: float = 0.0
+
+    @property
+    def unaligned(self) -> float:
+        """The score as it was before `_align`, on the scale relevance floors were set on."""
+        return self.score + self.lean
 
 
 @dataclass(frozen=True)
@@ -357,42 +365,61 @@ def _score(
     lexical_position: dict[str, int] = {}
 
     dense_on = query.chunk_vectors is not None and entries.embeddings is not None
+    #: what `_align` took off each owner's score (before the final scale)
+    lean = np.zeros(len(names))
     if dense_on and query.chunk_vectors is not None and entries.embeddings is not None:
-        sims = query.chunk_vectors.astype(np.float64) @ entries.embeddings.T.astype(np.float64)
+        vectors = entries.embeddings.T.astype(np.float64)
+        sims = query.chunk_vectors.astype(np.float64) @ vectors
+        s_sims = (
+            query.sentence_vectors.astype(np.float64) @ vectors
+            if config.sentence_weight > 0 and query.sentence_vectors is not None
+            else None
+        )
         rendered = _rendered_rows(entries, query)
         if rendered is not None:
-            sims[:, rendered[0]] = _blend(sims[:, rendered[0]], rendered[1])
-        aligned = _rows_rendered(entries) if query.language == "fi" else None
-        shift = index.rendering_shift() if aligned is not None and len(aligned) else None
-        _align(sims, query.chunk_vectors, aligned, shift)
-        record_sims = _record_max(sims[:, passage_rows], of_row, len(record_owners))
-        pooled = _pool(
-            record_sims, p_table, config.passage_pooling, config.passage_k, config.temperature
-        )
+            for table in (sims, s_sims):
+                if table is not None:
+                    table[:, rendered[0]] = _blend(table[:, rendered[0]], rendered[1])
         weights = (
             query.chunk_weights
             if query.chunk_weights is not None
             else np.full(len(sims), 1.0 / len(sims))
         )
-        dense_part = weights @ pooled
-        row_dense = weights @ sims
-        total += dense_part
-        if config.sentence_weight > 0 and query.sentence_vectors is not None:
-            s_rows = np.flatnonzero(entries.sentence_level)
-            s_names, s_table = _group(entries.owners, s_rows)
-            s_sims = query.sentence_vectors.astype(np.float64) @ entries.embeddings.T.astype(
-                np.float64
+        s_rows = np.flatnonzero(entries.sentence_level)
+        s_names, s_table = _group(entries.owners, s_rows)
+
+        def parts(sims: FloatArray, s_sims: FloatArray | None) -> tuple[FloatArray, FloatArray]:
+            """Each owner's passage-level and sentence-level similarity."""
+            record_sims = _record_max(sims[:, passage_rows], of_row, len(record_owners))
+            pooled = _pool(
+                record_sims, p_table, config.passage_pooling, config.passage_k, config.temperature
             )
-            if rendered is not None:
-                s_sims[:, rendered[0]] = _blend(s_sims[:, rendered[0]], rendered[1])
-            _align(s_sims, query.sentence_vectors, aligned, shift)
+            if s_sims is None:
+                return weights @ pooled, np.zeros(len(names))
             s_pooled = _pool(
                 s_sims, s_table, config.sentence_pooling, config.sentence_k, config.temperature
             ).mean(axis=0)
             lookup = dict(zip(s_names, s_pooled, strict=True))
-            sentence_part = np.array([lookup.get(n, 0.0) for n in names])
+            return weights @ pooled, np.array([lookup.get(n, 0.0) for n in names])
+
+        aligned = _rows_rendered(entries) if query.language == "fi" else None
+        shift = index.rendering_shift() if aligned is not None and len(aligned) else None
+        if aligned is not None and shift is not None:
+            dense_before, sentence_before = parts(sims, s_sims)
+            _align(sims, query.chunk_vectors, aligned, shift)
+            if s_sims is not None and query.sentence_vectors is not None:
+                _align(s_sims, query.sentence_vectors, aligned, shift)
+        dense_part, sentence_part = parts(sims, s_sims)
+        if aligned is not None and shift is not None:
+            lean = (
+                dense_before
+                - dense_part
+                + config.sentence_weight * (sentence_before - sentence_part)
+            )
+        row_dense = weights @ sims
+        if s_sims is not None:
             row_sentence = s_sims.max(axis=0)
-            total += config.sentence_weight * sentence_part
+        total += dense_part + config.sentence_weight * sentence_part
 
     if (config.use_lexical or not dense_on) and index.fulltext is not None:
         fulltext = (
@@ -429,6 +456,7 @@ def _score(
             dense=float(dense_part[n]),
             sentence=float(sentence_part[n]),
             lexical=float(lexical_part[n]),
+            lean=float(lean[n] * config.scale),
         )
         for n, name in enumerate(names)
     ]

@@ -84,6 +84,13 @@ class SolverMatch:
     reason: str
     evidence: tuple[Evidence, ...] = ()
     contacts: tuple[Contact, ...] = ()
+    #: what the score lost to a Finnish need's lean towards term lists (`OwnerMatch.lean`)
+    lean: float = 0.0
+
+    @property
+    def unaligned(self) -> float:
+        """The score the relevance floor reads (`OwnerMatch.unaligned`)."""
+        return self.score + self.lean
 
 
 # How many members outside a suggested team an answer names as able to cover a need too.
@@ -535,6 +542,7 @@ def _to_solver_match(member: Member, found: OwnerMatch) -> SolverMatch:
         reason=match_reason(evidence),
         evidence=evidence,
         contacts=contacts_of(member),
+        lean=round(found.lean, 4),
     )
 
 
@@ -635,7 +643,7 @@ def rank_solvers(
             exclude_member_ids=left_out,
             based_in=need.place if need.local else "",
         )
-    return [m for m in found if not floor or is_relevant(search, m.score)]
+    return [m for m in found if not floor or is_relevant(search, m.unaligned)]
 
 
 # A brief's needs are covered by up to this many members, or one per need when it has more.
@@ -867,13 +875,13 @@ def cover_needs(
         )
         eligible = [f for f in found if owner_id(f.owner) not in excluded]
         coverers[need] = {}
-        if eligible and is_relevant(search, eligible[0].score):
+        if eligible and is_relevant(search, eligible[0].unaligned):
             best = eligible[0].score
             coverers[need] = {f.owner: f for f in eligible if f.score >= COVER_RATIO * best}
         # The team's own members count for the team even when they are left out of
         # suggestions (the challenge's owner on its team, say).
         ours = [f for f in found if f.owner in team]
-        if ours and is_relevant(search, found[0].score):
+        if ours and is_relevant(search, found[0].unaligned):
             by_team[need] = [f.owner for f in ours if f.score >= COVER_RATIO * found[0].score]
         by_team[need] = [*by_team.get(need, []), *(o for o in coverers[need] if o in team)]
     chosen = _greedy_cover(coverers, needs, max_members)
@@ -978,7 +986,7 @@ def related_challenges(
     out = []
     for match in found:
         cid = owner_id(match.owner)
-        if cid in wanted and is_relevant(search, match.score, against="challenges"):
+        if cid in wanted and is_relevant(search, match.unaligned, against="challenges"):
             best = _evidence(match.evidence[0]) if match.evidence else None
             out.append((cid, round(match.score, 4), best))
     return out

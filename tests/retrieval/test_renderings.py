@@ -143,14 +143,14 @@ def test_a_finnish_need_meets_rendered_profiles_without_their_lean_to_term_lists
     need = "snow removal, streets, winter"
     dense = VARIANTS["passage-mean3"]
     plain = {m.owner: m.score for m in match_owners(bilingual, need, top_k=3, config=dense)}
-    asked = {
-        m.owner: m.score
-        for m in match_owners(bilingual, need, top_k=3, config=dense, language="fi")
-    }
+    found = match_owners(bilingual, need, top_k=3, config=dense, language="fi")
+    asked = {m.owner: m.score for m in found}
     lean = float(fake_embedder.embed([need])[0] @ shift)
     assert lean > 0
     assert asked["huolto"] == pytest.approx(plain["huolto"] - ALIGN * lean * dense.scale)
     assert asked["katu"] == pytest.approx(plain["katu"])
+    # What was taken off is told, for the relevance floor set before it.
+    assert {m.owner: m.unaligned for m in found} == pytest.approx(plain)
     english = match_owners(bilingual, need, top_k=3, config=dense, language="en")
     assert {m.owner: m.score for m in english} == pytest.approx(plain)
 

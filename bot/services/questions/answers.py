@@ -527,7 +527,7 @@ def _solvers(
         exclude_member_ids=left_out,
         searched=searched if challenge is None else None,
     )
-    found = [m for m in found if is_relevant(search, m.score)]
+    found = [m for m in found if is_relevant(search, m.unaligned)]
     if wanted is not None:
         found = [m for m in found if m.member_slug in wanted]
     own_member = vocabulary.member(own)

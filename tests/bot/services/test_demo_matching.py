@@ -73,6 +73,24 @@ def test_nothing_fits_small_talk_while_clear_needs_clear_the_floor(
     assert ranked(demo_search, "who can do street lights that dim according to traffic?")
 
 
+def test_a_finnish_need_ranks_english_profiles_fairly_and_still_finds_finnish_ones(
+    demo_search: SolverSearch,
+) -> None:
+    # A Finnish need is embedded as its glossary English, a list of terms, which met the
+    # Finnish profiles' own lists of terms better than any English sentence: an indoor-air
+    # company and a reporting company came before the university for a study of a maths app.
+    study = ranked(demo_search, "Kaupunki hankki kaikille nelosluokkalaisille matikan "
+                   "oppimissovelluksen. Haluttais riippumaton tutkimus siitä, oppiiko oppilaat "
+                   "oikeesti enemmän.")  # fmt: skip
+    assert "tampere-university" in study[:2], study
+    assert not {"sisailma-sense", "nakyma-analytics"} & set(study), study
+    # What the ranking takes off a Finnish profile, the relevance floor does not: the one
+    # member for mouldy schools is still named.
+    assert ranked(demo_search, "meidän kouluissa on homeongelmia, kuka auttaisi?")[:1] == [
+        "sisailma-sense"
+    ]
+
+
 def test_open_challenges_on_the_need_are_on_the_need_not_only_in_the_place(
     demo_search: SolverSearch,
 ) -> None:
