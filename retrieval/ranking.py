@@ -321,16 +321,14 @@ def _rendered_rows(
 def _align(
     sims: FloatArray,
     vectors: npt.NDArray[np.float32],
-    rows: npt.NDArray[np.int64] | None,
-    shift: FloatArray | None,
+    rows: npt.NDArray[np.int64],
+    shift: FloatArray,
 ) -> None:
     """Lower the similarities of the ``rows`` embedded by a rendering by how much nearer the
     query's ``vectors`` are to such records on average (`PassageIndex.rendering_shift`), times
     ALIGN: for a Finnish need, searched by its glossary English (a list of terms), which meets
     the Finnish profiles' lists of terms better than the English sentences that describe
     the work asked for."""
-    if rows is None or shift is None or len(rows) == 0:
-        return
     sims[:, rows] -= ALIGN * (vectors.astype(np.float64) @ shift)[:, None]
 
 
@@ -402,15 +400,16 @@ def _score(
             lookup = dict(zip(s_names, s_pooled, strict=True))
             return weights @ pooled, np.array([lookup.get(n, 0.0) for n in names])
 
-        aligned = _rows_rendered(entries) if query.language == "fi" else None
-        shift = index.rendering_shift() if aligned is not None and len(aligned) else None
-        if aligned is not None and shift is not None:
+        # A Finnish need's lean towards the rendered records is taken off them (`_align`).
+        aligned = _rows_rendered(entries) if query.language == "fi" else np.array([], np.int64)
+        shift = index.rendering_shift() if len(aligned) else None
+        if shift is not None:
             dense_before, sentence_before = parts(sims, s_sims)
             _align(sims, query.chunk_vectors, aligned, shift)
             if s_sims is not None and query.sentence_vectors is not None:
                 _align(s_sims, query.sentence_vectors, aligned, shift)
         dense_part, sentence_part = parts(sims, s_sims)
-        if aligned is not None and shift is not None:
+        if shift is not None:
             lean = (
                 dense_before
                 - dense_part
