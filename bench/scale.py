@@ -593,8 +593,12 @@ def run_scale_benchmark(
             for key, latencies in times.items():
                 row[f"{key}p50_ms"] = statistics.median(latencies)
                 row[f"{key}p95_ms"] = statistics.quantiles(latencies, n=20)[18]
+            slowest = sorted(range(len(asked)), key=lambda n: -times[""][n])[:3]
+            phases.done(
+                "questions asked in turns; this code's slowest: "
+                + ", ".join(f"#{n + 1} {times[''][n]:.0f} ms" for n in slowest)
+            )
             del plain, unlisted, in_order, one_request, turns
-            phases.done("questions asked in turns")
             # The same questions again: their candidates' records are kept by now.
             latencies = [_ask(search, q) for q in asked]
             row["again_p50_ms"] = statistics.median(latencies)
@@ -724,6 +728,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
     parser.add_argument("--later-import", type=int, default=5000)
     parser.add_argument(
+        "--questions",
+        type=int,
+        default=40,
+        help="different questions asked in turns (p95 of 40 is their second slowest)",
+    )
+    parser.add_argument(
         "--compare-bm25",
         action="store_true",
         help="also ask the questions with the in-memory BM25 (seconds each at 1,000 members)",
@@ -767,6 +777,7 @@ def main(argv: list[str] | None = None) -> None:
         store=args.store,
         postgres=args.postgres,
         later_import=args.later_import,
+        questions=args.questions,
         compare_bm25=args.compare_bm25,
         skip_before=args.skip_before,
         keep=args.keep,
