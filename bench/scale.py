@@ -765,6 +765,9 @@ def main(argv: list[str] | None = None) -> None:
         "benchmark starts, storing in the same folder",
     )
     args: Any = parser.parse_args(argv)
+    most = len(QUERIES) + len(OBJECTS) * len(CONTEXTS)
+    if not 20 <= args.questions <= most:
+        parser.error(f"--questions must be 20 to {most} (the different questions there are)")
     if (args.keep or args.reuse) and args.store != "sqlite":
         parser.error("--keep and --reuse keep SQLite stores only")
     if args.keep and any((args.keep / str(size)).exists() for size in args.sizes):

@@ -154,6 +154,12 @@ def bench_scale(
             help="embedded (in the process), or server: a `chroma run` the benchmark starts."
         ),
     ] = "embedded",
+    questions: Annotated[
+        int,
+        typer.Option(
+            min=20, max=270, help="Different questions asked (p95 of 40: the 2nd slowest)."
+        ),
+    ] = 40,
 ) -> None:
     """Import, indexing, question p50/p95, memory and a second process's start at 1k-100k."""
     from bench import scale
@@ -170,7 +176,7 @@ def bench_scale(
         [
             *model,
             *("--sizes", *chosen, "--store", store, "--later-import", str(later_import)),
-            *("--chroma", chroma),
+            *("--chroma", chroma, "--questions", str(questions)),
         ]
     )
 

@@ -51,6 +51,15 @@ def test_refuses_a_store_it_cannot_keep_or_reuse(tmp_path: Path, options: list[s
         main(argv + [o.format(tmp=tmp_path) for o in options])
 
 
+@pytest.mark.parametrize("count", ["5", "271"])
+def test_refuses_more_questions_than_there_are_or_too_few_for_a_p95(
+    tmp_path: Path, count: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["--model-dir", str(tmp_path), "--sizes", "5", "--questions", count])
+    assert "--questions must be 20 to 270" in capsys.readouterr().err
+
+
 def test_keep_refuses_to_build_over_a_kept_store(tmp_path: Path) -> None:
     (tmp_path / "5").mkdir()
     with pytest.raises(SystemExit):
