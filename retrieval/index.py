@@ -1023,10 +1023,13 @@ class PassageIndex:
                 if vectors is None or len(vectors) == 0:
                     break
                 means.append(np.asarray(vectors, dtype=np.float64).mean(axis=0))
-        except Exception:
+        except Exception as exc:  # a refinement of the ranking: never a question's failure
+            logger.warning("could not measure the renderings' lean, ranking without it: %s", exc)
             with self._shift_lock:
-                self._shift_measuring = False  # the estimate it had stays
-            raise
+                self._shift_measuring = False
+                if self._shift is None:
+                    self._shift = (revision, seq, None)
+                return self._shift[2]  # the estimate it had stays
         shift: npt.NDArray[np.float64] | None = means[0] - means[1] if len(means) == 2 else None
         with self._shift_lock:
             self._shift = (revision, seq, shift)

@@ -209,3 +209,20 @@ def test_a_serving_process_measures_the_lean_while_it_reads_ahead(
     monkeypatch.setattr(bilingual.collection, "get", counted)
     assert bilingual.rendering_shift() is not None
     assert reads == []  # the first Finnish question reads nothing for it
+
+
+def test_a_failed_measure_of_the_lean_ranks_without_it(
+    bilingual: PassageIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The lean refines a Finnish need's ranking; a store that cannot be asked for it (a
+    # filter the server does not take, say) must not fail the question.
+    bilingual.upsert([passage("huolto", "Huolto tekee lumityöt ja työtilaukset")])
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise ValueError("filter not supported")
+
+    monkeypatch.setattr(bilingual.collection, "get", refused)
+    assert bilingual.rendering_shift() is None
+    monkeypatch.undo()
+    found = match_owners(bilingual, "snow removal", top_k=1, language="fi")
+    assert found and found[0].owner == "huolto" and found[0].lean == 0.0
