@@ -90,9 +90,10 @@ def test_reuses_a_kept_store_and_says_what_it_left_out(
     )
     line = capsys.readouterr().out.splitlines()[-1]
     # The first run's later import is in the store: counted, and what its first question left
-    # queued (nothing, when that question's bounded indexing finished it) is indexed now.
+    # queued is indexed now, unless the question path's indexing finished it after the count
+    # (it goes on once the first run has printed): never more than was left.
     assert again[0]["members"] == 24
-    assert (again[0]["caught_up"] > 0) == (built[0]["behind_after"] > 0)
+    assert 0 <= again[0]["caught_up"] <= built[0]["behind_after"]
     assert f"24 members: store reused from {tmp_path / '20'}" in line
     assert "p95" in line and again[0]["p95_ms"] > 0
 
