@@ -785,7 +785,7 @@ class PassageIndex:
                             DenseHit(
                                 id=rid,
                                 passage_id=str(record.field("parent")),
-                                owner=str(record.field("owner")),
+                                owner=_owner(record),
                                 level=str(record.field("level")),
                                 similarity=1.0 - float(dist),
                             )
@@ -885,7 +885,7 @@ class PassageIndex:
             ids.extend(fetched)
             records.update(fetched)
             for rid, record in fetched.items():
-                by_owner.setdefault(str(record.field("owner")), []).append(rid)
+                by_owner.setdefault(_owner(record), []).append(rid)
         if unlisted:
             self.records.put_owner_ids({o: by_owner.get(o, []) for o in unlisted}, revision)
         return ids, records
@@ -934,14 +934,14 @@ class PassageIndex:
         self._check_records(revision)
         drops = self.records.drops
         if self._shift is None:  # measured here, not by the process's first Finnish question
-            self._measure_shift(revision, int(self._revision_record().get("seq", 0)))
+            self._measure_shift(revision, self._write_count())
         by_owner: dict[str, list[str]] = {}
         read = 0
         for rows in self._pages(where=None, include=_include(True)):
             if (stop is not None and stop.is_set()) or self._read_revision() != revision:
                 return read
             for rid, record in self._keep(rows, revision).items():
-                by_owner.setdefault(str(record.field("owner")), []).append(rid)
+                by_owner.setdefault(_owner(record), []).append(rid)
             read += len(rows["ids"])
             if read >= self.records.limit:
                 break
@@ -1001,7 +1001,7 @@ class PassageIndex:
             known = self._shift
         if known is not None and known[0] == revision:
             return known[2]
-        seq = int(self._revision_record().get("seq", 0))
+        seq = self._write_count()
         if known is None:
             return self._measure_shift(revision, seq)
         with self._shift_lock:
@@ -1125,7 +1125,7 @@ class PassageIndex:
                 clause = _and({"level": "passage"}, {"owner": {"$in": group}}, where)
                 records = self.read(self.collection.get(where=clause, include=[])["ids"]).values()
             out.update(
-                str(r.field("owner"))
+                _owner(r)
                 for r in records
                 if r.field("level") == "passage" and (test is None or test(r.view()))
             )
@@ -1266,6 +1266,10 @@ class PassageIndex:
 
     def _read_revision(self) -> str:
         return str(self._revision_record().get("rev", ""))
+
+    def _write_count(self) -> int:
+        """How many writes the collection has had (``seq`` of `_revision_record`)."""
+        return int(self._revision_record().get("seq", 0))
 
     def _revision_record(self) -> Mapping[str, Any]:
         """The collection's revision and its count of writes ({} before the first write)."""

@@ -297,7 +297,7 @@ def _blend(sentence: FloatArray, rendered: FloatArray) -> FloatArray:
     return np.maximum(sentence, (sentence + rendered) / 2)
 
 
-def _rows_rendered(entries: Entries) -> npt.NDArray[np.int64]:
+def _rows_embedded_by_rendering(entries: Entries) -> npt.NDArray[np.int64]:
     """The rows embedded by a rendering (Finnish texts, by their English terms)."""
     return np.array(
         [i for i, meta in enumerate(entries.metadatas) if meta.get("text_language") == "fi"],
@@ -311,7 +311,7 @@ def _rendered_rows(
     """The rows embedded by a rendering and the rendered query's similarity to each."""
     if query.rendered_vector is None or entries.embeddings is None:
         return None
-    rows = _rows_rendered(entries)
+    rows = _rows_embedded_by_rendering(entries)
     if len(rows) == 0:
         return None
     sims = entries.embeddings[rows].astype(np.float64) @ query.rendered_vector.astype(np.float64)
@@ -383,8 +383,12 @@ def _score(
             if query.chunk_weights is not None
             else np.full(len(sims), 1.0 / len(sims))
         )
-        s_rows = np.flatnonzero(entries.sentence_level)
-        s_names, s_table = _group(entries.owners, s_rows)
+        # The owners' sentence-level rows, when the sentence level counts.
+        s_groups = (
+            _group(entries.owners, np.flatnonzero(entries.sentence_level))
+            if s_sims is not None
+            else None
+        )
 
         def parts(sims: FloatArray, s_sims: FloatArray | None) -> tuple[FloatArray, FloatArray]:
             """Each owner's passage-level and sentence-level similarity."""
@@ -392,8 +396,9 @@ def _score(
             pooled = _pool(
                 record_sims, p_table, config.passage_pooling, config.passage_k, config.temperature
             )
-            if s_sims is None:
+            if s_sims is None or s_groups is None:
                 return weights @ pooled, np.zeros(len(names))
+            s_names, s_table = s_groups
             s_pooled = _pool(
                 s_sims, s_table, config.sentence_pooling, config.sentence_k, config.temperature
             ).mean(axis=0)
@@ -401,7 +406,11 @@ def _score(
             return weights @ pooled, np.array([lookup.get(n, 0.0) for n in names])
 
         # A Finnish need's lean towards the rendered records is taken off them (`_align`).
-        aligned = _rows_rendered(entries) if query.language == "fi" else np.array([], np.int64)
+        aligned = (
+            _rows_embedded_by_rendering(entries)
+            if query.language == "fi"
+            else np.array([], np.int64)
+        )
         shift = index.rendering_shift() if len(aligned) else None
         if shift is not None:
             dense_before, sentence_before = parts(sims, s_sims)
