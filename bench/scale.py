@@ -33,7 +33,8 @@ real.
 
 At 100,000 members building the store takes most of an hour on two cores, and the path before
 2026-12-07 cannot answer its 40 questions in the time left: ``--keep DIR`` leaves each size's
-store (SQLite file and Chroma folder) in ``DIR/<size>``, ``--reuse DIR`` asks the questions of
+store (SQLite file, or the URL of a PostgreSQL database it made, and Chroma folder) in
+``DIR/<size>``, ``--reuse DIR`` asks the questions of
 a store kept so (catching its index up first, and importing the later members after those it
 holds), and ``--skip-before`` leaves out the path before 2026-12-07 (the print says so; its
 ratio then comes from a smaller size). ``--progress`` prints each phase's time and memory to
@@ -71,7 +72,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, create_engine, func, select
+from sqlalchemy import text as sql
+from sqlalchemy.engine import make_url
 
 from bench.expertise import DEFAULT_POSTGRES, scratch_store
 from bench.speed import CONTEXTS, OBJECTS, QUERIES, phrase_vocabulary
@@ -334,11 +337,12 @@ def _ask(search: Any, query: str) -> float:
 
 @contextmanager
 def _world(store: str, postgres: str, folder: Path | None = None) -> Iterator[tuple[Engine, Path]]:
-    """A store and a Chroma folder: in ``folder`` (a SQLite store kept after the run, or one
-    kept before, --keep / --reuse), else fresh ones dropped after the run."""
+    """A store and a Chroma folder: in ``folder`` (a store kept after the run, or one kept
+    before, --keep / --reuse: a SQLite file there, or a PostgreSQL database named in it),
+    else fresh ones dropped after the run."""
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
-        kept = make_engine(f"sqlite:///{folder / 'store.db'}")
+        kept = make_engine(_kept_url(store, postgres, folder))
         migrate.upgrade(kept)
         try:
             yield kept, folder / "chroma"
@@ -351,6 +355,33 @@ def _world(store: str, postgres: str, folder: Path | None = None) -> Iterator[tu
     ):
         assert engine is not None
         yield engine, Path(scratch) / "chroma"
+
+
+#: In a kept size's folder: the URL of its PostgreSQL database.
+KEPT_DATABASE = "postgresql.url"
+
+
+def _kept_url(store: str, postgres: str, folder: Path) -> str:
+    """The kept store of ``folder``: its SQLite file, or the PostgreSQL database it names (a
+    new one, named after the folder, the first time: dropped by hand when done)."""
+    if store == "sqlite":
+        return f"sqlite:///{folder / 'store.db'}"
+    named = folder / KEPT_DATABASE
+    if named.exists():
+        return named.read_text().strip()
+    name = f"scic_scale_{hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:10]}"
+    admin = create_engine(postgres, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(sql(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = make_url(postgres).set(database=name).render_as_string(hide_password=False)
+    named.write_text(url)
+    return url
+
+
+def _kept(store: str, folder: Path) -> bool:
+    return (folder / ("store.db" if store == "sqlite" else KEPT_DATABASE)).exists()
 
 
 def free_port() -> int:
@@ -745,7 +776,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     kept = parser.add_mutually_exclusive_group()
     kept.add_argument(
-        "--keep", type=Path, help="build each size's SQLite store in DIR/<size>, kept"
+        "--keep",
+        type=Path,
+        help="build each size's store in DIR/<size> (a PostgreSQL store: a database named "
+        "there), kept",
     )
     kept.add_argument("--reuse", type=Path, help="ask the questions of stores kept by --keep")
     parser.add_argument(
@@ -768,12 +802,12 @@ def main(argv: list[str] | None = None) -> None:
     most = len(QUERIES) + len(OBJECTS) * len(CONTEXTS)
     if not 20 <= args.questions <= most:
         parser.error(f"--questions must be 20 to {most} (the different questions there are)")
-    if (args.keep or args.reuse) and args.store != "sqlite":
-        parser.error("--keep and --reuse keep SQLite stores only")
     if args.keep and any((args.keep / str(size)).exists() for size in args.sizes):
         parser.error(f"{args.keep} already holds a store of one of these sizes")
-    if args.reuse and not all((args.reuse / str(s) / "store.db").exists() for s in args.sizes):
-        parser.error(f"{args.reuse} holds no store of one of these sizes (--keep builds them)")
+    if args.reuse and not all(_kept(args.store, args.reuse / str(s)) for s in args.sizes):
+        parser.error(
+            f"{args.reuse} holds no {args.store} store of one of these sizes (--keep builds them)"
+        )
     run_scale_benchmark(
         args.sizes,
         args.model_dir,

@@ -219,7 +219,7 @@ class FullTextSearch:
         variance = stats.squares / records - mean * mean if records else 0
         rest = None
         if owners is None and stats.matched > len(found):
-            rest = _Rest(self.engine, read.query, stats.matched)
+            rest = _Rest(self.engine, query, stats.matched)
         return FullTextResult(
             mean=mean,
             spread=math.sqrt(max(variance, 0.0)),

@@ -314,12 +314,6 @@ def _pg_score(weights: Sequence[float], idf: Sequence[float]) -> str:
     )
 
 
-def _pg_idf_sql(df: str) -> str:
-    # `_pg_idf` in the engine's floats: the same IEEE operations in the same order, and ln()
-    # is the C library's log(), as Python's math.log: bit for bit the same number.
-    return f"ln(1.0::float8 + ((d.n - {df})::float8 + 0.5::float8) / ({df}::float8 + 0.5::float8))"
-
-
 def _pg_idf(records: int, df: int) -> float:
     """BM25's idf of a word ``df`` of the collection's ``records`` rows hold."""
     return math.log(1.0 + (records - df + 0.5) / (df + 0.5))
@@ -327,6 +321,9 @@ def _pg_idf(records: int, df: int) -> float:
 
 #: A stored, generated column on PostgreSQL only (migration 0007): no model declares it.
 _PG_VECTOR = "search_vector"
+#: PostgreSQL's count of each lexeme's rows, kept by triggers (migration 0014), read by
+#: `count_word_texts` only: no model declares it.
+LEXEMES = "lexical_lexeme"
 
 
 def _pg_term(n: int) -> str:
@@ -384,10 +381,8 @@ class TextQuery:
     """One query over a collection's texts, ready to run as often as a question needs.
     Rendering rows are scored as rows of their own.
 
-    On PostgreSQL, as `prepare_search` makes it, the statement counts each word's texts among
-    its matches (``words``); `search_best_and_owned` hands back the same query with the
-    words' idf it counted written in (``words`` empty), so later reads of the question score
-    alike whatever other processes write meanwhile."""
+    On PostgreSQL the words' idf, read when the query is made, are written in: every read of
+    the question scores alike, whatever other processes write meanwhile."""
 
     collection: str
     #: ``SELECT r.key, r.owner, <score> AS score FROM ... WHERE <matches>``, to which an
@@ -400,15 +395,6 @@ class TextQuery:
     every_match: str
     params: dict[str, Any]
     postgresql: bool
-    #: PostgreSQL: the words (parameters ``w0``, ``w1`` ...) whose texts the statement counts,
-    #: ``every_match`` returning the counts on each row (``texts``: the collection's rows,
-    #: ``dfs``: each word's); empty when the idf is written in
-    words: tuple[str, ...] = ()
-    #: the common table expressions that count them (``t``, ``m``, ``c``, ``d``), which
-    #: ``matching`` starts with and ``every_match`` reads (it is put in a statement after them)
-    counting: str = ""
-    #: the collection's rows and each word's (an array), as read after ``counting``
-    counts_read: str = ""
 
 
 #: On SQLite, about the most texts one question's full-text search scores: FTS5 scores every
@@ -416,6 +402,10 @@ class TextQuery:
 #: collection's 700,000 texts spent ~160 ms in bm25() alone. Past this the commonest words
 #: of the query are left out (`_within_budget`), as a search engine's cutoff frequency does.
 MATCH_BUDGET = 50_000
+#: The same on PostgreSQL, which reads each match's row from the table to score it: ~3.7 µs
+#: a match at 100,000 members on the development machine (a question matching 195,000 texts
+#: took 580 ms), against FTS5's ~1 µs from its own index.
+PG_MATCH_BUDGET = 20_000
 
 
 def prepare_search(
@@ -424,123 +414,123 @@ def prepare_search(
     collection: str,
     words: Sequence[str],
     stems: Sequence[str],
-    budget: int = MATCH_BUDGET,
+    budget: int | None = None,
 ) -> TextQuery | None:
     """The query over ``collection``'s texts matching any of ``words`` (PostgreSQL) or
     ``stems`` (SQLite FTS5), each text scored (BM25 on FTS5; Σ idf × `ts_rank` on PostgreSQL);
-    None when the query has no words. On PostgreSQL each word's idf is counted in the
-    statement itself (`_pg_counted`), from the texts that hold it in that statement's
-    snapshot."""
+    None when the query has no words. Past ``budget`` texts (`MATCH_BUDGET`,
+    `PG_MATCH_BUDGET`) its commonest words are left out. On PostgreSQL each word's idf is
+    read here from the texts the store counts for its lexemes (`count_word_texts`) and
+    written into the query."""
     counts = Counter(w for w in words if w)
     words = list(counts)
     if not words or not stems:
         return None
     params: dict[str, Any] = {"c": collection, "rendering": f"%{RENDERING}%"}
-    postgresql = session.get_bind().dialect.name == "postgresql"
-    if postgresql:
-        # Each word's texts are counted in the statement that scores them: every text holding
-        # a word is among its matches, so the counts read no index of their own (one count a
-        # word before, p50 35-116 ms of a ~250 ms question at 10,000 members).
-        params.update({f"w{n}": w for n, w in enumerate(words)})
-        params.update({f"q{n}": query_weight(counts[w]) for n, w in enumerate(words)})
-        matching, every_match, counting, counts_read = _pg_counted(len(words))
-        return TextQuery(
-            collection, matching, every_match, params, True, tuple(words), counting, counts_read
+    if session.get_bind().dialect.name == "postgresql":
+        texts = count_word_texts(session=session, collection=collection, words=words)
+        records = count_rows(session=session, collection=collection)
+        # A word no text holds scores 0 everywhere: left out, as those the budget leaves.
+        held = {w: n for w, n in zip(words, texts, strict=True) if n > 0}
+        budget = PG_MATCH_BUDGET if budget is None else budget
+        kept = held if records <= budget else set(_within_budget(held, budget))
+        return _pg_query(
+            collection,
+            [w for w in words if w in kept],
+            weights=[query_weight(counts[w]) for w in words if w in kept],
+            records=records,
+            texts=[held[w] for w in words if w in kept],
         )
-    else:
-        params["q"] = _fts5_query(_within_budget(session, collection, stems, budget))
-        matching = (
-            "SELECT r.key, r.owner, -bm25(lexical_record_fts) AS score "
-            "FROM lexical_record_fts JOIN lexical_record r ON r.id = lexical_record_fts.rowid "
-            "WHERE lexical_record_fts MATCH :q AND r.collection = :c"
-        )
+    budget = MATCH_BUDGET if budget is None else budget
+    if count_rows(session=session, collection=collection) > budget:
+        kept = set(_within_budget(_fts5_texts(session, stems), budget))
+        stems = [s for s in stems if s in kept]
+    params["q"] = _fts5_query(stems)
+    matching = (
+        "SELECT r.key, r.owner, -bm25(lexical_record_fts) AS score "
+        "FROM lexical_record_fts JOIN lexical_record r ON r.id = lexical_record_fts.rowid "
+        "WHERE lexical_record_fts MATCH :q AND r.collection = :c"
+    )
     every_match = matching.replace(" JOIN ", " CROSS JOIN ")
-    return TextQuery(collection, matching, every_match, params, postgresql)
+    return TextQuery(collection, matching, every_match, params, False)
 
 
-def _within_budget(
-    session: Session, collection: str, stems: Sequence[str], budget: int
-) -> list[str]:
-    """``stems`` without their commonest, until the texts holding those left are at most
-    ``budget`` (the rarest is always kept): in a collection of ``budget`` texts or fewer,
-    all of them.
+def _within_budget(texts: dict[str, int], budget: int) -> list[str]:
+    """The terms of ``texts`` (each term's count of texts) without their commonest, until the
+    texts holding those left are at most ``budget`` (the rarest is always kept).
 
     A common word's texts would be scored to rank the few that also hold the rare words (the
-    common words' idf is low: they decide little of the order). Each stem's texts are counted
-    in the full-text index (~9 ms for a question's words at 100,000 members)."""
-    if count_rows(session=session, collection=collection) <= budget:
-        return list(stems)
-    # Counted in the index alone, every collection's texts (the challenges are few beside the
-    # members): joined to each text's record, a common word cost as much as scoring it.
-    counted = text("SELECT count(*) FROM lexical_record_fts WHERE lexical_record_fts MATCH :q")
-    texts = {
-        s: int(session.execute(counted, {"q": _fts5_query([s])}).scalar_one())
-        for s in dict.fromkeys(stems)
-    }
+    common words' idf is low: they decide little of the order)."""
     kept = sorted(texts, key=lambda s: (texts[s], s))
     while len(kept) > 1 and sum(texts[s] for s in kept) > budget:
         kept.pop()
-    return [s for s in stems if s in kept]
+    return kept
 
 
-def _pg_counted(size: int) -> tuple[str, str, str, str]:
-    """PostgreSQL's statement over a query of ``size`` words, each word's idf counted among
-    its matches (`TextQuery.matching`, ``every_match``).
-
-    The words' queries are made once (``t``: made on every row, they kept the planner off the
-    full-text index); the matches are read once (``m``, with which words each holds, by
-    ``@@``: a word's `ts_rank` can be above 0 in a text that does not hold it, as "dig" in
-    "no-dig"); ``d`` counts each word's texts among them (a text holding a word matches the
-    query) and its idf as `_pg_idf` computes it; each match is then scored Σ idf × `ts_rank`
-    over the words some text holds (a word none holds adds 0: the sum and its order of
-    additions are `_pg_score`'s over the held words, so the same floats)."""
-    terms = [_pg_term(n) for n in range(size)]
-    asked = "".join(f", {t} AS q{n}" for n, t in enumerate(terms))
-    anything = " || ".join(f"t.q{n}" for n in range(size))
-    ranked = "".join(
-        f", r.{_PG_VECTOR} @@ t.q{n} AS h{n}, ts_rank(r.{_PG_VECTOR}, t.q{n}, 1) AS r{n}"
-        for n in range(size)
-    )
-    counted = "".join(f", count(*) FILTER (WHERE m.h{n}) AS d{n}" for n in range(size))
-    weighted = "".join(f", {_pg_idf_sql(f'd.d{n}')} * :q{n} AS i{n}" for n in range(size))
-    score = " + ".join(
-        f"(CASE WHEN d.d{n} > 0 THEN d.i{n} * r.r{n} ELSE 0 END)" for n in range(size)
-    )
-    frequencies = ", ".join(f"d.d{n}" for n in range(size))
-    counting = (
-        f"t AS MATERIALIZED (SELECT 1 AS one{asked}), "
-        f"m AS MATERIALIZED (SELECT r.key, r.owner{ranked} FROM t, lexical_record r "
-        f"WHERE r.collection = :c AND r.{_PG_VECTOR} @@ ({anything})), "
-        "c AS (SELECT coalesce((SELECT sum(x.texts + x.renderings) FROM lexical_count x "
-        f"WHERE x.collection = :c), 0) AS n{counted} FROM m), "
-        f"d AS (SELECT d.*{weighted} FROM c d)"
-    )
-    every_match = f"SELECT r.key, r.owner, {score} AS score FROM m r, d WHERE TRUE"
-    return f"WITH {counting} {every_match}", every_match, counting, f"d.n, ARRAY[{frequencies}]"
+def _fts5_texts(session: Session, stems: Sequence[str]) -> dict[str, int]:
+    """Each stem's texts, counted in the full-text index alone (~9 ms for a question's words
+    at 100,000 members), every collection's (the challenges are few beside the members):
+    joined to each text's record, a common word cost as much as scoring it."""
+    counted = text("SELECT count(*) FROM lexical_record_fts WHERE lexical_record_fts MATCH :q")
+    return {
+        s: int(session.execute(counted, {"q": _fts5_query([s])}).scalar_one())
+        for s in dict.fromkeys(stems)
+    }
 
 
-def _pg_fixed(query: TextQuery, records: int, frequencies: Sequence[int]) -> TextQuery:
-    """``query`` with the idf its statement counted written in (``records`` rows, each word's
-    ``frequencies``): the words no text held are left out, which scored 0 in it."""
-    held = [n for n, df in enumerate(frequencies) if df > 0]
-    if not query.words or not held:
-        return query
-    params: dict[str, Any] = {k: query.params[k] for k in ("c", "rendering")}
-    params.update({f"w{m}": query.words[n] for m, n in enumerate(held)})
-    weights = [float(query.params[f"q{n}"]) for n in held]
-    score = _pg_score(weights, [_pg_idf(records, frequencies[n]) for n in held])
-    anything = " || ".join(_pg_term(m) for m in range(len(held)))
+#: Each word's lexemes in both configurations, and how many texts hold each
+#: (`count_word_texts`).
+_WORD_LEXEMES = text(
+    "SELECT q.n, c.config, min(coalesce(x.texts, 0)) "
+    "FROM unnest(CAST(:words AS text[])) WITH ORDINALITY AS q(word, n) "
+    "CROSS JOIN (VALUES ('english'), ('finnish')) AS c(config) "
+    "CROSS JOIN LATERAL unnest(tsvector_to_array(to_tsvector(c.config::regconfig, q.word))) "
+    "AS l(lexeme) "
+    "LEFT JOIN LATERAL (SELECT sum(w.texts) AS texts FROM lexical_lexeme w "
+    "WHERE w.collection = :c AND w.lexeme = l.lexeme) x ON TRUE "
+    "GROUP BY q.n, c.config"
+)
+
+
+def count_word_texts(*, session: Session, collection: str, words: Sequence[str]) -> list[int]:
+    """PostgreSQL: how many of ``collection``'s rows hold each of ``words`` as its query reads
+    it (`_pg_term`), from the counts of each lexeme's rows the store keeps with every write
+    (``lexical_lexeme``, migration 0014), not counted among a question's matches.
+
+    A word's query is its lexemes in English or in Finnish (a hyphenated word's parts, all of
+    them): a text holds it as the commoner of the two, and a word of several lexemes as its
+    rarest. The commoner is exact where the two stem alike, and where a text holding the
+    word holds both (each text is read in both configurations); it can miss a text that
+    holds another word one configuration alone stems the same (then the word's texts are
+    counted a little low, and its idf a little high)."""
+    found: dict[int, int] = {}
+    for n, _config, texts in session.execute(_WORD_LEXEMES, {"c": collection, "words": words}):
+        found[int(n) - 1] = max(found.get(int(n) - 1, 0), int(texts))
+    return [found.get(n, 0) for n in range(len(words))]
+
+
+def _pg_query(
+    collection: str,
+    words: Sequence[str],
+    *,
+    weights: Sequence[float],
+    records: int,
+    texts: Sequence[int],
+) -> TextQuery | None:
+    """PostgreSQL's query over ``words`` said ``weights`` times (`query_weight`), each word's
+    idf from its ``texts`` of the collection's ``records`` rows written in: None with no
+    word (no text holds any)."""
+    if not words:
+        return None
+    params: dict[str, Any] = {"c": collection, "rendering": f"%{RENDERING}%"}
+    params.update({f"w{n}": w for n, w in enumerate(words)})
+    score = _pg_score(weights, [_pg_idf(records, n) for n in texts])
+    anything = " || ".join(_pg_term(n) for n in range(len(words)))
     matching = (
         f"SELECT r.key, r.owner, {score} AS score FROM lexical_record r "
         f"WHERE r.collection = :c AND r.{_PG_VECTOR} @@ ({anything})"
     )
-    return TextQuery(query.collection, matching, matching, params, True)
-
-
-def _counting(query: TextQuery) -> str:
-    # The counts first, at the statement's top: each match's row carries its score only
-    # (with the counts on every row, the matches no longer fitted PostgreSQL's work_mem).
-    return f"{query.counting}, " if query.counting else ""
+    return TextQuery(collection, matching, matching, params, True)
 
 
 def _by_key(query: TextQuery, alias: str) -> str:
@@ -557,7 +547,7 @@ def best_statement(query: TextQuery, limit: int) -> TextClause:
     index first (``every_match``'s CROSS JOIN). `tests/storage/test_lexical.py` holds
     SQLite's plan to that order."""
     return text(
-        f"WITH {_counting(query)}scored AS MATERIALIZED ({query.every_match}) "
+        f"WITH scored AS MATERIALIZED ({query.every_match}) "
         "SELECT s.key, s.owner, s.score, count(*) OVER (), sum(s.score) OVER (), "
         "sum(s.score * s.score) OVER (), "
         "sum(CASE WHEN s.key LIKE :rendering THEN 1 ELSE 0 END) OVER () "
@@ -603,9 +593,6 @@ class BestAndOwned:
     owned: list[LexicalHit]
     #: the owners asked for and those of the ``best`` texts
     covered: frozenset[str]
-    #: the query, to read more of its texts scored as these (on PostgreSQL with the idf
-    #: its statement counted written in)
-    query: TextQuery
 
 
 def best_and_owned_statement(query: TextQuery, limit: int) -> TextClause:
@@ -619,7 +606,7 @@ def best_and_owned_statement(query: TextQuery, limit: int) -> TextClause:
     of the owners among the ``limit`` best, which holds the ``limit`` best themselves. The
     sums come back on every row (none when nothing matched)."""
     return text(
-        f"WITH {_counting(query)}scored AS MATERIALIZED ({query.every_match}), "
+        f"WITH scored AS MATERIALIZED ({query.every_match}), "
         "best AS (SELECT b.owner FROM scored b WHERE b.score > 0 "
         f"ORDER BY b.score DESC, {_by_key(query, 'b')} LIMIT {int(limit)}), "
         "totals AS (SELECT count(*) AS matched, sum(t.score) AS total, "
@@ -627,8 +614,7 @@ def best_and_owned_statement(query: TextQuery, limit: int) -> TextClause:
         "sum(CASE WHEN t.key LIKE :rendering THEN 1 ELSE 0 END) AS renderings "
         "FROM scored t WHERE t.score > 0) "
         "SELECT m.key, m.owner, m.score, totals.matched, totals.total, totals.squares, "
-        f"totals.renderings{f', {query.counts_read}' if query.words else ''} "
-        f"FROM scored m, totals{', d' if query.words else ''} WHERE m.score > 0 "
+        "totals.renderings FROM scored m, totals WHERE m.score > 0 "
         "AND (m.owner IN :owners OR m.owner IN (SELECT owner FROM best)) "
         f"ORDER BY m.score DESC, {_by_key(query, 'm')}"
         # typed: with no owner, PostgreSQL reads the empty list's NULL as an integer
@@ -646,15 +632,13 @@ def search_best_and_owned(
     ).all()
     if not rows:
         empty = LexicalStats(records=0, total=0.0, squares=0.0, matched=0)
-        return BestAndOwned([], empty, [], frozenset(owners), query)
+        return BestAndOwned([], empty, [], frozenset(owners))
     stats = _stats(session, query, rows[0])
-    if query.words:
-        query = _pg_fixed(query, int(rows[0][7]), [int(x) for x in rows[0][8]])
     hits = [LexicalHit(str(k), str(o), float(s)) for k, o, s, *_ in rows]
     # Every one of the best is among the rows, which are ordered as the best are: the first
     # ``limit`` rows are the best.
     best = hits[:limit]
-    return BestAndOwned(best, stats, hits, frozenset(owners) | {h.owner for h in best}, query)
+    return BestAndOwned(best, stats, hits, frozenset(owners) | {h.owner for h in best})
 
 
 def search_owners(
@@ -675,9 +659,9 @@ def not_the_engines_own(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
     """Alembic's schema comparison leaves out what the full-text engines keep themselves (the
-    FTS5 table and its shadow tables, PostgreSQL's generated tsvector column and its index),
-    which no model describes."""
-    if type_ == "table" and (name or "").startswith("lexical_record_fts"):
+    FTS5 table and its shadow tables, PostgreSQL's generated tsvector column and its index,
+    and its lexemes' counts), which no model describes."""
+    if type_ == "table" and ((name or "").startswith("lexical_record_fts") or name == LEXEMES):
         return False
     if type_ == "column" and name == _PG_VECTOR:
         return False

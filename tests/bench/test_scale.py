@@ -7,9 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlalchemy.engine import make_url
 
 import bench.scale
 from bench.scale import (
+    KEPT_DATABASE,
     PhraseEmbedder,
     _import,
     _members,
@@ -20,6 +22,7 @@ from bench.scale import (
 )
 from bench.speed import CONTEXTS, phrase_vocabulary
 from retrieval.embedding import MiniLMEmbedder, Vectors
+from tests.conftest import _drop_postgres_database
 
 
 def test_a_kept_store_outlives_the_run_and_opens_again(tmp_path: Path) -> None:
@@ -28,6 +31,21 @@ def test_a_kept_store_outlives_the_run_and_opens_again(tmp_path: Path) -> None:
         assert chroma == tmp_path / "kept" / "chroma"
     with _world("sqlite", "", tmp_path / "kept") as (engine, _):
         assert _members(engine) == 3
+
+
+def test_a_kept_postgresql_store_outlives_the_run_and_opens_again(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    # The database is made beside the test session's own, on the same server.
+    try:
+        with _world("postgresql", postgres_url, tmp_path / "kept") as (engine, chroma):
+            _import(engine, synthetic_members(3))
+            assert chroma == tmp_path / "kept" / "chroma"
+        with _world("postgresql", postgres_url, tmp_path / "kept") as (engine, _):
+            assert _members(engine) == 3
+            assert engine.url.database != make_url(postgres_url).database
+    finally:
+        _drop_postgres_database((tmp_path / "kept" / KEPT_DATABASE).read_text())
 
 
 def test_a_scratch_store_is_dropped_after_the_run() -> None:
@@ -41,7 +59,7 @@ def test_a_scratch_store_is_dropped_after_the_run() -> None:
     "options",
     [
         ["--reuse", "{tmp}"],  # nothing kept there
-        ["--keep", "{tmp}", "--store", "postgresql"],
+        ["--reuse", "{tmp}", "--store", "postgresql"],  # nor a PostgreSQL store
         ["--keep", "{tmp}", "--reuse", "{tmp}"],
     ],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
@@ -63,3 +64,47 @@ def test_the_full_text_counts_survive_their_move_to_shards_and_back(engine: Engi
     insert("member:0:capability:2#0")
     migrate.upgrade(engine)
     assert counts() == (3, 4)
+
+
+def test_the_lexemes_counts_are_made_from_the_texts_already_there(engine: Engine) -> None:
+    # Migration 0014 (PostgreSQL) counts the texts already in the store into the lexemes'
+    # counts, and its triggers count those written after; a downgrade leaves the collection's
+    # count working without them.
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's FTS5 counts a word's texts in its own index")
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage.db import session_scope
+    from storage.lexical import MEMBERS, count_rows, count_word_texts
+
+    def insert(key: str, body: str) -> None:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO lexical_record (key, owner, collection, body) "
+                    "VALUES (:key, 'member:0', 'members', :body)"
+                ),
+                {"key": key, "body": body},
+            )
+
+    def counts() -> tuple[int, list[int]]:
+        with session_scope(engine) as session:
+            return (
+                count_rows(session=session, collection=MEMBERS),
+                count_word_texts(session=session, collection=MEMBERS, words=["snow", "loads"]),
+            )
+
+    command.downgrade(migrate.alembic_config(engine), "0013")
+    insert("member:0:capability:0", "snow load sensors")
+    insert("member:0:capability:1", "snow ploughs")
+    migrate.upgrade(engine)
+    assert counts() == (2, [2, 1])
+    insert("member:0:capability:2", "roof snow loads")
+    assert counts() == (3, [3, 2])
+    command.downgrade(migrate.alembic_config(engine), "0013")
+    insert("member:0:capability:3", "snow")
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT to_regclass('lexical_lexeme')")) is None
+    migrate.upgrade(engine)
+    assert counts() == (4, [4, 2])
