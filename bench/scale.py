@@ -65,6 +65,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -688,6 +689,7 @@ def run_scale_benchmark(
                 search._last_try = -1e9
                 row["first_after_ms"] = _ask(search, QUERIES[2])
                 row["behind_after"] = float(search.behind)
+                _finish_question_indexing()
                 phases.done("later import and its first question")
             results.append(row)
             if reuse:
@@ -740,6 +742,16 @@ def run_scale_benchmark(
                 flush=True,
             )
     return results
+
+
+def _finish_question_indexing() -> None:
+    """Wait for the batch a question left to finish in its thread: otherwise it runs on while
+    the benchmark stops the index's server, and logged a connection error at every run's end."""
+    from bot.services.matching import QUESTION_INDEXING
+
+    for thread in threading.enumerate():
+        if thread.name == QUESTION_INDEXING:
+            thread.join()
 
 
 def _against(row: dict[str, float], key: str, label: str) -> str:

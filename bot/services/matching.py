@@ -317,8 +317,7 @@ class SolverSearch:
         owner deleted and not yet written back (the outbox would redo it, but only later)."""
         done: list[int] = []
         worker = threading.Thread(
-            target=lambda: done.append(self._apply_queued(budget)),
-            name="scic-question-indexing",
+            target=lambda: done.append(self._apply_queued(budget)), name=QUESTION_INDEXING
         )
         worker.start()
         worker.join(timeout=budget)
@@ -418,6 +417,10 @@ class SolverSearch:
     def _forget_fit_scores(self) -> None:
         with self._fit_lock:
             self._fit_scores.clear()
+
+
+#: The name of the thread a question's own indexing runs in (`_apply_queued_within`).
+QUESTION_INDEXING = "scic-question-indexing"
 
 
 class BackgroundIndexer(threading.Thread):
