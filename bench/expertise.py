@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import chromadb
-from sqlalchemy import Engine, create_engine, insert, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.services.renderings import glossary_renderings
@@ -44,8 +44,7 @@ from retrieval.passages import Passage, passages_from_text
 from retrieval.ranking import VARIANTS, OwnerMatch, RankingConfig, owner_signals, score_owners
 from storage import migrate
 from storage.db import make_engine, session_scope
-from storage.index_models import LexicalRecord
-from storage.lexical import MEMBERS
+from storage.lexical import MEMBERS, insert_texts
 
 logger = logging.getLogger(__name__)
 
@@ -324,7 +323,7 @@ def _build_texts(index: PassageIndex, data: Dataset) -> None:
             for n, (pid, title, abstract) in enumerate(papers)
         ]
         with session_scope(index.fulltext.engine) as session:
-            session.execute(insert(LexicalRecord), rows)
+            insert_texts(session=session, rows=rows)
 
 
 def _complete(predictions: Predictions, data: Dataset) -> Predictions:
