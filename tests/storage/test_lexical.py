@@ -457,6 +457,26 @@ def test_postgresql_reads_a_word_s_texts_from_its_lexemes_counts(engine: Engine)
     _in_step(engine)
 
 
+def test_postgresql_counts_a_write_s_texts_in_one_statement(engine: Engine) -> None:
+    # Sent a statement a row (executemany), the triggers counting the rows and their lexemes
+    # ran once a row: a 100,000-member import ran at a tenth of its speed.
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's FTS5 triggers run a row at a time")
+    rows = [
+        {"key": f"member:{n}:capability:0", "owner": f"member:{n}", "collection": MEMBERS}
+        | {"body": f"snow load sensors {n}"}
+        for n in range(50)
+    ]
+    with session_scope(engine) as session:
+        session.execute(text("SET LOCAL track_functions = 'pl'"))
+        lexical.insert_texts(session=session, rows=rows)
+        calls = session.scalar(
+            text("SELECT pg_stat_get_xact_function_calls('lexical_count_added'::regproc)")
+        )
+    assert calls == 1
+    assert _in_step(engine)[MEMBERS] == (50, 50)
+
+
 def _plan(engine: Engine, statement: str, params: dict[str, Any]) -> list[tuple[int, int, str]]:
     with engine.connect() as connection:
         rows = connection.execute(text(f"EXPLAIN QUERY PLAN {statement}"), params)
