@@ -39,6 +39,7 @@ from tests.bot.test_several_processes import (
     _start,
     _stop,
     _wait_healthy,
+    _wait_indexed,
 )
 from tests.conftest import _create_postgres_database_or_skip, _drop_postgres_database
 from tests.search_fixtures import chroma_run
@@ -89,6 +90,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             # A worker imports the whole bot before it serves: generous for a busy machine.
             _wait_healthy(bot, timeout=STARTUP_TIMEOUT)
             _wait_for_workers(bot, timeout=STARTUP_TIMEOUT)
+            # The seeded members indexed before the burst, as the several-processes tests
+            # wait: asked sooner on a loaded machine, the answers came from an index still
+            # empty ("I found no member whose records fit"), in 4 runs of 9.
+            _wait_indexed(engine)
             yield Served(engine, fake, bot)
             _stop(bot)
     finally:
