@@ -456,7 +456,6 @@ def prepare_search(
     words = list(counts)
     if not words or not stems:
         return None
-    params: dict[str, Any] = {"c": collection, "rendering": f"%{RENDERING}%"}
     if session.get_bind().dialect.name == "postgresql":
         texts = count_word_texts(session=session, collection=collection, words=words)
         records = count_rows(session=session, collection=collection)
@@ -475,6 +474,7 @@ def prepare_search(
     if count_rows(session=session, collection=collection) > budget:
         kept = set(_within_budget(_fts5_texts(session, stems), budget))
         stems = [s for s in stems if s in kept]
+    params: dict[str, Any] = {"c": collection, "rendering": f"%{RENDERING}%"}
     params["q"] = _fts5_query(stems)
     matching = (
         "SELECT r.key, r.owner, -bm25(lexical_record_fts) AS score "
