@@ -459,7 +459,7 @@ def test_postgresql_reads_a_word_s_texts_from_its_lexemes_counts(engine: Engine)
 
 def test_postgresql_counts_a_write_s_texts_in_one_statement(engine: Engine) -> None:
     # Sent a statement a row (executemany), the triggers counting the rows and their lexemes
-    # ran once a row: a 100,000-member import ran at a tenth of its speed.
+    # ran once a row: a 100,000-member import had done 10,000 members in 14 minutes.
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite's FTS5 triggers run a row at a time")
     rows = [
