@@ -256,18 +256,35 @@ def scratch_store(lexical: str, postgres: str) -> Iterator[Engine | None]:
             finally:
                 engine.dispose()
         return
-    admin = create_engine(postgres, isolation_level="AUTOCOMMIT")
     name = f"scic_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(make_url(postgres).set(database=name).render_as_string(False))
+    engine = make_engine(new_database(postgres, name))
     try:
         migrate.upgrade(engine)
         yield engine
     finally:
         engine.dispose()
+        drop_database(postgres, name)
+
+
+def new_database(postgres: str, name: str) -> str:
+    """An empty database ``name`` on the server of ``postgres`` (one of that name dropped
+    first); its URL."""
+    drop_database(postgres, name)
+    _on_server(postgres, f'CREATE DATABASE "{name}"')
+    return make_url(postgres).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(postgres: str, name: str) -> None:
+    _on_server(postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _on_server(postgres: str, statement: str) -> None:
+    # Outside a transaction, as CREATE and DROP DATABASE must run.
+    admin = create_engine(postgres, isolation_level="AUTOCOMMIT")
+    try:
         with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(statement))
+    finally:
         admin.dispose()
 
 

@@ -42,9 +42,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
+from bench.expertise import drop_database, new_database
 from bot.journal import OutageJournal
 from bot.recovery import QuestionRecovery
 from standins.cluster import MEMBER_USER, add_cast, add_cast_profiles
@@ -296,16 +297,12 @@ def bot_for_outage(engine: Engine) -> Iterator[RunningBot]:
 @contextmanager
 def throwaway_database(server_url: str) -> Iterator[str]:
     """A fresh database on the PostgreSQL server at ``server_url``, dropped afterwards."""
-    admin = make_engine(server_url).execution_options(isolation_level="AUTOCOMMIT")
     name = f"scic_bench_load_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = new_database(server_url, name)
     try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        yield url
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database(server_url, name)
 
 
 def quiet_outage_logs() -> None:

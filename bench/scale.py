@@ -73,11 +73,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, create_engine, func, select
-from sqlalchemy import text as sql
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, func, select
 
-from bench.expertise import DEFAULT_POSTGRES, scratch_store
+from bench.expertise import DEFAULT_POSTGRES, new_database, scratch_store
 from bench.speed import CONTEXTS, OBJECTS, QUERIES, phrase_vocabulary
 from retrieval import index as index_module
 from retrieval import ranking
@@ -371,12 +369,7 @@ def _kept_url(store: str, postgres: str, folder: Path) -> str:
     if named.exists():
         return named.read_text().strip()
     name = f"scic_scale_{hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:10]}"
-    admin = create_engine(postgres, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(sql(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = make_url(postgres).set(database=name).render_as_string(hide_password=False)
+    url = new_database(postgres, name)
     named.write_text(url)
     return url
 

@@ -516,7 +516,7 @@ _WORD_LEXEMES = text(
     "CROSS JOIN (VALUES ('english'), ('finnish')) AS c(config) "
     "CROSS JOIN LATERAL unnest(tsvector_to_array(to_tsvector(c.config::regconfig, q.word))) "
     "AS l(lexeme) "
-    "LEFT JOIN LATERAL (SELECT sum(w.texts) AS texts FROM lexical_lexeme w "
+    f"LEFT JOIN LATERAL (SELECT sum(w.texts) AS texts FROM {LEXEMES} w "
     "WHERE w.collection = :c AND w.lexeme = l.lexeme) x ON TRUE "
     "GROUP BY q.n, c.config"
 )
